@@ -1,0 +1,4 @@
+export * from "./engine.ts";
+export { maskSpans, mergeSpans } from "./mask.ts";
+export * from "./policy.ts";
+export * from "./policy-env.ts";

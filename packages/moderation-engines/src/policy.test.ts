@@ -1,0 +1,173 @@
+import { difyReplyProblems, type ModerationInputParams } from "@dify-ext/protocol";
+import { describe, expect, it } from "vitest";
+import { cleanVerdict, EngineUnavailableError, type ModerationEngine, type TextVerdict } from "./engine.ts";
+import { createModerationPolicy, type PointPolicy } from "./policy.ts";
+
+/** A small real engine for these tests: flags every occurrence of the given words. */
+function wordEngine(name: string, words: string[], options: { spans?: boolean } = {}): ModerationEngine & { calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    name,
+    calls,
+    async moderate(texts) {
+      calls.push([...texts]);
+      return texts.map((text): TextVerdict => {
+        const findings = words.flatMap((word) => [...text.matchAll(new RegExp(word, "g"))].map((m) => ({ start: m.index, end: m.index + word.length, label: word })));
+        if (findings.length === 0) return cleanVerdict();
+        return { flagged: true, findings: options.spans === false ? [] : findings, categories: options.spans === false ? ["violence"] : [] };
+      });
+    },
+  };
+}
+
+const failingEngine: ModerationEngine = {
+  name: "upstream",
+  async moderate() {
+    throw new EngineUnavailableError("upstream", "upstream timed out");
+  },
+};
+
+const block: PointPolicy = { action: "block", presetResponse: "Blocked.", onEngineError: "open" };
+const mask: PointPolicy = { action: "mask", presetResponse: "Masked answer withheld.", onEngineError: "open" };
+
+function params(inputs: Record<string, unknown>, query = ""): ModerationInputParams {
+  return { app_id: "app", inputs, query };
+}
+
+function expectAccepted(point: "app.moderation.input" | "app.moderation.output", reply: unknown, request?: unknown) {
+  expect(difyReplyProblems(point, reply, request)).toEqual([]);
+}
+
+describe("input moderation", () => {
+  it("passes clean text unchanged", async () => {
+    const policy = createModerationPolicy({ engines: [wordEngine("w", ["bad"])], input: block, output: block });
+    const request = params({ topic: "gardening" }, "hello");
+    const reply = await policy.moderateInput(request);
+    expect(reply).toEqual({ flagged: false, action: "direct_output" });
+    expectAccepted("app.moderation.input", reply, request);
+  });
+
+  it("blocks with the preset response", async () => {
+    const policy = createModerationPolicy({ engines: [wordEngine("w", ["bad"])], input: block, output: block });
+    const request = params({ topic: "a bad idea" }, "hello");
+    const reply = await policy.moderateInput(request);
+    expect(reply).toEqual({ flagged: true, action: "direct_output", preset_response: "Blocked." });
+    expectAccepted("app.moderation.input", reply, request);
+  });
+
+  it("masks exactly the matched characters, echoes every input, and never touches non-text values", async () => {
+    const policy = createModerationPolicy({ engines: [wordEngine("w", ["bad"])], input: mask, output: mask });
+    const file = { type: "image", transfer_method: "remote_url", url: "https://x/bad.png" };
+    const request = params(
+      { topic: "a bad idea", count: 3, enabled: true, nothing: null, file, tags: ["bad", 7, "good"], clean: "fine" },
+      "so bad, so bad",
+    );
+    const reply = await policy.moderateInput(request);
+    expect(reply).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: { topic: "a *** idea", count: 3, enabled: true, nothing: null, file, tags: ["***", 7, "good"], clean: "fine" },
+      query: "so ***, so ***",
+    });
+    expect((reply.inputs as { file: unknown }).file).toBe(file);
+    expect(request.inputs.tags).toEqual(["bad", 7, "good"]);
+    expectAccepted("app.moderation.input", reply, request);
+  });
+
+  it("sends all texts of a call to an engine at once", async () => {
+    const engine = wordEngine("w", ["bad"]);
+    const policy = createModerationPolicy({ engines: [engine], input: block, output: block });
+    await policy.moderateInput(params({ a: "one", b: "two", n: 5, empty: "" }, "three"));
+    expect(engine.calls).toEqual([["three", "one", "two"]]);
+  });
+
+  it("does not call the engines when there is no text", async () => {
+    const engine = wordEngine("w", ["bad"]);
+    const policy = createModerationPolicy({ engines: [engine], input: block, output: block });
+    expect(await policy.moderateInput(params({ n: 1 }, ""))).toEqual({ flagged: false, action: "direct_output" });
+    expect(engine.calls).toHaveLength(0);
+  });
+
+  it("blocks when a flagged text cannot be masked", async () => {
+    const policy = createModerationPolicy({ engines: [wordEngine("cat", ["bad"], { spans: false })], input: mask, output: mask });
+    const logFields: Record<string, unknown> = {};
+    const reply = await policy.moderateInput(params({ topic: "bad" }), { logFields });
+    expect(reply.action).toBe("direct_output");
+    expect(logFields).toMatchObject({ verdict: "block", engine: "cat", reason: "unmaskable", categories: ["violence"] });
+  });
+
+  it("stops at the first engine that blocks, and merges masks from several engines", async () => {
+    const first = wordEngine("first", ["bad"]);
+    const second = wordEngine("second", ["ugly"]);
+    const blocking = createModerationPolicy({ engines: [first, second], input: block, output: block });
+    await blocking.moderateInput(params({ t: "bad and ugly" }));
+    expect(second.calls).toHaveLength(0);
+
+    const masking = createModerationPolicy({ engines: [wordEngine("a", ["bad an"]), wordEngine("b", ["and ugly"])], input: mask, output: mask });
+    const reply = await masking.moderateInput(params({ t: "bad and ugly!" }));
+    expect(reply.inputs).toEqual({ t: "************!" });
+  });
+
+  it("applies the failure policy when an engine is unavailable", async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: object) => warnings.push(fields), error: () => {} };
+    const open = createModerationPolicy({ engines: [failingEngine], input: { ...block, onEngineError: "open" }, output: block });
+    expect(await open.moderateInput(params({ t: "anything" }), { logger })).toEqual({ flagged: false, action: "direct_output" });
+    expect(warnings).toHaveLength(1);
+    const closed = createModerationPolicy({ engines: [failingEngine], input: { ...block, onEngineError: "closed" }, output: block });
+    expect(await closed.moderateInput(params({ t: "anything" }), { logger })).toEqual({ flagged: true, action: "direct_output", preset_response: "Blocked." });
+  });
+
+  it("treats an engine that throws anything else like an unavailable one", async () => {
+    const broken: ModerationEngine = { name: "broken", moderate: async () => { throw new TypeError("bug"); } };
+    const policy = createModerationPolicy({ engines: [broken], input: { ...block, onEngineError: "closed" }, output: block });
+    const errors: unknown[] = [];
+    const reply = await policy.moderateInput(params({ t: "x" }), { logger: { warn() {}, error: (f) => errors.push(f) } });
+    expect(reply.action).toBe("direct_output");
+    expect(errors).toHaveLength(1);
+  });
+});
+
+describe("output moderation", () => {
+  it("passes, blocks and masks", async () => {
+    const engines = [wordEngine("w", ["bad"])];
+    const blocking = createModerationPolicy({ engines, input: block, output: block });
+    expect(await blocking.moderateOutput({ text: "fine" })).toEqual({ flagged: false, action: "direct_output" });
+    const blocked = await blocking.moderateOutput({ text: "so bad" });
+    expect(blocked).toEqual({ flagged: true, action: "direct_output", preset_response: "Blocked." });
+    expectAccepted("app.moderation.output", blocked);
+    const masking = createModerationPolicy({ engines, input: mask, output: mask });
+    const masked = await masking.moderateOutput({ text: "so bad 😀 bad" });
+    expect(masked).toEqual({ flagged: true, action: "overridden", text: "so *** 😀 ***" });
+    expectAccepted("app.moderation.output", masked);
+  });
+
+  it("never flags its own preset responses", async () => {
+    const engine = wordEngine("w", ["Blocked", "withheld"]);
+    const policy = createModerationPolicy({ engines: [engine], input: block, output: mask });
+    expect((await policy.moderateOutput({ text: "Blocked." })).flagged).toBe(false);
+    expect((await policy.moderateOutput({ text: "Masked answer withheld." })).flagged).toBe(false);
+    expect(engine.calls).toHaveLength(0);
+  });
+
+  it("judges the whole text of every call of a growing answer", async () => {
+    const policy = createModerationPolicy({ engines: [wordEngine("w", ["bad"])], input: block, output: mask });
+    const answer = `${"x".repeat(350)} bad ${"y".repeat(400)}`;
+    const first = await policy.moderateOutput({ text: answer.slice(0, 300) });
+    expect(first.flagged).toBe(false);
+    const second = await policy.moderateOutput({ text: answer.slice(0, 700) });
+    expect(second).toEqual({ flagged: true, action: "overridden", text: answer.slice(0, 700).replace("bad", "***") });
+    const final = await policy.moderateOutput({ text: answer });
+    expect(final.text).toHaveLength(answer.length);
+    expect(final.text!.indexOf("***")).toBe(351);
+  });
+});
+
+describe("configuration", () => {
+  it("refuses an empty preset response, no engines, and a bad mask character", () => {
+    const engines = [wordEngine("w", [])];
+    expect(() => createModerationPolicy({ engines, input: { ...block, presetResponse: " " }, output: block })).toThrow(/preset/);
+    expect(() => createModerationPolicy({ engines: [], input: block, output: block })).toThrow(/engine/);
+    expect(() => createModerationPolicy({ engines, input: block, output: block, maskCharacter: "**" })).toThrow(/mask/);
+  });
+});

@@ -1,0 +1,233 @@
+import {
+  inputBlock,
+  inputOverride,
+  inputPass,
+  type ModerationInputParams,
+  type ModerationInputReply,
+  type ModerationOutputParams,
+  type ModerationOutputReply,
+  outputBlock,
+  outputOverride,
+  outputPass,
+} from "@dify-ext/protocol";
+import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type Span } from "./engine.ts";
+import { maskSpans } from "./mask.ts";
+
+/** What to do with flagged text at one point. */
+export type PolicyAction = "block" | "mask";
+
+/** What to do when an engine cannot judge: let the text through (`open`) or block it (`closed`). */
+export type FailurePolicy = "open" | "closed";
+
+export interface PointPolicy {
+  /** `block` answers `direct_output` with the preset response; `mask` answers `overridden`. */
+  action: PolicyAction;
+  /** The answer Dify shows instead of a blocked message or answer. */
+  presetResponse: string;
+  /** Applied when an engine fails (upstream down, timeout, garbage). */
+  onEngineError: FailurePolicy;
+}
+
+/** The few logger calls the policy makes (pino's logger fits). */
+export interface PolicyLogger {
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+}
+
+export interface ModerationPolicyOptions {
+  /** Engines in the order they run; put cheap local engines before upstream ones. */
+  engines: readonly ModerationEngine[];
+  input: PointPolicy;
+  output: PointPolicy;
+  /** The character each masked character becomes (default `*`). */
+  maskCharacter?: string;
+}
+
+/** Per-call options: where to log, and fields to add to the request's log line. */
+export interface PolicyCallContext {
+  logger?: PolicyLogger;
+  logFields?: Record<string, unknown>;
+}
+
+export interface ModerationPolicy {
+  moderateInput(params: ModerationInputParams, context?: PolicyCallContext): Promise<ModerationInputReply>;
+  moderateOutput(params: ModerationOutputParams, context?: PolicyCallContext): Promise<ModerationOutputReply>;
+}
+
+/** Where a judged text came from in the request, so a masked text goes back to the same place. */
+type TextSource = { kind: "query" } | { kind: "input"; name: string } | { kind: "list-item"; name: string; index: number };
+
+type Outcome =
+  | { verdict: "pass"; engines: string[] }
+  | { verdict: "block"; engines: string[]; reason: "flagged" | "unmaskable" | "engine-error" }
+  | { verdict: "mask"; engines: string[]; spans: Span[][] };
+
+/**
+ * Collects the text of an input moderation call: the query, every string input, and strings
+ * directly inside list inputs. Objects (such as Dify's file variables), numbers and booleans are
+ * not text and are never judged or changed.
+ */
+export function collectInputTexts(params: Pick<ModerationInputParams, "inputs" | "query">): {
+  texts: string[];
+  sources: TextSource[];
+} {
+  const texts: string[] = [];
+  const sources: TextSource[] = [];
+  if (params.query.trim() !== "") {
+    texts.push(params.query);
+    sources.push({ kind: "query" });
+  }
+  for (const [name, value] of Object.entries(params.inputs)) {
+    if (typeof value === "string") {
+      if (value.trim() === "") continue;
+      texts.push(value);
+      sources.push({ kind: "input", name });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (typeof item === "string" && item.trim() !== "") {
+          texts.push(item);
+          sources.push({ kind: "list-item", name, index });
+        }
+      });
+    }
+  }
+  return { texts, sources };
+}
+
+/**
+ * Builds the policy layer: runs the engines in order on the texts of a Dify call and turns their
+ * findings into Dify's reply.
+ *
+ * - Nothing flagged by any engine → the text passes unchanged.
+ * - `block` → the first engine that flags stops the run; `direct_output` with the preset response.
+ * - `mask` → every engine runs; the spans of all engines are merged and masked; `overridden` carries
+ *   every input back (masked or not) and the full query. A flagged text without spans (e.g. from
+ *   OpenAI, which judges whole texts) cannot be masked, so the call is blocked instead.
+ * - An engine that fails is skipped (`open`, logged as a warning) or blocks the call (`closed`).
+ * - Output moderation never flags the service's own preset responses: after a `direct_output`, Dify
+ *   may send the preset response itself for output moderation.
+ */
+export function createModerationPolicy(options: ModerationPolicyOptions): ModerationPolicy {
+  if (options.engines.length === 0) throw new RangeError("the moderation policy needs at least one engine");
+  const maskCharacter = options.maskCharacter ?? "*";
+  if ([...maskCharacter].length !== 1) throw new RangeError("the mask character must be exactly one character");
+  for (const point of ["input", "output"] as const) {
+    if (options[point].presetResponse.trim() === "") {
+      throw new RangeError(`the ${point} preset response must not be empty: Dify would show an empty answer`);
+    }
+  }
+  const ownResponses = new Set([options.input.presetResponse, options.output.presetResponse]);
+
+  async function judge(texts: string[], point: ModerationPoint, context: PolicyCallContext): Promise<Outcome> {
+    const policy = options[point];
+    const spans: Span[][] = texts.map(() => []);
+    const flaggedBy: string[] = [];
+    for (const engine of options.engines) {
+      let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;
+      try {
+        verdicts = await engine.moderate(texts, { point });
+        if (verdicts.length !== texts.length) {
+          throw new Error(`engine returned ${verdicts.length} verdicts for ${texts.length} texts`);
+        }
+      } catch (error) {
+        const fields = {
+          engine: engine.name,
+          point,
+          policy: policy.onEngineError,
+          err: error instanceof EngineUnavailableError ? error.message : error,
+        };
+        if (error instanceof EngineUnavailableError) context.logger?.warn(fields, "engine unavailable; applying failure policy");
+        else context.logger?.error(fields, "engine failed; applying failure policy");
+        (context.logFields ??= {}).engineError = engine.name;
+        if (policy.onEngineError === "closed") return { verdict: "block", engines: [engine.name], reason: "engine-error" };
+        continue;
+      }
+      let flagged = false;
+      let unmaskable = false;
+      verdicts.forEach((verdict, index) => {
+        if (!verdict.flagged) return;
+        flagged = true;
+        if (verdict.findings.length === 0) unmaskable = true;
+        spans[index]!.push(...verdict.findings);
+        if (context.logFields && verdict.categories.length > 0) {
+          const categories = (context.logFields.categories ??= []) as string[];
+          for (const category of verdict.categories) if (!categories.includes(category)) categories.push(category);
+        }
+      });
+      if (!flagged) continue;
+      flaggedBy.push(engine.name);
+      if (policy.action === "block") return { verdict: "block", engines: flaggedBy, reason: "flagged" };
+      if (unmaskable) return { verdict: "block", engines: flaggedBy, reason: "unmaskable" };
+    }
+    if (flaggedBy.length === 0) return { verdict: "pass", engines: [] };
+    return { verdict: "mask", engines: flaggedBy, spans };
+  }
+
+  function note(context: PolicyCallContext, outcome: Outcome): void {
+    if (!context.logFields) return;
+    context.logFields.verdict = outcome.verdict;
+    if (outcome.engines.length > 0) context.logFields.engine = outcome.engines.join(",");
+    if (outcome.verdict === "block" && outcome.reason !== "flagged") context.logFields.reason = outcome.reason;
+  }
+
+  return {
+    async moderateInput(params, context = {}) {
+      const { texts, sources } = collectInputTexts(params);
+      if (texts.length === 0) {
+        note(context, { verdict: "pass", engines: [] });
+        return inputPass();
+      }
+      const outcome = await judge(texts, "input", context);
+      note(context, outcome);
+      if (outcome.verdict === "pass") return inputPass();
+      if (outcome.verdict === "block") return inputBlock(options.input.presetResponse);
+
+      const changedInputs: Record<string, unknown> = {};
+      let query = params.query;
+      sources.forEach((source, index) => {
+        const found = outcome.spans[index]!;
+        if (found.length === 0) return;
+        const masked = maskSpans(texts[index]!, found, maskCharacter);
+        if (source.kind === "query") query = masked;
+        else if (source.kind === "input") changedInputs[source.name] = masked;
+        else {
+          const list = (changedInputs[source.name] ?? [...(params.inputs[source.name] as unknown[])]) as unknown[];
+          list[source.index] = masked;
+          changedInputs[source.name] = list;
+        }
+      });
+      return inputOverride(params, { inputs: changedInputs, query });
+    },
+
+    async moderateOutput(params, context = {}) {
+      if (params.text.trim() === "" || ownResponses.has(params.text)) {
+        note(context, { verdict: "pass", engines: [] });
+        return outputPass();
+      }
+      const outcome = await judge([params.text], "output", context);
+      note(context, outcome);
+      if (outcome.verdict === "pass") return outputPass();
+      if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);
+      return outputOverride(maskSpans(params.text, outcome.spans[0]!, maskCharacter));
+    },
+  };
+}
+
+/** The request context the policy needs from the server (the server's handler context fits). */
+export interface ModerationHandlerContext {
+  logger: PolicyLogger;
+  logFields: Record<string, unknown>;
+}
+
+/**
+ * The two moderation handlers for the server's `handlers` option, wired to a policy:
+ * `createReceiveApp({ handlers: moderationHandlers(policy), ... })`.
+ */
+export function moderationHandlers(policy: ModerationPolicy) {
+  return {
+    "app.moderation.input": (params: ModerationInputParams, context: ModerationHandlerContext) =>
+      policy.moderateInput(params, context),
+    "app.moderation.output": (params: ModerationOutputParams, context: ModerationHandlerContext) =>
+      policy.moderateOutput(params, context),
+  };
+}

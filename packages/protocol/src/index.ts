@@ -1,0 +1,3 @@
+export * from "./requests.ts";
+export * from "./replies.ts";
+export { difyReplyProblems } from "./dify-rules.ts";

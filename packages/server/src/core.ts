@@ -1,0 +1,220 @@
+import { createKeyVerifier } from "@dify-ext/auth";
+import {
+  type ExternalDataToolReply,
+  type HandlerPoint,
+  isPoint,
+  type ModerationInputReply,
+  type ModerationOutputReply,
+  type ParamsByPoint,
+  ProtocolError,
+  parseEnvelope,
+  parseParams,
+  pong,
+} from "@dify-ext/protocol";
+import { errorBody, HttpError } from "./errors.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+
+/** Dify's conventional receive path. */
+export const RECEIVE_PATH = "/api/dify/receive";
+
+/** Default body limit: far above any Dify request (Dify caps texts well below it). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ReplyByPoint {
+  "app.moderation.input": ModerationInputReply;
+  "app.moderation.output": ModerationOutputReply;
+  "app.external_data_tool.query": ExternalDataToolReply;
+}
+
+/** What a handler gets besides its params. */
+export interface HandlerContext {
+  requestId: string;
+  /** Logger bound to this request (request id, point). */
+  logger: Logger;
+  /**
+   * Fields added to this request's access-log line (e.g. `verdict`, `engine`). Never put end-user
+   * text here unless a debug setting asks for it.
+   */
+  logFields: Record<string, unknown>;
+}
+
+export type PointHandler<P extends HandlerPoint> = (
+  params: ParamsByPoint[P],
+  context: HandlerContext,
+) => ReplyByPoint[P] | Promise<ReplyByPoint[P]>;
+
+export type PointHandlers = { [P in HandlerPoint]?: PointHandler<P> };
+
+export interface ReceiveOptions {
+  /** Valid API keys (several at once for rotation); each at least 5 characters. */
+  apiKeys: readonly string[];
+  /** The points this app answers besides `ping`, which every app answers. */
+  handlers: PointHandlers;
+  /** Largest accepted body in bytes (413 beyond it). */
+  bodyLimit?: number;
+  logger?: Logger;
+  /** Path of the receive endpoint; Dify posts to exactly the URL the user typed. */
+  path?: string;
+  /** Reported by `GET /readyz`: ready when it returns `true`, otherwise the reason it is not. */
+  readiness?: () => true | string;
+}
+
+/** A request as the adapters hand it to the core. Header names are lower case. */
+export interface CoreRequest {
+  method: string;
+  path: string;
+  header(name: string): string | undefined;
+  /** Reads the whole body as UTF-8; rejects with a 413 `HttpError` past `limit` bytes. */
+  readBody(limit: number): Promise<string>;
+}
+
+export interface CoreResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The framework-neutral request core: every rule of the receive endpoint lives here once. */
+export interface ReceiveCore {
+  handle(request: CoreRequest): Promise<CoreResponse>;
+  /** The points answered, `ping` first. */
+  readonly points: readonly string[];
+}
+
+const SECURITY_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+} as const;
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the core; checks its options (API keys, limits) at once and throws on bad ones. */
+export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
+  const verify = createKeyVerifier(options.apiKeys);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 64) {
+    throw new RangeError(`body limit must be a whole number of bytes of at least 64, got ${bodyLimit}`);
+  }
+  const logger = options.logger ?? silentLogger;
+  const receivePath = options.path ?? RECEIVE_PATH;
+  const handlers = options.handlers as Record<string, PointHandler<HandlerPoint> | undefined>;
+  const points = ["ping", ...Object.keys(handlers).filter((point) => handlers[point])];
+  for (const point of points) {
+    if (!isPoint(point)) throw new RangeError(`cannot handle unknown point "${point}"`);
+  }
+  const supported = points.join(", ");
+
+  function json(status: number, body: unknown, headers: Record<string, string> = {}): CoreResponse {
+    return { status, headers: { ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+  }
+
+  async function receive(request: CoreRequest, context: HandlerContext): Promise<CoreResponse> {
+    const auth = verify(request.header("authorization"));
+    if (!auth.ok) {
+      context.logFields.auth = auth.failure;
+      throw new HttpError(401, "unauthorized", auth.message, { "www-authenticate": 'Bearer realm="dify-ext"' });
+    }
+    const encoding = request.header("content-encoding")?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") {
+      throw new HttpError(415, "unsupported_media_type", `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the body uncompressed`);
+    }
+    const contentType = request.header("content-type");
+    if (!isJsonContentType(contentType)) {
+      throw new HttpError(
+        415,
+        "unsupported_media_type",
+        contentType ? `Content-Type must be application/json, got "${contentType.slice(0, 60)}"` : "Content-Type must be application/json",
+      );
+    }
+    const text = await request.readBody(bodyLimit);
+    if (text.trim() === "") throw new HttpError(400, "invalid_json", "the body is empty; expected a JSON object");
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "invalid_json", "the body is not valid JSON");
+    }
+    const envelope = parseEnvelope(body);
+    context.logFields.point = envelope.point;
+    if (envelope.point === "ping") return json(200, pong());
+    const handler = handlers[envelope.point];
+    if (!handler) {
+      const known = isPoint(envelope.point) ? "is not served here" : "is not a Dify extension point";
+      throw new HttpError(
+        400,
+        "unsupported_point",
+        `point "${envelope.point.slice(0, 60)}" ${known}; this service answers: ${supported}`,
+      );
+    }
+    const point = envelope.point as HandlerPoint;
+    const params = parseParams(point, envelope.params);
+    const reply = await handler(params as never, context);
+    return json(200, reply);
+  }
+
+  async function handle(request: CoreRequest): Promise<CoreResponse> {
+    const started = performance.now();
+    const given = request.header("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    const logFields: Record<string, unknown> = {};
+    const requestLogger = logger.child({ reqId: requestId });
+    const context: HandlerContext = { requestId, logger: requestLogger, logFields };
+
+    let response: CoreResponse;
+    try {
+      response = await route(request, context);
+    } catch (error) {
+      response = errorResponse(error, requestLogger, requestId);
+    }
+    response.headers["x-request-id"] = requestId;
+    if (request.path !== "/healthz" && request.path !== "/readyz") {
+      const ms = Math.round((performance.now() - started) * 100) / 100;
+      const line = { method: request.method, path: request.path, status: response.status, ms, ...logFields };
+      if (response.status >= 500) requestLogger.error(line, "request failed");
+      else requestLogger.info(line, "request");
+    }
+    return response;
+  }
+
+  async function route(request: CoreRequest, context: HandlerContext): Promise<CoreResponse> {
+    if (request.path === receivePath) {
+      if (request.method !== "POST") throw methodNotAllowed(request.method, "POST");
+      return receive(request, context);
+    }
+    if (request.path === "/healthz" || request.path === "/readyz") {
+      if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(request.method, "GET, HEAD");
+      if (request.path === "/healthz") return json(200, { status: "ok" });
+      const ready = options.readiness?.() ?? true;
+      return ready === true ? json(200, { status: "ready" }) : json(503, { status: "not ready", reason: ready });
+    }
+    throw new HttpError(404, "not_found", `no route ${request.method} ${request.path.slice(0, 100)}; Dify posts to ${receivePath}`);
+  }
+
+  function errorResponse(error: unknown, log: Logger, requestId: string): CoreResponse {
+    if (error instanceof HttpError) {
+      return { status: error.status, headers: { ...SECURITY_HEADERS, ...error.headers }, body: errorBody(error.code, error.message) };
+    }
+    if (error instanceof ProtocolError) {
+      return { status: 400, headers: { ...SECURITY_HEADERS }, body: errorBody("invalid_request", error.message) };
+    }
+    log.error({ err: error }, "unhandled error");
+    return {
+      status: 500,
+      headers: { ...SECURITY_HEADERS },
+      body: errorBody("internal_error", `internal error; the operator can find request ${requestId} in the log`),
+    };
+  }
+
+  return { handle, points };
+}
+
+function methodNotAllowed(method: string, allow: string): HttpError {
+  return new HttpError(405, "method_not_allowed", `method ${method.slice(0, 20)} is not allowed here; use ${allow}`, { allow });
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const type = value.split(";", 1)[0]!.trim().toLowerCase();
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}

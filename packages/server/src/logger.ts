@@ -1,0 +1,19 @@
+/** The logging calls the core makes; pino's logger satisfies it, and so can a console wrapper. */
+export interface Logger {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+  child(bindings: object): Logger;
+}
+
+/** A logger that drops everything (tests, and callers that log elsewhere). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};

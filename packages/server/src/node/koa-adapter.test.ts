@@ -1,0 +1,277 @@
+import { request as httpRequest } from "node:http";
+import { inputBlock, inputPass, outputOverride } from "@dify-ext/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReceiveOptions } from "../core.ts";
+import type { Logger } from "../logger.ts";
+import { createReceiveApp } from "./koa-adapter.ts";
+import { listen, type RunningServer } from "./listen.ts";
+
+const KEY = "test-key-12345";
+const servers: RunningServer[] = [];
+
+interface LogLine {
+  level: string;
+  fields: Record<string, unknown>;
+  message?: string;
+}
+
+function memoryLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: string) =>
+    (fields: object, message?: string): void => {
+      lines.push({ level, fields: { ...bindings, ...fields }, message });
+    };
+  return {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (more) => memoryLogger(lines, { ...bindings, ...more }),
+  };
+}
+
+async function start(overrides: Partial<ReceiveOptions> = {}) {
+  const lines: LogLine[] = [];
+  const logger = memoryLogger(lines);
+  const app = createReceiveApp({
+    apiKeys: [KEY, "rotated-key-67890"],
+    handlers: {
+      "app.moderation.input": (params) => (params.query.includes("bad") ? inputBlock("blocked") : inputPass()),
+      "app.moderation.output": (params) => outputOverride(params.text.toUpperCase()),
+    },
+    logger,
+    ...overrides,
+  });
+  const running = await listen(app, { port: 0, host: "127.0.0.1", logger, handleSignals: false });
+  servers.push(running);
+  const url = `${running.url}/api/dify/receive`;
+  return { running, url, lines };
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+describe("the receive endpoint", () => {
+  it("answers ping with exactly {\"result\":\"pong\"}", async () => {
+    const { url } = await start();
+    const response = await post(url, { point: "ping", params: {} });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await response.text()).toBe('{"result":"pong"}');
+  });
+
+  it("dispatches each point to its handler with validated params", async () => {
+    const { url } = await start();
+    const input = await post(url, { point: "app.moderation.input", params: { app_id: "a", inputs: {}, query: "a bad word" } });
+    expect(await input.json()).toEqual({ flagged: true, action: "direct_output", preset_response: "blocked" });
+    const output = await post(url, { point: "app.moderation.output", params: { app_id: "a", text: "hello" } });
+    expect(await output.json()).toEqual({ flagged: true, action: "overridden", text: "HELLO" });
+  });
+
+  it("reads a null query as an empty string", async () => {
+    const { url } = await start();
+    const response = await post(url, { point: "app.moderation.input", params: { app_id: "a", inputs: {}, query: null } });
+    expect(await response.json()).toEqual({ flagged: false, action: "direct_output" });
+  });
+
+  describe("auth", () => {
+    it("rejects a missing header with 401, WWW-Authenticate: Bearer and a JSON error", async () => {
+      const { url } = await start();
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ point: "ping", params: {} }),
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+      expect(await response.json()).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Authorization") } });
+    });
+
+    it("rejects a wrong key and another scheme", async () => {
+      const { url } = await start();
+      for (const authorization of ["Bearer wrong-key-00000", `Basic ${KEY}`, KEY]) {
+        const response = await post(url, { point: "ping", params: {} }, { authorization });
+        expect(response.status).toBe(401);
+        const text = await response.text();
+        expect(text).not.toContain(KEY);
+      }
+    });
+
+    it("accepts the second, rotated key", async () => {
+      const { url } = await start();
+      const response = await post(url, { point: "ping", params: {} }, { authorization: "Bearer rotated-key-67890" });
+      expect(response.status).toBe(200);
+    });
+
+    it("checks the key before the body, so a wrong key fails Dify's save even with a bad body", async () => {
+      const { url } = await start();
+      const response = await post(url, "{not json", { authorization: "Bearer nope-nope" });
+      expect(response.status).toBe(401);
+    });
+
+    it("refuses to start with a key shorter than 5 characters", () => {
+      expect(() => createReceiveApp({ apiKeys: ["abcd"], handlers: {} })).toThrow(/at least 5/);
+    });
+
+    it("never logs the key", async () => {
+      const { url, lines } = await start();
+      await post(url, { point: "ping", params: {} });
+      await post(url, { point: "ping", params: {} }, { authorization: "Bearer wrong-key-00000" });
+      const logged = JSON.stringify(lines);
+      expect(logged).not.toContain(KEY);
+      expect(logged).not.toContain("wrong-key-00000");
+      expect(lines.filter((line) => line.message === "request")).toHaveLength(2);
+    });
+  });
+
+  describe("bad requests", () => {
+    it("answers invalid JSON with 400 and a JSON error", async () => {
+      const { url } = await start();
+      const response = await post(url, '{"point": "ping",');
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
+    });
+
+    it("names the bad field", async () => {
+      const { url } = await start();
+      const cases: Array<[unknown, RegExp]> = [
+        [[1, 2], /body must be a JSON object, got array/],
+        [{ params: {} }, /^point: required/],
+        [{ point: 7, params: {} }, /^point: expected a string, got number/],
+        [{ point: "app.moderation.input" }, /^params: required/],
+        [{ point: "app.moderation.input", params: { inputs: "x", query: "" } }, /^params\.inputs: expected an object, got string/],
+        [{ point: "app.moderation.input", params: { inputs: {}, query: 5 } }, /^params\.query: expected a string, got number/],
+        [{ point: "app.moderation.output", params: { app_id: "a" } }, /^params\.text: required, expected a string/],
+      ];
+      for (const [body, message] of cases) {
+        const response = await post(url, body);
+        expect(response.status).toBe(400);
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        expect(error.message).toMatch(message);
+      }
+    });
+
+    it("lists the supported points for an unknown or unsupported point", async () => {
+      const { url } = await start();
+      const unknown = await post(url, { point: "app.moderation.everything", params: {} });
+      expect(unknown.status).toBe(400);
+      const unknownBody = (await unknown.json()) as { error: { code: string; message: string } };
+      expect(unknownBody.error.code).toBe("unsupported_point");
+      expect(unknownBody.error.message).toContain("ping, app.moderation.input, app.moderation.output");
+      const unsupported = await post(url, { point: "app.external_data_tool.query", params: { tool_variable: "w", inputs: {}, query: "" } });
+      expect(unsupported.status).toBe(400);
+      expect(((await unsupported.json()) as { error: { message: string } }).error.message).toMatch(/is not served here/);
+    });
+
+    it("answers an oversized body with 413 and a readable answer, not a reset", async () => {
+      const { url } = await start({ bodyLimit: 1024 });
+      const response = await post(url, { point: "ping", params: { padding: "x".repeat(4096) } });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    });
+
+    it("answers 413 for a chunked body without Content-Length", async () => {
+      const { running } = await start({ bodyLimit: 1024 });
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: "127.0.0.1",
+            port: running.port,
+            path: "/api/dify/receive",
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, "transfer-encoding": "chunked" },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on("error", reject);
+        for (let i = 0; i < 8; i++) request.write("x".repeat(512));
+        request.end();
+      });
+      expect(status).toBe(413);
+    });
+
+    it("answers a wrong content type or a compressed body with 415", async () => {
+      const { url } = await start();
+      const text = await post(url, JSON.stringify({ point: "ping", params: {} }), { "content-type": "text/plain" });
+      expect(text.status).toBe(415);
+      const gzip = await post(url, JSON.stringify({ point: "ping", params: {} }), { "content-encoding": "gzip" });
+      expect(gzip.status).toBe(415);
+    });
+
+    it("answers other paths with 404 and other methods with 405", async () => {
+      const { running, url } = await start();
+      expect((await fetch(`${running.url}/nope`)).status).toBe(404);
+      const get = await fetch(url);
+      expect(get.status).toBe(405);
+      expect(get.headers.get("allow")).toBe("POST");
+    });
+  });
+
+  it("answers a failing handler with a generic 500 and logs the detail", async () => {
+    const { url, lines } = await start({
+      handlers: {
+        "app.moderation.output": () => {
+          throw new Error("secret internals at /srv/app.ts:42");
+        },
+      },
+    });
+    const response = await post(url, { point: "app.moderation.output", params: { text: "x" } });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain("secret internals");
+    expect(JSON.parse(text).error.code).toBe("internal_error");
+    expect(lines.some((line) => line.level === "error" && String((line.fields.err as Error)?.message).includes("secret internals"))).toBe(true);
+  });
+
+  it("serves /healthz without a key and echoes the request id", async () => {
+    const { running } = await start();
+    const response = await fetch(`${running.url}/healthz`, { headers: { "x-request-id": "abc-123" } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+    expect(response.headers.get("x-request-id")).toBe("abc-123");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("reports readiness on /readyz", async () => {
+    let ready: true | string = "lists not loaded";
+    const { running } = await start({ readiness: () => ready });
+    expect((await fetch(`${running.url}/readyz`)).status).toBe(503);
+    ready = true;
+    expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+  });
+
+  it("lets an in-flight request finish when closing", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { running, url } = await start({
+      handlers: {
+        "app.moderation.output": async (params) => {
+          await gate;
+          return outputOverride(params.text);
+        },
+      },
+    });
+    const pending = post(url, { point: "app.moderation.output", params: { text: "slow" } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = running.close();
+    setTimeout(release, 50);
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ flagged: true, action: "overridden", text: "slow" });
+    await closed;
+  });
+});

@@ -1,0 +1,95 @@
+import type { Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type Koa from "koa";
+import type { Logger } from "../logger.ts";
+
+export interface ListenOptions {
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Longest wait for in-flight requests on shutdown before connections are cut. */
+  shutdownTimeoutMs?: number;
+  /** Stop on SIGTERM and SIGINT (default true; tests that embed a server turn it off). */
+  handleSignals?: boolean;
+  /** Runs after the server closed, e.g. to stop file watchers. */
+  onClose?: () => void | Promise<void>;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets in-flight requests finish, then resolves. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an app, logs where it listens (`{"msg":"listening","url":...}`), and shuts down
+ * gracefully on SIGTERM/SIGINT: no new connections, in-flight requests finish and get their
+ * answers, idle keep-alive connections are closed, and after `shutdownTimeoutMs` the rest are cut.
+ */
+export async function listen(app: Koa, options: ListenOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const host = options.host ?? "0.0.0.0";
+  const callback = app.callback();
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  const server = createServer((request, response) => {
+    // Once shutting down, tell keep-alive clients not to send another request on this connection.
+    if (closing) response.setHeader("connection", "close");
+    inFlight.add(response);
+    response.once("close", () => inFlight.delete(response));
+    void callback(request, response);
+  });
+  // Dify opens a new connection per call; keep-alive still helps proxies and load balancers.
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  const url = `http://${shownHost}:${port}`;
+  logger.info({ url, port, host }, "listening");
+
+  let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closed ??= new Promise<void>((resolve) => {
+      closing = true;
+      for (const response of inFlight) {
+        if (!response.headersSent) response.setHeader("connection", "close");
+      }
+      const timer = setTimeout(() => {
+        logger.warn({ timeoutMs: options.shutdownTimeoutMs ?? 10_000 }, "shutdown timed out; closing open connections");
+        server.closeAllConnections();
+      }, options.shutdownTimeoutMs ?? 10_000);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    }).then(async () => {
+      await options.onClose?.();
+      logger.info({}, "stopped");
+    });
+    return closed;
+  }
+
+  if (options.handleSignals ?? true) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "shutting down");
+      void close().then(() => process.exit(0));
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { server, url, port, close };
+}

@@ -1,0 +1,26 @@
+import { pino } from "pino";
+import type { Logger } from "../logger.ts";
+
+/** Paths pino blanks out wherever they appear in a log line: keys and authorization headers. */
+export const REDACTED_PATHS = [
+  "authorization",
+  "apiKey",
+  "apiKeys",
+  "headers.authorization",
+  "req.headers.authorization",
+  "*.authorization",
+  "*.apiKey",
+  "*.apiKeys",
+];
+
+/** A JSON logger (pino) to stdout, with secrets redacted. */
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    level: options.level ?? "info",
+    name: options.name,
+    base: undefined,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
