@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { Automaton } from "./automaton.ts";
+import { mulberry32 } from "./synthetic.ts";
+
+function units(s: string): Uint16Array {
+  const u = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return u;
+}
+
+function scanAll(patterns: string[], text: string): string[] {
+  const ids = new Int32Array(patterns.length);
+  const a = new Automaton(patterns, ids);
+  const byId = new Map<number, string>();
+  for (const [i, p] of patterns.entries()) byId.set(ids[i]!, p);
+  const out: string[] = [];
+  a.scan(units(text), text.length, (id, end) => {
+    const p = byId.get(id)!;
+    out.push(`${end - p.length}-${end}:${p}`);
+  });
+  return out.sort();
+}
+
+function bruteForce(patterns: string[], text: string): string[] {
+  const out = new Set<string>();
+  for (const p of new Set(patterns)) {
+    for (let i = text.indexOf(p); i !== -1; i = text.indexOf(p, i + 1)) out.add(`${i}-${i + p.length}:${p}`);
+  }
+  return [...out].sort();
+}
+
+describe("Automaton", () => {
+  it("reports every overlapping occurrence", () => {
+    expect(scanAll(["he", "she", "his", "hers"], "ushers")).toEqual(["1-4:she", "2-4:he", "2-6:hers"]);
+  });
+
+  it("works on UTF-16 code units, surrogate pairs included", () => {
+    expect(scanAll(["😀a", "猫"], "x😀a猫")).toEqual(["1-4:😀a", "4-5:猫"]);
+  });
+
+  it("gives duplicate patterns one id", () => {
+    const ids = new Int32Array(3);
+    const a = new Automaton(["ab", "cd", "ab"], ids);
+    expect(a.patternCount).toBe(2);
+    expect(ids[0]).toBe(ids[2]);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it("agrees with a brute-force search on random patterns and texts", () => {
+    const rand = mulberry32(42);
+    const alphabet = "abc猫狗😀";
+    const pick = (n: number) => {
+      let s = "";
+      for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
+      return s;
+    };
+    for (let round = 0; round < 200; round++) {
+      const patterns = Array.from({ length: 1 + Math.floor(rand() * 30) }, () => pick(1 + Math.floor(rand() * 4)));
+      const text = pick(60);
+      expect(scanAll(patterns, text)).toEqual(bruteForce(patterns, text));
+    }
+  });
+
+  it("rejects an empty pattern", () => {
+    expect(() => new Automaton([""], new Int32Array(1))).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { createKeywordEngine } from "./keyword-engine.ts";
+import { createKeywordMatcher } from "./matcher.ts";
+
+describe("createKeywordEngine", () => {
+  const matcher = createKeywordMatcher({
+    lists: [
+      { name: "profanity", terms: ["fuck"] },
+      { name: "insults", terms: ["傻逼", "idiot"] },
+    ],
+  });
+
+  it("returns one verdict per text, in order, with spans and list names", async () => {
+    const engine = createKeywordEngine({ matcher });
+    expect(engine.name).toBe("keywords");
+    const verdicts = await engine.moderate(["hello", "you FUCKING idiot, fuck", "", "傻逼"], { point: "input" });
+    expect(verdicts).toEqual([
+      { flagged: false, findings: [], categories: [] },
+      {
+        flagged: true,
+        findings: [
+          { start: 12, end: 17, label: "idiot" },
+          { start: 19, end: 23, label: "fuck" },
+        ],
+        categories: ["insults", "profanity"],
+      },
+      { flagged: false, findings: [], categories: [] },
+      { flagged: true, findings: [{ start: 0, end: 2, label: "傻逼" }], categories: ["insults"] },
+    ]);
+  });
+
+  it("swaps the matcher atomically", async () => {
+    const engine = createKeywordEngine({ matcher });
+    expect(engine.current()).toBe(matcher);
+    const next = createKeywordMatcher({ lists: [{ name: "new", terms: ["hello"] }] });
+    engine.swap(next);
+    expect(engine.current()).toBe(next);
+    const [verdict] = await engine.moderate(["hello fuck"], { point: "output" });
+    expect(verdict!.findings.map((f) => f.label)).toEqual(["hello"]);
+  });
+
+  it("rejects something that is not a matcher", () => {
+    expect(() => createKeywordEngine({ matcher: {} as never })).toThrow(/matcher must be a KeywordMatcher/);
+    const engine = createKeywordEngine({ matcher });
+    expect(() => engine.swap(undefined as never)).toThrow(TypeError);
+    expect(engine.current()).toBe(matcher);
+  });
+
+  it("rejects a non-string text with a clear error", async () => {
+    const engine = createKeywordEngine({ matcher });
+    await expect(engine.moderate(["ok", 42 as never], { point: "input" })).rejects.toThrow("texts[1] must be a string");
+  });
+});

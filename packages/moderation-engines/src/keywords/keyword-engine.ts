@@ -1,0 +1,61 @@
+import type { ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
+import type { KeywordMatcher } from "./matcher.ts";
+
+export interface KeywordEngineOptions {
+  /** The matcher to start with; replace it later with `swap`. */
+  matcher: KeywordMatcher;
+}
+
+/** The keyword engine: a {@link ModerationEngine} whose matcher can be replaced while it serves. */
+export interface KeywordEngine extends ModerationEngine {
+  readonly name: "keywords";
+  /**
+   * Replaces the matcher. Takes effect for the next `moderate` call; a call in progress finishes
+   * with the matcher it started with. Build the new matcher fully before swapping it in.
+   */
+  swap(matcher: KeywordMatcher): void;
+  /** The matcher in use. */
+  current(): KeywordMatcher;
+}
+
+/**
+ * Creates the keyword engine. A text is flagged when the matcher finds at least one term; the
+ * findings carry the original-text spans for masking, and `categories` lists the names of the
+ * lists that matched (for logs and metrics).
+ */
+export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngine {
+  assertMatcher(options?.matcher);
+  let matcher = options.matcher;
+  return {
+    name: "keywords",
+    async moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
+      if (!Array.isArray(texts)) throw new TypeError("texts must be an array of strings");
+      const m = matcher;
+      return texts.map((text, index) => {
+        if (typeof text !== "string") throw new TypeError(`texts[${index}] must be a string`);
+        const found = m.find(text);
+        if (found.length === 0) return { flagged: false, findings: [], categories: [] };
+        const categories: string[] = [];
+        for (const f of found) if (!categories.includes(f.list)) categories.push(f.list);
+        return {
+          flagged: true,
+          findings: found.map(({ start, end, label }) => ({ start, end, label })),
+          categories,
+        };
+      });
+    },
+    swap(next: KeywordMatcher): void {
+      assertMatcher(next);
+      matcher = next;
+    },
+    current(): KeywordMatcher {
+      return matcher;
+    },
+  };
+}
+
+function assertMatcher(m: unknown): asserts m is KeywordMatcher {
+  if (typeof (m as KeywordMatcher | undefined)?.find !== "function") {
+    throw new TypeError("matcher must be a KeywordMatcher (see createKeywordMatcher)");
+  }
+}

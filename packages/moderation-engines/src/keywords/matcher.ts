@@ -1,0 +1,403 @@
+import type { Finding } from "../engine.ts";
+import { Automaton } from "./automaton.ts";
+import {
+  isSeparator,
+  isSpacedWordChar,
+  NormalizedBuffer,
+  normalizeForMatching,
+  normalizeInto,
+} from "./normalize.ts";
+import type { MatchMode } from "./parse.ts";
+
+/** A keyword finding: span of the original text, the term as written, and its list. */
+export interface KeywordFinding extends Finding {
+  /** Name of the list the term came from. */
+  list: string;
+}
+
+/** A list of terms to block, as given to {@link createKeywordMatcher}. */
+export interface KeywordListInput {
+  name: string;
+  terms: readonly string[];
+  /** Overrides the matcher's `match` option for this list. */
+  match?: MatchMode;
+}
+
+export interface KeywordMatcherOptions {
+  /** Lists of terms to flag. */
+  lists: readonly KeywordListInput[];
+  /** Terms that are never flagged: a match lying entirely inside an allow-term match is dropped. */
+  allow?: readonly string[];
+  /** Default match mode of lists without a directive. Default `"word"`. */
+  match?: MatchMode;
+  /** Also catch terms written with separators between letters (`f.u.c.k`). Default `false`. */
+  separators?: boolean;
+}
+
+export interface KeywordListStats {
+  name: string;
+  /** Terms used (after skipping those that normalise to nothing). */
+  terms: number;
+  /** Terms skipped because they normalise to nothing. */
+  skipped: number;
+  match: MatchMode;
+}
+
+export interface KeywordMatcherStats {
+  /** Block terms used, over all lists (duplicates counted). */
+  terms: number;
+  /** Allow terms used. */
+  allowTerms: number;
+  /** Terms skipped because they normalise to nothing. */
+  skipped: number;
+  /** Distinct normalised patterns in the automaton. */
+  patterns: number;
+  /** Trie nodes in the automaton. */
+  nodes: number;
+  /** Approximate bytes held by the automaton's arrays. */
+  bytes: number;
+  /** Build time in milliseconds. */
+  buildMs: number;
+  lists: KeywordListStats[];
+}
+
+/** An immutable keyword matcher. */
+export interface KeywordMatcher {
+  /**
+   * Finds every blocked term in `text`. Spans are UTF-16 offsets of the ORIGINAL text covering
+   * exactly the original characters of the match (invisible characters inside included).
+   * Overlapping matches of different terms are all kept; the same span and label is reported once.
+   * Sorted by start ascending, then end descending (enclosing match first), then label.
+   */
+  find(text: string): KeywordFinding[];
+  readonly stats: Readonly<KeywordMatcherStats>;
+  readonly options: Readonly<{ match: MatchMode; separators: boolean }>;
+}
+
+const F_WORD_START = 1;
+const F_WORD_END = 2;
+const F_PASS_PLAIN = 4;
+const F_PASS_COLLAPSED = 8;
+const F_ALLOW = 16;
+
+function codePointAtUnits(units: Uint16Array, i: number): number {
+  const c = units[i]!;
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const d = units[i + 1];
+    if (d !== undefined && d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+function codePointBefore(units: Uint16Array, end: number): number {
+  const c = units[end - 1]!;
+  if (c >= 0xdc00 && c <= 0xdfff && end >= 2) {
+    const h = units[end - 2]!;
+    if (h >= 0xd800 && h <= 0xdbff) return ((h - 0xd800) << 10) + (c - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+function isSpacedWordUnit(c: number, cp: number): boolean {
+  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a);
+  return isSpacedWordChar(cp);
+}
+
+function edgeFlags(pattern: string): number {
+  let flags = 0;
+  if (isSpacedWordChar(pattern.codePointAt(0)!)) flags |= F_WORD_START;
+  if (isSpacedWordChar(codePointBefore(stringUnits(pattern), pattern.length))) flags |= F_WORD_END;
+  return flags;
+}
+
+function stringUnits(s: string): Uint16Array {
+  const u = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return u;
+}
+
+function removeSeparators(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    if (!isSeparator(ch.codePointAt(0)!)) out += ch;
+  }
+  return out;
+}
+
+interface PendingEntry {
+  pattern: string;
+  flags: number;
+  label: string;
+  list: number;
+}
+
+/**
+ * Builds an immutable matcher from block lists, allow terms and options. Terms are normalised
+ * exactly as texts are (NFKC, case folding, invisible characters removed); terms that normalise to
+ * nothing are skipped and counted in `stats.skipped`.
+ */
+export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMatcher {
+  const started = performance.now();
+  const defaultMode: MatchMode = options.match ?? "word";
+  if (defaultMode !== "word" && defaultMode !== "substring") {
+    throw new TypeError(`match must be "word" or "substring", got ${JSON.stringify(options.match)}`);
+  }
+  const separators = options.separators ?? false;
+  const listNames: string[] = [];
+  const listStats: KeywordListStats[] = [];
+  const pending: PendingEntry[] = [];
+  let skipped = 0;
+  let blockTerms = 0;
+  let allowTerms = 0;
+
+  const add = (term: string, mode: MatchMode | "allow", list: number): boolean => {
+    const normalized = normalizeForMatching(term);
+    if (normalized === "") return false;
+    const kind = mode === "allow" ? F_ALLOW : mode === "word" ? 0 : -1;
+    const flagsFor = (p: string) => (kind === F_ALLOW ? F_ALLOW : kind === 0 ? edgeFlags(p) : 0);
+    if (!separators) {
+      pending.push({ pattern: normalized, flags: flagsFor(normalized) | F_PASS_PLAIN, label: term, list });
+      return true;
+    }
+    const collapsed = removeSeparators(normalized);
+    if (collapsed === normalized) {
+      pending.push({
+        pattern: normalized,
+        flags: flagsFor(normalized) | F_PASS_PLAIN | F_PASS_COLLAPSED,
+        label: term,
+        list,
+      });
+    } else {
+      pending.push({ pattern: normalized, flags: flagsFor(normalized) | F_PASS_PLAIN, label: term, list });
+      if (collapsed !== "") {
+        pending.push({ pattern: collapsed, flags: flagsFor(collapsed) | F_PASS_COLLAPSED, label: term, list });
+      }
+    }
+    return true;
+  };
+
+  for (const list of options.lists) {
+    const mode = list.match ?? defaultMode;
+    if (mode !== "word" && mode !== "substring") {
+      throw new TypeError(`list "${list.name}": match must be "word" or "substring", got ${JSON.stringify(mode)}`);
+    }
+    const index = listNames.length;
+    listNames.push(list.name);
+    let used = 0;
+    let listSkipped = 0;
+    for (const term of list.terms) {
+      if (add(term.trim(), mode, index)) used++;
+      else listSkipped++;
+    }
+    blockTerms += used;
+    skipped += listSkipped;
+    listStats.push({ name: list.name, terms: used, skipped: listSkipped, match: mode });
+  }
+  const allowList = listNames.length;
+  listNames.push("allow");
+  for (const term of options.allow ?? []) {
+    if (add(term.trim(), "allow", allowList)) allowTerms++;
+    else skipped++;
+  }
+
+  const patternIds = new Int32Array(pending.length);
+  const automaton = new Automaton(
+    pending.map((p) => p.pattern),
+    patternIds,
+  );
+
+  // Entries grouped by pattern id (CSR), dropping exact duplicates (same pattern, flags, list).
+  const patternCount = automaton.patternCount;
+  const patternLength = new Int32Array(patternCount);
+  const groupStart = new Int32Array(patternCount + 1);
+  for (let i = 0; i < pending.length; i++) {
+    groupStart[patternIds[i]! + 1]!++;
+    patternLength[patternIds[i]!] = pending[i]!.pattern.length;
+  }
+  for (let p = 0; p < patternCount; p++) groupStart[p + 1]! += groupStart[p]!;
+  const slot = groupStart.slice(0, patternCount);
+  const entryFlags = new Uint8Array(pending.length);
+  const entryList = new Int32Array(pending.length);
+  const entryLabel: string[] = new Array(pending.length);
+  for (let i = 0; i < pending.length; i++) {
+    const p = patternIds[i]!;
+    const entry = pending[i]!;
+    let duplicate = false;
+    for (let e = groupStart[p]!; e < slot[p]!; e++) {
+      if (entryFlags[e] === entry.flags && entryList[e] === entry.list) {
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) continue;
+    const e = slot[p]!++;
+    entryFlags[e] = entry.flags;
+    entryList[e] = entry.list;
+    entryLabel[e] = entry.label;
+  }
+  const groupEnd = slot;
+  pending.length = 0;
+
+  // Per-call scratch state, reused: find() is synchronous, so calls never interleave.
+  const normalized = new NormalizedBuffer();
+  let collapsedUnits = new Uint16Array(256);
+  let collapsedMap = new Int32Array(256);
+  let collapsedLength = 0;
+  let candStart = new Int32Array(64);
+  let candEnd = new Int32Array(64);
+  let candEntry = new Int32Array(64);
+  let candCount = 0;
+  let allowStart = new Int32Array(16);
+  let allowEnd = new Int32Array(16);
+  let allowCount = 0;
+
+  const pushCandidate = (start: number, end: number, entry: number) => {
+    if (candCount === candStart.length) {
+      candStart = grow(candStart);
+      candEnd = grow(candEnd);
+      candEntry = grow(candEntry);
+    }
+    candStart[candCount] = start;
+    candEnd[candCount] = end;
+    candEntry[candCount] = entry;
+    candCount++;
+  };
+  const pushAllow = (start: number, end: number) => {
+    if (allowCount === allowStart.length) {
+      allowStart = grow(allowStart);
+      allowEnd = grow(allowEnd);
+    }
+    allowStart[allowCount] = start;
+    allowEnd[allowCount] = end;
+    allowCount++;
+  };
+
+  // Whole-word checks look at the normalised (uncollapsed) text around [start, end).
+  const boundaryOk = (flags: number, start: number, end: number): boolean => {
+    const units = normalized.units;
+    if ((flags & F_WORD_START) !== 0 && start > 0) {
+      const c = units[start - 1]!;
+      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointBefore(units, start))) return false;
+    }
+    if ((flags & F_WORD_END) !== 0 && end < normalized.length) {
+      const c = units[end]!;
+      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointAtUnits(units, end))) return false;
+    }
+    return true;
+  };
+
+  const report = (pass: number, start: number, end: number, patternId: number) => {
+    for (let e = groupStart[patternId]!; e < groupEnd[patternId]!; e++) {
+      const flags = entryFlags[e]!;
+      if ((flags & pass) === 0) continue;
+      if ((flags & F_ALLOW) !== 0) {
+        pushAllow(normalized.originalStart(start), normalized.originalEnd(end - 1));
+      } else if (boundaryOk(flags, start, end)) {
+        pushCandidate(normalized.originalStart(start), normalized.originalEnd(end - 1), e);
+      }
+    }
+  };
+  const onPlainMatch = (patternId: number, end: number) => {
+    report(F_PASS_PLAIN, end - patternLength[patternId]!, end, patternId);
+  };
+  const onCollapsedMatch = (patternId: number, end: number) => {
+    const start = collapsedMap[end - patternLength[patternId]!]!;
+    report(F_PASS_COLLAPSED, start, collapsedMap[end - 1]! + 1, patternId);
+  };
+
+  const collapse = (): boolean => {
+    const n = normalized.length;
+    if (collapsedUnits.length < n) {
+      collapsedUnits = new Uint16Array(normalized.units.length);
+      collapsedMap = new Int32Array(normalized.units.length);
+    }
+    const units = normalized.units;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const c = units[i]!;
+      let separator: boolean;
+      if (c < 0x80) {
+        separator = !((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a));
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        separator = isSeparator(codePointAtUnits(units, i));
+        if (!separator) {
+          collapsedUnits[m] = c;
+          collapsedMap[m++] = i;
+          i++;
+          collapsedUnits[m] = units[i]!;
+          collapsedMap[m++] = i;
+          continue;
+        }
+        i++;
+      } else {
+        separator = isSeparator(c);
+      }
+      if (!separator) {
+        collapsedUnits[m] = c;
+        collapsedMap[m++] = i;
+      }
+    }
+    collapsedLength = m;
+    return m < n;
+  };
+
+  const find = (text: string): KeywordFinding[] => {
+    if (typeof text !== "string") throw new TypeError("text must be a string");
+    candCount = 0;
+    allowCount = 0;
+    normalizeInto(text, normalized);
+    automaton.scan(normalized.units, normalized.length, onPlainMatch);
+    if (separators && collapse()) {
+      automaton.scan(collapsedUnits, collapsedLength, onCollapsedMatch);
+    }
+    if (candCount === 0) return [];
+    const findings: KeywordFinding[] = [];
+    for (let k = 0; k < candCount; k++) {
+      const start = candStart[k]!;
+      const end = candEnd[k]!;
+      let allowed = false;
+      for (let a = 0; a < allowCount; a++) {
+        if (allowStart[a]! <= start && end <= allowEnd[a]!) {
+          allowed = true;
+          break;
+        }
+      }
+      if (allowed) continue;
+      const e = candEntry[k]!;
+      findings.push({ start, end, label: entryLabel[e]!, list: listNames[entryList[e]!]! });
+    }
+    findings.sort((a, b) => a.start - b.start || b.end - a.end || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+    let w = 0;
+    for (let r = 0; r < findings.length; r++) {
+      const f = findings[r]!;
+      const prev = w > 0 ? findings[w - 1]! : undefined;
+      if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
+      findings[w++] = f;
+    }
+    findings.length = w;
+    return findings;
+  };
+
+  const stats: KeywordMatcherStats = {
+    terms: blockTerms,
+    allowTerms,
+    skipped,
+    patterns: patternCount,
+    nodes: automaton.nodeCount,
+    bytes: automaton.byteSize,
+    buildMs: 0,
+    lists: listStats,
+  };
+  stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
+  return Object.freeze({
+    find,
+    stats: Object.freeze(stats),
+    options: Object.freeze({ match: defaultMode, separators }),
+  });
+}
+
+function grow(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}

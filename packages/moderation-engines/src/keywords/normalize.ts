@@ -1,0 +1,282 @@
+/**
+ * Text normalisation for keyword matching: Unicode NFKC, case folding, and removal of invisible
+ * characters, with an exact map from every normalised UTF-16 code unit back to the original text.
+ *
+ * Platform-neutral (no Node APIs). The same function normalises list terms and moderated text, so
+ * both sides always agree.
+ */
+
+/** Character class bits, cached per code point. */
+export const CLASS_KNOWN = 1;
+/** Ignored entirely: format characters (\p{Cf}), default-ignorables, variation selectors. */
+export const CLASS_IGNORABLE = 2;
+/** Joins the preceding base character into one chunk: combining marks, Hangul medial/final jamo. */
+export const CLASS_JOINING = 4;
+/** Letter, number or mark. */
+export const CLASS_WORD = 8;
+/** Belongs to a script written without spaces between words (CJK, Hangul, Thai, Lao, Khmer, Myanmar). */
+export const CLASS_UNSPACED = 16;
+/** Whitespace, punctuation or symbol: removed by the `separators` pass. */
+export const CLASS_SEPARATOR = 32;
+
+const IGNORABLE_RE = /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}]$/u;
+const MARK_RE = /^\p{M}$/u;
+const WORD_RE = /^[\p{L}\p{N}\p{M}]$/u;
+const UNSPACED_RE =
+  /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Bopomofo}\p{scx=Hangul}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+const SEPARATOR_RE = /^[\s\p{P}\p{S}]$/u;
+const IGNORABLE_GLOBAL_RE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}]/gu;
+
+const bmpClass = new Uint8Array(0x10000);
+const astralClass = new Map<number, number>();
+
+function computeClass(cp: number): number {
+  const ch = String.fromCodePoint(cp);
+  let cls = CLASS_KNOWN;
+  if (IGNORABLE_RE.test(ch)) return cls | CLASS_IGNORABLE;
+  // Hangul medial vowels and final consonants compose with the preceding jamo under NFKC.
+  if (MARK_RE.test(ch) || (cp >= 0x1161 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) {
+    cls |= CLASS_JOINING;
+  }
+  if (WORD_RE.test(ch)) cls |= CLASS_WORD;
+  if (UNSPACED_RE.test(ch)) cls |= CLASS_UNSPACED;
+  if (SEPARATOR_RE.test(ch)) cls |= CLASS_SEPARATOR;
+  return cls;
+}
+
+/** The class bits of a code point (cached). */
+export function classOf(cp: number): number {
+  if (cp < 0x10000) {
+    const c = bmpClass[cp]!;
+    if (c !== 0) return c;
+    const computed = computeClass(cp);
+    bmpClass[cp] = computed;
+    return computed;
+  }
+  let c = astralClass.get(cp);
+  if (c === undefined) {
+    c = computeClass(cp);
+    astralClass.set(cp, c);
+  }
+  return c;
+}
+
+/** True when a code point is a letter, number or mark of a script written with spaces. */
+export function isSpacedWordChar(cp: number): boolean {
+  return (classOf(cp) & (CLASS_WORD | CLASS_UNSPACED)) === CLASS_WORD;
+}
+
+/**
+ * True for characters the `separators` pass removes: whitespace, punctuation, symbols, and any
+ * other ASCII character that is not a letter or digit.
+ */
+export function isSeparator(cp: number): boolean {
+  if (cp < 0x80) {
+    return !((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a));
+  }
+  return (classOf(cp) & CLASS_SEPARATOR) !== 0;
+}
+
+/**
+ * Folds one chunk (a base character plus its combining marks): NFKC, then full case folding.
+ * Lower, upper, then lower again gives the full folds that `toLowerCase` alone misses (ß and ẞ →
+ * ss, final sigma ς → σ); all three are locale-independent. NFKC again afterwards, because case mapping can
+ * produce decomposed sequences.
+ */
+export function foldChunk(chunk: string): string {
+  const nfkc = chunk.normalize("NFKC");
+  let folded = nfkc.toLowerCase().toUpperCase().toLowerCase();
+  if (folded !== nfkc) folded = folded.normalize("NFKC");
+  return folded.replace(IGNORABLE_GLOBAL_RE, "");
+}
+
+// Fold of single BMP code points: -1 unknown, -2 result is not one code unit (see foldStrings).
+const bmpFold = new Int32Array(0x10000).fill(-1);
+const foldStrings = new Map<number, string>();
+const chunkCache = new Map<string, string>();
+const CHUNK_CACHE_MAX = 4096;
+
+function foldCodePoint(cp: number): number {
+  if (cp < 0x10000) {
+    const f = bmpFold[cp]!;
+    if (f !== -1) return f;
+  }
+  const s = foldChunk(String.fromCodePoint(cp));
+  if (cp < 0x10000) {
+    if (s.length === 1) {
+      bmpFold[cp] = s.charCodeAt(0);
+      return bmpFold[cp]!;
+    }
+    bmpFold[cp] = -2;
+  }
+  foldStrings.set(cp, s);
+  return -2;
+}
+
+function foldMarkedChunk(chunk: string): string {
+  let s = chunkCache.get(chunk);
+  if (s === undefined) {
+    s = foldChunk(chunk);
+    if (chunkCache.size >= CHUNK_CACHE_MAX) chunkCache.clear();
+    chunkCache.set(chunk, s);
+  }
+  return s;
+}
+
+/**
+ * Reusable output of {@link normalizeInto}: normalised UTF-16 code units in `units[0..length)`,
+ * and for each one the original range `[mapStart[i], mapEnd[i])` of the chunk it came from.
+ * When `identity` is true the text was pure ASCII and the maps are not filled: offsets are equal.
+ */
+export class NormalizedBuffer {
+  units = new Uint16Array(256);
+  mapStart = new Int32Array(256);
+  mapEnd = new Int32Array(256);
+  length = 0;
+  identity = true;
+
+  /** Original start offset of normalised code unit `i`. */
+  originalStart(i: number): number {
+    return this.identity ? i : this.mapStart[i]!;
+  }
+
+  /** Original end offset (exclusive) of normalised code unit `i`. */
+  originalEnd(i: number): number {
+    return this.identity ? i + 1 : this.mapEnd[i]!;
+  }
+
+  ensure(capacity: number): void {
+    if (capacity <= this.units.length) return;
+    let size = this.units.length * 2;
+    while (size < capacity) size *= 2;
+    const units = new Uint16Array(size);
+    units.set(this.units.subarray(0, this.length));
+    this.units = units;
+    const mapStart = new Int32Array(size);
+    mapStart.set(this.mapStart.subarray(0, this.length));
+    this.mapStart = mapStart;
+    const mapEnd = new Int32Array(size);
+    mapEnd.set(this.mapEnd.subarray(0, this.length));
+    this.mapEnd = mapEnd;
+  }
+
+  /** The normalised text as a string. */
+  toString(): string {
+    let out = "";
+    for (let i = 0; i < this.length; i += 4096) {
+      out += String.fromCharCode(...this.units.subarray(i, Math.min(this.length, i + 4096)));
+    }
+    return out;
+  }
+}
+
+function push(out: NormalizedBuffer, s: string, start: number, end: number): void {
+  const n = out.length;
+  out.ensure(n + s.length);
+  for (let k = 0; k < s.length; k++) {
+    out.units[n + k] = s.charCodeAt(k);
+    out.mapStart[n + k] = start;
+    out.mapEnd[n + k] = end;
+  }
+  out.length = n + s.length;
+}
+
+/**
+ * Normalises `text` into `out` (reusing its buffers): NFKC + full case folding per chunk (a base
+ * character and its following combining marks, so composition works and offsets stay exact),
+ * invisible characters removed. Pure ASCII text takes a fast path (lower-casing only).
+ */
+export function normalizeInto(text: string, out: NormalizedBuffer): void {
+  const n = text.length;
+  out.ensure(n);
+  const units = out.units;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    units[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  if (i === n) {
+    out.length = n;
+    out.identity = true;
+    return;
+  }
+  // The last ASCII character may be the base of combining marks that follow: redo it below.
+  if (i > 0) i--;
+  out.length = i;
+  out.identity = false;
+  for (let k = 0; k < i; k++) {
+    out.mapStart[k] = k;
+    out.mapEnd[k] = k + 1;
+  }
+  while (i < n) {
+    const cp = text.codePointAt(i)!;
+    const size = cp > 0xffff ? 2 : 1;
+    const cls = cp < 0x80 ? 0 : classOf(cp);
+    if ((cls & CLASS_IGNORABLE) !== 0) {
+      i += size;
+      continue;
+    }
+    // Extend the chunk over following joining characters (ignorables in between are skipped).
+    let chunkEnd = i + size;
+    let hasJoining = false;
+    let k = chunkEnd;
+    while (k < n) {
+      const c2 = text.charCodeAt(k);
+      if (c2 < 0x300) break; // no mark or ignorable below U+0300 except U+00AD
+      const cp2 = text.codePointAt(k)!;
+      const cls2 = classOf(cp2);
+      const size2 = cp2 > 0xffff ? 2 : 1;
+      if ((cls2 & CLASS_JOINING) !== 0) {
+        hasJoining = true;
+        k += size2;
+        chunkEnd = k;
+      } else if ((cls2 & CLASS_IGNORABLE) !== 0) {
+        k += size2;
+      } else {
+        break;
+      }
+    }
+    if (hasJoining) {
+      let chunk = "";
+      for (let p = i; p < chunkEnd; ) {
+        const q = text.codePointAt(p)!;
+        const s = q > 0xffff ? 2 : 1;
+        if ((classOf(q) & CLASS_IGNORABLE) === 0) chunk += String.fromCodePoint(q);
+        p += s;
+      }
+      push(out, foldMarkedChunk(chunk), i, chunkEnd);
+      i = chunkEnd;
+      continue;
+    }
+    if (cp < 0x80) {
+      const m = out.length;
+      out.ensure(m + 1);
+      out.units[m] = cp >= 0x41 && cp <= 0x5a ? cp | 0x20 : cp;
+      out.mapStart[m] = i;
+      out.mapEnd[m] = i + 1;
+      out.length = m + 1;
+    } else {
+      const f = foldCodePoint(cp);
+      if (f >= 0) {
+        const m = out.length;
+        out.ensure(m + 1);
+        out.units[m] = f;
+        out.mapStart[m] = i;
+        out.mapEnd[m] = i + size;
+        out.length = m + 1;
+      } else {
+        push(out, foldStrings.get(cp)!, i, i + size);
+      }
+    }
+    i += size;
+  }
+}
+
+const scratch = new NormalizedBuffer();
+
+/** Normalises a string the way terms and texts are compared (NFKC, case fold, invisibles removed). */
+export function normalizeForMatching(text: string): string {
+  normalizeInto(text, scratch);
+  return scratch.toString();
+}

@@ -1,0 +1,77 @@
+import { normalizeForMatching } from "./normalize.ts";
+
+/** How a list's terms match: as whole words (Latin and other spaced scripts) or anywhere. */
+export type MatchMode = "word" | "substring";
+
+/** A parsed keyword list. */
+export interface KeywordList {
+  /** Name used in errors, stats and verdict categories (e.g. the file's base name). */
+  name: string;
+  /** Terms as written (trimmed), in file order. Duplicates are kept; they cost nothing. */
+  terms: string[];
+  /** Match mode set by a `# match: …` directive; absent means "use the engine option". */
+  match?: MatchMode;
+  /** Number of term lines skipped because they normalise to nothing (only invisible characters). */
+  skipped: number;
+}
+
+/** A keyword list could not be parsed; the message names the list and the line. */
+export class KeywordListError extends Error {
+  override readonly name = "KeywordListError";
+  constructor(
+    readonly list: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(`keyword list "${list}", line ${line}: ${message}`);
+  }
+}
+
+const DIRECTIVE_RE = /^#\s*match\s*:\s*(.*?)\s*$/i;
+
+/**
+ * Parses a keyword list: one term per line; blank lines and lines whose first non-space character
+ * is `#` are ignored; a leading `\#` stands for a literal `#`. Whitespace around terms is trimmed,
+ * CRLF line ends and a leading BOM are accepted. A comment `# match: word` or `# match: substring`
+ * sets the list's match mode. Throws {@link KeywordListError} on an unknown or conflicting mode.
+ */
+export function parseKeywordList(text: string, name: string): KeywordList {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = source.split(/\r\n|\r|\n/);
+  const terms: string[] = [];
+  let match: MatchMode | undefined;
+  let skipped = 0;
+  for (let index = 0; index < lines.length; index++) {
+    let line = lines[index]!.trim();
+    if (line === "") continue;
+    if (line.startsWith("#")) {
+      const directive = DIRECTIVE_RE.exec(line);
+      if (directive) {
+        const value = directive[1]!.toLowerCase();
+        if (value !== "word" && value !== "substring") {
+          throw new KeywordListError(
+            name,
+            index + 1,
+            `unknown match mode "${directive[1]}" (expected "word" or "substring")`,
+          );
+        }
+        if (match !== undefined && match !== value) {
+          throw new KeywordListError(
+            name,
+            index + 1,
+            `conflicting match directive "${value}" (the list already says "${match}")`,
+          );
+        }
+        match = value;
+      }
+      continue;
+    }
+    if (line.startsWith("\\#")) line = line.slice(1);
+    if (normalizeForMatching(line) === "") {
+      skipped++;
+      continue;
+    }
+    terms.push(line);
+  }
+  return match === undefined ? { name, terms, skipped } : { name, terms, match, skipped };
+}
