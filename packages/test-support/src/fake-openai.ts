@@ -1,0 +1,433 @@
+/**
+ * A fake of OpenAI's moderation endpoint (`POST /v1/moderations`): a real `node:http` server on
+ * 127.0.0.1 that speaks the documented request and response shapes, for tests that must not
+ * touch the internet.
+ *
+ * By default it scores each input deterministically from marker words (see {@link FAKE_MARKERS}),
+ * so tests read naturally: `"I am VIOLENT"` is flagged for `violence`, `"hello"` is clean.
+ * Tests can script failures per request: an HTTP error with headers (429 + `retry-after`), a
+ * hang, a malformed body, a wrong shape, a delay, a connection reset, a connection dropped or
+ * stalled after the headers.
+ *
+ * @example
+ * ```ts
+ * const fake = await startFakeOpenAI({ apiKey: "sk-test" });
+ * const engine = createOpenAIEngine({ apiKey: "sk-test", baseURL: fake.url });
+ * fake.script([{ type: "error", status: 429, headers: { "retry-after": "0" } }]);
+ * // first request gets 429, later ones the default scoring
+ * await fake.close();
+ * ```
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { timingSafeEqual } from "node:crypto";
+
+/** The 13 categories of `omni-moderation-latest`, in OpenAI's order. */
+export const OMNI_CATEGORIES = [
+  "harassment",
+  "harassment/threatening",
+  "hate",
+  "hate/threatening",
+  "illicit",
+  "illicit/violent",
+  "self-harm",
+  "self-harm/intent",
+  "self-harm/instructions",
+  "sexual",
+  "sexual/minors",
+  "violence",
+  "violence/graphic",
+] as const;
+
+export type OmniCategory = (typeof OMNI_CATEGORIES)[number];
+
+/**
+ * Marker words of the default scoring (case-sensitive, anywhere in the text). A text containing a
+ * marker gets that score for that category; several markers combine (highest score wins). Every
+ * other category scores {@link BASELINE_SCORE}.
+ */
+export const FAKE_MARKERS: Readonly<Record<string, { category: OmniCategory; score: number }>> = {
+  VIOLENT: { category: "violence", score: 0.95 },
+  HATEFUL: { category: "hate", score: 0.9 },
+  BORDERLINE: { category: "violence", score: 0.6 },
+  SUGGESTIVE: { category: "sexual", score: 0.8 },
+  HARASSING: { category: "harassment", score: 0.85 },
+  SELFHARM: { category: "self-harm", score: 0.92 },
+};
+
+/** Score of every category no marker raised. */
+export const BASELINE_SCORE = 0.001;
+
+/**
+ * The fake's own "model" flags a category (its `categories[cat]` boolean) when the score is at
+ * least this. So `BORDERLINE` (violence 0.6) is not flagged by the API but is by a threshold of
+ * 0.5, and `SUGGESTIVE` (sexual 0.8) is flagged by the API but not by a threshold of 0.9.
+ */
+export const FAKE_FLAG_CUTOFF = 0.7;
+
+/** One result of a moderation response, as OpenAI documents it. */
+export interface ModerationResult {
+  flagged: boolean;
+  categories: Record<string, boolean>;
+  category_scores: Record<string, number>;
+  category_applied_input_types?: Record<string, string[]>;
+}
+
+/** Scores one input the way the fake does by default. */
+export function scoreText(text: string): ModerationResult {
+  const scores: Record<string, number> = {};
+  for (const category of OMNI_CATEGORIES) scores[category] = BASELINE_SCORE;
+  for (const [marker, { category, score }] of Object.entries(FAKE_MARKERS)) {
+    if (text.includes(marker) && score > (scores[category] ?? 0)) scores[category] = score;
+  }
+  const categories: Record<string, boolean> = {};
+  const applied: Record<string, string[]> = {};
+  for (const category of OMNI_CATEGORIES) {
+    categories[category] = (scores[category] ?? 0) >= FAKE_FLAG_CUTOFF;
+    applied[category] = ["text"];
+  }
+  return {
+    flagged: Object.values(categories).some(Boolean),
+    categories,
+    category_scores: scores,
+    category_applied_input_types: applied,
+  };
+}
+
+/** A request the fake received. */
+export interface FakeOpenAICall {
+  method: string;
+  /** Request path, e.g. `/v1/moderations`. */
+  path: string;
+  /** The parsed JSON body, or the raw text when it was not JSON. */
+  body: unknown;
+  /** The texts of `body.input` (a string input becomes one element; `[]` when absent/invalid). */
+  inputs: string[];
+  /** Request headers, with `authorization` redacted to `Bearer ***` so failing tests never print it. */
+  headers: IncomingHttpHeaders;
+  /**
+   * The raw `Authorization` header. Not enumerable, so assertion diffs and `console.log` of a call
+   * do not show it; prefer {@link FakeOpenAICall.authorizedWith}.
+   */
+  readonly authorization: string | undefined;
+  /** Whether the request carried `Authorization: Bearer <key>` (compared in constant time). */
+  authorizedWith(key: string): boolean;
+}
+
+/**
+ * How the fake answers one request.
+ * - `default`: score every input with {@link scoreText}, after an optional delay.
+ * - `json`: this status (default 200) and JSON body.
+ * - `text`: this status (default 200) and raw body, with `contentType` (default
+ *   `application/json`, to produce a malformed JSON body).
+ * - `error`: an OpenAI-style error body `{"error":{message,type,param,code}}` with this status.
+ * - `hang`: read the request, never answer (the socket stays open until the client gives up or
+ *   the fake is closed).
+ * - `reset`: destroy the connection without answering.
+ * - `drop-after-headers`: send a 200 with JSON headers, then destroy the connection.
+ * - `stall-after-headers`: send a 200 with JSON headers and part of a body, then never finish.
+ *
+ * `headers` are added to the reply; `delayMs` waits before answering.
+ */
+export type FakeReply =
+  | { type: "default"; delayMs?: number; headers?: Record<string, string> }
+  | { type: "json"; status?: number; body: unknown; headers?: Record<string, string>; delayMs?: number }
+  | {
+      type: "text";
+      status?: number;
+      body: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+    }
+  | {
+      type: "error";
+      status: number;
+      message?: string;
+      code?: string | null;
+      errorType?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+    }
+  | { type: "hang" }
+  | { type: "reset"; delayMs?: number }
+  | { type: "drop-after-headers"; delayMs?: number }
+  | { type: "stall-after-headers"; delayMs?: number };
+
+/** Decides the reply to a request; may be async. */
+export type FakeHandler = (call: FakeOpenAICall) => FakeReply | Promise<FakeReply>;
+
+export interface FakeOpenAIOptions {
+  /**
+   * When set, requests must carry `Authorization: Bearer <apiKey>`; others get OpenAI's 401
+   * `invalid_api_key` error (checked before any script).
+   */
+  apiKey?: string;
+}
+
+export interface FakeOpenAI {
+  /** Base URL including `/v1`, e.g. `http://127.0.0.1:43121/v1`: pass it as the SDK's `baseURL`. */
+  readonly url: string;
+  /** Every request received, in arrival order (including rejected ones). */
+  readonly calls: FakeOpenAICall[];
+  /**
+   * Scripts the next replies. A handler answers every following request; an array (or a single
+   * reply) is a queue consumed one reply per request, after which the default scoring resumes.
+   * Replaces any previous script.
+   */
+  script(script: FakeHandler | FakeReply | readonly FakeReply[]): void;
+  /** Forgets the script and the recorded calls. */
+  reset(): void;
+  /** Stops the server and destroys open connections (including hanging ones). */
+  close(): Promise<void>;
+}
+
+/** Starts the fake on 127.0.0.1 on a free port. */
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  const calls: FakeOpenAICall[] = [];
+  let handler: FakeHandler | undefined;
+  let queue: FakeReply[] = [];
+  let responseCount = 0;
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const decide = async (call: FakeOpenAICall): Promise<FakeReply> => {
+    const queued = queue.shift();
+    if (queued) return queued;
+    if (handler) return handler(call);
+    return { type: "default" };
+  };
+
+  const wait = (ms: number | undefined, res: ServerResponse): Promise<boolean> => {
+    if (!ms || ms <= 0) return Promise.resolve(!res.destroyed);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve(!res.destroyed);
+      }, ms);
+      timers.add(timer);
+    });
+  };
+
+  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}, contentType = "application/json") => {
+    res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+
+  const sendError = (
+    res: ServerResponse,
+    status: number,
+    message: string,
+    errorType: string,
+    code: string | null,
+    headers?: Record<string, string>,
+  ) => send(res, status, JSON.stringify({ error: { message, type: errorType, param: null, code } }), headers);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const raw = await readBody(req);
+    let body: unknown = raw;
+    try {
+      body = raw.length > 0 ? JSON.parse(raw) : undefined;
+    } catch {
+      // keep the raw text
+    }
+    const call = recordCall(req, body);
+    calls.push(call);
+
+    if (options.apiKey !== undefined && !call.authorizedWith(options.apiKey)) {
+      sendError(
+        res,
+        401,
+        `Incorrect API key provided: ${maskKey(bearerOf(call.authorization) ?? "")}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        "invalid_request_error",
+        "invalid_api_key",
+      );
+      return;
+    }
+    if (call.path !== "/v1/moderations") {
+      sendError(res, 404, `Invalid URL (${call.method} ${call.path})`, "invalid_request_error", null);
+      return;
+    }
+    if (call.method !== "POST") {
+      sendError(res, 405, `Invalid method for URL (${call.method} ${call.path})`, "invalid_request_error", null);
+      return;
+    }
+    const invalid = validateRequest(body);
+    if (invalid) {
+      sendError(res, 400, invalid, "invalid_request_error", null);
+      return;
+    }
+
+    const reply = await decide(call);
+    switch (reply.type) {
+      case "default": {
+        if (!(await wait(reply.delayMs, res))) return;
+        responseCount += 1;
+        const request = body as { model?: string };
+        const payload = {
+          id: `modr-fake-${responseCount}`,
+          model: request.model ?? "omni-moderation-latest",
+          results: call.inputs.map(scoreText),
+        };
+        send(res, 200, JSON.stringify(payload), reply.headers);
+        return;
+      }
+      case "json":
+        if (!(await wait(reply.delayMs, res))) return;
+        send(res, reply.status ?? 200, JSON.stringify(reply.body), reply.headers);
+        return;
+      case "text":
+        if (!(await wait(reply.delayMs, res))) return;
+        send(res, reply.status ?? 200, reply.body, reply.headers, reply.contentType);
+        return;
+      case "error":
+        if (!(await wait(reply.delayMs, res))) return;
+        sendError(
+          res,
+          reply.status,
+          reply.message ?? `Fake error ${reply.status}`,
+          reply.errorType ?? (reply.status >= 500 ? "server_error" : "invalid_request_error"),
+          reply.code ?? null,
+          reply.headers,
+        );
+        return;
+      case "hang":
+        return;
+      case "reset":
+        if (!(await wait(reply.delayMs, res))) return;
+        req.socket.destroy();
+        return;
+      case "drop-after-headers":
+        if (!(await wait(reply.delayMs, res))) return;
+        res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+        res.flushHeaders();
+        res.write('{"id":"modr-fake","results":[');
+        setImmediate(() => req.socket.destroy());
+        return;
+      case "stall-after-headers":
+        if (!(await wait(reply.delayMs, res))) return;
+        res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+        res.flushHeaders();
+        res.write('{"id":"modr-fake","results":[');
+        return;
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        sendError(res, 500, `Fake OpenAI handler failed: ${String(error)}`, "server_error", null);
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    calls,
+    script(script) {
+      if (typeof script === "function") {
+        handler = script;
+        queue = [];
+      } else {
+        handler = undefined;
+        queue = Array.isArray(script) ? [...(script as readonly FakeReply[])] : [script as FakeReply];
+      }
+    },
+    reset() {
+      handler = undefined;
+      queue = [];
+      calls.length = 0;
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function recordCall(req: IncomingMessage, body: unknown): FakeOpenAICall {
+  const authorization = req.headers.authorization;
+  const headers: IncomingHttpHeaders = { ...req.headers };
+  if (headers.authorization !== undefined) headers.authorization = "Bearer ***";
+  const call = {
+    method: req.method ?? "GET",
+    path: (req.url ?? "/").split("?")[0] ?? "/",
+    body,
+    inputs: inputsOf(body),
+    headers,
+  } as FakeOpenAICall;
+  Object.defineProperty(call, "authorization", { value: authorization, enumerable: false });
+  Object.defineProperty(call, "authorizedWith", {
+    enumerable: false,
+    value: (key: string) => {
+      const sent = bearerOf(authorization);
+      if (sent === undefined) return false;
+      const a = Buffer.from(sent);
+      const b = Buffer.from(key);
+      return a.length === b.length && timingSafeEqual(a, b);
+    },
+  });
+  return call;
+}
+
+function bearerOf(authorization: string | undefined): string | undefined {
+  const match = /^bearer\s+(.+)$/i.exec(authorization ?? "");
+  return match?.[1]?.trim();
+}
+
+/** OpenAI echoes a masked key in its 401 message; mimic it so tests prove bodies are not leaked. */
+function maskKey(key: string): string {
+  if (key.length <= 8) return "*".repeat(key.length);
+  return `${key.slice(0, 3)}${"*".repeat(key.length - 7)}${key.slice(-4)}`;
+}
+
+function inputsOf(body: unknown): string[] {
+  if (typeof body !== "object" || body === null) return [];
+  const input = (body as { input?: unknown }).input;
+  if (typeof input === "string") return [input];
+  if (Array.isArray(input) && input.every((item) => typeof item === "string")) return input as string[];
+  return [];
+}
+
+function validateRequest(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return "We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.";
+  }
+  const { input, model } = body as { input?: unknown; model?: unknown };
+  if (model !== undefined && typeof model !== "string") return "Invalid type for 'model': expected a string.";
+  if (input === undefined) return "Missing required parameter: 'input'.";
+  if (typeof input === "string") return undefined;
+  if (!Array.isArray(input)) return "Invalid type for 'input': expected a string or an array of strings.";
+  if (input.length === 0) return "Invalid 'input': empty array. Expected an array with minimum length 1.";
+  const bad = input.findIndex((item) => typeof item !== "string");
+  if (bad !== -1) return `Invalid type for 'input[${bad}]': expected a string.`;
+  return undefined;
+}
