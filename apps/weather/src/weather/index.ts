@@ -1,0 +1,285 @@
+/**
+ * Weather lookups for the Dify external data tool: place name → one short plain-text answer,
+ * from Open-Meteo's geocoding and forecast APIs, with bounded caches that also coalesce
+ * concurrent identical requests. Platform-neutral: only `fetch`, web streams and timers.
+ */
+import { LRUCache } from "lru-cache";
+import {
+  formatWeatherReport,
+  notFoundMessage,
+  unavailableMessage,
+} from "./format.ts";
+import {
+  type Forecast,
+  fetchForecast,
+  OpenMeteoError,
+  searchPlaces,
+  type Units,
+  type UpstreamSettings,
+  type WeatherLogger,
+} from "./open-meteo.ts";
+import {
+  type GeoPlace,
+  MAX_PLACE_NAME_LENGTH,
+  missingLocationMessage,
+  parsePlaceQuery,
+  pickPlace,
+  placeFromInputs,
+} from "./place.ts";
+
+export {
+  ATTRIBUTION,
+  compassPoint,
+  formatWeatherReport,
+  MAX_RESULT_LENGTH,
+  notFoundMessage,
+  unavailableMessage,
+} from "./format.ts";
+export type { Forecast, Units, UpstreamFailureKind, UpstreamService, WeatherLogger } from "./open-meteo.ts";
+export { OpenMeteoError } from "./open-meteo.ts";
+export type { GeoPlace, PlaceQuery } from "./place.ts";
+export { missingLocationMessage, parsePlaceQuery, pickPlace, placeFromInputs, placeLabel } from "./place.ts";
+export { describeWeatherCode, WMO_CODES, WMO_DESCRIPTIONS } from "./wmo.ts";
+
+export const DEFAULT_GEOCODING_BASE_URL = "https://geocoding-api.open-meteo.com";
+export const DEFAULT_FORECAST_BASE_URL = "https://api.open-meteo.com";
+
+/** Options of {@link createWeatherService}; every field has a default. */
+export interface WeatherServiceOptions {
+  /** Default `https://geocoding-api.open-meteo.com`. */
+  geocodingBaseUrl?: string;
+  /** Default `https://api.open-meteo.com`. */
+  forecastBaseUrl?: string;
+  /** Default `"metric"` (°C, km/h, mm); `"imperial"` is °F, mph, inch. */
+  units?: Units;
+  /** Language of place, region and country names (geocoding `language`); default `"en"`. Weather words are English. */
+  language?: string;
+  /** Days in the outlook, today included: 1–16, default 3. */
+  forecastDays?: number;
+  /** Limit per upstream request (connect + reply), default 3000 ms. A lookup makes at most two. */
+  timeoutMs?: number;
+  /** How long a forecast is reused, default 10 minutes. */
+  weatherTtlMs?: number;
+  /** How long a geocoding answer is reused, default 24 hours. */
+  geocodeTtlMs?: number;
+  /** How long "no such place" is remembered, default 10 minutes (capped at `geocodeTtlMs`). */
+  notFoundTtlMs?: number;
+  /** Entries per cache (geocoding and forecast each), default 1000. */
+  cacheMax?: number;
+  /** Input variable holding the place, used by `respond` and in the "no location" sentence; default `"location"`. */
+  locationVariable?: string;
+  /** Open-Meteo customer API key (commercial plan), sent as `apikey`; never logged. */
+  apiKey?: string;
+  /** HTTP client; default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
+  /** pino-like logger; default: silent. */
+  logger?: WeatherLogger;
+  /** Millisecond clock for cache ages and log durations (tests); default `performance.now`. */
+  now?: () => number;
+}
+
+/** Per-call overrides of {@link WeatherServiceOptions}. */
+export interface LookupOptions {
+  units?: Units;
+  forecastDays?: number;
+}
+
+export interface WeatherService {
+  /**
+   * The complete tool result for `place` ("Paris", "Paris, Texas", "Springfield, IL").
+   * Always resolves to one string under 600 characters; never rejects.
+   */
+  lookup(place: string, options?: LookupOptions): Promise<string>;
+  /**
+   * The complete tool result for a Dify `app.external_data_tool.query` call: the place is taken
+   * from `inputs[locationVariable]`; without one, the "no location was given" sentence.
+   */
+  respond(params: { inputs?: Record<string, unknown> | null; query?: string | null }): Promise<string>;
+  /** Forget every cached geocoding answer and forecast. */
+  clearCache(): void;
+  /** The resolved settings (without the API key). */
+  readonly settings: Readonly<ResolvedSettings>;
+}
+
+interface ResolvedSettings {
+  geocodingBaseUrl: string;
+  forecastBaseUrl: string;
+  units: Units;
+  language: string;
+  forecastDays: number;
+  timeoutMs: number;
+  weatherTtlMs: number;
+  geocodeTtlMs: number;
+  notFoundTtlMs: number;
+  cacheMax: number;
+  locationVariable: string;
+}
+
+const silentLogger: WeatherLogger = { info() {}, warn() {}, error() {} };
+
+/** Geocoding candidates fetched per name; hints choose among them. */
+const GEOCODING_COUNT = 10;
+
+function checkUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`createWeatherService: ${name} must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`createWeatherService: ${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.search || url.hash) {
+    throw new TypeError(`createWeatherService: ${name} must not have a query or fragment`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`createWeatherService: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkUnits(value: unknown): Units {
+  if (value !== "metric" && value !== "imperial") {
+    throw new TypeError(`createWeatherService: units must be "metric" or "imperial", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+const DAY_MS = 86_400_000;
+
+function resolveSettings(options: WeatherServiceOptions): ResolvedSettings {
+  const language = options.language ?? "en";
+  if (!/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/.test(language)) {
+    throw new TypeError(`createWeatherService: language must be a language code such as "en" or "de", got ${JSON.stringify(language)}`);
+  }
+  const locationVariable = options.locationVariable ?? "location";
+  if (locationVariable.trim() === "") throw new TypeError("createWeatherService: locationVariable must not be empty");
+  const geocodeTtlMs = checkInteger("geocodeTtlMs", options.geocodeTtlMs ?? DAY_MS, 1, 30 * DAY_MS);
+  return {
+    geocodingBaseUrl: checkUrl("geocodingBaseUrl", options.geocodingBaseUrl ?? DEFAULT_GEOCODING_BASE_URL),
+    forecastBaseUrl: checkUrl("forecastBaseUrl", options.forecastBaseUrl ?? DEFAULT_FORECAST_BASE_URL),
+    units: checkUnits(options.units ?? "metric"),
+    language: language.toLowerCase(),
+    forecastDays: checkInteger("forecastDays", options.forecastDays ?? 3, 1, 16),
+    // Two sequential calls must stay well inside Dify's 60 s read timeout.
+    timeoutMs: checkInteger("timeoutMs", options.timeoutMs ?? 3000, 1, 25_000),
+    weatherTtlMs: checkInteger("weatherTtlMs", options.weatherTtlMs ?? 10 * 60_000, 1, DAY_MS),
+    geocodeTtlMs,
+    notFoundTtlMs: Math.min(checkInteger("notFoundTtlMs", options.notFoundTtlMs ?? 10 * 60_000, 1, 30 * DAY_MS), geocodeTtlMs),
+    cacheMax: checkInteger("cacheMax", options.cacheMax ?? 1000, 1, 1_000_000),
+    locationVariable,
+  };
+}
+
+/** Round a coordinate to 0.01° (about 1 km): the forecast cache key and the request both use it. */
+function roundCoordinate(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Build a weather service. Throws a TypeError/RangeError naming the bad option. */
+export function createWeatherService(options: WeatherServiceOptions = {}): WeatherService {
+  const settings = resolveSettings(options);
+  const logger = options.logger ?? silentLogger;
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const clock = options.now ?? (() => performance.now());
+  // lru-cache memoises its clock for ttlResolution ms of real time; an injected clock must be read every time.
+  const perf = options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {};
+  const upstream: UpstreamSettings = {
+    fetch: fetchImpl,
+    timeoutMs: settings.timeoutMs,
+    logger,
+    clock,
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  };
+
+  // fetchMethod makes concurrent fetch() calls for one key share a single upstream request;
+  // a rejected fetch is not stored, so failures are retried on the next question.
+  const geocodeCache = new LRUCache<string, { places: GeoPlace[] }, { name: string }>({
+    max: settings.cacheMax,
+    ttl: settings.geocodeTtlMs,
+    ...perf,
+    fetchMethod: async (_key, _stale, { signal, options: fetchOptions, context }) => {
+      const places = await searchPlaces(
+        upstream,
+        settings.geocodingBaseUrl,
+        { name: context.name, language: settings.language, count: GEOCODING_COUNT },
+        signal,
+      );
+      if (places.length === 0) fetchOptions.ttl = settings.notFoundTtlMs;
+      return { places };
+    },
+  });
+
+  interface ForecastContext {
+    latitude: number;
+    longitude: number;
+    units: Units;
+    days: number;
+  }
+  const forecastCache = new LRUCache<string, Forecast, ForecastContext>({
+    max: settings.cacheMax,
+    ttl: settings.weatherTtlMs,
+    ...perf,
+    fetchMethod: (_key, _stale, { signal, context }) =>
+      fetchForecast(upstream, settings.forecastBaseUrl, context, signal),
+  });
+
+  async function lookup(place: string, lookupOptions: LookupOptions = {}): Promise<string> {
+    let shown = "";
+    try {
+      const query = parsePlaceQuery(typeof place === "string" ? place : "");
+      if (query.text === "") return missingLocationMessage(settings.locationVariable);
+      shown = query.text;
+      logger.debug?.({ place: query.text.slice(0, 200) }, "weather lookup");
+      const units = lookupOptions.units === undefined ? settings.units : checkUnits(lookupOptions.units);
+      const days =
+        lookupOptions.forecastDays === undefined
+          ? settings.forecastDays
+          : checkInteger("forecastDays", lookupOptions.forecastDays, 1, 16);
+      // One character finds nothing at Open-Meteo, and a 100+ character "name" is not a place.
+      if (query.name.length < 2 || query.name.length > MAX_PLACE_NAME_LENGTH) return notFoundMessage(query.text);
+
+      const nameKey = query.name.toLowerCase();
+      const geocoded = await geocodeCache.fetch(`${settings.language}\u0000${nameKey}`, {
+        context: { name: query.name },
+      });
+      if (!geocoded) throw new Error("geocoding cache returned no value");
+      const chosen = pickPlace(geocoded.places, query.hints);
+      if (!chosen) return notFoundMessage(query.text);
+
+      const latitude = roundCoordinate(chosen.latitude);
+      const longitude = roundCoordinate(chosen.longitude);
+      const forecast = await forecastCache.fetch(`${latitude},${longitude},${units},${days}`, {
+        context: { latitude, longitude, units, days },
+      });
+      if (!forecast) throw new Error("forecast cache returned no value");
+      return formatWeatherReport(chosen, forecast, units);
+    } catch (err) {
+      if (err instanceof OpenMeteoError) return unavailableMessage(shown, err.kind, err.status, err.reason);
+      logger.error(
+        { err: { name: (err as Error)?.name, message: (err as Error)?.message } },
+        "weather lookup failed unexpectedly",
+      );
+      return unavailableMessage(shown, "internal");
+    }
+  }
+
+  return {
+    lookup,
+    async respond({ inputs, query }) {
+      const place = placeFromInputs(inputs ?? undefined, settings.locationVariable, query);
+      if (place === undefined) return missingLocationMessage(settings.locationVariable);
+      return lookup(place);
+    },
+    clearCache() {
+      geocodeCache.clear();
+      forecastCache.clear();
+    },
+    settings: Object.freeze({ ...settings }),
+  };
+}
