@@ -138,7 +138,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
         };
         if (error instanceof EngineUnavailableError) context.logger?.warn(fields, "engine unavailable; applying failure policy");
         else context.logger?.error(fields, "engine failed; applying failure policy");
-        (context.logFields ??= {}).engineError = engine.name;
+        if (context.logFields) context.logFields.engineError = engine.name;
         if (policy.onEngineError === "closed") return { verdict: "block", engines: [engine.name], reason: "engine-error" };
         continue;
       }
@@ -150,8 +150,9 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
         if (verdict.findings.length === 0) unmaskable = true;
         spans[index]!.push(...verdict.findings);
         if (context.logFields && verdict.categories.length > 0) {
-          const categories = (context.logFields.categories ??= []) as string[];
+          const categories = (context.logFields.categories as string[] | undefined) ?? [];
           for (const category of verdict.categories) if (!categories.includes(category)) categories.push(category);
+          context.logFields.categories = categories;
         }
       });
       if (!flagged) continue;

@@ -4,6 +4,7 @@ export interface Logger {
   info(fields: object, message?: string): void;
   warn(fields: object, message?: string): void;
   error(fields: object, message?: string): void;
+  fatal(fields: object, message?: string): void;
   child(bindings: object): Logger;
 }
 
@@ -13,6 +14,7 @@ export const silentLogger: Logger = {
   info() {},
   warn() {},
   error() {},
+  fatal() {},
   child() {
     return silentLogger;
   },

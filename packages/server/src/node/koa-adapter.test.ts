@@ -26,6 +26,7 @@ function memoryLogger(lines: LogLine[], bindings: Record<string, unknown> = {}):
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
+    fatal: at("fatal"),
     child: (more) => memoryLogger(lines, { ...bindings, ...more }),
   };
 }

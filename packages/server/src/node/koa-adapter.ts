@@ -5,6 +5,9 @@ import { type CoreResponse, createReceiveCore, type ReceiveCore, type ReceiveOpt
 import { bodyTooLarge, errorBody, HttpError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 
+/** The Koa app the adapter builds; apps pass it to `listen`. */
+export type ReceiveApp = Koa;
+
 /** Reads a Node request body as UTF-8 with a byte limit, mapping failures to `HttpError`s. */
 export async function readNodeBody(request: IncomingMessage, limit: number): Promise<string> {
   try {

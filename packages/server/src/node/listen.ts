@@ -1,7 +1,7 @@
 import type { Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type Koa from "koa";
+import type { ReceiveApp } from "./koa-adapter.ts";
 import type { Logger } from "../logger.ts";
 
 export interface ListenOptions {
@@ -29,7 +29,7 @@ export interface RunningServer {
  * gracefully on SIGTERM/SIGINT: no new connections, in-flight requests finish and get their
  * answers, idle keep-alive connections are closed, and after `shutdownTimeoutMs` the rest are cut.
  */
-export async function listen(app: Koa, options: ListenOptions): Promise<RunningServer> {
+export async function listen(app: ReceiveApp, options: ListenOptions): Promise<RunningServer> {
   const { logger } = options;
   const host = options.host ?? "0.0.0.0";
   const callback = app.callback();

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import type { Logger } from "../logger.ts";
+import type { Logger as CoreLogger } from "../logger.ts";
 
 /** Paths pino blanks out wherever they appear in a log line: keys and authorization headers. */
 export const REDACTED_PATHS = [
@@ -14,7 +14,10 @@ export const REDACTED_PATHS = [
 ];
 
 /** A JSON logger (pino) to stdout, with secrets redacted. */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+/** pino's logger, which satisfies the core's `Logger`. */
+export type Logger = CoreLogger;
+
+export function createLogger(options: { level?: string; name?: string } = {}): CoreLogger {
   return pino({
     level: options.level ?? "info",
     name: options.name,

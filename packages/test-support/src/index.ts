@@ -1,0 +1,3 @@
+export * from "./app-process.ts";
+export * from "./fake-open-meteo.ts";
+export * from "./fake-openai.ts";
