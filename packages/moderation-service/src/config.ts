@@ -1,0 +1,170 @@
+import { policyEnvSchema, policyOptionsFromEnv } from "@dify-ext/moderation-engines";
+import { SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "@dify-ext/moderation-engines/keywords/node";
+import {
+  booleanVar,
+  type CommonConfig,
+  ConfigError,
+  type Env,
+  integerVar,
+  listVar,
+  parseAppEnv,
+  portVar,
+} from "@dify-ext/server";
+import { z } from "zod";
+
+/** The engines a moderation app can run, cheapest first: that is also the order they run in. */
+export const ENGINE_NAMES = ["keywords", "obscenity", "openai"] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** Default of `MODERATION_ENGINES` in the composite app: the engines that need no account. */
+export const DEFAULT_ENGINES: readonly EngineName[] = ["keywords", "obscenity"];
+
+const engineList = z.string().transform((value, ctx) => {
+  const names = value
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: "custom", message: `unknown engine "${name.slice(0, 40)}"; expected any of ${ENGINE_NAMES.join(", ")}` });
+    } else if (seen.has(name)) {
+      ctx.addIssue({ code: "custom", message: `engine "${name}" is listed twice` });
+    }
+    seen.add(name);
+  }
+  if (names.length === 0) ctx.addIssue({ code: "custom", message: `expected at least one of ${ENGINE_NAMES.join(", ")}` });
+  return names as EngineName[];
+});
+
+const keywordsEnv = {
+  KEYWORDS_FILES: listVar(),
+  KEYWORDS_ALLOW_FILES: listVar(),
+  KEYWORDS_MATCH: z.enum(["word", "substring"], { error: "expected word or substring" }).default("word"),
+  KEYWORDS_SEPARATORS: booleanVar(false),
+  KEYWORDS_WATCH: booleanVar(true),
+};
+
+const obscenityEnv = {
+  OBSCENITY_EXTRA_TERMS: listVar(),
+  OBSCENITY_ALLOW_TERMS: listVar(),
+};
+
+const openaiEnv = {
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.url({ error: "expected a URL such as https://api.openai.com/v1" }).optional(),
+  OPENAI_MODERATION_MODEL: z.string().default("omni-moderation-latest"),
+  OPENAI_TIMEOUT_MS: integerVar(4000, 100, 30_000),
+  OPENAI_MAX_RETRIES: integerVar(1, 0, 1),
+  OPENAI_THRESHOLDS: z.string().optional(),
+  OPENAI_CACHE_MAX: integerVar(10_000, 0, 1_000_000),
+  OPENAI_CACHE_TTL_MS: integerVar(600_000, 0, 86_400_000),
+};
+
+const envSchema = policyEnvSchema.extend({
+  MODERATION_ENGINES: engineList.optional(),
+  ...keywordsEnv,
+  ...obscenityEnv,
+  ...openaiEnv,
+});
+
+type ParsedEnv = z.output<typeof envSchema>;
+
+export interface KeywordsConfig {
+  listFiles: string[];
+  allowFiles: string[];
+  usingSampleList: boolean;
+  match: "word" | "substring";
+  separators: boolean;
+  watch: boolean;
+}
+
+export interface ObscenityConfig {
+  extraTerms: string[];
+  allowTerms: string[];
+}
+
+export interface OpenAIConfig {
+  /** Absent outside production when OPENAI_API_KEY is not set: calls then fail by policy. */
+  apiKey: string | undefined;
+  baseURL: string | undefined;
+  model: string;
+  timeoutMs: number;
+  maxRetries: number;
+  thresholds: Record<string, number>;
+  cache: { max: number; ttlMs: number };
+}
+
+export interface ModerationConfig {
+  common: CommonConfig;
+  port: number;
+  /** Engines to run, in the order they run (cheapest first). */
+  engines: EngineName[];
+  policy: ReturnType<typeof policyOptionsFromEnv>;
+  keywords: KeywordsConfig;
+  obscenity: ObscenityConfig;
+  openai: OpenAIConfig;
+}
+
+export interface LoadOptions {
+  defaultPort: number;
+  /** The engines of a single-engine app; without it, `MODERATION_ENGINES` picks them. */
+  engines?: readonly EngineName[];
+}
+
+/**
+ * Reads and validates every env var of a moderation app at once; throws a `ConfigError` with one
+ * line per bad variable. Only the selected engines' variables are required to make sense.
+ */
+export async function loadModerationConfig(env: Env, options: LoadOptions): Promise<ModerationConfig> {
+  const schema = envSchema.extend({ PORT: portVar(options.defaultPort) });
+  const { common, app } = parseAppEnv(schema, env);
+  const chosen = options.engines ?? app.MODERATION_ENGINES ?? DEFAULT_ENGINES;
+  const engines = ENGINE_NAMES.filter((name) => chosen.includes(name));
+  const problems: string[] = [];
+  const openai = await openaiConfig(app, env, engines.includes("openai"), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const listFiles = app.KEYWORDS_FILES ?? [];
+  const usingSampleList = listFiles.length === 0;
+  return {
+    common,
+    port: app.PORT,
+    engines: [...engines],
+    policy: policyOptionsFromEnv(app),
+    keywords: {
+      listFiles: usingSampleList ? [SAMPLE_LIST_FILE] : listFiles,
+      allowFiles: app.KEYWORDS_ALLOW_FILES ?? (usingSampleList ? [SAMPLE_ALLOW_LIST_FILE] : []),
+      usingSampleList,
+      match: app.KEYWORDS_MATCH,
+      separators: app.KEYWORDS_SEPARATORS,
+      watch: app.KEYWORDS_WATCH,
+    },
+    obscenity: { extraTerms: app.OBSCENITY_EXTRA_TERMS ?? [], allowTerms: app.OBSCENITY_ALLOW_TERMS ?? [] },
+    openai,
+  };
+}
+
+async function openaiConfig(app: ParsedEnv, env: Env, used: boolean, problems: string[]): Promise<OpenAIConfig> {
+  let thresholds: Record<string, number> = {};
+  if (used && app.OPENAI_THRESHOLDS) {
+    // Loaded only when the OpenAI engine is used, so other apps never load the OpenAI SDK.
+    const { parseThresholds } = await import("@dify-ext/moderation-engines/openai");
+    try {
+      thresholds = parseThresholds(app.OPENAI_THRESHOLDS);
+    } catch (error) {
+      problems.push(`OPENAI_THRESHOLDS: ${(error as Error).message}`);
+    }
+  }
+  if (used && !app.OPENAI_API_KEY && env.NODE_ENV === "production") {
+    problems.push("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
+  }
+  return {
+    apiKey: app.OPENAI_API_KEY,
+    baseURL: app.OPENAI_BASE_URL,
+    model: app.OPENAI_MODERATION_MODEL,
+    timeoutMs: app.OPENAI_TIMEOUT_MS,
+    maxRetries: app.OPENAI_MAX_RETRIES,
+    thresholds,
+    cache: { max: app.OPENAI_CACHE_MAX, ttlMs: app.OPENAI_CACHE_TTL_MS },
+  };
+}
