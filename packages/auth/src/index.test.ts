@@ -5,13 +5,13 @@ describe("createKeyVerifier", () => {
   const verify = createKeyVerifier(["first-key-123", "second-key-456"]);
 
   it("accepts each configured key, so keys can be rotated", () => {
-    expect(verify("Bearer first-key-123")).toEqual({ ok: true });
-    expect(verify("Bearer second-key-456")).toEqual({ ok: true });
+    expect(verify("Bearer first-key-123")).toEqual({ ok: true, keyIndex: 0 });
+    expect(verify("Bearer second-key-456")).toEqual({ ok: true, keyIndex: 1 });
   });
 
   it("matches the scheme case-insensitively", () => {
-    expect(verify("bearer first-key-123")).toEqual({ ok: true });
-    expect(verify("BEARER first-key-123")).toEqual({ ok: true });
+    expect(verify("bearer first-key-123")).toMatchObject({ ok: true });
+    expect(verify("BEARER first-key-123")).toMatchObject({ ok: true });
   });
 
   it("rejects a missing header", () => {
@@ -35,6 +35,35 @@ describe("createKeyVerifier", () => {
     const results = [verify("Bearer first-key-12"), verify("Token first-key-123"), verify(undefined)];
     for (const result of results) {
       expect(JSON.stringify(result)).not.toContain("first-key");
+    }
+  });
+});
+
+describe("constant-time comparison, by construction", () => {
+  it("does the same work for every token: every key compared, always as two 32-byte digests", () => {
+    const comparisons: Array<[number, number]> = [];
+    const verify = createKeyVerifier(["first-key-123", "a-much-longer-second-key-0123456789", "third"], {
+      compare: (presented, expected) => {
+        comparisons.push([presented.length, expected.length]);
+        return Buffer.compare(presented, expected) === 0;
+      },
+    });
+    const tokens = [
+      "x", // far shorter than any key
+      "first-key-12", // a prefix of a key
+      "first-key-124", // same length, differs in the last character
+      "first-key-123", // the first key
+      "third", // the last key
+      "y".repeat(10_000), // far longer than any key
+    ];
+    for (const token of tokens) {
+      comparisons.length = 0;
+      verify(`Bearer ${token}`);
+      expect(comparisons).toEqual([
+        [32, 32],
+        [32, 32],
+        [32, 32],
+      ]);
     }
   });
 });

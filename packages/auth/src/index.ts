@@ -5,7 +5,11 @@ export const MIN_KEY_LENGTH = 5;
 
 export type AuthFailure = "missing" | "scheme" | "key";
 
-export type AuthResult = { ok: true } | { ok: false; failure: AuthFailure; message: string };
+/** `keyIndex` says which configured key matched (for per-key rate limits); never the key itself. */
+export type AuthResult = { ok: true; keyIndex: number } | { ok: false; failure: AuthFailure; message: string };
+
+/** Compares two equal-length digests; `timingSafeEqual` unless a test injects a counting one. */
+export type DigestComparer = (presented: Uint8Array, expected: Uint8Array) => boolean;
 
 /** Checks an `Authorization` header value against the configured keys. */
 export type KeyVerifier = (authorization: string | undefined) => AuthResult;
@@ -28,7 +32,8 @@ function digest(value: string): Buffer {
  * (no early exit), so the time spent depends neither on the token's length nor on how many of its
  * leading characters match a key, nor on which key matched.
  */
-export function createKeyVerifier(keys: readonly string[]): KeyVerifier {
+export function createKeyVerifier(keys: readonly string[], options: { compare?: DigestComparer } = {}): KeyVerifier {
+  const compare = options.compare ?? timingSafeEqual;
   if (keys.length === 0) throw new ApiKeyConfigError("no API key configured");
   keys.forEach((key, index) => {
     if (key.length < MIN_KEY_LENGTH) {
@@ -50,8 +55,13 @@ export function createKeyVerifier(keys: readonly string[]): KeyVerifier {
     }
     const presented = digest(match[2]!);
     let matched = 0;
-    for (const expected of digests) matched |= timingSafeEqual(presented, expected) ? 1 : 0;
-    return matched === 1 ? { ok: true } : { ok: false, failure: "key", message: "invalid API key" };
+    let keyIndex = -1;
+    digests.forEach((expected, index) => {
+      const equal = compare(presented, expected) ? 1 : 0;
+      matched |= equal;
+      keyIndex = equal ? index : keyIndex;
+    });
+    return matched === 1 ? { ok: true, keyIndex } : { ok: false, failure: "key", message: "invalid API key" };
   };
 }
 

@@ -58,7 +58,7 @@ const openaiEnv = {
   OPENAI_MAX_RETRIES: integerVar(1, 0, 1),
   OPENAI_THRESHOLDS: z.string().optional(),
   OPENAI_CACHE_MAX: integerVar(10_000, 0, 1_000_000),
-  OPENAI_CACHE_TTL_MS: integerVar(600_000, 0, 86_400_000),
+  OPENAI_CACHE_TTL_MS: integerVar(600_000, 1, 86_400_000),
 };
 
 const envSchema = policyEnvSchema.extend({
@@ -68,7 +68,6 @@ const envSchema = policyEnvSchema.extend({
   ...openaiEnv,
 });
 
-type ParsedEnv = z.output<typeof envSchema>;
 
 export interface KeywordsConfig {
   listFiles: string[];
@@ -118,12 +117,20 @@ export interface LoadOptions {
  */
 export async function loadModerationConfig(env: Env, options: LoadOptions): Promise<ModerationConfig> {
   const schema = envSchema.extend({ PORT: portVar(options.defaultPort) });
-  const { common, app } = parseAppEnv(schema, env);
-  const chosen = options.engines ?? app.MODERATION_ENGINES ?? DEFAULT_ENGINES;
-  const engines = ENGINE_NAMES.filter((name) => chosen.includes(name));
   const problems: string[] = [];
-  const openai = await openaiConfig(app, env, engines.includes("openai"), problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  let parsed: { common: CommonConfig; app: z.output<typeof schema> } | undefined;
+  try {
+    parsed = parseAppEnv(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  // The checks below also run when other variables are bad, so one start-up names every problem.
+  const chosen = options.engines ?? (parsed ? (parsed.app.MODERATION_ENGINES ?? DEFAULT_ENGINES) : knownEngines(env.MODERATION_ENGINES));
+  const engines = ENGINE_NAMES.filter((name) => chosen.includes(name));
+  const thresholds = engines.includes("openai") ? await openaiProblems(env, problems) : {};
+  if (problems.length > 0 || !parsed) throw new ConfigError(problems);
+  const { common, app } = parsed;
   const listFiles = app.KEYWORDS_FILES ?? [];
   const usingSampleList = listFiles.length === 0;
   return {
@@ -140,31 +147,40 @@ export async function loadModerationConfig(env: Env, options: LoadOptions): Prom
       watch: app.KEYWORDS_WATCH,
     },
     obscenity: { extraTerms: app.OBSCENITY_EXTRA_TERMS ?? [], allowTerms: app.OBSCENITY_ALLOW_TERMS ?? [] },
-    openai,
+    openai: {
+      apiKey: app.OPENAI_API_KEY,
+      baseURL: app.OPENAI_BASE_URL,
+      model: app.OPENAI_MODERATION_MODEL,
+      timeoutMs: app.OPENAI_TIMEOUT_MS,
+      maxRetries: app.OPENAI_MAX_RETRIES,
+      thresholds,
+      cache: { max: app.OPENAI_CACHE_MAX, ttlMs: app.OPENAI_CACHE_TTL_MS },
+    },
   };
 }
 
-async function openaiConfig(app: ParsedEnv, env: Env, used: boolean, problems: string[]): Promise<OpenAIConfig> {
+/** The known engine names in a `MODERATION_ENGINES` that failed validation (its problems are reported already). */
+function knownEngines(value: string | undefined): readonly EngineName[] {
+  if (value === undefined || value.trim() === "") return DEFAULT_ENGINES;
+  const names = value.split(",").map((name) => name.trim().toLowerCase());
+  return ENGINE_NAMES.filter((name) => names.includes(name));
+}
+
+/** Checks what only the openai engine needs; returns the parsed thresholds. */
+async function openaiProblems(env: Env, problems: string[]): Promise<Record<string, number>> {
   let thresholds: Record<string, number> = {};
-  if (used && app.OPENAI_THRESHOLDS) {
+  const spec = env.OPENAI_THRESHOLDS?.trim();
+  if (spec) {
     // Loaded only when the OpenAI engine is used, so other apps never load the OpenAI SDK.
     const { parseThresholds } = await import("@dify-ext/moderation-engines/openai");
     try {
-      thresholds = parseThresholds(app.OPENAI_THRESHOLDS);
+      thresholds = parseThresholds(spec);
     } catch (error) {
       problems.push(`OPENAI_THRESHOLDS: ${(error as Error).message}`);
     }
   }
-  if (used && !app.OPENAI_API_KEY && env.NODE_ENV === "production") {
+  if (!env.OPENAI_API_KEY?.trim() && env.NODE_ENV?.trim() === "production") {
     problems.push("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
   }
-  return {
-    apiKey: app.OPENAI_API_KEY,
-    baseURL: app.OPENAI_BASE_URL,
-    model: app.OPENAI_MODERATION_MODEL,
-    timeoutMs: app.OPENAI_TIMEOUT_MS,
-    maxRetries: app.OPENAI_MAX_RETRIES,
-    thresholds,
-    cache: { max: app.OPENAI_CACHE_MAX, ttlMs: app.OPENAI_CACHE_TTL_MS },
-  };
+  return thresholds;
 }

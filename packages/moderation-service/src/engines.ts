@@ -1,5 +1,5 @@
 import { EngineUnavailableError, type ModerationEngine } from "@dify-ext/moderation-engines";
-import type { Logger } from "@dify-ext/server";
+import type { Logger, UpstreamObserver } from "@dify-ext/server";
 import type { EngineName, ModerationConfig } from "./config.ts";
 
 /** The engines of a moderation app, built from its config, with what `/readyz` and shutdown need. */
@@ -30,7 +30,7 @@ function unconfiguredOpenAIEngine(logger: Logger): ModerationEngine {
  * Builds the configured engines, loading each engine's module only when it is used (the keyword and
  * obscenity apps never load the OpenAI SDK).
  */
-export async function createEngines(config: ModerationConfig, logger: Logger): Promise<EngineSet> {
+export async function createEngines(config: ModerationConfig, logger: Logger, observer?: UpstreamObserver): Promise<EngineSet> {
   const engines: ModerationEngine[] = [];
   const closers: Array<() => void> = [];
   const notReady: string[] = [];

@@ -15,10 +15,10 @@ export function runModerationService(options: RunModerationOptions) {
   return runService({
     name: options.name,
     loadConfig: (env) => loadModerationConfig(env, { defaultPort: options.defaultPort, engines: options.engines }),
-    async start(config, logger) {
-      const set = await createEngines(config, logger);
+    async start(config, { logger, metrics, receiveOptions }) {
+      const set = await createEngines(config, logger, metrics);
       logger.info({ engines: config.engines }, "moderation engines ready");
-      const app = createModerationApp({ config, engines: set.engines, logger, readiness: set.readiness });
+      const app = createModerationApp({ config, engines: set.engines, receiveOptions: { ...receiveOptions, readiness: set.readiness } });
       return { app, onClose: () => set.close() };
     },
   });

@@ -12,7 +12,9 @@ import {
   pong,
 } from "@dify-ext/protocol";
 import { errorBody, HttpError } from "./errors.ts";
+import { checkContentLimits, type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 
 /** Dify's conventional receive path. */
 export const RECEIVE_PATH = "/api/dify/receive";
@@ -57,6 +59,28 @@ export interface ReceiveOptions {
   path?: string;
   /** Reported by `GET /readyz`: ready when it returns `true`, otherwise the reason it is not. */
   readiness?: () => true | string;
+  /** Limits on inputs, text length and nesting (400 beyond them). */
+  limits?: Partial<ContentLimits>;
+  /** Per-key token-bucket rate limit (429 with `Retry-After`); off when absent. */
+  rateLimit?: RateLimitOptions;
+  /** Told about every answered call (Prometheus counters under Node). */
+  metrics?: RequestObserver;
+  /** Serves `GET /metrics` on this endpoint when given (e.g. Prometheus text). */
+  metricsEndpoint?: () => Promise<{ contentType: string; body: string }>;
+}
+
+/** What the core reports about each request, for metrics. */
+export interface RequestRecord {
+  /** The point, or `-` when the request never got as far as naming a valid one. */
+  point: string;
+  status: number;
+  seconds: number;
+  /** Fields handlers added (`verdict`, `engine`, ...). */
+  fields: Readonly<Record<string, unknown>>;
+}
+
+export interface RequestObserver {
+  observeRequest(record: RequestRecord): void;
 }
 
 /** A request as the adapters hand it to the core. Header names are lower case. */
@@ -81,10 +105,15 @@ export interface ReceiveCore {
   readonly points: readonly string[];
 }
 
+/** Headers of every answer: JSON, never cached, never sniffed, framed or sent as a referrer. */
 const SECURITY_HEADERS = {
   "content-type": "application/json; charset=utf-8",
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
 } as const;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -104,6 +133,11 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     if (!isPoint(point)) throw new RangeError(`cannot handle unknown point "${point}"`);
   }
   const supported = points.join(", ");
+  const limits: ContentLimits = { ...DEFAULT_CONTENT_LIMITS, ...options.limits };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`limit ${name} must be a whole number of at least 1, got ${value}`);
+  }
+  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined;
 
   function json(status: number, body: unknown, headers: Record<string, string> = {}): CoreResponse {
     return { status, headers: { ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
@@ -114,6 +148,16 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     if (!auth.ok) {
       context.logFields.auth = auth.failure;
       throw new HttpError(401, "unauthorized", auth.message, { "www-authenticate": 'Bearer realm="dify-ext"' });
+    }
+    if (limiter) {
+      const wait = limiter.take(auth.keyIndex);
+      if (wait > 0) {
+        context.logFields.rateLimited = true;
+        const seconds = Math.max(1, Math.ceil(wait));
+        throw new HttpError(429, "rate_limited", `too many requests for this API key; retry after ${seconds} s`, {
+          "retry-after": String(seconds),
+        });
+      }
     }
     const encoding = request.header("content-encoding")?.trim().toLowerCase();
     if (encoding && encoding !== "identity") {
@@ -149,6 +193,7 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     }
     const point = envelope.point as HandlerPoint;
     const params = parseParams(point, envelope.params);
+    checkContentLimits(params as Record<string, unknown>, limits);
     const reply = await handler(params as never, context);
     return json(200, reply);
   }
@@ -168,11 +213,14 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       response = errorResponse(error, requestLogger, requestId);
     }
     response.headers["x-request-id"] = requestId;
-    if (request.path !== "/healthz" && request.path !== "/readyz") {
-      const ms = Math.round((performance.now() - started) * 100) / 100;
+    if (request.path === receivePath) {
+      const elapsed = performance.now() - started;
+      const ms = Math.round(elapsed * 100) / 100;
       const line = { method: request.method, path: request.path, status: response.status, ms, ...logFields };
       if (response.status >= 500) requestLogger.error(line, "request failed");
       else requestLogger.info(line, "request");
+      const point = typeof logFields.point === "string" && isPoint(logFields.point) ? logFields.point : "-";
+      options.metrics?.observeRequest({ point, status: response.status, seconds: elapsed / 1000, fields: logFields });
     }
     return response;
   }
@@ -181,6 +229,11 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     if (request.path === receivePath) {
       if (request.method !== "POST") throw methodNotAllowed(request.method, "POST");
       return receive(request, context);
+    }
+    if (request.path === "/metrics" && options.metricsEndpoint) {
+      if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(request.method, "GET, HEAD");
+      const { contentType, body } = await options.metricsEndpoint();
+      return { status: 200, headers: { ...SECURITY_HEADERS, "content-type": contentType }, body };
     }
     if (request.path === "/healthz" || request.path === "/readyz") {
       if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(request.method, "GET, HEAD");

@@ -1,6 +1,8 @@
 import { MIN_KEY_LENGTH, parseKeyList } from "@dify-ext/auth";
 import { z } from "zod";
 import { DEFAULT_BODY_LIMIT } from "./core.ts";
+import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
+import type { RateLimitOptions } from "./rate-limit.ts";
 
 /** Environment variables as a plain record (`process.env` under Node, Worker vars on Workers). */
 export type Env = Record<string, string | undefined>;
@@ -33,14 +35,17 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.output<S
   throw new ConfigError(problems);
 }
 
-/** An env var holding a TCP port (0 picks a free one). */
-export const portVar = (fallback: number) =>
-  z.coerce
+/** An env var holding a TCP port (0 picks a free one); optional when no fallback is given. */
+export function portVar(fallback: number): z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+export function portVar(): z.ZodOptional<z.ZodCoercedNumber<unknown>>;
+export function portVar(fallback?: number) {
+  const schema = z.coerce
     .number({ error: "expected a port number" })
     .int("expected a whole port number")
     .min(0, "expected a port from 0 to 65535")
-    .max(65535, "expected a port from 0 to 65535")
-    .default(fallback);
+    .max(65535, "expected a port from 0 to 65535");
+  return fallback === undefined ? schema.optional() : schema.default(fallback);
+}
 
 /** An env var holding `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`). */
 export const booleanVar = (fallback: boolean) =>
@@ -55,14 +60,14 @@ export const booleanVar = (fallback: boolean) =>
     })
     .default(fallback);
 
-/** An env var holding a whole number within bounds. */
-export const integerVar = (fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: `expected a whole number from ${min} to ${max}` })
-    .int(`expected a whole number from ${min} to ${max}`)
-    .min(min, `expected a whole number from ${min} to ${max}`)
-    .max(max, `expected a whole number from ${min} to ${max}`)
-    .default(fallback);
+/** An env var holding a whole number within bounds; optional when the fallback is `undefined`. */
+export function integerVar(fallback: number, min: number, max: number): z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+export function integerVar(fallback: undefined, min: number, max: number): z.ZodOptional<z.ZodCoercedNumber<unknown>>;
+export function integerVar(fallback: number | undefined, min: number, max: number) {
+  const message = `expected a whole number from ${min} to ${max}`;
+  const schema = z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+  return fallback === undefined ? schema.optional() : schema.default(fallback);
+}
 
 /** An env var holding a comma-separated list (blanks dropped). */
 export const listVar = () =>
@@ -117,7 +122,20 @@ export const commonEnvSchema = z.object({
     })
     .optional(),
   BODY_LIMIT: byteSizeVar(DEFAULT_BODY_LIMIT),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAX_INPUTS: integerVar(DEFAULT_CONTENT_LIMITS.maxInputs, 1, 100_000),
+  MAX_TEXT_LENGTH: integerVar(DEFAULT_CONTENT_LIMITS.maxTextLength, 1, 64 * 1024 * 1024),
+  MAX_DEPTH: integerVar(DEFAULT_CONTENT_LIMITS.maxDepth, 1, 1000),
+  RATE_LIMIT_RPS: z.coerce
+    .number({ error: "expected a number of requests per second" })
+    .positive("expected a positive number of requests per second")
+    .optional(),
+  RATE_LIMIT_BURST: integerVar(undefined, 1, 1_000_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+    error: "expected fatal, error, warn, info, debug, trace or silent",
+  }).default("info"),
+  LOG_USER_TEXT: booleanVar(false),
+  METRICS: booleanVar(true),
+  METRICS_PORT: portVar(),
 });
 
 export interface CommonConfig {
@@ -126,7 +144,14 @@ export interface CommonConfig {
   /** True when no API_KEYS was set and the development key is in use. */
   usingDevelopmentKey: boolean;
   bodyLimit: number;
+  limits: ContentLimits;
+  /** Per-key rate limit; absent (off) unless RATE_LIMIT_RPS is set. */
+  rateLimit?: RateLimitOptions;
   logLevel: z.output<typeof commonEnvSchema>["LOG_LEVEL"];
+  /** Log end users' text (debugging only; off by default). */
+  logUserText: boolean;
+  /** `/metrics`: off, on the service's port, or on a port of its own. */
+  metrics: { enabled: boolean; port?: number };
 }
 
 /**
@@ -167,11 +192,20 @@ function commonConfig(parsed: z.output<typeof commonEnvSchema>): CommonConfig {
   if (keys.length === 0 && parsed.NODE_ENV === "production") {
     throw new ConfigError(["API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)"]);
   }
+  if (parsed.RATE_LIMIT_BURST !== undefined && parsed.RATE_LIMIT_RPS === undefined) {
+    throw new ConfigError(["RATE_LIMIT_BURST: set RATE_LIMIT_RPS too (the burst has no effect without a rate)"]);
+  }
   return {
     host: parsed.HOST,
     apiKeys: keys.length > 0 ? keys : [DEVELOPMENT_API_KEY],
     usingDevelopmentKey: keys.length === 0,
     bodyLimit: parsed.BODY_LIMIT,
+    limits: { maxInputs: parsed.MAX_INPUTS, maxTextLength: parsed.MAX_TEXT_LENGTH, maxDepth: parsed.MAX_DEPTH },
+    ...(parsed.RATE_LIMIT_RPS === undefined
+      ? {}
+      : { rateLimit: { requestsPerSecond: parsed.RATE_LIMIT_RPS, burst: parsed.RATE_LIMIT_BURST } }),
     logLevel: parsed.LOG_LEVEL,
+    logUserText: parsed.LOG_USER_TEXT,
+    metrics: { enabled: parsed.METRICS, port: parsed.METRICS_PORT },
   };
 }

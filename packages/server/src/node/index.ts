@@ -1,4 +1,11 @@
 export { createKoaApp, createReceiveApp, type ReceiveApp, readNodeBody } from "./koa-adapter.ts";
 export { type ListenOptions, listen, type RunningServer } from "./listen.ts";
 export { createLogger, REDACTED_PATHS } from "./logger.ts";
-export { type RunServiceOptions, runService, type ServiceConfig } from "./run-service.ts";
+export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
+export {
+  commonReceiveOptions,
+  type RunServiceOptions,
+  runService,
+  type ServiceConfig,
+  type ServiceContext,
+} from "./run-service.ts";

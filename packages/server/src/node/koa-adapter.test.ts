@@ -5,6 +5,7 @@ import type { ReceiveOptions } from "../core.ts";
 import type { Logger } from "../logger.ts";
 import { createReceiveApp } from "./koa-adapter.ts";
 import { listen, type RunningServer } from "./listen.ts";
+import { createServiceMetrics } from "./metrics.ts";
 
 const KEY = "test-key-12345";
 const servers: RunningServer[] = [];
@@ -274,5 +275,95 @@ describe("the receive endpoint", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ flagged: true, action: "overridden", text: "slow" });
     await closed;
+  });
+
+  describe("limits", () => {
+    it("answers too many inputs, too long a text and too deep a value with 400 naming the limit", async () => {
+      const { url } = await start({ limits: { maxInputs: 3, maxTextLength: 10, maxDepth: 4 } });
+      const cases: Array<[unknown, string, RegExp]> = [
+        [{ inputs: { a: 1, b: 2, c: 3, d: 4 }, query: "" }, "too_many_inputs", /4 variables; the limit is 3/],
+        [{ inputs: {}, query: "x".repeat(11) }, "text_too_long", /params\.query is 11 characters long; the limit is 10/],
+        [{ inputs: { list: ["ok", "y".repeat(20)] }, query: "" }, "text_too_long", /params\.inputs\.list/],
+        [{ inputs: { deep: { a: { b: { c: { d: { e: 1 } } } } } }, query: "" }, "too_deep", /deeper than the limit of 4/],
+      ];
+      for (const [params, code, message] of cases) {
+        const response = await post(url, { point: "app.moderation.input", params });
+        expect(response.status).toBe(400);
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        expect(error.code).toBe(code);
+        expect(error.message).toMatch(message);
+      }
+      const fine = await post(url, { point: "app.moderation.input", params: { inputs: { deep: { a: { b: { c: { d: 1 } } } } }, query: "0123456789" } });
+      expect(fine.status).toBe(200);
+    });
+
+    it("survives values nested far deeper than any stack", async () => {
+      const { url } = await start();
+      const depth = 100_000;
+      const body = `{"point":"app.moderation.input","params":{"inputs":{"v":${"[".repeat(depth)}${"]".repeat(depth)}},"query":""}}`;
+      const response = await post(url, body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("too_deep");
+    });
+  });
+
+  describe("rate limiting", () => {
+    it("is off by default", async () => {
+      const { url } = await start();
+      const statuses = await Promise.all(Array.from({ length: 30 }, () => post(url, { point: "ping", params: {} }).then((r) => r.status)));
+      expect(new Set(statuses)).toEqual(new Set([200]));
+    });
+
+    it("answers 429 with Retry-After past the burst, per key", async () => {
+      const { url } = await start({ rateLimit: { requestsPerSecond: 0.5, burst: 2 } });
+      const first = await Promise.all([1, 2, 3].map(() => post(url, { point: "ping", params: {} })));
+      expect(first.map((r) => r.status)).toEqual([200, 200, 429]);
+      const limited = first[2]!;
+      expect(limited.headers.get("retry-after")).toBe("2");
+      expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+      const otherKey = await post(url, { point: "ping", params: {} }, { authorization: "Bearer rotated-key-67890" });
+      expect(otherKey.status).toBe(200);
+    });
+  });
+
+  it("sends the security headers of a JSON API on every answer", async () => {
+    const { url, running } = await start();
+    for (const response of [await post(url, { point: "ping", params: {} }), await fetch(`${running.url}/nope`)]) {
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
+      expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+
+  it("serves Prometheus metrics of requests and verdicts", async () => {
+    const metrics = createServiceMetrics({ service: "test" });
+    const { url, running } = await start({
+      metrics,
+      metricsEndpoint: () => metrics.render(),
+      handlers: {
+        "app.moderation.input": (_params, context) => {
+          context.logFields.verdict = "block";
+          context.logFields.engine = "keywords";
+          return inputBlock("no");
+        },
+      },
+    });
+    await post(url, { point: "ping", params: {} });
+    await post(url, { point: "app.moderation.input", params: { inputs: {}, query: "x" } });
+    await post(url, "{bad");
+    metrics.observeUpstream({ kind: "call", upstream: "openai", outcome: "timeout", seconds: 4 });
+    metrics.observeUpstream({ kind: "cache", cache: "openai", hit: true });
+    const response = await fetch(`${running.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/dify_ext_requests_total\{point="ping",status="200",service="test"\} 1/);
+    expect(text).toMatch(/dify_ext_requests_total\{point="-",status="400",service="test"\} 1/);
+    expect(text).toMatch(/dify_ext_verdicts_total\{engine="keywords",verdict="block",service="test"\} 1/);
+    expect(text).toMatch(/dify_ext_upstream_requests_total\{upstream="openai",outcome="timeout",service="test"\} 1/);
+    expect(text).toMatch(/dify_ext_cache_lookups_total\{cache="openai",result="hit",service="test"\} 1/);
+    expect(text).toMatch(/dify_ext_request_duration_seconds_bucket/);
+    expect(text).toMatch(/dify_ext_process_cpu_seconds_total/);
   });
 });

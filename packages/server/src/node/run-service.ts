@@ -1,26 +1,51 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ReceiveOptions } from "../core.ts";
 import { type CommonConfig, ConfigError, DEVELOPMENT_API_KEY, type Env } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import type { ReceiveApp } from "./koa-adapter.ts";
 import { listen, type RunningServer } from "./listen.ts";
 import { createLogger } from "./logger.ts";
+import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 
 export interface ServiceConfig {
   common: CommonConfig;
   port: number;
 }
 
+/** What `runService` hands an app's `start`: its logger and (unless METRICS=false) its metrics. */
+export interface ServiceContext {
+  logger: Logger;
+  metrics: ServiceMetrics | undefined;
+  /** The receive options every app shares (keys, limits, rate limit, logging, metrics). */
+  receiveOptions: Omit<ReceiveOptions, "handlers">;
+}
+
 export interface RunServiceOptions<C extends ServiceConfig> {
-  /** Service name, on every log line. */
+  /** Service name, on every log line and metric. */
   name: string;
   /** Reads and validates the env; throws `ConfigError` naming every bad variable. */
   loadConfig: (env: Env) => C | Promise<C>;
   /** Builds the app (loads lists, creates engines); may return a clean-up run after shutdown. */
-  start: (config: C, logger: Logger) => Promise<{ app: ReceiveApp; onClose?: () => void | Promise<void> }>;
+  start: (config: C, context: ServiceContext) => Promise<{ app: ReceiveApp; onClose?: () => void | Promise<void> }>;
   env?: Env;
 }
 
+/** The receive options that come from the shared env vars. */
+export function commonReceiveOptions(common: CommonConfig, logger: Logger, metrics?: ServiceMetrics): Omit<ReceiveOptions, "handlers"> {
+  return {
+    apiKeys: common.apiKeys,
+    bodyLimit: common.bodyLimit,
+    limits: common.limits,
+    rateLimit: common.rateLimit,
+    logger,
+    metrics,
+    metricsEndpoint: metrics && common.metrics.port === undefined ? () => metrics.render() : undefined,
+  };
+}
+
 /**
- * The `main` of every app: config → logger → app → listen, with graceful shutdown on
+ * The `main` of every app: config → logger and metrics → app → listen, with graceful shutdown on
  * SIGTERM/SIGINT. A bad configuration or a failed start logs one fatal line that says what is wrong
  * and exits with code 1.
  */
@@ -37,11 +62,23 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
     if (error instanceof ConfigError) return fail({ problems: error.problems }, error.message);
     throw error;
   }
-  const logger = createLogger({ name: options.name, level: config.common.logLevel });
+  const { common } = config;
+  const logger = createLogger({ name: options.name, level: common.logLevel });
+  const metrics = common.metrics.enabled ? createServiceMetrics({ service: options.name }) : undefined;
   try {
-    const { app, onClose } = await options.start(config, logger);
-    const running = await listen(app, { port: config.port, host: config.common.host, logger, onClose });
-    if (config.common.usingDevelopmentKey) {
+    const receiveOptions = commonReceiveOptions(common, logger, metrics);
+    const { app, onClose } = await options.start(config, { logger, metrics, receiveOptions });
+    const metricsServer = metrics && common.metrics.port !== undefined ? await serveMetrics(metrics, common.metrics.port, common.host, logger) : undefined;
+    const running = await listen(app, {
+      port: config.port,
+      host: common.host,
+      logger,
+      onClose: async () => {
+        metricsServer?.close();
+        await onClose?.();
+      },
+    });
+    if (common.usingDevelopmentKey) {
       logger.warn(
         { developmentKey: DEVELOPMENT_API_KEY },
         `no API_KEYS set: using the development key "${DEVELOPMENT_API_KEY}" (refused with NODE_ENV=production)`,
@@ -52,4 +89,28 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   } catch (error) {
     return fail({ err: error instanceof Error ? error.message : String(error) }, `${options.name} failed to start`);
   }
+}
+
+/** Serves `GET /metrics` alone on its own port (METRICS_PORT), e.g. one not exposed to Dify. */
+async function serveMetrics(metrics: ServiceMetrics, port: number, host: string, logger: Logger) {
+  const server = createServer((request, response) => {
+    if (request.url?.split("?")[0] !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
+      response.writeHead(404, { "content-type": "text/plain" }).end("only GET /metrics is served here\n");
+      return;
+    }
+    metrics.render().then(
+      ({ contentType, body }) => response.writeHead(200, { "content-type": contentType }).end(body),
+      (error: unknown) => {
+        logger.error({ err: error }, "rendering metrics failed");
+        response.writeHead(500).end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  logger.info({ metricsPort: actual }, "metrics served on their own port");
+  return server;
 }

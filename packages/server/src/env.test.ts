@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { ConfigError, DEVELOPMENT_API_KEY, parseAppEnv, parseCommonEnv } from "./env.ts";
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("shared env vars", () => {
+  it("has working defaults outside production", () => {
+    const config = parseCommonEnv({});
+    expect(config).toMatchObject({
+      host: "0.0.0.0",
+      apiKeys: [DEVELOPMENT_API_KEY],
+      usingDevelopmentKey: true,
+      bodyLimit: 1024 * 1024,
+      limits: { maxInputs: 256, maxTextLength: 262_144, maxDepth: 32 },
+      logLevel: "info",
+      logUserText: false,
+      metrics: { enabled: true, port: undefined },
+    });
+    expect(config.rateLimit).toBeUndefined();
+  });
+
+  it("reads every variable", () => {
+    const config = parseCommonEnv({
+      API_KEYS: " key-one-123 , key-two-456 ",
+      HOST: "127.0.0.1",
+      BODY_LIMIT: "512kb",
+      MAX_INPUTS: "10",
+      MAX_TEXT_LENGTH: "5000",
+      MAX_DEPTH: "8",
+      RATE_LIMIT_RPS: "2.5",
+      RATE_LIMIT_BURST: "10",
+      LOG_LEVEL: "debug",
+      LOG_USER_TEXT: "yes",
+      METRICS: "on",
+      METRICS_PORT: "9100",
+    });
+    expect(config).toMatchObject({
+      apiKeys: ["key-one-123", "key-two-456"],
+      usingDevelopmentKey: false,
+      bodyLimit: 512 * 1024,
+      limits: { maxInputs: 10, maxTextLength: 5000, maxDepth: 8 },
+      rateLimit: { requestsPerSecond: 2.5, burst: 10 },
+      logLevel: "debug",
+      logUserText: true,
+      metrics: { enabled: true, port: 9100 },
+    });
+  });
+
+  it("requires API_KEYS in production", () => {
+    expect(problemsOf(() => parseCommonEnv({ NODE_ENV: "production" }))).toEqual([
+      "API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)",
+    ]);
+  });
+
+  it("names each bad variable without echoing values", () => {
+    const problems = problemsOf(() =>
+      parseCommonEnv({ API_KEYS: "abcd", BODY_LIMIT: "huge", MAX_INPUTS: "-1", RATE_LIMIT_RPS: "fast", LOG_LEVEL: "loud", METRICS: "maybe" }),
+    );
+    expect(problems.map((line) => line.split(":")[0]).sort()).toEqual(["API_KEYS", "BODY_LIMIT", "LOG_LEVEL", "MAX_INPUTS", "METRICS", "RATE_LIMIT_RPS"]);
+    expect(problems.join("\n")).not.toContain("abcd");
+  });
+
+  it("refuses a burst without a rate", () => {
+    expect(problemsOf(() => parseCommonEnv({ RATE_LIMIT_BURST: "5" }))[0]).toMatch(/^RATE_LIMIT_BURST: set RATE_LIMIT_RPS/);
+  });
+
+  it("reports the app's and the shared variables' problems together", () => {
+    const schema = z.object({ WIDGETS: z.coerce.number({ error: "expected a number" }) });
+    expect(problemsOf(() => parseAppEnv(schema, { PORT: "x", WIDGETS: "many", BODY_LIMIT: "1tb" }))).toEqual([
+      "BODY_LIMIT: expected a size from 64 bytes to 64mb, such as 1mb or 262144",
+      "WIDGETS: expected a number",
+    ]);
+  });
+});

@@ -1,0 +1,94 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { RequestObserver, RequestRecord } from "../core.ts";
+import type { UpstreamEvent, UpstreamObserver } from "../upstream.ts";
+
+/** Prometheus metrics of one service (prom-client, its own registry). */
+export interface ServiceMetrics extends RequestObserver, UpstreamObserver {
+  readonly registry: Registry;
+  /** The text exposition of every metric, for `GET /metrics`. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Creates the metrics every app exposes:
+ * - `dify_ext_requests_total{point,status}` and `dify_ext_request_duration_seconds{point}`
+ * - `dify_ext_verdicts_total{engine,verdict}` (moderation outcomes; `engine` is `none` for passes)
+ * - `dify_ext_engine_errors_total{engine}` (engine failures answered by the failure policy)
+ * - `dify_ext_upstream_requests_total{upstream,outcome}` and `dify_ext_upstream_duration_seconds{upstream}`
+ *   (OpenAI, Open-Meteo: `ok`, `error`, `timeout`)
+ * - `dify_ext_cache_lookups_total{cache,result}` (`hit`, `miss`)
+ * - Node's process metrics (CPU, memory, event loop lag) with the `dify_ext_` prefix.
+ */
+export function createServiceMetrics(options: { service: string }): ServiceMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: options.service });
+  collectDefaultMetrics({ register: registry, prefix: "dify_ext_" });
+  const requests = new Counter({
+    name: "dify_ext_requests_total",
+    help: "Calls to the receive endpoint by point and status",
+    labelNames: ["point", "status"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "dify_ext_request_duration_seconds",
+    help: "Time to answer a call to the receive endpoint",
+    labelNames: ["point"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const verdicts = new Counter({
+    name: "dify_ext_verdicts_total",
+    help: "Moderation verdicts by engine and verdict (pass, block, mask)",
+    labelNames: ["engine", "verdict"] as const,
+    registers: [registry],
+  });
+  const engineErrors = new Counter({
+    name: "dify_ext_engine_errors_total",
+    help: "Engine failures answered by the failure policy",
+    labelNames: ["engine"] as const,
+    registers: [registry],
+  });
+  const upstreamRequests = new Counter({
+    name: "dify_ext_upstream_requests_total",
+    help: "Requests to upstream services by outcome",
+    labelNames: ["upstream", "outcome"] as const,
+    registers: [registry],
+  });
+  const upstreamDuration = new Histogram({
+    name: "dify_ext_upstream_duration_seconds",
+    help: "Time upstream services took to answer",
+    labelNames: ["upstream"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const cacheLookups = new Counter({
+    name: "dify_ext_cache_lookups_total",
+    help: "Cache lookups by cache and result",
+    labelNames: ["cache", "result"] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeRequest(record: RequestRecord) {
+      requests.inc({ point: record.point, status: String(record.status) });
+      duration.observe({ point: record.point }, record.seconds);
+      const { verdict, engine, engineError } = record.fields;
+      if (typeof verdict === "string") verdicts.inc({ engine: typeof engine === "string" ? engine : "none", verdict });
+      if (typeof engineError === "string") engineErrors.inc({ engine: engineError });
+    },
+    observeUpstream(event: UpstreamEvent) {
+      if (event.kind === "cache") {
+        cacheLookups.inc({ cache: event.cache, result: event.hit ? "hit" : "miss" });
+        return;
+      }
+      upstreamRequests.inc({ upstream: event.upstream, outcome: event.outcome });
+      if (event.seconds !== undefined) upstreamDuration.observe({ upstream: event.upstream }, event.seconds);
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
