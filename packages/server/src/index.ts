@@ -5,3 +5,5 @@ export { type Logger, silentLogger } from "./logger.ts";
 export { checkContentLimits, type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
 export { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 export type { UpstreamEvent, UpstreamObserver } from "./upstream.ts";
+export { createConsoleLogger, type LogLevel } from "./console-logger.ts";
+export { createFetchHandler, type FetchHandler, readRequestBody } from "./fetch-adapter.ts";
