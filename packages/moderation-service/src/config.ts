@@ -1,5 +1,4 @@
 import { policyEnvSchema, policyOptionsFromEnv } from "@dify-ext/moderation-engines";
-import { SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "@dify-ext/moderation-engines/keywords/node";
 import {
   booleanVar,
   type CommonConfig,
@@ -68,9 +67,10 @@ const envSchema = policyEnvSchema.extend({
   ...openaiEnv,
 });
 
-
 export interface KeywordsConfig {
+  /** Block-list files from KEYWORDS_FILES; empty means the bundled sample list. */
   listFiles: string[];
+  /** Allow-list files from KEYWORDS_ALLOW_FILES; with the sample list, the sample allow-list. */
   allowFiles: string[];
   usingSampleList: boolean;
   match: "word" | "substring";
@@ -139,8 +139,8 @@ export async function loadModerationConfig(env: Env, options: LoadOptions): Prom
     engines: [...engines],
     policy: policyOptionsFromEnv(app),
     keywords: {
-      listFiles: usingSampleList ? [SAMPLE_LIST_FILE] : listFiles,
-      allowFiles: app.KEYWORDS_ALLOW_FILES ?? (usingSampleList ? [SAMPLE_ALLOW_LIST_FILE] : []),
+      listFiles,
+      allowFiles: app.KEYWORDS_ALLOW_FILES ?? [],
       usingSampleList,
       match: app.KEYWORDS_MATCH,
       separators: app.KEYWORDS_SEPARATORS,

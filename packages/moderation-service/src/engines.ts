@@ -37,8 +37,14 @@ export async function createEngines(config: ModerationConfig, logger: Logger, ob
   const builders: Record<EngineName, () => Promise<ModerationEngine>> = {
     async keywords() {
       const { createKeywordEngine } = await import("@dify-ext/moderation-engines/keywords");
-      const { loadKeywordFiles, watchKeywordFiles } = await import("@dify-ext/moderation-engines/keywords/node");
-      const files = config.keywords;
+      const { loadKeywordFiles, watchKeywordFiles, SAMPLE_LIST_FILE, SAMPLE_ALLOW_LIST_FILE } = await import(
+        "@dify-ext/moderation-engines/keywords/node"
+      );
+      const files = { ...config.keywords };
+      if (files.usingSampleList) {
+        files.listFiles = [SAMPLE_LIST_FILE];
+        if (files.allowFiles.length === 0) files.allowFiles = [SAMPLE_ALLOW_LIST_FILE];
+      }
       const matcher = await loadKeywordFiles(files);
       const { stats } = matcher;
       logger.info(

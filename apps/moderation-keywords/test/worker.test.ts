@@ -1,0 +1,58 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BuiltWorker, buildWorker, type RunningWorker, startWorker } from "@dify-ext/test-support/worker";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CUSTOM_ENV, CUSTOM_LIST, customListCases, SAMPLE_ENV, sampleListCases } from "./cases.ts";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const FREE_PLAN_LIMIT = 3 * 1024 * 1024;
+
+describe("the Worker in workerd", () => {
+  let dir: string;
+  let builds: BuiltWorker[] = [];
+  let sample: RunningWorker;
+  let custom: RunningWorker;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "keywords-worker-"));
+    await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
+    await writeFile(join(dir, "allow.txt"), "");
+    // Sequential: both builds write the app's .worker/keyword-lists.js.
+    const sampleBuild = await buildWorker(appDir);
+    const customBuild = await buildWorker(appDir, { KEYWORDS_FILES: join(dir, "block.txt"), KEYWORDS_ALLOW_FILES: join(dir, "allow.txt") });
+    builds = [sampleBuild, customBuild];
+    [sample, custom] = await Promise.all([startWorker(sampleBuild, SAMPLE_ENV), startWorker(customBuild, CUSTOM_ENV)]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([sample?.stop(), custom?.stop()]);
+    await Promise.all(builds.map((build) => build.remove()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  sampleListCases("Worker", () => sample);
+  customListCases("Worker", () => custom);
+
+  it("bundles the lists at build time and stays within the free plan's size limit", () => {
+    expect(builds[0]!.log).toMatch(/keyword lists for the Worker: sample \(\d+ terms\)/);
+    expect(builds[1]!.log).toMatch(/keyword lists for the Worker: block \(2 terms\)/);
+    for (const build of builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_LIMIT);
+    console.log(`moderation-keywords Worker bundle: ${builds[0]!.bytes} bytes, ${builds[0]!.gzipBytes} gzipped`);
+  });
+
+  it("requires API keys: a Worker is public, so there is no development key", async () => {
+    const build = builds[0]!;
+    const bare = await startWorker(build, {});
+    try {
+      const response = await fetch(bare.receiveUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer dify-ext-dev-key" },
+        body: JSON.stringify({ point: "ping", params: {} }),
+      });
+      expect(response.status).toBe(500);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/misconfigured: API_KEYS: required/);
+    } finally {
+      await bare.stop();
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { difyReplyProblems } from "@dify-ext/protocol";
+import { type Logger, silentLogger } from "@dify-ext/server";
+import { difyCall } from "@dify-ext/test-support/app-process";
+import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createModerationApp } from "./app.ts";
+import { loadModerationConfig } from "./config.ts";
+import { createEngines, type EngineSet } from "./engines.ts";
+
+const KEY = "in-process-key-123";
+const OPENAI_KEY = "sk-in-process-5e1b";
+
+/** A logger that keeps its lines, to check what the service says (and never says). */
+function recordingLogger(lines: string[]): Logger {
+  const log = (level: string) => (fields: object, message?: string) => {
+    lines.push(JSON.stringify({ level, ...fields, msg: message }));
+  };
+  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), fatal: log("fatal"), child: () => logger };
+  return logger;
+}
+
+/** Builds the app the way `runModerationService` does, in-process, on a free loopback port. */
+async function serve(env: Record<string, string>, logger: Logger = silentLogger) {
+  const config = await loadModerationConfig({ API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env }, { defaultPort: 0 });
+  const set = await createEngines(config, logger);
+  const app = createModerationApp({
+    config,
+    engines: set.engines,
+    receiveOptions: { apiKeys: config.common.apiKeys, logger, readiness: set.readiness },
+  });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { config, set, server, url, receiveUrl: `${url}/api/dify/receive` };
+}
+
+async function moderate(receiveUrl: string, query: string) {
+  const params = { app_id: "a", inputs: {}, query };
+  const response = await difyCall(receiveUrl, KEY, "app.moderation.input", params);
+  expect(response.status).toBe(200);
+  const body = await response.json();
+  expect(difyReplyProblems("app.moderation.input", body, params)).toEqual([]);
+  return body as Record<string, unknown>;
+}
+
+describe("createEngines + createModerationApp, in-process", () => {
+  let fake: FakeOpenAI;
+  const running: Array<{ server: Server; set: EngineSet }> = [];
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+  });
+  afterEach(async () => {
+    for (const { server, set } of running.splice(0)) {
+      set.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    fake.reset();
+  });
+  afterAll(() => fake.close());
+
+  it("builds the engines cheapest first and is ready when every engine can judge", async () => {
+    const app = await serve({ MODERATION_ENGINES: "openai,obscenity,keywords", OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url });
+    running.push(app);
+    expect(app.set.engines.map((engine) => engine.name)).toEqual(["keywords", "obscenity", "openai"]);
+    expect(app.set.readiness()).toBe(true);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    expect(await moderate(app.receiveUrl, "I am VIOLENT")).toMatchObject({ flagged: true, action: "direct_output" });
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("without OPENAI_API_KEY: not ready, a loud warning per call, and the failure policy answers", async () => {
+    const lines: string[] = [];
+    const app = await serve({ MODERATION_ENGINES: "openai", MODERATION_INPUT_ON_ERROR: "closed" }, recordingLogger(lines));
+    running.push(app);
+    expect(app.set.readiness()).toBe("OPENAI_API_KEY is not set");
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "not ready", reason: "OPENAI_API_KEY is not set" });
+    expect(lines.filter((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set"))).toHaveLength(1);
+
+    expect(await moderate(app.receiveUrl, "hello")).toEqual({
+      flagged: true,
+      action: "direct_output",
+      preset_response: app.config.policy.input.presetResponse,
+    });
+    expect(lines.filter((line) => line.includes("OPENAI_API_KEY is not set"))).toHaveLength(3);
+    expect(lines.join("\n")).not.toContain("hello");
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it("never logs the OpenAI key", async () => {
+    const lines: string[] = [];
+    const app = await serve({ MODERATION_ENGINES: "openai", OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url }, recordingLogger(lines));
+    running.push(app);
+    fake.script({ type: "error", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}` });
+    expect(await moderate(app.receiveUrl, "a text")).toEqual({ flagged: false, action: "direct_output" });
+    expect(lines.some((line) => line.includes("answered 401"))).toBe(true);
+    expect(lines.join("\n")).not.toContain(OPENAI_KEY);
+  });
+});

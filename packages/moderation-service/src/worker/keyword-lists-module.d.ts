@@ -1,0 +1,8 @@
+/**
+ * The keyword lists a Worker bundles at build time: `dify-ext-worker-lists` writes them to
+ * `.worker/keyword-lists.js`, and each app's wrangler.jsonc aliases this specifier to that file.
+ */
+declare module "dify-ext:keyword-lists" {
+  const lists: import("./worker.ts").BundledKeywordLists;
+  export default lists;
+}
