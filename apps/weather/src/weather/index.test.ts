@@ -332,6 +332,54 @@ describe("caching", () => {
   });
 });
 
+describe("lookupDetailed and respondDetailed", () => {
+  it("report the outcome and how each cache answered, without the place", async () => {
+    const weather = service();
+    expect(await weather.lookupDetailed("Paris")).toMatchObject({
+      outcome: "found",
+      cache: { geocoding: "miss", forecast: "miss" },
+    });
+    const again = await weather.lookupDetailed("Paris");
+    expect(again).toEqual({
+      result: await weather.lookup("Paris"),
+      outcome: "found",
+      cache: { geocoding: "hit", forecast: "hit" },
+    });
+    expect(await weather.lookupDetailed("Paris, Texas")).toMatchObject({
+      outcome: "found",
+      cache: { geocoding: "hit", forecast: "miss" },
+    });
+    expect(await weather.lookupDetailed("Atlantis")).toEqual({
+      result: "No weather found for 'Atlantis'.",
+      outcome: "not_found",
+      cache: { geocoding: "miss" },
+    });
+    expect(await weather.respondDetailed({ inputs: { location: ["Paris"] }, query: "" })).toEqual({
+      result: "No location was given: set the 'location' input to a city name.",
+      outcome: "missing_location",
+      cache: {},
+    });
+  });
+
+  it("tell which requests joined one already under way", async () => {
+    fake.script("geocoding", { kind: "delay", ms: 50 }, { times: 1 });
+    const weather = service();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => weather.lookupDetailed("Berlin")));
+    expect(answers.map((a) => a.cache.geocoding)).toEqual(["miss", "inflight", "inflight", "inflight", "inflight"]);
+    expect(fake.calls).toMatchObject({ geocoding: 1, forecast: 1 });
+  });
+
+  it("name the failing upstream", async () => {
+    fake.script("forecast", { kind: "status", status: 503, body: "down" }, { times: 1 });
+    expect(await service().respondDetailed({ inputs: { location: "Tokyo" } })).toEqual({
+      result: "Weather for 'Tokyo' is unavailable right now (the weather service had an internal error, HTTP 503).",
+      outcome: "upstream_error",
+      cache: { geocoding: "miss", forecast: "miss" },
+      failure: { upstream: "forecast", kind: "http", status: 503 },
+    });
+  });
+});
+
 describe("any input", () => {
   // Small deterministic generator (mulberry32) so a failure reproduces.
   function random(seed: number) {

@@ -15,6 +15,8 @@ import {
   OpenMeteoError,
   searchPlaces,
   type Units,
+  type UpstreamFailureKind,
+  type UpstreamService,
   type UpstreamSettings,
   type WeatherLogger,
 } from "./open-meteo.ts";
@@ -84,6 +86,26 @@ export interface LookupOptions {
   forecastDays?: number;
 }
 
+/** What a lookup came to, for the operator's access log (never the place itself). */
+export type WeatherOutcome = "found" | "not_found" | "missing_location" | "upstream_error" | "internal_error";
+
+/**
+ * How a cache answered: `hit` (a stored answer), `miss` (a new upstream request), `inflight`
+ * (joined an identical request already under way).
+ */
+export type CacheStatus = "hit" | "miss" | "inflight";
+
+/** A tool result together with how it came about. */
+export interface WeatherAnswer {
+  /** The complete tool result: one string under 600 characters. */
+  result: string;
+  outcome: WeatherOutcome;
+  /** How each cache answered; a step that was not reached is absent. */
+  cache: { geocoding?: CacheStatus; forecast?: CacheStatus };
+  /** With `upstream_error`: which API failed and how (the sentence in `result` says it in words). */
+  failure?: { upstream: UpstreamService; kind: UpstreamFailureKind; status?: number };
+}
+
 export interface WeatherService {
   /**
    * The complete tool result for `place` ("Paris", "Paris, Texas", "Springfield, IL").
@@ -95,6 +117,10 @@ export interface WeatherService {
    * from `inputs[locationVariable]`; without one, the "no location was given" sentence.
    */
   respond(params: { inputs?: Record<string, unknown> | null; query?: string | null }): Promise<string>;
+  /** {@link WeatherService.lookup}, also telling what happened (outcome, cache use, failure). Never rejects. */
+  lookupDetailed(place: string, options?: LookupOptions): Promise<WeatherAnswer>;
+  /** {@link WeatherService.respond}, also telling what happened (outcome, cache use, failure). Never rejects. */
+  respondDetailed(params: { inputs?: Record<string, unknown> | null; query?: string | null }): Promise<WeatherAnswer>;
   /** Forget every cached geocoding answer and forecast. */
   clearCache(): void;
   /** The resolved settings (without the API key). */
@@ -229,11 +255,26 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
       fetchForecast(upstream, settings.forecastBaseUrl, context, signal),
   });
 
-  async function lookup(place: string, lookupOptions: LookupOptions = {}): Promise<string> {
+  function cacheStatus(fetched: string | undefined): CacheStatus {
+    if (fetched === "inflight") return "inflight";
+    return fetched === "hit" ? "hit" : "miss";
+  }
+
+  async function lookupDetailed(place: string, lookupOptions: LookupOptions = {}): Promise<WeatherAnswer> {
     let shown = "";
+    const cache: WeatherAnswer["cache"] = {};
+    // Filled by the caches when a fetch starts, so a failing step still reports how it was answered.
+    const geocodeStatus: LRUCache.Status<string, { places: GeoPlace[] }, { name: string }> = {};
+    const forecastStatus: LRUCache.Status<string, Forecast, ForecastContext> = {};
+    const noteCacheUse = () => {
+      if (geocodeStatus.fetch) cache.geocoding = cacheStatus(geocodeStatus.fetch);
+      if (forecastStatus.fetch) cache.forecast = cacheStatus(forecastStatus.fetch);
+    };
     try {
       const query = parsePlaceQuery(typeof place === "string" ? place : "");
-      if (query.text === "") return missingLocationMessage(settings.locationVariable);
+      if (query.text === "") {
+        return { result: missingLocationMessage(settings.locationVariable), outcome: "missing_location", cache };
+      }
       shown = query.text;
       logger.debug?.({ place: query.text.slice(0, 200) }, "weather lookup");
       const units = lookupOptions.units === undefined ? settings.units : checkUnits(lookupOptions.units);
@@ -242,40 +283,63 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
           ? settings.forecastDays
           : checkInteger("forecastDays", lookupOptions.forecastDays, 1, 16);
       // One character finds nothing at Open-Meteo, and a 100+ character "name" is not a place.
-      if (query.name.length < 2 || query.name.length > MAX_PLACE_NAME_LENGTH) return notFoundMessage(query.text);
+      if (query.name.length < 2 || query.name.length > MAX_PLACE_NAME_LENGTH) {
+        return { result: notFoundMessage(query.text), outcome: "not_found", cache };
+      }
 
       const nameKey = query.name.toLowerCase();
       const geocoded = await geocodeCache.fetch(`${settings.language}\u0000${nameKey}`, {
         context: { name: query.name },
+        status: geocodeStatus,
       });
+      noteCacheUse();
       if (!geocoded) throw new Error("geocoding cache returned no value");
       const chosen = pickPlace(geocoded.places, query.hints);
-      if (!chosen) return notFoundMessage(query.text);
+      if (!chosen) return { result: notFoundMessage(query.text), outcome: "not_found", cache };
 
       const latitude = roundCoordinate(chosen.latitude);
       const longitude = roundCoordinate(chosen.longitude);
       const forecast = await forecastCache.fetch(`${latitude},${longitude},${units},${days}`, {
         context: { latitude, longitude, units, days },
+        status: forecastStatus,
       });
+      noteCacheUse();
       if (!forecast) throw new Error("forecast cache returned no value");
-      return formatWeatherReport(chosen, forecast, units);
+      return { result: formatWeatherReport(chosen, forecast, units), outcome: "found", cache };
     } catch (err) {
-      if (err instanceof OpenMeteoError) return unavailableMessage(shown, err.kind, err.status, err.reason);
+      noteCacheUse();
+      if (err instanceof OpenMeteoError) {
+        return {
+          result: unavailableMessage(shown, err.kind, err.status, err.reason),
+          outcome: "upstream_error",
+          cache,
+          failure: { upstream: err.service, kind: err.kind, ...(err.status === undefined ? {} : { status: err.status }) },
+        };
+      }
       logger.error(
         { err: { name: (err as Error)?.name, message: (err as Error)?.message } },
         "weather lookup failed unexpectedly",
       );
-      return unavailableMessage(shown, "internal");
+      return { result: unavailableMessage(shown, "internal"), outcome: "internal_error", cache };
     }
   }
 
+  async function respondDetailed(params: {
+    inputs?: Record<string, unknown> | null;
+    query?: string | null;
+  }): Promise<WeatherAnswer> {
+    const place = placeFromInputs(params.inputs ?? undefined, settings.locationVariable, params.query);
+    if (place === undefined) {
+      return { result: missingLocationMessage(settings.locationVariable), outcome: "missing_location", cache: {} };
+    }
+    return lookupDetailed(place);
+  }
+
   return {
-    lookup,
-    async respond({ inputs, query }) {
-      const place = placeFromInputs(inputs ?? undefined, settings.locationVariable, query);
-      if (place === undefined) return missingLocationMessage(settings.locationVariable);
-      return lookup(place);
-    },
+    lookup: async (place, lookupOptions) => (await lookupDetailed(place, lookupOptions)).result,
+    respond: async (params) => (await respondDetailed(params)).result,
+    lookupDetailed,
+    respondDetailed,
     clearCache() {
       geocodeCache.clear();
       forecastCache.clear();
