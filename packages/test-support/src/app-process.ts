@@ -36,9 +36,13 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
   const args = options.plainNode ? [entry] : ["--import", "tsx", entry];
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...options.env };
   // Tests control the environment: nothing from the developer's shell leaks in unless passed.
-  for (const name of ["API_KEYS", "NODE_ENV", "KEYWORDS_FILES", "OPENAI_API_KEY", "MODERATION_ENGINES"]) {
-    if (!options.env || !(name in options.env)) delete env[name];
+  const ours = /^(API_KEYS|NODE_ENV|PORT|HOST|BODY_LIMIT|MAX_|RATE_LIMIT_|LOG_|METRICS|MODERATION_|KEYWORDS_|OBSCENITY_|OPENAI_|WEATHER_|OPEN_METEO_)/;
+  for (const name of Object.keys(env)) {
+    if (ours.test(name) && !(options.env && name in options.env)) delete env[name];
   }
+  env.PORT = options.env?.PORT ?? "0";
+  env.HOST = options.env?.HOST ?? "127.0.0.1";
+  env.LOG_LEVEL = options.env?.LOG_LEVEL ?? "info";
   const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -1,6 +1,7 @@
 import type { Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { errorBody } from "../errors.ts";
 import type { ReceiveApp } from "./koa-adapter.ts";
 import type { Logger } from "../logger.ts";
 
@@ -35,12 +36,28 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   const callback = app.callback();
   let closing = false;
   const inFlight = new Set<ServerResponse>();
-  const server = createServer((request, response) => {
+  // No Host requirement: Dify always sends one, the core does not use it, and a missing one should
+  // get the same JSON answer as any other request rather than Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     // Once shutting down, tell keep-alive clients not to send another request on this connection.
     if (closing) response.setHeader("connection", "close");
     inFlight.add(response);
     response.once("close", () => inFlight.delete(response));
     void callback(request, response);
+  });
+  // Requests Node cannot even parse (malformed HTTP, oversized headers, header timeouts) get a JSON
+  // error like everything else instead of a bare status line.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || (error.code === "ECONNRESET" && !socket.bytesWritten)) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const reason = status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
+    const body = errorBody(status === 431 ? "headers_too_large" : status === 408 ? "request_timeout" : "bad_http", `malformed HTTP request (${reason.toLowerCase()})`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   // Dify opens a new connection per call; keep-alive still helps proxies and load balancers.
   server.keepAliveTimeout = 5_000;

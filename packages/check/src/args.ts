@@ -1,0 +1,155 @@
+import { parseArgs } from "node:util";
+import { DIFY_CONNECT_TIMEOUT_MS, DIFY_READ_TIMEOUT_MS } from "./dify-client.ts";
+import { POINT_GROUPS, type PointGroup } from "./checks.ts";
+
+/** A bad command line; the message says what was wrong. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const USAGE = `Usage: dify-ext-check <url> --key <api-key> [options]
+
+Calls a Dify API-based extension exactly as Dify does and judges every reply with Dify's rules.
+
+  <url>                      the API Endpoint as registered in Dify, e.g. http://host:3001/api/dify/receive
+  --key <api-key>            the API key registered in Dify (or set DIFY_EXT_CHECK_KEY)
+  --points <list>            comma-separated: moderation-input, moderation-output, external-data-tool,
+                             or all. Without it every point is tried and one the service answers with
+                             400/404/405/422/501 is reported as SKIP (not supported); points named here
+                             must work.
+  --tool-variable <name>     tool_variable sent to the external data tool (default: context)
+  --input <name=value>       an input variable for the external data tool query (repeatable)
+  --query <text>             the user's question for the external data tool
+  --timeout-ms <ms>          read inactivity timeout (default: ${DIFY_READ_TIMEOUT_MS}, as Dify)
+  --connect-timeout-ms <ms>  connect timeout (default: ${DIFY_CONNECT_TIMEOUT_MS}, as Dify)
+  --json                     print the report as JSON
+  -h, --help                 show this help
+
+Exit code: 0 when every check passes (SKIP allowed), 1 when one fails, 2 for a bad command line.`;
+
+export interface CliOptions {
+  url: string;
+  key: string;
+  points?: PointGroup[];
+  toolVariable?: string;
+  inputs: Record<string, string>;
+  query?: string;
+  readTimeoutMs: number;
+  connectTimeoutMs: number;
+  json: boolean;
+  help: boolean;
+}
+
+const POINT_ALIASES: Record<string, PointGroup> = {
+  "moderation-input": "moderation-input",
+  "app.moderation.input": "moderation-input",
+  "moderation-output": "moderation-output",
+  "app.moderation.output": "moderation-output",
+  "external-data-tool": "external-data-tool",
+  "app.external_data_tool.query": "external-data-tool",
+};
+
+function milliseconds(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 600_000) {
+    throw new UsageError(`${flag} must be a whole number of milliseconds between 1 and 600000, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** Parses the command line; `env` supplies the key when `--key` is absent. Throws {@link UsageError}. */
+export function parseCli(argv: readonly string[], env: Record<string, string | undefined> = {}): CliOptions {
+  let parsed: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({
+      // `pnpm check -- <args>` passes the `--` through; it is not the end of our options.
+      args: argv[0] === "--" ? argv.slice(1) : [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        key: { type: "string" },
+        points: { type: "string" },
+        "tool-variable": { type: "string" },
+        input: { type: "string", multiple: true },
+        query: { type: "string" },
+        "timeout-ms": { type: "string" },
+        "connect-timeout-ms": { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  }
+  try {
+    parsed = parse();
+  } catch (error) {
+    // node's messages quote the bad argument, which could be a key typed in the wrong place: keep only the kind.
+    const code = (error as { code?: string }).code ?? "";
+    const what =
+      code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? `unknown option ${String((error as Error).message.match(/'(-[^']*)'/)?.[1] ?? "")}`.trim()
+        : code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"
+          ? "an option is missing its value"
+          : "bad arguments";
+    throw new UsageError(`${what} (see --help)`);
+  }
+  const { values, positionals } = parsed;
+  const base = {
+    inputs: {} as Record<string, string>,
+    readTimeoutMs: DIFY_READ_TIMEOUT_MS,
+    connectTimeoutMs: DIFY_CONNECT_TIMEOUT_MS,
+    json: values.json,
+    help: values.help,
+  };
+  if (values.help) return { ...base, url: "", key: "" };
+
+  if (positionals.length === 0) throw new UsageError("the endpoint URL is missing (see --help)");
+  if (positionals.length > 1) throw new UsageError(`expected one URL, got ${positionals.length} arguments`);
+  const url = positionals[0]!;
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(url);
+  } catch {
+    throw new UsageError(`"${url}" is not a URL; give the full endpoint, e.g. http://127.0.0.1:3001/api/dify/receive`);
+  }
+  if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") {
+    throw new UsageError(`the URL must start with http:// or https://, got ${parsedUrl.protocol}`);
+  }
+
+  const key = values.key ?? env.DIFY_EXT_CHECK_KEY;
+  if (key === undefined || key === "") throw new UsageError("--key is missing (or set DIFY_EXT_CHECK_KEY)");
+  if (key.length < 5) throw new UsageError("the key is shorter than 5 characters; Dify refuses such keys");
+
+  let points: PointGroup[] | undefined;
+  if (values.points !== undefined) {
+    const names = values.points.split(",").map((name) => name.trim()).filter(Boolean);
+    if (names.length === 0) throw new UsageError(`--points is empty; use ${POINT_GROUPS.join(", ")} or all`);
+    if (names.includes("all")) points = [...POINT_GROUPS];
+    else {
+      points = [];
+      for (const name of names) {
+        const group = POINT_ALIASES[name];
+        if (!group) throw new UsageError(`--points: unknown point "${name}"; use ${POINT_GROUPS.join(", ")} or all`);
+        if (!points.includes(group)) points.push(group);
+      }
+    }
+  }
+
+  const inputs: Record<string, string> = {};
+  for (const pair of values.input ?? []) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) throw new UsageError(`--input must be name=value, got "${pair}"`);
+    inputs[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+
+  return {
+    ...base,
+    url,
+    key,
+    inputs,
+    ...(points ? { points } : {}),
+    ...(values["tool-variable"] !== undefined ? { toolVariable: values["tool-variable"] } : {}),
+    ...(values.query !== undefined ? { query: values.query } : {}),
+    readTimeoutMs: milliseconds("--timeout-ms", values["timeout-ms"], DIFY_READ_TIMEOUT_MS),
+    connectTimeoutMs: milliseconds("--connect-timeout-ms", values["connect-timeout-ms"], DIFY_CONNECT_TIMEOUT_MS),
+  };
+}
