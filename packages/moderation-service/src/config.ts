@@ -1,4 +1,5 @@
 import { policyEnvSchema, policyOptionsFromEnv } from "@dify-ext/moderation-engines";
+import { parseThresholds } from "@dify-ext/moderation-engines/openai/settings";
 import {
   booleanVar,
   type CommonConfig,
@@ -171,8 +172,6 @@ async function openaiProblems(env: Env, problems: string[]): Promise<Record<stri
   let thresholds: Record<string, number> = {};
   const spec = env.OPENAI_THRESHOLDS?.trim();
   if (spec) {
-    // Loaded only when the OpenAI engine is used, so other apps never load the OpenAI SDK.
-    const { parseThresholds } = await import("@dify-ext/moderation-engines/openai");
     try {
       thresholds = parseThresholds(spec);
     } catch (error) {

@@ -6,24 +6,37 @@
  * Synthetic lists: random Latin words (70%) and random Han strings (30%); texts of 3,000
  * characters (ASCII-only and mixed Latin/CJK). Prints build time, heap growth, per-call times and
  * a correctness check of each package on overlapping matches and UTF-16 offsets.
+ *
+ * The exports (text generator, package loaders, correctness check) are shared with the
+ * repository's benchmark suite (`bench/`, `pnpm bench`), which reports our ratio to the fastest
+ * package's raw search alongside every other figure (docs/performance.md).
  */
+import { pathToFileURL } from "node:url";
 import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
 import { normalizeForMatching } from "./normalize.ts";
 import { generateTerms, mulberry32 } from "./synthetic.ts";
 
-type Search = (text: string) => unknown;
-interface Candidate {
+export { generateTerms, mulberry32 };
+
+/** A raw search over a prepared automaton. */
+export type Search = (text: string) => unknown;
+/** An Aho-Corasick package under comparison. */
+export interface Candidate {
   name: string;
   build: (patterns: string[]) => Search;
   /** Returns [start, end, pattern] triples for the correctness check. */
   spans: (patterns: string[], text: string) => Array<[number, number, string]>;
 }
 
-function generateText(length: number, cjk: boolean, seed: number, inject: readonly string[]): string {
+/**
+ * A synthetic text of `length` characters: random Latin words (and, with `cjk`, 30% random Han
+ * runs), with one of `inject` as a word about every 50 words (pass `[]` for none).
+ */
+export function generateText(length: number, cjk: boolean, seed: number, inject: readonly string[]): string {
   const rand = mulberry32(seed);
   let text = "";
   while (text.length < length) {
-    if (rand() < 0.02) {
+    if (inject.length > 0 && rand() < 0.02) {
       text += `${inject[Math.floor(rand() * inject.length)]!} `;
       continue;
     }
@@ -41,13 +54,15 @@ function generateText(length: number, cjk: boolean, seed: number, inject: readon
   return text.slice(0, length);
 }
 
-function heapMb(): number {
+/** heapUsed + external in MB, after a GC when `--expose-gc` is on. */
+export function heapMb(): number {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return (m.heapUsed + m.external) / 1048576;
 }
 
-function timePerCall(fn: () => unknown, minMs = 300): number {
+/** Median time of one call in ms, from batches of 10 over at least `minMs`. */
+export function timePerCall(fn: () => unknown, minMs = 300): number {
   for (let i = 0; i < 20; i++) fn();
   const samples: number[] = [];
   const until = performance.now() + minMs;
@@ -62,7 +77,8 @@ function timePerCall(fn: () => unknown, minMs = 300): number {
 
 const fmt = (n: number, d = 3) => n.toFixed(d);
 
-async function loadCandidates(): Promise<Candidate[]> {
+/** The Aho-Corasick packages compared (devDependencies of this package), loaded on demand. */
+export async function loadCandidates(): Promise<Candidate[]> {
   const modern = (await import("modern-ahocorasick" as string)).default as new (
     p: string[],
   ) => { search(t: string): Array<{ start: number; end: number; pattern: string }> };
@@ -112,7 +128,8 @@ async function loadCandidates(): Promise<Candidate[]> {
   ];
 }
 
-function correctness(c: Candidate): string {
+/** Checks overlapping matches and UTF-16 offsets: `ok`, or what went wrong. */
+export function correctness(c: Candidate): string {
   const expected = "1-4:she 2-4:he 2-6:hers 10-12:ab 14-16:猫猫";
   const text = "ushers😀😀ab😀猫猫";
   try {
@@ -217,4 +234,4 @@ async function main() {
   matcher = undefined;
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
