@@ -20,7 +20,7 @@ describe("the Node process", () => {
       startAppProcess({ cwd: appDir, env: SAMPLE_ENV }),
       startAppProcess({ cwd: appDir, env: { ...CUSTOM_ENV, KEYWORDS_FILES: join(dir, "block.txt"), KEYWORDS_ALLOW_FILES: join(dir, "allow.txt") } }),
     ]);
-  });
+  }, 60_000);
   afterAll(async () => {
     expect(await sample.stop()).toBe(0);
     await custom.stop();
