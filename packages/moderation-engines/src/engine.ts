@@ -62,3 +62,11 @@ export class EngineUnavailableError extends Error {
 export function cleanVerdict(): TextVerdict {
   return { flagged: false, findings: [], categories: [] };
 }
+
+/**
+ * What engines with an upstream report for metrics: each upstream call and each cache lookup.
+ * (Structurally the server package's `UpstreamEvent`, so a Prometheus observer can take it as is.)
+ */
+export type UpstreamEvent =
+  | { kind: "call"; upstream: string; outcome: "ok" | "error" | "timeout"; seconds?: number }
+  | { kind: "cache"; cache: string; hit: boolean };

@@ -224,11 +224,16 @@ export interface ModerationHandlerContext {
  * The two moderation handlers for the server's `handlers` option, wired to a policy:
  * `createReceiveApp({ handlers: moderationHandlers(policy), ... })`.
  */
-export function moderationHandlers(policy: ModerationPolicy) {
+export function moderationHandlers(policy: ModerationPolicy, options: { logUserText?: boolean } = {}) {
   return {
-    "app.moderation.input": (params: ModerationInputParams, context: ModerationHandlerContext) =>
-      policy.moderateInput(params, context),
-    "app.moderation.output": (params: ModerationOutputParams, context: ModerationHandlerContext) =>
-      policy.moderateOutput(params, context),
+    "app.moderation.input": (params: ModerationInputParams, context: ModerationHandlerContext) => {
+      // End users' text is logged only when the operator asks for it (LOG_USER_TEXT), for debugging.
+      if (options.logUserText) context.logFields.userText = { query: params.query, inputs: params.inputs };
+      return policy.moderateInput(params, context);
+    },
+    "app.moderation.output": (params: ModerationOutputParams, context: ModerationHandlerContext) => {
+      if (options.logUserText) context.logFields.userText = { text: params.text };
+      return policy.moderateOutput(params, context);
+    },
   };
 }

@@ -95,7 +95,12 @@ export async function createEngines(config: ModerationConfig, logger: Logger, ob
         { engine: "openai", model: options.model, timeoutMs: options.timeoutMs, worstCaseMs: openAIWorstCaseMs(options.timeoutMs, options.maxRetries) },
         "openai engine ready",
       );
-      return createOpenAIEngine({ apiKey, ...options, logger });
+      return createOpenAIEngine({
+        apiKey,
+        ...options,
+        logger,
+        onUpstream: observer ? (event) => observer.observeUpstream(event) : undefined,
+      });
     },
   };
   for (const name of config.engines) engines.push(await builders[name]());

@@ -10,12 +10,24 @@ import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
 import { type KeywordList, type MatchMode, parseKeywordList } from "./parse.ts";
 
 /**
+ * Set only inside a deployable built by `dify-ext-bundle` (an esbuild `define`): the sample lists'
+ * folder relative to the bundled code, which no longer sits in this package's `src/keywords/`.
+ */
+declare const DIFY_EXT_BUNDLED_LISTS_DIR: string | undefined;
+
+/** The folder of the sample lists: this package's `lists/`, or the copy beside a bundle. */
+const SAMPLE_LISTS_DIR = new URL(
+  typeof DIFY_EXT_BUNDLED_LISTS_DIR === "string" ? DIFY_EXT_BUNDLED_LISTS_DIR : "../../lists/",
+  import.meta.url,
+);
+
+/**
  * The bundled sample block list (English, Chinese and Japanese terms), used by the apps when no
  * list is configured so that they run with no configuration.
  */
-export const SAMPLE_LIST_FILE = fileURLToPath(new URL("../../lists/sample.txt", import.meta.url));
+export const SAMPLE_LIST_FILE = fileURLToPath(new URL("sample.txt", SAMPLE_LISTS_DIR));
 /** The bundled sample allow-list that goes with the sample block list. */
-export const SAMPLE_ALLOW_LIST_FILE = fileURLToPath(new URL("../../lists/sample-allow.txt", import.meta.url));
+export const SAMPLE_ALLOW_LIST_FILE = fileURLToPath(new URL("sample-allow.txt", SAMPLE_LISTS_DIR));
 
 /** A keyword file could not be read or parsed; the message names the file. */
 export class KeywordFileError extends Error {

@@ -423,3 +423,24 @@ describe("parseThresholds", () => {
     expect(OMNI_MODERATION_CATEGORIES).toHaveLength(13);
   });
 });
+
+describe("openai engine: metrics events", () => {
+  it("reports each upstream call with its outcome and each cache lookup", async () => {
+    const events: unknown[] = [];
+    const e = engine({ onUpstream: (event) => events.push(event), timeoutMs: 200, maxRetries: 0 });
+    await e.moderate(["first text"], input);
+    await e.moderate(["first text"], input);
+    expect(events).toEqual([
+      { kind: "cache", cache: "openai", hit: false },
+      { kind: "call", upstream: "openai", outcome: "ok", seconds: expect.any(Number) },
+      { kind: "cache", cache: "openai", hit: true },
+    ]);
+    events.length = 0;
+    fake.script({ type: "error", status: 500 });
+    await failure(e.moderate(["second text"], input));
+    fake.script({ type: "hang" });
+    await failure(e.moderate(["third text"], input));
+    const outcomes = events.filter((event) => (event as { kind: string }).kind === "call").map((event) => (event as { outcome: string }).outcome);
+    expect(outcomes).toEqual(["error", "timeout"]);
+  });
+});

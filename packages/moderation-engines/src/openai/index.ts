@@ -14,6 +14,7 @@ import {
   type ModerateContext,
   type ModerationEngine,
   type TextVerdict,
+  type UpstreamEvent,
 } from "../engine.ts";
 import {
   DEFAULT_CACHE_MAX,
@@ -62,6 +63,8 @@ export interface OpenAIEngineOptions {
   logger?: WarnLogger;
   /** `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
+  /** Told about every upstream call (outcome, duration) and cache lookup, for metrics. */
+  onUpstream?: (event: UpstreamEvent) => void;
 }
 
 function checkInteger(value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -207,13 +210,21 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
     });
     const call = client.moderations.create({ model, input: texts }, { signal: controller.signal });
     call.catch(() => {});
+    const started = performance.now();
+    const report = (outcome: "ok" | "error" | "timeout") =>
+      options.onUpstream?.({ kind: "call", upstream: "openai", outcome, seconds: (performance.now() - started) / 1000 });
     try {
       const body: unknown = await Promise.race([call, deadline]);
       const results = validateReply(body, texts.length);
+      report("ok");
       return results.map(judge);
     } catch (error) {
-      if (error instanceof EngineUnavailableError) throw error;
-      throw toUnavailable(error, { deadlineHit, budgetMs, timeoutMs, attempts: maxRetries + 1, aborted: controller.signal.aborted });
+      const unavailable =
+        error instanceof EngineUnavailableError
+          ? error
+          : toUnavailable(error, { deadlineHit, budgetMs, timeoutMs, attempts: maxRetries + 1, aborted: controller.signal.aborted });
+      report(deadlineHit || /timed out|did not answer/.test(unavailable.message) ? "timeout" : "error");
+      throw unavailable;
     } finally {
       clearTimeout(timer);
     }
@@ -236,6 +247,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
         }
         const key = keyOf(text);
         const cached = cache?.get(key);
+        if (cache) options.onUpstream?.({ kind: "cache", cache: "openai", hit: cached !== undefined });
         if (cached) {
           answers[index] = cached;
           return;

@@ -83,7 +83,7 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
       limits: config.common.limits,
       rateLimit: config.common.rateLimit,
       logger,
-      handlers: moderationHandlers(policy),
+      handlers: moderationHandlers(policy, { logUserText: config.common.logUserText }),
     });
     return createFetchHandler(core);
   }
