@@ -1,0 +1,2 @@
+export { BundleError, type BundleOptions, type BundleResult, bundleApp, README_HEADER } from "./bundle.ts";
+export { type Notices, thirdPartyNotices } from "./notices.ts";
