@@ -37,4 +37,9 @@ export async function main(argv: readonly string[], env: Record<string, string |
   return report.ok ? 0 : 1;
 }
 
+// A reader that stops early (`| head`) is not an error of the check.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await main(process.argv.slice(2), process.env);

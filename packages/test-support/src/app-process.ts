@@ -45,7 +45,7 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
   env.LOG_LEVEL = options.env?.LOG_LEVEL ?? "info";
   const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
 
   return new Promise<AppProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
