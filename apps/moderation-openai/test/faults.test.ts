@@ -1,0 +1,184 @@
+import { fileURLToPath } from "node:url";
+import { difyReplyProblems } from "@dify-ext/protocol";
+import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
+import { type FakeOpenAI, type FakeReply, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const KEY = "faults-key-0123456789";
+const OPENAI_KEY = "sk-faults-secret-2b7c";
+const TIMEOUT_MS = 500;
+const RETRIES = 1;
+/** The engine's worst case (openAIWorstCaseMs): each attempt's timeout plus at most 1 s between them. */
+const BUDGET_MS = TIMEOUT_MS * (RETRIES + 1) + RETRIES * 1000;
+/** Room for a loaded shared machine on top of the budget. */
+const SLACK_MS = 1500;
+const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
+const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
+
+type Verdict = "pass" | "blocked";
+interface Answer {
+  verdict: Verdict;
+  ms: number;
+}
+
+let counter = 0;
+/** A text never sent before, so no cache or coalescing hides the fault. */
+const fresh = (text: string) => `${text} #${++counter}`;
+
+/** One Dify call, checked against Dify's rules, with its verdict and duration. */
+async function moderate(app: AppProcess, point: "app.moderation.input" | "app.moderation.output", text: string): Promise<Answer> {
+  const params = point === "app.moderation.input" ? { app_id: "app", inputs: { note: 1 }, query: text } : { app_id: "app", text };
+  const started = performance.now();
+  const response = await difyCall(app.receiveUrl, KEY, point, params);
+  const body = (await response.json()) as Record<string, unknown>;
+  const ms = performance.now() - started;
+  expect(response.status).toBe(200);
+  expect(difyReplyProblems(point, body, params)).toEqual([]);
+  if (body.flagged === false) return { verdict: "pass", ms };
+  expect(body).toEqual({ flagged: true, action: "direct_output", preset_response: point === "app.moderation.input" ? INPUT_PRESET : OUTPUT_PRESET });
+  return { verdict: "blocked", ms };
+}
+
+interface Row {
+  fault: string;
+  input: string;
+  output: string;
+  maxMs: number;
+}
+
+describe("moderation-openai when OpenAI fails (input fails closed, output fails open)", () => {
+  let fake: FakeOpenAI;
+  let proxy: FaultProxy;
+  let app: AppProcess;
+  const rows: Row[] = [];
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+    proxy = await startFaultProxy(new URL(fake.url).port);
+    app = await startAppProcess({
+      cwd: appDir,
+      env: {
+        API_KEYS: KEY,
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: `${proxy.url}/v1`,
+        OPENAI_TIMEOUT_MS: String(TIMEOUT_MS),
+        OPENAI_MAX_RETRIES: String(RETRIES),
+        OPENAI_CACHE_MAX: "0",
+        MODERATION_INPUT_ON_ERROR: "closed",
+        MODERATION_OUTPUT_ON_ERROR: "open",
+      },
+      startTimeoutMs: 60_000,
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    console.log(
+      [
+        `OpenAI fault table (OPENAI_TIMEOUT_MS=${TIMEOUT_MS}, OPENAI_MAX_RETRIES=${RETRIES}, budget ${BUDGET_MS} ms; input fails closed, output fails open):`,
+        "| fault | input call (clean text) | output call (flagged text) | slowest answer |",
+        "| --- | --- | --- | --- |",
+        ...rows.map((row) => `| ${row.fault} | ${row.input} | ${row.output} | ${Math.round(row.maxMs)} ms |`),
+      ].join("\n"),
+    );
+    expect(await app.stop()).toBe(0);
+    await proxy.close();
+    await fake.close();
+  });
+
+  /**
+   * Runs one input call (a clean text: `pass` when OpenAI answers, `blocked` by the closed policy
+   * when it fails) and one output call (a flagged text: `blocked` when OpenAI answers, `pass` by
+   * the open policy when it fails) under a fault, and records the row.
+   */
+  async function underFault(fault: string, expected: { input: Verdict; output: Verdict }, inject: () => void | Promise<void>) {
+    fake.reset();
+    proxy.setFault({ kind: "pass" });
+    await inject();
+    const input = await moderate(app, "app.moderation.input", fresh("hello there"));
+    await inject();
+    const output = await moderate(app, "app.moderation.output", fresh("I am VIOLENT"));
+    fake.reset();
+    proxy.setFault({ kind: "pass" });
+    await proxy.accept();
+    rows.push({ fault, input: input.verdict, output: output.verdict, maxMs: Math.max(input.ms, output.ms) });
+    expect({ input: input.verdict, output: output.verdict }).toEqual(expected);
+    expect(Math.max(input.ms, output.ms)).toBeLessThan(BUDGET_MS + SLACK_MS);
+  }
+
+  const healthy = { input: "pass", output: "blocked" } as const;
+  const failing = { input: "blocked", output: "pass" } as const;
+  const every = (reply: FakeReply) => () => fake.script(() => reply);
+
+  it("healthy upstream: judged by OpenAI", () => underFault("none (healthy)", healthy, () => {}));
+  it("slow answer inside the per-attempt timeout: judged by OpenAI", () =>
+    underFault(`answer after 300 ms (timeout ${TIMEOUT_MS} ms)`, healthy, every({ type: "default", delayMs: 300 })));
+  it("one 429 with retry-after 0, then healthy: the retry is judged by OpenAI", () =>
+    underFault("one 429 (retry-after: 0), then healthy", healthy, () => fake.script([{ type: "error", status: 429, headers: { "retry-after": "0" } }])));
+  it("connection refused (closed port)", () => underFault("connection refused (listener closed)", failing, () => proxy.refuse()));
+  it("connection reset before any answer", () => underFault("connection reset before the answer", failing, every({ type: "reset" })));
+  it("connection reset in the middle of the body", () =>
+    underFault("TCP reset mid-body (after 200 bytes)", failing, () => proxy.setFault({ kind: "cut", afterBytes: 200 })));
+  it("body dropped after the headers", () => underFault("connection dropped after the headers", failing, every({ type: "drop-after-headers" })));
+  it("slow drip of the answer", () =>
+    underFault("slow drip (16 bytes every 100 ms)", failing, () => proxy.setFault({ kind: "drip", bytes: 16, intervalMs: 100 })));
+  it("no answer at all", () => underFault("no answer (hang)", failing, every({ type: "hang" })));
+  it("headers, then the body stalls", () => underFault("body stalls after the headers", failing, every({ type: "stall-after-headers" })));
+  it("429 with a retry-after beyond the budget", () =>
+    underFault("429 with retry-after: 30", failing, every({ type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after": "30" } })));
+  it("500 on every attempt", () => underFault("500 on every attempt", failing, every({ type: "error", status: 500 })));
+  it("503 on every attempt", () => underFault("503 on every attempt", failing, every({ type: "error", status: 503 })));
+  it("401 (revoked key)", () => underFault("401 invalid_api_key", failing, every({ type: "error", status: 401, code: "invalid_api_key" })));
+  it("malformed JSON", () => underFault("malformed JSON body", failing, every({ type: "text", body: '{"results":[{"flagged":tru' })));
+  it("wrong shape", () => underFault("JSON of the wrong shape", failing, every({ type: "json", body: { results: "none" } })));
+
+  it("a burst of 20 concurrent Dify calls while OpenAI answers 429 for a moment, then recovers: every call judged, in budget", async () => {
+    fake.reset();
+    // OpenAI rate-limits for 200 ms and asks to retry after 300 ms: the one retry finds it recovered.
+    const until = performance.now() + 200;
+    fake.script(() =>
+      performance.now() < until ? { type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after-ms": "300" } } : { type: "default" },
+    );
+    const answers = await Promise.all(Array.from({ length: 20 }, () => moderate(app, "app.moderation.input", fresh("burst clean text"))));
+    const limited = fake.calls.length - 20;
+    const passed = answers.filter((answer) => answer.verdict === "pass").length;
+    const maxMs = Math.max(...answers.map((answer) => answer.ms));
+    rows.push({
+      fault: `20 concurrent calls while OpenAI answers 429 (retry-after-ms: 300) for 200 ms, then recovers (${limited} upstream 429s)`,
+      input: `${passed}/20 pass (judged by OpenAI)`,
+      output: "—",
+      maxMs,
+    });
+    expect(limited).toBeGreaterThan(0);
+    expect(passed).toBe(20);
+    expect(maxMs).toBeLessThan(BUDGET_MS + SLACK_MS);
+    fake.reset();
+  });
+
+  it("a burst of 20 concurrent Dify calls while OpenAI answers 503 to every attempt: every call answered 200 by the policy", async () => {
+    fake.reset();
+    fake.script(() => ({ type: "error", status: 503 }));
+    const [inputs, outputs] = await Promise.all([
+      Promise.all(Array.from({ length: 10 }, () => moderate(app, "app.moderation.input", fresh("burst clean text")))),
+      Promise.all(Array.from({ length: 10 }, () => moderate(app, "app.moderation.output", fresh("I am VIOLENT")))),
+    ]);
+    fake.reset();
+    const maxMs = Math.max(...[...inputs, ...outputs].map((answer) => answer.ms));
+    rows.push({
+      fault: "20 concurrent calls (10 input, 10 output), 503 on every attempt",
+      input: `${inputs.filter((a) => a.verdict === "blocked").length}/10 blocked`,
+      output: `${outputs.filter((a) => a.verdict === "pass").length}/10 pass`,
+      maxMs,
+    });
+    expect(inputs.every((answer) => answer.verdict === "blocked")).toBe(true);
+    expect(outputs.every((answer) => answer.verdict === "pass")).toBe(true);
+    expect(maxMs).toBeLessThan(BUDGET_MS + SLACK_MS);
+  });
+
+  it("is healthy again after every fault, and never logged the OpenAI key", async () => {
+    expect(await moderate(app, "app.moderation.output", fresh("I am VIOLENT"))).toMatchObject({ verdict: "blocked" });
+    expect(app.child.exitCode).toBeNull();
+    expect(app.output.join("\n")).not.toContain(OPENAI_KEY);
+  });
+});

@@ -1,0 +1,57 @@
+import { fileURLToPath } from "node:url";
+import { difyReplyProblems, type Point } from "@dify-ext/protocol";
+import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { formatFuzzReport, fuzzReceiveEndpoint } from "@dify-ext/test-support/fuzz";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const KEY = "fuzz-key-0123456789";
+const OPENAI_KEY = "sk-fuzz-composite-61f0";
+const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+
+describe("moderation (keywords, obscenity and openai) under hostile input", () => {
+  let fake: FakeOpenAI;
+  let app: AppProcess;
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+    app = await startAppProcess({
+      cwd: appDir,
+      env: {
+        API_KEYS: KEY,
+        MODERATION_ENGINES: "keywords,obscenity,openai",
+        KEYWORDS_WATCH: "false",
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_TIMEOUT_MS: "2000",
+        MODERATION_INPUT_ACTION: "mask",
+        MODERATION_OUTPUT_ACTION: "mask",
+      },
+      startTimeoutMs: 60_000,
+    });
+  }, 90_000);
+  afterAll(async () => {
+    expect(await app.stop()).toBe(0);
+    await fake.close();
+  });
+
+  it(`answers ${RUNS} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
+    const report = await fuzzReceiveEndpoint(app.url, KEY, {
+      runs: RUNS,
+      points: ["ping", "app.moderation.input", "app.moderation.output"],
+      checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
+    });
+    console.log(`${formatFuzzReport("moderation (composite)", report)}; upstream requests ${fake.calls.length}`);
+    expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
+    expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
+    expect(fake.calls.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("is still up and answers a valid request correctly after the storm", async () => {
+    expect(app.child.exitCode).toBeNull();
+    const params = { app_id: "a", inputs: { n: 1, t: "a shit day" }, query: "你是个傻逼吧" };
+    const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", params);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ flagged: true, action: "overridden", inputs: { n: 1, t: "a **** day" }, query: "你是个**吧" });
+  });
+});
