@@ -183,21 +183,22 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
       if (outcome.verdict === "pass") return inputPass();
       if (outcome.verdict === "block") return inputBlock(options.input.presetResponse);
 
-      const changedInputs: Record<string, unknown> = {};
+      // A Map, not an object: input names such as `constructor` or `__proto__` are ordinary keys here.
+      const changedInputs = new Map<string, unknown>();
       let query = params.query;
       sources.forEach((source, index) => {
         const found = outcome.spans[index]!;
         if (found.length === 0) return;
         const masked = maskSpans(texts[index]!, found, maskCharacter);
         if (source.kind === "query") query = masked;
-        else if (source.kind === "input") changedInputs[source.name] = masked;
+        else if (source.kind === "input") changedInputs.set(source.name, masked);
         else {
-          const list = (changedInputs[source.name] ?? [...(params.inputs[source.name] as unknown[])]) as unknown[];
+          const list = (changedInputs.get(source.name) as unknown[] | undefined) ?? [...(params.inputs[source.name] as unknown[])];
           list[source.index] = masked;
-          changedInputs[source.name] = list;
+          changedInputs.set(source.name, list);
         }
       });
-      return inputOverride(params, { inputs: changedInputs, query });
+      return inputOverride(params, { inputs: Object.fromEntries(changedInputs), query });
     },
 
     async moderateOutput(params, context = {}) {

@@ -71,13 +71,16 @@ export function inputOverride(
   original: Pick<ModerationInputParams, "inputs" | "query">,
   changes: { inputs?: Record<string, unknown>; query?: string },
 ): ModerationInputReply {
-  const inputs: Record<string, unknown> = { ...original.inputs };
-  for (const [name, value] of Object.entries(changes.inputs ?? {})) {
+  // Entries, not assignment: an input named `__proto__` or `constructor` is an ordinary variable.
+  const changed = new Map(Object.entries(changes.inputs ?? {}));
+  for (const name of changed.keys()) {
     if (!Object.hasOwn(original.inputs, name)) {
       throw new RangeError(`cannot override input "${name}": the request has no such input`);
     }
-    inputs[name] = value;
   }
+  const inputs = Object.fromEntries(
+    Object.entries(original.inputs).map(([name, value]) => [name, changed.has(name) ? changed.get(name) : value]),
+  ) as Record<string, unknown>;
   const query = requireString(changes.query ?? original.query ?? "", "query");
   return { flagged: true, action: "overridden", inputs, query };
 }

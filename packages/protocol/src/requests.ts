@@ -17,8 +17,15 @@ export function isPoint(value: string): value is Point {
   return (POINTS as readonly string[]).includes(value);
 }
 
-/** Dify's inputs: variable name → value. Values are usually strings but may be anything JSON. */
-const inputsSchema = z.record(z.string(), z.unknown());
+/**
+ * Dify's inputs: variable name → value. Values are usually strings but may be anything JSON. Checked
+ * as a plain object and kept as parsed (not rebuilt), so every variable survives, even one named
+ * `__proto__`, which a rebuilt record would drop.
+ */
+const inputsSchema = z.custom<Record<string, unknown>>(
+  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+  { error: (issue) => `expected an object, got ${issue.input === null ? "null" : Array.isArray(issue.input) ? "array" : typeof issue.input}` },
+);
 
 /** `query` is a string; Dify sends `""` when the app has none. `null` or absent is read as `""`. */
 const querySchema = z
