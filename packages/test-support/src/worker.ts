@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
+import { startAppProcess } from "./app-process.ts";
 
 export interface BuiltWorker {
   /** Folder holding `worker.js` (the bundle wrangler would upload). */
@@ -98,4 +99,113 @@ export async function startWorker(built: BuiltWorker, bindings: Record<string, s
   });
   const url = (await miniflare.ready).href.replace(/\/$/, "");
   return { url, receiveUrl: `${url}/api/dify/receive`, output, stop: () => miniflare.dispose() };
+}
+
+/** A running app as the shared end-to-end cases see it: the Node process, or the Worker in workerd. */
+export interface RunningTarget {
+  url: string;
+  receiveUrl: string;
+  /** Every line the app logged so far. */
+  output: string[];
+  /** Stops the app; under Node, rejects when the process did not exit cleanly (code 0). */
+  stop(): Promise<void>;
+}
+
+/**
+ * How the shared end-to-end cases start an app: one suite, two transports. `start(env)` runs the
+ * app with `env` as its configuration: process env under Node; Worker bindings in workerd, except
+ * the build-time variables (the keyword list files), which pick the build the Worker runs.
+ */
+export interface Transport {
+  /** `"Node"` or `"Worker"`, for test names. */
+  readonly name: string;
+  start(env: Record<string, string>): Promise<RunningTarget>;
+}
+
+/** The app as a real Node process (`startAppProcess`), one per `start`. */
+export function nodeTransport(appDir: string): Transport {
+  return {
+    name: "Node",
+    async start(env) {
+      const app = await startAppProcess({ cwd: appDir, env });
+      return {
+        url: app.url,
+        receiveUrl: app.receiveUrl,
+        output: app.output,
+        async stop() {
+          const code = await app.stop();
+          if (code !== 0) throw new Error(`the app exited with code ${code} on SIGTERM:\n${app.output.join("\n")}`);
+        },
+      };
+    },
+  };
+}
+
+/** Variables a Worker reads at build time (`dify-ext-worker-lists`), not as bindings. */
+export const WORKER_BUILD_VARS = ["KEYWORDS_FILES", "KEYWORDS_ALLOW_FILES"] as const;
+
+export interface WorkerTransport extends Transport {
+  /** Every build made so far, with the build-time variables it was made with. */
+  readonly builds: ReadonlyArray<{ env: Record<string, string>; build: BuiltWorker }>;
+  /** Builds the Worker with these build-time variables (once per distinct set; later calls reuse it). */
+  build(buildEnv?: Record<string, string>): Promise<BuiltWorker>;
+  /** Stops every Worker it started and removes its builds. */
+  close(): Promise<void>;
+}
+
+/**
+ * The app as a Worker in workerd: built with wrangler once per distinct set of build-time
+ * variables (builds run one at a time: they share the app's `.worker/` folder), each `start` a
+ * fresh Miniflare instance (a fresh isolate) with the rest of `env` as bindings.
+ */
+export function workerTransport(appDir: string): WorkerTransport {
+  const builds: Array<{ env: Record<string, string>; build: BuiltWorker }> = [];
+  const pending = new Map<string, Promise<BuiltWorker>>();
+  const running = new Set<RunningWorker>();
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function build(buildEnv: Record<string, string> = {}): Promise<BuiltWorker> {
+    const key = JSON.stringify(Object.entries(buildEnv).sort());
+    let promise = pending.get(key);
+    if (!promise) {
+      promise = queue.then(async () => {
+        const built = await buildWorker(appDir, buildEnv);
+        builds.push({ env: buildEnv, build: built });
+        return built;
+      });
+      queue = promise.catch(() => undefined);
+      pending.set(key, promise);
+    }
+    return promise;
+  }
+
+  return {
+    name: "Worker",
+    builds,
+    build,
+    async start(env) {
+      const buildEnv: Record<string, string> = {};
+      const bindings: Record<string, string> = {};
+      for (const [name, value] of Object.entries(env)) {
+        if ((WORKER_BUILD_VARS as readonly string[]).includes(name)) buildEnv[name] = value;
+        else bindings[name] = value;
+      }
+      const worker = await startWorker(await build(buildEnv), bindings);
+      running.add(worker);
+      return {
+        url: worker.url,
+        receiveUrl: worker.receiveUrl,
+        output: worker.output,
+        async stop() {
+          running.delete(worker);
+          await worker.stop();
+        },
+      };
+    },
+    async close() {
+      await Promise.all([...running].map((worker) => worker.stop()));
+      running.clear();
+      await Promise.all(builds.map(({ build: built }) => built.remove()));
+    },
+  };
 }

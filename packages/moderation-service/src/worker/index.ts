@@ -76,6 +76,7 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
       if (!factory) throw new ConfigError([`MODERATION_ENGINES: engine "${name}" is not bundled in this Worker; it has ${available.join(", ")}`]);
       engines.push(await factory(config, logger));
     }
+    logger.info({ engines: config.engines }, "moderation engines ready");
     const policy = createModerationPolicy({ ...config.policy, engines });
     const core = createReceiveCore({
       apiKeys: config.common.apiKeys,

@@ -1,5 +1,5 @@
 import { EngineUnavailableError } from "@dify-ext/moderation-engines";
-import { createOpenAIEngine } from "@dify-ext/moderation-engines/openai";
+import { createOpenAIEngine, openAIWorstCaseMs } from "@dify-ext/moderation-engines/openai";
 import type { WorkerEngineFactory } from "./index.ts";
 
 /**
@@ -9,6 +9,7 @@ import type { WorkerEngineFactory } from "./index.ts";
 export const openaiWorkerEngine: WorkerEngineFactory = (config, logger) => {
   const { apiKey, ...options } = config.openai;
   if (!apiKey) {
+    logger.warn({ engine: "openai" }, "OPENAI_API_KEY is not set: every moderation call is answered by the failure policy");
     return {
       name: "openai",
       async moderate() {
@@ -16,5 +17,9 @@ export const openaiWorkerEngine: WorkerEngineFactory = (config, logger) => {
       },
     };
   }
+  logger.info(
+    { engine: "openai", model: options.model, timeoutMs: options.timeoutMs, worstCaseMs: openAIWorstCaseMs(options.timeoutMs, options.maxRetries) },
+    "openai engine ready",
+  );
   return createOpenAIEngine({ apiKey, ...options, logger });
 };

@@ -1,0 +1,8 @@
+import { createModerationWorker } from "@dify-ext/moderation-service/worker";
+import { openaiWorkerEngine } from "@dify-ext/moderation-service/worker/openai";
+
+/**
+ * The OpenAI moderation app as a Cloudflare Worker (same core and engine as under Node). Set
+ * OPENAI_API_KEY as a secret, like API_KEYS.
+ */
+export default createModerationWorker({ name: "moderation-openai", engines: { openai: openaiWorkerEngine } });

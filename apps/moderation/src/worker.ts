@@ -1,0 +1,15 @@
+import { createModerationWorker } from "@dify-ext/moderation-service/worker";
+import { keywordsWorkerEngine } from "@dify-ext/moderation-service/worker/keywords";
+import { obscenityWorkerEngine } from "@dify-ext/moderation-service/worker/obscenity";
+import { openaiWorkerEngine } from "@dify-ext/moderation-service/worker/openai";
+import lists from "dify-ext:keyword-lists";
+
+/**
+ * The composite moderation app as a Cloudflare Worker: all three engines are bundled and the
+ * MODERATION_ENGINES var picks among them (default keywords,obscenity), as under Node.
+ */
+export default createModerationWorker({
+  name: "moderation",
+  engines: { keywords: keywordsWorkerEngine(lists), obscenity: obscenityWorkerEngine, openai: openaiWorkerEngine },
+  selectable: true,
+});

@@ -1,0 +1,73 @@
+import { fileURLToPath } from "node:url";
+import { difyCall } from "@dify-ext/test-support/app-process";
+import { workerTransport } from "@dify-ext/test-support/worker";
+import { afterAll, describe, expect, it } from "vitest";
+import { KEY, logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const FREE_PLAN_LIMIT = 3 * 1024 * 1024;
+/** Configuration checks send no weather question: any valid URL does. */
+const UNUSED_URL = "http://127.0.0.1:9";
+const worker = workerTransport(appDir);
+afterAll(() => worker.close());
+
+// The shared end-to-end cases against the Worker in workerd (test/e2e.test.ts runs them under Node).
+weatherCases(worker);
+
+/** The message of the 500 a misconfigured Worker answers (Dify shows it when the tool is saved). */
+async function misconfiguration(env: Record<string, string>): Promise<string> {
+  const app = await worker.start(env);
+  try {
+    const response = await difyCall(app.receiveUrl, KEY, "ping", {});
+    expect(response.status).toBe(500);
+    const { message } = ((await response.json()) as { error: { message: string } }).error;
+    expect(message).toMatch(/^weather is misconfigured: /);
+    expect(app.output.join("\n")).not.toContain(OPEN_METEO_KEY);
+    return message;
+  } finally {
+    await app.stop();
+  }
+}
+
+describe("weather as a Worker", () => {
+  it("stays within the free plan's size limit", async () => {
+    const build = await worker.build();
+    console.log(`weather Worker bundle: ${build.bytes} bytes, ${build.gzipBytes} gzipped`);
+    expect(build.gzipBytes).toBeLessThan(FREE_PLAN_LIMIT);
+  });
+
+  it("names every bad variable in the 500, never echoing values", async () => {
+    const message = await misconfiguration(
+      weatherEnv(UNUSED_URL, {
+        WEATHER_UNITS: "kelvin",
+        OPEN_METEO_FORECAST_URL: "api.open-meteo.com",
+        OPEN_METEO_GEOCODING_URL: `https://customer-geocoding-api.open-meteo.com/?apikey=${OPEN_METEO_KEY}`,
+        WEATHER_TIMEOUT_MS: "60000",
+      }),
+    );
+    for (const name of ["WEATHER_UNITS", "OPEN_METEO_FORECAST_URL", "OPEN_METEO_GEOCODING_URL", "WEATHER_TIMEOUT_MS"]) expect(message).toContain(`${name}: `);
+    expect(message).toContain("WEATHER_UNITS: expected metric or imperial");
+    expect(message).not.toContain(OPEN_METEO_KEY);
+  });
+
+  it("requires API keys: a Worker is public, so there is no development key", async () => {
+    expect(await misconfiguration({ OPEN_METEO_GEOCODING_URL: UNUSED_URL })).toMatch(/API_KEYS: required/);
+  });
+
+  it("defaults to Open-Meteo's free API and logs its settings without secrets on the first call", async () => {
+    const app = await worker.start({ API_KEYS: KEY });
+    try {
+      expect(await (await difyCall(app.receiveUrl, KEY, "ping", {})).text()).toBe('{"result":"pong"}');
+      await expect.poll(() => logRecords(app).find((r) => r.msg === "weather service ready")).toMatchObject({
+        geocodingBaseUrl: "https://geocoding-api.open-meteo.com",
+        forecastBaseUrl: "https://api.open-meteo.com",
+        units: "metric",
+        timeoutMs: 3000,
+        apiKeySet: false,
+      });
+      expect(app.output.join("\n")).not.toContain(KEY);
+    } finally {
+      await app.stop();
+    }
+  });
+});
