@@ -7,3 +7,4 @@ export { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./ra
 export type { UpstreamEvent, UpstreamObserver } from "./upstream.ts";
 export { createConsoleLogger, type LogLevel } from "./console-logger.ts";
 export { createFetchHandler, type FetchHandler, readRequestBody } from "./fetch-adapter.ts";
+export { createWorkerModule, receiveOptionsFrom, type WorkerModule, workerEnv } from "./worker.ts";

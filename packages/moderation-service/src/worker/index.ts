@@ -5,11 +5,11 @@ import {
   createConsoleLogger,
   createFetchHandler,
   createReceiveCore,
-  type Env,
-  errorBody,
-  type FetchHandler,
+  createWorkerModule,
   type LogLevel,
   type Logger,
+  receiveOptionsFrom,
+  type WorkerModule,
 } from "@dify-ext/server";
 import { type EngineName, loadModerationConfig, type ModerationConfig } from "../config.ts";
 
@@ -42,19 +42,6 @@ export interface ModerationWorkerOptions {
   selectable?: boolean;
 }
 
-/** A Cloudflare Worker module: `export default createModerationWorker(...)`. */
-export interface WorkerModule {
-  fetch(request: Request, env: Record<string, unknown>): Promise<Response>;
-}
-
-/** Worker vars and secrets as the string record the config parser reads. */
-export function workerEnv(env: Record<string, unknown>): Env {
-  const record: Env = {};
-  for (const [key, value] of Object.entries(env)) if (typeof value === "string") record[key] = value;
-  // A deployed Worker is public: no development key, ever (set API_KEYS as a secret).
-  record.NODE_ENV ??= "production";
-  return record;
-}
 
 /**
  * A moderation app as a Cloudflare Worker: the same core, policy and engines as under Node, behind
@@ -63,12 +50,9 @@ export function workerEnv(env: Record<string, unknown>): Env {
  * message names the bad variables (Dify shows it to the person registering the extension).
  */
 export function createModerationWorker(options: ModerationWorkerOptions): WorkerModule {
-  let ready: Promise<FetchHandler> | undefined;
-
-  async function build(env: Record<string, unknown>): Promise<FetchHandler> {
-    const record = workerEnv(env);
+  return createWorkerModule(options.name, async (env) => {
     const available = Object.keys(options.engines) as EngineName[];
-    const config = await loadModerationConfig(record, { defaultPort: 0, engines: options.selectable ? undefined : available });
+    const config = await loadModerationConfig(env, { defaultPort: 0, engines: options.selectable ? undefined : available });
     const logger = createConsoleLogger({ name: options.name, level: config.common.logLevel as LogLevel });
     const engines: ModerationEngine[] = [];
     for (const name of config.engines) {
@@ -78,31 +62,7 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
     }
     logger.info({ engines: config.engines }, "moderation engines ready");
     const policy = createModerationPolicy({ ...config.policy, engines });
-    const core = createReceiveCore({
-      apiKeys: config.common.apiKeys,
-      bodyLimit: config.common.bodyLimit,
-      limits: config.common.limits,
-      rateLimit: config.common.rateLimit,
-      logger,
-      handlers: moderationHandlers(policy, { logUserText: config.common.logUserText }),
-    });
-    return createFetchHandler(core);
-  }
-
-  return {
-    async fetch(request, env) {
-      ready ??= build(env);
-      let handler: FetchHandler;
-      try {
-        handler = await ready;
-      } catch (error) {
-        ready = undefined;
-        const message =
-          error instanceof ConfigError ? `${options.name} is misconfigured: ${error.problems.join("; ")}` : `${options.name} failed to start`;
-        console.error(JSON.stringify({ level: "fatal", msg: message, err: error instanceof ConfigError ? undefined : String(error) }));
-        return new Response(errorBody("misconfigured", message), { status: 500, headers: { "content-type": "application/json; charset=utf-8" } });
-      }
-      return handler(request);
-    },
-  };
+    const handlers = moderationHandlers(policy, { logUserText: config.common.logUserText });
+    return createFetchHandler(createReceiveCore({ ...receiveOptionsFrom(config.common, logger), handlers }));
+  });
 }

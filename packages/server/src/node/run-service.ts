@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { ReceiveOptions } from "../core.ts";
 import { type CommonConfig, ConfigError, DEVELOPMENT_API_KEY, type Env } from "../env.ts";
 import type { Logger } from "../logger.ts";
+import { receiveOptionsFrom } from "../worker.ts";
 import type { ReceiveApp } from "./koa-adapter.ts";
 import { listen, type RunningServer } from "./listen.ts";
 import { createLogger } from "./logger.ts";
@@ -34,11 +35,7 @@ export interface RunServiceOptions<C extends ServiceConfig> {
 /** The receive options that come from the shared env vars. */
 export function commonReceiveOptions(common: CommonConfig, logger: Logger, metrics?: ServiceMetrics): Omit<ReceiveOptions, "handlers"> {
   return {
-    apiKeys: common.apiKeys,
-    bodyLimit: common.bodyLimit,
-    limits: common.limits,
-    rateLimit: common.rateLimit,
-    logger,
+    ...receiveOptionsFrom(common, logger),
     metrics,
     metricsEndpoint: metrics && common.metrics.port === undefined ? () => metrics.render() : undefined,
   };
