@@ -1,0 +1,336 @@
+/**
+ * The HTTP benchmark: every app started as a real process pinned to one CPU, the load generator
+ * (autocannon) in its own process on the other CPU, and in the same run a plain `node:http`
+ * baseline answering the same requests with the same replies. Runs of the baseline and the apps
+ * alternate, so noise from the machine hits them alike.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Point, difyReplyProblems } from "@dify-ext/protocol";
+import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
+import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { type LoadGenerator, type LoadResult, startLoadGenerator } from "./load.ts";
+import { type PinnedProcess, startPinned } from "./processes.ts";
+import { median } from "./stats.ts";
+import { prose, tenInputs } from "./texts.ts";
+
+/** The repository root (bench/ is one level down). */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL("../", import.meta.url));
+
+/** The bearer key every server under test accepts. */
+const API_KEY = "bench-key-0123456789";
+const OPENAI_KEY = "sk-bench-0123456789";
+
+/** The requests the benchmark sends. */
+export const CASES = {
+  ping: { label: "ping", point: "ping", params: {} },
+  input: {
+    label: "input: 300-char query + 10 inputs",
+    point: "app.moderation.input",
+    params: { app_id: "bench-app", inputs: tenInputs(), query: prose(300, { chinese: false }) },
+  },
+  output: { label: "output: 3,000-char text", point: "app.moderation.output", params: { app_id: "bench-app", text: prose(3000) } },
+  weather: {
+    label: "weather tool, warm cache",
+    point: "app.external_data_tool.query",
+    params: { app_id: "bench-app", tool_variable: "weather", inputs: { location: "Berlin" }, query: "Do I need an umbrella today?" },
+  },
+} as const satisfies Record<string, { label: string; point: Point; params: unknown }>;
+
+export type CaseId = keyof typeof CASES;
+
+interface Upstreams {
+  openai: FakeOpenAI;
+  openMeteo: FakeOpenMeteo;
+}
+
+/** An app of the repository, how to configure it for the benchmark, and what it serves. */
+export interface AppSpec {
+  id: string;
+  /** Folder under the repository root. */
+  dir: string;
+  cases: CaseId[];
+  /** Cases whose replies/s and p99 are held to the targets. */
+  targetCases: CaseId[];
+  env(upstreams: Upstreams): Record<string, string>;
+  /** What the benchmark's setup means for this app, for the report. */
+  setup: string;
+}
+
+export const APPS: readonly AppSpec[] = [
+  {
+    id: "moderation-keywords",
+    dir: "apps/moderation-keywords",
+    cases: ["ping", "input", "output"],
+    targetCases: ["ping", "input"],
+    env: () => ({}),
+    setup: "bundled sample list",
+  },
+  {
+    id: "moderation-obscenity",
+    dir: "apps/moderation-obscenity",
+    cases: ["ping", "input", "output"],
+    targetCases: ["ping"],
+    env: () => ({}),
+    setup: "English dataset",
+  },
+  {
+    id: "moderation-openai",
+    dir: "apps/moderation-openai",
+    cases: ["ping", "input", "output"],
+    targetCases: ["ping"],
+    env: ({ openai }) => ({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.url }),
+    setup: "fake OpenAI on loopback, warm cache",
+  },
+  {
+    id: "moderation",
+    dir: "apps/moderation",
+    cases: ["ping", "input", "output"],
+    targetCases: ["ping", "input"],
+    env: () => ({}),
+    setup: "default engines (keywords + obscenity)",
+  },
+  {
+    id: "weather",
+    dir: "apps/weather",
+    cases: ["ping", "weather"],
+    targetCases: ["ping"],
+    env: ({ openMeteo }) => ({ OPEN_METEO_GEOCODING_URL: openMeteo.url, OPEN_METEO_FORECAST_URL: openMeteo.url }),
+    setup: "fake Open-Meteo on loopback, warm cache",
+  },
+];
+
+export interface HttpBenchOptions {
+  apps: readonly AppSpec[];
+  connections: number[];
+  durationSec: number;
+  runs: number;
+  /** Unrecorded load before the first run of each server and case. */
+  warmupSec: number;
+  serverCpu: number | undefined;
+  loadCpu: number | undefined;
+  log: (line: string) => void;
+}
+
+/** Median figures of one server on one case at one connection count. */
+export interface HttpCell {
+  server: string;
+  caseId: CaseId;
+  connections: number;
+  runs: LoadResult[];
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Totals over every run. */
+  non2xx: number;
+  errors: number;
+  mismatches: number;
+}
+
+export interface AppMemory {
+  app: string;
+  idleRss: number;
+  afterRss: number;
+  /** Access-log bytes written per request during the run. */
+  logBytesPerRequest: number;
+}
+
+export interface HttpBenchResult {
+  cells: HttpCell[];
+  memory: AppMemory[];
+  /** Upstream calls made while load ran (should be 0: caches are warm). */
+  upstreamCallsUnderLoad: { openai: number; openMeteo: number };
+  failures: string[];
+  /** Apps not run, and why. */
+  skipped: string[];
+  /** Environment shared by every app. */
+  commonEnv: Record<string, string>;
+}
+
+/** The production-like settings every app runs with. */
+export const COMMON_ENV: Record<string, string> = {
+  NODE_ENV: "production",
+  LOG_LEVEL: "info",
+  API_KEYS: API_KEY,
+  HOST: "127.0.0.1",
+  PORT: "0",
+};
+
+export const BASELINE = "baseline";
+
+const requestBody = (caseId: CaseId) => JSON.stringify({ point: CASES[caseId].point, params: CASES[caseId].params });
+const HEADERS = { "content-type": "application/json", authorization: `Bearer ${API_KEY}` };
+
+/** Sends one request of a case and checks the reply as Dify would; returns the reply text. */
+async function probe(server: PinnedProcess, caseId: CaseId): Promise<string> {
+  const response = await fetch(server.receiveUrl, { method: "POST", headers: HEADERS, body: requestBody(caseId) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`${server.name} answered ${CASES[caseId].label} with HTTP ${response.status}: ${text.slice(0, 200)}`);
+  const problems = difyReplyProblems(CASES[caseId].point, JSON.parse(text), CASES[caseId].params);
+  if (problems.length > 0) throw new Error(`Dify would refuse ${server.name}'s reply to ${CASES[caseId].label}: ${problems.join("; ")}`);
+  return text;
+}
+
+/** Runs the HTTP benchmark. Failures (a server not starting, a non-200) are collected, not thrown. */
+export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchResult> {
+  const { log } = options;
+  const failures: string[] = [];
+  const skipped: string[] = [];
+  const cells: HttpCell[] = [];
+  const memory: AppMemory[] = [];
+  const upstreams: Upstreams = { openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }), openMeteo: await startFakeOpenMeteo() };
+  const running: Array<{ spec: AppSpec; server: PinnedProcess }> = [];
+  let baseline: PinnedProcess | undefined;
+  const upstreamCalls = () => upstreams.openai.calls.length + upstreams.openMeteo.calls.geocoding + upstreams.openMeteo.calls.forecast;
+  let upstreamCallsUnderLoad = { openai: 0, openMeteo: 0 };
+  let loader: LoadGenerator | undefined;
+
+  try {
+    for (const spec of options.apps) {
+      if (!existsSync(join(REPO_ROOT, spec.dir, "src/main.ts"))) {
+        skipped.push(`${spec.id}: ${spec.dir}/src/main.ts does not exist`);
+        continue;
+      }
+      try {
+        const server = await startPinned({
+          name: spec.id,
+          cwd: join(REPO_ROOT, spec.dir),
+          entry: "src/main.ts",
+          env: { ...COMMON_ENV, ...spec.env(upstreams) },
+          cpu: options.serverCpu,
+        });
+        running.push({ spec, server });
+      } catch (error) {
+        failures.push(`${spec.id} did not start: ${(error as Error).message}`);
+      }
+    }
+    if (running.length === 0) return { cells, memory, upstreamCallsUnderLoad, failures, skipped, commonEnv: COMMON_ENV };
+    await sleep(1000);
+    const idle = new Map(running.map(({ server }) => [server.name, server.rss()]));
+
+    // Probe every case (this also warms the OpenAI and weather caches) and collect the replies the
+    // baseline must give. Every app must give the same reply to the same request.
+    const replies = new Map<CaseId, { text: string; from: string }>();
+    const serving = new Map<CaseId, PinnedProcess[]>();
+    for (const { spec, server } of running) {
+      for (const caseId of spec.cases) {
+        try {
+          await probe(server, caseId);
+          const text = await probe(server, caseId);
+          const known = replies.get(caseId);
+          if (known && known.text !== text) {
+            throw new Error(`${server.name} replied ${text} to ${CASES[caseId].label} but ${known.from} replied ${known.text}: the benchmark texts must pass every engine`);
+          }
+          replies.set(caseId, { text, from: server.name });
+          serving.set(caseId, [...(serving.get(caseId) ?? []), server]);
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    }
+    const pointReplies: Record<string, string> = {};
+    for (const [caseId, { text }] of replies) pointReplies[CASES[caseId].point] = text;
+    baseline = await startPinned({
+      name: BASELINE,
+      cwd: BENCH_DIR,
+      entry: "src/baseline-server.ts",
+      env: { ...COMMON_ENV, BASELINE_REPLIES: JSON.stringify(pointReplies) },
+      cpu: options.serverCpu,
+    });
+    for (const caseId of replies.keys()) await probe(baseline, caseId);
+    loader = startLoadGenerator(options.loadCpu);
+    const generator = loader;
+
+    const logBytesBefore = new Map(running.map(({ server }) => [server.name, server.outputBytes()]));
+    const requestsServed = new Map<string, number>();
+    const callsBefore = { openai: upstreams.openai.calls.length, openMeteo: upstreamCalls() - upstreams.openai.calls.length };
+    for (const [caseId, apps] of serving) {
+      const servers = [baseline, ...apps];
+      for (const connections of options.connections) {
+        const spec = {
+          connections,
+          durationSec: options.durationSec,
+          body: requestBody(caseId),
+          headers: HEADERS,
+          expectBody: replies.get(caseId)!.text,
+        };
+        if (options.warmupSec > 0) {
+          for (const server of servers) await generator.run({ ...spec, url: server.receiveUrl, durationSec: options.warmupSec });
+        }
+        const results = new Map<string, LoadResult[]>(servers.map((s) => [s.name, []]));
+        for (let run = 0; run < options.runs; run++) {
+          for (const server of servers) {
+            const result = await generator.run({ ...spec, url: server.receiveUrl });
+            results.get(server.name)!.push(result);
+            requestsServed.set(server.name, (requestsServed.get(server.name) ?? 0) + result.requests + result.non2xx);
+          }
+        }
+        for (const server of servers) {
+          const cell = summarise(server.name, caseId, connections, results.get(server.name)!);
+          cells.push(cell);
+          log(
+            `${server.name.padEnd(22)} ${CASES[caseId].label.padEnd(34)} c=${String(connections).padEnd(3)} ${cell.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${cell.p50Ms.toFixed(2)} ms  p99 ${cell.p99Ms.toFixed(2)} ms${cell.non2xx + cell.errors + cell.mismatches > 0 ? `  FAILED: ${cell.non2xx} non-2xx, ${cell.errors} errors, ${cell.mismatches} wrong bodies` : ""}`,
+          );
+          if (cell.non2xx + cell.errors + cell.mismatches > 0) {
+            const codes = Object.entries(cell.runs.reduce<Record<string, number>>((all, r) => {
+              for (const [code, n] of Object.entries(r.statusCodes)) all[code] = (all[code] ?? 0) + n;
+              return all;
+            }, {}))
+              .map(([code, n]) => `${code}×${n}`)
+              .join(", ");
+            failures.push(
+              `${server.name}, ${CASES[caseId].label}, ${connections} connections: ${cell.non2xx} non-2xx (status codes ${codes}), ${cell.errors} connection errors/timeouts, ${cell.mismatches} replies with another body`,
+            );
+          }
+        }
+      }
+    }
+    upstreamCallsUnderLoad = {
+      openai: upstreams.openai.calls.length - callsBefore.openai,
+      openMeteo: upstreamCalls() - upstreams.openai.calls.length - callsBefore.openMeteo,
+    };
+    for (const { server } of running) {
+      const served = requestsServed.get(server.name) ?? 0;
+      memory.push({
+        app: server.name,
+        idleRss: idle.get(server.name) ?? 0,
+        afterRss: server.rss(),
+        logBytesPerRequest: served > 0 ? (server.outputBytes() - (logBytesBefore.get(server.name) ?? 0)) / served : 0,
+      });
+    }
+  } catch (error) {
+    failures.push((error as Error).message);
+  } finally {
+    await loader?.close();
+    for (const server of [baseline, ...running.map((r) => r.server)]) {
+      if (!server) continue;
+      const code = await server.stop();
+      if (code !== 0) failures.push(`${server.name} exited with code ${code} on SIGTERM:\n${server.tail().slice(-10).join("\n")}`);
+    }
+    await upstreams.openai.close();
+    await upstreams.openMeteo.close();
+  }
+  return { cells, memory, upstreamCallsUnderLoad, failures, skipped, commonEnv: COMMON_ENV };
+}
+
+function summarise(server: string, caseId: CaseId, connections: number, runs: LoadResult[]): HttpCell {
+  const sum = (pick: (r: LoadResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
+  return {
+    server,
+    caseId,
+    connections,
+    runs,
+    requestsPerSec: median(runs.map((r) => r.requestsPerSec)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    mismatches: sum((r) => r.mismatches),
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

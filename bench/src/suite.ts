@@ -1,0 +1,245 @@
+/** The whole benchmark: machine notes, HTTP, engines, memory, profile, and the targets. */
+import { spawnSync } from "node:child_process";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
+import { type EngineBenchResult, PACKAGE_TEXTS, runEngineBenchProcess } from "./engines.ts";
+import { APPS, BASELINE, CASES, type CaseId, type HttpBenchResult, REPO_ROOT, runHttpBench } from "./http.ts";
+import { type ListMemoryResult, runListMemoryBench } from "./memory.ts";
+import type { BenchOptions } from "./options.ts";
+import { type ProfileResult, runProfile } from "./profile.ts";
+import { tasksetAvailable } from "./processes.ts";
+
+export interface MachineNotes {
+  date: string;
+  command: string;
+  nproc: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  loadAverageStart: [number, number, number];
+  loadAverageEnd?: [number, number, number];
+  git: string;
+  pinning: string;
+  serverCpu: number | undefined;
+  loadCpu: number | undefined;
+  notes: string[];
+}
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  limit: string;
+  pass: boolean;
+}
+
+export interface BenchResult {
+  machine: MachineNotes;
+  options: Pick<BenchOptions, "quick" | "durationSec" | "runs" | "warmupSec" | "connections" | "listSizes" | "largeListTerms" | "profileSec">;
+  http?: HttpBenchResult;
+  engines?: EngineBenchResult;
+  memory?: ListMemoryResult;
+  profile?: ProfileResult;
+  targets: TargetResult[];
+  /** Anything that makes the run invalid: a server that did not start, a non-200, an error. */
+  failures: string[];
+  skipped: string[];
+  elapsedSec: number;
+}
+
+function git(): string {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (head.status !== 0) return "unknown";
+  const status = spawnSync("git", ["status", "--porcelain"], { cwd: REPO_ROOT, encoding: "utf8" });
+  const changed = status.stdout.split("\n").filter(Boolean).length;
+  return changed > 0 ? `${head.stdout.trim()} with ${changed} uncommitted changes` : head.stdout.trim();
+}
+
+const round2 = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100) as [number, number, number];
+
+function machineNotes(options: BenchOptions): MachineNotes {
+  const nproc = availableParallelism();
+  const pinnable = nproc >= 2 && tasksetAvailable();
+  const load = round2(loadavg());
+  const notes = [...options.notes];
+  if (load[0] > 0.5) {
+    notes.push(
+      `The machine was not idle (1-minute load average ${load[0]} at the start): other processes competed for the CPUs, so absolute figures are noisy. The ratios to the baseline are the robust figures: baseline and app runs alternate within the same run.`,
+    );
+  }
+  if (!pinnable) notes.push("taskset or a second CPU is not available: servers and the load generator were not pinned and share the CPUs.");
+  return {
+    date: new Date().toISOString(),
+    command: ["pnpm bench", ...options.argv].join(" "),
+    nproc,
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    loadAverageStart: load,
+    git: git(),
+    pinning: pinnable ? "servers: taskset -c 0; load generator (autocannon) and engine benchmarks: taskset -c 1 / -c 0" : "none",
+    serverCpu: pinnable ? 0 : undefined,
+    loadCpu: pinnable ? 1 : undefined,
+    notes,
+  };
+}
+
+/** Runs the parts chosen in `options`; `log` gets progress lines. Never throws for a failed measurement. */
+export async function runBench(options: BenchOptions, log: (line: string) => void = () => {}): Promise<BenchResult> {
+  const started = performance.now();
+  const machine = machineNotes(options);
+  const failures: string[] = [];
+  const skipped: string[] = [];
+  const result: BenchResult = {
+    machine,
+    options: {
+      quick: options.quick,
+      durationSec: options.durationSec,
+      runs: options.runs,
+      warmupSec: options.warmupSec,
+      connections: options.connections,
+      listSizes: options.listSizes,
+      largeListTerms: options.largeListTerms,
+      profileSec: options.profileSec,
+    },
+    targets: [],
+    failures,
+    skipped,
+    elapsedSec: 0,
+  };
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    const t0 = performance.now();
+    log(`--- ${name}`);
+    try {
+      return await run();
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      log(`--- ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  };
+
+  if (options.parts.has("engines")) {
+    result.engines = await step("engines (in-process)", () =>
+      runEngineBenchProcess({ listSizes: options.listSizes, budgetMs: options.engineBudgetMs, packages: options.packages }, machine.serverCpu),
+    );
+  }
+  if (options.parts.has("http")) {
+    result.http = await step("HTTP", () =>
+      runHttpBench({
+        apps: options.apps,
+        connections: options.connections,
+        durationSec: options.durationSec,
+        runs: options.runs,
+        warmupSec: options.warmupSec,
+        serverCpu: machine.serverCpu,
+        loadCpu: machine.loadCpu,
+        log,
+      }),
+    );
+    if (result.http) {
+      failures.push(...result.http.failures);
+      if (options.appsExplicit) failures.push(...result.http.skipped);
+      else skipped.push(...result.http.skipped);
+      const { openai, openMeteo } = result.http.upstreamCallsUnderLoad;
+      if (openai + openMeteo > 0) {
+        machine.notes.push(`Upstream calls while load ran: OpenAI ${openai}, Open-Meteo ${openMeteo} (caches expected warm).`);
+      }
+    }
+  }
+  if (options.parts.has("memory")) {
+    result.memory = await step(`memory (keyword app with ${options.largeListTerms} terms)`, () =>
+      runListMemoryBench(options.largeListTerms, machine.serverCpu),
+    );
+    if (result.memory && !result.memory.flagsListedTerm) failures.push("the keyword app with the large list did not flag a listed term");
+  }
+  if (options.parts.has("profile")) {
+    result.profile = await step("profile (keyword app, node --cpu-prof)", () =>
+      runProfile({ durationSec: options.profileSec, connections: Math.max(...options.connections), serverCpu: machine.serverCpu, loadCpu: machine.loadCpu }),
+    );
+    if (result.profile) failures.push(...result.profile.failures);
+  }
+
+  machine.loadAverageEnd = round2(loadavg());
+  result.targets = evaluateTargets(result);
+  result.elapsedSec = (performance.now() - started) / 1000;
+  return result;
+}
+
+const MB = 1024 * 1024;
+const x = (n: number) => `${n.toFixed(2)}×`;
+
+/** Checks the figures against the targets of the issue. */
+export function evaluateTargets(result: BenchResult): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const http = result.http;
+  if (http) {
+    const connections = Math.max(...result.options.connections);
+    const cell = (server: string, caseId: CaseId) =>
+      http.cells.find((c) => c.server === server && c.caseId === caseId && c.connections === connections);
+    const apps = [...new Set(http.cells.map((c) => c.server))].filter((s) => s !== BASELINE);
+    for (const app of apps) {
+      const targetCases = APPS.find((a) => a.id === app)?.targetCases ?? [];
+      for (const caseId of ["ping", "input"] as const) {
+        const ours = cell(app, caseId);
+        const base = cell(BASELINE, caseId);
+        if (!ours || !base || !targetCases.includes(caseId)) continue;
+        const label = `${app}, ${CASES[caseId].label}, ${connections} connections`;
+        const ratio = ours.requestsPerSec / base.requestsPerSec;
+        targets.push({ target: `${label}: requests/s vs baseline`, measured: x(ratio), limit: "≥ 0.50×", pass: ratio >= 0.5 });
+        const p99 = ours.p99Ms / base.p99Ms;
+        targets.push({ target: `${label}: p99 vs baseline`, measured: `${x(p99)} (${ours.p99Ms.toFixed(2)} vs ${base.p99Ms.toFixed(2)} ms)`, limit: "≤ 2×", pass: p99 <= 2 });
+      }
+    }
+  }
+  const engines = result.engines;
+  if (engines && engines.keywords.length >= 2) {
+    const small = engines.keywords[0]!;
+    const large = engines.keywords.at(-1)!;
+    for (const text of ["3000 no match", "3000 matches"] as const) {
+      const ratio = large.msPerCall[text] / small.msPerCall[text];
+      targets.push({
+        target: `keyword engine, ${fmtTerms(large.terms)} vs ${fmtTerms(small.terms)} terms, ${text}`,
+        measured: `${x(ratio)} (${ms(large.msPerCall[text])} vs ${ms(small.msPerCall[text])})`,
+        limit: "≤ 1.5×",
+        pass: ratio <= 1.5,
+      });
+    }
+    const correct = engines.packages.rows.filter((r) => r.check === "ok" && !r.error);
+    for (const text of PACKAGE_TEXTS) {
+      const fastest = correct
+        .filter((r) => r.msPerCall[text] !== undefined)
+        .sort((a, b) => a.msPerCall[text]! - b.msPerCall[text]!)[0];
+      if (!fastest) continue;
+      const ratio = large.msPerCall[text] / fastest.msPerCall[text]!;
+      targets.push({
+        target: `keyword engine at ${fmtTerms(large.terms)} terms vs fastest package raw search (${fastest.name}), ${text}`,
+        measured: `${x(ratio)} (${ms(large.msPerCall[text])} vs ${ms(fastest.msPerCall[text]!)})`,
+        limit: "≤ 2×",
+        pass: ratio <= 2,
+      });
+    }
+    if (large.terms >= 100_000) {
+      targets.push({ target: `${fmtTerms(large.terms)}-term matcher build (in-process)`, measured: `${large.buildMs.toFixed(0)} ms`, limit: "< 2,000 ms", pass: large.buildMs < 2000 });
+      if (large.heapMb !== null) {
+        targets.push({ target: `${fmtTerms(large.terms)}-term matcher heap growth (in-process)`, measured: `${large.heapMb.toFixed(1)} MB`, limit: "< 150 MB", pass: large.heapMb < 150 });
+      }
+    }
+  }
+  const memory = result.memory;
+  if (memory && memory.terms >= 100_000) {
+    if (memory.appBuildMs !== null) {
+      targets.push({ target: `keyword app: ${fmtTerms(memory.terms)}-term list build (as logged)`, measured: `${memory.appBuildMs} ms`, limit: "< 2,000 ms", pass: memory.appBuildMs < 2000 });
+    }
+    const added = (memory.largeRss - memory.sampleRss) / MB;
+    targets.push({ target: `keyword app: RSS added by a ${fmtTerms(memory.terms)}-term list (vs the sample list)`, measured: `${added.toFixed(1)} MB`, limit: "< 150 MB", pass: added < 150 });
+  }
+  return targets;
+}
+
+export function fmtTerms(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export function ms(n: number): string {
+  return n >= 10 ? `${n.toFixed(1)} ms` : n >= 1 ? `${n.toFixed(2)} ms` : `${n.toFixed(3)} ms`;
+}
