@@ -11,13 +11,13 @@ import { type Point, difyReplyProblems } from "@dify-ext/protocol";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { type LoadGenerator, type LoadResult, startLoadGenerator } from "./load.ts";
+import { appDeployable, baselineDeployable } from "./deployables.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";
 import { median } from "./stats.ts";
 import { prose, tenInputs } from "./texts.ts";
 
 /** The repository root (bench/ is one level down). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BENCH_DIR = fileURLToPath(new URL("../", import.meta.url));
 
 /** The bearer key every server under test accepts. */
 const API_KEY = "bench-key-0123456789";
@@ -196,8 +196,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       try {
         const server = await startPinned({
           name: spec.id,
-          cwd: join(REPO_ROOT, spec.dir),
-          entry: "src/main.ts",
+          ...appDeployable(spec.dir),
           env: { ...COMMON_ENV, ...spec.env(upstreams) },
           cpu: options.serverCpu,
         });
@@ -234,8 +233,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     for (const [caseId, { text }] of replies) pointReplies[CASES[caseId].point] = text;
     baseline = await startPinned({
       name: BASELINE,
-      cwd: BENCH_DIR,
-      entry: "src/baseline-server.ts",
+      ...(await baselineDeployable()),
       env: { ...COMMON_ENV, BASELINE_REPLIES: JSON.stringify(pointReplies) },
       cpu: options.serverCpu,
     });

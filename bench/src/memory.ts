@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateTerms } from "@dify-ext/moderation-engines/keywords/bench";
-import { COMMON_ENV, REPO_ROOT, sleep } from "./http.ts";
+import { appDeployable } from "./deployables.ts";
+import { COMMON_ENV, sleep } from "./http.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";
 
 export interface ListMemoryResult {
@@ -35,16 +36,15 @@ export async function runListMemoryBench(terms: number, cpu: number | undefined)
   const list = generateTerms(terms);
   const file = join(dir, "large.txt");
   await writeFile(file, `# ${terms} synthetic terms (dify-ext bench)\n${list.join("\n")}\n`);
-  const cwd = join(REPO_ROOT, "apps/moderation-keywords");
+  const deployable = appDeployable("apps/moderation-keywords");
   const servers: PinnedProcess[] = [];
   try {
-    const sample = await startPinned({ name: "moderation-keywords (sample list)", cwd, entry: "src/main.ts", env: COMMON_ENV, cpu });
+    const sample = await startPinned({ name: "moderation-keywords (sample list)", ...deployable, env: COMMON_ENV, cpu });
     servers.push(sample);
     const sampleRss = await settledRss(sample);
     const large = await startPinned({
       name: `moderation-keywords (${terms} terms)`,
-      cwd,
-      entry: "src/main.ts",
+      ...deployable,
       env: { ...COMMON_ENV, KEYWORDS_FILES: file },
       cpu,
       startTimeoutMs: 60_000,

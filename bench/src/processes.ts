@@ -1,5 +1,5 @@
 /**
- * Starts servers as real processes pinned to one CPU (`taskset -c N node --import tsx entry`), the
+ * Starts servers as real processes pinned to one CPU (`taskset -c N node entry`), the
  * way production runs them, and reads their resident set size. Their output goes to a temporary
  * log file (deleted when the process exits), whose size is the log volume.
  */
@@ -29,7 +29,7 @@ export interface StartPinnedOptions {
   name: string;
   /** Folder the entry is resolved from (the app's package root). */
   cwd: string;
-  /** Entry file relative to `cwd`, run through tsx. */
+  /** Entry file relative to `cwd`: `.ts` runs through tsx, `.mjs`/`.js` with plain node. */
   entry: string;
   /** Env vars on top of a clean base (PATH, HOME and the like; nothing app-specific leaks in). */
   env: Record<string, string>;
@@ -71,7 +71,8 @@ export function rssOf(pid: number): number {
 
 /** The command line `startPinned` runs, for the report. */
 export function pinnedCommand(options: Pick<StartPinnedOptions, "cpu" | "entry" | "nodeArgs">): string[] {
-  const node = [process.execPath, ...(options.nodeArgs ?? []), "--import", "tsx", options.entry];
+  const loader = options.entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const node = [process.execPath, ...(options.nodeArgs ?? []), ...loader, options.entry];
   return options.cpu === undefined ? node : ["taskset", "-c", String(options.cpu), ...node];
 }
 

@@ -40,7 +40,7 @@ describe("createKeyVerifier", () => {
 });
 
 describe("constant-time comparison, by construction", () => {
-  it("does the same work for every token: every key compared, always as two 32-byte digests", () => {
+  it("does the same work for every token: every key compared, always as two blocks of the same fixed size", () => {
     const comparisons: Array<[number, number]> = [];
     const verify = createKeyVerifier(["first-key-123", "a-much-longer-second-key-0123456789", "third"], {
       compare: (presented, expected) => {
@@ -60,9 +60,9 @@ describe("constant-time comparison, by construction", () => {
       comparisons.length = 0;
       verify(`Bearer ${token}`);
       expect(comparisons).toEqual([
-        [32, 32],
-        [32, 32],
-        [32, 32],
+        [258, 258],
+        [258, 258],
+        [258, 258],
       ]);
     }
   });
@@ -74,6 +74,13 @@ describe("key configuration", () => {
     expect(() => createKeyVerifier(["abcd"])).toThrow(/at least 5/);
     expect(() => createKeyVerifier(["abcd"])).not.toThrow(/abcd/);
     expect(() => createKeyVerifier(["abcde"])).not.toThrow();
+  });
+
+  it("tells a key from the same key with trailing zero bytes, and never matches an over-long token", () => {
+    const verify = createKeyVerifier(["abcde"]);
+    expect(verify("Bearer abcde\u0000")).toMatchObject({ ok: false });
+    expect(verify(`Bearer ${"x".repeat(300)}`)).toMatchObject({ ok: false });
+    expect(() => createKeyVerifier(["k".repeat(257)])).toThrow(/longer than 256 bytes/);
   });
 
   it("refuses an empty key list and keys with whitespace", () => {

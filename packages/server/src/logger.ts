@@ -6,6 +6,8 @@ export interface Logger {
   error(fields: object, message?: string): void;
   fatal(fields: object, message?: string): void;
   child(bindings: object): Logger;
+  /** Writes out anything buffered (before the process exits). */
+  flush?(): void;
 }
 
 /** A logger that drops everything (tests, and callers that log elsewhere). */

@@ -1,4 +1,5 @@
-import { request as httpRequest } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { outputOverride } from "@dify-ext/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceiveOptions } from "../core.ts";
@@ -7,7 +8,21 @@ import { silentLogger } from "../logger.ts";
 import { createReceiveApp } from "./koa-adapter.ts";
 import { listen, type RunningServer } from "./listen.ts";
 
-/** The Koa adapter behind a real HTTP server on a free loopback port. */
+/** Koa alone: the app's own callback on a plain HTTP server, every route through Koa. */
+async function startKoaOnly(options: ReceiveOptions) {
+  const server = createServer(createReceiveApp(options).callback());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    fetch: globalThis.fetch,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+receiveEndpointSuite("Koa", startKoaOnly);
+
+/** What apps run: `listen`, where the receive endpoint takes the Node adapter and the rest Koa. */
 async function startKoa(options: ReceiveOptions) {
   const running = await listen(createReceiveApp(options), {
     port: 0,
@@ -18,7 +33,7 @@ async function startKoa(options: ReceiveOptions) {
   return { base: running.url, fetch: globalThis.fetch, close: () => running.close(), running };
 }
 
-receiveEndpointSuite("Koa", startKoa);
+receiveEndpointSuite("Node (listen)", startKoa);
 
 const KEY = "test-key-12345";
 const servers: RunningServer[] = [];

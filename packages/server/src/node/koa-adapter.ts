@@ -1,29 +1,20 @@
 import type { IncomingMessage } from "node:http";
 import Koa from "koa";
-import getRawBody from "raw-body";
 import { type CoreResponse, createReceiveCore, type ReceiveCore, type ReceiveOptions } from "../core.ts";
-import { bodyTooLarge, errorBody, HttpError } from "../errors.ts";
+import { errorBody } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
+import { readNodeBody } from "./node-adapter.ts";
+
+/** The core behind each app made by `createReceiveApp`, so `listen` can serve it directly. */
+const cores = new WeakMap<Koa, { core: ReceiveCore; logger: Logger }>();
+
+/** The receive core (and logger) of an app made by `createReceiveApp`, if it is one. */
+export function receiveCoreOf(app: Koa): { core: ReceiveCore; logger: Logger } | undefined {
+  return cores.get(app);
+}
 
 /** The Koa app the adapter builds; apps pass it to `listen`. */
 export type ReceiveApp = Koa;
-
-/** Reads a Node request body as UTF-8 with a byte limit, mapping failures to `HttpError`s. */
-export async function readNodeBody(request: IncomingMessage, limit: number): Promise<string> {
-  try {
-    return await getRawBody(request, { limit, length: request.headers["content-length"], encoding: "utf-8" });
-  } catch (error) {
-    // Drain what is left, so the client reads our answer instead of a reset connection.
-    request.resume();
-    const type = (error as { type?: string }).type;
-    if (type === "entity.too.large") throw bodyTooLarge(limit);
-    if (type === "request.size.invalid") {
-      throw new HttpError(400, "invalid_body", "the body is shorter or longer than its Content-Length");
-    }
-    if (type === "request.aborted") throw new HttpError(400, "request_aborted", "the client closed the request before sending the whole body");
-    throw error;
-  }
-}
 
 /** Writes a core response to a Koa context. */
 function send(ctx: Koa.Context, response: CoreResponse): void {
@@ -70,5 +61,9 @@ export function createKoaApp(core: ReceiveCore, logger: Logger = silentLogger): 
  * Throws at once on bad options (e.g. a key shorter than 5 characters).
  */
 export function createReceiveApp(options: ReceiveOptions): Koa {
-  return createKoaApp(createReceiveCore(options), options.logger);
+  const core = createReceiveCore(options);
+  const logger = options.logger ?? silentLogger;
+  const app = createKoaApp(core, logger);
+  cores.set(app, { core, logger });
+  return app;
 }

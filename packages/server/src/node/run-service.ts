@@ -47,8 +47,11 @@ export function commonReceiveOptions(common: CommonConfig, logger: Logger, metri
  * and exits with code 1.
  */
 export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C>): Promise<RunningServer> {
-  const bootLogger = createLogger({ name: options.name });
+  // Start-up failures exit at once: their one line is written synchronously.
+  const bootLogger = createLogger({ name: options.name, sync: true });
+  let logger: Logger | undefined;
   const fail = (fields: object, message: string): never => {
+    logger?.flush?.();
     bootLogger.fatal(fields, message);
     process.exit(1);
   };
@@ -60,7 +63,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
     throw error;
   }
   const { common } = config;
-  const logger = createLogger({ name: options.name, level: common.logLevel });
+  logger = createLogger({ name: options.name, level: common.logLevel });
   const metrics = common.metrics.enabled ? createServiceMetrics({ service: options.name }) : undefined;
   try {
     const receiveOptions = commonReceiveOptions(common, logger, metrics);

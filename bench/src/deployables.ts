@@ -1,0 +1,54 @@
+/**
+ * The servers the benchmark runs, built the way production runs them: each app as its deployable
+ * folder (`pnpm --filter <app> build:deploy`, started with plain `node main.mjs`, as in the Docker
+ * image), and the baseline bundled the same way, so neither side pays a TypeScript loader.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL("../", import.meta.url));
+
+/** Where a server's entry lives: its folder and the file `node` runs. */
+export interface Deployable {
+  cwd: string;
+  entry: string;
+}
+
+const built = new Map<string, Deployable>();
+
+/** Builds an app's deployable folder once per run (the same command the Dockerfile uses). */
+export function appDeployable(appDir: string): Deployable {
+  const known = built.get(appDir);
+  if (known) return known;
+  const name = (JSON.parse(readFileSync(join(REPO_ROOT, appDir, "package.json"), "utf8")) as { name: string }).name;
+  const out = mkdtempSync(join(tmpdir(), "dify-ext-bench-app-"));
+  const result = spawnSync("pnpm", ["--filter", name, "build:deploy", "--out", out], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`building the deployable of ${appDir} failed:\n${result.stdout}${result.stderr}`);
+  const deployable = { cwd: out, entry: "main.mjs" };
+  built.set(appDir, deployable);
+  return deployable;
+}
+
+/** Bundles the baseline server once per run, so it runs with plain node like the apps. */
+export async function baselineDeployable(): Promise<Deployable> {
+  const known = built.get("baseline");
+  if (known) return known;
+  const out = mkdtempSync(join(tmpdir(), "dify-ext-bench-baseline-"));
+  await build({
+    entryPoints: [join(BENCH_DIR, "src/baseline-server.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: join(out, "baseline.mjs"),
+    logLevel: "warning",
+  });
+  const deployable = { cwd: out, entry: "baseline.mjs" };
+  built.set("baseline", deployable);
+  return deployable;
+}

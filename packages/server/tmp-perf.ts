@@ -1,0 +1,12 @@
+import { createServer } from "node:http";
+import { createReceiveCore } from "./src/core.ts";
+import { createNodeHandler } from "./src/node/node-adapter.ts";
+import { createLogger } from "./src/node/logger.ts";
+import { createServiceMetrics } from "./src/node/metrics.ts";
+import { silentLogger } from "./src/logger.ts";
+const mode = process.argv[2] ?? "";
+const logger = mode.includes("log") ? createLogger({ level: "info" }) : silentLogger;
+const metrics = mode.includes("metrics") ? createServiceMetrics({ service: "x" }) : undefined;
+const core = createReceiveCore({ apiKeys: ["bench-key-123"], handlers: {}, logger, metrics });
+createServer(createNodeHandler(core, logger)).listen(4558, "127.0.0.1");
+process.on("SIGINT", () => process.exit(0));
