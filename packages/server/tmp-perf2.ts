@@ -9,6 +9,7 @@ const core = {
   async handle(req: any) {
     const body = await req.readBody(1e6);
     JSON.parse(body);
+    if (mode === "busy") { const t = performance.now(); while (performance.now() - t < 0.025) {} }
     if (mode === "uuid") return { status: 200, headers: { ...H, "x-request-id": crypto.randomUUID() }, body: '{"result":"pong"}' };
     if (mode === "ctr") return { status: 200, headers: {"content-type": "application/json; charset=utf-8","cache-control": "no-store","x-content-type-options": "nosniff","content-security-policy": "default-src 'none'; frame-ancestors 'none'", "x-request-id": "r" + (++n) }, body: '{"result":"pong"}' };
     if (mode === "lit") return { status: 200, headers: {"content-type": "application/json; charset=utf-8","cache-control": "no-store","x-content-type-options": "nosniff","content-security-policy": "default-src 'none'; frame-ancestors 'none'", "x-request-id": crypto.randomUUID()}, body: '{"result":"pong"}' };
