@@ -7,9 +7,9 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const group of ["apps", "packages"]) {
-  for (const name of readdirSync(group)) {
-    const dir = join(group, name);
+const dirs = ["bench", ...["apps", "packages"].flatMap((group) => readdirSync(group).map((name) => join(group, name)))];
+{
+  for (const dir of dirs) {
     const manifest = join(dir, "package.json");
     if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, "utf8")).scripts?.test) continue;
     const file = join(dir, ".vitest-results.json");

@@ -10,8 +10,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CpuProfile, type ProfileSummary, summariseCpuProfile } from "./cpuprofile.ts";
-import { appDeployable, baselineDeployable } from "./deployables.ts";
-import { BASELINE, CASES, type CaseId, COMMON_ENV } from "./http.ts";
+import { BASELINE, CASES, type CaseId, COMMON_ENV, REPO_ROOT } from "./http.ts";
 import { type LoadGenerator, startLoadGenerator } from "./load.ts";
 import { type StartPinnedOptions, startPinned } from "./processes.ts";
 
@@ -103,7 +102,8 @@ export async function runProfile(options: {
   const replies: Record<string, string> = {};
   try {
     const app = await profileServer(
-      { name: "moderation-keywords", ...appDeployable("apps/moderation-keywords"), env: COMMON_ENV, cpu: options.serverCpu },
+      // From source (through tsx), not the bundle: the profile then names the package of every frame.
+      { name: "moderation-keywords", cwd: join(REPO_ROOT, "apps/moderation-keywords"), entry: "src/main.ts", env: COMMON_ENV, cpu: options.serverCpu },
       generator,
       options,
       failures,
@@ -117,7 +117,8 @@ export async function runProfile(options: {
     const baseline = await profileServer(
       {
         name: BASELINE,
-        ...(await baselineDeployable()),
+        cwd: join(REPO_ROOT, "bench"),
+        entry: "src/baseline-server.ts",
         env: { ...COMMON_ENV, BASELINE_REPLIES: JSON.stringify(replies) },
         cpu: options.serverCpu,
       },

@@ -130,10 +130,11 @@ export function renderReport(result: BenchResult, previous = ""): string {
     out.push("## HTTP");
     out.push("");
     out.push(
-      "Each app runs as a real process (`node --import tsx src/main.ts`, `NODE_ENV=production`, `LOG_LEVEL=info`: one access-log line " +
-        "per request into a pipe the harness drains) pinned to CPU 0; autocannon runs in its own process pinned to CPU 1, with " +
+      "Each app runs as a real process the way production runs it: its deployable folder (`pnpm --filter <app> build:deploy`, " +
+        "the Docker image's build) started with `node main.mjs`, `NODE_ENV=production`, `LOG_LEVEL=info` (one access-log line " +
+        "per request, into a log file) and metrics on, pinned to CPU 0; autocannon runs in its own process pinned to CPU 1, with " +
         "keep-alive connections. Every reply is checked: status 200 and exactly the body a probe got first (a probe whose reply " +
-        "Dify's rules accept). The baseline (`bench/src/baseline-server.ts`) is a plain `node:http` server that reads the body, " +
+        "Dify's rules accept). The baseline (`bench/src/baseline-server.ts`, bundled the same way) is a plain `node:http` server that reads the body, " +
         "parses the JSON, checks the bearer key and writes the same reply. The moderation texts are clean (nothing is flagged), so " +
         "every engine runs in full. The OpenAI app talks to the fake OpenAI server and the weather app to the fake Open-Meteo " +
         "server, both on loopback in the harness process, with warm caches.",

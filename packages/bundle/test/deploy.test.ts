@@ -262,7 +262,8 @@ describe("the moderation-keywords deployable, started like the image", () => {
       await writeVersion(listsDir, "..2026_01_01_00_05_00.000000002", "badword\nfreshterm\n");
       await rm(join(listsDir, "..2026_01_01_00_00_00.000000001"), { recursive: true });
       await expect.poll(() => judge("a freshterm here"), { timeout: 10_000, interval: 100 }).toBe(true);
-      expect(reloading.output.join("\n")).toMatch(/keyword lists reloaded/);
+      // Log lines are written in blocks, at least every 200 ms.
+      await expect.poll(() => reloading.output.join("\n"), { timeout: 5_000, interval: 100 }).toMatch(/keyword lists reloaded/);
     } finally {
       expect(await reloading.stop()).toBe(0);
     }
