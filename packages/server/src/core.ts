@@ -244,6 +244,7 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       const ms = Math.round(elapsed * 100) / 100;
       const line = { reqId: requestId, method: request.method, path: request.path, status: response.status, ms, ...logFields };
       if (response.status >= 500) logger.error(line, "request failed");
+      else if (logger.access) logger.access(line);
       else logger.info(line, "request");
       const point = typeof logFields.point === "string" && isPoint(logFields.point) ? logFields.point : "-";
       options.metrics?.observeRequest({ point, status: response.status, seconds: elapsed / 1000, fields: logFields });

@@ -8,6 +8,11 @@ export interface Logger {
   child(bindings: object): Logger;
   /** Writes out anything buffered (before the process exits). */
   flush?(): void;
+  /**
+   * Writes one access-log line at info level, the same as `info(fields, "request")`; a logger may
+   * implement it with a faster path, since it runs for every request.
+   */
+  access?(fields: Record<string, unknown>): void;
 }
 
 /** A logger that drops everything (tests, and callers that log elsewhere). */

@@ -35,7 +35,23 @@ export function createLogger(options: { level?: string; name?: string; /** every
     },
     destination,
   );
+  const name = options.name === undefined ? "" : `,"name":${JSON.stringify(options.name)}`;
+  const infoEnabled = logger.isLevelEnabled("info");
   return Object.assign(logger, {
+    /**
+     * The access line, serialised by hand: the same JSON pino writes (level, time, name, fields,
+     * msg), for a third of the cost. Its fields are the core's own (request id, status, time,
+     * point, verdict, engine, ...), never headers or keys, so no redaction applies.
+     */
+    access(fields: Record<string, unknown>) {
+      if (!infoEnabled) return;
+      let line = `{"level":"info","time":${Date.now()}${name}`;
+      for (const key in fields) {
+        const value = fields[key];
+        if (value !== undefined) line += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      }
+      destination.write(`${line},"msg":"request"}\n`);
+    },
     flush() {
       try {
         destination.flushSync();
