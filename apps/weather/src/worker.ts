@@ -1,24 +1,14 @@
 import { createConsoleLogger, createFetchHandler, createReceiveCore, createWorkerModule, type Env, type LogLevel, receiveOptionsFrom } from "@dify-ext/server";
 import { loadConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
-import { createWeatherService } from "./weather/index.ts";
+import { startWeatherService } from "./weather/index.ts";
 
 /** Config → weather service → the shared core behind the fetch adapter. Throws `ConfigError` on bad vars. */
 function build(env: Env) {
   const config = loadConfig(env);
   const logger = createConsoleLogger({ name: "weather", level: config.common.logLevel as LogLevel });
-  const { apiKey, ...settings } = config.weather;
   // The Worker runtime's fetch reaches Open-Meteo; caches live as long as the isolate.
-  const weather = createWeatherService({ ...config.weather, logger });
-  logger.info(
-    {
-      ...settings,
-      geocodingBaseUrl: new URL(settings.geocodingBaseUrl).origin,
-      forecastBaseUrl: new URL(settings.forecastBaseUrl).origin,
-      apiKeySet: apiKey !== undefined,
-    },
-    "weather service ready",
-  );
+  const weather = startWeatherService({ ...config.weather, logger }, logger);
   const handlers = weatherHandlers({ weather, logLevel: config.common.logLevel });
   return createFetchHandler(createReceiveCore({ ...receiveOptionsFrom(config.common, logger), handlers }));
 }

@@ -347,3 +347,40 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
     settings: Object.freeze({ ...settings }),
   };
 }
+
+/**
+ * Builds the weather service from the app's settings and logs its settings once (hosts only, never
+ * the key), warning when a paid-plan key is set but a URL is still Open-Meteo's free host. Shared by
+ * the Node app and the Worker.
+ */
+export function startWeatherService(
+  options: WeatherServiceOptions & { geocodingBaseUrl: string; forecastBaseUrl: string; apiKey?: string },
+  logger: { info(fields: object, message?: string): void; warn(fields: object, message?: string): void },
+): WeatherService {
+  const { apiKey, ...settings } = options;
+  const weather = createWeatherService(options);
+  logger.info(
+    {
+      ...settings,
+      logger: undefined,
+      geocodingBaseUrl: new URL(settings.geocodingBaseUrl).origin,
+      forecastBaseUrl: new URL(settings.forecastBaseUrl).origin,
+      apiKeySet: apiKey !== undefined,
+    },
+    "weather service ready",
+  );
+  if (apiKey !== undefined) {
+    for (const [name, url, free] of [
+      ["OPEN_METEO_GEOCODING_URL", settings.geocodingBaseUrl, DEFAULT_GEOCODING_BASE_URL],
+      ["OPEN_METEO_FORECAST_URL", settings.forecastBaseUrl, DEFAULT_FORECAST_BASE_URL],
+    ] as const) {
+      if (url === free) {
+        logger.warn(
+          { variable: name },
+          `OPEN_METEO_API_KEY is set but ${name} is Open-Meteo's free host; paid plans use the customer-… hosts that come with the plan`,
+        );
+      }
+    }
+  }
+  return weather;
+}
