@@ -26,7 +26,7 @@ export function createConsoleLogger(options: { level?: LogLevel; name?: string; 
     (level: Exclude<LogLevel, "silent">) =>
     (fields: object, message?: string): void => {
       if (LEVELS[level] < threshold) return;
-      const line = JSON.stringify({ level, time: new Date().toISOString(), ...bindings, ...redact(fields), msg: message });
+      const line = JSON.stringify({ level, time: Date.now(), ...bindings, ...redact(fields), msg: message });
       if (LEVELS[level] >= LEVELS.error) console.error(line);
       else console.log(line);
     };

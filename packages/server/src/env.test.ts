@@ -69,6 +69,11 @@ describe("shared env vars", () => {
     expect(problems.join("\n")).not.toContain("abcd");
   });
 
+  it("names a key with whitespace or over 256 bytes at start-up, like a short one", () => {
+    const problems = problemsOf(() => parseCommonEnv({ API_KEYS: `good-key-123,${"k".repeat(300)}` }));
+    expect(problems).toEqual(["API_KEYS: key #2 is longer than 256 bytes"]);
+  });
+
   it("refuses a burst without a rate", () => {
     expect(problemsOf(() => parseCommonEnv({ RATE_LIMIT_BURST: "5" }))[0]).toMatch(/^RATE_LIMIT_BURST: set RATE_LIMIT_RPS/);
   });

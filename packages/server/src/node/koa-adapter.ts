@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import Koa from "koa";
 import { type CoreResponse, createReceiveCore, type ReceiveCore, type ReceiveOptions } from "../core.ts";
 import { errorBody } from "../errors.ts";

@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ReceiveOptions } from "../core.ts";
 import { type CommonConfig, ConfigError, DEVELOPMENT_API_KEY, type Env } from "../env.ts";
+import { errorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { receiveOptionsFrom } from "../worker.ts";
 import type { ReceiveApp } from "./koa-adapter.ts";
@@ -93,16 +94,19 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
 
 /** Serves `GET /metrics` alone on its own port (METRICS_PORT), e.g. one not exposed to Dify. */
 async function serveMetrics(metrics: ServiceMetrics, port: number, host: string, logger: Logger) {
+  const headers = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
   const server = createServer((request, response) => {
     if (request.url?.split("?")[0] !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
-      response.writeHead(404, { "content-type": "text/plain" }).end("only GET /metrics is served here\n");
+      response.writeHead(404, { ...headers, "content-type": "application/json; charset=utf-8" });
+      response.end(errorBody("not_found", "only GET /metrics is served on this port"));
       return;
     }
     metrics.render().then(
-      ({ contentType, body }) => response.writeHead(200, { "content-type": contentType }).end(body),
+      ({ contentType, body }) => response.writeHead(200, { ...headers, "content-type": contentType }).end(body),
       (error: unknown) => {
         logger.error({ err: error }, "rendering metrics failed");
-        response.writeHead(500).end();
+        response.writeHead(500, { ...headers, "content-type": "application/json; charset=utf-8" });
+        response.end(errorBody("internal_error", "internal error"));
       },
     );
   });
