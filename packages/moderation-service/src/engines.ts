@@ -1,4 +1,4 @@
-import { EngineUnavailableError, type ModerationEngine } from "@dify-ext/moderation-engines";
+import type { ModerationEngine } from "@dify-ext/moderation-engines";
 import type { Logger, UpstreamObserver } from "@dify-ext/server";
 import type { EngineName, ModerationConfig } from "./config.ts";
 
@@ -9,21 +9,6 @@ export interface EngineSet {
   readiness(): true | string;
   /** Stops file watchers and the like. */
   close(): void;
-}
-
-/**
- * An OpenAI engine without an API key: every call fails, so the failure policy decides, and every
- * call logs why. It lets `pnpm dev` start every app with no account while saying loudly what is
- * missing; with NODE_ENV=production the config refuses to start instead.
- */
-function unconfiguredOpenAIEngine(logger: Logger): ModerationEngine {
-  return {
-    name: "openai",
-    async moderate() {
-      logger.warn({ engine: "openai" }, "OPENAI_API_KEY is not set: moderation answered by the failure policy");
-      throw new EngineUnavailableError("openai", "OPENAI_API_KEY is not set");
-    },
-  };
 }
 
 /**
@@ -77,30 +62,14 @@ export async function createEngines(config: ModerationConfig, logger: Logger, ob
       return engine;
     },
     async obscenity() {
-      const { createObscenityEngine } = await import("@dify-ext/moderation-engines/obscenity");
-      return createObscenityEngine(config.obscenity);
+      const { obscenityFromConfig } = await import("./engines/obscenity.ts");
+      return obscenityFromConfig(config);
     },
     async openai() {
-      const { apiKey, ...options } = config.openai;
-      if (!apiKey) {
-        logger.warn(
-          { engine: "openai" },
-          "OPENAI_API_KEY is not set: the openai engine cannot judge, so every moderation call is answered by the failure policy (MODERATION_INPUT_ON_ERROR / MODERATION_OUTPUT_ON_ERROR)",
-        );
-        notReady.push("OPENAI_API_KEY is not set");
-        return unconfiguredOpenAIEngine(logger);
-      }
-      const { createOpenAIEngine, openAIWorstCaseMs } = await import("@dify-ext/moderation-engines/openai");
-      logger.info(
-        { engine: "openai", model: options.model, timeoutMs: options.timeoutMs, worstCaseMs: openAIWorstCaseMs(options.timeoutMs, options.maxRetries) },
-        "openai engine ready",
-      );
-      return createOpenAIEngine({
-        apiKey,
-        ...options,
-        logger,
-        onUpstream: observer ? (event) => observer.observeUpstream(event) : undefined,
-      });
+      if (!config.openai.apiKey) notReady.push("OPENAI_API_KEY is not set");
+      // Loaded only when used, so the keyword and obscenity apps never load the OpenAI SDK.
+      const { openaiFromConfig } = await import("./engines/openai.ts");
+      return openaiFromConfig(config, logger, observer);
     },
   };
   for (const name of config.engines) engines.push(await builders[name]());
