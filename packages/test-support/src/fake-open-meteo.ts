@@ -8,7 +8,7 @@
  * coordinate comes from the place's scripted sample or from a PRNG seeded by the coordinate.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "./loopback.ts";
 
 /** Metric weather now, in the units Open-Meteo uses by default. */
 export interface FakeCurrentWeather {
@@ -460,7 +460,6 @@ export async function startFakeOpenMeteo(options: FakeOpenMeteoOptions = {}): Pr
   };
   const calls = { geocoding: 0, forecast: 0, log: [] as FakeCallLogEntry[] };
   const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
 
   function later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
@@ -579,18 +578,7 @@ export async function startFakeOpenMeteo(options: FakeOpenMeteoOptions = {}): Pr
       answerJson(res, 500, { error: true, reason: `fake-open-meteo: ${(err as Error).message}` });
     }
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close: closeServer } = await listenOnLoopback(server);
 
   function clearScripts(endpoint?: FakeEndpoint): void {
     if (endpoint) scripts[endpoint] = [];
@@ -640,8 +628,7 @@ export async function startFakeOpenMeteo(options: FakeOpenMeteoOptions = {}): Pr
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer();
     },
   };
 }

@@ -19,8 +19,8 @@
  * ```
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { timingSafeEqual } from "node:crypto";
+import { listenOnLoopback } from "./loopback.ts";
 
 /** The 13 categories of `omni-moderation-latest`, in OpenAI's order. */
 export const OMNI_CATEGORIES = [
@@ -188,7 +188,6 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let handler: FakeHandler | undefined;
   let queue: FakeReply[] = [];
   let responseCount = 0;
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
   const decide = async (call: FakeOpenAICall): Promise<FakeReply> => {
@@ -322,18 +321,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
     });
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close: closeServer } = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}/v1`,
@@ -355,11 +343,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-      });
+      return closeServer();
     },
   };
 }
