@@ -1,6 +1,6 @@
 import { type CommonConfig, type Env, integerVar, parseAppEnv, portVar } from "@dify-ext/server";
 import { z } from "zod";
-import { DEFAULT_FORECAST_BASE_URL, DEFAULT_GEOCODING_BASE_URL, type Units } from "./weather/index.ts";
+import { DEFAULT_FORECAST_BASE_URL, DEFAULT_GEOCODING_BASE_URL, type ResolvedSettings } from "./weather/index.ts";
 
 /** Port of the weather app when `PORT` is not set. */
 export const DEFAULT_PORT = 3004;
@@ -66,18 +66,7 @@ export const weatherEnvSchema = z.object({
 });
 
 /** The weather service's settings, as `createWeatherService` takes them (without `fetch` and `logger`). */
-export interface WeatherSettings {
-  locationVariable: string;
-  units: Units;
-  language: string;
-  forecastDays: number;
-  timeoutMs: number;
-  weatherTtlMs: number;
-  geocodeTtlMs: number;
-  notFoundTtlMs: number;
-  cacheMax: number;
-  geocodingBaseUrl: string;
-  forecastBaseUrl: string;
+export interface WeatherSettings extends ResolvedSettings {
   /** Open-Meteo customer key (paid plan); never logged. */
   apiKey?: string;
 }

@@ -127,7 +127,8 @@ export interface WeatherService {
   readonly settings: Readonly<ResolvedSettings>;
 }
 
-interface ResolvedSettings {
+/** The service's settings once defaults are applied (the API key apart). */
+export interface ResolvedSettings {
   geocodingBaseUrl: string;
   forecastBaseUrl: string;
   units: Units;
