@@ -17,6 +17,19 @@ export type DigestComparer = (presented: Uint8Array, expected: Uint8Array) => bo
 /** Checks an `Authorization` header value against the configured keys. */
 export type KeyVerifier = (authorization: string | undefined) => AuthResult;
 
+/**
+ * What makes a key unusable, or `undefined` for a good one (never quoting the key): shorter than
+ * Dify accepts, containing whitespace, or longer than the fixed comparison block.
+ */
+export function keyProblem(key: string): string | undefined {
+  if (key.length < MIN_KEY_LENGTH) {
+    return `is ${key.length} characters long; keys need at least ${MIN_KEY_LENGTH} (Dify refuses shorter ones)`;
+  }
+  if (/\s/.test(key)) return "contains whitespace";
+  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) return `is longer than ${MAX_KEY_BYTES} bytes`;
+  return undefined;
+}
+
 /** A key list that cannot be used; the message names the problem but never the key. */
 export class ApiKeyConfigError extends Error {
   override readonly name = "ApiKeyConfigError";
@@ -50,15 +63,8 @@ export function createKeyVerifier(keys: readonly string[], options: { compare?: 
   const compare = options.compare ?? timingSafeEqual;
   if (keys.length === 0) throw new ApiKeyConfigError("no API key configured");
   keys.forEach((key, index) => {
-    if (key.length < MIN_KEY_LENGTH) {
-      throw new ApiKeyConfigError(
-        `API key #${index + 1} is ${key.length} characters long; keys need at least ${MIN_KEY_LENGTH} (Dify refuses shorter ones)`,
-      );
-    }
-    if (/\s/.test(key)) throw new ApiKeyConfigError(`API key #${index + 1} contains whitespace`);
-    if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
-      throw new ApiKeyConfigError(`API key #${index + 1} is longer than ${MAX_KEY_BYTES} bytes`);
-    }
+    const problem = keyProblem(key);
+    if (problem) throw new ApiKeyConfigError(`API key #${index + 1} ${problem}`);
   });
   const digests = keys.map((key) => block(key));
   const scratch = Buffer.alloc(MAX_KEY_BYTES + 2);

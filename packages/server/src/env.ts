@@ -1,4 +1,4 @@
-import { MAX_KEY_BYTES, MIN_KEY_LENGTH, parseKeyList } from "@dify-ext/auth";
+import { keyProblem, parseKeyList } from "@dify-ext/auth";
 import { z } from "zod";
 import { DEFAULT_BODY_LIMIT } from "./core.ts";
 import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
@@ -111,16 +111,8 @@ export const commonEnvSchema = z.object({
     .transform((value, ctx) => {
       const keys = parseKeyList(value);
       keys.forEach((key, index) => {
-        if (key.length < MIN_KEY_LENGTH) {
-          ctx.addIssue({
-            code: "custom",
-            message: `key #${index + 1} is ${key.length} characters long; Dify needs at least ${MIN_KEY_LENGTH}`,
-          });
-        } else if (/\s/.test(key)) {
-          ctx.addIssue({ code: "custom", message: `key #${index + 1} contains whitespace` });
-        } else if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
-          ctx.addIssue({ code: "custom", message: `key #${index + 1} is longer than ${MAX_KEY_BYTES} bytes` });
-        }
+        const problem = keyProblem(key);
+        if (problem) ctx.addIssue({ code: "custom", message: `key #${index + 1} ${problem}` });
       });
       return keys;
     })
