@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listenOnLoopback } from "./loopback.ts";
+import { mulberry32 } from "./random.ts";
 
 /** Metric weather now, in the units Open-Meteo uses by default. */
 export interface FakeCurrentWeather {
@@ -720,17 +721,6 @@ function parseVariables(query: URLSearchParams, key: "current" | "daily", known:
   return names;
 }
 
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GENERATED_CODES = [0, 1, 2, 3, 3, 45, 51, 61, 63, 80, 81, 95];
 
@@ -740,7 +730,7 @@ function round(value: number, digits: number): number {
 }
 
 function generatedWeather(latitude: number, longitude: number, climateC: number, days: number): FakeWeather {
-  const random = prng(Math.round(latitude * 100) * 100003 + Math.round(longitude * 100));
+  const random = mulberry32(Math.round(latitude * 100) * 100003 + Math.round(longitude * 100));
   const pick = () => GENERATED_CODES[Math.floor(random() * GENERATED_CODES.length)] ?? 0;
   const temperatureC = round(climateC + (random() - 0.5) * 6, 1);
   const current: FakeCurrentWeather = {

@@ -2,3 +2,4 @@ export * from "./app-process.ts";
 export * from "./fake-open-meteo.ts";
 export * from "./fake-openai.ts";
 export * from "./fuzz.ts";
+export { mulberry32 } from "./random.ts";

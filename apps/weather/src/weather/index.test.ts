@@ -8,6 +8,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ATTRIBUTION, createWeatherService, MAX_RESULT_LENGTH, type WeatherServiceOptions } from "./index.ts";
 import { isWellFormed } from "./text.ts";
+import { mulberry32 } from "@dify-ext/test-support/random";
 
 interface LogLine {
   level: string;
@@ -381,17 +382,8 @@ describe("lookupDetailed and respondDetailed", () => {
 });
 
 describe("any input", () => {
-  // Small deterministic generator (mulberry32) so a failure reproduces.
-  function random(seed: number) {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  // A seeded generator, so a failure reproduces.
+  const random = mulberry32;
   const ALPHABETS = [
     "abcdefghijklmnopqrstuvwxyz ",
     "Paris,TexasUS ",

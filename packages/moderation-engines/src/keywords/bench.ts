@@ -157,15 +157,6 @@ async function main() {
   console.log(`node ${process.version}, ${big} terms, texts of ${asciiText.length} chars`);
   console.log(`gc exposed: ${typeof (globalThis as { gc?: unknown }).gc === "function"}`);
 
-  const ours: Candidate = {
-    name: "own automaton (createKeywordMatcher.find, incl. normalisation + mapping)",
-    build: (p) => {
-      const m = createKeywordMatcher({ lists: [{ name: "bench", terms: p }], match: "substring" });
-      return (t) => m.find(t);
-    },
-    spans: () => [],
-  };
-
   const rows: string[] = [];
   const fastest = { ascii: Number.POSITIVE_INFINITY, mixed: Number.POSITIVE_INFINITY };
   const measure = (c: Candidate): { row: string; ascii: number; mixed: number; ok: boolean } => {

@@ -1,16 +1,8 @@
 /** Synthetic keyword lists for the benchmark and the scale test (not part of the public API). */
 
-/** Small seeded PRNG so runs are comparable. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "@dify-ext/test-support/random";
+
+export { mulberry32 };
 
 /** Generates `count` distinct terms: 70% random Latin words, 30% random Han strings. */
 export function generateTerms(count: number, seed = 1): string[] {
