@@ -1,11 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { difyCall } from "@dify-ext/test-support/app-process";
-import { workerTransport } from "@dify-ext/test-support/worker";
+import { FREE_PLAN_GZIP_LIMIT, pingOnce, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
 import { KEY, OPENAI_KEY, openaiCases } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
-const FREE_PLAN_LIMIT = 3 * 1024 * 1024;
 const worker = workerTransport(appDir);
 afterAll(() => worker.close());
 
@@ -14,23 +12,17 @@ openaiCases(worker);
 
 /** The 500 a misconfigured Worker answers (Dify shows its message when the extension is saved). */
 async function misconfiguration(env: Record<string, string>): Promise<string> {
-  const app = await worker.start(env);
-  try {
-    const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-    expect(response.status).toBe(500);
-    const { message } = ((await response.json()) as { error: { message: string } }).error;
-    expect(app.output.join("\n")).not.toContain(OPENAI_KEY);
-    return message;
-  } finally {
-    await app.stop();
-  }
+  const { status, message, output } = await pingOnce(worker, KEY, env);
+  expect(status).toBe(500);
+  expect(output.join("\n")).not.toContain(OPENAI_KEY);
+  return message ?? "";
 }
 
 describe("moderation-openai as a Worker", () => {
   it("stays within the free plan's size limit", async () => {
     const build = await worker.build();
     console.log(`moderation-openai Worker bundle: ${build.bytes} bytes, ${build.gzipBytes} gzipped`);
-    expect(build.gzipBytes).toBeLessThan(FREE_PLAN_LIMIT);
+    expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
   });
 
   it("requires OPENAI_API_KEY (a Worker runs as production), naming it in the 500", async () => {

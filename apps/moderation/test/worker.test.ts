@@ -1,11 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { difyCall } from "@dify-ext/test-support/app-process";
-import { workerTransport } from "@dify-ext/test-support/worker";
+import { FREE_PLAN_GZIP_LIMIT, pingOnce, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
 import { enginesOf, KEY, moderationCases } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
-const FREE_PLAN_LIMIT = 3 * 1024 * 1024;
 const worker = workerTransport(appDir);
 afterAll(() => worker.close());
 
@@ -14,14 +12,9 @@ moderationCases(worker);
 
 /** The message of the 500 a misconfigured Worker answers (Dify shows it when the extension is saved). */
 async function misconfiguration(env: Record<string, string>): Promise<string> {
-  const app = await worker.start(env);
-  try {
-    const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-    expect(response.status).toBe(500);
-    return ((await response.json()) as { error: { message: string } }).error.message;
-  } finally {
-    await app.stop();
-  }
+  const { status, message } = await pingOnce(worker, KEY, env);
+  expect(status).toBe(500);
+  return message ?? "";
 }
 
 describe("moderation (composite) as a Worker", () => {
@@ -29,7 +22,7 @@ describe("moderation (composite) as a Worker", () => {
     const sample = await worker.build();
     expect(sample.log).toMatch(/keyword lists for the Worker: sample \(\d+ terms\)/);
     expect(worker.builds.length).toBeGreaterThanOrEqual(2);
-    for (const { build } of worker.builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_LIMIT);
+    for (const { build } of worker.builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
     console.log(`moderation Worker bundle: ${sample.bytes} bytes, ${sample.gzipBytes} gzipped`);
   });
 

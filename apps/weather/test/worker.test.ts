@@ -1,11 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { difyCall } from "@dify-ext/test-support/app-process";
-import { workerTransport } from "@dify-ext/test-support/worker";
+import { FREE_PLAN_GZIP_LIMIT, pingOnce, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
 import { KEY, logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
-const FREE_PLAN_LIMIT = 3 * 1024 * 1024;
 /** Configuration checks send no weather question: any valid URL does. */
 const UNUSED_URL = "http://127.0.0.1:9";
 const worker = workerTransport(appDir);
@@ -16,24 +15,18 @@ weatherCases(worker);
 
 /** The message of the 500 a misconfigured Worker answers (Dify shows it when the tool is saved). */
 async function misconfiguration(env: Record<string, string>): Promise<string> {
-  const app = await worker.start(env);
-  try {
-    const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-    expect(response.status).toBe(500);
-    const { message } = ((await response.json()) as { error: { message: string } }).error;
-    expect(message).toMatch(/^weather is misconfigured: /);
-    expect(app.output.join("\n")).not.toContain(OPEN_METEO_KEY);
-    return message;
-  } finally {
-    await app.stop();
-  }
+  const { status, message, output } = await pingOnce(worker, KEY, env);
+  expect(status).toBe(500);
+  expect(message).toMatch(/^weather is misconfigured: /);
+  expect(output.join("\n")).not.toContain(OPEN_METEO_KEY);
+  return message ?? "";
 }
 
 describe("weather as a Worker", () => {
   it("stays within the free plan's size limit", async () => {
     const build = await worker.build();
     console.log(`weather Worker bundle: ${build.bytes} bytes, ${build.gzipBytes} gzipped`);
-    expect(build.gzipBytes).toBeLessThan(FREE_PLAN_LIMIT);
+    expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
   });
 
   it("names every bad variable in the 500, never echoing values", async () => {

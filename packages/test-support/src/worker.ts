@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
-import { startAppProcess } from "./app-process.ts";
+import { difyCall, startAppProcess } from "./app-process.ts";
 
 export interface BuiltWorker {
   /** Folder holding `worker.js` (the bundle wrangler would upload). */
@@ -208,4 +208,26 @@ export function workerTransport(appDir: string): WorkerTransport {
       await Promise.all(builds.map(({ build: built }) => built.remove()));
     },
   };
+}
+
+/** The free plan's limit on a Worker bundle, compressed. */
+export const FREE_PLAN_GZIP_LIMIT = 3 * 1024 * 1024;
+
+/**
+ * Starts an app with `env`, pings it as Dify does on save, and stops it: the answer's status and
+ * error message (a misconfigured Worker answers 500 naming the bad variables) and what it logged.
+ */
+export async function pingOnce(
+  transport: Transport,
+  key: string,
+  env: Record<string, string>,
+): Promise<{ status: number; message: string | undefined; output: string[] }> {
+  const app = await transport.start(env);
+  try {
+    const response = await difyCall(app.receiveUrl, key, "ping", {});
+    const body = (await response.json()) as { error?: { message?: string } };
+    return { status: response.status, message: body.error?.message, output: [...app.output] };
+  } finally {
+    await app.stop();
+  }
 }
