@@ -80,11 +80,15 @@ const F_PASS_PLAIN = 4;
 const F_PASS_COLLAPSED = 8;
 const F_ALLOW = 16;
 
-function codePointAtUnits(units: Uint16Array, i: number): number {
+/**
+ * The code point at `i` of `units[0..length)`. The buffers are reused between texts, so the unit
+ * at `length` is left over from an earlier, longer text: never pair a high surrogate with it.
+ */
+function codePointAtUnits(units: Uint16Array, i: number, length: number): number {
   const c = units[i]!;
-  if (c >= 0xd800 && c <= 0xdbff) {
-    const d = units[i + 1];
-    if (d !== undefined && d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+    const d = units[i + 1]!;
+    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
   }
   return c;
 }
@@ -281,7 +285,7 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     }
     if ((flags & F_WORD_END) !== 0 && end < normalized.length) {
       const c = units[end]!;
-      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointAtUnits(units, end))) return false;
+      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointAtUnits(units, end, normalized.length))) return false;
     }
     return true;
   };
@@ -319,7 +323,7 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
       if (c < 0x80) {
         separator = !((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a));
       } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        separator = isSeparator(codePointAtUnits(units, i));
+        separator = isSeparator(codePointAtUnits(units, i, n));
         if (!separator) {
           collapsedUnits[m] = c;
           collapsedMap[m++] = i;

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import type { Finding } from "../engine.ts";
+import { maskSpans } from "../mask.ts";
+import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
+import { loadKeywordFiles, SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "./node.ts";
+
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+/** What is wrong with a finding's span in `text`: outside the text, empty, or splitting a surrogate pair. */
+function spanProblems(text: string, finding: Finding): string[] {
+  const { start, end } = finding;
+  const problems: string[] = [];
+  const splits = (at: number) => at > 0 && isHigh(text.charCodeAt(at - 1)) && isLow(text.charCodeAt(at));
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= text.length)) {
+    problems.push("outside the text");
+  }
+  if (!(start < end)) problems.push("empty");
+  if (splits(start)) problems.push("starts inside a pair");
+  if (splits(end)) problems.push("ends inside a pair");
+  return problems.map((p) => `${JSON.stringify(finding)} ${p} of ${JSON.stringify(text)}`);
+}
+
+/** The code points of `text` that masking changed although no finding covers them. */
+function maskedOutside(text: string, findings: readonly Finding[]): string[] {
+  const masked = [...maskSpans(text, findings, "█")];
+  const points = [...text];
+  if (masked.length !== points.length) return [`masking changed the number of code points of ${JSON.stringify(text)}`];
+  const wrong: string[] = [];
+  let offset = 0;
+  points.forEach((point, index) => {
+    const start = offset;
+    offset += point.length;
+    const inside = findings.some((f) => f.start < offset && f.end > start);
+    if (masked[index] !== (inside ? "█" : point)) wrong.push(`code point ${index} of ${JSON.stringify(text)}`);
+  });
+  return wrong;
+}
+
+/** Checks every invariant of a matcher's findings in `text` and returns them. */
+function checkedFind(m: KeywordMatcher, text: string) {
+  const found = m.find(text);
+  expect(found.flatMap((f) => spanProblems(text, f))).toEqual([]);
+  expect(maskedOutside(text, found)).toEqual([]);
+  return found;
+}
+
+/**
+ * Texts that leave low surrogates at every (or every other) position of the matcher's reused
+ * buffers, so that a read past the end of a shorter text would see one.
+ */
+const FILLERS = ["\uDC00".repeat(64), "\u{10000}".repeat(32), `x${"\u{1D400}".repeat(32)}`];
+
+/** Finds in `text` after each filler, and checks that every answer is the same; returns it. */
+function findAfterFillers(m: KeywordMatcher, text: string) {
+  const answers = FILLERS.map((filler) => {
+    m.find(filler);
+    return checkedFind(m, text);
+  });
+  for (const answer of answers) expect(answer).toEqual(answers[0]);
+  return answers[0]!;
+}
+
+describe("finding spans: regressions found by random tests", () => {
+  // The masking property test (policy.property.test.ts, keywords with separators, seed 702373697,
+  // path "134:187") sent these texts in one request, then judged each alone and got other findings.
+  const request = [
+    "c4}fuck\uD800",
+    "ScunthorpekO}7\u202Eｆｕｃｋ",
+    "sh1t",
+    "9D+de;)}K?<oOg)ax#I{us7tA=qhAPenistonefuckPenistone█kb)%Tr",
+    "]0QFI%7\u{5168A}\u{AA938}\u{6CE94}cocktail$]Masshole操你妈%-Aad\u202Eß",
+    "\u{C4A7A}\u{6E374}\u{8CC5E}\u{5999C}",
+  ];
+
+  for (const separators of [false, true]) {
+    it(`finds the same in each text, in a request or alone, after anything (separators ${separators})`, async () => {
+      const m = await loadKeywordFiles({
+        listFiles: [SAMPLE_LIST_FILE],
+        allowFiles: [SAMPLE_ALLOW_LIST_FILE],
+        separators,
+      });
+      const inRequest = request.map((text) => checkedFind(m, text));
+      const alone = request.map((text) => findAfterFillers(m, text));
+      expect(alone).toEqual(inRequest);
+      // A lone surrogate is not a letter: "fuck" before one is a whole word.
+      expect(inRequest[0]).toEqual([{ start: 3, end: 7, label: "fuck", list: "sample" }]);
+      // Invisible characters are ignored, so "7\u202Eｆｕｃｋ" reads "7fuck": not the whole word.
+      expect(inRequest[1]).toEqual([]);
+      expect(maskSpans(request[0]!, inRequest[0]!)).toBe("c4}****\uD800");
+    });
+  }
+
+  it("reads no code unit past the end of the text when it ends with a lone high surrogate", () => {
+    const m = createKeywordMatcher({ lists: [{ name: "t", terms: ["fuck"] }] });
+    // U+D800 U+DC00 and U+D835 U+DC00 would be letters (U+10000, U+1D400): no word boundary.
+    for (const text of ["fuck\uD800", "ｆｕｃｋ\uD835", "oh fuck\uD800"]) {
+      const found = findAfterFillers(m, text);
+      expect(found.map((f) => text.slice(f.start, f.end))).toEqual([text.slice(-5, -1)]);
+    }
+  });
+});
