@@ -11,7 +11,7 @@ import {
   parseParams,
   pong,
 } from "@dify-ext/protocol";
-import { errorBody, HttpError } from "./errors.ts";
+import { clip, errorBody, HttpError } from "./errors.ts";
 import { checkContentLimits, type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
@@ -67,6 +67,8 @@ export interface ReceiveOptions {
   metrics?: RequestObserver;
   /** Serves `GET /metrics` on this endpoint when given (e.g. Prometheus text). */
   metricsEndpoint?: () => Promise<{ contentType: string; body: string }>;
+  /** The routes served (default: all; `metrics` only with `metricsEndpoint`). */
+  routes?: readonly RouteKind[];
 }
 
 /** What the core reports about each request, for metrics. */
@@ -83,28 +85,62 @@ export interface RequestObserver {
   observeRequest(record: RequestRecord): void;
 }
 
-/** A request as the adapters hand it to the core. Header names are lower case. */
-export interface CoreRequest {
-  method: string;
-  path: string;
-  header(name: string): string | undefined;
-  /** Reads the whole body as UTF-8; rejects with a 413 `HttpError` past `limit` bytes. */
-  readBody(limit: number): Promise<string>;
-}
-
+/** An answer as the adapters write it. Header names are lower case. */
 export interface CoreResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
 }
 
-/** The framework-neutral request core: every rule of the receive endpoint lives here once. */
+/** The request headers the receive rules read before the body. */
+export interface CallHeaders {
+  /** Every Authorization header, joined with ", " when there are several. */
+  authorization: string | undefined;
+  contentType: string | undefined;
+  contentEncoding: string | undefined;
+}
+
+/** One route of the service: defined once here, registered by each adapter. */
+export type Route =
+  | { kind: "receive"; method: "POST"; path: string }
+  | { kind: "health" | "ready" | "metrics"; method: "GET"; path: string };
+
+export type RouteKind = Route["kind"];
+
+/**
+ * The framework-neutral rules of the receive endpoint. The Koa middleware (Node) and the fetch
+ * adapter (Workers) call these; neither holds a rule of its own.
+ */
 export interface ReceiveCore {
-  handle(request: CoreRequest): Promise<CoreResponse>;
-  /** The points answered, `ping` first. */
-  readonly points: readonly string[];
   /** The path of the receive endpoint (`/api/dify/receive`). */
   readonly receivePath: string;
+  /** The points answered, `ping` first. */
+  readonly points: readonly string[];
+  /** Largest accepted body in bytes. */
+  readonly bodyLimit: number;
+  /** The routes served: the receive endpoint, `/healthz`, `/readyz` and (when on) `/metrics`. */
+  readonly routes: readonly Route[];
+  /** The 404 of a request no route serves; its message lists the routes. */
+  notFound(method: string, path: string): HttpError;
+  /** Starts a call: its request id (the client's `X-Request-Id` when well-formed) and log fields. */
+  begin(requestIdHeader: string | undefined): HandlerContext;
+  /** The headers of every answer: JSON, never cached, never sniffed, and the request id. */
+  headers(requestId: string): Record<string, string>;
+  /** What is checked before the body is read: the key, the rate limit, the encoding and type. */
+  admit(headers: CallHeaders, context: HandlerContext): void;
+  /** Parses a body read as text (adapters without a body parser of their own). */
+  parseJson(text: string): unknown;
+  /** Validates the envelope and params, applies the limits, and runs the point's handler. */
+  dispatch(body: unknown, context: HandlerContext): Promise<unknown>;
+  /** The answer of a GET route other than the receive endpoint. */
+  serve(kind: "health" | "ready" | "metrics", context: HandlerContext): Promise<CoreResponse>;
+  /**
+   * The answer to an error: an `HttpError` or `ProtocolError` as the 4xx it names; anything else
+   * as the one generic 500, with its detail logged.
+   */
+  fail(error: unknown, context: HandlerContext): CoreResponse;
+  /** Writes the access-log line of a call to the receive endpoint and reports it to metrics. */
+  record(context: HandlerContext, method: string, status: number, seconds: number): void;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -122,22 +158,10 @@ function nextRequestId(): string {
   return `${ID_PREFIX}-${idCounter.toString(36)}`;
 }
 
-/**
- * Builds an answer's headers as one object literal (measurably cheaper for Node to write than a
- * spread copy). These are the headers a JSON API needs: JSON, never cached, never sniffed, and (CSP)
- * nothing loaded or framed if a browser ever renders it.
- */
-function answerHeaders(requestId: string): Record<string, string> {
-  return {
-    "content-type": "application/json; charset=utf-8",
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-    "x-request-id": requestId,
-  };
-}
+/** Longest client-supplied string (a point, a content type) written to a log line or a message. */
+const CLIENT_STRING_LIMIT = 100;
 
-/** Builds the core; checks its options (API keys, limits) at once and throws on bad ones. */
+/** Builds the rules; checks their options (API keys, limits) at once and throws on bad ones. */
 export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
   const verify = createKeyVerifier(options.apiKeys);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -146,158 +170,187 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
   }
   const logger = options.logger ?? silentLogger;
   const receivePath = options.path ?? RECEIVE_PATH;
-  const handlers = options.handlers as Record<string, PointHandler<HandlerPoint> | undefined>;
-  const points = ["ping", ...Object.keys(handlers).filter((point) => handlers[point])];
-  for (const point of points) {
-    if (!isPoint(point)) throw new RangeError(`cannot handle unknown point "${point}"`);
+  // A Map, so a point named like an Object.prototype member (`constructor`) is just an unknown point.
+  const handlers = new Map<string, PointHandler<HandlerPoint>>();
+  for (const [point, handler] of Object.entries(options.handlers)) {
+    if (!handler) continue;
+    if (!isPoint(point) || point === "ping") throw new RangeError(`cannot handle unknown point "${point}"`);
+    handlers.set(point, handler as PointHandler<HandlerPoint>);
   }
+  const points = ["ping", ...handlers.keys()];
   const supported = points.join(", ");
   const limits: ContentLimits = { ...DEFAULT_CONTENT_LIMITS, ...options.limits };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`limit ${name} must be a whole number of at least 1, got ${value}`);
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`limit ${name} must be a whole number of at least 1, got ${value}`);
+    }
   }
   const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined;
+  const served = new Set<RouteKind>(options.routes ?? ["receive", "health", "ready", "metrics"]);
+  if (!options.metricsEndpoint) served.delete("metrics");
+  const routes = (
+    [
+      { kind: "receive", method: "POST", path: receivePath },
+      { kind: "health", method: "GET", path: "/healthz" },
+      { kind: "ready", method: "GET", path: "/readyz" },
+      { kind: "metrics", method: "GET", path: "/metrics" },
+    ] satisfies Route[]
+  ).filter((route) => served.has(route.kind));
+  const routeList = routes.map((route) => `${route.method} ${route.path}`).join(", ");
+
+  function headers(requestId: string): Record<string, string> {
+    // One object literal: measurably cheaper for Node to write than a spread copy.
+    return {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+      "x-request-id": requestId,
+    };
+  }
 
   function json(status: number, body: unknown, context: HandlerContext): CoreResponse {
-    return { status, headers: answerHeaders(context.requestId), body: JSON.stringify(body) };
+    return { status, headers: headers(context.requestId), body: JSON.stringify(body) };
   }
 
-  async function receive(request: CoreRequest, context: HandlerContext): Promise<CoreResponse> {
-    const auth = verify(request.header("authorization"));
-    if (!auth.ok) {
-      context.logFields.auth = auth.failure;
-      throw new HttpError(401, "unauthorized", auth.message, { "www-authenticate": 'Bearer realm="dify-ext"' });
-    }
-    if (limiter) {
-      const wait = limiter.take(auth.keyIndex);
-      if (wait > 0) {
-        context.logFields.rateLimited = true;
-        const seconds = Math.max(1, Math.ceil(wait));
-        throw new HttpError(429, "rate_limited", `too many requests for this API key; retry after ${seconds} s`, {
-          "retry-after": String(seconds),
+  return {
+    receivePath,
+    points,
+    bodyLimit,
+    routes,
+    headers,
+
+    notFound(method, path) {
+      return new HttpError("not_found", `no route ${clip(method, 20)} ${clip(path, 100)}; this service serves ${routeList}`);
+    },
+
+    begin(requestIdHeader) {
+      const requestId = requestIdHeader && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : nextRequestId();
+      // The request's child logger is made only when a handler logs: most requests never need one.
+      let requestLogger: Logger | undefined;
+      return {
+        requestId,
+        get logger() {
+          requestLogger ??= logger.child({ reqId: requestId });
+          return requestLogger;
+        },
+        logFields: {},
+      };
+    },
+
+    admit(call, context) {
+      // Every runtime sees the same request: Node keeps the first of several Authorization headers,
+      // fetch joins them with ", ". A key never holds a comma, so a comma means several: refused.
+      if (call.authorization?.includes(",")) {
+        context.logFields.auth = "several";
+        throw new HttpError("unauthorized", "send exactly one Authorization header: 'Bearer <api key>'", {
+          "www-authenticate": 'Bearer realm="dify-ext"',
         });
       }
-    }
-    const encoding = request.header("content-encoding")?.trim().toLowerCase();
-    if (encoding && encoding !== "identity") {
-      throw new HttpError(415, "unsupported_media_type", `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the body uncompressed`);
-    }
-    const contentType = request.header("content-type");
-    if (!isJsonContentType(contentType)) {
-      throw new HttpError(
-        415,
-        "unsupported_media_type",
-        contentType ? `Content-Type must be application/json, got "${contentType.slice(0, 60)}"` : "Content-Type must be application/json",
-      );
-    }
-    const text = await request.readBody(bodyLimit);
-    if (text.trim() === "") throw new HttpError(400, "invalid_json", "the body is empty; expected a JSON object");
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, "invalid_json", "the body is not valid JSON");
-    }
-    const envelope = parseEnvelope(body);
-    context.logFields.point = envelope.point;
-    if (envelope.point === "ping") return json(200, pong(), context);
-    const handler = handlers[envelope.point];
-    if (!handler) {
-      const known = isPoint(envelope.point) ? "is not served here" : "is not a Dify extension point";
-      throw new HttpError(
-        400,
-        "unsupported_point",
-        `point "${envelope.point.slice(0, 60)}" ${known}; this service answers: ${supported}`,
-      );
-    }
-    const point = envelope.point as HandlerPoint;
-    const params = parseParams(point, envelope.params);
-    checkContentLimits(params as Record<string, unknown>, limits);
-    const reply = await handler(params as never, context);
-    return json(200, reply, context);
-  }
+      const auth = verify(call.authorization);
+      if (!auth.ok) {
+        context.logFields.auth = auth.failure;
+        throw new HttpError("unauthorized", auth.message, { "www-authenticate": 'Bearer realm="dify-ext"' });
+      }
+      if (limiter) {
+        const wait = limiter.take(auth.keyIndex);
+        if (wait > 0) {
+          context.logFields.rateLimited = true;
+          const seconds = Math.max(1, Math.ceil(wait));
+          throw new HttpError("rate_limited", `too many requests for this API key; retry after ${seconds} s`, {
+            "retry-after": String(seconds),
+          });
+        }
+      }
+      const encoding = call.contentEncoding?.trim().toLowerCase();
+      if (encoding && encoding !== "identity") {
+        throw new HttpError(
+          "unsupported_media_type",
+          `Content-Encoding "${clip(encoding, 40)}" is not supported; send the body uncompressed`,
+        );
+      }
+      if (!isJsonContentType(call.contentType)) {
+        throw new HttpError(
+          "unsupported_media_type",
+          call.contentType
+            ? `Content-Type must be application/json, got "${clip(call.contentType, 60)}"`
+            : "Content-Type must be application/json",
+        );
+      }
+    },
 
-  async function handle(request: CoreRequest): Promise<CoreResponse> {
-    const started = performance.now();
-    const given = request.header("x-request-id");
-    const requestId = given && REQUEST_ID.test(given) ? given : nextRequestId();
-    const logFields: Record<string, unknown> = {};
-    // The request's child logger is made only when a handler logs: most requests never need one.
-    let requestLogger: Logger | undefined;
-    const context: HandlerContext = {
-      requestId,
-      get logger() {
-        requestLogger ??= logger.child({ reqId: requestId });
-        return requestLogger;
-      },
-      logFields,
-    };
+    parseJson(text) {
+      if (text.trim() === "") throw emptyBody();
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw invalidJson();
+      }
+    },
 
-    let response: CoreResponse;
-    try {
-      response = await route(request, context);
-    } catch (error) {
-      response = errorResponse(error, context);
-    }
-    if (request.path === receivePath) {
-      const elapsed = performance.now() - started;
-      const ms = Math.round(elapsed * 100) / 100;
-      const line = { reqId: requestId, method: request.method, path: request.path, status: response.status, ms, ...logFields };
-      if (response.status >= 500) logger.error(line, "request failed");
+    async dispatch(body, context) {
+      const envelope = parseEnvelope(body);
+      context.logFields.point = clip(envelope.point, CLIENT_STRING_LIMIT);
+      if (envelope.point === "ping") return pong();
+      const handler = handlers.get(envelope.point);
+      if (!handler) {
+        const known = isPoint(envelope.point) ? "is not served here" : "is not a Dify extension point";
+        throw new HttpError(
+          "unsupported_point",
+          `point "${clip(envelope.point, 60)}" ${known}; this service answers: ${supported}`,
+        );
+      }
+      const point = envelope.point as HandlerPoint;
+      const params = parseParams(point, envelope.params);
+      checkContentLimits(params as Record<string, unknown>, limits);
+      return handler(params as never, context);
+    },
+
+    async serve(kind, context) {
+      if (kind === "health") return json(200, { status: "ok" }, context);
+      if (kind === "ready") {
+        const ready = options.readiness?.() ?? true;
+        return ready === true
+          ? json(200, { status: "ready" }, context)
+          : json(503, { status: "not ready", reason: ready }, context);
+      }
+      if (!options.metricsEndpoint) throw new HttpError("not_found", "metrics are not served here");
+      const { contentType, body } = await options.metricsEndpoint();
+      return { status: 200, headers: { ...headers(context.requestId), "content-type": contentType }, body };
+    },
+
+    fail(error, context) {
+      const answer = headers(context.requestId);
+      if (error instanceof HttpError) {
+        Object.assign(answer, error.headers);
+        return { status: error.status, headers: answer, body: errorBody(error.code, error.message) };
+      }
+      if (error instanceof ProtocolError) {
+        return { status: 400, headers: answer, body: errorBody("invalid_request", error.message) };
+      }
+      context.logger.error({ err: error }, "unhandled error");
+      const message = `internal error; the operator can find request ${context.requestId} in the log`;
+      return { status: 500, headers: answer, body: errorBody("internal_error", message) };
+    },
+
+    record(context, method, status, seconds) {
+      const { logFields } = context;
+      const ms = Math.round(seconds * 100_000) / 100;
+      const line = { reqId: context.requestId, method, path: receivePath, status, ms, ...logFields };
+      if (status >= 500) logger.error(line, "request failed");
       else if (logger.access) logger.access(line);
       else logger.info(line, "request");
       const point = typeof logFields.point === "string" && isPoint(logFields.point) ? logFields.point : "-";
-      options.metrics?.observeRequest({ point, status: response.status, seconds: elapsed / 1000, fields: logFields });
-    }
-    return response;
-  }
-
-  async function route(request: CoreRequest, context: HandlerContext): Promise<CoreResponse> {
-    if (request.path === receivePath) {
-      if (request.method !== "POST") throw methodNotAllowed(request.method, "POST");
-      return receive(request, context);
-    }
-    if (request.path === "/metrics" && options.metricsEndpoint) {
-      if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(request.method, "GET, HEAD");
-      const { contentType, body } = await options.metricsEndpoint();
-      const headers = answerHeaders(context.requestId);
-      headers["content-type"] = contentType;
-      return { status: 200, headers, body };
-    }
-    if (request.path === "/healthz" || request.path === "/readyz") {
-      if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(request.method, "GET, HEAD");
-      if (request.path === "/healthz") return json(200, { status: "ok" }, context);
-      const ready = options.readiness?.() ?? true;
-      return ready === true ? json(200, { status: "ready" }, context) : json(503, { status: "not ready", reason: ready }, context);
-    }
-    throw new HttpError(404, "not_found", `no route ${request.method} ${request.path.slice(0, 100)}; Dify posts to ${receivePath}`);
-  }
-
-  function errorResponse(error: unknown, context: HandlerContext): CoreResponse {
-    const headers = answerHeaders(context.requestId);
-    if (error instanceof HttpError) {
-      Object.assign(headers, error.headers);
-      return { status: error.status, headers, body: errorBody(error.code, error.message) };
-    }
-    if (error instanceof ProtocolError) {
-      return { status: 400, headers, body: errorBody("invalid_request", error.message) };
-    }
-    context.logger.error({ err: error }, "unhandled error");
-    return {
-      status: 500,
-      headers,
-      body: errorBody("internal_error", `internal error; the operator can find request ${context.requestId} in the log`),
-    };
-  }
-
-  return { handle, points, receivePath };
+      options.metrics?.observeRequest({ point, status, seconds, fields: logFields });
+    },
+  };
 }
 
-function methodNotAllowed(method: string, allow: string): HttpError {
-  return new HttpError(405, "method_not_allowed", `method ${method.slice(0, 20)} is not allowed here; use ${allow}`, { allow });
-}
+export const emptyBody = () => new HttpError("invalid_json", "the body is empty; expected a JSON object");
+export const invalidJson = () => new HttpError("invalid_json", "the body is not valid JSON");
 
-function isJsonContentType(value: string | undefined): boolean {
+/** `application/json` or any `application/*+json`, with any parameters. */
+export function isJsonContentType(value: string | undefined): boolean {
   if (!value) return false;
   const type = value.split(";", 1)[0]!.trim().toLowerCase();
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));

@@ -1,5 +1,5 @@
-import type { CoreRequest, CoreResponse, ReceiveCore } from "./core.ts";
-import { bodyTooLarge, HttpError } from "./errors.ts";
+import type { CoreResponse, ReceiveCore } from "./core.ts";
+import { bodyTooLarge, clip, HttpError } from "./errors.ts";
 
 /** A Web-standard fetch handler, as Cloudflare Workers (and Deno, Bun) call it. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -28,7 +28,7 @@ export async function readRequestBody(request: Request, limit: number): Promise<
     }
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    throw new HttpError(400, "request_aborted", "the request body could not be read");
+    throw new HttpError("request_aborted", "the request body could not be read");
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -39,23 +39,49 @@ export async function readRequestBody(request: Request, limit: number): Promise<
   return new TextDecoder("utf-8").decode(bytes);
 }
 
-function toResponse(response: CoreResponse, method: string): Response {
-  return new Response(method === "HEAD" ? null : response.body, { status: response.status, headers: response.headers });
+function toResponse(answer: CoreResponse, method: string): Response {
+  return new Response(method === "HEAD" ? null : answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /**
- * The fetch adapter: translates a Web `Request` for the framework-neutral core and its answer back
- * into a `Response`. Every rule lives in the core; this only translates.
+ * The fetch adapter: serves the core's routes from a Web `Request`, as the Koa router does under
+ * Node. Every rule lives in the core; this only finds the route and translates.
  */
 export function createFetchHandler(core: ReceiveCore): FetchHandler {
   return async function handleFetch(request) {
-    const url = new URL(request.url);
-    const coreRequest: CoreRequest = {
-      method: request.method,
-      path: url.pathname,
-      header: (name) => request.headers.get(name) ?? undefined,
-      readBody: (limit) => readRequestBody(request, limit),
-    };
-    return toResponse(await core.handle(coreRequest), request.method);
+    const context = core.begin(request.headers.get("x-request-id") ?? undefined);
+    const { pathname } = new URL(request.url);
+    const route = core.routes.find((candidate) => candidate.path === pathname);
+    const method = request.method;
+    if (!route) {
+      return toResponse(core.fail(core.notFound(method, pathname), context), method);
+    }
+    if (method !== route.method && !(route.method === "GET" && method === "HEAD")) {
+      const allow = route.method === "GET" ? "HEAD, GET" : route.method;
+      const error = new HttpError("method_not_allowed", `method ${clip(method, 20)} is not allowed on ${route.path}; use ${allow}`, { allow });
+      return toResponse(core.fail(error, context), method);
+    }
+    if (route.kind !== "receive") {
+      return toResponse(await core.serve(route.kind, context).catch((error) => core.fail(error, context)), method);
+    }
+    const started = performance.now();
+    let answer: CoreResponse;
+    try {
+      core.admit(
+        {
+          authorization: request.headers.get("authorization") ?? undefined,
+          contentType: request.headers.get("content-type") ?? undefined,
+          contentEncoding: request.headers.get("content-encoding") ?? undefined,
+        },
+        context,
+      );
+      const body = core.parseJson(await readRequestBody(request, core.bodyLimit));
+      const reply = await core.dispatch(body, context);
+      answer = { status: 200, headers: core.headers(context.requestId), body: JSON.stringify(reply) };
+    } catch (error) {
+      answer = core.fail(error, context);
+    }
+    core.record(context, method, answer.status, (performance.now() - started) / 1000);
+    return toResponse(answer, method);
   };
 }

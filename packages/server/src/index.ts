@@ -1,6 +1,6 @@
 export * from "./core.ts";
 export * from "./env.ts";
-export { bodyTooLarge, errorBody, HttpError } from "./errors.ts";
+export { bodyTooLarge, clip, ERROR_STATUS, type ErrorCode, errorBody, HttpError } from "./errors.ts";
 export { type Logger, silentLogger } from "./logger.ts";
 export { checkContentLimits, type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
 export { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";

@@ -27,7 +27,7 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
   if (typeof inputs !== "object" || inputs === null) return;
   const names = Object.keys(inputs);
   if (names.length > limits.maxInputs) {
-    throw new HttpError(400, "too_many_inputs", `params.inputs has ${names.length} variables; the limit is ${limits.maxInputs}`);
+    throw new HttpError("too_many_inputs", `params.inputs has ${names.length} variables; the limit is ${limits.maxInputs}`);
   }
   for (const name of names) {
     const stack: Array<[unknown, number]> = [[(inputs as Record<string, unknown>)[name], 1]];
@@ -37,7 +37,7 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
         if (value.length > limits.maxTextLength) throw tooLong(`params.inputs.${name.slice(0, 60)}`, value.length, limits.maxTextLength);
       } else if (typeof value === "object" && value !== null) {
         if (depth > limits.maxDepth) {
-          throw new HttpError(400, "too_deep", `params.inputs.${name.slice(0, 60)} is nested deeper than the limit of ${limits.maxDepth} levels`);
+          throw new HttpError("too_deep", `params.inputs.${name.slice(0, 60)} is nested deeper than the limit of ${limits.maxDepth} levels`);
         }
         for (const child of Object.values(value)) stack.push([child, depth + 1]);
       }
@@ -46,5 +46,5 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
 }
 
 function tooLong(field: string, length: number, limit: number): HttpError {
-  return new HttpError(400, "text_too_long", `${field} is ${length} characters long; the limit is ${limit}`);
+  return new HttpError("text_too_long", `${field} is ${length} characters long; the limit is ${limit}`);
 }

@@ -201,6 +201,38 @@ describe(`the receive endpoint through the ${adapter} adapter`, () => {
       expect(gzip.status).toBe(415);
     });
 
+    it("answers points named like Object.prototype members as unknown points, not a 500", async () => {
+      const { url, post } = await start();
+      for (const point of ["constructor", "__proto__", "toString", "valueOf", "hasOwnProperty"]) {
+        const response = await post(url, { point, params: {} });
+        expect(response.status, point).toBe(400);
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        expect(error.code).toBe("unsupported_point");
+        expect(error.message).toContain("this service answers: ping");
+      }
+    });
+
+    it("refuses two Authorization headers the same way on every runtime", async () => {
+      const { url, fetch } = await start();
+      const headers = new Headers({ "content-type": "application/json" });
+      headers.append("authorization", `Bearer ${KEY}`);
+      headers.append("authorization", "Bearer rotated-key-67890");
+      const response = await fetch(url, { method: "POST", headers, body: JSON.stringify({ point: "ping", params: {} }) });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/exactly one Authorization header/);
+    });
+
+    it("answers a JSON value that is not an object with 400", async () => {
+      const { url, post } = await start();
+      for (const body of ["null", "7", '"ping"', "true"]) {
+        const response = await post(url, body);
+        expect(response.status, body).toBe(400);
+        expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/body must be a JSON object/);
+      }
+      const empty = await post(url, "  ");
+      expect(((await empty.json()) as { error: { message: string } }).error.message).toMatch(/the body is empty/);
+    });
+
     it("answers other paths with 404 and other methods with 405", async () => {
       const { running, url, fetch } = await start();
       expect((await fetch(`${running.base}/nope`)).status).toBe(404);

@@ -1,5 +1,4 @@
-export { createKoaApp, createReceiveApp, type ReceiveApp, receiveCoreOf } from "./koa-adapter.ts";
-export { createNodeHandler, readNodeBody } from "./node-adapter.ts";
+export { createReceiveApp, createReceiveRouter, errorMiddleware, type ReceiveApp } from "./koa.ts";
 export { type ListenOptions, listen, type RunningServer } from "./listen.ts";
 export { createLogger, REDACTED_PATHS } from "./logger.ts";
 export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";

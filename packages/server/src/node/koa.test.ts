@@ -1,11 +1,14 @@
 import { createServer, request as httpRequest } from "node:http";
+import { connect } from "node:net";
+import Router from "@koa/router";
+import Koa from "koa";
 import type { AddressInfo } from "node:net";
 import { outputOverride } from "@dify-ext/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceiveOptions } from "../core.ts";
 import { receiveEndpointSuite } from "../receive.cases.ts";
 import { silentLogger } from "../logger.ts";
-import { createReceiveApp } from "./koa-adapter.ts";
+import { createReceiveApp, createReceiveRouter } from "./koa.ts";
 import { listen, type RunningServer } from "./listen.ts";
 
 /** Koa alone: the app's own callback on a plain HTTP server, every route through Koa. */
@@ -22,7 +25,7 @@ async function startKoaOnly(options: ReceiveOptions) {
 
 receiveEndpointSuite("Koa", startKoaOnly);
 
-/** What apps run: `listen`, where the receive endpoint takes the Node adapter and the rest Koa. */
+/** What apps run: the same Koa app under `listen` (graceful shutdown, JSON answers to bad HTTP). */
 async function startKoa(options: ReceiveOptions) {
   const running = await listen(createReceiveApp(options), {
     port: 0,
@@ -99,4 +102,173 @@ describe("the Koa adapter under Node", () => {
     expect(await response.json()).toEqual({ flagged: true, action: "overridden", text: "slow" });
     await closed;
   });
+});
+
+/**
+ * Sends a request as Dify's client does, `Connection: close` and the whole body before reading the
+ * answer, in paced pieces as over a real network; resolves with the status, rejects on a reset.
+ */
+function sendBody(port: number, method: string, path: string, size: number, headers: Record<string, string>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const head = Object.entries({ host: "127.0.0.1", connection: "close", "content-length": String(size), ...headers })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join("");
+    let received = "";
+    let sent = 0;
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      // A client such as Dify's sends the whole body before it reads: a close before that is a reset.
+      if (sent < size) return reject(Object.assign(new Error(`closed after ${sent} of ${size} bytes`), { code: "ECONNRESET" }));
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1];
+      if (status) resolve(Number(status));
+      else reject(new Error(`closed without an answer after ${received.length} bytes`));
+    });
+    socket.write(`${method} ${path} HTTP/1.1\r\n${head}\r\n`);
+    const piece = Buffer.alloc(32 * 1024, "x");
+    const write = () => {
+      if (sent >= size || socket.destroyed) return;
+      const chunk = piece.subarray(0, Math.min(piece.length, size - sent));
+      sent += chunk.length;
+      socket.write(chunk, (error) => {
+        if (!error) setTimeout(write, 1);
+      });
+    };
+    write();
+  });
+}
+
+describe("early answers to a request still uploading its body", () => {
+  const size = 900 * 1024;
+  const json = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
+  const cases: Array<[string, string, string, Record<string, string>, number]> = [
+    ["a wrong key", "POST", "/api/dify/receive", { ...json, authorization: "Bearer wrong-key-0000" }, 401],
+    ["an unknown path", "POST", "/nope", json, 404],
+    ["another method", "PUT", "/healthz", json, 405],
+    ["another content type", "POST", "/api/dify/receive", { ...json, "content-type": "text/plain" }, 415],
+  ];
+  for (const [name, method, path, headers, status] of cases) {
+    it(`answers ${name} with ${status}, not a reset, for a body under the limit`, async () => {
+      const { running } = await start();
+      for (let round = 0; round < 3; round++) {
+        expect(await sendBody(running.port, method, path, size, headers)).toBe(status);
+      }
+    });
+  }
+
+  it("answers a body over the limit with 413 and closes the connection", async () => {
+    const { running } = await start({ bodyLimit: 64 * 1024 });
+    const status = await sendBody(running.port, "POST", "/api/dify/receive", 200 * 1024, json).catch((error: NodeJS.ErrnoException) => error.code);
+    // The answer, or a reset if Node closes the connection while the client is still sending.
+    expect([413, "EPIPE", "ECONNRESET"]).toContain(status);
+  });
+});
+
+describe("Koa's extension points", () => {
+  it("runs middleware and routes an app adds with app.use, receive endpoint included", async () => {
+    const app = createReceiveApp({ apiKeys: [KEY], handlers: {} });
+    const seen: string[] = [];
+    app.use(async function addHeader(ctx, next) {
+      seen.push(`${ctx.method} ${ctx.path}`);
+      ctx.set("x-added-by-app", "yes");
+      await next();
+    });
+    const extra = new Router();
+    extra.get("/hello", (ctx) => {
+      ctx.body = { hello: "world" };
+    });
+    app.use(extra.routes());
+    const running = await listen(app, { port: 0, host: "127.0.0.1", logger: silentLogger, handleSignals: false });
+    servers.push(running);
+
+    const ping = await fetch(`${running.url}/api/dify/receive`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ point: "ping", params: {} }),
+    });
+    expect(await ping.text()).toBe('{"result":"pong"}');
+    expect(ping.headers.get("x-added-by-app")).toBe("yes");
+    const health = await fetch(`${running.url}/healthz`);
+    expect(health.headers.get("x-added-by-app")).toBe("yes");
+    const hello = await fetch(`${running.url}/hello`);
+    expect(hello.status).toBe(200);
+    expect(await hello.json()).toEqual({ hello: "world" });
+    expect(hello.headers.get("x-content-type-options")).toBe("nosniff");
+    const missing = await fetch(`${running.url}/missing`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    expect(seen).toEqual(["POST /api/dify/receive", "GET /healthz", "GET /hello", "GET /missing"]);
+  });
+
+  it("mounts the receive router in a Koa app of one's own, after one's own middleware", async () => {
+    const app = new Koa();
+    app.use(async function cors(ctx, next) {
+      ctx.set("access-control-allow-origin", "*");
+      await next();
+    });
+    const router = createReceiveRouter({
+      apiKeys: [KEY],
+      handlers: { "app.moderation.output": (params) => outputOverride(params.text.toUpperCase()) },
+    });
+    app.use(router.routes()).use(router.allowedMethods());
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const post = (body: string, authorization = `Bearer ${KEY}`) =>
+        fetch(`${base}/api/dify/receive`, { method: "POST", headers: { "content-type": "application/json", authorization }, body });
+      const ok = await post(JSON.stringify({ point: "app.moderation.output", params: { app_id: "a", text: "hi" } }));
+      expect(await ok.json()).toEqual({ flagged: true, action: "overridden", text: "HI" });
+      expect(ok.headers.get("access-control-allow-origin")).toBe("*");
+      const denied = await post("{}", "Bearer nope-nope-nope");
+      expect(denied.status).toBe(401);
+      expect(((await denied.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+      const bad = await post("{oops");
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
+      const get = await fetch(`${base}/api/dify/receive`);
+      expect(get.status).toBe(405);
+      expect(get.headers.get("allow")).toBe("POST");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+/** Writes raw bytes and returns the status line and body of the answer. */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let received = "";
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+    });
+    socket.on("end", () => resolve(received));
+    socket.on("error", reject);
+    socket.write(bytes);
+  });
+}
+
+describe("odd request targets", () => {
+  it("serves an absolute-form target by its path", async () => {
+    const { running } = await start();
+    const answer = await rawRequest(running.port, "GET http://127.0.0.1/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  for (const target of ["http://", "http://[::1/x", "*"]) {
+    it(`answers ${JSON.stringify(target)} with a JSON 400 and the usual headers, and logs no error`, async () => {
+      const errors: unknown[] = [];
+      const logger = { ...silentLogger, error: (fields: object) => void errors.push(fields), child: () => logger };
+      const { running } = await start({ logger });
+      const answer = await rawRequest(running.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer.toLowerCase()).toContain("x-content-type-options: nosniff");
+      expect(answer).toContain('"code":"bad_http"');
+      expect(errors).toEqual([]);
+    });
+  }
 });

@@ -1,10 +1,8 @@
-import type { Server } from "node:http";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { errorBody } from "../errors.ts";
-import { type ReceiveApp, receiveCoreOf } from "./koa-adapter.ts";
-import { createNodeHandler } from "./node-adapter.ts";
 import type { Logger } from "../logger.ts";
+import type { ReceiveApp } from "./koa.ts";
 
 export interface ListenOptions {
   port: number;
@@ -14,6 +12,8 @@ export interface ListenOptions {
   shutdownTimeoutMs?: number;
   /** Stop on SIGTERM and SIGINT (default true; tests that embed a server turn it off). */
   handleSignals?: boolean;
+  /** Log `{"msg":"listening","url":...}` once listening (default true; launchers wait for it). */
+  announce?: boolean;
   /** Runs after the server closed, e.g. to stop file watchers. */
   onClose?: () => void | Promise<void>;
 }
@@ -34,25 +34,23 @@ export interface RunningServer {
 export async function listen(app: ReceiveApp, options: ListenOptions): Promise<RunningServer> {
   const { logger } = options;
   const host = options.host ?? "0.0.0.0";
-  const callback = app.callback();
   let closing = false;
-  // The receive endpoint goes straight to the core through the Node adapter; everything else
-  // (health, metrics, 404s, and any route an app adds) goes through Koa. Same core, same answers.
-  const receive = receiveCoreOf(app);
-  const fast = receive ? createNodeHandler(receive.core, receive.logger, { closing: () => closing }) : undefined;
-  const receivePath = receive?.core.receivePath;
-  // No Host requirement: Dify always sends one, the core does not use it, and a missing one should
-  // get the same JSON answer as any other request rather than Node's bare 400.
-  const server = createServer({ requireHostHeader: false }, (request, response) => {
-    if (fast && request.method === "POST" && (request.url === receivePath || request.url?.startsWith(`${receivePath}?`))) {
-      fast(request, response);
-    } else {
-      // Once shutting down, tell keep-alive clients not to send another request on this connection
-      // (the receive endpoint's adapter does the same when it writes its answer).
-      if (closing) response.setHeader("connection", "close");
-      void callback(request, response);
-    }
+  // `app.listen`, with one option it cannot pass: no Host requirement. Dify always sends one, no
+  // rule reads it, and a request without one should get a JSON answer like any other, not Node's
+  // bare 400.
+  const server = createServer({ requireHostHeader: false });
+  // Once shutting down, tell keep-alive clients not to send another request on this connection
+  // (`Connection: close`), and close each connection as its last answer goes out.
+  const inFlight = new Set<ServerResponse>();
+  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    if (closing) response.shouldKeepAlive = false;
+    inFlight.add(response);
+    response.once("close", () => {
+      inFlight.delete(response);
+      if (closing) server.closeIdleConnections();
+    });
   });
+  server.on("request", app.callback());
   // Requests Node cannot even parse (malformed HTTP, oversized headers, header timeouts) get a JSON
   // error like everything else instead of a bare status line.
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -82,13 +80,16 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   const { port } = server.address() as AddressInfo;
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   const url = `http://${shownHost}:${port}`;
-  logger.info({ url, port, host }, "listening");
-  logger.flush?.();
+  if (options.announce ?? true) {
+    logger.info({ url, port, host }, "listening");
+    logger.flush?.();
+  }
 
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolve) => {
       closing = true;
+      for (const response of inFlight) if (!response.headersSent) response.shouldKeepAlive = false;
       const timer = setTimeout(() => {
         logger.warn({ timeoutMs: options.shutdownTimeoutMs ?? 10_000 }, "shutdown timed out; closing open connections");
         server.closeAllConnections();

@@ -1,11 +1,8 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { ReceiveOptions } from "../core.ts";
 import { type CommonConfig, ConfigError, DEVELOPMENT_API_KEY, type Env } from "../env.ts";
-import { errorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { receiveOptionsFrom } from "../worker.ts";
-import type { ReceiveApp } from "./koa-adapter.ts";
+import { createReceiveApp, type ReceiveApp } from "./koa.ts";
 import { listen, type RunningServer } from "./listen.ts";
 import { createLogger } from "./logger.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
@@ -69,13 +66,16 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   try {
     const receiveOptions = commonReceiveOptions(common, logger, metrics);
     const { app, onClose } = await options.start(config, { logger, metrics, receiveOptions });
-    const metricsServer = metrics && common.metrics.port !== undefined ? await serveMetrics(metrics, common.metrics.port, common.host, logger) : undefined;
+    const metricsServer =
+      metrics && common.metrics.port !== undefined
+        ? await serveMetrics(receiveOptions, metrics, common.metrics.port, common.host, logger)
+        : undefined;
     const running = await listen(app, {
       port: config.port,
       host: common.host,
       logger,
       onClose: async () => {
-        metricsServer?.close();
+        await metricsServer?.close();
         await onClose?.();
       },
     });
@@ -92,29 +92,13 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   }
 }
 
-/** Serves `GET /metrics` alone on its own port (METRICS_PORT), e.g. one not exposed to Dify. */
-async function serveMetrics(metrics: ServiceMetrics, port: number, host: string, logger: Logger) {
-  const headers = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
-  const server = createServer((request, response) => {
-    if (request.url?.split("?")[0] !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
-      response.writeHead(404, { ...headers, "content-type": "application/json; charset=utf-8" });
-      response.end(errorBody("not_found", "only GET /metrics is served on this port"));
-      return;
-    }
-    metrics.render().then(
-      ({ contentType, body }) => response.writeHead(200, { ...headers, "content-type": contentType }).end(body),
-      (error: unknown) => {
-        logger.error({ err: error }, "rendering metrics failed");
-        response.writeHead(500, { ...headers, "content-type": "application/json; charset=utf-8" });
-        response.end(errorBody("internal_error", "internal error"));
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const actual = (server.address() as AddressInfo).port;
-  logger.info({ metricsPort: actual }, "metrics served on their own port");
-  return server;
+/**
+ * Serves `GET /metrics` alone on its own port (METRICS_PORT), e.g. one not exposed to Dify: the same
+ * Koa app with only the metrics route.
+ */
+async function serveMetrics(receiveOptions: Omit<ReceiveOptions, "handlers">, metrics: ServiceMetrics, port: number, host: string, logger: Logger) {
+  const app = createReceiveApp({ ...receiveOptions, handlers: {}, routes: ["metrics"], metricsEndpoint: () => metrics.render() });
+  const running = await listen(app, { port, host, logger, handleSignals: false, announce: false });
+  logger.info({ metricsPort: running.port }, "metrics served on their own port");
+  return running;
 }
