@@ -34,21 +34,29 @@ export function appDeployable(appDir: string): Deployable {
   return deployable;
 }
 
-/** Bundles the baseline server once per run, so it runs with plain node like the apps. */
-export async function baselineDeployable(): Promise<Deployable> {
-  const known = built.get("baseline");
+/** The two baselines: plain `node:http` (the limit) and the bare Koa stack the apps are built on. */
+export type BaselineKind = "node" | "koa";
+
+const BASELINE_ENTRIES: Record<BaselineKind, string> = { node: "baseline-server.ts", koa: "koa-baseline-server.ts" };
+
+/** Bundles a baseline server once per run, so it runs with plain node like the apps. */
+export async function baselineDeployable(kind: BaselineKind = "node"): Promise<Deployable> {
+  const key = `baseline-${kind}`;
+  const known = built.get(key);
   if (known) return known;
-  const out = mkdtempSync(join(tmpdir(), "dify-ext-bench-baseline-"));
+  const out = mkdtempSync(join(tmpdir(), `dify-ext-bench-${key}-`));
   await build({
-    entryPoints: [join(BENCH_DIR, "src/baseline-server.ts")],
+    entryPoints: [join(BENCH_DIR, "src", BASELINE_ENTRIES[kind])],
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
     outfile: join(out, "baseline.mjs"),
     logLevel: "warning",
+    // Koa's dependencies are CommonJS; a bundled ESM file needs `require` for Node's built-ins.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const deployable = { cwd: out, entry: "baseline.mjs" };
-  built.set("baseline", deployable);
+  built.set(key, deployable);
   return deployable;
 }

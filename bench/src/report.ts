@@ -5,7 +5,7 @@
  */
 import { profileTables } from "./cpuprofile.ts";
 import { PACKAGE_TEXTS, TEXT_CASES, type TextCase } from "./engines.ts";
-import { APPS, BASELINE, CASES, type CaseId, type HttpCell } from "./http.ts";
+import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } from "./http.ts";
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
@@ -41,34 +41,36 @@ const verdict = (pass: boolean) => (pass ? "PASS" : "**FAIL**");
 function httpTable(result: BenchResult, connections: number): string {
   const http = result.http!;
   const rows: string[][] = [];
-  const order = [BASELINE, ...APPS.map((a) => a.id)];
+  const order = [...BASELINES, ...APPS.map((a) => a.id)];
   for (const caseId of Object.keys(CASES) as CaseId[]) {
     const cells = http.cells
       .filter((c) => c.caseId === caseId && c.connections === connections)
       .sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server));
-    const base = cells.find((c) => c.server === BASELINE);
-    for (const cell of cells) {
-      rows.push(httpRow(cell, base));
-    }
+    const node = cells.find((c) => c.server === BASELINE);
+    const stack = cells.find((c) => c.server === STACK);
+    for (const cell of cells) rows.push(httpRow(cell, stack, node));
   }
   return table(
-    ["point", "server", "req/s", "× baseline", "p50 ms", "p99 ms", "p99 × baseline", "non-2xx / errors / wrong body"],
-    ["l", "l", "r", "r", "r", "r", "r", "r"],
+    ["point", "server", "req/s", "× Koa stack", "× node:http", "p50 ms", "p99 ms", "p99 × Koa stack", "non-2xx / errors / wrong body"],
+    ["l", "l", "r", "r", "r", "r", "r", "r", "r"],
     rows,
   );
 }
 
-function httpRow(cell: HttpCell, base: HttpCell | undefined): string[] {
-  const isBase = cell.server === BASELINE;
+function httpRow(cell: HttpCell, stack: HttpCell | undefined, node: HttpCell | undefined): string[] {
   const failed = cell.non2xx + cell.errors + cell.mismatches > 0;
+  const ratio = (base: HttpCell | undefined) =>
+    !base || base.server === cell.server ? "" : fixed(cell.requestsPerSec / base.requestsPerSec, 2);
+  const names: Record<string, string> = { [BASELINE]: "*node:http baseline*", [STACK]: "*Koa stack baseline*" };
   return [
     CASES[cell.caseId].label,
-    isBase ? "*baseline*" : cell.server,
+    names[cell.server] ?? cell.server,
     fixed(cell.requestsPerSec, 0),
-    isBase || !base ? "" : fixed(cell.requestsPerSec / base.requestsPerSec, 2),
+    cell.server === BASELINE ? "" : ratio(stack),
+    ratio(node),
     fixed(cell.p50Ms, 2),
     fixed(cell.p99Ms, 2),
-    isBase || !base ? "" : fixed(cell.p99Ms / base.p99Ms, 2),
+    !stack || BASELINES.includes(cell.server) ? "" : fixed(cell.p99Ms / stack.p99Ms, 2),
     `${failed ? "**" : ""}${cell.non2xx} / ${cell.errors} / ${cell.mismatches}${failed ? "**" : ""}`,
   ];
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CpuProfile, summariseCpuProfile } from "../src/cpuprofile.ts";
-import { BASELINE } from "../src/http.ts";
+import { BASELINE, STACK } from "../src/http.ts";
 import { type LoadGenerator, startLoadGenerator } from "../src/load.ts";
 import { parseBenchArgs } from "../src/options.ts";
 import { type PinnedProcess, startPinned } from "../src/processes.ts";
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe("the quick benchmark", () => {
-  it("measures two apps against the baseline, the engines, memory and a profile, with every reply valid", async () => {
+  it("measures two apps against both baselines, the engines, memory and a profile, with every reply valid", async () => {
     const options = parseBenchArgs([
       "--quick",
       "--duration",
@@ -43,7 +43,7 @@ describe("the quick benchmark", () => {
     expect(result.failures).toEqual([]);
 
     const http = result.http!;
-    const servers = [BASELINE, "moderation-keywords", "moderation-openai"];
+    const servers = [BASELINE, STACK, "moderation-keywords", "moderation-openai"];
     for (const caseId of ["ping", "input", "output"] as const) {
       for (const connections of [32, 1]) {
         for (const server of servers) {
@@ -101,8 +101,8 @@ describe("the quick benchmark", () => {
 
     // Every kind of target is evaluated (pass or fail is not the test's business).
     const targets = result.targets.map((t) => t.target).join("\n");
-    expect(targets).toMatch(/moderation-keywords, ping, 32 connections: requests\/s vs baseline/);
-    expect(targets).toMatch(/moderation-keywords, input: .*p99 vs baseline/);
+    expect(targets).toMatch(/moderation-keywords, ping, 32 connections: requests\/s vs the Koa stack/);
+    expect(targets).toMatch(/moderation-keywords, input: .*p99 vs the Koa stack/);
     expect(targets).toMatch(/moderation-openai, ping/);
     expect(targets).not.toMatch(/moderation-openai, input/);
     expect(targets).toMatch(/1,000 vs 100 terms/);
