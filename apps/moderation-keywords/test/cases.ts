@@ -74,6 +74,14 @@ export function sampleListCases(transport: string, target: () => Target): void {
       }
     });
 
+    it("answers an answer with 125,000 matches (within MAX_TEXT_LENGTH) with 200, every match masked", async () => {
+      // One finding per match: a policy that spreads them into a call's arguments overflows the stack (a 500).
+      const text = "傻逼".repeat(125_000);
+      const response = await difyCall(target().receiveUrl, KEY, "app.moderation.output", { app_id: "app", text });
+      const body = await accepted(response, "app.moderation.output");
+      expect(body).toEqual({ flagged: true, action: "overridden", text: "*".repeat(text.length) });
+    });
+
     it("never flags its own preset response sent back as output", async () => {
       const text = "Sorry, your message was blocked by content moderation.";
       const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.output", { app_id: "app", text }), "app.moderation.output");

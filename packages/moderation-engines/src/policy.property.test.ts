@@ -64,7 +64,7 @@ async function findingsOf(engines: readonly ModerationEngine[], value: string, p
   const found: Finding[] = [];
   for (const engine of engines) {
     const [verdict] = await engine.moderate([value], { point });
-    if (verdict?.flagged) found.push(...verdict.findings);
+    if (verdict?.flagged) for (const finding of verdict.findings) found.push(finding);
   }
   return found;
 }

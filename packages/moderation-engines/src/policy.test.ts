@@ -163,6 +163,26 @@ describe("output moderation", () => {
   });
 });
 
+describe("texts with very many matches", () => {
+  // 125,000 findings for one text: spreading them into a call's arguments overflows the stack.
+  const text = "傻逼".repeat(125_000);
+  const everyMatch = wordEngine("w", ["傻逼"]);
+
+  it("masks an answer with 125,000 matches instead of failing", async () => {
+    const policy = createModerationPolicy({ engines: [everyMatch], input: mask, output: mask });
+    const reply = await policy.moderateOutput({ text });
+    expect(reply).toEqual({ flagged: true, action: "overridden", text: "*".repeat(text.length) });
+  });
+
+  it("masks a query and an input with 125,000 matches each", async () => {
+    const policy = createModerationPolicy({ engines: [everyMatch], input: mask, output: mask });
+    const request = params({ note: text }, text);
+    const reply = await policy.moderateInput(request);
+    expect(reply).toMatchObject({ flagged: true, action: "overridden", query: "*".repeat(text.length), inputs: { note: "*".repeat(text.length) } });
+    expectAccepted("app.moderation.input", reply, request);
+  });
+});
+
 describe("configuration", () => {
   it("refuses an empty preset response, no engines, and a bad mask character", () => {
     const engines = [wordEngine("w", [])];

@@ -148,7 +148,9 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
         if (!verdict.flagged) return;
         flagged = true;
         if (verdict.findings.length === 0) unmaskable = true;
-        spans[index]!.push(...verdict.findings);
+        // A loop, not push(...findings): a text can hold more matches than a call can take arguments.
+        const found = spans[index]!;
+        for (const finding of verdict.findings) found.push(finding);
         if (context.logFields && verdict.categories.length > 0) {
           const categories = (context.logFields.categories as string[] | undefined) ?? [];
           for (const category of verdict.categories) if (!categories.includes(category)) categories.push(category);
