@@ -2,11 +2,13 @@ import { fileURLToPath } from "node:url";
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { formatFuzzReport, fuzzReceiveEndpoint } from "@dify-ext/test-support/fuzz";
+import { propertyRuns, propertyTimeout } from "@dify-ext/test-support/seed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "fuzz-key-0123456789";
-const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+/** Requests per run in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+const RUNS = 3000;
 
 describe("moderation-obscenity under hostile input", () => {
   let app: AppProcess;
@@ -21,8 +23,9 @@ describe("moderation-obscenity under hostile input", () => {
     expect(await app.stop()).toBe(0);
   });
 
-  it(`answers ${RUNS} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
+  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
     const report = await fuzzReceiveEndpoint(app.url, KEY, {
+      name: "moderation-obscenity",
       runs: RUNS,
       points: ["ping", "app.moderation.input", "app.moderation.output"],
       checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
@@ -31,7 +34,7 @@ describe("moderation-obscenity under hostile input", () => {
     expect(report.statuses[500]).toBeUndefined();
     expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
     expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
-  }, 300_000);
+  }, propertyTimeout(300_000, RUNS));
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();

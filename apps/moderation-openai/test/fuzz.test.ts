@@ -3,12 +3,14 @@ import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { formatFuzzReport, fuzzReceiveEndpoint } from "@dify-ext/test-support/fuzz";
+import { propertyRuns, propertyTimeout } from "@dify-ext/test-support/seed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "fuzz-key-0123456789";
 const OPENAI_KEY = "sk-fuzz-secret-8d3e1a";
-const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+/** Requests per run in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+const RUNS = 3000;
 
 describe("moderation-openai under hostile input, against a fake OpenAI", () => {
   let fake: FakeOpenAI;
@@ -33,8 +35,9 @@ describe("moderation-openai under hostile input, against a fake OpenAI", () => {
     await fake.close();
   });
 
-  it(`answers ${RUNS} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
+  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
     const report = await fuzzReceiveEndpoint(app.url, KEY, {
+      name: "moderation-openai",
       runs: RUNS,
       points: ["ping", "app.moderation.input", "app.moderation.output"],
       checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
@@ -45,7 +48,7 @@ describe("moderation-openai under hostile input, against a fake OpenAI", () => {
     // Hostile texts really went upstream, and the fake never saw a malformed request from the engine.
     expect(fake.calls.length).toBeGreaterThan(0);
     expect(fake.calls.every((call) => call.path === "/v1/moderations" && call.inputs.length > 0)).toBe(true);
-  }, 300_000);
+  }, propertyTimeout(300_000, RUNS));
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();

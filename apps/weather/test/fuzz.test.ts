@@ -3,11 +3,13 @@ import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
 import { formatFuzzReport, fuzzReceiveEndpoint } from "@dify-ext/test-support/fuzz";
+import { propertyRuns, propertyTimeout } from "@dify-ext/test-support/seed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "fuzz-key-0123456789";
-const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
+/** Requests per run in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+const RUNS = 4000;
 const POINT = "app.external_data_tool.query";
 
 describe("weather under hostile input, against a fake Open-Meteo", () => {
@@ -26,8 +28,9 @@ describe("weather under hostile input, against a fake Open-Meteo", () => {
     await fake.close();
   });
 
-  it(`answers ${RUNS} generated hostile requests with 200/4xx and results Dify accepts, never 5xx, a reset or a hang`, async () => {
+  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and results Dify accepts, never 5xx, a reset or a hang`, async () => {
     const report = await fuzzReceiveEndpoint(app.url, KEY, {
+      name: "weather",
       runs: RUNS,
       points: ["ping", POINT],
       checkReply: (point, reply, params) => {
@@ -42,7 +45,7 @@ describe("weather under hostile input, against a fake Open-Meteo", () => {
     console.log(`${formatFuzzReport("weather", report)}; upstream requests ${JSON.stringify({ geocoding: fake.calls.geocoding, forecast: fake.calls.forecast })}`);
     expect(report.answered[POINT]).toBeGreaterThan(0);
     expect(fake.calls.geocoding).toBeGreaterThan(0);
-  }, 300_000);
+  }, propertyTimeout(300_000, RUNS));
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();

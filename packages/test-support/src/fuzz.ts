@@ -2,6 +2,7 @@ import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
+import { propertySettings } from "./seed.ts";
 
 /** A raw HTTP request the fuzzer sends: anything a client can put on the wire. */
 export interface RawRequest {
@@ -139,8 +140,22 @@ function decodeChunked(data: Buffer): Buffer | undefined {
 
 const POINTS = ["ping", "app.moderation.input", "app.moderation.output", "app.external_data_tool.query"];
 
+/**
+ * Names of `Object.prototype` members (`__proto__`, `constructor`, `toString`, ...): strings that
+ * naive object handling gets wrong (a lookup in a plain object finds the inherited member), so the
+ * fuzz sends them on purpose in every string position: point, names and values of inputs, query,
+ * text, tool variable, app id, location.
+ */
+export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+const prototypeName = (): fc.Arbitrary<string> => fc.constantFrom(...PROTOTYPE_NAMES);
+
+/** Object keys: short strings, and the names of `Object.prototype` members. */
+const objectKey = (maxLength: number): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength }) }, { weight: 1, arbitrary: prototypeName() });
+
 /** Text with every kind of Unicode trouble: lone surrogates, zero-width, RTL, combining marks, emoji. */
-export const hostileText = (): fc.Arbitrary<string> =>
+const unicodeTrouble = (): fc.Arbitrary<string> =>
   fc.oneof(
     fc.string({ unit: "grapheme", maxLength: 200 }),
     fc.string({ unit: "binary", maxLength: 200 }),
@@ -198,12 +213,16 @@ export const hostileText = (): fc.Arbitrary<string> =>
     ),
   );
 
+/** Any text a client may send: Unicode trouble, and now and then the name of an `Object.prototype` member. */
+export const hostileText = (): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 10, arbitrary: unicodeTrouble() }, { weight: 1, arbitrary: prototypeName() });
+
 /** JSON values of any type, including deep nesting and many keys. */
 const anyJson = (): fc.Arbitrary<unknown> =>
   fc.oneof(
     fc.jsonValue({ maxDepth: 4 }),
     fc.integer({ min: 1, max: 3000 }).map((depth) => JSON.parse("[".repeat(depth) + "]".repeat(depth))),
-    fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(hostileText(), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 400 }),
+    fc.dictionary(objectKey(8), fc.oneof(hostileText(), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 400 }),
     hostileText(),
   );
 
@@ -211,18 +230,18 @@ const anyJson = (): fc.Arbitrary<unknown> =>
 const params = (): fc.Arbitrary<unknown> =>
   fc.record(
     {
-      app_id: fc.oneof(fc.string(), anyJson()),
-      inputs: fc.oneof(fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(hostileText(), anyJson()), { maxKeys: 30 }), anyJson()),
+      app_id: fc.oneof(fc.string(), prototypeName(), anyJson()),
+      inputs: fc.oneof(fc.dictionary(objectKey(12), fc.oneof(hostileText(), anyJson()), { maxKeys: 30 }), anyJson()),
       query: fc.oneof(hostileText(), anyJson(), fc.constant(null)),
       text: fc.oneof(hostileText(), anyJson()),
-      tool_variable: fc.oneof(fc.string(), anyJson()),
+      tool_variable: fc.oneof(fc.string(), prototypeName(), anyJson()),
     },
     { requiredKeys: [] },
   );
 
 const envelope = (): fc.Arbitrary<unknown> =>
   fc.oneof(
-    fc.record({ point: fc.oneof(fc.constantFrom(...POINTS), fc.string(), anyJson()), params: fc.oneof(params(), anyJson()) }, { requiredKeys: [] }),
+    fc.record({ point: fc.oneof(fc.constantFrom(...POINTS), fc.string(), prototypeName(), anyJson()), params: fc.oneof(params(), anyJson()) }, { requiredKeys: [] }),
     anyJson(),
   );
 
@@ -270,12 +289,6 @@ const inputValue = (): fc.Arbitrary<unknown> =>
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   );
 
-/**
- * Names of `Object.prototype` members (`__proto__`, `constructor`, `toString`, ...): input names
- * that naive object handling gets wrong, so the fuzz sends them on purpose.
- */
-export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
-
 /** Input variable names: any string, and a few odd ones. */
 const inputName = (): fc.Arbitrary<string> =>
   fc.oneof(
@@ -283,6 +296,15 @@ const inputName = (): fc.Arbitrary<string> =>
     { weight: 1, arbitrary: fc.constantFrom("prototype", "", "😀", "a.b", "location", "query", "0", "-1", "length") },
     { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
   );
+
+/**
+ * Places built around `Object.prototype` member names, as a city, a region or a country:
+ * "constructor", "Paris, constructor", "__proto__, FR", "Springfield, toString, Texas".
+ */
+const prototypePlace = (): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.constantFrom("", "Paris, ", "Springfield, "), prototypeName(), fc.constantFrom("", ", FR", ", Texas"))
+    .map(([before, name, after]) => `${before}${name}${after}`);
 
 /** Inputs: a few, many (around and beyond MAX_INPUTS), or huge values. */
 const inputs = (): fc.Arbitrary<unknown> =>
@@ -307,20 +329,26 @@ const inputs = (): fc.Arbitrary<unknown> =>
 const contentEnvelope = (points: readonly string[]): fc.Arbitrary<string> =>
   fc
     .record({
-      // Mostly the points that reach a handler; ping is answered before any handler runs.
-      point: points.some((point) => point !== "ping")
-        ? fc.oneof({ weight: 1, arbitrary: fc.constant("ping") }, { weight: 9, arbitrary: fc.constantFrom(...points.filter((point) => point !== "ping")) })
-        : fc.constantFrom(...points),
+      // Mostly the points that reach a handler; ping is answered before any handler runs. Now and
+      // then a point named like an Object.prototype member, which no handler table may resolve.
+      point: fc.oneof(
+        { weight: 18, arbitrary: points.some((point) => point !== "ping") ? fc.constantFrom(...points.filter((point) => point !== "ping")) : fc.constantFrom(...points) },
+        { weight: 2, arbitrary: fc.constant("ping") },
+        { weight: 1, arbitrary: prototypeName() },
+      ),
       appId: fc.oneof(fc.uuid(), hostileText()),
       inputs: inputs(),
       query: fc.oneof({ weight: 8, arbitrary: hostileText() }, { weight: 1, arbitrary: fc.constant(null) }),
       text: hostileText(),
       toolVariable: fc.oneof(fc.constant("weather"), hostileText()),
       // The weather tool reads the place from `inputs.location`: give one often, so lookups run.
-      location: fc.option(fc.oneof(hostileText(), fc.constantFrom("Paris", "Paris, TX", "London, Canada", "São Paulo", "Springfield, IL", "Reykjavik")), { freq: 2 }),
+      location: fc.option(
+        fc.oneof(hostileText(), prototypePlace(), fc.constantFrom("Paris", "Paris, TX", "London, Canada", "São Paulo", "Springfield, IL", "Reykjavik")),
+        { freq: 2 },
+      ),
       wrongField: fc.option(fc.constantFrom("app_id", "inputs", "query", "text", "tool_variable", "params"), { freq: 4 }),
       wrongValue: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string(), { maxLength: 3 }), fc.constant({}), fc.string(), rawNumber()),
-      extra: fc.option(fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), { freq: 5 }),
+      extra: fc.option(fc.dictionary(objectKey(10), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), { freq: 5 }),
     })
     .map(({ point, appId, inputs: generated, query, text, toolVariable, location, wrongField, wrongValue, extra }) => {
       const inputs =
@@ -417,19 +445,22 @@ export const hostileRequest = (key: string): fc.Arbitrary<RawRequest> =>
       return { method, path, headers, body: payload };
     });
 
+/** A request as Dify sends it (right method, path, type and key) with this JSON body. */
+const difyRequest = (key: string, json: string): RawRequest => ({
+  method: "POST",
+  path: "/api/dify/receive",
+  headers: [
+    ["content-type", "application/json"],
+    ["authorization", `Bearer ${key}`],
+    ["user-agent", "python-httpx/0.27.0"],
+    ["accept-encoding", "gzip, deflate"],
+  ],
+  body: Buffer.from(json),
+});
+
 /** A well-formed request (right method, path, type and key) whose JSON has hostile content. */
 export const hostileContentRequest = (key: string, points: readonly string[] = POINTS): fc.Arbitrary<RawRequest> =>
-  contentEnvelope(points).map((text) => ({
-    method: "POST",
-    path: "/api/dify/receive",
-    headers: [
-      ["content-type", "application/json"],
-      ["authorization", `Bearer ${key}`],
-      ["user-agent", "python-httpx/0.27.0"],
-      ["accept-encoding", "gzip, deflate"],
-    ],
-    body: Buffer.from(text),
-  }));
+  contentEnvelope(points).map((json) => difyRequest(key, json));
 
 /**
  * Requests written byte for byte: missing `Host`, duplicate or conflicting `Content-Length`,
@@ -529,9 +560,10 @@ export type FuzzCase =
   | { kind: "wire"; bytes: Buffer };
 
 export interface FuzzOptions {
-  /** Number of generated requests. */
+  /** The app under test: names the property, whose default seed derives from it (see `propertySettings`). */
+  name: string;
+  /** Number of generated requests in CI (`FUZZ_RUNS` and `FUZZ_SCALE` change it). */
   runs: number;
-  seed?: number;
   /** Points the well-formed hostile-content requests name (default: all four). */
   points?: readonly string[];
   /**
@@ -554,14 +586,17 @@ export interface FuzzReport {
   /** 200 answers to receive calls by point, each checked with `checkReply`. */
   answered: Record<string, number>;
   /**
-   * Connections reset while the client was still uploading a body over 1 MB to a request the
-   * server had already refused (Node closes such connections after its answer; see
-   * docs/operations.md). Counted, not failed: the answer was an error either way.
+   * Connections reset while the client was still uploading a body over the body limit, which the
+   * server refuses with 413 and closes (see docs/operations.md). Counted, not failed: the answer was
+   * an error either way. A reset for a body within the limit fails the run.
    */
   resetDuringOversizedUpload: number;
 }
 
-/** Bodies above this size may be refused before they are read (413 or an earlier 4xx). */
+/**
+ * The apps' body limit: `BODY_LIMIT`'s default (`DEFAULT_BODY_LIMIT` in `@dify-ext/server`), which
+ * every fuzz test runs with. A body up to it is read and answered; only a larger one may be reset.
+ */
 const OVERSIZED_BODY = 1024 * 1024;
 
 /** The generator the fuzz run draws from: hostile transport, hostile content, hostile bytes. */
@@ -572,14 +607,29 @@ export const fuzzCase = (key: string, points: readonly string[] = POINTS): fc.Ar
       { weight: 4, arbitrary: hostileContentRequest(key, points).map((request): FuzzCase => ({ kind: "content", request })) },
       { weight: 2, arbitrary: hostileWireRequest(key).map((bytes): FuzzCase => ({ kind: "wire", bytes })) },
     )
-    // A short description in fast-check's counterexample instead of megabytes of bytes.
-    .map((test) => Object.defineProperty(test, fc.toStringMethod, { value: () => describeCase(test), enumerable: false }));
+    .map(describable);
+
+/** The case, printed in fast-check's counterexample as a short description instead of megabytes of bytes. */
+function describable(test: FuzzCase): FuzzCase {
+  return Object.defineProperty(test, fc.toStringMethod, { value: () => describeCase(test), enumerable: false });
+}
 
 function describeCase(test: FuzzCase): string {
   if (test.kind === "wire") return `raw bytes ${JSON.stringify(test.bytes.subarray(0, 300).toString("latin1"))}`;
   const { method, path, headers, body } = test.request;
   return `${method} ${path} ${JSON.stringify(headers)} (${body.length} bytes) ${JSON.stringify(body.subarray(0, 300).toString("utf8"))}`;
 }
+
+/**
+ * Cases fuzz runs failed on, sent first to every app on every run (they are valid hostile requests
+ * for any of them). Add each new one here.
+ */
+const foundCases = (key: string): FuzzCase[] =>
+  [
+    // A point named like an Object.prototype member answered 500 instead of 400.
+    '{"point":"constructor","params":{"app_id":"a","inputs":{},"query":"hi"}}',
+    '{"point":"__proto__","params":{"app_id":"a","inputs":{},"query":"hi"}}',
+  ].map((json) => describable({ kind: "content", request: difyRequest(key, json) }));
 
 /** Point and params of a JSON envelope body, if it is one. */
 function envelopeOf(body: Buffer): { point: string; params: unknown } | undefined {
@@ -599,7 +649,11 @@ function envelopeOf(body: Buffer): { point: string; params: unknown } | undefine
  * with every 200 to a moderation or data-tool call. Returns the counts.
  */
 export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options: FuzzOptions): Promise<FuzzReport> {
-  const report: FuzzReport = { runs: options.runs, statuses: {}, kinds: {}, answered: {}, resetDuringOversizedUpload: 0 };
+  const settings = propertySettings<[FuzzCase]>(`fuzz ${options.name}`, {
+    runs: options.runs,
+    examples: foundCases(key).map((test): [FuzzCase] => [test]),
+  });
+  const report: FuzzReport = { runs: settings.numRuns, statuses: {}, kinds: {}, answered: {}, resetDuringOversizedUpload: 0 };
   await fc.assert(
     fc.asyncProperty(fuzzCase(key, options.points), async (test) => {
       let response: RawResponse;
@@ -640,7 +694,8 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
       }
       report.answered[sent.point] = (report.answered[sent.point] ?? 0) + 1;
     }),
-    { numRuns: options.runs, seed: options.seed, endOnFailure: true },
+    // No shrinking: every step is a request to a live process; the first failing case is reported.
+    { ...settings, endOnFailure: true },
   );
   return report;
 }
