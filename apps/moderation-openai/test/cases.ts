@@ -43,6 +43,16 @@ const FAILURES = {
   "500": { type: "error", status: 500 },
   "malformed body": { type: "text", body: '{"id":"modr-1","results":[{"flagged":tru' },
   "wrong shape": { type: "json", body: { id: "modr-1", results: "none" } },
+  // A well-formed reply that flags the text, padded past the 512 KiB the engine reads of a reply.
+  "reply larger than 512 KiB": {
+    type: "json",
+    body: {
+      id: "modr-1",
+      model: "omni-moderation-latest",
+      results: [{ flagged: true, categories: { violence: true }, category_scores: { violence: 0.99 } }],
+      padding: "x".repeat(2 * 1024 * 1024),
+    },
+  },
 } as const;
 
 /** Every shared case, each group on its own instance of the app started through `transport`. */

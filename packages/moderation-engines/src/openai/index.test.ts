@@ -1,4 +1,5 @@
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { inspect } from "node:util";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -306,6 +307,45 @@ describe("openai engine: upstream failures", () => {
     expect((await failure(e.moderate(["x"], input))).message).toMatch(
       /^OpenAI moderation (failed while reading the reply|answered with a malformed body)/,
     );
+  });
+
+  it("refuses a reply larger than 512 KiB, declared by its content-length", async () => {
+    const e = engine({ maxRetries: 0, cache: { max: 0 } });
+    const results = [{ flagged: false, categories: { violence: false }, category_scores: { violence: 0.01 } }];
+    fake.script({ type: "json", body: { id: "modr-big", model: "omni-moderation-latest", results, padding: "x".repeat(2 * 1024 * 1024) } });
+    const error = await failure(e.moderate(["x"], input));
+    expect(error.message).toBe("OpenAI moderation answered with a reply larger than 524288 bytes");
+  });
+
+  it("stops reading a streamed reply without a content-length once it passes 512 KiB", async () => {
+    // The fake always declares its length: this upstream streams a well-formed, endless reply.
+    let written = 0;
+    const server = createHttpServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { "content-type": "application/json" });
+      response.write('{"id":"modr-stream","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}],"padding":"');
+      const chunk = "x".repeat(64 * 1024);
+      const more = () => {
+        while (!response.destroyed && written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!response.write(chunk)) return void response.once("drain", more);
+        }
+        if (!response.destroyed) response.end('"}');
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const e = createOpenAIEngine({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, cache: { max: 0 } });
+      const error = await failure(e.moderate(["x"], input));
+      expect(error.message).toBe("OpenAI moderation answered with a reply larger than 524288 bytes");
+      // It stopped reading: the upstream did not get to send its 64 MiB.
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("reports a refused connection", async () => {

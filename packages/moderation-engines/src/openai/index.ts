@@ -23,6 +23,7 @@ import {
   DEFAULT_MAX_RETRIES,
   DEFAULT_MODEL,
   DEFAULT_TIMEOUT_MS,
+  MAX_REPLY_BYTES,
   MAX_RETRY_DELAY_MS,
   MAX_TIMEOUT_MS,
   checkCategory,
@@ -128,7 +129,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
     maxRetries,
     // The SDK's debug logs would carry the end user's text.
     logLevel: "off",
-    fetch: boundedRetryFetch(baseFetch, logger),
+    fetch: boundedRetryFetch(cappedReplyFetch(baseFetch), logger),
   });
 
   const cache =
@@ -328,6 +329,51 @@ function boundedRetryFetch(baseFetch: typeof fetch, logger: WarnLogger | undefin
   };
 }
 
+/** A reply body that passed {@link MAX_REPLY_BYTES}; reading it stopped there. */
+class ReplyTooLargeError extends Error {
+  override readonly name = "ReplyTooLargeError";
+  constructor() {
+    super(`OpenAI moderation answered with a reply larger than ${MAX_REPLY_BYTES} bytes`);
+  }
+}
+
+/**
+ * Wraps `fetch` so that no reply body is read past {@link MAX_REPLY_BYTES}: a larger declared
+ * `content-length` fails at once, and a body without one fails as soon as it passes the cap. The
+ * SDK then rejects with {@link ReplyTooLargeError} while parsing, and the engine reports it as
+ * unavailable. Without the cap, a reply of a few megabytes costs hundreds of megabytes of memory.
+ */
+function cappedReplyFetch(baseFetch: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await baseFetch(input, init);
+    if (!response.body) return response;
+    const upstream = response.body;
+    const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+    let body: ReadableStream<Uint8Array>;
+    if (declared > MAX_REPLY_BYTES) {
+      upstream.cancel().catch(() => {});
+      body = new ReadableStream({ start: (controller) => controller.error(new ReplyTooLargeError()) });
+    } else {
+      const reader = upstream.getReader();
+      let size = 0;
+      body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          size += value.byteLength;
+          if (size > MAX_REPLY_BYTES) {
+            reader.cancel().catch(() => {});
+            return controller.error(new ReplyTooLargeError());
+          }
+          controller.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+    }
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
 function requestedRetryDelayMs(headers: Headers): number | undefined {
   const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
   if (Number.isFinite(ms)) return ms;
@@ -407,6 +453,7 @@ function toUnavailable(
           : "";
     return fail(`OpenAI moderation answered ${error.status}${hint}`);
   }
+  if (error instanceof ReplyTooLargeError) return fail(error.message);
   if (error instanceof SyntaxError) return fail("OpenAI moderation answered with a malformed body: invalid JSON");
   const code = networkCode(error);
   return fail(`OpenAI moderation failed while reading the reply${code ? ` (${code})` : ""}`);

@@ -34,6 +34,11 @@ export const DEFAULT_CACHE_MAX_CHARS = 10_000_000;
  * time budget. Without `retry-after` the SDK waits at most 0.5 s.
  */
 export const MAX_RETRY_DELAY_MS = 1000;
+/**
+ * Largest reply body read from the moderation endpoint, as for Open-Meteo's replies: a real reply
+ * for the largest batch Dify sends is a few kilobytes per text. A larger one is an engine failure.
+ */
+export const MAX_REPLY_BYTES = 512 * 1024;
 /** Longest accepted per-attempt timeout: Dify gives up on the extension after 60 s. */
 export const MAX_TIMEOUT_MS = 60_000;
 
