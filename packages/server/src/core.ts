@@ -69,6 +69,12 @@ export interface ReceiveOptions {
   metricsEndpoint?: () => Promise<{ contentType: string; body: string }>;
   /** The routes served (default: all; `metrics` only with `metricsEndpoint`). */
   routes?: readonly RouteKind[];
+  /**
+   * Serve `GET /metrics` without a key (default false: it shows the Node version, limits and
+   * verdict counts, so on the service's port it takes an API key like the receive endpoint). The
+   * metrics-only port (METRICS_PORT), meant for in-cluster scraping, sets it.
+   */
+  metricsOpen?: boolean;
 }
 
 /** What the core reports about each request, for metrics. */
@@ -132,8 +138,8 @@ export interface ReceiveCore {
   parseJson(text: string): unknown;
   /** Validates the envelope and params, applies the limits, and runs the point's handler. */
   dispatch(body: unknown, context: HandlerContext): Promise<unknown>;
-  /** The answer of a GET route other than the receive endpoint. */
-  serve(kind: "health" | "ready" | "metrics", context: HandlerContext): Promise<CoreResponse>;
+  /** The answer of a GET route other than the receive endpoint (`/metrics` may need the key). */
+  serve(kind: "health" | "ready" | "metrics", context: HandlerContext, authorization: string | undefined): Promise<CoreResponse>;
   /**
    * The answer to an error: an `HttpError` or `ProtocolError` as the 4xx it names; anything else
    * as the one generic 500, with its detail logged.
@@ -198,6 +204,24 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
   ).filter((route) => served.has(route.kind));
   const routeList = routes.map((route) => `${route.method} ${route.path}`).join(", ");
 
+  /** The index of the presented key, or a 401. */
+  function authenticate(authorization: string | undefined, context: HandlerContext): number {
+    // Every runtime sees the same request: Node keeps the first of several Authorization headers,
+    // fetch joins them with ", ". A key never holds a comma, so a comma means several: refused.
+    if (authorization?.includes(",")) {
+      context.logFields.auth = "several";
+      throw new HttpError("unauthorized", "send exactly one Authorization header: 'Bearer <api key>'", {
+        "www-authenticate": 'Bearer realm="dify-ext"',
+      });
+    }
+    const auth = verify(authorization);
+    if (!auth.ok) {
+      context.logFields.auth = auth.failure;
+      throw new HttpError("unauthorized", auth.message, { "www-authenticate": 'Bearer realm="dify-ext"' });
+    }
+    return auth.keyIndex;
+  }
+
   function headers(requestId: string): Record<string, string> {
     // One object literal: measurably cheaper for Node to write than a spread copy.
     return {
@@ -239,21 +263,9 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     },
 
     admit(call, context) {
-      // Every runtime sees the same request: Node keeps the first of several Authorization headers,
-      // fetch joins them with ", ". A key never holds a comma, so a comma means several: refused.
-      if (call.authorization?.includes(",")) {
-        context.logFields.auth = "several";
-        throw new HttpError("unauthorized", "send exactly one Authorization header: 'Bearer <api key>'", {
-          "www-authenticate": 'Bearer realm="dify-ext"',
-        });
-      }
-      const auth = verify(call.authorization);
-      if (!auth.ok) {
-        context.logFields.auth = auth.failure;
-        throw new HttpError("unauthorized", auth.message, { "www-authenticate": 'Bearer realm="dify-ext"' });
-      }
+      const keyIndex = authenticate(call.authorization, context);
       if (limiter) {
-        const wait = limiter.take(auth.keyIndex);
+        const wait = limiter.take(keyIndex);
         if (wait > 0) {
           context.logFields.rateLimited = true;
           const seconds = Math.max(1, Math.ceil(wait));
@@ -306,7 +318,7 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       return handler(params as never, context);
     },
 
-    async serve(kind, context) {
+    async serve(kind, context, authorization) {
       if (kind === "health") return json(200, { status: "ok" }, context);
       if (kind === "ready") {
         const ready = options.readiness?.() ?? true;
@@ -315,6 +327,7 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
           : json(503, { status: "not ready", reason: ready }, context);
       }
       if (!options.metricsEndpoint) throw new HttpError("not_found", "metrics are not served here");
+      if (!options.metricsOpen) authenticate(authorization, context);
       const { contentType, body } = await options.metricsEndpoint();
       return { status: 200, headers: { ...headers(context.requestId), "content-type": contentType }, body };
     },

@@ -121,6 +121,8 @@ export const commonEnvSchema = z.object({
   MAX_INPUTS: integerVar(DEFAULT_CONTENT_LIMITS.maxInputs, 1, 100_000),
   MAX_TEXT_LENGTH: integerVar(DEFAULT_CONTENT_LIMITS.maxTextLength, 1, 64 * 1024 * 1024),
   MAX_DEPTH: integerVar(DEFAULT_CONTENT_LIMITS.maxDepth, 1, 1000),
+  MAX_TEXTS: integerVar(DEFAULT_CONTENT_LIMITS.maxTexts, 1, 1_000_000),
+  MAX_TOTAL_TEXT_LENGTH: integerVar(DEFAULT_CONTENT_LIMITS.maxTotalTextLength, 1, 256 * 1024 * 1024),
   RATE_LIMIT_RPS: z.coerce
     .number({ error: "expected a number of requests per second" })
     .positive("expected a positive number of requests per second")
@@ -132,6 +134,7 @@ export const commonEnvSchema = z.object({
   LOG_USER_TEXT: booleanVar(false),
   METRICS: booleanVar(true),
   METRICS_PORT: portVar(),
+  MAX_CONNECTIONS: integerVar(undefined, 1, 1_000_000),
 });
 
 export interface CommonConfig {
@@ -148,6 +151,8 @@ export interface CommonConfig {
   logUserText: boolean;
   /** `/metrics`: off, on the service's port, or on a port of its own. */
   metrics: { enabled: boolean; port?: number };
+  /** Most open connections (Node only); absent: derived from the open-file limit. */
+  maxConnections?: number;
 }
 
 /**
@@ -196,12 +201,19 @@ function commonConfig(parsed: z.output<typeof commonEnvSchema>): CommonConfig {
     apiKeys: keys.length > 0 ? keys : [DEVELOPMENT_API_KEY],
     usingDevelopmentKey: keys.length === 0,
     bodyLimit: parsed.BODY_LIMIT,
-    limits: { maxInputs: parsed.MAX_INPUTS, maxTextLength: parsed.MAX_TEXT_LENGTH, maxDepth: parsed.MAX_DEPTH },
+    limits: {
+      maxInputs: parsed.MAX_INPUTS,
+      maxTextLength: parsed.MAX_TEXT_LENGTH,
+      maxDepth: parsed.MAX_DEPTH,
+      maxTexts: parsed.MAX_TEXTS,
+      maxTotalTextLength: parsed.MAX_TOTAL_TEXT_LENGTH,
+    },
     ...(parsed.RATE_LIMIT_RPS === undefined
       ? {}
       : { rateLimit: { requestsPerSecond: parsed.RATE_LIMIT_RPS, burst: parsed.RATE_LIMIT_BURST } }),
     logLevel: parsed.LOG_LEVEL,
     logUserText: parsed.LOG_USER_TEXT,
     metrics: { enabled: parsed.METRICS, port: parsed.METRICS_PORT },
+    ...(parsed.MAX_CONNECTIONS === undefined ? {} : { maxConnections: parsed.MAX_CONNECTIONS }),
   };
 }

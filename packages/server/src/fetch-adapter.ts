@@ -62,7 +62,8 @@ export function createFetchHandler(core: ReceiveCore): FetchHandler {
       return toResponse(core.fail(error, context), method);
     }
     if (route.kind !== "receive") {
-      return toResponse(await core.serve(route.kind, context).catch((error) => core.fail(error, context)), method);
+      const authorization = request.headers.get("authorization") ?? undefined;
+      return toResponse(await core.serve(route.kind, context, authorization).catch((error) => core.fail(error, context)), method);
     }
     const started = performance.now();
     let answer: CoreResponse;

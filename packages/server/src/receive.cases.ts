@@ -212,6 +212,16 @@ describe(`the receive endpoint through the ${adapter} adapter`, () => {
       }
     });
 
+    it("keeps client-sized strings out of the log: a 900 KB unknown point makes a short line", async () => {
+      const { url, lines, post } = await start();
+      const response = await post(url, { point: "x".repeat(900_000), params: {} });
+      expect(response.status).toBe(400);
+      expect((await response.text()).length).toBeLessThan(500);
+      const line = lines.find((entry) => entry.message === "request");
+      expect(line).toBeDefined();
+      expect(JSON.stringify(line).length).toBeLessThan(1000);
+    });
+
     it("refuses two Authorization headers the same way on every runtime", async () => {
       const { url, fetch } = await start();
       const headers = new Headers({ "content-type": "application/json" });
@@ -296,6 +306,37 @@ describe(`the receive endpoint through the ${adapter} adapter`, () => {
       expect(fine.status).toBe(200);
     });
 
+    it("bounds the number of strings and their total size, naming the limit and its variable", async () => {
+      const { url, post } = await start({ limits: { maxTexts: 5, maxTotalTextLength: 30 } });
+      const many = await post(url, { point: "app.moderation.input", params: { inputs: { list: Array.from({ length: 10 }, (_, i) => `t${i}`) }, query: "" } });
+      expect(many.status).toBe(400);
+      const manyError = ((await many.json()) as { error: { code: string; message: string } }).error;
+      expect(manyError.code).toBe("too_many_texts");
+      expect(manyError.message).toMatch(/more than 5 strings; the limit is 5 \(MAX_TEXTS\)/);
+      const large = await post(url, { point: "app.moderation.input", params: { inputs: { a: "x".repeat(10), b: "y".repeat(10) }, query: "z".repeat(11) } });
+      expect(large.status).toBe(400);
+      expect(((await large.json()) as { error: { message: string } }).error.message).toMatch(/\(MAX_TOTAL_TEXT_LENGTH\)/);
+      const fine = await post(url, { point: "app.moderation.input", params: { inputs: { a: "x".repeat(10), list: ["a", "b"] }, query: "z" } });
+      expect(fine.status).toBe(200);
+    });
+
+    it("refuses 75,000 short strings in one input by default, before any handler runs", async () => {
+      let called = false;
+      const { url, post } = await start({
+        handlers: {
+          "app.moderation.input": () => {
+            called = true;
+            return inputPass();
+          },
+        },
+      });
+      const list = Array.from({ length: 75_000 }, (_, i) => `w${i}`);
+      const response = await post(url, { point: "app.moderation.input", params: { inputs: { list }, query: "" } });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("too_many_texts");
+      expect(called).toBe(false);
+    });
+
     it("survives values nested far deeper than any stack", async () => {
       const { url, post } = await start();
       const depth = 100_000;
@@ -334,7 +375,7 @@ describe(`the receive endpoint through the ${adapter} adapter`, () => {
     }
   });
 
-  it("serves Prometheus metrics of requests and verdicts", async () => {
+  it("serves Prometheus metrics of requests and verdicts, to a client with an API key", async () => {
     const metrics = createServiceMetrics({ service: "test" });
     const { url, running, post, fetch } = await start({
       metrics,
@@ -352,7 +393,10 @@ describe(`the receive endpoint through the ${adapter} adapter`, () => {
     await post(url, "{bad");
     metrics.observeUpstream({ kind: "call", upstream: "openai", outcome: "timeout", seconds: 4 });
     metrics.observeUpstream({ kind: "cache", cache: "openai", hit: true });
-    const response = await fetch(`${running.base}/metrics`);
+    const anonymous = await fetch(`${running.base}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    const response = await fetch(`${running.base}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await response.text();

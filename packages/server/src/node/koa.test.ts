@@ -272,3 +272,63 @@ describe("odd request targets", () => {
     });
   }
 });
+
+describe("connections", () => {
+  it("closes connections past maxConnections at once, warns, counts them, and serves again once they go", async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_fields: object, message?: string) => void warnings.push(message ?? ""), child: () => logger };
+    let dropped = 0;
+    const running = await listen(createReceiveApp({ apiKeys: [KEY], handlers: {} }), {
+      port: 0,
+      host: "127.0.0.1",
+      logger,
+      handleSignals: false,
+      maxConnections: 5,
+      onConnectionDropped: () => {
+        dropped += 1;
+      },
+    });
+    servers.push(running);
+    const idle = await Promise.all(
+      Array.from({ length: 5 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+        const socket = connect({ host: "127.0.0.1", port: running.port }, () => resolve(socket));
+      })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await rawRequest(running.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").catch(() => "");
+    expect(refused).toBe("");
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(warnings.some((message) => message.includes("MAX_CONNECTIONS"))).toBe(true);
+    for (const socket of idle) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const served = await rawRequest(running.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(served).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it("closes a client that never finishes its headers near the header timeout, not up to 30 s later", async () => {
+    const running = await listen(createReceiveApp({ apiKeys: [KEY], handlers: {} }), {
+      port: 0,
+      host: "127.0.0.1",
+      logger: silentLogger,
+      handleSignals: false,
+      headersTimeoutMs: 1_000,
+      requestTimeoutMs: 2_000,
+    });
+    servers.push(running);
+    const started = performance.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: "127.0.0.1", port: running.port });
+      let received = "";
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString("latin1");
+      });
+      socket.on("close", () => resolve(received));
+      socket.on("error", reject);
+      socket.write("POST /api/dify/receive HTTP/1.1\r\nHost: x\r\n");
+    });
+    const seconds = (performance.now() - started) / 1000;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    // A hang guard, not a speed target: Node's default check every 30 s would take up to 31 s.
+    expect(seconds).toBeLessThan(10);
+  }, 40_000);
+});

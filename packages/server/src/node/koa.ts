@@ -196,7 +196,7 @@ function routerFor(core: ReceiveCore): Router {
     }
     const { kind } = route;
     router.get(route.path, async function serve(ctx, next) {
-      send(ctx, await core.serve(kind, callOf(ctx, core)));
+      send(ctx, await core.serve(kind, callOf(ctx, core), authorizationOf(ctx.req)));
       await next();
     });
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { errorBody } from "../errors.ts";
@@ -16,6 +17,37 @@ export interface ListenOptions {
   announce?: boolean;
   /** Runs after the server closed, e.g. to stop file watchers. */
   onClose?: () => void | Promise<void>;
+  /**
+   * Most open connections; past it new ones are closed at once, with a warning (at most one a
+   * second) and `onConnectionDropped`. Default: `defaultMaxConnections()`.
+   */
+  maxConnections?: number;
+  /** Told about each connection refused past `maxConnections` (a metric under `runService`). */
+  onConnectionDropped?: () => void;
+  /** Time a client has to send its headers (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Time a client has to send its whole request (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+/** Connections kept free below the process's file limit: log files, list files, upstream calls. */
+const RESERVED_FILES = 128;
+
+/**
+ * The default cap on open connections: 4,096, or the process's open-file limit less what the
+ * service needs for itself when that is lower (read from /proc on Linux), so an idle flood cannot
+ * use up every file descriptor and starve real calls.
+ */
+export function defaultMaxConnections(): number {
+  const fallback = 4_096;
+  try {
+    const limits = readFileSync("/proc/self/limits", "utf8");
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    if (!Number.isFinite(soft)) return fallback;
+    return Math.max(16, Math.min(fallback, soft - RESERVED_FILES));
+  } catch {
+    return fallback;
+  }
 }
 
 export interface RunningServer {
@@ -38,7 +70,31 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   // `app.listen`, with one option it cannot pass: no Host requirement. Dify always sends one, no
   // rule reads it, and a request without one should get a JSON answer like any other, not Node's
   // bare 400.
-  const server = createServer({ requireHostHeader: false });
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const server = createServer({
+    requireHostHeader: false,
+    headersTimeout,
+    requestTimeout,
+    // Node enforces both timeouts only when it checks, every 30 s by default: a 10 s header
+    // timeout then fired after up to 40 s. Check often enough that they act near their values.
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+  });
+  server.maxConnections = options.maxConnections ?? defaultMaxConnections();
+  let dropped = 0;
+  let lastDropWarning = 0;
+  server.on("drop", () => {
+    options.onConnectionDropped?.();
+    dropped += 1;
+    const now = Date.now();
+    if (now - lastDropWarning < 1_000) return;
+    lastDropWarning = now;
+    logger.warn(
+      { maxConnections: server.maxConnections, dropped },
+      "open connections at MAX_CONNECTIONS: new connections are closed (see docs/operations.md)",
+    );
+    dropped = 0;
+  });
   // Once shutting down, tell keep-alive clients not to send another request on this connection
   // (`Connection: close`), and close each connection as its last answer goes out.
   const inFlight = new Set<ServerResponse>();
@@ -67,8 +123,6 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   });
   // Dify opens a new connection per call; keep-alive still helps proxies and load balancers.
   server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

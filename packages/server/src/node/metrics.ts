@@ -5,6 +5,8 @@ import type { UpstreamEvent, UpstreamObserver } from "../upstream.ts";
 /** Prometheus metrics of one service (prom-client, its own registry). */
 export interface ServiceMetrics extends RequestObserver, UpstreamObserver {
   readonly registry: Registry;
+  /** Counts a connection refused because MAX_CONNECTIONS were open. */
+  connectionDropped(): void;
   /** The text exposition of every metric, for `GET /metrics`. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -19,6 +21,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * - `dify_ext_upstream_requests_total{upstream,outcome}` and `dify_ext_upstream_duration_seconds{upstream}`
  *   (OpenAI, Open-Meteo: `ok`, `error`, `timeout`)
  * - `dify_ext_cache_lookups_total{cache,result}` (`hit`, `miss`)
+ * - `dify_ext_connections_dropped_total` (connections closed at once past MAX_CONNECTIONS)
  * - Node's process metrics (CPU, memory, event loop lag) with the `dify_ext_` prefix.
  */
 export function createServiceMetrics(options: { service: string }): ServiceMetrics {
@@ -70,8 +73,17 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     registers: [registry],
   });
 
+  const droppedConnections = new Counter({
+    name: "dify_ext_connections_dropped_total",
+    help: "Connections closed at once because MAX_CONNECTIONS were open",
+    registers: [registry],
+  });
+
   return {
     registry,
+    connectionDropped() {
+      droppedConnections.inc();
+    },
     observeRequest(record: RequestRecord) {
       requests.inc({ point: record.point, status: String(record.status) });
       duration.observe({ point: record.point }, record.seconds);

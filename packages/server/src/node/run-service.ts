@@ -74,6 +74,8 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
       port: config.port,
       host: common.host,
       logger,
+      maxConnections: common.maxConnections,
+      onConnectionDropped: metrics ? () => metrics.connectionDropped() : undefined,
       onClose: async () => {
         await metricsServer?.close();
         await onClose?.();
@@ -97,7 +99,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
  * Koa app with only the metrics route.
  */
 async function serveMetrics(receiveOptions: Omit<ReceiveOptions, "handlers">, metrics: ServiceMetrics, port: number, host: string, logger: Logger) {
-  const app = createReceiveApp({ ...receiveOptions, handlers: {}, routes: ["metrics"], metricsEndpoint: () => metrics.render() });
+  const app = createReceiveApp({ ...receiveOptions, handlers: {}, routes: ["metrics"], metricsOpen: true, metricsEndpoint: () => metrics.render() });
   const running = await listen(app, { port, host, logger, handleSignals: false, announce: false });
   logger.info({ metricsPort: running.port }, "metrics served on their own port");
   return running;
