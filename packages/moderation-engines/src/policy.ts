@@ -55,7 +55,10 @@ export interface ModerationPolicy {
 }
 
 /** Where a judged text came from in the request, so a masked text goes back to the same place. */
-type TextSource = { kind: "query" } | { kind: "input"; name: string } | { kind: "list-item"; name: string; index: number };
+type TextSource =
+  | { kind: "query" }
+  | { kind: "input"; name: string }
+  | { kind: "list-item"; name: string; list: readonly unknown[]; index: number };
 
 type Outcome =
   | { verdict: "pass"; engines: string[] }
@@ -86,7 +89,7 @@ export function collectInputTexts(params: Pick<ModerationInputParams, "inputs" |
       value.forEach((item, index) => {
         if (typeof item === "string" && item.trim() !== "") {
           texts.push(item);
-          sources.push({ kind: "list-item", name, index });
+          sources.push({ kind: "list-item", name, list: value, index });
         }
       });
     }
@@ -195,7 +198,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
         if (source.kind === "query") query = masked;
         else if (source.kind === "input") changedInputs.set(source.name, masked);
         else {
-          const list = (changedInputs.get(source.name) as unknown[] | undefined) ?? [...(params.inputs[source.name] as unknown[])];
+          const list = (changedInputs.get(source.name) as unknown[] | undefined) ?? [...source.list];
           list[source.index] = masked;
           changedInputs.set(source.name, list);
         }

@@ -101,6 +101,21 @@ describe("openai engine: requests and verdicts", () => {
     expect(verdict!.flagged).toBe(true);
   });
 
+  it("judges a hostile reply by its own categories only, whatever their names", async () => {
+    const e = engine({ thresholds: { violence: 0.5 }, cache: { max: 0 } });
+    // Parsed, so `__proto__` is an own key of the body, as it is in the JSON the upstream sends.
+    const categories = JSON.parse('{"__proto__": false, "constructor": false, "toString": false, "violence": false}');
+    const scores = JSON.parse('{"__proto__": 0.9, "constructor": 0.9, "violence": 0.1}');
+    fake.script({ type: "json", body: { id: "m", model: "omni-moderation-latest", results: [{ flagged: false, categories, category_scores: scores }] } });
+    expect(await e.moderate(["x"], input)).toEqual([{ flagged: false, findings: [], categories: [] }]);
+    // A category the upstream flags is reported under its own name, `__proto__` included.
+    fake.script({ type: "json", body: { id: "m", results: [{ flagged: true, categories: JSON.parse('{"__proto__": true}'), category_scores: {} }] } });
+    expect(await e.moderate(["y"], input)).toEqual([{ flagged: true, findings: [], categories: ["__proto__"] }]);
+    // A thresholded category missing from the scores falls back to the reply's own flag, never to Object.prototype.
+    fake.script({ type: "json", body: { id: "m", results: [{ flagged: false, categories: {}, category_scores: {} }] } });
+    expect(await e.moderate(["z"], input)).toEqual([{ flagged: false, findings: [], categories: [] }]);
+  });
+
   it("uses an injected fetch", async () => {
     let used = 0;
     const e = engine({
@@ -407,6 +422,8 @@ describe("openai engine: options", () => {
       [{ timeoutMs: 120_000 }, /timeoutMs/],
       [{ maxRetries: Number.NaN }, /maxRetries/],
       [{ thresholds: { violance: 0.5 } }, /unknown category "violance"/],
+      [{ thresholds: { constructor: 0.5 } }, /unknown category "constructor"/],
+      [{ thresholds: JSON.parse('{"__proto__": 0.5}') }, /unknown category "__proto__"/],
       [{ thresholds: { violence: 1.5 } }, /thresholds\.violence: the score must be a number from 0 to 1/],
       [{ cache: { max: -1 } }, /cache\.max/],
       [{ cache: { ttlMs: 0 } }, /cache\.ttlMs/],

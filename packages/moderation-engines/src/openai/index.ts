@@ -147,10 +147,10 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
 
   const judge = (result: ValidResult): Judgement => {
     const flagged: string[] = [];
-    const names = new Set([...Object.keys(result.categories), ...thresholds.keys()]);
+    const names = new Set([...result.flags.keys(), ...thresholds.keys()]);
     for (const category of names) {
       const threshold = thresholds.get(category);
-      const score = result.category_scores[category];
+      const score = result.scores.get(category);
       if (threshold !== undefined && score !== undefined) {
         if (score >= threshold) flagged.push(category);
         continue;
@@ -162,7 +162,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
           "OpenAI moderation reply has no score for a thresholded category; using the API's flag",
         );
       }
-      if (result.categories[category] === true) flagged.push(category);
+      if (result.flags.get(category) === true) flagged.push(category);
     }
     return { flagged: flagged.length > 0, categories: flagged };
   };
@@ -385,9 +385,10 @@ function requestedRetryDelayMs(headers: Headers): number | undefined {
   return Number.isFinite(date) ? date - Date.now() : undefined;
 }
 
+/** One result of a reply, in Maps: category names come from upstream and are only ever keys here. */
 interface ValidResult {
-  categories: Record<string, boolean | null>;
-  category_scores: Record<string, number>;
+  flags: Map<string, boolean | null>;
+  scores: Map<string, number>;
 }
 
 /** Checks the reply's shape; errors name the problem, never the body's content. */
@@ -408,15 +409,18 @@ function validateReply(body: unknown, expected: number): ValidResult[] {
     const { categories, category_scores: scores } = result;
     if (!isObject(categories)) throw malformed(`results[${i}].categories is not an object`);
     if (!isObject(scores)) throw malformed(`results[${i}].category_scores is not an object`);
-    for (const value of Object.values(categories)) {
+    const valid: ValidResult = { flags: new Map(), scores: new Map() };
+    for (const [category, value] of Object.entries(categories)) {
       if (typeof value !== "boolean" && value !== null) throw malformed(`results[${i}].categories has a non-boolean value`);
+      valid.flags.set(category, value);
     }
-    for (const value of Object.values(scores)) {
+    for (const [category, value] of Object.entries(scores)) {
       if (typeof value !== "number" || !Number.isFinite(value)) {
         throw malformed(`results[${i}].category_scores has a non-numeric score`);
       }
+      valid.scores.set(category, value);
     }
-    return { categories, category_scores: scores } as ValidResult;
+    return valid;
   });
 }
 
