@@ -60,7 +60,9 @@ describe.skipIf(!pyYaml).each(apps)("deploy/kubernetes/%s.yaml", (app) => {
   it("runs the image as it is built: its port, NODE_ENV, a non-root user, a read-only root", () => {
     expect(deployment.spec.replicas).toBe(2);
     const ports = container.ports.map((port: Doc) => port.containerPort);
-    expect(ports).toEqual([dockerfile.expose]);
+    expect(ports).toEqual([dockerfile.expose, Number(envVar("METRICS_PORT")?.value)]);
+    // Prometheus scrapes the metrics-only port, where /metrics needs no key; the Service exposes only http.
+    expect(deployment.spec.template.metadata.annotations["prometheus.io/port"]).toBe(envVar("METRICS_PORT")?.value);
     expect(envVar("PORT")?.value).toBe(dockerfile.env.PORT);
     expect(envVar("NODE_ENV")?.value).toBe("production");
     const pod = deployment.spec.template.spec.securityContext;
