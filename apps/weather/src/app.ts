@@ -2,7 +2,7 @@ import { type Logger, silentLogger } from "@dify-ext/server";
 import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMetrics } from "@dify-ext/server/node";
 import type { WeatherConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
-import type { WeatherService } from "./weather/index.ts";
+import type { WeatherService } from "@dify-ext/weather-service";
 
 export interface WeatherAppDeps {
   /** The shared settings (keys, limits, log level); the weather settings live in `weather`. */

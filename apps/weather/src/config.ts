@@ -1,6 +1,6 @@
 import { type CommonConfig, type Env, integerVar, parseAppEnv, portVar } from "@dify-ext/server";
 import { z } from "zod";
-import { DEFAULT_FORECAST_BASE_URL, DEFAULT_GEOCODING_BASE_URL, type ResolvedSettings } from "./weather/index.ts";
+import { DEFAULT_FORECAST_BASE_URL, DEFAULT_GEOCODING_BASE_URL, type ResolvedSettings } from "@dify-ext/weather-service";
 
 /** Port of the weather app when `PORT` is not set. */
 export const DEFAULT_PORT = 3004;

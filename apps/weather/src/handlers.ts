@@ -1,6 +1,6 @@
 import { externalDataResult } from "@dify-ext/protocol";
 import type { PointHandlers, UpstreamObserver } from "@dify-ext/server";
-import { placeFromInputs, type WeatherAnswer, type WeatherService } from "./weather/index.ts";
+import { placeFromInputs, type WeatherAnswer, type WeatherService } from "@dify-ext/weather-service";
 
 export interface WeatherHandlerOptions {
   weather: WeatherService;

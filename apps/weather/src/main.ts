@@ -1,7 +1,7 @@
 import { runService } from "@dify-ext/server/node";
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
-import { startWeatherService } from "./weather/index.ts";
+import { startWeatherService } from "@dify-ext/weather-service";
 
 await runService({
   name: "weather",

@@ -1,7 +1,7 @@
 import { createConsoleLogger, createFetchHandler, createReceiveCore, createWorkerModule, type Env, type LogLevel, receiveOptionsFrom } from "@dify-ext/server";
 import { loadConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
-import { startWeatherService } from "./weather/index.ts";
+import { startWeatherService } from "@dify-ext/weather-service";
 
 /** Config → weather service → the shared core behind the fetch adapter. Throws `ConfigError` on bad vars. */
 function build(env: Env) {

@@ -6,7 +6,7 @@ import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/f
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
-import { createWeatherService } from "../src/weather/index.ts";
+import { createWeatherService } from "@dify-ext/weather-service";
 
 const KEY = "app-test-key-0123";
 const POINT = "app.external_data_tool.query";

@@ -1,7 +1,7 @@
 import { ConfigError } from "@dify-ext/server";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
-import { createWeatherService } from "../src/weather/index.ts";
+import { createWeatherService } from "@dify-ext/weather-service";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
