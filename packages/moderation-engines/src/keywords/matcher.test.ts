@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { maskSpans } from "../mask.ts";
 import { createKeywordMatcher, type KeywordMatcherOptions } from "./matcher.ts";
 import { parseKeywordList } from "./parse.ts";
 import { generateTerms } from "./synthetic.ts";
@@ -64,6 +65,62 @@ describe("createKeywordMatcher: normalisation", () => {
       expect(text.charCodeAt(f.start) & 0xfc00).not.toBe(0xdc00);
       expect(text.charCodeAt(f.end - 1) & 0xfc00).not.toBe(0xd800);
     }
+  });
+});
+
+describe("createKeywordMatcher: normalisation applies to sequences", () => {
+  it("matches half-width katakana written with separate (semi-)voiced marks, both ways", () => {
+    expect(hits(matcher(["バカ"]), "おまえはﾊﾞｶだ")).toEqual(["ﾊﾞｶ"]);
+    expect(hits(matcher(["チンポ"]), "ﾁﾝﾎﾟ!")).toEqual(["ﾁﾝﾎﾟ"]);
+    expect(hits(matcher(["ﾊﾞｶ"]), "おまえはバカだ")).toEqual(["バカ"]);
+    // The mark is part of its letter: the span never ends between them, so masking hides both.
+    expect(hits(matcher(["ハ"]), "ﾊﾞｶ")).toEqual([]);
+    const text = "ﾊﾞｶ";
+    expect(maskSpans(text, matcher(["バカ"]).find(text))).toBe("***");
+  });
+
+  it("matches every half-width voiced katakana against the full-width letter", () => {
+    const misses: string[] = [];
+    for (let base = 0xff66; base <= 0xff9d; base++) {
+      for (const mark of ["\uFF9E", "\uFF9F"]) {
+        const halfWidth = String.fromCharCode(base) + mark;
+        const fullWidth = halfWidth.normalize("NFKC");
+        if (fullWidth.length !== 1) continue; // no composed letter (ｱﾞ): nothing to compare
+        const m = matcher([fullWidth]);
+        if (hits(m, `x${halfWidth}y`).join() !== halfWidth) misses.push(`${fullWidth} in ${halfWidth}`);
+      }
+    }
+    expect(misses).toEqual([]);
+  });
+
+  it("matches Hangul written as compatibility or conjoining jamo", () => {
+    const m = matcher(["시바"]);
+    expect(hits(m, "ㅅㅣㅂㅏ 놈아")).toEqual(["ㅅㅣㅂㅏ"]);
+    expect(hits(m, "\u1109\u1175\u1107\u1161")).toEqual(["\u1109\u1175\u1107\u1161"]);
+    expect(hits(matcher(["ㅅㅣㅂㅏ"]), "시바")).toEqual(["시바"]);
+    // A final consonant written as a jamo belongs to the syllable: 신 is not 시.
+    expect(hits(m, "\u1109\u1175\u11AB\u1107\u1161")).toEqual([]);
+  });
+
+  it("composes a letter and its accent across invisible characters between them", () => {
+    const m = matcher(["café"]);
+    for (const invisible of ["\u00AD", "\u200B", "\u200D", "\u2060", "\uFEFF", "\u034F", "\u202E"]) {
+      const text = `un cafe${invisible}\u0301 noir`;
+      expect(hits(m, text)).toEqual([`cafe${invisible}\u0301`]);
+    }
+  });
+
+  it("keeps Turkish dotless ı a letter of its own (full case folding)", () => {
+    expect(hits(matcher(["sik"]), "sık sık gelirim")).toEqual([]);
+    expect(hits(matcher(["sik"]), "SIK sik")).toEqual(["SIK", "sik"]);
+    expect(hits(matcher(["sık"]), "SıK sik")).toEqual(["SıK"]);
+    // İ folds to i + combining dot above, which is not plain i either.
+    expect(hits(matcher(["sik"]), "SİK")).toEqual([]);
+  });
+
+  it("treats a lone surrogate as a symbol, never as half of a character", () => {
+    const m = matcher(["fuck", "\uD83D", "\uDE00"], { match: "substring" });
+    expect(hits(m, "\u{1F600} fuck\uD83D")).toEqual(["fuck", "\uD83D"]);
   });
 });
 

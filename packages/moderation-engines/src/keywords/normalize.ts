@@ -1,6 +1,7 @@
 /**
- * Text normalisation for keyword matching: Unicode NFKC, case folding, and removal of invisible
- * characters, with an exact map from every normalised UTF-16 code unit back to the original text.
+ * Text normalisation for keyword matching: invisible characters removed, then Unicode NFKC and full
+ * case folding applied to the text as a sequence (so characters compose across code points), with an
+ * exact map from every normalised UTF-16 code unit back to the original text.
  *
  * Platform-neutral (no Node APIs). The same function normalises list terms and moderated text, so
  * both sides always agree.
@@ -10,7 +11,10 @@
 export const CLASS_KNOWN = 1;
 /** Ignored entirely: format characters (\p{Cf}), default-ignorables, variation selectors. */
 export const CLASS_IGNORABLE = 2;
-/** Joins the preceding base character into one chunk: combining marks, Hangul medial/final jamo. */
+/**
+ * NFKC may compose it with, or reorder it around, the character before it, so it joins that
+ * character's chunk: combining marks, half-width voiced sound marks, Hangul vowel and final jamo.
+ */
 export const CLASS_JOINING = 4;
 /** Letter, number or mark. */
 export const CLASS_WORD = 8;
@@ -19,6 +23,9 @@ export const CLASS_UNSPACED = 16;
 /** Whitespace, punctuation or symbol: removed by the `separators` pass. */
 export const CLASS_SEPARATOR = 32;
 
+/** What a lone surrogate (broken UTF-16) counts as: U+FFFD REPLACEMENT CHARACTER, a symbol. */
+export const REPLACEMENT_CHARACTER = 0xfffd;
+
 const IGNORABLE_RE = /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}]$/u;
 const MARK_RE = /^\p{M}$/u;
 const WORD_RE = /^[\p{L}\p{N}\p{M}]$/u;
@@ -26,18 +33,32 @@ const UNSPACED_RE =
   /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Bopomofo}\p{scx=Hangul}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
 const SEPARATOR_RE = /^[\s\p{P}\p{S}]$/u;
 const IGNORABLE_GLOBAL_RE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}]/gu;
+const CHANGES_WHEN_CASEFOLDED_RE = /^\p{Changes_When_Casefolded}$/u;
 
 const bmpClass = new Uint8Array(0x10000);
 const astralClass = new Map<number, number>();
 
+const isSurrogate = (cp: number) => cp >= 0xd800 && cp <= 0xdfff;
+
+/**
+ * True when NFKC may compose `cp` with the character before it or reorder it around that
+ * character: its decomposition starts with a combining mark (every character with a non-zero
+ * combining class is a mark) or with one of the few other characters that compose with a
+ * preceding one: Hangul vowel and final jamo (U+1160–U+11FF, U+D7B0–U+D7FF, and the compatibility
+ * and half-width jamo that decompose to them) and U+16D67 KIRAT RAI VOWEL SIGN E.
+ */
+function isJoining(cp: number): boolean {
+  const first = String.fromCodePoint(cp).normalize("NFKD").codePointAt(0)!;
+  if (MARK_RE.test(String.fromCodePoint(first))) return true;
+  return (first >= 0x1160 && first <= 0x11ff) || (first >= 0xd7b0 && first <= 0xd7ff) || first === 0x16d67;
+}
+
 function computeClass(cp: number): number {
+  if (isSurrogate(cp)) return computeClass(REPLACEMENT_CHARACTER);
   const ch = String.fromCodePoint(cp);
   let cls = CLASS_KNOWN;
   if (IGNORABLE_RE.test(ch)) return cls | CLASS_IGNORABLE;
-  // Hangul medial vowels and final consonants compose with the preceding jamo under NFKC.
-  if (MARK_RE.test(ch) || (cp >= 0x1161 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) {
-    cls |= CLASS_JOINING;
-  }
+  if (isJoining(cp)) cls |= CLASS_JOINING;
   if (WORD_RE.test(ch)) cls |= CLASS_WORD;
   if (UNSPACED_RE.test(ch)) cls |= CLASS_UNSPACED;
   if (SEPARATOR_RE.test(ch)) cls |= CLASS_SEPARATOR;
@@ -78,14 +99,28 @@ export function isSeparator(cp: number): boolean {
 }
 
 /**
- * Folds one chunk (a base character plus its combining marks): NFKC, then full case folding.
- * Lower, upper, then lower again gives the full folds that `toLowerCase` alone misses (ß and ẞ →
- * ss, final sigma ς → σ); all three are locale-independent. NFKC again afterwards, because case mapping can
- * produce decomposed sequences.
+ * Unicode full case folding (CaseFolding.txt, statuses C and F) of one code point. Characters that
+ * do not change when case folded (Unicode's Changes_When_Casefolded) stay as they are: dotless `ı`
+ * is a letter of its own, not `i`. The others fold to lower case of upper case of lower case, which
+ * gives the full folds `toLowerCase` alone misses (ß and ẞ → ss, final sigma ς → σ, all
+ * locale-independent), except for Cherokee, which Unicode folds to its capital letters.
  */
-export function foldChunk(chunk: string): string {
+function caseFoldCodePoint(ch: string): string {
+  if (!CHANGES_WHEN_CASEFOLDED_RE.test(ch)) return ch;
+  const folded = ch.toLowerCase().toUpperCase().toLowerCase();
+  for (const c of folded) if (CHANGES_WHEN_CASEFOLDED_RE.test(c)) return folded.toUpperCase();
+  return folded;
+}
+
+/**
+ * Normalises one chunk (a character, the joining characters after it, no ignorables): NFKC, full
+ * case folding, NFKC again (folding can produce sequences that compose), ignorables that NFKC
+ * produced removed (half-width Hangul filler U+FFA0 → U+3164).
+ */
+function foldChunk(chunk: string): string {
   const nfkc = chunk.normalize("NFKC");
-  let folded = nfkc.toLowerCase().toUpperCase().toLowerCase();
+  let folded = "";
+  for (const ch of nfkc) folded += caseFoldCodePoint(ch);
   if (folded !== nfkc) folded = folded.normalize("NFKC");
   return folded.replace(IGNORABLE_GLOBAL_RE, "");
 }
@@ -113,7 +148,7 @@ function foldCodePoint(cp: number): number {
   return -2;
 }
 
-function foldMarkedChunk(chunk: string): string {
+function foldJoinedChunk(chunk: string): string {
   let s = chunkCache.get(chunk);
   if (s === undefined) {
     s = foldChunk(chunk);
@@ -182,9 +217,14 @@ function push(out: NormalizedBuffer, s: string, start: number, end: number): voi
 }
 
 /**
- * Normalises `text` into `out` (reusing its buffers): NFKC + full case folding per chunk (a base
- * character and its following combining marks, so composition works and offsets stay exact),
- * invisible characters removed. Pure ASCII text takes a fast path (lower-casing only).
+ * Normalises `text` into `out` (reusing its buffers): invisible characters removed, lone surrogates
+ * read as U+FFFD, then NFKC and full case folding. NFKC applies to the text as a sequence: the text
+ * is cut into chunks only before characters that NFKC never composes with or reorders around what
+ * precedes them, so normalising chunk by chunk gives the normalisation of the whole text, and every
+ * normalised code unit maps back to the original range of its chunk. A chunk is usually one
+ * character; a character followed by joining characters (combining marks, a half-width voiced
+ * mark, Hangul vowel jamo), invisible characters between them included, is one chunk. Pure ASCII
+ * text takes a fast path (lower-casing only).
  */
 export function normalizeInto(text: string, out: NormalizedBuffer): void {
   const n = text.length;
@@ -201,7 +241,7 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
     out.identity = true;
     return;
   }
-  // The last ASCII character may be the base of combining marks that follow: redo it below.
+  // The last ASCII character may start a chunk with the joining characters that follow: redo it.
   if (i > 0) i--;
   out.length = i;
   out.identity = false;
@@ -210,8 +250,9 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
     out.mapEnd[k] = k + 1;
   }
   while (i < n) {
-    const cp = text.codePointAt(i)!;
+    let cp = text.codePointAt(i)!;
     const size = cp > 0xffff ? 2 : 1;
+    if (isSurrogate(cp)) cp = REPLACEMENT_CHARACTER;
     const cls = cp < 0x80 ? 0 : classOf(cp);
     if ((cls & CLASS_IGNORABLE) !== 0) {
       i += size;
@@ -223,7 +264,8 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
     let k = chunkEnd;
     while (k < n) {
       const c2 = text.charCodeAt(k);
-      if (c2 < 0x300) break; // no mark or ignorable below U+0300 except U+00AD
+      // Below U+0300 only the soft hyphen (ignorable) can continue a chunk.
+      if (c2 < 0x300 && c2 !== 0xad) break;
       const cp2 = text.codePointAt(k)!;
       const cls2 = classOf(cp2);
       const size2 = cp2 > 0xffff ? 2 : 1;
@@ -238,14 +280,13 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
       }
     }
     if (hasJoining) {
-      let chunk = "";
-      for (let p = i; p < chunkEnd; ) {
+      let chunk = String.fromCodePoint(cp);
+      for (let p = i + size; p < chunkEnd; ) {
         const q = text.codePointAt(p)!;
-        const s = q > 0xffff ? 2 : 1;
         if ((classOf(q) & CLASS_IGNORABLE) === 0) chunk += String.fromCodePoint(q);
-        p += s;
+        p += q > 0xffff ? 2 : 1;
       }
-      push(out, foldMarkedChunk(chunk), i, chunkEnd);
+      push(out, foldJoinedChunk(chunk), i, chunkEnd);
       i = chunkEnd;
       continue;
     }
@@ -275,7 +316,10 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
 
 const scratch = new NormalizedBuffer();
 
-/** Normalises a string the way terms and texts are compared (NFKC, case fold, invisibles removed). */
+/**
+ * Normalises a string the way terms and texts are compared: invisible characters removed, lone
+ * surrogates read as U+FFFD, NFKC and full case folding (see {@link normalizeInto}).
+ */
 export function normalizeForMatching(text: string): string {
   normalizeInto(text, scratch);
   return scratch.toString();
