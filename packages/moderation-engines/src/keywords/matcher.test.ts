@@ -222,6 +222,26 @@ describe("createKeywordMatcher: separators option", () => {
     expect(hits(m, "grass s")).toEqual([]);
   });
 
+  it("never makes a term's own characters optional", () => {
+    const own = matcher(["$hit", "a$$", "sh!t", "son of a bitch"], { separators: true });
+    expect(hits(own, "I hit the ball")).toEqual([]);
+    expect(hits(own, "a b a, a.")).toEqual([]);
+    expect(hits(own, "a$ a $")).toEqual([]);
+    expect(hits(own, "sht")).toEqual([]);
+    expect(hits(own, "sht, x.y")).toEqual([]);
+    expect(hits(own, "sonofabitch!")).toEqual([]);
+  });
+
+  it("catches terms with their own separators, with more separators around theirs", () => {
+    const own = matcher(["$hit", "a$$", "sh!t", "son of a bitch"], { separators: true });
+    expect(hits(own, "$hit, $ h i t, $.hit")).toEqual(["$hit", "$ h i t", "$.hit"]);
+    expect(hits(own, "a$$ and a $ $")).toEqual(["a$$", "a $ $"]);
+    expect(hits(own, "sh!t s h ! t s.h.!.t")).toEqual(["sh!t", "s h ! t", "s.h.!.t"]);
+    expect(hits(own, "s o n  o f a b-i-t-c-h")).toEqual(["s o n  o f a b-i-t-c-h"]);
+    // A symbol at the end of a term is its own boundary, as without separators.
+    expect(hits(own, "a$hit")).toEqual(["$hit"]);
+  });
+
   it("has known false positives (documented trade-off)", () => {
     // Single letters next to each other spell the term.
     expect(hits(m, "Grades: A, S, S")).toEqual(["A, S, S"]);

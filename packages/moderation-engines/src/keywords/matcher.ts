@@ -79,6 +79,8 @@ const F_WORD_END = 2;
 const F_PASS_PLAIN = 4;
 const F_PASS_COLLAPSED = 8;
 const F_ALLOW = 16;
+/** Collapsed-pass entry of a term that contains separators: they must be found around its letters. */
+const F_OWN_SEPARATORS = 32;
 
 /**
  * The code point at `i` of `units[0..length)`. The buffers are reused between texts, so the unit
@@ -133,6 +135,8 @@ interface PendingEntry {
   flags: number;
   label: string;
   list: number;
+  /** With {@link F_OWN_SEPARATORS}: the normalised term, separators included. */
+  term?: string;
 }
 
 /**
@@ -173,8 +177,12 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
       });
     } else {
       pending.push({ pattern: normalized, flags: flagsFor(normalized) | F_PASS_PLAIN, label: term, list });
+      // The collapsed pass finds the term's letters; the term's own separators are then required
+      // around and between them (see ownSeparatorsSpan), so `$hit` never matches `hit`. Word
+      // boundaries apply to the term as written: `$hit` starts with a symbol, so it needs none there.
       if (collapsed !== "") {
-        pending.push({ pattern: collapsed, flags: flagsFor(collapsed) | F_PASS_COLLAPSED, label: term, list });
+        const flags = flagsFor(normalized) | F_PASS_COLLAPSED | F_OWN_SEPARATORS;
+        pending.push({ pattern: collapsed, flags, label: term, list, term: normalized });
       }
     }
     return true;
@@ -210,7 +218,8 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     patternIds,
   );
 
-  // Entries grouped by pattern id (CSR), dropping exact duplicates (same pattern, flags, list).
+  // Entries grouped by pattern id (CSR), dropping exact duplicates (same pattern, flags, list and
+  // own-separators term).
   const patternCount = automaton.patternCount;
   const patternLength = new Int32Array(patternCount);
   const groupStart = new Int32Array(patternCount + 1);
@@ -223,12 +232,14 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
   const entryFlags = new Uint8Array(pending.length);
   const entryList = new Int32Array(pending.length);
   const entryLabel: string[] = new Array(pending.length);
+  const entryTerm: Array<Uint16Array | undefined> = new Array(pending.length);
+  const entryTermText: Array<string | undefined> = new Array(pending.length);
   for (let i = 0; i < pending.length; i++) {
     const p = patternIds[i]!;
     const entry = pending[i]!;
     let duplicate = false;
     for (let e = groupStart[p]!; e < slot[p]!; e++) {
-      if (entryFlags[e] === entry.flags && entryList[e] === entry.list) {
+      if (entryFlags[e] === entry.flags && entryList[e] === entry.list && entryTermText[e] === entry.term) {
         duplicate = true;
         break;
       }
@@ -238,6 +249,10 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     entryFlags[e] = entry.flags;
     entryList[e] = entry.list;
     entryLabel[e] = entry.label;
+    if (entry.term !== undefined) {
+      entryTerm[e] = stringUnits(entry.term);
+      entryTermText[e] = entry.term;
+    }
   }
   const groupEnd = slot;
   pending.length = 0;
@@ -290,15 +305,79 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     return true;
   };
 
+  // Set by ownSeparatorsSpan: the normalised span of a term with its own separators.
+  let ownStart = 0;
+  let ownEnd = 0;
+  /**
+   * The collapsed pass found the letters of `term` (normalised, as code units) at normalised
+   * [start, end), with only separators between them. Checks that the term's own separators are
+   * there too, in order, each in the run of separators where the term has it (before its first
+   * letter, between two letters, after its last); any other separators may be inserted. Sets
+   * [ownStart, ownEnd) to the span from the term's first to its last character. Taking for each
+   * separator of the term the nearest equal one is enough: a subsequence is found greedily.
+   */
+  const ownSeparatorsSpan = (term: Uint16Array, start: number, end: number): boolean => {
+    const units = normalized.units;
+    const n = normalized.length;
+    const termLength = term.length;
+    let first = 0;
+    for (let tc = 0; first < termLength; first += tc > 0xffff ? 2 : 1) {
+      tc = codePointAtUnits(term, first, termLength);
+      if (!isSeparator(tc)) break;
+    }
+    // Separators that lead the term, backwards from its first letter.
+    let t = first;
+    let p = start;
+    ownStart = start;
+    while (t > 0) {
+      if (p === 0) return false;
+      const cp = codePointBefore(units, p);
+      if (!isSeparator(cp)) return false;
+      p -= cp > 0xffff ? 2 : 1;
+      const tc = codePointBefore(term, t);
+      if (cp === tc) {
+        t -= tc > 0xffff ? 2 : 1;
+        ownStart = p;
+      }
+    }
+    // Letters, and the separators between them.
+    t = first;
+    for (p = start; p < end; ) {
+      const cp = codePointAtUnits(units, p, n);
+      p += cp > 0xffff ? 2 : 1;
+      const tc = t < termLength ? codePointAtUnits(term, t, termLength) : -1;
+      if (cp === tc) t += tc > 0xffff ? 2 : 1;
+      else if (!isSeparator(cp)) return false;
+    }
+    // Separators that end the term, forwards from its last letter.
+    ownEnd = end;
+    for (p = end; t < termLength; ) {
+      if (p >= n) return false;
+      const cp = codePointAtUnits(units, p, n);
+      if (!isSeparator(cp)) return false;
+      p += cp > 0xffff ? 2 : 1;
+      const tc = codePointAtUnits(term, t, termLength);
+      if (cp === tc) {
+        t += tc > 0xffff ? 2 : 1;
+        ownEnd = p;
+      }
+    }
+    return true;
+  };
+
+  const reportEntry = (e: number, flags: number, start: number, end: number) => {
+    if ((flags & F_ALLOW) !== 0) {
+      pushAllow(normalized.originalStart(start), normalized.originalEnd(end - 1));
+    } else if (boundaryOk(flags, start, end)) {
+      pushCandidate(normalized.originalStart(start), normalized.originalEnd(end - 1), e);
+    }
+  };
   const report = (pass: number, start: number, end: number, patternId: number) => {
     for (let e = groupStart[patternId]!; e < groupEnd[patternId]!; e++) {
       const flags = entryFlags[e]!;
       if ((flags & pass) === 0) continue;
-      if ((flags & F_ALLOW) !== 0) {
-        pushAllow(normalized.originalStart(start), normalized.originalEnd(end - 1));
-      } else if (boundaryOk(flags, start, end)) {
-        pushCandidate(normalized.originalStart(start), normalized.originalEnd(end - 1), e);
-      }
+      if ((flags & F_OWN_SEPARATORS) === 0) reportEntry(e, flags, start, end);
+      else if (ownSeparatorsSpan(entryTerm[e]!, start, end)) reportEntry(e, flags, ownStart, ownEnd);
     }
   };
   const onPlainMatch = (patternId: number, end: number) => {
