@@ -1,8 +1,14 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../engine.ts";
 import { maskSpans } from "../mask.ts";
 import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
 import { loadKeywordFiles, SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "./node.ts";
+import { isSeparator, normalizeForMatching } from "./normalize.ts";
+
+/** The fixed seed and runs of the property test; `FC_SEED=<n> FC_RUNS=<n>` hunt further. */
+const SEED = Number(process.env.FC_SEED ?? 1);
+const RUNS = Number(process.env.FC_RUNS ?? 300);
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
@@ -98,5 +104,103 @@ describe("finding spans: regressions found by random tests", () => {
       const found = findAfterFillers(m, text);
       expect(found.map((f) => text.slice(f.start, f.end))).toEqual([text.slice(-5, -1)]);
     }
+  });
+});
+
+/** Pieces of texts and terms: words, look-alikes, marks, invisibles, bidi controls, lone surrogates, separators. */
+const PIECES = [
+  ...["fuck", "ass", "a", "s", "hit", "sh", "t", "k", "cafe", "son", "of", "7", "1"],
+  ...["ｆｕｃｋ", "ＡＳＳ", "ﬁ", "ß", "ẞ", "İ", "ı", "Σ", "ς", "\u{1D41F}", "㎏"],
+  ...["ﾊ", "ｶ", "ﾎ", "ﾞ", "ﾟ", "バカ", "ㅅ", "ㅣ", "ㅂ", "ㅏ", "\u1109", "\u1175", "\u11AB", "시바", "傻", "逼"],
+  ...["\u0301", "\u0308", "\u0323", "\u3099", "\u0345"],
+  ...["\u00AD", "\u200B", "\u200D", "\u2060", "\uFEFF", "\u034F", "\uFE0F", "\u{E0041}"],
+  ...["\u202A", "\u202B", "\u202C", "\u202D", "\u202E", "\u2066", "\u2067", "\u2068", "\u2069", "\u200E", "\u200F"],
+  ...["\uD800", "\uDBFF", "\uDC00", "\uDFFF", "\uD83D", "\uDE00", "😀", "👨‍👩‍👧", "\u{10000}"],
+  ...[" ", ".", "-", "!", "$", "*", "，", "\t", "\n", "\u3000", "\uFFFD"],
+];
+const piecesText = (maxLength: number) =>
+  fc
+    .array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: "binary", maxLength: 3 })), { maxLength })
+    .map((parts) => parts.join(""));
+const term = fc.oneof(
+  fc.constantFrom("fuck", "ass", "$hit", "a$$", "sh!t", "son of a", "café", "バカ", "ﾊﾞｶ", "시바", "傻逼", "😀", "ß"),
+  piecesText(4),
+);
+
+/** `needle`'s code points appear in `haystack` in order (others may be in between). */
+function isSubsequence(needle: string, haystack: string): boolean {
+  const rest = [...haystack];
+  let at = 0;
+  for (const ch of needle) {
+    while (at < rest.length && rest[at] !== ch) at++;
+    if (at++ >= rest.length) return false;
+  }
+  return true;
+}
+
+const collapse = (s: string) => [...s].filter((ch) => !isSeparator(ch.codePointAt(0)!)).join("");
+
+interface Options {
+  terms: string[];
+  allow: string[];
+  separators: boolean;
+  match: "word" | "substring";
+}
+
+/** Counterexamples that runs of this property found in earlier versions, checked first on every run. */
+const EXAMPLES: Array<[Options, string[]]> = [
+  // The whole-word check read a unit left over from an earlier text after the lone surrogate.
+  [{ terms: ["fuck"], allow: [], separators: false, match: "word" }, ["fuck\uD800"]],
+  // The separators pass made a term's own symbols optional.
+  [{ terms: ["$hit"], allow: [], separators: true, match: "word" }, ["hit "]],
+  [{ terms: ["a$$"], allow: [], separators: true, match: "substring" }, ["cafe "]],
+  [{ terms: ["fuck-"], allow: [], separators: true, match: "word" }, [" fuck"]],
+  [{ terms: ["시바 \u2069"], allow: [], separators: true, match: "word" }, ["\u0000시바"]],
+  [{ terms: ["$ı"], allow: [], separators: true, match: "substring" }, ["İ👨‍👩‍👧"]],
+  // A term that is half of a surrogate pair matched inside the pair (written by hand, same class).
+  [{ terms: ["\uDE00"], allow: [], separators: false, match: "substring" }, ["\u{1F600}"]],
+];
+
+describe("finding spans (property)", () => {
+  it(`lie within the text on whole characters, cover the term, and do not depend on history (seed ${SEED})`, () => {
+    const options: fc.Arbitrary<Options> = fc.record({
+      terms: fc.array(term, { minLength: 1, maxLength: 6 }),
+      allow: fc.array(term, { maxLength: 2 }),
+      separators: fc.boolean(),
+      match: fc.constantFrom("word" as const, "substring" as const),
+    });
+    fc.assert(
+      fc.property(options, fc.array(piecesText(16), { minLength: 1, maxLength: 4 }), (o, texts) => {
+        const m = createKeywordMatcher({
+          lists: [{ name: "t", terms: o.terms }],
+          allow: o.allow,
+          separators: o.separators,
+          match: o.match,
+        });
+        for (const text of texts) {
+          const found = findAfterFillers(m, text);
+          for (const f of found) {
+            // The matched original characters normalise to the term: as it is, or (separators on)
+            // with separators inserted between its characters, none of its own left out.
+            const slice = normalizeForMatching(text.slice(f.start, f.end));
+            const wanted = normalizeForMatching(f.label);
+            const covered =
+              slice.includes(wanted) ||
+              (o.separators && collapse(slice).includes(collapse(wanted)) && isSubsequence(wanted, slice));
+            expect(covered, `${JSON.stringify(f)} in ${JSON.stringify(text)}`).toBe(true);
+          }
+          // Substring terms, nothing allowed: every term the normalised text contains is found.
+          if (o.match === "substring" && o.allow.length === 0) {
+            const normalized = normalizeForMatching(text);
+            const labels = new Set(found.map((f) => normalizeForMatching(f.label)));
+            for (const t of o.terms.map((t) => normalizeForMatching(t.trim()))) {
+              if (t === "" || !normalized.includes(t)) continue;
+              expect(labels, `${JSON.stringify(t)} in ${JSON.stringify(text)}`).toContain(t);
+            }
+          }
+        }
+      }),
+      { seed: SEED, numRuns: RUNS, examples: EXAMPLES },
+    );
   });
 });
