@@ -1,67 +1,48 @@
-import { type CommonConfig, type Env, integerVar, parseAppEnv, portVar } from "@dify-ext/server";
+import { type CommonConfig, type Env, parseAppEnv, portVar } from "@dify-ext/server";
+import {
+  checkWeatherSetting,
+  type ResolvedSettings,
+  type WeatherSettingName,
+  weatherSettingDefault,
+} from "@dify-ext/weather-service";
 import { z } from "zod";
-import { DEFAULT_FORECAST_BASE_URL, DEFAULT_GEOCODING_BASE_URL, type ResolvedSettings } from "@dify-ext/weather-service";
 
 /** Port of the weather app when `PORT` is not set. */
 export const DEFAULT_PORT = 3004;
 
-const DAY_MS = 86_400_000;
-
-/** An http(s) base URL without query or fragment; the value is never echoed (it may hold a customer host). */
-const baseUrlVar = (fallback: string) =>
-  z
+/**
+ * An env var for the weather setting `name`: its default, bounds and normalising come from the
+ * service's own table (`WEATHER_SETTINGS`), so the variable and the option cannot disagree.
+ * `read` turns the text into what the setting takes (a number for the numeric ones).
+ */
+function settingVar<N extends WeatherSettingName>(name: N, read: (text: string) => unknown = (text) => text) {
+  return z
     .string()
-    .transform((value, ctx) => {
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        ctx.addIssue({ code: "custom", message: "expected an absolute http(s) URL such as https://api.open-meteo.com" });
-        return z.NEVER;
-      }
-      if (url.protocol !== "http:" && url.protocol !== "https:") {
-        ctx.addIssue({ code: "custom", message: `expected an http(s) URL, got the scheme "${url.protocol.slice(0, 20)}"` });
-        return z.NEVER;
-      }
-      if (url.search || url.hash) {
-        ctx.addIssue({ code: "custom", message: "expected a base URL without a query or fragment (the API key goes in OPEN_METEO_API_KEY)" });
-        return z.NEVER;
-      }
-      if (url.username || url.password) {
-        ctx.addIssue({ code: "custom", message: "expected a URL without user name or password" });
-        return z.NEVER;
-      }
-      return value.replace(/\/+$/, "");
+    .transform((text, ctx): ResolvedSettings[N] => {
+      const checked = checkWeatherSetting(name, read(text));
+      if (checked.ok) return checked.value;
+      ctx.addIssue({ code: "custom", message: checked.problem });
+      return z.NEVER;
     })
-    .default(fallback);
+    .default(weatherSettingDefault(name) as z.util.NoUndefined<Awaited<ResolvedSettings[N]>>);
+}
+
+const numberSettingVar = <N extends WeatherSettingName>(name: N) => settingVar(name, Number);
 
 /** The weather app's own variables (the shared ones are read by `parseAppEnv`). */
 export const weatherEnvSchema = z.object({
   PORT: portVar(DEFAULT_PORT),
-  WEATHER_LOCATION_VARIABLE: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
-      error: "expected a Dify variable name: letters, digits and underscores, not starting with a digit, at most 64 characters",
-    })
-    .default("location"),
-  WEATHER_UNITS: z
-    .string()
-    .transform((value) => value.toLowerCase())
-    .pipe(z.enum(["metric", "imperial"], { error: "expected metric or imperial" }))
-    .default("metric"),
-  WEATHER_LANGUAGE: z
-    .string()
-    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/, { error: "expected a language code such as en, de or pt-BR" })
-    .transform((value) => value.toLowerCase())
-    .default("en"),
-  WEATHER_FORECAST_DAYS: integerVar(3, 1, 16),
-  WEATHER_TIMEOUT_MS: integerVar(3000, 100, 25_000),
-  WEATHER_CACHE_TTL_MS: integerVar(600_000, 1, DAY_MS),
-  WEATHER_GEOCODE_TTL_MS: integerVar(DAY_MS, 1, 30 * DAY_MS),
-  WEATHER_NOT_FOUND_TTL_MS: integerVar(600_000, 1, 30 * DAY_MS),
-  WEATHER_CACHE_MAX: integerVar(1000, 1, 1_000_000),
-  OPEN_METEO_GEOCODING_URL: baseUrlVar(DEFAULT_GEOCODING_BASE_URL),
-  OPEN_METEO_FORECAST_URL: baseUrlVar(DEFAULT_FORECAST_BASE_URL),
+  WEATHER_LOCATION_VARIABLE: settingVar("locationVariable"),
+  WEATHER_UNITS: settingVar("units"),
+  WEATHER_LANGUAGE: settingVar("language"),
+  WEATHER_FORECAST_DAYS: numberSettingVar("forecastDays"),
+  WEATHER_TIMEOUT_MS: numberSettingVar("timeoutMs"),
+  WEATHER_CACHE_TTL_MS: numberSettingVar("weatherTtlMs"),
+  WEATHER_GEOCODE_TTL_MS: numberSettingVar("geocodeTtlMs"),
+  WEATHER_NOT_FOUND_TTL_MS: numberSettingVar("notFoundTtlMs"),
+  WEATHER_CACHE_MAX: numberSettingVar("cacheMax"),
+  OPEN_METEO_GEOCODING_URL: settingVar("geocodingBaseUrl"),
+  OPEN_METEO_FORECAST_URL: settingVar("forecastBaseUrl"),
   OPEN_METEO_API_KEY: z.string().optional(),
 });
 

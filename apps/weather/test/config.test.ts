@@ -1,7 +1,7 @@
 import { ConfigError } from "@dify-ext/server";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
-import { createWeatherService } from "@dify-ext/weather-service";
+import { createWeatherService, WEATHER_SETTINGS } from "@dify-ext/weather-service";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -120,5 +120,26 @@ describe("loadConfig", () => {
     const problems = problemsOf({ NODE_ENV: "production", WEATHER_UNITS: "si" });
     expect(problems.some((line) => line.startsWith("API_KEYS:"))).toBe(true);
     expect(problems.some((line) => line.startsWith("WEATHER_UNITS:"))).toBe(true);
+  });
+
+  it("takes every numeric variable's default and bounds from the service's WEATHER_SETTINGS", () => {
+    const variables = {
+      WEATHER_FORECAST_DAYS: WEATHER_SETTINGS.forecastDays,
+      WEATHER_TIMEOUT_MS: WEATHER_SETTINGS.timeoutMs,
+      WEATHER_CACHE_TTL_MS: WEATHER_SETTINGS.weatherTtlMs,
+      WEATHER_GEOCODE_TTL_MS: WEATHER_SETTINGS.geocodeTtlMs,
+      WEATHER_NOT_FOUND_TTL_MS: WEATHER_SETTINGS.notFoundTtlMs,
+      WEATHER_CACHE_MAX: WEATHER_SETTINGS.cacheMax,
+    };
+    for (const [name, setting] of Object.entries(variables)) {
+      expect(() => loadConfig({ [name]: String(setting.min) })).not.toThrow();
+      expect(() => loadConfig({ [name]: String(setting.max) })).not.toThrow();
+      for (const bad of [setting.min - 1, setting.max + 1]) {
+        expect(problemsOf({ [name]: String(bad) })).toEqual([`${name}: expected a whole number from ${setting.min} to ${setting.max}`]);
+      }
+    }
+    expect(loadConfig({}).weather).toMatchObject(
+      Object.fromEntries(Object.entries(WEATHER_SETTINGS).map(([name, setting]) => [name, setting.default])),
+    );
   });
 });

@@ -28,6 +28,7 @@ import {
   pickPlace,
   placeFromInputs,
 } from "./place.ts";
+import { type ResolvedSettings, resolveWeatherSetting, WEATHER_SETTINGS, type WeatherSettingName } from "./settings.ts";
 
 export {
   ATTRIBUTION,
@@ -41,34 +42,46 @@ export type { Forecast, Units, UpstreamFailureKind, UpstreamService, WeatherLogg
 export { OpenMeteoError } from "./open-meteo.ts";
 export type { GeoPlace, PlaceQuery } from "./place.ts";
 export { missingLocationMessage, parsePlaceQuery, pickPlace, placeFromInputs, placeLabel } from "./place.ts";
+export {
+  type CheckedSetting,
+  type ChoiceSetting,
+  checkWeatherSetting,
+  type IntegerSetting,
+  type PatternSetting,
+  type ResolvedSettings,
+  type SettingDefinition,
+  WEATHER_SETTINGS,
+  type WeatherSettingName,
+  weatherSettingDefault,
+} from "./settings.ts";
 export { describeWeatherCode, WMO_CODES, WMO_DESCRIPTIONS } from "./wmo.ts";
 
-export const DEFAULT_GEOCODING_BASE_URL = "https://geocoding-api.open-meteo.com";
-export const DEFAULT_FORECAST_BASE_URL = "https://api.open-meteo.com";
-
-/** Options of {@link createWeatherService}; every field has a default. */
+/**
+ * Options of {@link createWeatherService}. Every setting is optional; its default and bounds are in
+ * {@link WEATHER_SETTINGS}, and a value outside them is refused with an error naming the option.
+ */
 export interface WeatherServiceOptions {
-  /** Default `https://geocoding-api.open-meteo.com`. */
+  /** Base URL of the geocoding API (Open-Meteo's free host by default, a customer-… host on a paid plan). */
   geocodingBaseUrl?: string;
-  /** Default `https://api.open-meteo.com`. */
+  /** Base URL of the forecast API. */
   forecastBaseUrl?: string;
-  /** Default `"metric"` (°C, km/h, mm); `"imperial"` is °F, mph, inch. */
+  /** `"metric"` (°C, km/h, mm) or `"imperial"` (°F, mph, inch). */
   units?: Units;
-  /** Language of place, region and country names (geocoding `language`); default `"en"`. Weather words are English. */
+  /** Language of place, region and country names (geocoding `language`). Weather words are English. */
   language?: string;
-  /** Days in the outlook, today included: 1–16, default 3. */
+  /** Days in the outlook, today included. */
   forecastDays?: number;
-  /** Limit per upstream request (connect + reply), default 3000 ms. A lookup makes at most two. */
+  /** Limit per upstream request (connect + reply), in ms. A lookup makes at most two. */
   timeoutMs?: number;
-  /** How long a forecast is reused, default 10 minutes. */
+  /** How long a forecast is reused, in ms. */
   weatherTtlMs?: number;
-  /** How long a geocoding answer is reused, default 24 hours. */
+  /** How long a geocoding answer is reused, in ms. */
   geocodeTtlMs?: number;
-  /** How long "no such place" is remembered, default 10 minutes (capped at `geocodeTtlMs`). */
+  /** How long "no such place" is remembered, in ms (capped at `geocodeTtlMs`). */
   notFoundTtlMs?: number;
-  /** Entries per cache (geocoding and forecast each), default 1000. */
+  /** Entries per cache (geocoding and forecast each). */
   cacheMax?: number;
-  /** Input variable holding the place, used by `respond` and in the "no location" sentence; default `"location"`. */
+  /** Input variable holding the place, used by `respond` and in the "no location" sentence. */
   locationVariable?: string;
   /** Open-Meteo customer API key (commercial plan), sent as `apikey`; never logged. */
   apiKey?: string;
@@ -127,79 +140,27 @@ export interface WeatherService {
   readonly settings: Readonly<ResolvedSettings>;
 }
 
-/** The service's settings once defaults are applied (the API key apart). */
-export interface ResolvedSettings {
-  geocodingBaseUrl: string;
-  forecastBaseUrl: string;
-  units: Units;
-  language: string;
-  forecastDays: number;
-  timeoutMs: number;
-  weatherTtlMs: number;
-  geocodeTtlMs: number;
-  notFoundTtlMs: number;
-  cacheMax: number;
-  locationVariable: string;
-}
-
 const silentLogger: WeatherLogger = { info() {}, warn() {}, error() {} };
 
 /** Geocoding candidates fetched per name; hints choose among them. */
 const GEOCODING_COUNT = 10;
 
-function checkUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`createWeatherService: ${name} must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`createWeatherService: ${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
-  }
-  if (url.search || url.hash) {
-    throw new TypeError(`createWeatherService: ${name} must not have a query or fragment`);
-  }
-  return value.replace(/\/+$/, "");
-}
-
-function checkInteger(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`createWeatherService: ${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function checkUnits(value: unknown): Units {
-  if (value !== "metric" && value !== "imperial") {
-    throw new TypeError(`createWeatherService: units must be "metric" or "imperial", got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-const DAY_MS = 86_400_000;
-
 function resolveSettings(options: WeatherServiceOptions): ResolvedSettings {
-  const language = options.language ?? "en";
-  if (!/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/.test(language)) {
-    throw new TypeError(`createWeatherService: language must be a language code such as "en" or "de", got ${JSON.stringify(language)}`);
-  }
-  const locationVariable = options.locationVariable ?? "location";
-  if (locationVariable.trim() === "") throw new TypeError("createWeatherService: locationVariable must not be empty");
-  const geocodeTtlMs = checkInteger("geocodeTtlMs", options.geocodeTtlMs ?? DAY_MS, 1, 30 * DAY_MS);
+  const setting = <N extends WeatherSettingName>(name: N) =>
+    resolveWeatherSetting("createWeatherService", name, options[name]);
+  const geocodeTtlMs = setting("geocodeTtlMs");
   return {
-    geocodingBaseUrl: checkUrl("geocodingBaseUrl", options.geocodingBaseUrl ?? DEFAULT_GEOCODING_BASE_URL),
-    forecastBaseUrl: checkUrl("forecastBaseUrl", options.forecastBaseUrl ?? DEFAULT_FORECAST_BASE_URL),
-    units: checkUnits(options.units ?? "metric"),
-    language: language.toLowerCase(),
-    forecastDays: checkInteger("forecastDays", options.forecastDays ?? 3, 1, 16),
-    // Two sequential calls must stay well inside Dify's 60 s read timeout.
-    timeoutMs: checkInteger("timeoutMs", options.timeoutMs ?? 3000, 1, 25_000),
-    weatherTtlMs: checkInteger("weatherTtlMs", options.weatherTtlMs ?? 10 * 60_000, 1, DAY_MS),
+    geocodingBaseUrl: setting("geocodingBaseUrl"),
+    forecastBaseUrl: setting("forecastBaseUrl"),
+    units: setting("units"),
+    language: setting("language"),
+    forecastDays: setting("forecastDays"),
+    timeoutMs: setting("timeoutMs"),
+    weatherTtlMs: setting("weatherTtlMs"),
     geocodeTtlMs,
-    notFoundTtlMs: Math.min(checkInteger("notFoundTtlMs", options.notFoundTtlMs ?? 10 * 60_000, 1, 30 * DAY_MS), geocodeTtlMs),
-    cacheMax: checkInteger("cacheMax", options.cacheMax ?? 1000, 1, 1_000_000),
-    locationVariable,
+    notFoundTtlMs: Math.min(setting("notFoundTtlMs"), geocodeTtlMs),
+    cacheMax: setting("cacheMax"),
+    locationVariable: setting("locationVariable"),
   };
 }
 
@@ -278,11 +239,12 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
       }
       shown = query.text;
       logger.debug?.({ place: query.text.slice(0, 200) }, "weather lookup");
-      const units = lookupOptions.units === undefined ? settings.units : checkUnits(lookupOptions.units);
+      const units =
+        lookupOptions.units === undefined ? settings.units : resolveWeatherSetting("lookup", "units", lookupOptions.units);
       const days =
         lookupOptions.forecastDays === undefined
           ? settings.forecastDays
-          : checkInteger("forecastDays", lookupOptions.forecastDays, 1, 16);
+          : resolveWeatherSetting("lookup", "forecastDays", lookupOptions.forecastDays);
       // One character finds nothing at Open-Meteo, and a 100+ character "name" is not a place.
       if (query.name.length < 2 || query.name.length > MAX_PLACE_NAME_LENGTH) {
         return { result: notFoundMessage(query.text), outcome: "not_found", cache };
@@ -372,8 +334,8 @@ export function startWeatherService(
   );
   if (apiKey !== undefined) {
     for (const [name, url, free] of [
-      ["OPEN_METEO_GEOCODING_URL", settings.geocodingBaseUrl, DEFAULT_GEOCODING_BASE_URL],
-      ["OPEN_METEO_FORECAST_URL", settings.forecastBaseUrl, DEFAULT_FORECAST_BASE_URL],
+      ["OPEN_METEO_GEOCODING_URL", settings.geocodingBaseUrl, WEATHER_SETTINGS.geocodingBaseUrl.default],
+      ["OPEN_METEO_FORECAST_URL", settings.forecastBaseUrl, WEATHER_SETTINGS.forecastBaseUrl.default],
     ] as const) {
       if (url === free) {
         logger.warn(
