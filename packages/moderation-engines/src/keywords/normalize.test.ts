@@ -1,9 +1,10 @@
+import { propertySettings, propertyTimeout } from "@dify-ext/test-support/seed";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CLASS_JOINING, classOf, normalizeForMatching } from "./normalize.ts";
 
-/** The fixed seed of the property tests here; `FC_SEED=<n>` replays another. */
-const SEED = Number(process.env.FC_SEED ?? 1);
+/** Runs of the property test in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+const RUNS = 2000;
 
 const IGNORABLE_RE = /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}]$/u;
 const IGNORABLE_GLOBAL_RE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}]/gu;
@@ -141,9 +142,9 @@ describe("normalizeForMatching: NFKC applies to sequences, not to single code po
         expect(chars(normalized)).toEqual(chars(reference(s)));
         expect(normalizeForMatching(normalized)).toBe(normalized);
       }),
-      { seed: SEED, numRuns: 2000 },
+      propertySettings("keyword normalisation of a whole text", { runs: RUNS }),
     );
-  });
+  }, propertyTimeout(30_000, RUNS));
 });
 
 describe("normalizeForMatching: case folding", () => {

@@ -1,3 +1,4 @@
+import { propertyRuns, propertySettings, propertyTimeout } from "@dify-ext/test-support/seed";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../engine.ts";
@@ -6,9 +7,8 @@ import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
 import { loadKeywordFiles, SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "./node.ts";
 import { isSeparator, normalizeForMatching } from "./normalize.ts";
 
-/** The fixed seed and runs of the property test; `FC_SEED=<n> FC_RUNS=<n>` hunt further. */
-const SEED = Number(process.env.FC_SEED ?? 1);
-const RUNS = Number(process.env.FC_RUNS ?? 300);
+/** Runs of the property test in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+const RUNS = 300;
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
@@ -162,7 +162,7 @@ const EXAMPLES: Array<[Options, string[]]> = [
 ];
 
 describe("finding spans (property)", () => {
-  it(`lie within the text on whole characters, cover the term, and do not depend on history (seed ${SEED})`, () => {
+  it(`lie within the text on whole characters, cover the term, and do not depend on history (${propertyRuns(RUNS)} runs)`, () => {
     const options: fc.Arbitrary<Options> = fc.record({
       terms: fc.array(term, { minLength: 1, maxLength: 6 }),
       allow: fc.array(term, { maxLength: 2 }),
@@ -200,7 +200,7 @@ describe("finding spans (property)", () => {
           }
         }
       }),
-      { seed: SEED, numRuns: RUNS, examples: EXAMPLES },
+      propertySettings("keyword finding spans", { runs: RUNS, examples: EXAMPLES }),
     );
-  });
+  }, propertyTimeout(30_000, RUNS));
 });
