@@ -95,6 +95,14 @@ describe("createApp, in process", () => {
     expect(body.result).toContain("Weather data by Open-Meteo.com (CC BY 4.0).");
   });
 
+  it("answers a place hinted with an Object.prototype member name like any unknown place", async () => {
+    // A hostile review found "Paris, constructor" answering "internal error".
+    const response = await app.call({ location: "Paris, constructor" });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ result: "No weather found for 'Paris, constructor'." });
+    expect(accessLines(app.lines)[0]).toMatchObject({ outcome: "not_found" });
+  });
+
   it("puts the outcome and cache use in the access log, never the place", async () => {
     await app.call({ location: "Berlin" });
     await app.call({ location: "Berlin" });

@@ -157,6 +157,25 @@ describe("unknown places", () => {
   });
 });
 
+describe("names of Object.prototype members", () => {
+  // "Paris, constructor" once read REGION_CODES.US.constructor (a function) and answered "internal error".
+  const members = Object.getOwnPropertyNames(Object.prototype);
+  const places = members.flatMap((name) => [`Paris, ${name}`, name, `${name}, FR`, `Springfield, ${name}`]);
+
+  it.each(places)("%s gets a found place or the not-found sentence", async (place) => {
+    const answer = await service().lookupDetailed(place);
+    expect(answer.outcome === "found" || answer.outcome === "not_found").toBe(true);
+    expect(answer.result).toMatch(/^(Current weather in .*Weather data by Open-Meteo\.com|No weather found for '.*'\.)/);
+    expect(logs.filter((l) => l.level === "error")).toEqual([]);
+  });
+
+  it("still reads a real region code after one", async () => {
+    const weather = service();
+    expect((await weather.lookupDetailed("Paris, constructor")).outcome).toBe("not_found");
+    expect(await weather.lookup("Paris, TX")).toMatch(/^Current weather in Paris, Texas, United States /);
+  });
+});
+
 const FAILURES: Array<{
   name: string;
   behaviour: FakeBehaviour;

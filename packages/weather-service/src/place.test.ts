@@ -95,6 +95,17 @@ describe("pickPlace", () => {
   });
 });
 
+describe("hints named like Object.prototype members", () => {
+  it("match nothing, never throw, and leave the other hints working", () => {
+    for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+      for (const hint of [name, name.toLowerCase(), name.toUpperCase()]) {
+        expect(pickPlace(PARISES, [hint])).toBeUndefined();
+        expect(pickPlace(PARISES, [hint, "TX"])).toBe(PARIS_TX);
+      }
+    }
+  });
+});
+
 describe("placeLabel", () => {
   it("joins name, region and country without repeats", () => {
     expect(placeLabel(PARIS_FR)).toBe("Paris, Île-de-France, France");

@@ -40,7 +40,9 @@ export function parsePlaceQuery(input: string): PlaceQuery {
   return { text, name: parts[0] ?? "", hints: parts.slice(1, 1 + MAX_HINTS) };
 }
 
-const US_STATES: Record<string, string> = {
+// Maps, not plain objects: keys come from user hints and upstream replies, and a plain object
+// would answer "constructor" or "__proto__" from its prototype.
+const US_STATES = new Map<string, string>(Object.entries({
   al: "Alabama", ak: "Alaska", az: "Arizona", ar: "Arkansas", ca: "California", co: "Colorado",
   ct: "Connecticut", de: "Delaware", dc: "District of Columbia", fl: "Florida", ga: "Georgia",
   hi: "Hawaii", id: "Idaho", il: "Illinois", in: "Indiana", ia: "Iowa", ks: "Kansas",
@@ -51,24 +53,28 @@ const US_STATES: Record<string, string> = {
   or: "Oregon", pa: "Pennsylvania", pr: "Puerto Rico", ri: "Rhode Island", sc: "South Carolina",
   sd: "South Dakota", tn: "Tennessee", tx: "Texas", ut: "Utah", vt: "Vermont", va: "Virginia",
   wa: "Washington", wv: "West Virginia", wi: "Wisconsin", wy: "Wyoming",
-};
-const CA_PROVINCES: Record<string, string> = {
+}));
+const CA_PROVINCES = new Map<string, string>(Object.entries({
   ab: "Alberta", bc: "British Columbia", mb: "Manitoba", nb: "New Brunswick",
   nl: "Newfoundland and Labrador", ns: "Nova Scotia", nt: "Northwest Territories", nu: "Nunavut",
   on: "Ontario", pe: "Prince Edward Island", qc: "Quebec", sk: "Saskatchewan", yt: "Yukon",
-};
-const AU_STATES: Record<string, string> = {
+}));
+const AU_STATES = new Map<string, string>(Object.entries({
   act: "Australian Capital Territory", nsw: "New South Wales", nt: "Northern Territory",
   qld: "Queensland", sa: "South Australia", tas: "Tasmania", vic: "Victoria", wa: "Western Australia",
-};
-const REGION_CODES: Record<string, Record<string, string>> = { US: US_STATES, CA: CA_PROVINCES, AU: AU_STATES };
+}));
+const REGION_CODES = new Map([
+  ["US", US_STATES],
+  ["CA", CA_PROVINCES],
+  ["AU", AU_STATES],
+]);
 
 /** Common country spellings that are neither the ISO code nor Open-Meteo's English name. */
-const COUNTRY_ALIASES: Record<string, string> = {
+const COUNTRY_ALIASES = new Map<string, string>(Object.entries({
   usa: "US", unitedstatesofamerica: "US", america: "US",
   uk: "GB", britain: "GB", greatbritain: "GB",
   uae: "AE", holland: "NL", korea: "KR", southkorea: "KR",
-};
+}));
 
 // Generic words people add to a region name that Open-Meteo's admin names lack.
 const GENERIC_SUFFIX = /\s+(county|parish|province|state|region|prefecture|district|oblast)$/i;
@@ -78,10 +84,9 @@ function hintMatches(place: GeoPlace, hint: string): boolean {
   const bare = compactKey(hint.replace(GENERIC_SUFFIX, ""));
   if (key.length === 0) return false;
   const code = place.country_code?.toUpperCase();
-  if (code && (key === code.toLowerCase() || COUNTRY_ALIASES[key] === code)) return true;
-  if (code && REGION_CODES[code]?.[key] !== undefined) {
-    if (compactKey(REGION_CODES[code][key] ?? "") === compactKey(place.admin1 ?? "")) return true;
-  }
+  if (code && (key === code.toLowerCase() || COUNTRY_ALIASES.get(key) === code)) return true;
+  const region = code === undefined ? undefined : REGION_CODES.get(code)?.get(key);
+  if (region !== undefined && compactKey(region) === compactKey(place.admin1 ?? "")) return true;
   for (const field of [place.country, place.admin1, place.admin2, place.admin3, place.admin4]) {
     if (!field) continue;
     const fieldKey = compactKey(field);
