@@ -629,6 +629,8 @@ const foundCases = (key: string): FuzzCase[] =>
     // A point named like an Object.prototype member answered 500 instead of 400.
     '{"point":"constructor","params":{"app_id":"a","inputs":{},"query":"hi"}}',
     '{"point":"__proto__","params":{"app_id":"a","inputs":{},"query":"hi"}}',
+    // The weather tool looked a region hint up in a plain object: "the weather tool hit an internal error".
+    '{"point":"app.external_data_tool.query","params":{"app_id":"a","tool_variable":"weather","inputs":{"location":"Paris, constructor"},"query":""}}',
   ].map((json) => describable({ kind: "content", request: difyRequest(key, json) }));
 
 /** Point and params of a JSON envelope body, if it is one. */
