@@ -59,7 +59,9 @@ describe("the Node process", () => {
   });
 
   it("serves metrics and readiness", async () => {
-    const metrics = await (await fetch(`${sample.url}/metrics`)).text();
+    // On the service's own port /metrics takes an API key, like the receive endpoint.
+    expect((await fetch(`${sample.url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${sample.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
     expect(metrics).toMatch(/dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\}/);
     expect(metrics).toMatch(/dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\}/);
     expect((await fetch(`${sample.url}/readyz`)).status).toBe(200);
