@@ -1,8 +1,8 @@
 /**
  * Engine benchmarks, in-process: the keyword engine at several list sizes (build time, memory,
  * time per call), obscenity on the same texts, the cost of judging an answer the way Dify streams
- * it, and the raw search of the Aho-Corasick packages (from the keyword benchmark of
- * @dify-ext/moderation-engines) at the largest list size.
+ * it, and the raw search of the Aho-Corasick packages (from the keyword benchmark,
+ * `keyword-bench.ts`) at the largest list size.
  *
  * Runs in its own process (`engines-worker.ts`, started by `runEngineBenchProcess`) with
  * `--expose-gc`, so heap growth is measured after a collection and nothing else shares the heap.
@@ -11,7 +11,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createModerationPolicy, type ModerationEngine } from "@dify-ext/moderation-engines";
 import { createKeywordEngine, createKeywordMatcher, normalizeForMatching } from "@dify-ext/moderation-engines/keywords";
-import { correctness, generateTerms, heapMb, loadCandidates } from "@dify-ext/moderation-engines/keywords/bench";
+import { correctness, heapMb, loadCandidates } from "./keyword-bench.ts";
+import { generateTerms } from "./synthetic.ts";
 import { createObscenityEngine } from "@dify-ext/moderation-engines/obscenity";
 import { scrub, syntheticText, withTerms } from "./texts.ts";
 

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateTerms } from "@dify-ext/moderation-engines/keywords/bench";
+import { generateTerms } from "./synthetic.ts";
 import { appDeployable } from "./deployables.ts";
 import { COMMON_ENV, sleep } from "./http.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";

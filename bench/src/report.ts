@@ -265,7 +265,7 @@ export function renderReport(result: BenchResult, previous = ""): string {
         ),
       );
       out.push("");
-      out.push("The package comparison's code lives in `packages/moderation-engines/src/keywords/bench.ts` (also runnable on its own, see docs/keywords.md).");
+      out.push("The package comparison's code lives in `bench/src/keyword-bench.ts` (also runnable on its own: `pnpm exec tsx src/keyword-bench.ts` in `bench/`).");
       out.push("");
     }
   }

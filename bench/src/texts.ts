@@ -2,7 +2,8 @@
  * The texts the benchmark sends and judges. Everything is generated from fixed seeds, so every run
  * judges the same characters.
  */
-import { generateText, mulberry32 } from "@dify-ext/moderation-engines/keywords/bench";
+import { mulberry32 } from "@dify-ext/test-support/random";
+import { generateText } from "./synthetic.ts";
 
 /** Plain English prose with one neutral Chinese sentence: what a Dify app typically carries. */
 const PROSE = [

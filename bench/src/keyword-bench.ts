@@ -1,22 +1,19 @@
 /**
- * Keyword matcher benchmark and Aho-Corasick package comparison (Node only, not part of the API).
+ * Keyword matcher benchmark and Aho-Corasick package comparison (Node only).
  *
- *   cd packages/moderation-engines && NODE_OPTIONS=--expose-gc pnpm exec tsx src/keywords/bench.ts
+ *   cd bench && NODE_OPTIONS=--expose-gc pnpm exec tsx src/keyword-bench.ts   # optional arg: number of terms
  *
  * Synthetic lists: random Latin words (70%) and random Han strings (30%); texts of 3,000
  * characters (ASCII-only and mixed Latin/CJK). Prints build time, heap growth, per-call times and
  * a correctness check of each package on overlapping matches and UTF-16 offsets.
  *
- * The exports (text generator, package loaders, correctness check) are shared with the
- * repository's benchmark suite (`bench/`, `pnpm bench`), which reports our ratio to the fastest
- * package's raw search alongside every other figure (docs/performance.md).
+ * The exports (package loaders, correctness check, timing helpers) are shared with the suite
+ * (`pnpm bench`), which reports our ratio to the fastest package's raw search alongside every
+ * other figure (docs/performance.md).
  */
 import { pathToFileURL } from "node:url";
-import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
-import { normalizeForMatching } from "./normalize.ts";
-import { generateTerms, mulberry32 } from "./synthetic.ts";
-
-export { generateTerms, mulberry32 };
+import { createKeywordMatcher, type KeywordMatcher, normalizeForMatching } from "@dify-ext/moderation-engines/keywords";
+import { generateTerms, generateText } from "./synthetic.ts";
 
 /** A raw search over a prepared automaton. */
 export type Search = (text: string) => unknown;
@@ -26,32 +23,6 @@ export interface Candidate {
   build: (patterns: string[]) => Search;
   /** Returns [start, end, pattern] triples for the correctness check. */
   spans: (patterns: string[], text: string) => Array<[number, number, string]>;
-}
-
-/**
- * A synthetic text of `length` characters: random Latin words (and, with `cjk`, 30% random Han
- * runs), with one of `inject` as a word about every 50 words (pass `[]` for none).
- */
-export function generateText(length: number, cjk: boolean, seed: number, inject: readonly string[]): string {
-  const rand = mulberry32(seed);
-  let text = "";
-  while (text.length < length) {
-    if (inject.length > 0 && rand() < 0.02) {
-      text += `${inject[Math.floor(rand() * inject.length)]!} `;
-      continue;
-    }
-    if (cjk && rand() < 0.3) {
-      const len = 2 + Math.floor(rand() * 10);
-      for (let i = 0; i < len; i++) text += String.fromCharCode(0x4e00 + Math.floor(rand() * 2500));
-      text += "，";
-    } else {
-      const len = 2 + Math.floor(rand() * 8);
-      let w = "";
-      for (let i = 0; i < len; i++) w += String.fromCharCode(0x61 + Math.floor(rand() * 26));
-      text += (rand() < 0.1 ? w[0]!.toUpperCase() + w.slice(1) : w) + (rand() < 0.1 ? ". " : " ");
-    }
-  }
-  return text.slice(0, length);
 }
 
 /** heapUsed + external in MB, after a GC when `--expose-gc` is on. */
@@ -77,7 +48,7 @@ export function timePerCall(fn: () => unknown, minMs = 300): number {
 
 const fmt = (n: number, d = 3) => n.toFixed(d);
 
-/** The Aho-Corasick packages compared (devDependencies of this package), loaded on demand. */
+/** The Aho-Corasick packages compared (dependencies of the bench package), loaded on demand. */
 export async function loadCandidates(): Promise<Candidate[]> {
   const modern = (await import("modern-ahocorasick" as string)).default as new (
     p: string[],
