@@ -1,3 +1,4 @@
 import { runModerationService } from "@dify-ext/moderation-service";
+import { loadConfig } from "./config.ts";
 
-await runModerationService({ name: "moderation-keywords", defaultPort: 3001, engines: ["keywords"] });
+await runModerationService({ name: "moderation-keywords", loadConfig });

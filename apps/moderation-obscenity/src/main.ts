@@ -1,3 +1,4 @@
 import { runModerationService } from "@dify-ext/moderation-service";
+import { loadConfig } from "./config.ts";
 
-await runModerationService({ name: "moderation-obscenity", defaultPort: 3002, engines: ["obscenity"] });
+await runModerationService({ name: "moderation-obscenity", loadConfig });

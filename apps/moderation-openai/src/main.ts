@@ -1,3 +1,4 @@
 import { runModerationService } from "@dify-ext/moderation-service";
+import { loadConfig } from "./config.ts";
 
-await runModerationService({ name: "moderation-openai", defaultPort: 3003, engines: ["openai"] });
+await runModerationService({ name: "moderation-openai", loadConfig });

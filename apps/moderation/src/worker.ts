@@ -3,6 +3,7 @@ import { keywordsWorkerEngine } from "@dify-ext/moderation-service/worker/keywor
 import { obscenityWorkerEngine } from "@dify-ext/moderation-service/worker/obscenity";
 import { openaiWorkerEngine } from "@dify-ext/moderation-service/worker/openai";
 import lists from "dify-ext:keyword-lists";
+import { loadConfig } from "./config.ts";
 
 /**
  * The composite moderation app as a Cloudflare Worker: all three engines are bundled and the
@@ -10,6 +11,6 @@ import lists from "dify-ext:keyword-lists";
  */
 export default createModerationWorker({
   name: "moderation",
+  loadConfig,
   engines: { keywords: keywordsWorkerEngine(lists), obscenity: obscenityWorkerEngine, openai: openaiWorkerEngine },
-  selectable: true,
 });

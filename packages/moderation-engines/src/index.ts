@@ -1,4 +1,3 @@
 export * from "./engine.ts";
 export { maskSpans, mergeSpans } from "./mask.ts";
 export * from "./policy.ts";
-export * from "./policy-env.ts";

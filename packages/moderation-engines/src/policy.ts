@@ -34,12 +34,15 @@ export interface PolicyLogger {
   error(fields: object, message?: string): void;
 }
 
+/** The character each masked character becomes unless the options say otherwise. */
+export const DEFAULT_MASK_CHARACTER = "*";
+
 export interface ModerationPolicyOptions {
   /** Engines in the order they run; put cheap local engines before upstream ones. */
   engines: readonly ModerationEngine[];
   input: PointPolicy;
   output: PointPolicy;
-  /** The character each masked character becomes (default `*`). */
+  /** The character each masked character becomes (default {@link DEFAULT_MASK_CHARACTER}). */
   maskCharacter?: string;
 }
 
@@ -112,7 +115,7 @@ export function collectInputTexts(params: Pick<ModerationInputParams, "inputs" |
  */
 export function createModerationPolicy(options: ModerationPolicyOptions): ModerationPolicy {
   if (options.engines.length === 0) throw new RangeError("the moderation policy needs at least one engine");
-  const maskCharacter = options.maskCharacter ?? "*";
+  const maskCharacter = options.maskCharacter ?? DEFAULT_MASK_CHARACTER;
   if ([...maskCharacter].length !== 1) throw new RangeError("the mask character must be exactly one character");
   for (const point of ["input", "output"] as const) {
     if (options[point].presetResponse.trim() === "") {
@@ -216,30 +219,6 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
       if (outcome.verdict === "pass") return outputPass();
       if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);
       return outputOverride(maskSpans(params.text, outcome.spans[0]!, maskCharacter));
-    },
-  };
-}
-
-/** The request context the policy needs from the server (the server's handler context fits). */
-export interface ModerationHandlerContext {
-  logger: PolicyLogger;
-  logFields: Record<string, unknown>;
-}
-
-/**
- * The two moderation handlers for the server's `handlers` option, wired to a policy:
- * `createReceiveApp({ handlers: moderationHandlers(policy), ... })`.
- */
-export function moderationHandlers(policy: ModerationPolicy, options: { logUserText?: boolean } = {}) {
-  return {
-    "app.moderation.input": (params: ModerationInputParams, context: ModerationHandlerContext) => {
-      // End users' text is logged only when the operator asks for it (LOG_USER_TEXT), for debugging.
-      if (options.logUserText) context.logFields.userText = { query: params.query, inputs: params.inputs };
-      return policy.moderateInput(params, context);
-    },
-    "app.moderation.output": (params: ModerationOutputParams, context: ModerationHandlerContext) => {
-      if (options.logUserText) context.logFields.userText = { text: params.text };
-      return policy.moderateOutput(params, context);
     },
   };
 }

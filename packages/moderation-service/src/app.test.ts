@@ -5,9 +5,17 @@ import { type Logger, silentLogger } from "@dify-ext/server";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createModerationApp } from "./app.ts";
-import { loadModerationConfig } from "./config.ts";
-import { createEngines, type EngineSet } from "./engines.ts";
+import { createModerationApp, type ModerationApp } from "./app.ts";
+import {
+  type EngineName,
+  type ModerationConfig,
+  readCommonSettings,
+  readEngineList,
+  readKeywordsSettings,
+  readObscenitySettings,
+  readOpenAISettings,
+  readPolicySettings,
+} from "./config/index.ts";
 
 const KEY = "in-process-key-123";
 const OPENAI_KEY = "sk-in-process-5e1b";
@@ -21,19 +29,30 @@ function recordingLogger(lines: string[]): Logger {
   return logger;
 }
 
+/** A config as an app's `src/config.ts` builds it, for the engines MODERATION_ENGINES names. */
+function configFrom(overrides: Record<string, string>): ModerationConfig {
+  const env = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...overrides };
+  const named: EngineName[] = readEngineList(env, ["keywords"]);
+  return {
+    common: readCommonSettings(env),
+    port: 0,
+    policy: readPolicySettings(env),
+    engines: {
+      ...(named.includes("keywords") && { keywords: readKeywordsSettings(env) }),
+      ...(named.includes("obscenity") && { obscenity: readObscenitySettings(env) }),
+      ...(named.includes("openai") && { openai: readOpenAISettings(env) }),
+    },
+  };
+}
+
 /** Builds the app the way `runModerationService` does, in-process, on a free loopback port. */
 async function serve(env: Record<string, string>, logger: Logger = silentLogger) {
-  const config = await loadModerationConfig({ API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env }, { defaultPort: 0 });
-  const set = await createEngines(config, logger);
-  const app = createModerationApp({
-    config,
-    engines: set.engines,
-    receiveOptions: { apiKeys: config.common.apiKeys, logger, readiness: set.readiness },
-  });
-  const server = createServer(app.callback());
+  const config = configFrom(env);
+  const built = await createModerationApp({ config, logger });
+  const server = createServer(built.app.callback());
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { config, set, server, url, receiveUrl: `${url}/api/dify/receive` };
+  return { config, built, server, url, receiveUrl: `${url}/api/dify/receive` };
 }
 
 async function moderate(receiveUrl: string, query: string) {
@@ -45,15 +64,15 @@ async function moderate(receiveUrl: string, query: string) {
   return body as Record<string, unknown>;
 }
 
-describe("createEngines + createModerationApp, in-process", () => {
+describe("createModerationApp, in-process", () => {
   let fake: FakeOpenAI;
-  const running: Array<{ server: Server; set: EngineSet }> = [];
+  const running: Array<{ server: Server; built: ModerationApp }> = [];
   beforeAll(async () => {
     fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
   });
   afterEach(async () => {
-    for (const { server, set } of running.splice(0)) {
-      set.close();
+    for (const { server, built } of running.splice(0)) {
+      built.moderation.close();
       await new Promise((resolve) => server.close(resolve));
     }
     fake.reset();
@@ -63,8 +82,8 @@ describe("createEngines + createModerationApp, in-process", () => {
   it("builds the engines cheapest first and is ready when every engine can judge", async () => {
     const app = await serve({ MODERATION_ENGINES: "openai,obscenity,keywords", OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url });
     running.push(app);
-    expect(app.set.engines.map((engine) => engine.name)).toEqual(["keywords", "obscenity", "openai"]);
-    expect(app.set.readiness()).toBe(true);
+    expect(app.built.moderation.engines.map((engine) => engine.name)).toEqual(["keywords", "obscenity", "openai"]);
+    expect(app.built.moderation.readiness()).toBe(true);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
     expect(await moderate(app.receiveUrl, "I am VIOLENT")).toMatchObject({ flagged: true, action: "direct_output" });
     expect(fake.calls).toHaveLength(1);
@@ -74,7 +93,7 @@ describe("createEngines + createModerationApp, in-process", () => {
     const lines: string[] = [];
     const app = await serve({ MODERATION_ENGINES: "openai", MODERATION_INPUT_ON_ERROR: "closed" }, recordingLogger(lines));
     running.push(app);
-    expect(app.set.readiness()).toBe("OPENAI_API_KEY is not set");
+    expect(app.built.moderation.readiness()).toBe("OPENAI_API_KEY is not set");
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: "not ready", reason: "OPENAI_API_KEY is not set" });

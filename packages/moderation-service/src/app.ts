@@ -1,17 +1,33 @@
-import { createModerationPolicy, type ModerationEngine, moderationHandlers } from "@dify-ext/moderation-engines";
-import type { ReceiveOptions } from "@dify-ext/server";
-import { createReceiveApp, type ReceiveApp } from "@dify-ext/server/node";
-import type { ModerationConfig } from "./config.ts";
+import type { Logger } from "@dify-ext/server";
+import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMetrics } from "@dify-ext/server/node";
+import { composeModeration, type Moderation } from "./compose.ts";
+import type { ModerationConfig } from "./config/read.ts";
+import { nodeEngines } from "./node-engines.ts";
 
 export interface ModerationAppDeps {
-  config: Pick<ModerationConfig, "policy"> & { common: { logUserText: boolean } };
-  engines: readonly ModerationEngine[];
-  /** Keys, limits, logging and metrics: `ServiceContext.receiveOptions` from `runService`. */
-  receiveOptions: Omit<ReceiveOptions, "handlers">;
+  config: ModerationConfig;
+  logger: Logger;
+  /** Prometheus metrics from `runService` (requests, verdicts, OpenAI calls); none in tests. */
+  metrics?: ServiceMetrics;
 }
 
-/** A moderation app: the shared receive endpoint answering both moderation points through the policy. */
-export function createModerationApp({ config, engines, receiveOptions }: ModerationAppDeps): ReceiveApp {
-  const policy = createModerationPolicy({ ...config.policy, engines });
-  return createReceiveApp({ ...receiveOptions, handlers: moderationHandlers(policy, { logUserText: config.common.logUserText }) });
+/** A moderation app under Node, not yet listening, with what shutdown needs. */
+export interface ModerationApp {
+  app: ReceiveApp;
+  moderation: Moderation;
+}
+
+/**
+ * Builds a moderation app under Node and never listens (tests drive `app.callback()` in-process):
+ * config → engines → policy → handlers (`composeModeration`, shared with the Worker) → the shared
+ * Koa receive app, with `/readyz` reporting whether every engine can judge.
+ */
+export async function createModerationApp({ config, logger, metrics }: ModerationAppDeps): Promise<ModerationApp> {
+  const moderation = await composeModeration(config, nodeEngines, { logger, observer: metrics });
+  const app = createReceiveApp({
+    ...commonReceiveOptions(config.common, logger, metrics),
+    handlers: moderation.handlers,
+    readiness: moderation.readiness,
+  });
+  return { app, moderation };
 }

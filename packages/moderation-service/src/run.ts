@@ -1,25 +1,23 @@
+import type { Env } from "@dify-ext/server";
 import { runService } from "@dify-ext/server/node";
 import { createModerationApp } from "./app.ts";
-import { type EngineName, loadModerationConfig } from "./config.ts";
-import { createEngines } from "./engines.ts";
+import type { ModerationConfig } from "./config/read.ts";
 
 export interface RunModerationOptions {
+  /** Service name, on every log line and metric. */
   name: string;
-  defaultPort: number;
-  /** Fixed engines of a single-engine app; without it, `MODERATION_ENGINES` picks them. */
-  engines?: readonly EngineName[];
+  /** The app's own `loadConfig` (its `src/config.ts`). */
+  loadConfig: (env: Env) => ModerationConfig;
 }
 
-/** The `main` of a moderation app: env → engines → policy → receive app → listen. */
+/** The `main` of a moderation app: env → config → engines → policy → receive app → listen. */
 export function runModerationService(options: RunModerationOptions) {
   return runService({
     name: options.name,
-    loadConfig: (env) => loadModerationConfig(env, { defaultPort: options.defaultPort, engines: options.engines }),
-    async start(config, { logger, metrics, receiveOptions }) {
-      const set = await createEngines(config, logger, metrics);
-      logger.info({ engines: config.engines }, "moderation engines ready");
-      const app = createModerationApp({ config, engines: set.engines, receiveOptions: { ...receiveOptions, readiness: set.readiness } });
-      return { app, onClose: () => set.close() };
+    loadConfig: options.loadConfig,
+    async start(config, { logger, metrics }) {
+      const { app, moderation } = await createModerationApp({ config, logger, metrics });
+      return { app, onClose: () => moderation.close() };
     },
   });
 }

@@ -1,4 +1,9 @@
-/** Synthetic keyword lists for the benchmark and the scale test (not part of the public API). */
+/**
+ * Test fixture: synthetic keyword lists for the matcher's scale test and a seeded PRNG for the
+ * automaton test (matcher.test.ts, automaton.test.ts). No product code imports it; the benchmark's
+ * own generator is bench/src/synthetic.ts. It goes once those tests import their helpers from
+ * `@dify-ext/test-support` instead.
+ */
 
 import { mulberry32 } from "@dify-ext/test-support/random";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TextVerdict } from "../engine.ts";
-import { createObscenityEngine, EXTRA_TERM_CATEGORY, PROFANITY_CATEGORY } from "./index.ts";
+import { createObscenityEngine, EXTRA_TERM_CATEGORY, ObscenityTermError, PROFANITY_CATEGORY } from "./index.ts";
 
 const engine = createObscenityEngine();
 
@@ -125,6 +125,20 @@ describe("obscenity engine", () => {
     expect(() => createObscenityEngine({ extraTerms: ["ok", "  "] })).toThrow(/extra term #2/);
     expect(() => createObscenityEngine({ extraTerms: ["**"] })).toThrow(/extra term #1/);
     expect(() => createObscenityEngine({ allowTerms: [""] })).toThrow(/allowed term #1/);
+  });
+
+  it("says which option and which term was unusable, in a typed error", () => {
+    const thrown = (options: Parameters<typeof createObscenityEngine>[0]) => {
+      try {
+        createObscenityEngine(options);
+      } catch (error) {
+        return error;
+      }
+      throw new Error("expected the engine to refuse its options");
+    };
+    expect(thrown({ extraTerms: ["ok", "  "] })).toMatchObject({ name: "ObscenityTermError", option: "extraTerms", index: 1 });
+    expect(thrown({ extraTerms: ["ok"], allowTerms: ["fine", ""] })).toMatchObject({ option: "allowTerms", index: 1 });
+    expect(thrown({ allowTerms: [""] })).toBeInstanceOf(ObscenityTermError);
   });
 
   it("never changes clean text and keeps verdicts independent", async () => {

@@ -40,6 +40,20 @@ export const PROFANITY_CATEGORY = "profanity";
 /** Category of findings from `extraTerms`. */
 export const EXTRA_TERM_CATEGORY = "extra-term";
 
+/** An unusable extra or allowed term, with the option it came from and its position there. */
+export class ObscenityTermError extends Error {
+  override readonly name = "ObscenityTermError";
+  constructor(
+    /** The option holding the bad term. */
+    readonly option: "extraTerms" | "allowTerms",
+    /** The term's position in that option, from 0. */
+    readonly index: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 interface PhraseMetadata {
   originalWord: string;
   extra?: boolean;
@@ -49,8 +63,8 @@ const blacklistTransformers: TransformerContainer[] =
   englishRecommendedTransformers.blacklistMatcherTransformers ?? [];
 
 /**
- * Creates the `obscenity` engine. Throws at construction (never per call) on an empty or
- * unusable extra or allowed term, naming it.
+ * Creates the `obscenity` engine. Throws an {@link ObscenityTermError} at construction (never per
+ * call) on an empty or unusable extra or allowed term, naming it.
  */
 export function createObscenityEngine(options: ObscenityEngineOptions = {}): ModerationEngine {
   const dataset = new DataSet<PhraseMetadata>().addAll(englishDataset);
@@ -147,7 +161,7 @@ function normaliseLiteral(literal: string): string {
 }
 
 function parseExtraTerm(term: unknown, index: number) {
-  if (typeof term !== "string") throw new TypeError(`obscenity extra term #${index + 1} is not a string`);
+  if (typeof term !== "string") throw new ObscenityTermError("extraTerms", index, `obscenity extra term #${index + 1} is not a string`);
   let body = term.trim();
   const anyStart = body.startsWith("*");
   if (anyStart) body = body.slice(1);
@@ -155,7 +169,7 @@ function parseExtraTerm(term: unknown, index: number) {
   if (anyEnd) body = body.slice(0, -1);
   const literal = normaliseLiteral(body.trim());
   if (literal.trim().length === 0) {
-    throw new Error(`obscenity extra term #${index + 1} ("${term}") is empty`);
+    throw new ObscenityTermError("extraTerms", index, `obscenity extra term #${index + 1} ("${term}") is empty`);
   }
   const escaped = literal.replace(/[\\[\]?|]/g, (c) => `\\${c}`);
   // obscenity compiles `|` to `\b`, which only means "word edge" next to a word character.
@@ -165,9 +179,9 @@ function parseExtraTerm(term: unknown, index: number) {
 }
 
 function normaliseAllowTerm(term: unknown, index: number): string {
-  if (typeof term !== "string") throw new TypeError(`obscenity allowed term #${index + 1} is not a string`);
+  if (typeof term !== "string") throw new ObscenityTermError("allowTerms", index, `obscenity allowed term #${index + 1} is not a string`);
   // The whitelist is matched against ASCII-lower-cased text with runs of spaces collapsed.
   const normalised = term.trim().replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/ {2,}/g, " ");
-  if (normalised.length === 0) throw new Error(`obscenity allowed term #${index + 1} is empty`);
+  if (normalised.length === 0) throw new ObscenityTermError("allowTerms", index, `obscenity allowed term #${index + 1} is empty`);
   return normalised;
 }

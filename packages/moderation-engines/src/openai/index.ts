@@ -17,17 +17,13 @@ import {
   type UpstreamEvent,
 } from "../engine.ts";
 import {
-  DEFAULT_CACHE_MAX,
-  DEFAULT_CACHE_MAX_CHARS,
-  DEFAULT_CACHE_TTL_MS,
-  DEFAULT_MAX_RETRIES,
+  checkCategory,
+  checkIntegerSetting,
+  checkScore,
   DEFAULT_MODEL,
-  DEFAULT_TIMEOUT_MS,
   MAX_REPLY_BYTES,
   MAX_RETRY_DELAY_MS,
-  MAX_TIMEOUT_MS,
-  checkCategory,
-  checkScore,
+  OPENAI_SETTINGS,
   openAIWorstCaseMs,
 } from "./settings.ts";
 
@@ -45,9 +41,9 @@ export interface OpenAIEngineOptions {
   baseURL?: string;
   /** Moderation model. Default `omni-moderation-latest`. */
   model?: string;
-  /** Timeout of one upstream attempt, 1..60000 ms. Default 4000 (the SDK's is 10 minutes). */
+  /** Timeout of one upstream attempt in ms; default and bounds in {@link OPENAI_SETTINGS} (4000, 100..29000). */
   timeoutMs?: number;
-  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx), clamped to 0..1. Default 1. */
+  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx): 0 or 1 (default). */
   maxRetries?: number;
   /**
    * Per-category score thresholds (0..1). A category with a threshold is flagged iff its score
@@ -56,8 +52,8 @@ export interface OpenAIEngineOptions {
    */
   thresholds?: Readonly<Record<string, number>>;
   /**
-   * Verdict cache. `max`: entries (default 10 000; 0 disables the cache), `ttlMs`: lifetime
-   * (default 10 min), `maxChars`: total length of cached texts (default 10 000 000 code units).
+   * Verdict cache. `max`: entries (0 disables the cache), `ttlMs`: lifetime, `maxChars`: total
+   * length of cached texts in code units. Defaults and bounds: {@link OPENAI_SETTINGS}.
    */
   cache?: { max?: number; ttlMs?: number; maxChars?: number };
   /** Receives warnings (retry-after beyond the budget, a thresholded category missing from replies). */
@@ -66,13 +62,6 @@ export interface OpenAIEngineOptions {
   fetch?: typeof fetch;
   /** Told about every upstream call (outcome, duration) and cache lookup, for metrics. */
   onUpstream?: (event: UpstreamEvent) => void;
-}
-
-function checkInteger(value: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`OpenAI engine option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
 }
 
 /** What the engine keeps of one judgement (also the cache value). */
@@ -101,19 +90,19 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
   }
   const model = options.model ?? DEFAULT_MODEL;
   if (typeof model !== "string" || model.trim() === "") throw new Error("OpenAI engine option model must not be empty");
-  const timeoutMs = checkInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs", 1, MAX_TIMEOUT_MS);
-  const requestedRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
-  if (!Number.isFinite(requestedRetries)) throw new Error("OpenAI engine option maxRetries must be a number");
-  const maxRetries = Math.min(1, Math.max(0, Math.floor(requestedRetries)));
+  const setting = (name: keyof typeof OPENAI_SETTINGS, value: number | undefined, label: string = name) =>
+    checkIntegerSetting(value ?? OPENAI_SETTINGS[name].default, label, OPENAI_SETTINGS[name]);
+  const timeoutMs = setting("timeoutMs", options.timeoutMs);
+  const maxRetries = setting("maxRetries", options.maxRetries);
   const thresholds = new Map<string, number>();
   for (const [category, score] of Object.entries(options.thresholds ?? {})) {
     checkCategory(category, "OpenAI engine option thresholds");
     checkScore(score, `OpenAI engine option thresholds.${category}`);
     thresholds.set(category, score);
   }
-  const cacheMax = checkInteger(options.cache?.max ?? DEFAULT_CACHE_MAX, "cache.max", 0);
-  const cacheTtlMs = checkInteger(options.cache?.ttlMs ?? DEFAULT_CACHE_TTL_MS, "cache.ttlMs", 1);
-  const cacheMaxChars = checkInteger(options.cache?.maxChars ?? DEFAULT_CACHE_MAX_CHARS, "cache.maxChars", 1);
+  const cacheMax = setting("cacheMax", options.cache?.max, "cache.max");
+  const cacheTtlMs = setting("cacheTtlMs", options.cache?.ttlMs, "cache.ttlMs");
+  const cacheMaxChars = setting("cacheMaxChars", options.cache?.maxChars, "cache.maxChars");
   const budgetMs = openAIWorstCaseMs(timeoutMs, maxRetries);
   const logger = options.logger;
   const baseFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));

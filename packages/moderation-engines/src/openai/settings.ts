@@ -1,6 +1,6 @@
 /**
- * OpenAI moderation settings that need no SDK: the categories, defaults, the threshold syntax and
- * the time budget. Config code imports these without loading the `openai` package.
+ * OpenAI moderation settings that need no SDK: the categories, every option's default and bounds,
+ * and the time budget. Config code imports these without loading the `openai` package.
  */
 /** The 13 categories of `omni-moderation-latest`, the names `thresholds` accepts. */
 export const OMNI_MODERATION_CATEGORIES = [
@@ -21,13 +21,37 @@ export const OMNI_MODERATION_CATEGORIES = [
 
 export type OmniModerationCategory = (typeof OMNI_MODERATION_CATEGORIES)[number];
 
+/** Moderation model used when none is given. */
 export const DEFAULT_MODEL = "omni-moderation-latest";
-export const DEFAULT_TIMEOUT_MS = 4000;
-export const DEFAULT_MAX_RETRIES = 1;
-export const DEFAULT_CACHE_MAX = 10_000;
-export const DEFAULT_CACHE_TTL_MS = 10 * 60 * 1000;
-/** Default bound on the cached texts' total length, in UTF-16 code units (about 20 MB). */
-export const DEFAULT_CACHE_MAX_CHARS = 10_000_000;
+
+/** A whole-number option: its default and the bounds it must lie within. */
+export interface IntegerSetting {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Every numeric option of the OpenAI engine with its default and bounds: the one definition that
+ * the engine's own option check and the apps' env parser (OPENAI_TIMEOUT_MS etc.) both use.
+ */
+export const OPENAI_SETTINGS = {
+  /**
+   * Timeout of one upstream attempt (the SDK's own default is 10 minutes). At most 29 s: with the
+   * one retry, the worst case ({@link openAIWorstCaseMs}: 2 × 29 s + 1 s) stays under the 60 s
+   * after which Dify gives up on the extension, so the failure policy still gets to answer.
+   */
+  timeoutMs: { default: 4000, min: 100, max: 29_000 },
+  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx). */
+  maxRetries: { default: 1, min: 0, max: 1 },
+  /** Cached verdicts; 0 disables the cache. */
+  cacheMax: { default: 10_000, min: 0, max: 1_000_000 },
+  /** Lifetime of a cached verdict: 10 minutes by default, at most a day. */
+  cacheTtlMs: { default: 10 * 60 * 1000, min: 1, max: 24 * 60 * 60 * 1000 },
+  /** Total length of the cached texts in UTF-16 code units (10 million: about 20 MB). */
+  cacheMaxChars: { default: 10_000_000, min: 1, max: 1_000_000_000 },
+} as const satisfies Record<string, IntegerSetting>;
+
 /**
  * Longest wait before a retry. A `retry-after` longer than this is not honoured: the engine
  * fails at once instead (the caller's failure policy applies), because waiting would break the
@@ -39,41 +63,30 @@ export const MAX_RETRY_DELAY_MS = 1000;
  * for the largest batch Dify sends is a few kilobytes per text. A larger one is an engine failure.
  */
 export const MAX_REPLY_BYTES = 512 * 1024;
-/** Longest accepted per-attempt timeout: Dify gives up on the extension after 60 s. */
-export const MAX_TIMEOUT_MS = 60_000;
 
+/**
+ * Checks a whole-number option against its {@link IntegerSetting} and returns it, or throws an
+ * error naming the option and its bounds.
+ */
+export function checkIntegerSetting(value: number, name: string, setting: IntegerSetting): number {
+  if (!Number.isInteger(value) || value < setting.min || value > setting.max) {
+    throw new RangeError(`OpenAI engine option ${name} must be an integer from ${setting.min} to ${setting.max}, got ${String(value)}`);
+  }
+  return value;
+}
 
 /**
  * Worst-case time a `moderate()` call waits for upstream before it rejects:
  * `timeoutMs × (maxRetries + 1) + maxRetries × 1000 ms`. With the defaults, 9000 ms.
  */
-export function openAIWorstCaseMs(timeoutMs = DEFAULT_TIMEOUT_MS, maxRetries = DEFAULT_MAX_RETRIES): number {
+export function openAIWorstCaseMs(
+  timeoutMs: number = OPENAI_SETTINGS.timeoutMs.default,
+  maxRetries: number = OPENAI_SETTINGS.maxRetries.default,
+): number {
   return timeoutMs * (maxRetries + 1) + maxRetries * MAX_RETRY_DELAY_MS;
 }
 
-/**
- * Parses thresholds in env syntax, `violence=0.7,sexual=0.9` (spaces allowed, empty string →
- * none). Throws an error naming the bad part: a missing `=`, an unknown category (the message
- * lists the 13 valid ones), a value that is not a number in 0..1, or a repeated category.
- */
-export function parseThresholds(spec: string): Record<string, number> {
-  const thresholds: Record<string, number> = {};
-  for (const rawPart of spec.split(",")) {
-    const part = rawPart.trim();
-    if (part === "") continue;
-    const eq = part.indexOf("=");
-    if (eq === -1) throw new Error(`threshold "${part}" must look like category=score, e.g. violence=0.7`);
-    const category = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    checkCategory(category, `threshold "${part}"`);
-    if (Object.hasOwn(thresholds, category)) throw new Error(`threshold "${part}": category "${category}" is given twice`);
-    const score = value === "" ? Number.NaN : Number(value);
-    checkScore(score, `threshold "${part}"`);
-    thresholds[category] = score;
-  }
-  return thresholds;
-}
-
+/** Throws an error naming `where` unless `category` is one of {@link OMNI_MODERATION_CATEGORIES}. */
 export function checkCategory(category: string, where: string): void {
   if (!(OMNI_MODERATION_CATEGORIES as readonly string[]).includes(category)) {
     throw new Error(
@@ -82,6 +95,7 @@ export function checkCategory(category: string, where: string): void {
   }
 }
 
+/** Throws an error naming `where` unless `score` is a number from 0 to 1. */
 export function checkScore(score: number, where: string): void {
   if (!Number.isFinite(score) || score < 0 || score > 1) {
     throw new Error(`${where}: the score must be a number from 0 to 1`);

@@ -1,21 +1,18 @@
 import type { ModerationEngine } from "@dify-ext/moderation-engines";
-import { createObscenityEngine } from "@dify-ext/moderation-engines/obscenity";
+import { createObscenityEngine, ObscenityTermError } from "@dify-ext/moderation-engines/obscenity";
 import { ConfigError } from "@dify-ext/server";
-import type { ModerationConfig } from "../config.ts";
+import { OBSCENITY_VARIABLES, type ObscenitySettings } from "../config/obscenity.ts";
 
 /**
- * The obscenity engine from the app's config, under Node and on Workers alike. An unusable extra or
+ * The obscenity engine from its settings, under Node and on Workers alike. An unusable extra or
  * allowed term becomes a `ConfigError` naming its variable, so the start-up line (Node) or the
  * Worker's 500 says what to fix.
  */
-export function obscenityFromConfig(config: Pick<ModerationConfig, "obscenity">): ModerationEngine {
+export function obscenityFromSettings(settings: ObscenitySettings): ModerationEngine {
   try {
-    return createObscenityEngine(config.obscenity);
+    return createObscenityEngine(settings);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/^obscenity (extra|allowed) term/.test(message)) {
-      throw new ConfigError([`${message.includes("extra term") ? "OBSCENITY_EXTRA_TERMS" : "OBSCENITY_ALLOW_TERMS"}: ${message}`]);
-    }
+    if (error instanceof ObscenityTermError) throw new ConfigError([`${OBSCENITY_VARIABLES[error.option]}: ${error.message}`]);
     throw error;
   }
 }

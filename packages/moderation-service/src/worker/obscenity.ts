@@ -1,5 +1,6 @@
-import { obscenityFromConfig } from "../engines/obscenity.ts";
-import type { WorkerEngineFactory } from "./index.ts";
+import type { EngineFactory } from "../compose.ts";
+import type { ObscenitySettings } from "../config/obscenity.ts";
+import { obscenityFromSettings } from "../engines/obscenity.ts";
 
 /** The obscenity engine on a Worker: the same factory as under Node. */
-export const obscenityWorkerEngine: WorkerEngineFactory = (config) => obscenityFromConfig(config);
+export const obscenityWorkerEngine: EngineFactory<ObscenitySettings> = (settings) => obscenityFromSettings(settings);

@@ -1,5 +1,6 @@
-import { openaiFromConfig } from "../engines/openai.ts";
-import type { WorkerEngineFactory } from "./index.ts";
+import type { EngineFactory } from "../compose.ts";
+import type { OpenAISettings } from "../config/openai.ts";
+import { openaiFromSettings } from "../engines/openai.ts";
 
 /** The OpenAI engine on a Worker: the same factory as under Node. */
-export const openaiWorkerEngine: WorkerEngineFactory = (config, logger) => openaiFromConfig(config, logger);
+export const openaiWorkerEngine: EngineFactory<OpenAISettings> = openaiFromSettings;

@@ -1,0 +1,75 @@
+import { ConfigError } from "@dify-ext/moderation-service/config";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.ts";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+const names = (found: string[]) => found.map((line) => line.split(":")[0]).sort();
+
+describe("the composite app's config", () => {
+  it("runs with no configuration: development key, keywords and obscenity, the sample list", () => {
+    const config = loadConfig({});
+    expect(Object.keys(config.engines)).toEqual(["keywords", "obscenity"]);
+    expect(config.common.usingDevelopmentKey).toBe(true);
+    expect(config.engines.keywords).toEqual({ listFiles: [], allowFiles: [], usingSampleList: true });
+    expect(config.policy.input).toEqual({ action: "block", presetResponse: expect.any(String), onEngineError: "open" });
+    expect(config.port).toBe(3000);
+  });
+
+  it("picks engines from MODERATION_ENGINES in any order and case", () => {
+    expect(Object.keys(loadConfig({ MODERATION_ENGINES: "openai, keywords" }).engines)).toEqual(["keywords", "openai"]);
+    expect(Object.keys(loadConfig({ MODERATION_ENGINES: "OBSCENITY" }).engines)).toEqual(["obscenity"]);
+  });
+
+  it("names an unknown engine", () => {
+    expect(problems({ MODERATION_ENGINES: "keywords,perspective" })).toEqual([
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, openai',
+    ]);
+  });
+
+  it("reports every bad variable of the engines in use at once", () => {
+    const found = problems({
+      MODERATION_ENGINES: "keywords,openai",
+      MODERATION_OUTPUT_ACTION: "erase",
+      MODERATION_INPUT_ON_ERROR: "maybe",
+      OPENAI_TIMEOUT_MS: "forever",
+      KEYWORDS_SEPARATORS: "perhaps",
+      API_KEYS: "abc",
+    });
+    expect(names(found)).toEqual(["API_KEYS", "KEYWORDS_SEPARATORS", "MODERATION_INPUT_ON_ERROR", "MODERATION_OUTPUT_ACTION", "OPENAI_TIMEOUT_MS"]);
+  });
+
+  it("checks the openai variables when MODERATION_ENGINES names openai next to an unknown engine", () => {
+    expect(names(problems({ MODERATION_ENGINES: "openai,perspective", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
+      "MODERATION_ENGINES",
+      "OPENAI_THRESHOLDS",
+    ]);
+  });
+
+  it("ignores the variables of engines not in use", () => {
+    expect(names(problems({ MODERATION_ENGINES: "keywords,perspective", OPENAI_THRESHOLDS: "violence=2" }))).toEqual(["MODERATION_ENGINES"]);
+    const config = loadConfig({ OPENAI_THRESHOLDS: "violence=2", OPENAI_TIMEOUT_MS: "soon", MODERATION_ENGINES: "obscenity" });
+    expect(config.engines).toEqual({ obscenity: { extraTerms: [], allowTerms: [] } });
+  });
+
+  it("requires OPENAI_API_KEY in production only when the openai engine is used, together with API_KEYS", () => {
+    expect(problems({ NODE_ENV: "production", MODERATION_ENGINES: "openai" }).sort()).toEqual([
+      "API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)",
+      "OPENAI_API_KEY: required by the openai engine with NODE_ENV=production",
+    ]);
+    expect(Object.keys(loadConfig({ NODE_ENV: "production", API_KEYS: "prod-key-123" }).engines)).toEqual(["keywords", "obscenity"]);
+  });
+
+  it("never echoes a secret in an error", () => {
+    const found = problems({ MODERATION_ENGINES: "openai", API_KEYS: "abc,secret-key-123456", OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" });
+    expect(found.join("\n")).not.toMatch(/secret/);
+  });
+});

@@ -1,0 +1,185 @@
+import { createOpenAIEngine, OMNI_MODERATION_CATEGORIES, OPENAI_SETTINGS } from "@dify-ext/moderation-engines/openai";
+import { ConfigError } from "@dify-ext/server";
+import { describe, expect, it } from "vitest";
+import {
+  enginesNamedIn,
+  parseThresholds,
+  readEngineList,
+  readKeywordsSettings,
+  readOpenAISettings,
+  readPolicySettings,
+  readSettings,
+} from "./index.ts";
+
+/** The problems of a read that must fail. */
+function problemsOf(read: () => unknown): string[] {
+  try {
+    read();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("readSettings", () => {
+  it("returns every read's result, or one ConfigError with the problems of all of them", () => {
+    expect(readSettings({ a: () => 1, b: () => "two" })).toEqual({ a: 1, b: "two" });
+    const problems = problemsOf(() =>
+      readSettings({
+        policy: () => readPolicySettings({ MODERATION_INPUT_ACTION: "erase" }),
+        fine: () => 3,
+        openai: () => readOpenAISettings({ OPENAI_TIMEOUT_MS: "soon" }),
+      }),
+    );
+    expect(problems.map((line) => line.split(":")[0])).toEqual(["MODERATION_INPUT_ACTION", "OPENAI_TIMEOUT_MS"]);
+  });
+
+  it("lets any other error through", () => {
+    expect(() =>
+      readSettings({
+        broken: () => {
+          throw new TypeError("a bug");
+        },
+      }),
+    ).toThrow(TypeError);
+  });
+});
+
+describe("readEngineList", () => {
+  it("reads the engines in any order and case, cheapest first, with a fallback when unset", () => {
+    expect(readEngineList({ MODERATION_ENGINES: "openai, keywords" }, [])).toEqual(["keywords", "openai"]);
+    expect(readEngineList({ MODERATION_ENGINES: "OBSCENITY" }, [])).toEqual(["obscenity"]);
+    expect(readEngineList({}, ["obscenity", "keywords"])).toEqual(["keywords", "obscenity"]);
+    expect(readEngineList({ MODERATION_ENGINES: "  " }, ["keywords"])).toEqual(["keywords"]);
+  });
+
+  it("names an unknown, repeated or missing engine", () => {
+    expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,perspective" }, []))).toEqual([
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, openai',
+    ]);
+    expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,keywords" }, []))[0]).toMatch(/listed twice/);
+    expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: " , " }, []))[0]).toMatch(/at least one/);
+    // Names such as `constructor` are unknown engines, not members of some object.
+    expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "constructor,__proto__" }, []))).toHaveLength(2);
+  });
+
+  it("knows, leniently, which engines' variables to read", () => {
+    expect(enginesNamedIn({ MODERATION_ENGINES: "openai,perspective" }, ["keywords"])).toEqual(["openai"]);
+    expect(enginesNamedIn({}, ["keywords"])).toEqual(["keywords"]);
+  });
+});
+
+describe("readPolicySettings and readKeywordsSettings", () => {
+  it("leave a setting the engine or policy defaults unset instead of repeating its default", () => {
+    expect(readPolicySettings({})).not.toHaveProperty("maskCharacter");
+    expect(readPolicySettings({ MODERATION_MASK_CHARACTER: "#" }).maskCharacter).toBe("#");
+    expect(readKeywordsSettings({})).toEqual({ listFiles: [], allowFiles: [], usingSampleList: true });
+    expect(readKeywordsSettings({ KEYWORDS_MATCH: "substring", KEYWORDS_SEPARATORS: "yes", KEYWORDS_WATCH: "0" })).toMatchObject({
+      match: "substring",
+      separators: true,
+      watch: false,
+    });
+  });
+
+  it("name bad values", () => {
+    expect(problemsOf(() => readPolicySettings({ MODERATION_MASK_CHARACTER: "**", MODERATION_OUTPUT_ON_ERROR: "maybe" })).sort()).toEqual([
+      "MODERATION_MASK_CHARACTER: expected exactly one character",
+      "MODERATION_OUTPUT_ON_ERROR: expected open or closed",
+    ]);
+    expect(problemsOf(() => readKeywordsSettings({ KEYWORDS_MATCH: "fuzzy", KEYWORDS_SEPARATORS: "perhaps" })).sort()).toEqual([
+      "KEYWORDS_MATCH: expected word or substring",
+      "KEYWORDS_SEPARATORS: expected true or false",
+    ]);
+  });
+});
+
+describe("readOpenAISettings", () => {
+  it("takes every numeric default and bound from the engine's OPENAI_SETTINGS", () => {
+    const defaults = readOpenAISettings({});
+    expect(defaults).toEqual({
+      apiKey: undefined,
+      baseURL: undefined,
+      model: "omni-moderation-latest",
+      timeoutMs: OPENAI_SETTINGS.timeoutMs.default,
+      maxRetries: OPENAI_SETTINGS.maxRetries.default,
+      thresholds: {},
+      cache: { max: OPENAI_SETTINGS.cacheMax.default, ttlMs: OPENAI_SETTINGS.cacheTtlMs.default },
+    });
+    const variables = {
+      OPENAI_TIMEOUT_MS: OPENAI_SETTINGS.timeoutMs,
+      OPENAI_MAX_RETRIES: OPENAI_SETTINGS.maxRetries,
+      OPENAI_CACHE_MAX: OPENAI_SETTINGS.cacheMax,
+      OPENAI_CACHE_TTL_MS: OPENAI_SETTINGS.cacheTtlMs,
+    };
+    for (const [name, { min, max }] of Object.entries(variables)) {
+      const expected = [`${name}: expected a whole number from ${min} to ${max}`];
+      expect(problemsOf(() => readOpenAISettings({ [name]: String(max + 1) }))).toEqual(expected);
+      expect(problemsOf(() => readOpenAISettings({ [name]: String(min - 1) }))).toEqual(expected);
+      readOpenAISettings({ [name]: String(max) });
+      readOpenAISettings({ [name]: String(min) });
+    }
+  });
+
+  it("accepts exactly what the engine accepts: its longest timeout builds, one more is refused by both", () => {
+    const { maxRetries, timeoutMs, cache } = readOpenAISettings({ OPENAI_TIMEOUT_MS: String(OPENAI_SETTINGS.timeoutMs.max) });
+    expect(() => createOpenAIEngine({ apiKey: "sk-test-0000", maxRetries, timeoutMs, cache })).not.toThrow();
+    expect(() => createOpenAIEngine({ apiKey: "sk-test-0000", timeoutMs: OPENAI_SETTINGS.timeoutMs.max + 1 })).toThrow(/timeoutMs/);
+  });
+
+  it("requires OPENAI_API_KEY in production only, together with the other problems", () => {
+    expect(problemsOf(() => readOpenAISettings({ NODE_ENV: "production", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
+      "OPENAI_API_KEY: required by the openai engine with NODE_ENV=production",
+      'OPENAI_THRESHOLDS: threshold "violence=2": the score must be a number from 0 to 1',
+    ]);
+    expect(readOpenAISettings({ NODE_ENV: "production", OPENAI_API_KEY: "sk-prod-1234" }).apiKey).toBe("sk-prod-1234");
+    expect(readOpenAISettings({}).apiKey).toBeUndefined();
+  });
+
+  it("reads thresholds, and refuses category names that are not the 13 known ones", () => {
+    expect(readOpenAISettings({ OPENAI_THRESHOLDS: "violence=0.7,sexual=0.9" }).thresholds).toEqual({ violence: 0.7, sexual: 0.9 });
+    for (const name of ["constructor", "__proto__", "toString"]) {
+      expect(problemsOf(() => readOpenAISettings({ OPENAI_THRESHOLDS: `${name}=0.5` }))[0]).toMatch(
+        new RegExp(`^OPENAI_THRESHOLDS: threshold "${name}=0.5": unknown category "${name}"`),
+      );
+    }
+  });
+
+  it("never echoes a secret in an error", () => {
+    const found = problemsOf(() => readOpenAISettings({ OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" }));
+    expect(found).toEqual(["OPENAI_BASE_URL: expected a URL such as https://api.openai.com/v1"]);
+  });
+});
+
+describe("parseThresholds", () => {
+  it("parses env syntax", () => {
+    expect(parseThresholds("violence=0.7,sexual=0.9")).toEqual({ violence: 0.7, sexual: 0.9 });
+    expect(parseThresholds(" self-harm/intent = 0.2 , hate=1, harassment=0 ,")).toEqual({
+      "self-harm/intent": 0.2,
+      hate: 1,
+      harassment: 0,
+    });
+    expect(parseThresholds("")).toEqual({});
+  });
+
+  it("names the bad part", () => {
+    expect(() => parseThresholds("violence=0.7,sexual")).toThrow('threshold "sexual" must look like category=score');
+    expect(() => parseThresholds("violence=1.2")).toThrow('threshold "violence=1.2": the score must be a number from 0 to 1');
+    expect(() => parseThresholds("violence=-0.1")).toThrow(/from 0 to 1/);
+    expect(() => parseThresholds("violence=high")).toThrow('threshold "violence=high"');
+    expect(() => parseThresholds("violence=")).toThrow(/from 0 to 1/);
+    expect(() => parseThresholds("violence=0.5,violence=0.6")).toThrow(/given twice/);
+  });
+
+  it("lists the 13 categories when one is unknown", () => {
+    let message = "";
+    try {
+      parseThresholds("gore=0.5");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('unknown category "gore"');
+    for (const category of OMNI_MODERATION_CATEGORIES) expect(message).toContain(category);
+    expect(OMNI_MODERATION_CATEGORIES).toHaveLength(13);
+  });
+});

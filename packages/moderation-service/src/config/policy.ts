@@ -1,0 +1,45 @@
+import type { ModerationPolicyOptions } from "@dify-ext/moderation-engines";
+import { type Env, parseEnv } from "@dify-ext/server";
+import { z } from "zod";
+
+export const DEFAULT_INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
+export const DEFAULT_OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
+
+const action = z.enum(["block", "mask"], { error: "expected block or mask" });
+const failure = z.enum(["open", "closed"], { error: "expected open or closed" });
+
+/** The policy's variables, which every moderation app reads. */
+export const policyEnvSchema = z.object({
+  MODERATION_INPUT_ACTION: action.default("block"),
+  MODERATION_OUTPUT_ACTION: action.default("block"),
+  MODERATION_INPUT_PRESET: z.string().default(DEFAULT_INPUT_PRESET),
+  MODERATION_OUTPUT_PRESET: z.string().default(DEFAULT_OUTPUT_PRESET),
+  MODERATION_INPUT_ON_ERROR: failure.default("open"),
+  MODERATION_OUTPUT_ON_ERROR: failure.default("open"),
+  // Unset means the policy's own default (DEFAULT_MASK_CHARACTER), so it is written down once.
+  MODERATION_MASK_CHARACTER: z
+    .string()
+    .refine((value) => [...value].length === 1, "expected exactly one character")
+    .optional(),
+});
+
+/** The policy's options without its engines, which come from the engines' own settings. */
+export type PolicySettings = Omit<ModerationPolicyOptions, "engines">;
+
+/** Reads the policy's variables; throws a `ConfigError` naming each bad one. */
+export function readPolicySettings(env: Env): PolicySettings {
+  const app = parseEnv(policyEnvSchema, env);
+  return {
+    input: {
+      action: app.MODERATION_INPUT_ACTION,
+      presetResponse: app.MODERATION_INPUT_PRESET,
+      onEngineError: app.MODERATION_INPUT_ON_ERROR,
+    },
+    output: {
+      action: app.MODERATION_OUTPUT_ACTION,
+      presetResponse: app.MODERATION_OUTPUT_PRESET,
+      onEngineError: app.MODERATION_OUTPUT_ON_ERROR,
+    },
+    ...(app.MODERATION_MASK_CHARACTER === undefined ? {} : { maskCharacter: app.MODERATION_MASK_CHARACTER }),
+  };
+}

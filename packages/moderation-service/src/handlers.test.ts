@@ -1,0 +1,30 @@
+import { cleanVerdict, createModerationPolicy, type ModerationEngine, type PointPolicy } from "@dify-ext/moderation-engines";
+import { silentLogger } from "@dify-ext/server";
+import { describe, expect, it } from "vitest";
+import { moderationHandlers } from "./handlers.ts";
+
+/** Flags every text containing "bad", with no spans (blocking is all these tests need). */
+const badWordEngine: ModerationEngine = {
+  name: "w",
+  async moderate(texts) {
+    return texts.map((text) => (text.includes("bad") ? { flagged: true, findings: [], categories: [] } : cleanVerdict()));
+  },
+};
+const block: PointPolicy = { action: "block", presetResponse: "Blocked.", onEngineError: "open" };
+const context = (logFields: Record<string, unknown>) => ({ requestId: "r", logger: silentLogger, logFields });
+
+describe("moderationHandlers", () => {
+  it("keeps end users' text out of the log unless asked", async () => {
+    const policy = createModerationPolicy({ engines: [badWordEngine], input: block, output: block });
+    const quiet = moderationHandlers(policy);
+    const fields: Record<string, unknown> = {};
+    await quiet["app.moderation.input"]({ app_id: "app", inputs: { t: "a bad secret" }, query: "hello" }, context(fields));
+    expect(JSON.stringify(fields)).not.toContain("secret");
+    expect(fields).toMatchObject({ verdict: "block", engine: "w" });
+
+    const verbose = moderationHandlers(policy, { logUserText: true });
+    const debugFields: Record<string, unknown> = {};
+    await verbose["app.moderation.output"]({ app_id: "app", text: "a bad secret" }, context(debugFields));
+    expect(debugFields.userText).toEqual({ text: "a bad secret" });
+  });
+});

@@ -1,0 +1,20 @@
+import type { EngineFactories } from "./compose.ts";
+
+/**
+ * Every engine under Node, each loaded on first use: the keyword and obscenity apps never load the
+ * OpenAI SDK, and the keyword app never loads obscenity's dataset.
+ */
+export const nodeEngines: EngineFactories = {
+  async keywords(settings, context) {
+    const { keywordsFromFiles } = await import("./engines/keywords-files.ts");
+    return keywordsFromFiles(settings, context);
+  },
+  async obscenity(settings) {
+    const { obscenityFromSettings } = await import("./engines/obscenity.ts");
+    return obscenityFromSettings(settings);
+  },
+  async openai(settings, context) {
+    const { openaiFromSettings } = await import("./engines/openai.ts");
+    return openaiFromSettings(settings, context);
+  },
+};
