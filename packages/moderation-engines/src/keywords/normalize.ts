@@ -249,11 +249,22 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
     out.mapStart[k] = k;
     out.mapEnd[k] = k + 1;
   }
+  // The look-ahead that ends a chunk has already read the next character: keep it for the next turn.
+  let aheadAt = -1;
+  let aheadCp = 0;
+  let aheadCls = 0;
   while (i < n) {
-    let cp = text.codePointAt(i)!;
+    let cp: number;
+    let cls: number;
+    if (aheadAt === i) {
+      cp = aheadCp;
+      cls = aheadCls;
+    } else {
+      cp = text.codePointAt(i)!;
+      cls = cp < 0x80 ? 0 : classOf(cp);
+    }
     const size = cp > 0xffff ? 2 : 1;
     if (isSurrogate(cp)) cp = REPLACEMENT_CHARACTER;
-    const cls = cp < 0x80 ? 0 : classOf(cp);
     if ((cls & CLASS_IGNORABLE) !== 0) {
       i += size;
       continue;
@@ -276,6 +287,9 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
       } else if ((cls2 & CLASS_IGNORABLE) !== 0) {
         k += size2;
       } else {
+        aheadAt = k;
+        aheadCp = cp2;
+        aheadCls = cls2;
         break;
       }
     }
