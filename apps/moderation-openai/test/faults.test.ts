@@ -143,7 +143,7 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
     const answers = await Promise.all(Array.from({ length: 20 }, () => moderate(app, "app.moderation.input", fresh("burst clean text"))));
     const limited = fake.calls.length - 20;
     const passed = answers.filter((answer) => answer.verdict === "pass").length;
-    const maxMs = Math.max(...answers.map((answer) => answer.ms));
+    const maxMs = answers.reduce((max, answer) => Math.max(max, answer.ms), 0);
     rows.push({
       fault: `20 concurrent calls while OpenAI answers 429 (retry-after-ms: 300) for 200 ms, then recovers (${limited} upstream 429s)`,
       input: `${passed}/20 pass (judged by OpenAI)`,
@@ -164,7 +164,7 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
       Promise.all(Array.from({ length: 10 }, () => moderate(app, "app.moderation.output", fresh("I am VIOLENT")))),
     ]);
     fake.reset();
-    const maxMs = Math.max(...[...inputs, ...outputs].map((answer) => answer.ms));
+    const maxMs = [...inputs, ...outputs].reduce((max, answer) => Math.max(max, answer.ms), 0);
     rows.push({
       fault: "20 concurrent calls (10 input, 10 output), 503 on every attempt",
       input: `${inputs.filter((a) => a.verdict === "blocked").length}/10 blocked`,

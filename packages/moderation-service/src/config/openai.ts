@@ -82,7 +82,7 @@ export function readOpenAISettings(env: Env): OpenAISettings {
     app = parseEnv(openaiEnvSchema, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
+    for (const problem of error.problems) problems.push(problem);
   }
   if (problems.length > 0 || !app) throw new ConfigError(problems);
   return {
