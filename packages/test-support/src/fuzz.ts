@@ -682,8 +682,13 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
         }
         return;
       }
+      if (test.kind !== "wire" && test.request.method === "OPTIONS") {
+        // HTTP's OPTIONS: a 200 that lists the methods of a known path (the router's allowedMethods).
+        if (!response.headers.allow) throw new Error(`OPTIONS answered 200 without Allow for ${describeCase(test)}`);
+        return;
+      }
       const sent = test.kind === "wire" ? undefined : envelopeOf(test.request.body);
-      if (!sent || test.kind === "wire" || test.request.path.split("?")[0] !== "/api/dify/receive") return;
+      if (!sent || test.kind === "wire" || test.request.method !== "POST" || test.request.path.split("?")[0] !== "/api/dify/receive") return;
       let reply: unknown;
       try {
         reply = JSON.parse(response.body);
