@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Automaton } from "./automaton.ts";
-import { mulberry32 } from "./synthetic.ts";
+import { mulberry32 } from "@dify-ext/test-support/random";
 
 function units(s: string): Uint16Array {
   const u = new Uint16Array(s.length);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { maskSpans } from "../mask.ts";
 import { createKeywordMatcher, type KeywordMatcherOptions } from "./matcher.ts";
 import { parseKeywordList } from "./parse.ts";
-import { generateTerms } from "./synthetic.ts";
+import { generateTerms } from "@dify-ext/test-support/random";
 
 const matcher = (terms: string[], options: Omit<KeywordMatcherOptions, "lists"> = {}) =>
   createKeywordMatcher({ lists: [{ name: "test", terms }], ...options });
