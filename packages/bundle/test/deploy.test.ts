@@ -208,10 +208,11 @@ describe("the moderation-keywords deployable, started like the image", () => {
     expect(await json(clean)).toEqual({ flagged: false, action: "direct_output" });
   });
 
-  it("serves /healthz, /readyz and /metrics", async () => {
+  it("serves /healthz, /readyz and (with the key) /metrics", async () => {
     expect(await json(await fetch(`${app.url}/healthz`))).toEqual({ status: "ok" });
     expect(await json(await fetch(`${app.url}/readyz`))).toEqual({ status: "ready" });
-    const metrics = await fetch(`${app.url}/metrics`);
+    expect((await fetch(`${app.url}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
     expect(text).toMatch(/dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\} \d+/);
