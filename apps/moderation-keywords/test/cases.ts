@@ -99,8 +99,13 @@ export function sampleListCases(transport: string, target: () => Target): void {
       const unknown = await difyCall(target().receiveUrl, KEY, "app.external_data_tool.query", { tool_variable: "x", inputs: {}, query: "" });
       expect(unknown.status).toBe(400);
       expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("ping, app.moderation.input, app.moderation.output");
-      const huge = await difyCall(target().receiveUrl, KEY, "app.moderation.output", { text: "x".repeat(2 * 1024 * 1024) });
-      expect(huge.status).toBe(413);
+      // Past BODY_LIMIT the service answers 413 and closes the connection at once: a client still
+      // sending may see the reset instead of the answer (docs/operations.md), so both are accepted.
+      const huge = await difyCall(target().receiveUrl, KEY, "app.moderation.output", { text: "x".repeat(2 * 1024 * 1024) }).then(
+        (response) => response.status,
+        (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
+      );
+      expect([413, "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]).toContain(huge);
     });
   });
 }
