@@ -1,7 +1,7 @@
 import { cleanVerdict, createModerationPolicy, type ModerationEngine, type PointPolicy } from "@dify-ext/moderation-engines";
 import { silentLogger } from "@dify-ext/server";
 import { describe, expect, it } from "vitest";
-import { moderationHandlers } from "./handlers.ts";
+import { LOGGED_TEXT_LIMIT, moderationHandlers } from "./handlers.ts";
 
 /** Flags every text containing "bad", with no spans (blocking is all these tests need). */
 const badWordEngine: ModerationEngine = {
@@ -26,5 +26,17 @@ describe("moderationHandlers", () => {
     const debugFields: Record<string, unknown> = {};
     await verbose["app.moderation.output"]({ app_id: "app", text: "a bad secret" }, context(debugFields));
     expect(debugFields.userText).toEqual({ text: "a bad secret" });
+  });
+
+  it("clips end users' text in the log line to a size the operator chose, not the client", async () => {
+    const policy = createModerationPolicy({ engines: [badWordEngine], input: block, output: block });
+    const verbose = moderationHandlers(policy, { logUserText: true });
+    const fields: Record<string, unknown> = {};
+    const huge = "x".repeat(200_000);
+    await verbose["app.moderation.input"]({ app_id: "app", inputs: { a: huge, b: huge }, query: huge }, context(fields));
+    expect(JSON.stringify(fields).length).toBeLessThan(3 * LOGGED_TEXT_LIMIT + 500);
+    const output: Record<string, unknown> = {};
+    await verbose["app.moderation.output"]({ app_id: "app", text: huge }, context(output));
+    expect(JSON.stringify(output).length).toBeLessThan(LOGGED_TEXT_LIMIT + 500);
   });
 });
