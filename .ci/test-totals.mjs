@@ -8,21 +8,19 @@ let failed = 0;
 let skipped = 0;
 const missing = [];
 const dirs = ["bench", ...["apps", "packages"].flatMap((group) => readdirSync(group).map((name) => join(group, name)))];
-{
-  for (const dir of dirs) {
-    const manifest = join(dir, "package.json");
-    if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, "utf8")).scripts?.test) continue;
-    const file = join(dir, ".vitest-results.json");
-    if (!existsSync(file)) {
-      missing.push(dir);
-      continue;
-    }
-    const results = JSON.parse(readFileSync(file, "utf8"));
-    passed += results.numPassedTests;
-    failed += results.numFailedTests;
-    skipped += results.numPendingTests + results.numTodoTests;
-    console.log(`${dir}: ${results.numPassedTests} passed, ${results.numFailedTests} failed`);
+for (const dir of dirs) {
+  const manifest = join(dir, "package.json");
+  if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, "utf8")).scripts?.test) continue;
+  const file = join(dir, ".vitest-results.json");
+  if (!existsSync(file)) {
+    missing.push(dir);
+    continue;
   }
+  const results = JSON.parse(readFileSync(file, "utf8"));
+  passed += results.numPassedTests;
+  failed += results.numFailedTests;
+  skipped += results.numPendingTests + results.numTodoTests;
+  console.log(`${dir}: ${results.numPassedTests} passed, ${results.numFailedTests} failed`);
 }
 if (missing.length > 0) console.log(`no test results from: ${missing.join(", ")}`);
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

@@ -19,7 +19,9 @@ const server = createServer((req, res) => {
   req.on("end", () => {
     const auth = Buffer.from(req.headers.authorization ?? "");
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
-      res.writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" }).end('{"error":"unauthorized"}');
+      res
+        .writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" })
+        .end('{"error":"unauthorized"}');
       return;
     }
     let reply: string | undefined;

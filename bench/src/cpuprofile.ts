@@ -96,7 +96,10 @@ function fileOf(url: string): string {
  * Summarises `profile`. With `window` (`[fromUs, toUs]` on the profile's clock), only samples
  * taken inside it count.
  */
-export function summariseCpuProfile(profile: CpuProfile, options: { window?: [number, number]; top?: number } = {}): ProfileSummary {
+export function summariseCpuProfile(
+  profile: CpuProfile,
+  options: { window?: [number, number]; top?: number } = {},
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -150,7 +153,11 @@ export function summariseCpuProfile(profile: CpuProfile, options: { window?: [nu
     .slice(0, options.top ?? 15)
     .map((f) => ({ ...f, selfShare: share(f.selfMs * 1000) }));
   const areas = [...areaInclusive.keys()]
-    .map((area) => ({ area, selfShare: share(areaSelf.get(area) ?? 0), inclusiveShare: share(areaInclusive.get(area) ?? 0) }))
+    .map((area) => ({
+      area,
+      selfShare: share(areaSelf.get(area) ?? 0),
+      inclusiveShare: share(areaInclusive.get(area) ?? 0),
+    }))
     .sort((a, b) => b.selfShare - a.selfShare || b.inclusiveShare - a.inclusiveShare);
   return { sampledMs: sampled / 1000, busyMs: busy / 1000, top, areas };
 }
@@ -159,23 +166,33 @@ export function summariseCpuProfile(profile: CpuProfile, options: { window?: [nu
  * Markdown tables of a summary. With `requests` (served while the samples were taken), each row
  * also shows its CPU time per request in microseconds.
  */
-export function profileTables(summary: ProfileSummary, options: { requests?: number; topAreas?: number; functions?: boolean } = {}): string {
+export function profileTables(
+  summary: ProfileSummary,
+  options: { requests?: number; topAreas?: number; functions?: boolean } = {},
+): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const perRequest = options.requests ? (share: number) => ` ${((share * summary.busyMs * 1000) / options.requests!).toFixed(1)} |` : () => "";
+  const perRequest = options.requests
+    ? (share: number) => ` ${((share * summary.busyMs * 1000) / options.requests!).toFixed(1)} |`
+    : () => "";
   const head = options.requests ? " µs / request |" : "";
   const lines: string[] = [];
   if (options.functions ?? true) {
     lines.push(
       `| self |${head} function | where |`,
       `| ---: |${options.requests ? " ---: |" : ""} --- | --- |`,
-      ...summary.top.map((f) => `| ${pct(f.selfShare)} |${perRequest(f.selfShare)} \`${f.name}\` | ${f.area}${f.where ? ` \`${f.where}\`` : ""} |`),
+      ...summary.top.map(
+        (f) =>
+          `| ${pct(f.selfShare)} |${perRequest(f.selfShare)} \`${f.name}\` | ${f.area}${f.where ? ` \`${f.where}\`` : ""} |`,
+      ),
       "",
     );
   }
   lines.push(
     `| area | self |${head} inclusive |`,
     `| --- | ---: |${options.requests ? " ---: |" : ""} ---: |`,
-    ...summary.areas.slice(0, options.topAreas ?? 12).map((a) => `| ${a.area} | ${pct(a.selfShare)} |${perRequest(a.selfShare)} ${pct(a.inclusiveShare)} |`),
+    ...summary.areas
+      .slice(0, options.topAreas ?? 12)
+      .map((a) => `| ${a.area} | ${pct(a.selfShare)} |${perRequest(a.selfShare)} ${pct(a.inclusiveShare)} |`),
   );
   return lines.join("\n");
 }
@@ -186,7 +203,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error("usage: cpuprofile.ts <file.cpuprofile> [top]");
     process.exit(2);
   }
-  const summary = summariseCpuProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, { top: Number(process.argv[3] ?? 15) });
+  const summary = summariseCpuProfile(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, {
+    top: Number(process.argv[3] ?? 15),
+  });
   console.log(`${summary.busyMs.toFixed(0)} ms busy of ${summary.sampledMs.toFixed(0)} ms sampled\n`);
   console.log(profileTables(summary, { topAreas: 20 }));
 }

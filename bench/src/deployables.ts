@@ -27,8 +27,12 @@ export function appDeployable(appDir: string): Deployable {
   if (known) return known;
   const name = (JSON.parse(readFileSync(join(REPO_ROOT, appDir, "package.json"), "utf8")) as { name: string }).name;
   const out = mkdtempSync(join(tmpdir(), "dify-ext-bench-app-"));
-  const result = spawnSync("pnpm", ["--filter", name, "build:deploy", "--out", out], { cwd: REPO_ROOT, encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`building the deployable of ${appDir} failed:\n${result.stdout}${result.stderr}`);
+  const result = spawnSync("pnpm", ["--filter", name, "build:deploy", "--out", out], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  if (result.status !== 0)
+    throw new Error(`building the deployable of ${appDir} failed:\n${result.stdout}${result.stderr}`);
   const deployable = { cwd: out, entry: "main.mjs" };
   built.set(appDir, deployable);
   return deployable;
@@ -54,7 +58,9 @@ export async function baselineDeployable(kind: BaselineKind = "node"): Promise<D
     outfile: join(out, "baseline.mjs"),
     logLevel: "warning",
     // Koa's dependencies are CommonJS; a bundled ESM file needs `require` for Node's built-ins.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
   });
   const deployable = { cwd: out, entry: "baseline.mjs" };
   built.set(key, deployable);

@@ -26,7 +26,13 @@ export interface EngineBenchOptions {
 }
 
 /** The texts every engine is timed on. */
-export const TEXT_CASES = ["300 no match", "300 matches", "3000 no match", "3000 matches", "3000 ASCII no match"] as const;
+export const TEXT_CASES = [
+  "300 no match",
+  "300 matches",
+  "3000 no match",
+  "3000 matches",
+  "3000 ASCII no match",
+] as const;
 export type TextCase = (typeof TEXT_CASES)[number];
 
 export interface KeywordRow {
@@ -109,7 +115,11 @@ export async function msPerCall(fn: () => unknown, budgetMs: number): Promise<nu
 
 const input = { point: "input" as const };
 
-async function timeEngine(engine: ModerationEngine, texts: Record<TextCase, string>, budgetMs: number): Promise<EngineTimes> {
+async function timeEngine(
+  engine: ModerationEngine,
+  texts: Record<TextCase, string>,
+  budgetMs: number,
+): Promise<EngineTimes> {
   const times = {} as Record<TextCase, number>;
   const findings = {} as Record<TextCase, number>;
   for (const name of TEXT_CASES) {
@@ -183,9 +193,15 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
   });
   const calls = streamedCalls(answer);
   const streamSubjects: Array<[string, (text: string) => Promise<unknown>]> = [
-    [`keywords (${largest.toLocaleString("en-US")} terms)`, (text) => largestEngine!.moderate([text], { point: "output" })],
+    [
+      `keywords (${largest.toLocaleString("en-US")} terms)`,
+      (text) => largestEngine!.moderate([text], { point: "output" }),
+    ],
     ["obscenity", (text) => obscenity.moderate([text], { point: "output" })],
-    [`policy: keywords (${largest.toLocaleString("en-US")}) + obscenity, mask`, (text) => policy.moderateOutput({ app_id: "bench", text })],
+    [
+      `policy: keywords (${largest.toLocaleString("en-US")}) + obscenity, mask`,
+      (text) => policy.moderateOutput({ app_id: "bench", text }),
+    ],
   ];
   const rows: StreamRow[] = [];
   for (const [engine, judge] of streamSubjects) {
@@ -193,7 +209,13 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     const streamMs = await msPerCall(async () => {
       for (const text of calls) await judge(text);
     }, options.budgetMs * 2);
-    rows.push({ engine, singleMs, streamMs, calls: calls.length, charsJudged: calls.reduce((sum, text) => sum + text.length, 0) });
+    rows.push({
+      engine,
+      singleMs,
+      streamMs,
+      calls: calls.length,
+      charsJudged: calls.reduce((sum, text) => sum + text.length, 0),
+    });
   }
 
   const packages: PackageRow[] = [];
@@ -251,7 +273,10 @@ export function engineBenchCommand(cpu: number | undefined): string[] {
 }
 
 /** Runs {@link runEngineBench} in a child process (pinned to `cpu` when given, with `--expose-gc`). */
-export function runEngineBenchProcess(options: EngineBenchOptions, cpu: number | undefined): Promise<EngineBenchResult> {
+export function runEngineBenchProcess(
+  options: EngineBenchOptions,
+  cpu: number | undefined,
+): Promise<EngineBenchResult> {
   const [command, ...args] = engineBenchCommand(cpu);
   return new Promise((resolve, reject) => {
     const child = spawn(command!, [...args, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] });

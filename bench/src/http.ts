@@ -32,11 +32,20 @@ export const CASES = {
     point: "app.moderation.input",
     params: { app_id: "bench-app", inputs: tenInputs(), query: prose(300, { chinese: false }) },
   },
-  output: { label: "output: 3,000-char text", point: "app.moderation.output", params: { app_id: "bench-app", text: prose(3000) } },
+  output: {
+    label: "output: 3,000-char text",
+    point: "app.moderation.output",
+    params: { app_id: "bench-app", text: prose(3000) },
+  },
   weather: {
     label: "weather tool, warm cache",
     point: "app.external_data_tool.query",
-    params: { app_id: "bench-app", tool_variable: "weather", inputs: { location: "Berlin" }, query: "Do I need an umbrella today?" },
+    params: {
+      app_id: "bench-app",
+      tool_variable: "weather",
+      inputs: { location: "Berlin" },
+      query: "Do I need an umbrella today?",
+    },
   },
 } as const satisfies Record<string, { label: string; point: Point; params: unknown }>;
 
@@ -174,9 +183,13 @@ const HEADERS = { "content-type": "application/json", authorization: `Bearer ${A
 async function probe(server: PinnedProcess, caseId: CaseId): Promise<string> {
   const response = await fetch(server.receiveUrl, { method: "POST", headers: HEADERS, body: requestBody(caseId) });
   const text = await response.text();
-  if (response.status !== 200) throw new Error(`${server.name} answered ${CASES[caseId].label} with HTTP ${response.status}: ${text.slice(0, 200)}`);
+  if (response.status !== 200)
+    throw new Error(
+      `${server.name} answered ${CASES[caseId].label} with HTTP ${response.status}: ${text.slice(0, 200)}`,
+    );
   const problems = difyReplyProblems(CASES[caseId].point, JSON.parse(text), CASES[caseId].params);
-  if (problems.length > 0) throw new Error(`Dify would refuse ${server.name}'s reply to ${CASES[caseId].label}: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    throw new Error(`Dify would refuse ${server.name}'s reply to ${CASES[caseId].label}: ${problems.join("; ")}`);
   return text;
 }
 
@@ -187,10 +200,14 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const skipped: string[] = [];
   const cells: HttpCell[] = [];
   const memory: AppMemory[] = [];
-  const upstreams: Upstreams = { openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }), openMeteo: await startFakeOpenMeteo() };
+  const upstreams: Upstreams = {
+    openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }),
+    openMeteo: await startFakeOpenMeteo(),
+  };
   const running: Array<{ spec: AppSpec; server: PinnedProcess }> = [];
   const baselines: PinnedProcess[] = [];
-  const upstreamCalls = () => upstreams.openai.calls.length + upstreams.openMeteo.calls.geocoding + upstreams.openMeteo.calls.forecast;
+  const upstreamCalls = () =>
+    upstreams.openai.calls.length + upstreams.openMeteo.calls.geocoding + upstreams.openMeteo.calls.forecast;
   let upstreamCallsUnderLoad = { openai: 0, openMeteo: 0 };
   let loader: LoadGenerator | undefined;
 
@@ -212,7 +229,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         failures.push(`${spec.id} did not start: ${(error as Error).message}`);
       }
     }
-    if (running.length === 0) return { cells, memory, upstreamCallsUnderLoad, failures, skipped, commonEnv: COMMON_ENV };
+    if (running.length === 0)
+      return { cells, memory, upstreamCallsUnderLoad, failures, skipped, commonEnv: COMMON_ENV };
     await sleep(1000);
     const idle = new Map(running.map(({ server }) => [server.name, server.rss()]));
 
@@ -227,7 +245,9 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
           const text = await probe(server, caseId);
           const known = replies.get(caseId);
           if (known && known.text !== text) {
-            throw new Error(`${server.name} replied ${text} to ${CASES[caseId].label} but ${known.from} replied ${known.text}: the benchmark texts must pass every engine`);
+            throw new Error(
+              `${server.name} replied ${text} to ${CASES[caseId].label} but ${known.from} replied ${known.text}: the benchmark texts must pass every engine`,
+            );
           }
           replies.set(caseId, { text, from: server.name });
           serving.set(caseId, [...(serving.get(caseId) ?? []), server]);
@@ -238,7 +258,10 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     }
     const pointReplies: Record<string, string> = {};
     for (const [caseId, { text }] of replies) pointReplies[CASES[caseId].point] = text;
-    for (const [name, kind] of [[BASELINE, "node"], [STACK, "koa"]] as const) {
+    for (const [name, kind] of [
+      [BASELINE, "node"],
+      [STACK, "koa"],
+    ] as const) {
       const baseline = await startPinned({
         name,
         ...(await baselineDeployable(kind)),
@@ -253,7 +276,10 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
 
     const logBytesBefore = new Map(running.map(({ server }) => [server.name, server.outputBytes()]));
     const requestsServed = new Map<string, number>();
-    const callsBefore = { openai: upstreams.openai.calls.length, openMeteo: upstreamCalls() - upstreams.openai.calls.length };
+    const callsBefore = {
+      openai: upstreams.openai.calls.length,
+      openMeteo: upstreamCalls() - upstreams.openai.calls.length,
+    };
     for (const [caseId, apps] of serving) {
       const servers = [...baselines, ...apps];
       for (const connections of options.connections) {
@@ -265,7 +291,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
           expectBody: replies.get(caseId)!.text,
         };
         if (options.warmupSec > 0) {
-          for (const server of servers) await generator.run({ ...spec, url: server.receiveUrl, durationSec: options.warmupSec });
+          for (const server of servers)
+            await generator.run({ ...spec, url: server.receiveUrl, durationSec: options.warmupSec });
         }
         const results = new Map<string, LoadResult[]>(servers.map((s) => [s.name, []]));
         for (let run = 0; run < options.runs; run++) {
@@ -282,10 +309,12 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
             `${server.name.padEnd(22)} ${CASES[caseId].label.padEnd(34)} c=${String(connections).padEnd(3)} ${cell.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${cell.p50Ms.toFixed(2)} ms  p99 ${cell.p99Ms.toFixed(2)} ms${cell.non2xx + cell.errors + cell.mismatches > 0 ? `  FAILED: ${cell.non2xx} non-2xx, ${cell.errors} errors, ${cell.mismatches} wrong bodies` : ""}`,
           );
           if (cell.non2xx + cell.errors + cell.mismatches > 0) {
-            const codes = Object.entries(cell.runs.reduce<Record<string, number>>((all, r) => {
-              for (const [code, n] of Object.entries(r.statusCodes)) all[code] = (all[code] ?? 0) + n;
-              return all;
-            }, {}))
+            const codes = Object.entries(
+              cell.runs.reduce<Record<string, number>>((all, r) => {
+                for (const [code, n] of Object.entries(r.statusCodes)) all[code] = (all[code] ?? 0) + n;
+                return all;
+              }, {}),
+            )
               .map(([code, n]) => `${code}×${n}`)
               .join(", ");
             failures.push(
@@ -314,7 +343,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     await loader?.close();
     for (const server of [...baselines, ...running.map((r) => r.server)]) {
       const code = await server.stop();
-      if (code !== 0) failures.push(`${server.name} exited with code ${code} on SIGTERM:\n${server.tail().slice(-10).join("\n")}`);
+      if (code !== 0)
+        failures.push(`${server.name} exited with code ${code} on SIGTERM:\n${server.tail().slice(-10).join("\n")}`);
     }
     await upstreams.openai.close();
     await upstreams.openMeteo.close();

@@ -119,7 +119,12 @@ async function main() {
   const big = Number(process.argv[2] ?? 100_000);
   const bigTerms = generateTerms(big);
   const smallTerms = bigTerms.slice(0, 100);
-  const asciiText = generateText(3000, false, 7, smallTerms.filter((t) => t.charCodeAt(0) < 0x80));
+  const asciiText = generateText(
+    3000,
+    false,
+    7,
+    smallTerms.filter((t) => t.charCodeAt(0) < 0x80),
+  );
   const mixedText = generateText(3000, true, 8, smallTerms);
   const asciiNorm = normalizeForMatching(asciiText);
   const mixedNorm = normalizeForMatching(mixedText);
@@ -138,7 +143,12 @@ async function main() {
     try {
       search = c.build(bigNorm);
     } catch (error) {
-      return { row: `| ${c.name} | ${check} | build failed: ${(error as Error).message} |`, ascii: 0, mixed: 0, ok: false };
+      return {
+        row: `| ${c.name} | ${check} | build failed: ${(error as Error).message} |`,
+        ascii: 0,
+        mixed: 0,
+        ok: false,
+      };
     }
     const buildMs = performance.now() - t0;
     const heap = heapMb() - h0;
@@ -183,12 +193,20 @@ async function main() {
     `| dify-ext keywords (find on original text) | ok | ${fmt(buildMs, 0)} | ${fmt(heap, 0)} | ${fmt(smallAscii)} | ${fmt(bigAscii)} | ${fmt(bigMixed)} |`,
   );
 
-  console.log("\n| implementation | overlap+UTF-16 check | build ms (100k) | heap MB (100k) | ms/call 100 terms ASCII | ms/call 100k ASCII | ms/call 100k mixed |");
+  console.log(
+    "\n| implementation | overlap+UTF-16 check | build ms (100k) | heap MB (100k) | ms/call 100 terms ASCII | ms/call 100k ASCII | ms/call 100k mixed |",
+  );
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (const r of rows) console.log(r);
-  console.log(`\nour matcher: ${matcher.stats.patterns} patterns, ${matcher.stats.nodes} nodes, ${fmt(matcher.stats.bytes / 1048576, 1)} MB of arrays`);
-  console.log(`our matcher: 100 terms mixed ${fmt(smallMixed)} ms/call; separators on, 100k mixed ${fmt(sepMixed)} ms/call`);
-  console.log(`ratio 100k/100 terms: ASCII ${fmt(bigAscii / smallAscii, 2)}x, mixed ${fmt(bigMixed / smallMixed, 2)}x (target <= 1.5x)`);
+  console.log(
+    `\nour matcher: ${matcher.stats.patterns} patterns, ${matcher.stats.nodes} nodes, ${fmt(matcher.stats.bytes / 1048576, 1)} MB of arrays`,
+  );
+  console.log(
+    `our matcher: 100 terms mixed ${fmt(smallMixed)} ms/call; separators on, 100k mixed ${fmt(sepMixed)} ms/call`,
+  );
+  console.log(
+    `ratio 100k/100 terms: ASCII ${fmt(bigAscii / smallAscii, 2)}x, mixed ${fmt(bigMixed / smallMixed, 2)}x (target <= 1.5x)`,
+  );
   console.log(
     `ratio to fastest correct package raw search: ASCII ${fmt(bigAscii / fastest.ascii, 2)}x, mixed ${fmt(bigMixed / fastest.mixed, 2)}x (target <= 2x)`,
   );

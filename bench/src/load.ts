@@ -82,14 +82,20 @@ export function startLoadGenerator(cpu: number | undefined): LoadGenerator {
   let queue = Promise.resolve();
   const runOne = async (spec: LoadSpec): Promise<LoadResult> => {
     if (dead) throw dead;
-    if (!(Number.isFinite(spec?.durationSec) && spec.durationSec > 0) || !(Number.isInteger(spec.connections) && spec.connections > 0)) {
+    if (
+      !(Number.isFinite(spec?.durationSec) && spec.durationSec > 0) ||
+      !(Number.isInteger(spec.connections) && spec.connections > 0)
+    ) {
       throw new Error("invalid load spec: durationSec must be a positive number and connections a positive integer");
     }
     const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`load generator did not answer within ${spec.durationSec + 30} s`));
-      }, (spec.durationSec + 30) * 1000);
+      const timer = setTimeout(
+        () => {
+          child.kill("SIGKILL");
+          reject(new Error(`load generator did not answer within ${spec.durationSec + 30} s`));
+        },
+        (spec.durationSec + 30) * 1000,
+      );
       pending = {
         resolve: (l) => {
           clearTimeout(timer);

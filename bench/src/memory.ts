@@ -39,7 +39,12 @@ export async function runListMemoryBench(terms: number, cpu: number | undefined)
   const deployable = appDeployable("apps/moderation-keywords");
   const servers: PinnedProcess[] = [];
   try {
-    const sample = await startPinned({ name: "moderation-keywords (sample list)", ...deployable, env: COMMON_ENV, cpu });
+    const sample = await startPinned({
+      name: "moderation-keywords (sample list)",
+      ...deployable,
+      env: COMMON_ENV,
+      cpu,
+    });
     servers.push(sample);
     const sampleRss = await settledRss(sample);
     const large = await startPinned({
@@ -60,10 +65,19 @@ export async function runListMemoryBench(terms: number, cpu: number | undefined)
     const response = await fetch(large.receiveUrl, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-      body: JSON.stringify({ point: "app.moderation.input", params: { app_id: "bench", inputs: {}, query: `so ${list.at(-1)} then` } }),
+      body: JSON.stringify({
+        point: "app.moderation.input",
+        params: { app_id: "bench", inputs: {}, query: `so ${list.at(-1)} then` },
+      }),
     });
     const reply = (await response.json()) as { flagged?: boolean };
-    return { terms, sampleRss, largeRss, appBuildMs, flagsListedTerm: response.status === 200 && reply.flagged === true };
+    return {
+      terms,
+      sampleRss,
+      largeRss,
+      appBuildMs,
+      flagsListedTerm: response.status === 200 && reply.flagged === true,
+    };
   } finally {
     for (const server of servers) await server.stop();
     await rm(dir, { recursive: true, force: true });

@@ -56,7 +56,10 @@ the engines in-process, and memory; prints the tables and writes docs/performanc
   --help`;
 
 function list(value: string, name: string): string[] {
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new Error(`${name}: expected a comma-separated list`);
   return items;
 }
@@ -101,7 +104,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
 
   const parts = new Set<Part>();
   for (const part of values.only ? list(values.only, "--only") : PARTS) {
-    if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part "${part}" (expected ${PARTS.join(", ")})`);
+    if (!(PARTS as readonly string[]).includes(part))
+      throw new Error(`--only: unknown part "${part}" (expected ${PARTS.join(", ")})`);
     parts.add(part as Part);
   }
   const apps: AppSpec[] = [];
@@ -119,7 +123,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       ? [100, 10_000]
       : [100, 1000, 10_000, 100_000];
   const warmup = values.warmup === undefined ? undefined : Number(values.warmup);
-  if (warmup !== undefined && !(Number.isFinite(warmup) && warmup >= 0)) throw new Error(`--warmup: expected seconds >= 0, got "${values.warmup}"`);
+  if (warmup !== undefined && !(Number.isFinite(warmup) && warmup >= 0))
+    throw new Error(`--warmup: expected seconds >= 0, got "${values.warmup}"`);
   const toPath = (p: string) => (isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p));
 
   return {

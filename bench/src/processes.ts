@@ -43,7 +43,8 @@ export interface StartPinnedOptions {
 const TAIL_LINES = 40;
 
 /** Variables of the developer's shell that would change an app's behaviour; never passed on. */
-const APP_VARS = /^(API_KEYS|PORT|HOST|BODY_LIMIT|LOG_LEVEL|NODE_ENV|NODE_OPTIONS|MODERATION_.*|KEYWORDS_.*|OBSCENITY_.*|OPENAI_.*|OPEN_METEO_.*|WEATHER_.*)$/;
+const APP_VARS =
+  /^(API_KEYS|PORT|HOST|BODY_LIMIT|LOG_LEVEL|NODE_ENV|NODE_OPTIONS|MODERATION_.*|KEYWORDS_.*|OBSCENITY_.*|OPENAI_.*|OPEN_METEO_.*|WEATHER_.*)$/;
 
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
@@ -177,7 +178,7 @@ export function startPinned(options: StartPinnedOptions): Promise<PinnedProcess>
           port,
           receiveUrl: `http://127.0.0.1:${port}/api/dify/receive`,
           child,
-          outputBytes: () => finalTail === undefined ? fileSize(logFile) : finalBytes,
+          outputBytes: () => (finalTail === undefined ? fileSize(logFile) : finalBytes),
           tail,
           rss: () => rssOf(pid),
           async stop(stopTimeoutMs = 10_000) {

@@ -61,9 +61,17 @@ async function profileServer(
         await generator.run({ ...spec, durationSec: Math.min(1, options.durationSec) });
         const result = await generator.run({ ...spec, durationSec: options.durationSec });
         if (result.non2xx + result.errors > 0) {
-          failures.push(`profiled ${launch.name}, ${CASES[caseId].label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+          failures.push(
+            `profiled ${launch.name}, ${CASES[caseId].label}: ${result.non2xx} non-2xx, ${result.errors} errors`,
+          );
         }
-        windows.push({ caseId, from: result.startUs, to: result.endUs, requests: result.requests, requestsPerSec: result.requestsPerSec });
+        windows.push({
+          caseId,
+          from: result.startUs,
+          to: result.endUs,
+          requests: result.requests,
+          requestsPerSec: result.requestsPerSec,
+        });
       }
     } finally {
       const code = await server.stop();
@@ -83,7 +91,9 @@ async function profileServer(
         requestsPerSec: w.requestsPerSec,
         summary: summariseCpuProfile(profile, aligned ? { window: [w.from, w.to] } : {}),
       })),
-      note: aligned ? undefined : "the profile's clock did not match this process's: the summaries cover the whole profile, start-up included",
+      note: aligned
+        ? undefined
+        : "the profile's clock did not match this process's: the summaries cover the whole profile, start-up included",
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -103,7 +113,13 @@ export async function runProfile(options: {
   try {
     const app = await profileServer(
       // From source (through tsx), not the bundle: the profile then names the package of every frame.
-      { name: "moderation-keywords", cwd: join(REPO_ROOT, "apps/moderation-keywords"), entry: "src/main.ts", env: COMMON_ENV, cpu: options.serverCpu },
+      {
+        name: "moderation-keywords",
+        cwd: join(REPO_ROOT, "apps/moderation-keywords"),
+        entry: "src/main.ts",
+        env: COMMON_ENV,
+        cpu: options.serverCpu,
+      },
       generator,
       options,
       failures,
@@ -126,7 +142,13 @@ export async function runProfile(options: {
       options,
       failures,
     );
-    return { app: app.server, connections: options.connections, durationSec: options.durationSec, servers: [app, baseline], failures };
+    return {
+      app: app.server,
+      connections: options.connections,
+      durationSec: options.durationSec,
+      servers: [app, baseline],
+      failures,
+    };
   } finally {
     await generator.close();
   }

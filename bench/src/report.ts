@@ -51,7 +51,17 @@ function httpTable(result: BenchResult, connections: number): string {
     for (const cell of cells) rows.push(httpRow(cell, stack, node));
   }
   return table(
-    ["point", "server", "req/s", "× Koa stack", "× node:http", "p50 ms", "p99 ms", "p99 × Koa stack", "non-2xx / errors / wrong body"],
+    [
+      "point",
+      "server",
+      "req/s",
+      "× Koa stack",
+      "× node:http",
+      "p50 ms",
+      "p99 ms",
+      "p99 × Koa stack",
+      "non-2xx / errors / wrong body",
+    ],
     ["l", "l", "r", "r", "r", "r", "r", "r", "r"],
     rows,
   );
@@ -102,7 +112,9 @@ export function renderReport(result: BenchResult, previous = ""): string {
   out.push("## Machine and run");
   out.push("");
   out.push(`- Command: \`${machine.command}\`${options.quick ? " (quick mode: a smoke run, not a measurement)" : ""}`);
-  out.push(`- Node ${machine.node}; CPU: ${machine.cpuModel}; \`nproc\`: ${machine.nproc}; memory ${machine.memoryGb} GB`);
+  out.push(
+    `- Node ${machine.node}; CPU: ${machine.cpuModel}; \`nproc\`: ${machine.nproc}; memory ${machine.memoryGb} GB`,
+  );
   out.push(
     `- Load average (1, 5, 15 min): ${machine.loadAverageStart.join(", ")} at the start, ${machine.loadAverageEnd?.join(", ") ?? "?"} at the end`,
   );
@@ -119,7 +131,14 @@ export function renderReport(result: BenchResult, previous = ""): string {
   out.push("## Targets");
   out.push("");
   if (result.targets.length === 0) out.push("_No target could be evaluated with the parts run._");
-  else out.push(table(["target", "measured", "limit", "result"], ["l", "l", "l", "l"], result.targets.map((t) => [t.target, t.measured, t.limit, verdict(t.pass)])));
+  else
+    out.push(
+      table(
+        ["target", "measured", "limit", "result"],
+        ["l", "l", "l", "l"],
+        result.targets.map((t) => [t.target, t.measured, t.limit, verdict(t.pass)]),
+      ),
+    );
   out.push("");
   out.push(
     result.failures.length === 0
@@ -174,7 +193,13 @@ export function renderReport(result: BenchResult, previous = ""): string {
         "",
       ]);
     }
-    out.push(table(["app", "setup", "RSS idle", "RSS after the HTTP run", "log bytes / request"], ["l", "l", "r", "r", "r"], rows));
+    out.push(
+      table(
+        ["app", "setup", "RSS idle", "RSS after the HTTP run", "log bytes / request"],
+        ["l", "l", "r", "r", "r"],
+        rows,
+      ),
+    );
     out.push("");
     if (result.memory) {
       out.push(
@@ -193,8 +218,8 @@ export function renderReport(result: BenchResult, previous = ""): string {
       "Time per `moderate([text])` call, median of ~1 ms batches, in a separate process (`--expose-gc`, pinned to CPU 0). " +
         "Synthetic lists (`generateTerms`: 70% random Latin words of 4–10 letters, 30% random Han strings of 2–4 characters; " +
         "each smaller list is a prefix of the larger ones), whole-word matching (the default). Texts: random Latin words with " +
-        "30% Han runs (mixed) or Latin only (ASCII); the \"no match\" texts are scrubbed until neither the largest list nor " +
-        "obscenity finds anything (the worst case for a matcher that stops early); the \"matches\" texts have 2 (300 " +
+        '30% Han runs (mixed) or Latin only (ASCII); the "no match" texts are scrubbed until neither the largest list nor ' +
+        'obscenity finds anything (the worst case for a matcher that stops early); the "matches" texts have 2 (300 ' +
         "characters) or 20 (3,000 characters) listed terms — for obscenity, English swear words — inserted.",
     );
     out.push("");
@@ -214,7 +239,7 @@ export function renderReport(result: BenchResult, previous = ""): string {
       ),
     );
     out.push("");
-    out.push("### Obscenity engine (same texts; its \"matches\" texts carry English swear words)");
+    out.push('### Obscenity engine (same texts; its "matches" texts carry English swear words)');
     out.push("");
     out.push(
       table(
@@ -236,7 +261,12 @@ export function renderReport(result: BenchResult, previous = ""): string {
       table(
         ["judge", "one call, whole answer", "every call of the stream", "stream ÷ one call"],
         ["l", "r", "r", "r"],
-        e.streaming.rows.map((r) => [r.engine, ms(r.singleMs), ms(r.streamMs), `${(r.streamMs / r.singleMs).toFixed(1)}×`]),
+        e.streaming.rows.map((r) => [
+          r.engine,
+          ms(r.singleMs),
+          ms(r.streamMs),
+          `${(r.streamMs / r.singleMs).toFixed(1)}×`,
+        ]),
       ),
     );
     out.push("");
@@ -265,7 +295,9 @@ export function renderReport(result: BenchResult, previous = ""): string {
         ),
       );
       out.push("");
-      out.push("The package comparison's code lives in `bench/src/keyword-bench.ts` (also runnable on its own: `pnpm exec tsx src/keyword-bench.ts` in `bench/`).");
+      out.push(
+        "The package comparison's code lives in `bench/src/keyword-bench.ts` (also runnable on its own: `pnpm exec tsx src/keyword-bench.ts` in `bench/`).",
+      );
       out.push("");
     }
   }
@@ -278,7 +310,7 @@ export function renderReport(result: BenchResult, previous = ""): string {
       `\`node --cpu-prof\` on the ${p.app} app (sample list, pinned like above) and then on the baseline, under ${p.connections} ` +
         `connections, ${p.durationSec} s per point; only samples taken while the load ran count. Shares are of the busy ` +
         "(non-idle) CPU time of the server's main thread; µs / request divides that time by the requests served. " +
-        "\"inclusive\" counts a sample for every area on its stack. Summarise any profile with " +
+        '"inclusive" counts a sample for every area on its stack. Summarise any profile with ' +
         "`node --import tsx bench/src/cpuprofile.ts <file.cpuprofile>`.",
     );
     for (const server of p.servers) if (server.note) out.push(`\n**Note (${server.server}):** ${server.note}`);
@@ -286,7 +318,8 @@ export function renderReport(result: BenchResult, previous = ""): string {
     const [app, baseline] = p.servers;
     for (const c of app?.cases ?? []) {
       const base = baseline?.cases.find((b) => b.caseId === c.caseId);
-      const perRequest = (x: { summary: { busyMs: number }; requests: number }) => ((x.summary.busyMs * 1000) / Math.max(1, x.requests)).toFixed(0);
+      const perRequest = (x: { summary: { busyMs: number }; requests: number }) =>
+        ((x.summary.busyMs * 1000) / Math.max(1, x.requests)).toFixed(0);
       out.push(`### ${CASES[c.caseId].label}`);
       out.push("");
       out.push(

@@ -2,7 +2,17 @@
 import { spawnSync } from "node:child_process";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { type EngineBenchResult, PACKAGE_TEXTS, runEngineBenchProcess } from "./engines.ts";
-import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpBenchResult, REPO_ROOT, runHttpBench, STACK } from "./http.ts";
+import {
+  APPS,
+  BASELINE,
+  BASELINES,
+  CASES,
+  type CaseId,
+  type HttpBenchResult,
+  REPO_ROOT,
+  runHttpBench,
+  STACK,
+} from "./http.ts";
 import { type ListMemoryResult, runListMemoryBench } from "./memory.ts";
 import type { BenchOptions } from "./options.ts";
 import { type ProfileResult, runProfile } from "./profile.ts";
@@ -33,7 +43,10 @@ export interface TargetResult {
 
 export interface BenchResult {
   machine: MachineNotes;
-  options: Pick<BenchOptions, "quick" | "durationSec" | "runs" | "warmupSec" | "connections" | "listSizes" | "largeListTerms" | "profileSec">;
+  options: Pick<
+    BenchOptions,
+    "quick" | "durationSec" | "runs" | "warmupSec" | "connections" | "listSizes" | "largeListTerms" | "profileSec"
+  >;
   http?: HttpBenchResult;
   engines?: EngineBenchResult;
   memory?: ListMemoryResult;
@@ -65,7 +78,10 @@ function machineNotes(options: BenchOptions): MachineNotes {
       `The machine was not idle (1-minute load average ${load[0]} at the start): other processes competed for the CPUs, so absolute figures are noisy. The ratios to the baseline are the robust figures: baseline and app runs alternate within the same run.`,
     );
   }
-  if (!pinnable) notes.push("taskset or a second CPU is not available: servers and the load generator were not pinned and share the CPUs.");
+  if (!pinnable)
+    notes.push(
+      "taskset or a second CPU is not available: servers and the load generator were not pinned and share the CPUs.",
+    );
   return {
     date: new Date().toISOString(),
     command: ["pnpm bench", ...options.argv].join(" "),
@@ -75,7 +91,9 @@ function machineNotes(options: BenchOptions): MachineNotes {
     node: process.version,
     loadAverageStart: load,
     git: git(),
-    pinning: pinnable ? "servers: taskset -c 0; load generator (autocannon) and engine benchmarks: taskset -c 1 / -c 0" : "none",
+    pinning: pinnable
+      ? "servers: taskset -c 0; load generator (autocannon) and engine benchmarks: taskset -c 1 / -c 0"
+      : "none",
     serverCpu: pinnable ? 0 : undefined,
     loadCpu: pinnable ? 1 : undefined,
     notes,
@@ -120,7 +138,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
 
   if (options.parts.has("engines")) {
     result.engines = await step("engines (in-process)", () =>
-      runEngineBenchProcess({ listSizes: options.listSizes, budgetMs: options.engineBudgetMs, packages: options.packages }, machine.serverCpu),
+      runEngineBenchProcess(
+        { listSizes: options.listSizes, budgetMs: options.engineBudgetMs, packages: options.packages },
+        machine.serverCpu,
+      ),
     );
   }
   if (options.parts.has("http")) {
@@ -142,7 +163,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       else skipped.push(...result.http.skipped);
       const { openai, openMeteo } = result.http.upstreamCallsUnderLoad;
       if (openai + openMeteo > 0) {
-        machine.notes.push(`Upstream calls while load ran: OpenAI ${openai}, Open-Meteo ${openMeteo} (caches expected warm).`);
+        machine.notes.push(
+          `Upstream calls while load ran: OpenAI ${openai}, Open-Meteo ${openMeteo} (caches expected warm).`,
+        );
       }
     }
   }
@@ -150,11 +173,17 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     result.memory = await step(`memory (keyword app with ${options.largeListTerms} terms)`, () =>
       runListMemoryBench(options.largeListTerms, machine.serverCpu),
     );
-    if (result.memory && !result.memory.flagsListedTerm) failures.push("the keyword app with the large list did not flag a listed term");
+    if (result.memory && !result.memory.flagsListedTerm)
+      failures.push("the keyword app with the large list did not flag a listed term");
   }
   if (options.parts.has("profile")) {
     result.profile = await step("profile (keyword app, node --cpu-prof)", () =>
-      runProfile({ durationSec: options.profileSec, connections: Math.max(...options.connections), serverCpu: machine.serverCpu, loadCpu: machine.loadCpu }),
+      runProfile({
+        durationSec: options.profileSec,
+        connections: Math.max(...options.connections),
+        serverCpu: machine.serverCpu,
+        loadCpu: machine.loadCpu,
+      }),
     );
     if (result.profile) failures.push(...result.profile.failures);
   }
@@ -187,7 +216,12 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         const label = `${app}, ${CASES[caseId].label}, ${connections} connections`;
         const ratio = ours.requestsPerSec / stack.requestsPerSec;
         const beside = node ? ` (${x(ours.requestsPerSec / node.requestsPerSec)} node:http)` : "";
-        targets.push({ target: `${label}: requests/s vs the Koa stack`, measured: `${x(ratio)}${beside}`, limit: "≥ 0.80×", pass: ratio >= 0.8 });
+        targets.push({
+          target: `${label}: requests/s vs the Koa stack`,
+          measured: `${x(ratio)}${beside}`,
+          limit: "≥ 0.80×",
+          pass: ratio >= 0.8,
+        });
         const p99 = ours.p99Ms / stack.p99Ms;
         targets.push({
           target: `${label}: p99 vs the Koa stack`,
@@ -226,19 +260,39 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
       });
     }
     if (large.terms >= 100_000) {
-      targets.push({ target: `${fmtTerms(large.terms)}-term matcher build (in-process)`, measured: `${large.buildMs.toFixed(0)} ms`, limit: "< 2,000 ms", pass: large.buildMs < 2000 });
+      targets.push({
+        target: `${fmtTerms(large.terms)}-term matcher build (in-process)`,
+        measured: `${large.buildMs.toFixed(0)} ms`,
+        limit: "< 2,000 ms",
+        pass: large.buildMs < 2000,
+      });
       if (large.heapMb !== null) {
-        targets.push({ target: `${fmtTerms(large.terms)}-term matcher heap growth (in-process)`, measured: `${large.heapMb.toFixed(1)} MB`, limit: "< 150 MB", pass: large.heapMb < 150 });
+        targets.push({
+          target: `${fmtTerms(large.terms)}-term matcher heap growth (in-process)`,
+          measured: `${large.heapMb.toFixed(1)} MB`,
+          limit: "< 150 MB",
+          pass: large.heapMb < 150,
+        });
       }
     }
   }
   const memory = result.memory;
   if (memory && memory.terms >= 100_000) {
     if (memory.appBuildMs !== null) {
-      targets.push({ target: `keyword app: ${fmtTerms(memory.terms)}-term list build (as logged)`, measured: `${memory.appBuildMs} ms`, limit: "< 2,000 ms", pass: memory.appBuildMs < 2000 });
+      targets.push({
+        target: `keyword app: ${fmtTerms(memory.terms)}-term list build (as logged)`,
+        measured: `${memory.appBuildMs} ms`,
+        limit: "< 2,000 ms",
+        pass: memory.appBuildMs < 2000,
+      });
     }
     const added = (memory.largeRss - memory.sampleRss) / MB;
-    targets.push({ target: `keyword app: RSS added by a ${fmtTerms(memory.terms)}-term list (vs the sample list)`, measured: `${added.toFixed(1)} MB`, limit: "< 150 MB", pass: added < 150 });
+    targets.push({
+      target: `keyword app: RSS added by a ${fmtTerms(memory.terms)}-term list (vs the sample list)`,
+      measured: `${added.toFixed(1)} MB`,
+      limit: "< 150 MB",
+      pass: added < 150,
+    });
   }
   return targets;
 }

@@ -44,7 +44,9 @@ export function tenInputs(): Record<string, string> {
 }
 
 /** A span-finding judge, e.g. a keyword matcher's `find` or an engine's verdict findings. */
-export type FindSpans = (text: string) => Array<{ start: number; end: number }> | Promise<Array<{ start: number; end: number }>>;
+export type FindSpans = (
+  text: string,
+) => Array<{ start: number; end: number }> | Promise<Array<{ start: number; end: number }>>;
 
 /**
  * Replaces every character inside a finding with another random character of the same kind

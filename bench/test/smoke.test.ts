@@ -47,7 +47,9 @@ describe("the quick benchmark", () => {
     for (const caseId of ["ping", "input", "output"] as const) {
       for (const connections of [32, 1]) {
         for (const server of servers) {
-          const cell = http.cells.find((c) => c.server === server && c.caseId === caseId && c.connections === connections);
+          const cell = http.cells.find(
+            (c) => c.server === server && c.caseId === caseId && c.connections === connections,
+          );
           expect(cell, `${server} ${caseId} ${connections}`).toBeDefined();
           expect(cell!.runs).toHaveLength(1);
           expect(cell!.runs[0]!.requests).toBeGreaterThan(0);
@@ -69,7 +71,13 @@ describe("the quick benchmark", () => {
     expect(engines.gcExposed).toBe(true);
     expect(engines.keywords.map((k) => k.terms)).toEqual([100, 1000]);
     for (const row of engines.keywords) {
-      expect(row.findings).toEqual({ "300 no match": 0, "300 matches": 2, "3000 no match": 0, "3000 matches": 20, "3000 ASCII no match": 0 });
+      expect(row.findings).toEqual({
+        "300 no match": 0,
+        "300 matches": 2,
+        "3000 no match": 0,
+        "3000 matches": 20,
+        "3000 ASCII no match": 0,
+      });
       expect(Object.values(row.msPerCall).every((v) => v > 0)).toBe(true);
     }
     expect(engines.obscenity.findings["3000 matches"]).toBeGreaterThanOrEqual(20);
@@ -109,7 +117,15 @@ describe("the quick benchmark", () => {
     expect(targets).toMatch(/fastest package raw search/);
 
     const report = renderReport(result);
-    for (const heading of ["## Machine and run", "## Targets", "### 32 connections", "### 1 connection", "## Memory", "### Keyword engine", "## Where the time goes"]) {
+    for (const heading of [
+      "## Machine and run",
+      "## Targets",
+      "### 32 connections",
+      "### 1 connection",
+      "## Memory",
+      "### Keyword engine",
+      "## Where the time goes",
+    ]) {
       expect(report).toContain(heading);
     }
     expect(report).toContain("Run: **valid**");
@@ -163,7 +179,9 @@ describe("the load generator", () => {
   }, 30_000);
 
   it("refuses a bad spec, and survives a bad URL", async () => {
-    await expect(generator.run({ url: baseline.receiveUrl } as never)).rejects.toThrow(/invalid load spec: durationSec/);
+    await expect(generator.run({ url: baseline.receiveUrl } as never)).rejects.toThrow(
+      /invalid load spec: durationSec/,
+    );
     const spec = { url: "not a url", connections: 1, durationSec: 0.2, body: "{}", headers: {} };
     await expect(generator.run(spec)).rejects.toThrow(/load generator failed: /);
     expect((await load("right-key-12345", '{"result":"pong"}')).requests).toBeGreaterThan(0);
@@ -174,10 +192,26 @@ describe("the command line", () => {
   it("writes the report and keeps the hand-written notes", async () => {
     const out = join(dir, "performance.md");
     await writeFile(out, "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n");
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--quick", "--only", "engines", "--lists", "100,1000", "--no-packages", "--out", out], {
-      cwd: benchDir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/main.ts",
+        "--quick",
+        "--only",
+        "engines",
+        "--lists",
+        "100,1000",
+        "--no-packages",
+        "--out",
+        out,
+      ],
+      {
+        cwd: benchDir,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
@@ -188,7 +222,9 @@ describe("the command line", () => {
     expect(written).toBe(stdout.slice(0, written.length));
     expect(written).toContain("<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->");
     expect(written).toContain("### Keyword engine");
-    expect(written).toMatch(/keyword engine, 1,000 vs 100 terms, 3000 no match \| [\d.]+× .* \| (PASS|\*\*FAIL\*\*) \|/);
+    expect(written).toMatch(
+      /keyword engine, 1,000 vs 100 terms, 3000 no match \| [\d.]+× .* \| (PASS|\*\*FAIL\*\*) \|/,
+    );
     expect(written).not.toContain("old\n");
   }, 60_000);
 
@@ -205,10 +241,18 @@ describe("the profile summary", () => {
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2, 4] },
-      { id: 2, callFrame: { functionName: "handle", url: "file:///repo/packages/server/src/core.ts", lineNumber: 9 }, children: [3] },
+      {
+        id: 2,
+        callFrame: { functionName: "handle", url: "file:///repo/packages/server/src/core.ts", lineNumber: 9 },
+        children: [3],
+      },
       {
         id: 3,
-        callFrame: { functionName: "stringify", url: "file:///repo/node_modules/.pnpm/pino@9.0.0/node_modules/pino/lib/tools.js", lineNumber: 0 },
+        callFrame: {
+          functionName: "stringify",
+          url: "file:///repo/node_modules/.pnpm/pino@9.0.0/node_modules/pino/lib/tools.js",
+          lineNumber: 0,
+        },
       },
       { id: 4, callFrame: { functionName: "(idle)", url: "", lineNumber: -1 } },
     ],

@@ -22,5 +22,10 @@ export function loadConfig(env: Env): ModerationConfig {
     policy: () => readPolicySettings(env),
     keywords: () => readKeywordsSettings(env),
   });
-  return { common: settings.common, port: settings.port, policy: settings.policy, engines: { keywords: settings.keywords } };
+  return {
+    common: settings.common,
+    port: settings.port,
+    policy: settings.policy,
+    engines: { keywords: settings.keywords },
+  };
 }

@@ -4,4 +4,8 @@ import lists from "dify-ext:keyword-lists";
 import { loadConfig } from "./config.ts";
 
 /** The keyword moderation app as a Cloudflare Worker (same config, composition and engine as under Node). */
-export default createModerationWorker({ name: "moderation-keywords", loadConfig, engines: { keywords: keywordsWorkerEngine(lists) } });
+export default createModerationWorker({
+  name: "moderation-keywords",
+  loadConfig,
+  engines: { keywords: keywordsWorkerEngine(lists) },
+});

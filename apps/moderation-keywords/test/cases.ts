@@ -49,15 +49,27 @@ export function sampleListCases(transport: string, target: () => Target): void {
 
     it("passes clean input", async () => {
       const params = { app_id: "app", inputs: { topic: "classic assignments" }, query: "What is a class?" };
-      const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.input", params), "app.moderation.input", params);
+      const body = await accepted(
+        await difyCall(target().receiveUrl, KEY, "app.moderation.input", params),
+        "app.moderation.input",
+        params,
+      );
       expect(body).toEqual({ flagged: false, action: "direct_output" });
     });
 
     it("blocks input with a listed term, full-width, hidden by a zero-width space, or inside Chinese text", async () => {
       for (const query of ["you ｆｕｃｋing idiot", "你是个傻逼吧", "what the F\u200BUCK"]) {
         const params = { app_id: "app", inputs: {}, query };
-        const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.input", params), "app.moderation.input", params);
-        expect(body).toEqual({ flagged: true, action: "direct_output", preset_response: "Sorry, your message was blocked by content moderation." });
+        const body = await accepted(
+          await difyCall(target().receiveUrl, KEY, "app.moderation.input", params),
+          "app.moderation.input",
+          params,
+        );
+        expect(body).toEqual({
+          flagged: true,
+          action: "direct_output",
+          preset_response: "Sorry, your message was blocked by content moderation.",
+        });
       }
     });
 
@@ -68,9 +80,17 @@ export function sampleListCases(transport: string, target: () => Target): void {
       calls.push(answer);
       const at = answer.indexOf("shit");
       for (const text of calls) {
-        const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.output", { app_id: "app", text }), "app.moderation.output");
+        const body = await accepted(
+          await difyCall(target().receiveUrl, KEY, "app.moderation.output", { app_id: "app", text }),
+          "app.moderation.output",
+        );
         if (text.length < at + 4) expect(body.flagged).toBe(false);
-        else expect(body).toEqual({ flagged: true, action: "overridden", text: `${text.slice(0, at)}****${text.slice(at + 4)}` });
+        else
+          expect(body).toEqual({
+            flagged: true,
+            action: "overridden",
+            text: `${text.slice(0, at)}****${text.slice(at + 4)}`,
+          });
       }
     });
 
@@ -84,7 +104,10 @@ export function sampleListCases(transport: string, target: () => Target): void {
 
     it("never flags its own preset response sent back as output", async () => {
       const text = "Sorry, your message was blocked by content moderation.";
-      const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.output", { app_id: "app", text }), "app.moderation.output");
+      const body = await accepted(
+        await difyCall(target().receiveUrl, KEY, "app.moderation.output", { app_id: "app", text }),
+        "app.moderation.output",
+      );
       expect(body.flagged).toBe(false);
     });
 
@@ -96,12 +119,20 @@ export function sampleListCases(transport: string, target: () => Target): void {
       });
       expect(badJson.status).toBe(400);
       expect(await badJson.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
-      const unknown = await difyCall(target().receiveUrl, KEY, "app.external_data_tool.query", { tool_variable: "x", inputs: {}, query: "" });
+      const unknown = await difyCall(target().receiveUrl, KEY, "app.external_data_tool.query", {
+        tool_variable: "x",
+        inputs: {},
+        query: "",
+      });
       expect(unknown.status).toBe(400);
-      expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("ping, app.moderation.input, app.moderation.output");
+      expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
+        "ping, app.moderation.input, app.moderation.output",
+      );
       // Past BODY_LIMIT the service answers 413 and closes the connection at once: a client still
       // sending may see the reset instead of the answer (docs/operations.md), so both are accepted.
-      const huge = await difyCall(target().receiveUrl, KEY, "app.moderation.output", { text: "x".repeat(2 * 1024 * 1024) }).then(
+      const huge = await difyCall(target().receiveUrl, KEY, "app.moderation.output", {
+        text: "x".repeat(2 * 1024 * 1024),
+      }).then(
         (response) => response.status,
         (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message,
       );
@@ -114,9 +145,19 @@ export function sampleListCases(transport: string, target: () => Target): void {
 export function customListCases(transport: string, target: () => Target): void {
   describe(`moderation-keywords with a custom list (${transport})`, () => {
     it("masks matches and keeps non-text inputs exactly", async () => {
-      const inputs = { count: 3, flag: false, file: { type: "document", url: "https://example.com/badword.pdf" }, note: "a badword here", list: ["badword", 1] };
+      const inputs = {
+        count: 3,
+        flag: false,
+        file: { type: "document", url: "https://example.com/badword.pdf" },
+        note: "a badword here",
+        list: ["badword", 1],
+      };
       const params = { app_id: "a", inputs, query: "no BADWORD, 秘密です" };
-      const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.input", params), "app.moderation.input", params);
+      const body = await accepted(
+        await difyCall(target().receiveUrl, KEY, "app.moderation.input", params),
+        "app.moderation.input",
+        params,
+      );
       expect(body).toEqual({
         flagged: true,
         action: "overridden",
@@ -127,7 +168,11 @@ export function customListCases(transport: string, target: () => Target): void {
 
     it("no longer knows the sample list", async () => {
       const params = { app_id: "a", inputs: {}, query: "傻逼" };
-      const body = await accepted(await difyCall(target().receiveUrl, KEY, "app.moderation.input", params), "app.moderation.input", params);
+      const body = await accepted(
+        await difyCall(target().receiveUrl, KEY, "app.moderation.input", params),
+        "app.moderation.input",
+        params,
+      );
       expect(body.flagged).toBe(false);
     });
   });

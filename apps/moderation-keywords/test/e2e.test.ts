@@ -18,7 +18,10 @@ describe("the Node process", () => {
     await writeFile(join(dir, "allow.txt"), "");
     [sample, custom] = await Promise.all([
       startAppProcess({ cwd: appDir, env: SAMPLE_ENV }),
-      startAppProcess({ cwd: appDir, env: { ...CUSTOM_ENV, KEYWORDS_FILES: join(dir, "block.txt"), KEYWORDS_ALLOW_FILES: join(dir, "allow.txt") } }),
+      startAppProcess({
+        cwd: appDir,
+        env: { ...CUSTOM_ENV, KEYWORDS_FILES: join(dir, "block.txt"), KEYWORDS_ALLOW_FILES: join(dir, "allow.txt") },
+      }),
     ]);
   }, 60_000);
   afterAll(async () => {
@@ -32,21 +35,27 @@ describe("the Node process", () => {
 
   describe("hot reload (Node only: Workers bundle their lists at build time)", () => {
     const query = async (text: string) =>
-      (await (await difyCall(custom.receiveUrl, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query: text })).json()) as Record<string, unknown>;
+      (await (
+        await difyCall(custom.receiveUrl, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query: text })
+      ).json()) as Record<string, unknown>;
 
     it("reloads a changed list without a restart, and keeps serving the old one when the new one is broken", async () => {
       expect((await query("fresh term")).flagged).toBe(false);
       const next = join(dir, "block.next");
       await writeFile(next, "badword\nfresh term\n");
       await rename(next, join(dir, "block.txt"));
-      await expect.poll(async () => (await query("a fresh term")).flagged, { timeout: 10_000, interval: 100 }).toBe(true);
+      await expect
+        .poll(async () => (await query("a fresh term")).flagged, { timeout: 10_000, interval: 100 })
+        .toBe(true);
 
       await rm(join(dir, "block.txt"));
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect((await query("a fresh term")).flagged).toBe(true);
       expect(custom.output.join("\n")).toMatch(/not reloaded; the previous lists keep serving/);
       await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
-      await expect.poll(async () => (await query("a fresh term")).flagged, { timeout: 10_000, interval: 100 }).toBe(false);
+      await expect
+        .poll(async () => (await query("a fresh term")).flagged, { timeout: 10_000, interval: 100 })
+        .toBe(false);
     });
 
     it("reloads on SIGHUP", async () => {
@@ -61,16 +70,24 @@ describe("the Node process", () => {
   it("serves metrics and readiness", async () => {
     // On the service's own port /metrics takes an API key, like the receive endpoint.
     expect((await fetch(`${sample.url}/metrics`)).status).toBe(401);
-    const metrics = await (await fetch(`${sample.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
-    expect(metrics).toMatch(/dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\}/);
-    expect(metrics).toMatch(/dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\}/);
+    const metrics = await (
+      await fetch(`${sample.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })
+    ).text();
+    expect(metrics).toMatch(
+      /dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\}/,
+    );
+    expect(metrics).toMatch(
+      /dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\}/,
+    );
     expect((await fetch(`${sample.url}/readyz`)).status).toBe(200);
   });
 });
 
 describe("moderation-keywords start-up checks", () => {
   it("refuses to start in production without API keys", async () => {
-    await expect(startAppProcess({ cwd: appDir, env: { NODE_ENV: "production" } })).rejects.toThrow(/API_KEYS: required with NODE_ENV=production/);
+    await expect(startAppProcess({ cwd: appDir, env: { NODE_ENV: "production" } })).rejects.toThrow(
+      /API_KEYS: required with NODE_ENV=production/,
+    );
   });
 
   it("names every bad variable, and never prints a key", async () => {
@@ -79,13 +96,17 @@ describe("moderation-keywords start-up checks", () => {
       env: { API_KEYS: "abcd,good-key-1234", PORT: "http", MODERATION_INPUT_ACTION: "delete", KEYWORDS_MATCH: "fuzzy" },
     }).catch((e: Error) => e);
     const message = String(error);
-    for (const name of ["API_KEYS", "PORT", "MODERATION_INPUT_ACTION", "KEYWORDS_MATCH"]) expect(message).toContain(name);
+    for (const name of ["API_KEYS", "PORT", "MODERATION_INPUT_ACTION", "KEYWORDS_MATCH"])
+      expect(message).toContain(name);
     expect(message).not.toContain("good-key-1234");
     expect(message).not.toMatch(/"abcd"|: abcd/);
   });
 
   it("reports a missing list file clearly", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, KEYWORDS_FILES: "/nonexistent/list.txt" } }).catch((e: Error) => e);
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, KEYWORDS_FILES: "/nonexistent/list.txt" },
+    }).catch((e: Error) => e);
     expect(String(error)).toMatch(/\/nonexistent\/list\.txt/);
   });
 });

@@ -15,7 +15,12 @@ describe("moderation-keywords under hostile input", () => {
   beforeAll(async () => {
     app = await startAppProcess({
       cwd: appDir,
-      env: { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask", MODERATION_OUTPUT_ACTION: "mask", KEYWORDS_SEPARATORS: "true" },
+      env: {
+        API_KEYS: KEY,
+        MODERATION_INPUT_ACTION: "mask",
+        MODERATION_OUTPUT_ACTION: "mask",
+        KEYWORDS_SEPARATORS: "true",
+      },
       startTimeoutMs: 60_000,
     });
   }, 90_000);
@@ -23,22 +28,35 @@ describe("moderation-keywords under hostile input", () => {
     expect(await app.stop()).toBe(0);
   });
 
-  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
-    const report = await fuzzReceiveEndpoint(app.url, KEY, {
-      name: "moderation-keywords",
-      runs: RUNS,
-      points: ["ping", "app.moderation.input", "app.moderation.output"],
-      checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
-    });
-    console.log(formatFuzzReport("moderation-keywords", report));
-    expect(report.statuses[500]).toBeUndefined();
-    expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
-    expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
-  }, propertyTimeout(300_000, RUNS));
+  it(
+    `answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
+    async () => {
+      const report = await fuzzReceiveEndpoint(app.url, KEY, {
+        name: "moderation-keywords",
+        runs: RUNS,
+        points: ["ping", "app.moderation.input", "app.moderation.output"],
+        checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
+      });
+      console.log(formatFuzzReport("moderation-keywords", report));
+      expect(report.statuses[500]).toBeUndefined();
+      expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
+      expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
+    },
+    propertyTimeout(300_000, RUNS),
+  );
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();
-    const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", { app_id: "a", inputs: { n: 1, t: "a shit day" }, query: "hi" });
-    expect(await response.json()).toEqual({ flagged: true, action: "overridden", inputs: { n: 1, t: "a **** day" }, query: "hi" });
+    const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
+      app_id: "a",
+      inputs: { n: 1, t: "a shit day" },
+      query: "hi",
+    });
+    expect(await response.json()).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: { n: 1, t: "a **** day" },
+      query: "hi",
+    });
   });
 });

@@ -6,8 +6,16 @@ import { afterAll, describe, expect, it } from "vitest";
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "shutdown-key-0123456789";
 const CLIENTS = 16;
-const BODY = JSON.stringify({ point: "app.moderation.input", params: { app_id: "a", inputs: { t: "a shit day", n: 1 }, query: "hi" } });
-const EXPECTED = JSON.stringify({ flagged: true, action: "overridden", inputs: { t: "a **** day", n: 1 }, query: "hi" });
+const BODY = JSON.stringify({
+  point: "app.moderation.input",
+  params: { app_id: "a", inputs: { t: "a shit day", n: 1 }, query: "hi" },
+});
+const EXPECTED = JSON.stringify({
+  flagged: true,
+  action: "overridden",
+  inputs: { t: "a **** day", n: 1 },
+  query: "hi",
+});
 
 type Outcome =
   | { kind: "ok"; started: number; ended: number; headers: IncomingHttpHeaders; id: string }
@@ -34,13 +42,25 @@ function call(port: number, options: { pauseMs?: number; agent?: Agent | false }
       method: "POST",
       path: "/api/dify/receive",
       agent: options.agent ?? false,
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(BODY), authorization: `Bearer ${KEY}`, "x-request-id": id },
+      headers: {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(BODY),
+        authorization: `Bearer ${KEY}`,
+        "x-request-id": id,
+      },
     });
     request.on("error", (error: NodeJS.ErrnoException) => {
       resolve(
         error.code === "ECONNREFUSED"
           ? { kind: "refused" }
-          : { kind: "reset", code: error.code ?? error.message, slow: Boolean(options.pauseMs), started, ended: performance.now(), id },
+          : {
+              kind: "reset",
+              code: error.code ?? error.message,
+              slow: Boolean(options.pauseMs),
+              started,
+              ended: performance.now(),
+              id,
+            },
       );
     });
     request.on("response", (response) => {
@@ -50,10 +70,18 @@ function call(port: number, options: { pauseMs?: number; agent?: Agent | false }
         body += chunk;
       });
       response.on("error", (error: NodeJS.ErrnoException) =>
-        resolve({ kind: "reset", code: error.code ?? error.message, slow: Boolean(options.pauseMs), started, ended: performance.now(), id }),
+        resolve({
+          kind: "reset",
+          code: error.code ?? error.message,
+          slow: Boolean(options.pauseMs),
+          started,
+          ended: performance.now(),
+          id,
+        }),
       );
       response.on("end", () => {
-        if (response.statusCode === 200 && body === EXPECTED) resolve({ kind: "ok", started, ended: performance.now(), headers: response.headers, id });
+        if (response.statusCode === 200 && body === EXPECTED)
+          resolve({ kind: "ok", started, ended: performance.now(), headers: response.headers, id });
         else resolve({ kind: "wrong", status: response.statusCode ?? 0, body: body.slice(0, 200) });
       });
     });
@@ -74,7 +102,11 @@ describe("graceful shutdown of the real process under load", () => {
   });
 
   it(`SIGTERM with ${CLIENTS} clients calling on new connections: every request the service read gets its 200, none a reset, exit 0`, async () => {
-    const app = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, KEYWORDS_WATCH: "false", MODERATION_INPUT_ACTION: "mask" }, startTimeoutMs: 60_000 });
+    const app = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, KEYWORDS_WATCH: "false", MODERATION_INPUT_ACTION: "mask" },
+      startTimeoutMs: 60_000,
+    });
     apps.push(app);
     const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
     let sigtermAt = Number.POSITIVE_INFINITY;
@@ -132,7 +164,11 @@ describe("graceful shutdown of the real process under load", () => {
   }, 60_000);
 
   it("a keep-alive client gets `connection: close` on the answer in flight at SIGTERM, not a reset", async () => {
-    const app = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, KEYWORDS_WATCH: "false", MODERATION_INPUT_ACTION: "mask" }, startTimeoutMs: 60_000 });
+    const app = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, KEYWORDS_WATCH: "false", MODERATION_INPUT_ACTION: "mask" },
+      startTimeoutMs: 60_000,
+    });
     apps.push(app);
     const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

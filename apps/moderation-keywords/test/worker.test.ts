@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildWorker, type BuiltWorker, FREE_PLAN_GZIP_LIMIT, type RunningWorker, startWorker } from "@dify-ext/test-support/worker";
+import {
+  buildWorker,
+  type BuiltWorker,
+  FREE_PLAN_GZIP_LIMIT,
+  type RunningWorker,
+  startWorker,
+} from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CUSTOM_ENV, CUSTOM_LIST, customListCases, SAMPLE_ENV, sampleListCases } from "./cases.ts";
 
@@ -19,7 +25,10 @@ describe("the Worker in workerd", () => {
     await writeFile(join(dir, "allow.txt"), "");
     // Sequential: both builds write the app's .worker/keyword-lists.js.
     const sampleBuild = await buildWorker(appDir);
-    const customBuild = await buildWorker(appDir, { KEYWORDS_FILES: join(dir, "block.txt"), KEYWORDS_ALLOW_FILES: join(dir, "allow.txt") });
+    const customBuild = await buildWorker(appDir, {
+      KEYWORDS_FILES: join(dir, "block.txt"),
+      KEYWORDS_ALLOW_FILES: join(dir, "allow.txt"),
+    });
     builds = [sampleBuild, customBuild];
     [sample, custom] = await Promise.all([startWorker(sampleBuild, SAMPLE_ENV), startWorker(customBuild, CUSTOM_ENV)]);
   }, 120_000);
@@ -49,7 +58,9 @@ describe("the Worker in workerd", () => {
         body: JSON.stringify({ point: "ping", params: {} }),
       });
       expect(response.status).toBe(500);
-      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/misconfigured: API_KEYS: required/);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        /misconfigured: API_KEYS: required/,
+      );
     } finally {
       await bare.stop();
     }

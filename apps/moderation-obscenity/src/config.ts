@@ -22,5 +22,10 @@ export function loadConfig(env: Env): ModerationConfig {
     policy: () => readPolicySettings(env),
     obscenity: () => readObscenitySettings(env),
   });
-  return { common: settings.common, port: settings.port, policy: settings.policy, engines: { obscenity: settings.obscenity } };
+  return {
+    common: settings.common,
+    port: settings.port,
+    policy: settings.policy,
+    engines: { obscenity: settings.obscenity },
+  };
 }

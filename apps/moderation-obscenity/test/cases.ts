@@ -57,7 +57,11 @@ export function obscenityCases(transport: Transport): void {
       const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {});
       expect(wrong.status).toBe(401);
       expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-      const missing = await fetch(app.receiveUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"point":"ping","params":{}}' });
+      const missing = await fetch(app.receiveUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"point":"ping","params":{}}',
+      });
       expect(missing.status).toBe(401);
     });
 
@@ -69,17 +73,32 @@ export function obscenityCases(transport: Transport): void {
       });
       expect(badJson.status).toBe(400);
       expect(await badJson.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
-      const unserved = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", { tool_variable: "x", inputs: {}, query: "" });
+      const unserved = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", {
+        tool_variable: "x",
+        inputs: {},
+        query: "",
+      });
       expect(unserved.status).toBe(400);
-      expect(((await unserved.json()) as { error: { message: string } }).error.message).toContain("ping, app.moderation.input, app.moderation.output");
-      const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.input", { app_id: "app", inputs: "not an object", query: "hi" });
+      expect(((await unserved.json()) as { error: { message: string } }).error.message).toContain(
+        "ping, app.moderation.input, app.moderation.output",
+      );
+      const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
+        app_id: "app",
+        inputs: "not an object",
+        query: "hi",
+      });
       expect(malformed.status).toBe(400);
-      expect(((await malformed.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "invalid_request" });
+      expect(((await malformed.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: "invalid_request",
+      });
     });
 
     it("passes clean input, including innocent words the dataset excepts", async () => {
       for (const query of ["What is a class?", "Book an assessment in Scunthorpe", "A cocktail with grapes"]) {
-        expect(await input(app, query, { topic: "classic assignments", count: 3 })).toEqual({ flagged: false, action: "direct_output" });
+        expect(await input(app, query, { topic: "classic assignments", count: 3 })).toEqual({
+          flagged: false,
+          action: "direct_output",
+        });
       }
     });
 
@@ -113,8 +132,14 @@ export function obscenityCases(transport: Transport): void {
       expect(calls.some((text) => text.length < at + 4)).toBe(true);
       for (const text of calls) {
         const body = await output(app, text);
-        if (text.length < at + 4) expect(body, `prefix of ${text.length}`).toEqual({ flagged: false, action: "direct_output" });
-        else expect(body, `prefix of ${text.length}`).toEqual({ flagged: true, action: "direct_output", preset_response: OUTPUT_PRESET });
+        if (text.length < at + 4)
+          expect(body, `prefix of ${text.length}`).toEqual({ flagged: false, action: "direct_output" });
+        else
+          expect(body, `prefix of ${text.length}`).toEqual({
+            flagged: true,
+            action: "direct_output",
+            preset_response: OUTPUT_PRESET,
+          });
       }
       // After a direct_output, Dify's last call may carry the preset response itself.
       expect(await output(app, OUTPUT_PRESET)).toEqual({ flagged: false, action: "direct_output" });
@@ -123,7 +148,11 @@ export function obscenityCases(transport: Transport): void {
 
     it("logs verdicts without the end user's text", async () => {
       await input(app, "an unmistakable fuck in a unique sentence 7d1f");
-      await expect.poll(() => app.output.some((line) => line.includes('"verdict":"block"') && line.includes('"engine":"obscenity"'))).toBe(true);
+      await expect
+        .poll(() =>
+          app.output.some((line) => line.includes('"verdict":"block"') && line.includes('"engine":"obscenity"')),
+        )
+        .toBe(true);
       expect(app.output.join("\n")).not.toContain("unique sentence 7d1f");
       expect(app.output.join("\n")).not.toContain(KEY);
     });
@@ -172,11 +201,17 @@ export function obscenityCases(transport: Transport): void {
     });
 
     it("passes clean input unchanged", async () => {
-      expect(await input(app, "How do I grow tomatoes?", { topic: "gardening" })).toEqual({ flagged: false, action: "direct_output" });
+      expect(await input(app, "How do I grow tomatoes?", { topic: "gardening" })).toEqual({
+        flagged: false,
+        action: "direct_output",
+      });
     });
 
     it("lets allowed terms through (OBSCENITY_ALLOW_TERMS) without allowing the word elsewhere", async () => {
-      expect(await input(app, "I live in Penistone and cook with cumin")).toEqual({ flagged: false, action: "direct_output" });
+      expect(await input(app, "I live in Penistone and cook with cumin")).toEqual({
+        flagged: false,
+        action: "direct_output",
+      });
       expect(await input(app, "PENISTONE station")).toEqual({ flagged: false, action: "direct_output" });
       expect(await input(app, "Penistone has no penis")).toEqual({
         flagged: true,
@@ -198,7 +233,12 @@ export function obscenityCases(transport: Transport): void {
       for (const text of streamedCalls(LONG_ANSWER)) {
         const body = await output(app, text);
         if (text.length < at + 4) expect(body).toEqual({ flagged: false, action: "direct_output" });
-        else expect(body).toEqual({ flagged: true, action: "overridden", text: `${text.slice(0, at)}****${text.slice(at + 4)}` });
+        else
+          expect(body).toEqual({
+            flagged: true,
+            action: "overridden",
+            text: `${text.slice(0, at)}****${text.slice(at + 4)}`,
+          });
       }
     });
   });

@@ -9,7 +9,11 @@ describe("the obscenity app's config", () => {
   });
 
   it("knows only the obscenity, policy and shared variables", () => {
-    const config = loadConfig({ MODERATION_ENGINES: "keywords", KEYWORDS_MATCH: "fuzzy", OPENAI_THRESHOLDS: "violence=2" });
+    const config = loadConfig({
+      MODERATION_ENGINES: "keywords",
+      KEYWORDS_MATCH: "fuzzy",
+      OPENAI_THRESHOLDS: "violence=2",
+    });
     expect(Object.keys(config.engines)).toEqual(["obscenity"]);
   });
 });

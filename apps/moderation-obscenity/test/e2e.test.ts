@@ -11,7 +11,9 @@ obscenityCases(nodeTransport(appDir));
 
 describe("moderation-obscenity start-up checks (Node)", () => {
   it("refuses an unusable extra term, naming it", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, OBSCENITY_EXTRA_TERMS: "scam,*" } }).catch((e: Error) => e);
+    const error = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, OBSCENITY_EXTRA_TERMS: "scam,*" } }).catch(
+      (e: Error) => e,
+    );
     expect(String(error)).toMatch(/exited with code 1/);
     expect(String(error)).toMatch(/obscenity extra term #2 \(\\?"\*\\?"\) is empty/);
   });

@@ -23,22 +23,30 @@ describe("moderation-obscenity under hostile input", () => {
     expect(await app.stop()).toBe(0);
   });
 
-  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
-    const report = await fuzzReceiveEndpoint(app.url, KEY, {
-      name: "moderation-obscenity",
-      runs: RUNS,
-      points: ["ping", "app.moderation.input", "app.moderation.output"],
-      checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
-    });
-    console.log(formatFuzzReport("moderation-obscenity", report));
-    expect(report.statuses[500]).toBeUndefined();
-    expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
-    expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
-  }, propertyTimeout(300_000, RUNS));
+  it(
+    `answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
+    async () => {
+      const report = await fuzzReceiveEndpoint(app.url, KEY, {
+        name: "moderation-obscenity",
+        runs: RUNS,
+        points: ["ping", "app.moderation.input", "app.moderation.output"],
+        checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
+      });
+      console.log(formatFuzzReport("moderation-obscenity", report));
+      expect(report.statuses[500]).toBeUndefined();
+      expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
+      expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
+    },
+    propertyTimeout(300_000, RUNS),
+  );
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();
-    const params = { app_id: "a", inputs: { n: 1, file: { type: "image" }, note: "what the fuck, said Bob" }, query: "hi" };
+    const params = {
+      app_id: "a",
+      inputs: { n: 1, file: { type: "image" }, note: "what the fuck, said Bob" },
+      query: "hi",
+    };
     const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", params);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({

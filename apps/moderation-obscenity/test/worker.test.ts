@@ -51,10 +51,11 @@ describe("moderation-obscenity as a Worker", () => {
     try {
       const response = await difyCall(bare.receiveUrl, "dify-ext-dev-key", "ping", {});
       expect(response.status).toBe(500);
-      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/misconfigured: API_KEYS: required/);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        /misconfigured: API_KEYS: required/,
+      );
     } finally {
       await bare.stop();
     }
   });
 });
-

@@ -22,5 +22,10 @@ export function loadConfig(env: Env): ModerationConfig {
     policy: () => readPolicySettings(env),
     openai: () => readOpenAISettings(env),
   });
-  return { common: settings.common, port: settings.port, policy: settings.policy, engines: { openai: settings.openai } };
+  return {
+    common: settings.common,
+    port: settings.port,
+    policy: settings.policy,
+    engines: { openai: settings.openai },
+  };
 }

@@ -6,4 +6,8 @@ import { loadConfig } from "./config.ts";
  * The OpenAI moderation app as a Cloudflare Worker (same config, composition and engine as under
  * Node). Set OPENAI_API_KEY as a secret, like API_KEYS.
  */
-export default createModerationWorker({ name: "moderation-openai", loadConfig, engines: { openai: openaiWorkerEngine } });
+export default createModerationWorker({
+  name: "moderation-openai",
+  loadConfig,
+  engines: { openai: openaiWorkerEngine },
+});

@@ -17,7 +17,11 @@ const SLACK_MS = 1500;
 const START_MS = 60_000;
 
 /** Calls the app as Dify does, checks the reply against Dify's own rules, and times it. */
-async function call(app: { receiveUrl: string }, point: Point, params: unknown): Promise<{ body: Record<string, unknown>; ms: number }> {
+async function call(
+  app: { receiveUrl: string },
+  point: Point,
+  params: unknown,
+): Promise<{ body: Record<string, unknown>; ms: number }> {
   const started = performance.now();
   const response = await difyCall(app.receiveUrl, KEY, point, params);
   const body = await response.json();
@@ -39,7 +43,12 @@ const OUTPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response
 /** Every way the upstream can fail, as the fake scripts them, for one attempt. */
 const FAILURES = {
   hang: { type: "hang" },
-  "429 with a long retry-after": { type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after": "30" } },
+  "429 with a long retry-after": {
+    type: "error",
+    status: 429,
+    code: "rate_limit_exceeded",
+    headers: { "retry-after": "30" },
+  },
   "500": { type: "error", status: 500 },
   "malformed body": { type: "text", body: '{"id":"modr-1","results":[{"flagged":tru' },
   "wrong shape": { type: "json", body: { id: "modr-1", results: "none" } },
@@ -94,7 +103,11 @@ export function openaiCases(transport: Transport): void {
         const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {});
         expect(wrong.status).toBe(401);
         expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-        const missing = await fetch(app.receiveUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"point":"ping","params":{}}' });
+        const missing = await fetch(app.receiveUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"point":"ping","params":{}}',
+        });
         expect(missing.status).toBe(401);
         const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.output", { app_id: "app", text: 42 });
         expect(malformed.status).toBe(400);
@@ -117,13 +130,24 @@ export function openaiCases(transport: Transport): void {
       });
 
       it("sends the query and every text input of a Dify call in ONE upstream request", async () => {
-        const inputs = { topic: "batch topic 1", count: 4, file: { type: "image" }, tags: ["batch tag 1", 2, "batch tag 2"], blank: " " };
+        const inputs = {
+          topic: "batch topic 1",
+          count: 4,
+          file: { type: "image" },
+          tags: ["batch tag 1", 2, "batch tag 2"],
+          blank: " ",
+        };
         expect(await input(app, "batch query 1", inputs)).toEqual(PASS);
         expect(fake.calls).toHaveLength(1);
         const [request] = fake.calls;
         expect(request?.authorizedWith(OPENAI_KEY)).toBe(true);
         expect(request?.body).toMatchObject({ model: "omni-moderation-latest" });
-        expect([...(request?.inputs ?? [])].sort()).toEqual(["batch query 1", "batch tag 1", "batch tag 2", "batch topic 1"]);
+        expect([...(request?.inputs ?? [])].sort()).toEqual([
+          "batch query 1",
+          "batch tag 1",
+          "batch tag 2",
+          "batch topic 1",
+        ]);
       });
 
       it("applies OPENAI_THRESHOLDS: stricter for violence, laxer for sexual", async () => {
@@ -136,7 +160,9 @@ export function openaiCases(transport: Transport): void {
       it("blocks a flagged text even with the mask action: OpenAI gives no spans to mask", async () => {
         const params = { app_id: "app", inputs: { note: "fine note" }, query: "I am VIOLENT today 1" };
         expect((await call(app, "app.moderation.input", params)).body).toEqual(INPUT_BLOCKED);
-        expect((await call(app, "app.moderation.output", { app_id: "app", text: "an answer that is VIOLENT 1" })).body).toEqual(OUTPUT_BLOCKED);
+        expect(
+          (await call(app, "app.moderation.output", { app_id: "app", text: "an answer that is VIOLENT 1" })).body,
+        ).toEqual(OUTPUT_BLOCKED);
       });
 
       it("answers a repeated text from its cache, and asks only for the new texts", async () => {
@@ -159,7 +185,11 @@ export function openaiCases(transport: Transport): void {
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`lets the text through when OpenAI fails (${name}), within the time budget`, async () => {
           fake.script(() => reply);
-          const { body, ms } = await call(app, "app.moderation.input", { app_id: "app", inputs: {}, query: `I am VIOLENT, failing with ${name}` });
+          const { body, ms } = await call(app, "app.moderation.input", {
+            app_id: "app",
+            inputs: {},
+            query: `I am VIOLENT, failing with ${name}`,
+          });
           expect(body).toEqual(PASS);
           expect(ms).toBeLessThan(timeoutMs + SLACK_MS);
           expect(fake.calls).toHaveLength(1);
@@ -174,7 +204,12 @@ export function openaiCases(transport: Transport): void {
       });
 
       it("logs why OpenAI failed, and never the API key, even when the upstream echoes it", async () => {
-        fake.script({ type: "error", status: 401, code: "invalid_api_key", message: `Incorrect API key provided: ${OPENAI_KEY}.` });
+        fake.script({
+          type: "error",
+          status: 401,
+          code: "invalid_api_key",
+          message: `Incorrect API key provided: ${OPENAI_KEY}.`,
+        });
         expect(await input(app, "a text for the 401 case")).toEqual(PASS);
         await expect
           .poll(() => app.output.some((line) => line.includes("OpenAI moderation answered 401 (check the API key)")))
@@ -211,10 +246,17 @@ export function openaiCases(transport: Transport): void {
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`blocks input and output with the presets when OpenAI fails (${name}), within the time budget`, async () => {
           fake.script(() => reply);
-          const inputCall = await call(app, "app.moderation.input", { app_id: "app", inputs: {}, query: `a clean question, failing with ${name}` });
+          const inputCall = await call(app, "app.moderation.input", {
+            app_id: "app",
+            inputs: {},
+            query: `a clean question, failing with ${name}`,
+          });
           expect(inputCall.body).toEqual(INPUT_BLOCKED);
           expect(inputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
-          const outputCall = await call(app, "app.moderation.output", { app_id: "app", text: `a clean answer, failing with ${name}` });
+          const outputCall = await call(app, "app.moderation.output", {
+            app_id: "app",
+            text: `a clean answer, failing with ${name}`,
+          });
           expect(outputCall.body).toEqual(OUTPUT_BLOCKED);
           expect(outputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
         });

@@ -27,8 +27,16 @@ describe("the OpenAI app's config", () => {
       },
     });
     expect(config.policy).toEqual({
-      input: { action: "block", presetResponse: "Sorry, your message was blocked by content moderation.", onEngineError: "open" },
-      output: { action: "block", presetResponse: "Sorry, this answer was withheld by content moderation.", onEngineError: "open" },
+      input: {
+        action: "block",
+        presetResponse: "Sorry, your message was blocked by content moderation.",
+        onEngineError: "open",
+      },
+      output: {
+        action: "block",
+        presetResponse: "Sorry, this answer was withheld by content moderation.",
+        onEngineError: "open",
+      },
     });
     expect(config.port).toBe(3003);
   });
@@ -54,11 +62,15 @@ describe("the OpenAI app's config", () => {
   });
 
   it("refuses an OPENAI_CACHE_TTL_MS of 0, which the engine cannot use (OPENAI_CACHE_MAX=0 disables the cache)", () => {
-    expect(problems({ OPENAI_CACHE_TTL_MS: "0" })).toEqual(["OPENAI_CACHE_TTL_MS: expected a whole number from 1 to 86400000"]);
+    expect(problems({ OPENAI_CACHE_TTL_MS: "0" })).toEqual([
+      "OPENAI_CACHE_TTL_MS: expected a whole number from 1 to 86400000",
+    ]);
     expect(loadConfig({ OPENAI_CACHE_MAX: "0" }).engines.openai?.cache).toEqual({ max: 0, ttlMs: 600_000 });
   });
 
   it("knows only the OpenAI, policy and shared variables", () => {
-    expect(Object.keys(loadConfig({ MODERATION_ENGINES: "keywords", KEYWORDS_MATCH: "fuzzy" }).engines)).toEqual(["openai"]);
+    expect(Object.keys(loadConfig({ MODERATION_ENGINES: "keywords", KEYWORDS_MATCH: "fuzzy" }).engines)).toEqual([
+      "openai",
+    ]);
   });
 });

@@ -20,7 +20,9 @@ describe("moderation-openai without OPENAI_API_KEY (Node)", () => {
   });
 
   it("starts outside production, says so loudly, and answers ping", async () => {
-    expect(app.output.some((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set"))).toBe(true);
+    expect(
+      app.output.some((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set")),
+    ).toBe(true);
     const response = await difyCall(app.receiveUrl, KEY, "ping", {});
     expect(await response.text()).toBe('{"result":"pong"}');
   });
@@ -41,7 +43,9 @@ describe("moderation-openai without OPENAI_API_KEY (Node)", () => {
 
 describe("moderation-openai start-up checks (Node)", () => {
   it("refuses to start in production without OPENAI_API_KEY, naming it", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY } }).catch((e: Error) => e);
+    const error = await startAppProcess({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY } }).catch(
+      (e: Error) => e,
+    );
     expect(String(error)).toMatch(/exited with code 1/);
     expect(String(error)).toContain("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
   });

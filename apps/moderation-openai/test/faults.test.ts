@@ -28,8 +28,13 @@ let counter = 0;
 const fresh = (text: string) => `${text} #${++counter}`;
 
 /** One Dify call, checked against Dify's rules, with its verdict and duration. */
-async function moderate(app: AppProcess, point: "app.moderation.input" | "app.moderation.output", text: string): Promise<Answer> {
-  const params = point === "app.moderation.input" ? { app_id: "app", inputs: { note: 1 }, query: text } : { app_id: "app", text };
+async function moderate(
+  app: AppProcess,
+  point: "app.moderation.input" | "app.moderation.output",
+  text: string,
+): Promise<Answer> {
+  const params =
+    point === "app.moderation.input" ? { app_id: "app", inputs: { note: 1 }, query: text } : { app_id: "app", text };
   const started = performance.now();
   const response = await difyCall(app.receiveUrl, KEY, point, params);
   const body = (await response.json()) as Record<string, unknown>;
@@ -37,7 +42,11 @@ async function moderate(app: AppProcess, point: "app.moderation.input" | "app.mo
   expect(response.status).toBe(200);
   expect(difyReplyProblems(point, body, params)).toEqual([]);
   if (body.flagged === false) return { verdict: "pass", ms };
-  expect(body).toEqual({ flagged: true, action: "direct_output", preset_response: point === "app.moderation.input" ? INPUT_PRESET : OUTPUT_PRESET });
+  expect(body).toEqual({
+    flagged: true,
+    action: "direct_output",
+    preset_response: point === "app.moderation.input" ? INPUT_PRESET : OUTPUT_PRESET,
+  });
   return { verdict: "blocked", ms };
 }
 
@@ -92,7 +101,11 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
    * when it fails) and one output call (a flagged text: `blocked` when OpenAI answers, `pass` by
    * the open policy when it fails) under a fault, and records the row.
    */
-  async function underFault(fault: string, expected: { input: Verdict; output: Verdict }, inject: () => void | Promise<void>) {
+  async function underFault(
+    fault: string,
+    expected: { input: Verdict; output: Verdict },
+    inject: () => void | Promise<void>,
+  ) {
     fake.reset();
     proxy.setFault({ kind: "pass" });
     await inject();
@@ -115,32 +128,53 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
   it("slow answer inside the per-attempt timeout: judged by OpenAI", () =>
     underFault(`answer after 300 ms (timeout ${TIMEOUT_MS} ms)`, healthy, every({ type: "default", delayMs: 300 })));
   it("one 429 with retry-after 0, then healthy: the retry is judged by OpenAI", () =>
-    underFault("one 429 (retry-after: 0), then healthy", healthy, () => fake.script([{ type: "error", status: 429, headers: { "retry-after": "0" } }])));
-  it("connection refused (closed port)", () => underFault("connection refused (listener closed)", failing, () => proxy.refuse()));
-  it("connection reset before any answer", () => underFault("connection reset before the answer", failing, every({ type: "reset" })));
+    underFault("one 429 (retry-after: 0), then healthy", healthy, () =>
+      fake.script([{ type: "error", status: 429, headers: { "retry-after": "0" } }]),
+    ));
+  it("connection refused (closed port)", () =>
+    underFault("connection refused (listener closed)", failing, () => proxy.refuse()));
+  it("connection reset before any answer", () =>
+    underFault("connection reset before the answer", failing, every({ type: "reset" })));
   it("connection reset in the middle of the body", () =>
-    underFault("TCP reset mid-body (after 200 bytes)", failing, () => proxy.setFault({ kind: "cut", afterBytes: 200 })));
-  it("body dropped after the headers", () => underFault("connection dropped after the headers", failing, every({ type: "drop-after-headers" })));
+    underFault("TCP reset mid-body (after 200 bytes)", failing, () =>
+      proxy.setFault({ kind: "cut", afterBytes: 200 }),
+    ));
+  it("body dropped after the headers", () =>
+    underFault("connection dropped after the headers", failing, every({ type: "drop-after-headers" })));
   it("slow drip of the answer", () =>
-    underFault("slow drip (16 bytes every 100 ms)", failing, () => proxy.setFault({ kind: "drip", bytes: 16, intervalMs: 100 })));
+    underFault("slow drip (16 bytes every 100 ms)", failing, () =>
+      proxy.setFault({ kind: "drip", bytes: 16, intervalMs: 100 }),
+    ));
   it("no answer at all", () => underFault("no answer (hang)", failing, every({ type: "hang" })));
-  it("headers, then the body stalls", () => underFault("body stalls after the headers", failing, every({ type: "stall-after-headers" })));
+  it("headers, then the body stalls", () =>
+    underFault("body stalls after the headers", failing, every({ type: "stall-after-headers" })));
   it("429 with a retry-after beyond the budget", () =>
-    underFault("429 with retry-after: 30", failing, every({ type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after": "30" } })));
+    underFault(
+      "429 with retry-after: 30",
+      failing,
+      every({ type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after": "30" } }),
+    ));
   it("500 on every attempt", () => underFault("500 on every attempt", failing, every({ type: "error", status: 500 })));
   it("503 on every attempt", () => underFault("503 on every attempt", failing, every({ type: "error", status: 503 })));
-  it("401 (revoked key)", () => underFault("401 invalid_api_key", failing, every({ type: "error", status: 401, code: "invalid_api_key" })));
-  it("malformed JSON", () => underFault("malformed JSON body", failing, every({ type: "text", body: '{"results":[{"flagged":tru' })));
-  it("wrong shape", () => underFault("JSON of the wrong shape", failing, every({ type: "json", body: { results: "none" } })));
+  it("401 (revoked key)", () =>
+    underFault("401 invalid_api_key", failing, every({ type: "error", status: 401, code: "invalid_api_key" })));
+  it("malformed JSON", () =>
+    underFault("malformed JSON body", failing, every({ type: "text", body: '{"results":[{"flagged":tru' })));
+  it("wrong shape", () =>
+    underFault("JSON of the wrong shape", failing, every({ type: "json", body: { results: "none" } })));
 
   it("a burst of 20 concurrent Dify calls while OpenAI answers 429 for a moment, then recovers: every call judged, in budget", async () => {
     fake.reset();
     // OpenAI rate-limits for 200 ms and asks to retry after 300 ms: the one retry finds it recovered.
     const until = performance.now() + 200;
     fake.script(() =>
-      performance.now() < until ? { type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after-ms": "300" } } : { type: "default" },
+      performance.now() < until
+        ? { type: "error", status: 429, code: "rate_limit_exceeded", headers: { "retry-after-ms": "300" } }
+        : { type: "default" },
     );
-    const answers = await Promise.all(Array.from({ length: 20 }, () => moderate(app, "app.moderation.input", fresh("burst clean text"))));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => moderate(app, "app.moderation.input", fresh("burst clean text"))),
+    );
     const limited = fake.calls.length - 20;
     const passed = answers.filter((answer) => answer.verdict === "pass").length;
     const maxMs = answers.reduce((max, answer) => Math.max(max, answer.ms), 0);

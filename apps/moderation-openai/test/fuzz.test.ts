@@ -35,20 +35,24 @@ describe("moderation-openai under hostile input, against a fake OpenAI", () => {
     await fake.close();
   });
 
-  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
-    const report = await fuzzReceiveEndpoint(app.url, KEY, {
-      name: "moderation-openai",
-      runs: RUNS,
-      points: ["ping", "app.moderation.input", "app.moderation.output"],
-      checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
-    });
-    console.log(`${formatFuzzReport("moderation-openai", report)}; upstream requests ${fake.calls.length}`);
-    expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
-    expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
-    // Hostile texts really went upstream, and the fake never saw a malformed request from the engine.
-    expect(fake.calls.length).toBeGreaterThan(0);
-    expect(fake.calls.every((call) => call.path === "/v1/moderations" && call.inputs.length > 0)).toBe(true);
-  }, propertyTimeout(300_000, RUNS));
+  it(
+    `answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
+    async () => {
+      const report = await fuzzReceiveEndpoint(app.url, KEY, {
+        name: "moderation-openai",
+        runs: RUNS,
+        points: ["ping", "app.moderation.input", "app.moderation.output"],
+        checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
+      });
+      console.log(`${formatFuzzReport("moderation-openai", report)}; upstream requests ${fake.calls.length}`);
+      expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
+      expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
+      // Hostile texts really went upstream, and the fake never saw a malformed request from the engine.
+      expect(fake.calls.length).toBeGreaterThan(0);
+      expect(fake.calls.every((call) => call.path === "/v1/moderations" && call.inputs.length > 0)).toBe(true);
+    },
+    propertyTimeout(300_000, RUNS),
+  );
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();

@@ -32,7 +32,12 @@ describe("moderation-openai as a Worker", () => {
   });
 
   it("names a bad threshold and a bad timeout, never echoing the OpenAI key", async () => {
-    const message = await misconfiguration({ API_KEYS: KEY, OPENAI_API_KEY: OPENAI_KEY, OPENAI_THRESHOLDS: "violance=0.7", OPENAI_TIMEOUT_MS: "soon" });
+    const message = await misconfiguration({
+      API_KEYS: KEY,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_THRESHOLDS: "violance=0.7",
+      OPENAI_TIMEOUT_MS: "soon",
+    });
     expect(message).toMatch(/OPENAI_THRESHOLDS: threshold "violance=0.7": unknown category/);
     expect(message).toContain("OPENAI_TIMEOUT_MS: expected a whole number from 100 to 29000");
     expect(message).not.toContain(OPENAI_KEY);

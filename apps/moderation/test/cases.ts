@@ -70,7 +70,12 @@ export function moderationCases(transport: Transport): void {
       await rm(dir, { recursive: true, force: true });
     });
 
-    const openaiEnv = () => ({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url, OPENAI_TIMEOUT_MS: "300", OPENAI_MAX_RETRIES: "0" });
+    const openaiEnv = () => ({
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_TIMEOUT_MS: "300",
+      OPENAI_MAX_RETRIES: "0",
+    });
 
     describe(`moderation (composite) with no MODERATION_ENGINES (${transport.name})`, () => {
       let app: RunningTarget;
@@ -102,10 +107,18 @@ export function moderationCases(transport: Transport): void {
           body: "{oops",
         });
         expect(badJson.status).toBe(400);
-        expect(await badJson.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
-        const unserved = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", { tool_variable: "x", inputs: {}, query: "" });
+        expect(await badJson.json()).toEqual({
+          error: { code: "invalid_json", message: "the body is not valid JSON" },
+        });
+        const unserved = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", {
+          tool_variable: "x",
+          inputs: {},
+          query: "",
+        });
         expect(unserved.status).toBe(400);
-        expect(((await unserved.json()) as { error: { message: string } }).error.message).toContain("ping, app.moderation.input, app.moderation.output");
+        expect(((await unserved.json()) as { error: { message: string } }).error.message).toContain(
+          "ping, app.moderation.input, app.moderation.output",
+        );
       });
 
       it("judges every call of a growing output text on its whole text, and never flags its own preset", async () => {
@@ -115,47 +128,62 @@ export function moderationCases(transport: Transport): void {
         for (let length = 300; length < answer.length; length += 300) calls.push(answer.slice(0, length));
         calls.push(answer);
         expect(calls.some((text) => text.length < at + 2)).toBe(true);
-        for (const text of calls) expect(await output(app, text), `prefix of ${text.length}`).toEqual(text.length < at + 2 ? PASS : OUTPUT_BLOCKED);
+        for (const text of calls)
+          expect(await output(app, text), `prefix of ${text.length}`).toEqual(
+            text.length < at + 2 ? PASS : OUTPUT_BLOCKED,
+          );
         expect(await output(app, OUTPUT_PRESET)).toEqual(PASS);
       });
     });
 
     describe(`moderation (composite), each engine alone (${transport.name})`, () => {
-      it("keywords only", async () => {
-        const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords" });
-        try {
-          expect(await enginesOf(app)).toEqual(["keywords"]);
-          expect(await input(app, KEYWORDS_ONLY)).toEqual(INPUT_BLOCKED);
-          expect(await input(app, OBSCENITY_ONLY)).toEqual(PASS);
-          expect(await input(app, OPENAI_ONLY)).toEqual(PASS);
-        } finally {
-          await app.stop();
-        }
-      }, START_MS);
+      it(
+        "keywords only",
+        async () => {
+          const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords" });
+          try {
+            expect(await enginesOf(app)).toEqual(["keywords"]);
+            expect(await input(app, KEYWORDS_ONLY)).toEqual(INPUT_BLOCKED);
+            expect(await input(app, OBSCENITY_ONLY)).toEqual(PASS);
+            expect(await input(app, OPENAI_ONLY)).toEqual(PASS);
+          } finally {
+            await app.stop();
+          }
+        },
+        START_MS,
+      );
 
-      it("obscenity only", async () => {
-        const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "obscenity" });
-        try {
-          expect(await enginesOf(app)).toEqual(["obscenity"]);
-          expect(await input(app, OBSCENITY_ONLY)).toEqual(INPUT_BLOCKED);
-          expect(await input(app, KEYWORDS_ONLY)).toEqual(PASS);
-          expect(await input(app, OPENAI_ONLY)).toEqual(PASS);
-        } finally {
-          await app.stop();
-        }
-      }, START_MS);
+      it(
+        "obscenity only",
+        async () => {
+          const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "obscenity" });
+          try {
+            expect(await enginesOf(app)).toEqual(["obscenity"]);
+            expect(await input(app, OBSCENITY_ONLY)).toEqual(INPUT_BLOCKED);
+            expect(await input(app, KEYWORDS_ONLY)).toEqual(PASS);
+            expect(await input(app, OPENAI_ONLY)).toEqual(PASS);
+          } finally {
+            await app.stop();
+          }
+        },
+        START_MS,
+      );
 
-      it("openai only", async () => {
-        const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "openai", ...openaiEnv() });
-        try {
-          expect(await enginesOf(app)).toEqual(["openai"]);
-          expect(await input(app, OPENAI_ONLY)).toEqual(INPUT_BLOCKED);
-          expect(await input(app, OBSCENITY_ONLY)).toEqual(PASS);
-          expect(fake.calls).toHaveLength(2);
-        } finally {
-          await app.stop();
-        }
-      }, START_MS);
+      it(
+        "openai only",
+        async () => {
+          const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "openai", ...openaiEnv() });
+          try {
+            expect(await enginesOf(app)).toEqual(["openai"]);
+            expect(await input(app, OPENAI_ONLY)).toEqual(INPUT_BLOCKED);
+            expect(await input(app, OBSCENITY_ONLY)).toEqual(PASS);
+            expect(fake.calls).toHaveLength(2);
+          } finally {
+            await app.stop();
+          }
+        },
+        START_MS,
+      );
     });
 
     describe(`moderation (composite), keywords + obscenity, masking (${transport.name})`, () => {
@@ -176,14 +204,22 @@ export function moderationCases(transport: Transport): void {
       });
 
       it("merges the masks of both engines in one reply", async () => {
-        const inputs = { note: "a blorptastic sh1t", n: 7, file: { type: "image", url: "https://example.com/blorptastic.png" } };
+        const inputs = {
+          note: "a blorptastic sh1t",
+          n: 7,
+          file: { type: "image", url: "https://example.com/blorptastic.png" },
+        };
         expect(await input(app, "you blorptastic b1tch, 傻逼", inputs)).toEqual({
           flagged: true,
           action: "overridden",
           inputs: { ...inputs, note: "a *********** ****" },
           query: "you *********** *****, **",
         });
-        expect(await output(app, "Blorptastic! What the fuuuck.")).toEqual({ flagged: true, action: "overridden", text: "***********! What the ******." });
+        expect(await output(app, "Blorptastic! What the fuuuck.")).toEqual({
+          flagged: true,
+          action: "overridden",
+          text: "***********! What the ******.",
+        });
       });
 
       it("masks overlapping findings of both engines once (both catch 'shit')", async () => {
@@ -224,7 +260,11 @@ export function moderationCases(transport: Transport): void {
       });
 
       it("with the mask action, masks keyword hits after OpenAI found nothing", async () => {
-        expect(await output(app, "a blorptastic answer")).toEqual({ flagged: true, action: "overridden", text: "a *********** answer" });
+        expect(await output(app, "a blorptastic answer")).toEqual({
+          flagged: true,
+          action: "overridden",
+          text: "a *********** answer",
+        });
         expect(fake.calls).toHaveLength(1);
       });
 
@@ -248,7 +288,12 @@ export function moderationCases(transport: Transport): void {
     describe(`moderation (composite), all three engines failing closed (${transport.name})`, () => {
       let app: RunningTarget;
       beforeAll(async () => {
-        app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords,obscenity,openai", MODERATION_INPUT_ON_ERROR: "closed", ...openaiEnv() });
+        app = await transport.start({
+          API_KEYS: KEY,
+          MODERATION_ENGINES: "keywords,obscenity,openai",
+          MODERATION_INPUT_ON_ERROR: "closed",
+          ...openaiEnv(),
+        });
       }, START_MS);
       afterAll(() => app?.stop());
 

@@ -44,7 +44,13 @@ describe("the composite app's config", () => {
       KEYWORDS_SEPARATORS: "perhaps",
       API_KEYS: "abc",
     });
-    expect(names(found)).toEqual(["API_KEYS", "KEYWORDS_SEPARATORS", "MODERATION_INPUT_ON_ERROR", "MODERATION_OUTPUT_ACTION", "OPENAI_TIMEOUT_MS"]);
+    expect(names(found)).toEqual([
+      "API_KEYS",
+      "KEYWORDS_SEPARATORS",
+      "MODERATION_INPUT_ON_ERROR",
+      "MODERATION_OUTPUT_ACTION",
+      "OPENAI_TIMEOUT_MS",
+    ]);
   });
 
   it("checks the openai variables when MODERATION_ENGINES names openai next to an unknown engine", () => {
@@ -55,8 +61,14 @@ describe("the composite app's config", () => {
   });
 
   it("ignores the variables of engines not in use", () => {
-    expect(names(problems({ MODERATION_ENGINES: "keywords,perspective", OPENAI_THRESHOLDS: "violence=2" }))).toEqual(["MODERATION_ENGINES"]);
-    const config = loadConfig({ OPENAI_THRESHOLDS: "violence=2", OPENAI_TIMEOUT_MS: "soon", MODERATION_ENGINES: "obscenity" });
+    expect(names(problems({ MODERATION_ENGINES: "keywords,perspective", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
+      "MODERATION_ENGINES",
+    ]);
+    const config = loadConfig({
+      OPENAI_THRESHOLDS: "violence=2",
+      OPENAI_TIMEOUT_MS: "soon",
+      MODERATION_ENGINES: "obscenity",
+    });
     expect(config.engines).toEqual({ obscenity: { extraTerms: [], allowTerms: [] } });
   });
 
@@ -65,11 +77,19 @@ describe("the composite app's config", () => {
       "API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)",
       "OPENAI_API_KEY: required by the openai engine with NODE_ENV=production",
     ]);
-    expect(Object.keys(loadConfig({ NODE_ENV: "production", API_KEYS: "prod-key-123" }).engines)).toEqual(["keywords", "obscenity"]);
+    expect(Object.keys(loadConfig({ NODE_ENV: "production", API_KEYS: "prod-key-123" }).engines)).toEqual([
+      "keywords",
+      "obscenity",
+    ]);
   });
 
   it("never echoes a secret in an error", () => {
-    const found = problems({ MODERATION_ENGINES: "openai", API_KEYS: "abc,secret-key-123456", OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" });
+    const found = problems({
+      MODERATION_ENGINES: "openai",
+      API_KEYS: "abc,secret-key-123456",
+      OPENAI_API_KEY: "sk-secret-999",
+      OPENAI_BASE_URL: "not a url",
+    });
     expect(found.join("\n")).not.toMatch(/secret/);
   });
 });

@@ -11,9 +11,14 @@ moderationCases(nodeTransport(appDir));
 
 describe("moderation (composite) start-up checks (Node)", () => {
   it("refuses an unknown engine, naming MODERATION_ENGINES and the valid names", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_ENGINES: "keywords,perspective" } }).catch((e: Error) => e);
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, MODERATION_ENGINES: "keywords,perspective" },
+    }).catch((e: Error) => e);
     expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain('MODERATION_ENGINES: unknown engine \\"perspective\\"; expected any of keywords, obscenity, openai');
+    expect(String(error)).toContain(
+      'MODERATION_ENGINES: unknown engine \\"perspective\\"; expected any of keywords, obscenity, openai',
+    );
   });
 
   it("requires OPENAI_API_KEY in production only when openai is among the engines", async () => {
@@ -22,7 +27,10 @@ describe("moderation (composite) start-up checks (Node)", () => {
       env: { NODE_ENV: "production", API_KEYS: KEY, MODERATION_ENGINES: "keywords,openai" },
     }).catch((e: Error) => e);
     expect(String(error)).toContain("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
-    const app = await startAppProcess({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY, MODERATION_ENGINES: "keywords" } });
+    const app = await startAppProcess({
+      cwd: appDir,
+      env: { NODE_ENV: "production", API_KEYS: KEY, MODERATION_ENGINES: "keywords" },
+    });
     expect(await enginesOf(app)).toEqual(["keywords"]);
     expect(await app.stop()).toBe(0);
   });

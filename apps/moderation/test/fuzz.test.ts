@@ -37,24 +37,33 @@ describe("moderation (keywords, obscenity and openai) under hostile input", () =
     await fake.close();
   });
 
-  it(`answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`, async () => {
-    const report = await fuzzReceiveEndpoint(app.url, KEY, {
-      name: "moderation (composite)",
-      runs: RUNS,
-      points: ["ping", "app.moderation.input", "app.moderation.output"],
-      checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
-    });
-    console.log(`${formatFuzzReport("moderation (composite)", report)}; upstream requests ${fake.calls.length}`);
-    expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
-    expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
-    expect(fake.calls.length).toBeGreaterThan(0);
-  }, propertyTimeout(300_000, RUNS));
+  it(
+    `answers ${propertyRuns(RUNS)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
+    async () => {
+      const report = await fuzzReceiveEndpoint(app.url, KEY, {
+        name: "moderation (composite)",
+        runs: RUNS,
+        points: ["ping", "app.moderation.input", "app.moderation.output"],
+        checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
+      });
+      console.log(`${formatFuzzReport("moderation (composite)", report)}; upstream requests ${fake.calls.length}`);
+      expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
+      expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
+      expect(fake.calls.length).toBeGreaterThan(0);
+    },
+    propertyTimeout(300_000, RUNS),
+  );
 
   it("is still up and answers a valid request correctly after the storm", async () => {
     expect(app.child.exitCode).toBeNull();
     const params = { app_id: "a", inputs: { n: 1, t: "a shit day" }, query: "你是个傻逼吧" };
     const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", params);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ flagged: true, action: "overridden", inputs: { n: 1, t: "a **** day" }, query: "你是个**吧" });
+    expect(await response.json()).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: { n: 1, t: "a **** day" },
+      query: "你是个**吧",
+    });
   });
 });

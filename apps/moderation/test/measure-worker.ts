@@ -36,7 +36,11 @@ function median(values: number[]): number {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-async function timed(worker: RunningWorker, point: "app.moderation.input" | "app.moderation.output", params: unknown): Promise<number> {
+async function timed(
+  worker: RunningWorker,
+  point: "app.moderation.input" | "app.moderation.output",
+  params: unknown,
+): Promise<number> {
   const started = performance.now();
   const response = await difyCall(worker.receiveUrl, KEY, point, params);
   await response.text();
@@ -72,7 +76,13 @@ try {
         const started = performance.now();
         await (await difyCall(worker.receiveUrl, KEY, "ping", {})).text();
         ping.push(performance.now() - started);
-        input.push(await timed(worker, "app.moderation.input", { app_id: "m", inputs: { topic: "planning" }, query: text(300, n) }));
+        input.push(
+          await timed(worker, "app.moderation.input", {
+            app_id: "m",
+            inputs: { topic: "planning" },
+            query: text(300, n),
+          }),
+        );
         output.push(await timed(worker, "app.moderation.output", { app_id: "m", text: text(3000, n) }));
         if (n % 100 === 0) fake.reset();
       }

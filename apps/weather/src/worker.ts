@@ -1,4 +1,12 @@
-import { createConsoleLogger, createFetchHandler, createReceiveCore, createWorkerModule, type Env, type LogLevel, receiveOptionsFrom } from "@dify-ext/server";
+import {
+  createConsoleLogger,
+  createFetchHandler,
+  createReceiveCore,
+  createWorkerModule,
+  type Env,
+  type LogLevel,
+  receiveOptionsFrom,
+} from "@dify-ext/server";
 import { loadConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
 import { startWeatherService } from "@dify-ext/weather-service";

@@ -49,7 +49,10 @@ interface Started {
   call(inputs: unknown, extra?: Record<string, unknown>): Promise<Response>;
 }
 
-async function start(env: Record<string, string> = {}, withMetrics = false): Promise<Started & { metrics?: ReturnType<typeof createServiceMetrics> }> {
+async function start(
+  env: Record<string, string> = {},
+  withMetrics = false,
+): Promise<Started & { metrics?: ReturnType<typeof createServiceMetrics> }> {
   const config = loadConfig({
     API_KEYS: KEY,
     OPEN_METEO_GEOCODING_URL: fake.url,
@@ -69,7 +72,8 @@ async function start(env: Record<string, string> = {}, withMetrics = false): Pro
     lines,
     url,
     metrics,
-    call: (inputs, extra = {}) => difyCall(url, KEY, POINT, { app_id: "app-1", tool_variable: "weather", inputs, query: "", ...extra }),
+    call: (inputs, extra = {}) =>
+      difyCall(url, KEY, POINT, { app_id: "app-1", tool_variable: "weather", inputs, query: "", ...extra }),
   };
 }
 
@@ -91,7 +95,9 @@ describe("createApp, in process", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { result: string };
     expect(difyReplyProblems(POINT, body, params)).toEqual([]);
-    expect(body.result).toMatch(/^Current weather in Paris, Île-de-France, France \(local time Sat 4 Jul 14:15 CEST\): 22\.4°C/);
+    expect(body.result).toMatch(
+      /^Current weather in Paris, Île-de-France, France \(local time Sat 4 Jul 14:15 CEST\): 22\.4°C/,
+    );
     expect(body.result).toContain("Weather data by Open-Meteo.com (CC BY 4.0).");
   });
 
@@ -112,14 +118,21 @@ describe("createApp, in process", () => {
     await app.call({ location: "Tokyo" });
 
     const lines = accessLines(app.lines);
-    expect(lines.map(({ outcome, geocodingCache, forecastCache }) => ({ outcome, geocodingCache, forecastCache }))).toEqual([
+    expect(
+      lines.map(({ outcome, geocodingCache, forecastCache }) => ({ outcome, geocodingCache, forecastCache })),
+    ).toEqual([
       { outcome: "found", geocodingCache: "miss", forecastCache: "miss" },
       { outcome: "found", geocodingCache: "hit", forecastCache: "hit" },
       { outcome: "not_found", geocodingCache: "miss", forecastCache: undefined },
       { outcome: "missing_location", geocodingCache: undefined, forecastCache: undefined },
       { outcome: "upstream_error", geocodingCache: "miss", forecastCache: "miss" },
     ]);
-    expect(lines[4]).toMatchObject({ status: 200, upstream: "open-meteo-forecast", upstreamFailure: "http", upstreamStatus: 502 });
+    expect(lines[4]).toMatchObject({
+      status: 200,
+      upstream: "open-meteo-forecast",
+      upstreamFailure: "http",
+      upstreamStatus: 502,
+    });
     // One warning for the operator about the failing upstream.
     expect(app.lines.filter((line) => line.level === "warn")).toEqual([
       expect.objectContaining({ upstream: "open-meteo-forecast", kind: "http", status: 502 }),
@@ -132,7 +145,9 @@ describe("createApp, in process", () => {
 
   it("marks requests that joined one already under way", async () => {
     fake.script("geocoding", { kind: "delay", ms: 100 }, { times: 1 });
-    const results = await Promise.all(Array.from({ length: 4 }, () => app.call({ location: "Sydney" }).then((r) => r.json())));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => app.call({ location: "Sydney" }).then((r) => r.json())),
+    );
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
     expect(fake.calls).toMatchObject({ geocoding: 1, forecast: 1 });
     const caches = accessLines(app.lines).map((line) => line.geocodingCache);
@@ -146,7 +161,8 @@ describe("createApp, in process", () => {
     expect(await input.json()).toEqual({
       error: {
         code: "unsupported_point",
-        message: 'point "app.moderation.input" is not served here; this service answers: ping, app.external_data_tool.query',
+        message:
+          'point "app.moderation.input" is not served here; this service answers: ping, app.external_data_tool.query',
       },
     });
     expect((await difyCall(app.url, KEY, "app.moderation.output", { app_id: "a", text: "hi" })).status).toBe(400);
@@ -177,14 +193,31 @@ describe("createApp with metrics", () => {
       fake.script("geocoding", { kind: "hang" }, { times: 1 });
       await app.call({ location: "New York" });
       const { body } = await app.metrics!.render();
-      const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(body)?.[1] ?? 0);
-      expect(value('dify_ext_upstream_requests_total{upstream="open-meteo-geocoding",outcome="ok",service="weather-test"}')).toBe(1);
-      expect(value('dify_ext_upstream_requests_total{upstream="open-meteo-geocoding",outcome="timeout",service="weather-test"}')).toBe(1);
-      expect(value('dify_ext_upstream_requests_total{upstream="open-meteo-forecast",outcome="ok",service="weather-test"}')).toBe(1);
-      expect(value('dify_ext_cache_lookups_total{cache="open-meteo-geocoding",result="hit",service="weather-test"}')).toBe(1);
-      expect(value('dify_ext_cache_lookups_total{cache="open-meteo-geocoding",result="miss",service="weather-test"}')).toBe(2);
-      expect(value('dify_ext_cache_lookups_total{cache="open-meteo-forecast",result="hit",service="weather-test"}')).toBe(1);
-      expect(value('dify_ext_requests_total{point="app.external_data_tool.query",status="200",service="weather-test"}')).toBe(3);
+      const value = (name: string) =>
+        Number(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)$`, "m").exec(body)?.[1] ?? 0);
+      expect(
+        value('dify_ext_upstream_requests_total{upstream="open-meteo-geocoding",outcome="ok",service="weather-test"}'),
+      ).toBe(1);
+      expect(
+        value(
+          'dify_ext_upstream_requests_total{upstream="open-meteo-geocoding",outcome="timeout",service="weather-test"}',
+        ),
+      ).toBe(1);
+      expect(
+        value('dify_ext_upstream_requests_total{upstream="open-meteo-forecast",outcome="ok",service="weather-test"}'),
+      ).toBe(1);
+      expect(
+        value('dify_ext_cache_lookups_total{cache="open-meteo-geocoding",result="hit",service="weather-test"}'),
+      ).toBe(1);
+      expect(
+        value('dify_ext_cache_lookups_total{cache="open-meteo-geocoding",result="miss",service="weather-test"}'),
+      ).toBe(2);
+      expect(
+        value('dify_ext_cache_lookups_total{cache="open-meteo-forecast",result="hit",service="weather-test"}'),
+      ).toBe(1);
+      expect(
+        value('dify_ext_requests_total{point="app.external_data_tool.query",status="200",service="weather-test"}'),
+      ).toBe(3);
     } finally {
       await app.server.close();
     }

@@ -1,6 +1,11 @@
 import { difyReplyProblems } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
-import { type FakeBehaviour, type FakeEndpoint, type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
+import {
+  type FakeBehaviour,
+  type FakeEndpoint,
+  type FakeOpenMeteo,
+  startFakeOpenMeteo,
+} from "@dify-ext/test-support/fake-open-meteo";
 import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -39,7 +44,11 @@ export function weatherEnv(openMeteoUrl: string, extra: Record<string, string> =
 }
 
 /** Calls the tool exactly as Dify does and checks the reply against Dify's acceptance rules. */
-async function askWeather(app: RunningTarget, inputs: unknown, query: string | null = "What's the weather like?"): Promise<string> {
+async function askWeather(
+  app: RunningTarget,
+  inputs: unknown,
+  query: string | null = "What's the weather like?",
+): Promise<string> {
   const params = { app_id: "7d2a4c1e-app", tool_variable: "weather", inputs, query };
   const response = await difyCall(app.receiveUrl, KEY, POINT, params);
   expect(response.status).toBe(200);
@@ -108,7 +117,11 @@ export function weatherCases(transport: Transport): void {
         const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", POINT, { inputs: { location: "Paris" } });
         expect(wrong.status).toBe(401);
         expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-        const missing = await fetch(app.receiveUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"point":"ping","params":{}}' });
+        const missing = await fetch(app.receiveUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"point":"ping","params":{}}',
+        });
         expect(missing.status).toBe(401);
       });
 
@@ -123,11 +136,21 @@ export function weatherCases(transport: Transport): void {
       });
 
       it("tells ambiguous names apart by their hints", async () => {
-        expect(await askWeather(app, { location: "Paris" })).toContain("Current weather in Paris, Île-de-France, France");
-        expect(await askWeather(app, { location: "Paris, Texas" })).toContain("Current weather in Paris, Texas, United States");
-        expect(await askWeather(app, { location: "Paris, TN" })).toContain("Current weather in Paris, Tennessee, United States");
-        expect(await askWeather(app, { location: "Paris, Ontario" })).toContain("Current weather in Paris, Ontario, Canada");
-        expect(await askWeather(app, { location: "Springfield, IL" })).toContain("Springfield, Illinois, United States");
+        expect(await askWeather(app, { location: "Paris" })).toContain(
+          "Current weather in Paris, Île-de-France, France",
+        );
+        expect(await askWeather(app, { location: "Paris, Texas" })).toContain(
+          "Current weather in Paris, Texas, United States",
+        );
+        expect(await askWeather(app, { location: "Paris, TN" })).toContain(
+          "Current weather in Paris, Tennessee, United States",
+        );
+        expect(await askWeather(app, { location: "Paris, Ontario" })).toContain(
+          "Current weather in Paris, Ontario, Canada",
+        );
+        expect(await askWeather(app, { location: "Springfield, IL" })).toContain(
+          "Springfield, Illinois, United States",
+        );
         expect(await askWeather(app, { location: "Paris, Narnia" })).toBe("No weather found for 'Paris, Narnia'.");
       });
 
@@ -151,22 +174,50 @@ export function weatherCases(transport: Transport): void {
           expect(await askWeather(app, inputs, "weather in Paris?")).toBe(sentence);
         }
         // Dify may omit inputs altogether.
-        const response = await difyCall(app.receiveUrl, KEY, POINT, { app_id: "a", tool_variable: "weather", query: "" });
+        const response = await difyCall(app.receiveUrl, KEY, POINT, {
+          app_id: "a",
+          tool_variable: "weather",
+          query: "",
+        });
         expect(await response.json()).toEqual({ result: sentence });
       });
 
       const FAILURES: Array<{ name: string; behaviour: FakeBehaviour; kind: string; reason: string }> = [
-        { name: "a hang", behaviour: { kind: "hang" }, kind: "timeout", reason: "the weather service did not answer in time" },
-        { name: "HTTP 500", behaviour: { kind: "status", status: 500, body: "Internal Server Error" }, kind: "http", reason: "the weather service had an internal error, HTTP 500" },
-        { name: "malformed JSON", behaviour: { kind: "malformed-json" }, kind: "malformed", reason: "the weather service sent a reply that could not be read" },
+        {
+          name: "a hang",
+          behaviour: { kind: "hang" },
+          kind: "timeout",
+          reason: "the weather service did not answer in time",
+        },
+        {
+          name: "HTTP 500",
+          behaviour: { kind: "status", status: 500, body: "Internal Server Error" },
+          kind: "http",
+          reason: "the weather service had an internal error, HTTP 500",
+        },
+        {
+          name: "malformed JSON",
+          behaviour: { kind: "malformed-json" },
+          kind: "malformed",
+          reason: "the weather service sent a reply that could not be read",
+        },
       ];
       for (const endpoint of ["geocoding", "forecast"] as FakeEndpoint[]) {
         for (const failure of FAILURES) {
           it(`answers ${failure.name} from the ${endpoint} API with a sentence within the budget, and logs it`, async () => {
             const place = freshPlace(fake);
-            const warnings = () => logRecords(app).filter((r) => r.level === "warn" && r.upstream === `open-meteo-${endpoint}` && r.kind === failure.kind).length;
+            const warnings = () =>
+              logRecords(app).filter(
+                (r) => r.level === "warn" && r.upstream === `open-meteo-${endpoint}` && r.kind === failure.kind,
+              ).length;
             const accessLines = () =>
-              logRecords(app).filter((r) => r.msg === "request" && r.outcome === "upstream_error" && r.upstream === `open-meteo-${endpoint}` && r.upstreamFailure === failure.kind).length;
+              logRecords(app).filter(
+                (r) =>
+                  r.msg === "request" &&
+                  r.outcome === "upstream_error" &&
+                  r.upstream === `open-meteo-${endpoint}` &&
+                  r.upstreamFailure === failure.kind,
+              ).length;
             const [warningsBefore, accessBefore] = [warnings(), accessLines()];
             fake.script(endpoint, failure.behaviour, { times: 1 });
             const started = performance.now();
@@ -181,7 +232,9 @@ export function weatherCases(transport: Transport): void {
             expect(app.output.join("\n")).not.toContain(place);
 
             // Failures are not cached: once the upstream is healthy again, the same question succeeds.
-            expect(await askWeather(app, { location: place })).toContain(`Current weather in ${place}, Utrecht, Netherlands`);
+            expect(await askWeather(app, { location: place })).toContain(
+              `Current weather in ${place}, Utrecht, Netherlands`,
+            );
           });
         }
       }
@@ -193,7 +246,9 @@ export function weatherCases(transport: Transport): void {
         expect(second).toBe(first);
         expect(first).toContain("Berlin, Land Berlin, Germany");
         expect(fake.calls).toMatchObject({ geocoding: 1, forecast: 1 });
-        const hits = logRecords(app).filter((r) => r.msg === "request" && r.geocodingCache === "hit" && r.forecastCache === "hit");
+        const hits = logRecords(app).filter(
+          (r) => r.msg === "request" && r.geocodingCache === "hit" && r.forecastCache === "hit",
+        );
         expect(hits.length).toBeGreaterThan(0);
       });
 
@@ -246,14 +301,20 @@ export function weatherCases(transport: Transport): void {
         expect(output).not.toContain(KEY);
         // End-user text stays out of the log at the default level.
         for (const place of ["Atlantis", "Tokyo", "Berlin", "Narnia"]) expect(output).not.toContain(place);
-        expect(logRecords(app).find((r) => r.msg === "weather service ready")).toMatchObject({ apiKeySet: true, units: "metric", timeoutMs: TIMEOUT_MS });
+        expect(logRecords(app).find((r) => r.msg === "weather service ready")).toMatchObject({
+          apiKeySet: true,
+          units: "metric",
+          timeoutMs: TIMEOUT_MS,
+        });
       });
     });
 
     describe(`weather with imperial units and another input variable (${transport.name})`, () => {
       let app: RunningTarget;
       beforeAll(async () => {
-        app = await transport.start(weatherEnv(fake.url, { WEATHER_UNITS: "imperial", WEATHER_LOCATION_VARIABLE: "city" }));
+        app = await transport.start(
+          weatherEnv(fake.url, { WEATHER_UNITS: "imperial", WEATHER_LOCATION_VARIABLE: "city" }),
+        );
       }, START_MS);
       afterAll(() => app?.stop());
 
@@ -268,7 +329,9 @@ export function weatherCases(transport: Transport): void {
       });
 
       it("reads the place from the configured variable and names it when missing", async () => {
-        expect(await askWeather(app, { location: "Paris" })).toBe("No location was given: set the 'city' input to a city name.");
+        expect(await askWeather(app, { location: "Paris" })).toBe(
+          "No location was given: set the 'city' input to a city name.",
+        );
       });
     });
   });

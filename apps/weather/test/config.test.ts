@@ -135,7 +135,9 @@ describe("loadConfig", () => {
       expect(() => loadConfig({ [name]: String(setting.min) })).not.toThrow();
       expect(() => loadConfig({ [name]: String(setting.max) })).not.toThrow();
       for (const bad of [setting.min - 1, setting.max + 1]) {
-        expect(problemsOf({ [name]: String(bad) })).toEqual([`${name}: expected a whole number from ${setting.min} to ${setting.max}`]);
+        expect(problemsOf({ [name]: String(bad) })).toEqual([
+          `${name}: expected a whole number from ${setting.min} to ${setting.max}`,
+        ]);
       }
     }
     expect(loadConfig({}).weather).toMatchObject(

@@ -15,7 +15,14 @@ describe("weather start-up (Node)", () => {
   it("starts with no configuration at all, using the development key", async () => {
     // No Open-Meteo URL: the defaults point at the internet, so this test sends no weather question.
     const env: Record<string, string> = { LOG_LEVEL: "info" };
-    for (const name of ["OPEN_METEO_GEOCODING_URL", "OPEN_METEO_FORECAST_URL", "OPEN_METEO_API_KEY", "WEATHER_UNITS", "WEATHER_TIMEOUT_MS"]) env[name] = "";
+    for (const name of [
+      "OPEN_METEO_GEOCODING_URL",
+      "OPEN_METEO_FORECAST_URL",
+      "OPEN_METEO_API_KEY",
+      "WEATHER_UNITS",
+      "WEATHER_TIMEOUT_MS",
+    ])
+      env[name] = "";
     const app = await startAppProcess({ cwd: appDir, env });
     try {
       const ping = await difyCall(app.receiveUrl, "dify-ext-dev-key", "ping", {});
@@ -33,7 +40,10 @@ describe("weather start-up (Node)", () => {
   });
 
   it("exits 1 naming WEATHER_UNITS when it is not metric or imperial", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: weatherEnv(UNUSED_URL, { WEATHER_UNITS: "kelvin" }) }).catch((e: Error) => e);
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: weatherEnv(UNUSED_URL, { WEATHER_UNITS: "kelvin" }),
+    }).catch((e: Error) => e);
     const message = String(error);
     expect(message).toContain("exited with code 1");
     expect(message).toContain("WEATHER_UNITS: expected metric or imperial");
@@ -53,7 +63,13 @@ describe("weather start-up (Node)", () => {
     }).catch((e: Error) => e);
     const message = String(error);
     expect(message).toContain("exited with code 1");
-    for (const name of ["OPEN_METEO_FORECAST_URL", "OPEN_METEO_GEOCODING_URL", "WEATHER_TIMEOUT_MS", "WEATHER_FORECAST_DAYS", "WEATHER_CACHE_MAX"]) {
+    for (const name of [
+      "OPEN_METEO_FORECAST_URL",
+      "OPEN_METEO_GEOCODING_URL",
+      "WEATHER_TIMEOUT_MS",
+      "WEATHER_FORECAST_DAYS",
+      "WEATHER_CACHE_MAX",
+    ]) {
       expect(message).toContain(`${name}: `);
     }
     expect(message).toContain("OPEN_METEO_FORECAST_URL: expected an absolute http(s) URL");
@@ -62,7 +78,10 @@ describe("weather start-up (Node)", () => {
   });
 
   it("exits 1 for a non-http URL scheme", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: weatherEnv(UNUSED_URL, { OPEN_METEO_GEOCODING_URL: "ftp://geocoding.example.com" }) }).catch((e: Error) => e);
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: weatherEnv(UNUSED_URL, { OPEN_METEO_GEOCODING_URL: "ftp://geocoding.example.com" }),
+    }).catch((e: Error) => e);
     expect(String(error)).toMatch(/exited with code 1[\s\S]*OPEN_METEO_GEOCODING_URL: expected an http\(s\) URL/);
   });
 });

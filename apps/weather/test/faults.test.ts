@@ -2,7 +2,12 @@ import { fileURLToPath } from "node:url";
 import { difyReplyProblems } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
-import { type FakeBehaviour, type FakeEndpoint, type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
+import {
+  type FakeBehaviour,
+  type FakeEndpoint,
+  type FakeOpenMeteo,
+  startFakeOpenMeteo,
+} from "@dify-ext/test-support/fake-open-meteo";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
@@ -67,7 +72,10 @@ describe("weather when Open-Meteo fails: every call still answered 200 with a se
         `Open-Meteo fault table (WEATHER_TIMEOUT_MS=${TIMEOUT_MS}, budget ${BUDGET_MS} ms for geocoding + forecast):`,
         "| fault | result (status 200) | time |",
         "| --- | --- | --- |",
-        ...rows.map((row) => `| ${row.fault} | ${row.result.startsWith("Current weather in") ? "the weather report" : row.result} | ${Math.round(row.ms)} ms |`),
+        ...rows.map(
+          (row) =>
+            `| ${row.fault} | ${row.result.startsWith("Current weather in") ? "the weather report" : row.result} | ${Math.round(row.ms)} ms |`,
+        ),
       ].join("\n"),
     );
     expect(await app.stop()).toBe(0);
@@ -91,34 +99,107 @@ describe("weather when Open-Meteo fails: every call still answered 200 with a se
   const on = (endpoint: FakeEndpoint, behaviour: FakeBehaviour) => () => fake.script(endpoint, behaviour);
 
   it("healthy upstream", () => underFault("none (healthy)", REPORT, () => {}));
-  it("slow answers inside the timeout", () => underFault("each API answers after 300 ms", REPORT, () => {
-    fake.script("geocoding", { kind: "delay", ms: 300 });
-    fake.script("forecast", { kind: "delay", ms: 300 });
-  }));
-  it("connection refused", () => underFault("connection refused (listener closed)", unavailable("the weather service could not be reached"), () => proxy.refuse()));
-  it("reset before any answer", () => underFault("geocoding: reset before the answer", unavailable("the weather service could not be reached"), on("geocoding", { kind: "reset" })));
+  it("slow answers inside the timeout", () =>
+    underFault("each API answers after 300 ms", REPORT, () => {
+      fake.script("geocoding", { kind: "delay", ms: 300 });
+      fake.script("forecast", { kind: "delay", ms: 300 });
+    }));
+  it("connection refused", () =>
+    underFault("connection refused (listener closed)", unavailable("the weather service could not be reached"), () =>
+      proxy.refuse(),
+    ));
+  it("reset before any answer", () =>
+    underFault(
+      "geocoding: reset before the answer",
+      unavailable("the weather service could not be reached"),
+      on("geocoding", { kind: "reset" }),
+    ));
   it("reset in the middle of the body", () =>
-    underFault("TCP reset mid-body (after 200 bytes)", unavailable("the weather service could not be reached"), () => proxy.setFault({ kind: "cut", afterBytes: 200 })));
+    underFault("TCP reset mid-body (after 200 bytes)", unavailable("the weather service could not be reached"), () =>
+      proxy.setFault({ kind: "cut", afterBytes: 200 }),
+    ));
   it("slow drip of the geocoding answer", () =>
-    underFault("geocoding: slow drip (8 bytes every 50 ms)", unavailable("the weather service did not answer in time"), on("geocoding", { kind: "drip", intervalMs: 50, chunkBytes: 8 })));
+    underFault(
+      "geocoding: slow drip (8 bytes every 50 ms)",
+      unavailable("the weather service did not answer in time"),
+      on("geocoding", { kind: "drip", intervalMs: 50, chunkBytes: 8 }),
+    ));
   it("slow drip of the forecast through the proxy", () =>
-    underFault("both APIs: slow drip through a proxy (16 bytes every 100 ms)", unavailable("the weather service did not answer in time"), () =>
-      proxy.setFault({ kind: "drip", bytes: 16, intervalMs: 100 })));
-  it("geocoding never answers", () => underFault("geocoding: no answer (hang)", unavailable("the weather service did not answer in time"), on("geocoding", { kind: "hang" })));
+    underFault(
+      "both APIs: slow drip through a proxy (16 bytes every 100 ms)",
+      unavailable("the weather service did not answer in time"),
+      () => proxy.setFault({ kind: "drip", bytes: 16, intervalMs: 100 }),
+    ));
+  it("geocoding never answers", () =>
+    underFault(
+      "geocoding: no answer (hang)",
+      unavailable("the weather service did not answer in time"),
+      on("geocoding", { kind: "hang" }),
+    ));
   it("forecast never answers (after a good geocoding answer)", () =>
-    underFault("forecast: no answer (hang)", unavailable("the weather service did not answer in time"), on("forecast", { kind: "hang" })));
+    underFault(
+      "forecast: no answer (hang)",
+      unavailable("the weather service did not answer in time"),
+      on("forecast", { kind: "hang" }),
+    ));
   it("429", () =>
-    underFault("geocoding: 429", unavailable("the weather service is receiving too many requests; try again in a minute"), on("geocoding", { kind: "status", status: 429, body: { error: true, reason: "Minutely API request limit exceeded. Please try again in one minute." } })));
-  it("500", () => underFault("forecast: 500", unavailable("the weather service had an internal error, HTTP 500"), on("forecast", { kind: "status", status: 500, body: "Internal Server Error" })));
-  it("503", () => underFault("geocoding: 503", unavailable("the weather service had an internal error, HTTP 503"), on("geocoding", { kind: "status", status: 503, body: "" })));
+    underFault(
+      "geocoding: 429",
+      unavailable("the weather service is receiving too many requests; try again in a minute"),
+      on("geocoding", {
+        kind: "status",
+        status: 429,
+        body: { error: true, reason: "Minutely API request limit exceeded. Please try again in one minute." },
+      }),
+    ));
+  it("500", () =>
+    underFault(
+      "forecast: 500",
+      unavailable("the weather service had an internal error, HTTP 500"),
+      on("forecast", { kind: "status", status: 500, body: "Internal Server Error" }),
+    ));
+  it("503", () =>
+    underFault(
+      "geocoding: 503",
+      unavailable("the weather service had an internal error, HTTP 503"),
+      on("geocoding", { kind: "status", status: 503, body: "" }),
+    ));
   it("400 with a reason", () =>
-    underFault("forecast: 400 with a reason", unavailable("the weather service rejected the request: Latitude must be in range of -90 to 90°. Given: 91.0."), on("forecast", { kind: "status", status: 400, body: { error: true, reason: "Latitude must be in range of -90 to 90°. Given: 91.0." } })));
-  it("malformed JSON", () => underFault("forecast: malformed JSON", unavailable("the weather service sent a reply that could not be read"), on("forecast", { kind: "malformed-json" })));
+    underFault(
+      "forecast: 400 with a reason",
+      unavailable("the weather service rejected the request: Latitude must be in range of -90 to 90°. Given: 91.0."),
+      on("forecast", {
+        kind: "status",
+        status: 400,
+        body: { error: true, reason: "Latitude must be in range of -90 to 90°. Given: 91.0." },
+      }),
+    ));
+  it("malformed JSON", () =>
+    underFault(
+      "forecast: malformed JSON",
+      unavailable("the weather service sent a reply that could not be read"),
+      on("forecast", { kind: "malformed-json" }),
+    ));
 
   it("a burst of 20 concurrent Dify calls while geocoding answers 429, then after recovery: every call answered 200 with a sentence", async () => {
-    const places = ["Paris", "Berlin", "Tokyo", "London", "Sydney", "New York", "Reykjavík", "São Paulo", "Springfield, IL", "Paris, Texas"];
+    const places = [
+      "Paris",
+      "Berlin",
+      "Tokyo",
+      "London",
+      "Sydney",
+      "New York",
+      "Reykjavík",
+      "São Paulo",
+      "Springfield, IL",
+      "Paris, Texas",
+    ];
     fake.reset();
-    fake.script("geocoding", { kind: "status", status: 429, body: { error: true, reason: "Minutely API request limit exceeded." } });
+    fake.script("geocoding", {
+      kind: "status",
+      status: 429,
+      body: { error: true, reason: "Minutely API request limit exceeded." },
+    });
     const limited = await Promise.all(places.flatMap((place) => [ask(app, place), ask(app, place)]));
     fake.reset();
     const recovered = await Promise.all(places.flatMap((place) => [ask(app, place), ask(app, place)]));
@@ -129,10 +210,16 @@ describe("weather when Open-Meteo fails: every call still answered 200 with a se
       result: `${limitedCount}/20 rate-limit sentences`,
       ms: Math.max(...limited.map((answer) => answer.ms)),
     });
-    rows.push({ fault: "the same 20 calls after recovery", result: `${reports}/20 weather reports`, ms: Math.max(...recovered.map((answer) => answer.ms)) });
+    rows.push({
+      fault: "the same 20 calls after recovery",
+      result: `${reports}/20 weather reports`,
+      ms: Math.max(...recovered.map((answer) => answer.ms)),
+    });
     expect(limitedCount).toBe(20);
     expect(reports).toBe(20);
-    expect(Math.max(...limited.map((answer) => answer.ms), ...recovered.map((answer) => answer.ms))).toBeLessThan(BUDGET_MS + SLACK_MS);
+    expect(Math.max(...limited.map((answer) => answer.ms), ...recovered.map((answer) => answer.ms))).toBeLessThan(
+      BUDGET_MS + SLACK_MS,
+    );
   });
 
   it("is still up afterwards", () => {

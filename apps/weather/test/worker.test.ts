@@ -38,7 +38,8 @@ describe("weather as a Worker", () => {
         WEATHER_TIMEOUT_MS: "60000",
       }),
     );
-    for (const name of ["WEATHER_UNITS", "OPEN_METEO_FORECAST_URL", "OPEN_METEO_GEOCODING_URL", "WEATHER_TIMEOUT_MS"]) expect(message).toContain(`${name}: `);
+    for (const name of ["WEATHER_UNITS", "OPEN_METEO_FORECAST_URL", "OPEN_METEO_GEOCODING_URL", "WEATHER_TIMEOUT_MS"])
+      expect(message).toContain(`${name}: `);
     expect(message).toContain("WEATHER_UNITS: expected metric or imperial");
     expect(message).not.toContain(OPEN_METEO_KEY);
   });
@@ -51,13 +52,15 @@ describe("weather as a Worker", () => {
     const app = await worker.start({ API_KEYS: KEY });
     try {
       expect(await (await difyCall(app.receiveUrl, KEY, "ping", {})).text()).toBe('{"result":"pong"}');
-      await expect.poll(() => logRecords(app).find((r) => r.msg === "weather service ready")).toMatchObject({
-        geocodingBaseUrl: "https://geocoding-api.open-meteo.com",
-        forecastBaseUrl: "https://api.open-meteo.com",
-        units: "metric",
-        timeoutMs: 3000,
-        apiKeySet: false,
-      });
+      await expect
+        .poll(() => logRecords(app).find((r) => r.msg === "weather service ready"))
+        .toMatchObject({
+          geocodingBaseUrl: "https://geocoding-api.open-meteo.com",
+          forecastBaseUrl: "https://api.open-meteo.com",
+          units: "metric",
+          timeoutMs: 3000,
+          apiKeySet: false,
+        });
       expect(app.output.join("\n")).not.toContain(KEY);
     } finally {
       await app.stop();

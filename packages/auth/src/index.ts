@@ -75,7 +75,11 @@ export function createKeyVerifier(keys: readonly string[], options: { compare?: 
     }
     const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(authorization);
     if (!match || match[1]!.toLowerCase() !== "bearer") {
-      return { ok: false, failure: "scheme", message: "the Authorization header must use the Bearer scheme: 'Bearer <api key>'" };
+      return {
+        ok: false,
+        failure: "scheme",
+        message: "the Authorization header must use the Bearer scheme: 'Bearer <api key>'",
+      };
     }
     const presented = block(match[2]!, scratch);
     let matched = 0;

@@ -95,13 +95,18 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
       logLevel: "silent",
     });
     metafile = result.metafile;
-    const warnings = result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ""}${w.text}`);
+    const warnings = result.warnings.map(
+      (w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ""}${w.text}`,
+    );
     if (warnings.length > 0) throw new BundleError(`esbuild warnings (treated as errors):\n${warnings.join("\n")}`);
   } catch (error) {
     if (error instanceof BundleError) throw error;
-    const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
+    const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> })
+      .errors;
     if (errors) {
-      throw new BundleError(`esbuild failed:\n${errors.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ""}${e.text}`).join("\n")}`);
+      throw new BundleError(
+        `esbuild failed:\n${errors.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ""}${e.text}`).join("\n")}`,
+      );
     }
     throw error;
   }
@@ -110,7 +115,9 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, info] of Object.entries(output.inputs)) if (info.bytesInOutput > 0) usedInputs.add(input);
   }
-  const keywordsNode = Object.keys(metafile.inputs).find((input) => KEYWORDS_NODE_MODULE.test(input.split(sep).join("/")));
+  const keywordsNode = Object.keys(metafile.inputs).find((input) =>
+    KEYWORDS_NODE_MODULE.test(input.split(sep).join("/")),
+  );
   if (keywordsNode) {
     const listsDir = resolve(appDir, dirname(keywordsNode), "../../lists");
     const lists = (await readdir(listsDir)).filter((name) => name.endsWith(".txt"));
@@ -138,7 +145,10 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
     )}\n`,
   );
   await writeFile(join(outDir, "THIRD-PARTY-NOTICES.txt"), notices.text);
-  await writeFile(join(outDir, "README.txt"), readme(manifest, shortName, keywordsNode !== undefined, notices.packages));
+  await writeFile(
+    join(outDir, "README.txt"),
+    readme(manifest, shortName, keywordsNode !== undefined, notices.packages),
+  );
 
   const files = await listFiles(outDir);
   return {
@@ -162,7 +172,9 @@ async function readAppManifest(appDir: string): Promise<AppManifest> {
   try {
     text = await readFile(join(appDir, "package.json"), "utf8");
   } catch {
-    throw new BundleError(`no package.json in ${appDir}: run dify-ext-bundle in an app's folder (pnpm --filter <app> build:deploy)`);
+    throw new BundleError(
+      `no package.json in ${appDir}: run dify-ext-bundle in an app's folder (pnpm --filter <app> build:deploy)`,
+    );
   }
   const manifest = JSON.parse(text) as Partial<AppManifest>;
   if (typeof manifest.name !== "string") throw new BundleError(`${join(appDir, "package.json")} has no name`);
@@ -193,7 +205,9 @@ async function prepareOutDir(outDir: string, appDir: string): Promise<void> {
   if (entries.length === 0) return;
   const readmeText = await readFile(join(outDir, "README.txt"), "utf8").catch(() => "");
   if (!readmeText.startsWith(README_HEADER)) {
-    throw new BundleError(`--out ${outDir} is not empty and holds no earlier bundle (no README.txt from dify-ext-bundle); refusing to delete it`);
+    throw new BundleError(
+      `--out ${outDir} is not empty and holds no earlier bundle (no README.txt from dify-ext-bundle); refusing to delete it`,
+    );
   }
   for (const entry of entries) await rm(join(outDir, entry), { recursive: true, force: true });
 }

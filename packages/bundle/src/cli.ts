@@ -49,7 +49,8 @@ async function main(): Promise<number> {
   }
   const appDir = process.cwd();
   // pnpm runs scripts in the package's folder and sets INIT_CWD to where the user ran it.
-  const outDir = values.out === undefined ? resolve(appDir, "dist/deploy") : resolve(process.env.INIT_CWD ?? appDir, values.out);
+  const outDir =
+    values.out === undefined ? resolve(appDir, "dist/deploy") : resolve(process.env.INIT_CWD ?? appDir, values.out);
   const started = performance.now();
   const result = await bundleApp({ appDir, outDir, entry: values.entry, minify: values.minify });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -59,8 +60,12 @@ async function main(): Promise<number> {
   console.log(`${result.app} → ${where} (${seconds} s)\n`);
   const width = Math.max(...result.files.map((file) => file.path.length));
   for (const file of result.files) console.log(`  ${file.path.padEnd(width)}  ${formatBytes(file.bytes).padStart(10)}`);
-  console.log(`\n  ${"total".padEnd(width)}  ${formatBytes(result.bytes).padStart(10)}  (${result.files.length} files)`);
-  console.log(`\n${result.packages.length} third-party packages bundled${result.sampleLists ? "; sample keyword lists in lists/" : ""}.`);
+  console.log(
+    `\n  ${"total".padEnd(width)}  ${formatBytes(result.bytes).padStart(10)}  (${result.files.length} files)`,
+  );
+  console.log(
+    `\n${result.packages.length} third-party packages bundled${result.sampleLists ? "; sample keyword lists in lists/" : ""}.`,
+  );
   console.log(`Start: cd ${where} && API_KEYS=<key> NODE_ENV=production node main.mjs`);
   return 0;
 }

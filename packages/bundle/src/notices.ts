@@ -29,7 +29,11 @@ export async function thirdPartyNotices(baseDir: string, inputs: readonly string
   }
   const entries = new Map<string, string>();
   for (const root of roots) {
-    const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { name?: string; version?: string; license?: unknown };
+    const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+      name?: string;
+      version?: string;
+      license?: unknown;
+    };
     const id = `${manifest.name ?? root}@${manifest.version ?? "?"}`;
     if (entries.has(id)) continue;
     const license = typeof manifest.license === "string" ? manifest.license : "see the package";

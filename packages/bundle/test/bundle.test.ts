@@ -20,7 +20,9 @@ describe("bundleApp's output folder", () => {
     const out = join(root, "precious");
     await mkdir(out);
     await writeFile(join(out, "notes.txt"), "keep me");
-    await expect(bundleApp({ appDir: weatherDir, outDir: out })).rejects.toThrow(/not empty and holds no earlier bundle/);
+    await expect(bundleApp({ appDir: weatherDir, outDir: out })).rejects.toThrow(
+      /not empty and holds no earlier bundle/,
+    );
     expect(await readdir(out)).toEqual(["notes.txt"]);
   });
 
@@ -37,7 +39,9 @@ describe("bundleApp's output folder", () => {
   });
 
   it("names a missing entry or a folder that is not an app", async () => {
-    await expect(bundleApp({ appDir: weatherDir, outDir: join(root, "x"), entry: "src/nope.ts" })).rejects.toThrow(/entry src\/nope.ts not found/);
+    await expect(bundleApp({ appDir: weatherDir, outDir: join(root, "x"), entry: "src/nope.ts" })).rejects.toThrow(
+      /entry src\/nope.ts not found/,
+    );
     await expect(bundleApp({ appDir: root, outDir: join(root, "y") })).rejects.toThrow(/no package.json/);
   });
 
@@ -51,7 +55,9 @@ describe("bundleApp's output folder", () => {
     expect(await readdir(out)).not.toContain("stale-chunk.mjs");
     expect(second.files.map((file) => file.path).sort()).toEqual(first.files.map((file) => file.path).sort());
     expect(second.bytes).toBe(second.files.reduce((sum, file) => sum + file.bytes, 0));
-    expect(second.packages).toEqual(expect.arrayContaining([expect.stringMatching(/^koa@/), expect.stringMatching(/^lru-cache@/)]));
+    expect(second.packages).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^koa@/), expect.stringMatching(/^lru-cache@/)]),
+    );
     expect(second.packages.some((id) => id.startsWith("@dify-ext/"))).toBe(false);
   }, 60_000);
 });

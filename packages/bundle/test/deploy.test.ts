@@ -27,7 +27,11 @@ interface RunResult {
 /** Runs a shell command line as Docker's `RUN` does (`/bin/sh -c`). */
 function sh(line: string, cwd: string, env: Record<string, string>): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", line], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/bin/sh", ["-c", line], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -40,7 +44,11 @@ function sh(line: string, cwd: string, env: Record<string, string>): Promise<Run
 function exec(argv: string[], cwd: string, env: Record<string, string>): Promise<RunResult> {
   const [command, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(command === "node" ? process.execPath : command!, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command === "node" ? process.execPath : command!, args, {
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -58,7 +66,11 @@ function containerEnv(spec: DockerfileSpec, extra: Record<string, string>): Reco
  * Builds an app's deployable with the Dockerfile's build command (`/out` replaced by a temporary
  * folder) and copies it, as the runtime stage does, into a fresh folder outside the repository.
  */
-async function buildDeployable(spec: DockerfileSpec, app: string, root: string): Promise<{ dir: string; buildOutput: string }> {
+async function buildDeployable(
+  spec: DockerfileSpec,
+  app: string,
+  root: string,
+): Promise<{ dir: string; buildOutput: string }> {
   const out = join(root, `${app}-out`);
   const command = spec.buildCommand.replace(/(\s)\/out(\s|$)/, `$1${out}$2`);
   expect(command).not.toBe(spec.buildCommand);
@@ -177,12 +189,27 @@ describe("the moderation-keywords deployable, started like the image", () => {
 
   it("is a folder of plain JavaScript with nothing to install", async () => {
     expect(relative(repoDir, dir)).toMatch(/^\.\./);
-    for (let up = dir; up !== dirname(up); up = dirname(up)) expect(existsSync(join(up, "node_modules")), up).toBe(false);
+    for (let up = dir; up !== dirname(up); up = dirname(up))
+      expect(existsSync(join(up, "node_modules")), up).toBe(false);
     const files = await readdir(dir, { recursive: true });
-    expect(files).toEqual(expect.arrayContaining(["main.mjs", "main.mjs.map", "package.json", "README.txt", "THIRD-PARTY-NOTICES.txt", join("lists", "sample.txt")]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "main.mjs",
+        "main.mjs.map",
+        "package.json",
+        "README.txt",
+        "THIRD-PARTY-NOTICES.txt",
+        join("lists", "sample.txt"),
+      ]),
+    );
     expect(files.filter((file) => /\.(ts|cts|mts)$/.test(file) || file.includes("node_modules"))).toEqual([]);
     const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ type: "module", private: true, scripts: { start: "node main.mjs" }, engines: { node: ">=20.19" } });
+    expect(manifest).toMatchObject({
+      type: "module",
+      private: true,
+      scripts: { start: "node main.mjs" },
+      engines: { node: ">=20.19" },
+    });
     expect(manifest).not.toHaveProperty("dependencies");
     expect(await readFile(join(dir, "THIRD-PARTY-NOTICES.txt"), "utf8")).toMatch(/^-+\nkoa@\d+\.\d+\.\d+ \(MIT\)/m);
     expect(buildOutput).toMatch(/total\s+\d+(\.\d+)? MiB/);
@@ -201,10 +228,22 @@ describe("the moderation-keywords deployable, started like the image", () => {
   });
 
   it("blocks input with a term of the sample list, and passes clean input", async () => {
-    const blocked = await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query: "你是个傻逼吧" });
+    const blocked = await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
+      app_id: "a",
+      inputs: {},
+      query: "你是个傻逼吧",
+    });
     expect(blocked.status).toBe(200);
-    expect(await json(blocked)).toEqual({ flagged: true, action: "direct_output", preset_response: "Sorry, your message was blocked by content moderation." });
-    const clean = await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: { n: 3 }, query: "What is a class?" });
+    expect(await json(blocked)).toEqual({
+      flagged: true,
+      action: "direct_output",
+      preset_response: "Sorry, your message was blocked by content moderation.",
+    });
+    const clean = await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
+      app_id: "a",
+      inputs: { n: 3 },
+      query: "What is a class?",
+    });
     expect(await json(clean)).toEqual({ flagged: false, action: "direct_output" });
   });
 
@@ -215,20 +254,34 @@ describe("the moderation-keywords deployable, started like the image", () => {
     const metrics = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
-    expect(text).toMatch(/dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\} \d+/);
-    expect(text).toMatch(/dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\} 1/);
+    expect(text).toMatch(
+      /dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\} \d+/,
+    );
+    expect(text).toMatch(
+      /dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\} 1/,
+    );
   });
 
   it("passes the Dockerfile's HEALTHCHECK, which fails when nothing listens", async () => {
     const healthy = await exec(spec.healthcheck, dir, containerEnv(spec, { PORT: String(app.port) }));
     expect(healthy).toEqual({ code: 0, output: "" });
-    const free = await exec(["node", "-e", "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"], dir, {});
+    const free = await exec(
+      [
+        "node",
+        "-e",
+        "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
+      ],
+      dir,
+      {},
+    );
     const down = await exec(spec.healthcheck, dir, containerEnv(spec, { PORT: free.output.trim() }));
     expect(down.code).toBe(1);
   });
 
   it("passes `pnpm check`, the documented verification", async () => {
-    const { code, output } = await sh(`pnpm --silent check ${app.url}/api/dify/receive`, repoDir, { DIFY_EXT_CHECK_KEY: KEY });
+    const { code, output } = await sh(`pnpm --silent check ${app.url}/api/dify/receive`, repoDir, {
+      DIFY_EXT_CHECK_KEY: KEY,
+    });
     expect(output).toMatch(/\d+ passed, 0 failed, \d+ skipped\. Dify accepts every reply\./);
     expect(code).toBe(0);
     expect(output).not.toContain(KEY);
@@ -257,14 +310,24 @@ describe("the moderation-keywords deployable, started like the image", () => {
     const reloading = await startDeployable(spec, dir, { API_KEYS: KEY, KEYWORDS_FILES: join(listsDir, "block.txt") });
     try {
       const judge = async (query: string) =>
-        (await json(await difyCall(`${reloading.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query }))).flagged;
+        (
+          await json(
+            await difyCall(`${reloading.url}/api/dify/receive`, KEY, "app.moderation.input", {
+              app_id: "a",
+              inputs: {},
+              query,
+            }),
+          )
+        ).flagged;
       expect(await judge("a badword here")).toBe(true);
       expect(await judge("a freshterm here")).toBe(false);
       await writeVersion(listsDir, "..2026_01_01_00_05_00.000000002", "badword\nfreshterm\n");
       await rm(join(listsDir, "..2026_01_01_00_00_00.000000001"), { recursive: true });
       await expect.poll(() => judge("a freshterm here"), { timeout: 10_000, interval: 100 }).toBe(true);
       // Log lines are written in blocks, at least every 200 ms.
-      await expect.poll(() => reloading.output.join("\n"), { timeout: 5_000, interval: 100 }).toMatch(/keyword lists reloaded/);
+      await expect
+        .poll(() => reloading.output.join("\n"), { timeout: 5_000, interval: 100 })
+        .toMatch(/keyword lists reloaded/);
     } finally {
       expect(await reloading.stop()).toBe(0);
     }
@@ -276,7 +339,12 @@ describe("every other app's deployable starts and serves", () => {
     const { dir } = await buildDeployable(spec, "moderation-obscenity", root);
     const app = await startDeployable(spec, dir, { API_KEYS: KEY, MODERATION_OUTPUT_ACTION: "mask" });
     try {
-      const reply = await json(await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.output", { app_id: "a", text: "what the fuuuck" }));
+      const reply = await json(
+        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.output", {
+          app_id: "a",
+          text: "what the fuuuck",
+        }),
+      );
       expect(reply).toMatchObject({ flagged: true, action: "overridden" });
       expect(reply.text).toMatch(/^what the \*+$/);
     } finally {
@@ -287,9 +355,19 @@ describe("every other app's deployable starts and serves", () => {
   it("moderation-openai, whose engine is a lazily loaded chunk, against a fake OpenAI", async () => {
     const fake = await startFakeOpenAI({ apiKey: "sk-deploy-test-0123" });
     const { dir } = await buildDeployable(spec, "moderation-openai", root);
-    const app = await startDeployable(spec, dir, { API_KEYS: KEY, OPENAI_API_KEY: "sk-deploy-test-0123", OPENAI_BASE_URL: fake.url });
+    const app = await startDeployable(spec, dir, {
+      API_KEYS: KEY,
+      OPENAI_API_KEY: "sk-deploy-test-0123",
+      OPENAI_BASE_URL: fake.url,
+    });
     try {
-      const reply = await json(await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query: "VIOLENT words" }));
+      const reply = await json(
+        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
+          app_id: "a",
+          inputs: {},
+          query: "VIOLENT words",
+        }),
+      );
       expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
       expect(fake.calls.length).toBeGreaterThan(0);
     } finally {
@@ -302,7 +380,13 @@ describe("every other app's deployable starts and serves", () => {
     const { dir } = await buildDeployable(spec, "moderation", root);
     const app = await startDeployable(spec, dir, { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" });
     try {
-      const reply = await json(await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query: "你是个傻逼吧, sh1t" }));
+      const reply = await json(
+        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
+          app_id: "a",
+          inputs: {},
+          query: "你是个傻逼吧, sh1t",
+        }),
+      );
       expect(reply).toEqual({ flagged: true, action: "overridden", inputs: {}, query: "你是个**吧, ****" });
     } finally {
       expect(await app.stop()).toBe(0);
@@ -313,10 +397,16 @@ describe("every other app's deployable starts and serves", () => {
     const fake = await startFakeOpenMeteo();
     const { dir } = await buildDeployable(spec, "weather", root);
     expect(existsSync(join(dir, "lists"))).toBe(false);
-    const app = await startDeployable(spec, dir, { API_KEYS: KEY, OPEN_METEO_GEOCODING_URL: fake.url, OPEN_METEO_FORECAST_URL: fake.url });
+    const app = await startDeployable(spec, dir, {
+      API_KEYS: KEY,
+      OPEN_METEO_GEOCODING_URL: fake.url,
+      OPEN_METEO_FORECAST_URL: fake.url,
+    });
     try {
       const params = { app_id: "a", tool_variable: "weather", inputs: { location: "Paris" }, query: "Weather?" };
-      const reply = await json(await difyCall(`${app.url}/api/dify/receive`, KEY, "app.external_data_tool.query", params));
+      const reply = await json(
+        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.external_data_tool.query", params),
+      );
       expect(reply.result).toMatch(/^Current weather in Paris, .*Weather data by Open-Meteo\.com/);
     } finally {
       expect(await app.stop()).toBe(0);

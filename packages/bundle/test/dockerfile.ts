@@ -41,7 +41,8 @@ function instructions(text: string): string[] {
 
 function execForm(value: string, what: string): string[] {
   const parsed: unknown = JSON.parse(value);
-  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === "string")) throw new Error(`${what} is not in exec form: ${value}`);
+  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === "string"))
+    throw new Error(`${what} is not in exec form: ${value}`);
   return parsed;
 }
 
@@ -60,7 +61,11 @@ export async function readDockerfile(path: string): Promise<DockerfileSpec> {
   }
   if (stages.length !== 2) throw new Error(`expected 2 stages (build and runtime), found ${stages.length}`);
   const [build, runtime] = stages as [string[], string[]];
-  const image = (from: string) => from.replace(/^FROM\s+/i, "").replace(/\s+AS\s+\w+$/i, "").replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? "");
+  const image = (from: string) =>
+    from
+      .replace(/^FROM\s+/i, "")
+      .replace(/\s+AS\s+\w+$/i, "")
+      .replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? "");
   const buildImage = image(build[0]!);
   if (buildImage !== image(runtime[0]!)) throw new Error("the build and runtime stages use different base images");
 

@@ -24,7 +24,8 @@ const SHUTDOWN_TIMEOUT_S = 10;
 type Doc = any;
 
 function parseYaml(file: string): Doc[] {
-  const script = "import json, sys, yaml\nprint(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1], encoding='utf-8')) if d is not None]))";
+  const script =
+    "import json, sys, yaml\nprint(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1], encoding='utf-8')) if d is not None]))";
   const result = spawnSync("python3", ["-c", script, file], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`${file} does not parse as YAML:\n${result.stderr}`);
   return JSON.parse(result.stdout) as Doc[];
@@ -68,18 +69,28 @@ describe.skipIf(!pyYaml).each(apps)("deploy/kubernetes/%s.yaml", (app) => {
     const pod = deployment.spec.template.spec.securityContext;
     expect(pod.runAsNonRoot).toBe(true);
     expect(pod.runAsUser).toBeGreaterThan(0);
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(container.resources.requests.cpu).toBeTruthy();
     expect(container.resources.limits.memory).toBeTruthy();
   });
 
   it("takes the keys from a Secret", () => {
-    expect(envVar("API_KEYS")?.valueFrom?.secretKeyRef).toMatchObject({ name: deployment.metadata.name, key: "api-keys" });
+    expect(envVar("API_KEYS")?.valueFrom?.secretKeyRef).toMatchObject({
+      name: deployment.metadata.name,
+      key: "api-keys",
+    });
     const openai = envVar("OPENAI_API_KEY");
-    if (app === "moderation-openai") expect(openai.valueFrom.secretKeyRef).toEqual({ name: deployment.metadata.name, key: "openai-api-key" });
-    else if (app === "moderation") expect(openai.valueFrom.secretKeyRef).toMatchObject({ key: "openai-api-key", optional: true });
+    if (app === "moderation-openai")
+      expect(openai.valueFrom.secretKeyRef).toEqual({ name: deployment.metadata.name, key: "openai-api-key" });
+    else if (app === "moderation")
+      expect(openai.valueFrom.secretKeyRef).toMatchObject({ key: "openai-api-key", optional: true });
     else expect(openai).toBeUndefined();
-    for (const entry of container.env) expect(entry.name === "API_KEYS" || entry.name === "OPENAI_API_KEY" || !("valueFrom" in entry)).toBe(true);
+    for (const entry of container.env)
+      expect(entry.name === "API_KEYS" || entry.name === "OPENAI_API_KEY" || !("valueFrom" in entry)).toBe(true);
   });
 
   it("probes readiness on /readyz and liveness on /healthz, and waits for the graceful shutdown", () => {
@@ -100,27 +111,36 @@ describe.skipIf(!pyYaml).each(apps)("deploy/kubernetes/%s.yaml", (app) => {
     expect(deployment.spec.selector.matchLabels).toEqual(service.spec.selector);
     expect(container.ports.map((port: Doc) => port.name)).toContain(service.spec.ports[0].targetPort);
     const [hpa] = byKind("HorizontalPodAutoscaler");
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: deployment.metadata.name,
+    });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa.spec.metrics[0].resource.name).toBe("cpu");
     const [pdb] = byKind("PodDisruptionBudget");
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
   });
 
-  it.runIf(app === "moderation-keywords" || app === "moderation")("reads its keyword lists from a ConfigMap mounted as a directory", () => {
-    const [configMap] = byKind("ConfigMap");
-    const volume = deployment.spec.template.spec.volumes.find((v: Doc) => v.configMap?.name === configMap.metadata.name);
-    const mount = container.volumeMounts.find((m: Doc) => m.name === volume.name);
-    // subPath mounts never receive ConfigMap updates, so hot reload needs a directory mount.
-    expect(mount.subPath).toBeUndefined();
-    expect(mount.readOnly).toBe(true);
-    for (const variable of ["KEYWORDS_FILES", "KEYWORDS_ALLOW_FILES"]) {
-      for (const file of envVar(variable).value.split(",")) {
-        expect(file.startsWith(`${mount.mountPath}/`), file).toBe(true);
-        expect(Object.keys(configMap.data)).toContain(file.slice(mount.mountPath.length + 1));
+  it.runIf(app === "moderation-keywords" || app === "moderation")(
+    "reads its keyword lists from a ConfigMap mounted as a directory",
+    () => {
+      const [configMap] = byKind("ConfigMap");
+      const volume = deployment.spec.template.spec.volumes.find(
+        (v: Doc) => v.configMap?.name === configMap.metadata.name,
+      );
+      const mount = container.volumeMounts.find((m: Doc) => m.name === volume.name);
+      // subPath mounts never receive ConfigMap updates, so hot reload needs a directory mount.
+      expect(mount.subPath).toBeUndefined();
+      expect(mount.readOnly).toBe(true);
+      for (const variable of ["KEYWORDS_FILES", "KEYWORDS_ALLOW_FILES"]) {
+        for (const file of envVar(variable).value.split(",")) {
+          expect(file.startsWith(`${mount.mountPath}/`), file).toBe(true);
+          expect(Object.keys(configMap.data)).toContain(file.slice(mount.mountPath.length + 1));
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe.runIf(!pyYaml)("deploy/kubernetes without PyYAML", () => {

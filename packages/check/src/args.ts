@@ -121,7 +121,10 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
 
   let points: PointGroup[] | undefined;
   if (values.points !== undefined) {
-    const names = values.points.split(",").map((name) => name.trim()).filter(Boolean);
+    const names = values.points
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
     if (names.length === 0) throw new UsageError(`--points is empty; use ${POINT_GROUPS.join(", ")} or all`);
     if (names.includes("all")) points = [...POINT_GROUPS];
     else {

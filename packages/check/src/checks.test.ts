@@ -17,7 +17,11 @@ interface Received {
 type Reply = { status?: number; body: string | Buffer; headers?: Record<string, string>; delayMs?: number };
 type Handler = (call: { point: string; params: Record<string, unknown>; authorized: boolean }) => Reply;
 
-const json = (value: unknown, status = 200): Reply => ({ status, body: JSON.stringify(value), headers: { "content-type": "application/json" } });
+const json = (value: unknown, status = 200): Reply => ({
+  status,
+  body: JSON.stringify(value),
+  headers: { "content-type": "application/json" },
+});
 
 const BAD_WORDS = /fuck|shit|damn/gi;
 const mask = (text: string) => text.replace(BAD_WORDS, (word) => "*".repeat(word.length));
@@ -29,16 +33,26 @@ const correct: Handler = ({ point, params, authorized }) => {
   if (point === "app.moderation.input") {
     const query = String(params.query);
     const inputs = Object.fromEntries(
-      Object.entries(params.inputs as Record<string, unknown>).map(([name, value]) => [name, typeof value === "string" ? mask(value) : value]),
+      Object.entries(params.inputs as Record<string, unknown>).map(([name, value]) => [
+        name,
+        typeof value === "string" ? mask(value) : value,
+      ]),
     );
     const flagged = mask(query) !== query || JSON.stringify(inputs) !== JSON.stringify(params.inputs);
-    return json(flagged ? { flagged, action: "overridden", inputs, query: mask(query) } : { flagged, action: "direct_output" });
+    return json(
+      flagged ? { flagged, action: "overridden", inputs, query: mask(query) } : { flagged, action: "direct_output" },
+    );
   }
   if (point === "app.moderation.output") {
     const text = String(params.text);
-    return json(mask(text) !== text ? { flagged: true, action: "overridden", text: mask(text) } : { flagged: false, action: "direct_output" });
+    return json(
+      mask(text) !== text
+        ? { flagged: true, action: "overridden", text: mask(text) }
+        : { flagged: false, action: "direct_output" },
+    );
   }
-  if (point === "app.external_data_tool.query") return json({ result: `It is sunny in ${String((params.inputs as Record<string, unknown>).city ?? "town")}.` });
+  if (point === "app.external_data_tool.query")
+    return json({ result: `It is sunny in ${String((params.inputs as Record<string, unknown>).city ?? "town")}.` });
   return json({ error: "unknown point" }, 400);
 };
 
@@ -103,10 +117,15 @@ describe("a correct extension", () => {
     // A new connection for every call.
     expect(new Set(extension.received.map((r) => r.socket)).size).toBe(extension.received.length);
 
-    const streamed = extension.received.filter((r) => r.body.includes('"app.moderation.output"')).map((r) => JSON.parse(r.body).params.text as string);
+    const streamed = extension.received
+      .filter((r) => r.body.includes('"app.moderation.output"'))
+      .map((r) => JSON.parse(r.body).params.text as string);
     const full = streamed.at(-1)!;
     // Clean text, profanity, then the growing answer: 300, 600, ... characters, then all of it.
-    expect(streamed.slice(2).map((text) => text.length)).toEqual([...Array.from({ length: Math.floor((full.length - 1) / 300) }, (_, i) => (i + 1) * 300), full.length]);
+    expect(streamed.slice(2).map((text) => text.length)).toEqual([
+      ...Array.from({ length: Math.floor((full.length - 1) / 300) }, (_, i) => (i + 1) * 300),
+      full.length,
+    ]);
     for (const text of streamed.slice(2)) expect(full.startsWith(text)).toBe(true);
 
     const withFile = extension.received.map((r) => JSON.parse(r.body)).find((b) => b.params?.inputs?.attachment);
@@ -123,14 +142,21 @@ describe("a correct extension", () => {
 });
 
 describe("broken extensions, each reported with Dify's own message", () => {
-  const broken = (change: (call: Parameters<Handler>[0]) => Reply | undefined): Handler => (call) => change(call) ?? correct(call);
+  const broken =
+    (change: (call: Parameters<Handler>[0]) => Reply | undefined): Handler =>
+    (call) =>
+      change(call) ?? correct(call);
 
   it("a missing action", async () => {
-    const extension = await startExtension(broken(({ point }) => (point === "app.moderation.input" ? json({ flagged: false }) : undefined)));
+    const extension = await startExtension(
+      broken(({ point }) => (point === "app.moderation.input" ? json({ flagged: false }) : undefined)),
+    );
     const report = await runChecks({ url: extension.url, key: KEY, points: ["moderation-input"] });
     const clean = byName(report, "moderation-input: clean text");
     expect(clean.status).toBe("FAIL");
-    expect(clean.difyError).toMatch(/^1 validation error for ModerationInputsResult\naction\n {2}Field required \[type=missing, input_value=\{'flagged': False\}, input_type=dict\]/);
+    expect(clean.difyError).toMatch(
+      /^1 validation error for ModerationInputsResult\naction\n {2}Field required \[type=missing, input_value=\{'flagged': False\}, input_type=dict\]/,
+    );
     expect(clean.problems).toContain("action is missing: Dify requires it even when flagged is false");
     expect(report.ok).toBe(false);
   });
@@ -139,14 +165,23 @@ describe("broken extensions, each reported with Dify's own message", () => {
     const extension = await startExtension(
       broken(({ point, params }) => {
         if (point !== "app.moderation.input") return undefined;
-        if (String(params.query).startsWith("How")) return json({ flagged: true, action: "overridden", inputs: params.inputs, query: null });
-        if (String(params.query).startsWith("You")) return json({ flagged: true, action: "overrided", inputs: params.inputs, query: "x" });
-        return json({ flagged: true, action: "overridden", inputs: { note: "***", count: "3", tags: ["****", "garden", 7] }, query: "ok" });
+        if (String(params.query).startsWith("How"))
+          return json({ flagged: true, action: "overridden", inputs: params.inputs, query: null });
+        if (String(params.query).startsWith("You"))
+          return json({ flagged: true, action: "overrided", inputs: params.inputs, query: "x" });
+        return json({
+          flagged: true,
+          action: "overridden",
+          inputs: { note: "***", count: "3", tags: ["****", "garden", 7] },
+          query: "ok",
+        });
       }),
     );
     const report = await runChecks({ url: extension.url, key: KEY, points: ["moderation-input"] });
     const nullQuery = byName(report, "moderation-input: clean text");
-    expect(nullQuery.difyError).toContain("query\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]");
+    expect(nullQuery.difyError).toContain(
+      "query\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]",
+    );
     expect(nullQuery.problems).toContain("query is null: Dify rejects null, omit the field instead");
     expect(byName(report, "moderation-input: profanity").difyError).toContain(
       "Input should be 'direct_output' or 'overridden' [type=enum, input_value='overrided', input_type=str]",
@@ -159,17 +194,26 @@ describe("broken extensions, each reported with Dify's own message", () => {
   });
 
   it("a wrapped pong", async () => {
-    const extension = await startExtension(broken(({ point }) => (point === "ping" ? json({ data: { result: "pong" } }) : undefined)));
+    const extension = await startExtension(
+      broken(({ point }) => (point === "ping" ? json({ data: { result: "pong" } }) : undefined)),
+    );
     const ping = byName(await runChecks({ url: extension.url, key: KEY }), "ping");
     expect(ping.status).toBe("FAIL");
     expect(ping.difyError).toBe("connection error: {'data': {'result': 'pong'}}");
   });
 
   it("status 201, and the rest is not run", async () => {
-    const extension = await startExtension(broken(({ point }) => (point === "ping" ? json({ result: "pong" }, 201) : undefined)));
+    const extension = await startExtension(
+      broken(({ point }) => (point === "ping" ? json({ result: "pong" }, 201) : undefined)),
+    );
     const report = await runChecks({ url: extension.url, key: KEY });
-    expect(byName(report, "ping").difyError).toBe('connection error: request error, status_code: 201, content: {"result":"pong"}');
-    expect(byName(report, "moderation-input: clean text")).toMatchObject({ status: "SKIP", detail: "not run: the ping did not get a 200 reply" });
+    expect(byName(report, "ping").difyError).toBe(
+      'connection error: request error, status_code: 201, content: {"result":"pong"}',
+    );
+    expect(byName(report, "moderation-input: clean text")).toMatchObject({
+      status: "SKIP",
+      detail: "not run: the ping did not get a 200 reply",
+    });
   });
 
   it("a 307 redirect is not followed", async () => {
@@ -183,10 +227,19 @@ describe("broken extensions, each reported with Dify's own message", () => {
 
   it("a non-string or missing result", async () => {
     const extension = await startExtension(
-      broken(({ point, params }) => (point === "app.external_data_tool.query" ? json(params.query ? { result: 42 } : { text: "sunny" }) : undefined)),
+      broken(({ point, params }) =>
+        point === "app.external_data_tool.query" ? json(params.query ? { result: 42 } : { text: "sunny" }) : undefined,
+      ),
     );
-    const report = await runChecks({ url: extension.url, key: KEY, points: ["external-data-tool"], toolVariable: "weather" });
-    expect(byName(report, "external-data-tool: query").difyError).toBe("[External data tool] API query failed, variable: weather, error: result is not string");
+    const report = await runChecks({
+      url: extension.url,
+      key: KEY,
+      points: ["external-data-tool"],
+      toolVariable: "weather",
+    });
+    expect(byName(report, "external-data-tool: query").difyError).toBe(
+      "[External data tool] API query failed, variable: weather, error: result is not string",
+    );
     expect(byName(report, "external-data-tool: empty query").difyError).toBe(
       "[External data tool] API query failed, variable: weather, error: result not found in response",
     );
@@ -210,7 +263,9 @@ describe("broken extensions, each reported with Dify's own message", () => {
   });
 
   it("a slow service beyond the read timeout", async () => {
-    const extension = await startExtension(broken(({ point }) => (point === "ping" ? { ...json({ result: "pong" }), delayMs: 3_000 } : undefined)));
+    const extension = await startExtension(
+      broken(({ point }) => (point === "ping" ? { ...json({ result: "pong" }), delayMs: 3_000 } : undefined)),
+    );
     const started = Date.now();
     const report = await runChecks({ url: extension.url, key: KEY, readTimeoutMs: 300 });
     const ping = byName(report, "ping");
@@ -227,23 +282,36 @@ describe("broken extensions, each reported with Dify's own message", () => {
   });
 
   it("an unsupported point is skipped by default and fails when asked for", async () => {
-    const extension = await startExtension(broken(({ point }) => (point === "app.external_data_tool.query" ? json({ error: "no" }, 400) : undefined)));
+    const extension = await startExtension(
+      broken(({ point }) => (point === "app.external_data_tool.query" ? json({ error: "no" }, 400) : undefined)),
+    );
     const auto = await runChecks({ url: extension.url, key: KEY });
-    expect(byName(auto, "external-data-tool: query")).toMatchObject({ status: "SKIP", detail: "not supported: request error, status_code: 400" });
+    expect(byName(auto, "external-data-tool: query")).toMatchObject({
+      status: "SKIP",
+      detail: "not supported: request error, status_code: 400",
+    });
     expect(auto.ok).toBe(true);
     const asked = await runChecks({ url: extension.url, key: KEY, points: ["external-data-tool"] });
-    expect(byName(asked, "external-data-tool: query").difyError).toBe('request error, status_code: 400, content: {"error":"no"}');
+    expect(byName(asked, "external-data-tool: query").difyError).toBe(
+      'request error, status_code: 400, content: {"error":"no"}',
+    );
     expect(asked.ok).toBe(false);
   });
 
   it("a streamed answer whose later calls break", async () => {
     const extension = await startExtension(
-      broken(({ point, params }) => (point === "app.moderation.output" && String(params.text).length > 600 ? json({ flagged: false, action: "direct_output", text: null }) : undefined)),
+      broken(({ point, params }) =>
+        point === "app.moderation.output" && String(params.text).length > 600
+          ? json({ flagged: false, action: "direct_output", text: null })
+          : undefined,
+      ),
     );
     const report = await runChecks({ url: extension.url, key: KEY, points: ["moderation-output"] });
     const streamed = byName(report, "moderation-output: streamed answer");
     expect(streamed.status).toBe("FAIL");
     expect(streamed.problems[0]).toMatch(/^call 3 of \d+ \(900 characters\): text is null/);
-    expect(streamed.difyError).toContain("1 validation error for ModerationOutputsResult\ntext\n  Input should be a valid string");
+    expect(streamed.difyError).toContain(
+      "1 validation error for ModerationOutputsResult\ntext\n  Input should be a valid string",
+    );
   });
 });

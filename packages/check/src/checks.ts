@@ -1,8 +1,19 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
-import { type CallOutcome, callExtension, type DifyCallOptions, type RequestorResult, requestorResult } from "./dify-client.ts";
-import { difyExternalDataError, difyModerationInputError, difyModerationOutputError, difyPingError } from "./dify-view.ts";
+import {
+  type CallOutcome,
+  callExtension,
+  type DifyCallOptions,
+  type RequestorResult,
+  requestorResult,
+} from "./dify-client.ts";
+import {
+  difyExternalDataError,
+  difyModerationInputError,
+  difyModerationOutputError,
+  difyPingError,
+} from "./dify-view.ts";
 import { INPUT_SAMPLES, OUTPUT_SAMPLES, STREAM_STEP, STREAMED_ANSWER, streamedPrefixes } from "./samples.ts";
 
 /** The groups of checks a user can pick, one per extension point beyond ping. */
@@ -99,10 +110,17 @@ function nonTextProblems(sent: Record<string, unknown>, reply: unknown): string[
       const same =
         Array.isArray(back) &&
         back.length === value.length &&
-        value.every((item, i) => (typeof item === "string" ? typeof back[i] === "string" : isDeepStrictEqual(item, back[i])));
-      if (!same) problems.push(`overridden inputs changed the list "${name}" beyond its text: sent ${JSON.stringify(value)}, got ${JSON.stringify(back)}`);
+        value.every((item, i) =>
+          typeof item === "string" ? typeof back[i] === "string" : isDeepStrictEqual(item, back[i]),
+        );
+      if (!same)
+        problems.push(
+          `overridden inputs changed the list "${name}" beyond its text: sent ${JSON.stringify(value)}, got ${JSON.stringify(back)}`,
+        );
     } else if (!isDeepStrictEqual(value, back)) {
-      problems.push(`overridden inputs changed the non-text input "${name}": sent ${JSON.stringify(value)}, got ${JSON.stringify(back)}`);
+      problems.push(
+        `overridden inputs changed the non-text input "${name}": sent ${JSON.stringify(value)}, got ${JSON.stringify(back)}`,
+      );
     }
   }
   return problems;
@@ -117,7 +135,8 @@ interface Judged {
 
 function explainTransport(outcome: CallOutcome, options: CheckOptions): string[] {
   if (outcome.kind === "timeout") {
-    const budget = outcome.phase === "connect" ? (options.connectTimeoutMs ?? 5_000) : (options.readTimeoutMs ?? 60_000);
+    const budget =
+      outcome.phase === "connect" ? (options.connectTimeoutMs ?? 5_000) : (options.readTimeoutMs ?? 60_000);
     return [
       outcome.phase === "connect"
         ? `could not connect within ${budget} ms (Dify allows 5 s)`
@@ -184,7 +203,10 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
 
   // 1. ping, as when the extension is saved.
   const ping = judge("ping", await call(options.key, "ping", {}), {}, options, difyPingError);
-  add({ ...toResult("ping", "ping", ping), ...(ping.difyError === null ? { detail: "pong: Dify saves the extension" } : {}) });
+  add({
+    ...toResult("ping", "ping", ping),
+    ...(ping.difyError === null ? { detail: "pong: Dify saves the extension" } : {}),
+  });
   const reached = ping.outcome.kind === "response" && ping.outcome.status === 200;
 
   // 2. the same ping with a wrong key must fail the save.
@@ -205,13 +227,22 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
             : "the service answered 200 to a wrong key: it does not check the key; check `Authorization: Bearer <key>` and answer 401",
         ]
       : [],
-    detail: wrongError === null ? "accepted: Dify would save the extension with any key" : `Dify refuses: ${wrongError}`,
+    detail:
+      wrongError === null ? "accepted: Dify would save the extension with any key" : `Dify refuses: ${wrongError}`,
   });
 
   const groups = options.points ?? POINT_GROUPS;
   const explicit = options.points !== undefined;
   const skipRest = (group: PointGroup, names: string[], why: string) => {
-    for (const name of names) add({ name: `${group}: ${name}`, point: GROUP_POINT[group], status: "SKIP", latencyMs: null, problems: [], detail: why });
+    for (const name of names)
+      add({
+        name: `${group}: ${name}`,
+        point: GROUP_POINT[group],
+        status: "SKIP",
+        latencyMs: null,
+        problems: [],
+        detail: why,
+      });
   };
 
   for (const group of POINT_GROUPS) {
@@ -230,7 +261,14 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
   function unsupported(group: PointGroup, name: string, outcome: CallOutcome): boolean {
     if (explicit || !notSupported(outcome) || outcome.kind !== "response") return false;
     const why = `not supported: request error, status_code: ${outcome.status}`;
-    add({ name: `${group}: ${name}`, point: GROUP_POINT[group], status: "SKIP", latencyMs: outcome.ms, problems: [], detail: why });
+    add({
+      name: `${group}: ${name}`,
+      point: GROUP_POINT[group],
+      status: "SKIP",
+      latencyMs: outcome.ms,
+      problems: [],
+      detail: why,
+    });
     const names = groupCheckNames(group);
     skipRest(group, names.slice(names.indexOf(name) + 1), why);
     return true;
@@ -242,7 +280,8 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
       const outcome = await call(options.key, "app.moderation.input", params);
       if (index === 0 && unsupported("moderation-input", sample.name, outcome)) return;
       const judged = judge("app.moderation.input", outcome, params, options, difyModerationInputError);
-      const extra = judged.result.ok && judged.difyError === null ? nonTextProblems(sample.inputs, judged.result.json) : [];
+      const extra =
+        judged.result.ok && judged.difyError === null ? nonTextProblems(sample.inputs, judged.result.json) : [];
       add(toResult(`moderation-input: ${sample.name}`, "app.moderation.input", judged, extra));
     }
   }
@@ -251,7 +290,12 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     const presets = new Set<string>();
     const remember = (json: unknown) => {
       const body = json as Record<string, unknown> | null;
-      if (body?.flagged === true && body.action === "direct_output" && typeof body.preset_response === "string" && body.preset_response) {
+      if (
+        body?.flagged === true &&
+        body.action === "direct_output" &&
+        typeof body.preset_response === "string" &&
+        body.preset_response
+      ) {
         presets.add(body.preset_response);
       }
     };
@@ -271,7 +315,13 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     let firstFlagged: number | undefined;
     for (const [index, text] of prefixes.entries()) {
       const params = { app_id: appId, text };
-      const judged = judge("app.moderation.output", await call(options.key, "app.moderation.output", params), params, options, difyModerationOutputError);
+      const judged = judge(
+        "app.moderation.output",
+        await call(options.key, "app.moderation.output", params),
+        params,
+        options,
+        difyModerationOutputError,
+      );
       if (judged.result.ok) remember(judged.result.json);
       const flagged = judged.result.ok && (judged.result.json as Record<string, unknown> | null)?.flagged === true;
       if (flagged && firstFlagged === undefined) firstFlagged = index;
@@ -285,27 +335,56 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
       add({
         ...toResult("moderation-output: streamed answer", "app.moderation.output", judged),
         latencyMs: total,
-        problems: [`call ${index + 1} of ${prefixes.length} (${Array.from(prefixes[index]!).length} characters): ${judged.problems.join("; ")}`],
+        problems: [
+          `call ${index + 1} of ${prefixes.length} (${Array.from(prefixes[index]!).length} characters): ${judged.problems.join("; ")}`,
+        ],
         detail: calls,
       });
     } else {
       const flaggedAt = firstFlagged === undefined ? "never flagged" : `flagged from call ${firstFlagged + 1}`;
-      add({ name: "moderation-output: streamed answer", point: "app.moderation.output", status: "PASS", latencyMs: total, problems: [], detail: `${calls}, ${flaggedAt}` });
+      add({
+        name: "moderation-output: streamed answer",
+        point: "app.moderation.output",
+        status: "PASS",
+        latencyMs: total,
+        problems: [],
+        detail: `${calls}, ${flaggedAt}`,
+      });
     }
 
     // After a direct_output, Dify's last call can carry the preset response itself.
     const preset = [...presets][0];
     if (preset === undefined) {
-      add({ name: "moderation-output: own preset response", point: "app.moderation.output", status: "SKIP", latencyMs: null, problems: [], detail: "no direct_output verdict seen" });
+      add({
+        name: "moderation-output: own preset response",
+        point: "app.moderation.output",
+        status: "SKIP",
+        latencyMs: null,
+        problems: [],
+        detail: "no direct_output verdict seen",
+      });
       return;
     }
     const params = { app_id: appId, text: preset };
-    const judged = judge("app.moderation.output", await call(options.key, "app.moderation.output", params), params, options, difyModerationOutputError);
+    const judged = judge(
+      "app.moderation.output",
+      await call(options.key, "app.moderation.output", params),
+      params,
+      options,
+      difyModerationOutputError,
+    );
     const flagged = judged.result.ok && (judged.result.json as Record<string, unknown> | null)?.flagged === true;
     add(
-      toResult("moderation-output: own preset response", "app.moderation.output", judged, flagged
-        ? ["flagged its own preset response: after a direct_output Dify may send the preset response as the final text, which must pass"]
-        : []),
+      toResult(
+        "moderation-output: own preset response",
+        "app.moderation.output",
+        judged,
+        flagged
+          ? [
+              "flagged its own preset response: after a direct_output Dify may send the preset response as the final text, which must pass",
+            ]
+          : [],
+      ),
     );
   }
 
@@ -319,7 +398,9 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
       const params = { app_id: appId, tool_variable: variable, inputs: options.inputs ?? {}, query: sample.query };
       const outcome = await call(options.key, "app.external_data_tool.query", params);
       if (index === 0 && unsupported("external-data-tool", sample.name, outcome)) return;
-      const judged = judge("app.external_data_tool.query", outcome, params, options, (result) => difyExternalDataError(variable, result));
+      const judged = judge("app.external_data_tool.query", outcome, params, options, (result) =>
+        difyExternalDataError(variable, result),
+      );
       add(toResult(`external-data-tool: ${sample.name}`, "app.external_data_tool.query", judged));
     }
   }
@@ -335,6 +416,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
 /** The names of a group's checks, in the order they run. */
 export function groupCheckNames(group: PointGroup): string[] {
   if (group === "moderation-input") return INPUT_SAMPLES.map((sample) => sample.name);
-  if (group === "moderation-output") return [...OUTPUT_SAMPLES.map((sample) => sample.name), "streamed answer", "own preset response"];
+  if (group === "moderation-output")
+    return [...OUTPUT_SAMPLES.map((sample) => sample.name), "streamed answer", "own preset response"];
   return ["query", "empty query"];
 }

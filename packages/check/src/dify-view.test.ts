@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { difyExternalDataError, difyModerationInputError, difyModerationOutputError, difyPingError, PYDANTIC_DOCS_VERSION } from "./dify-view.ts";
+import {
+  difyExternalDataError,
+  difyModerationInputError,
+  difyModerationOutputError,
+  difyPingError,
+  PYDANTIC_DOCS_VERSION,
+} from "./dify-view.ts";
 
 const ok = (json: unknown) => ({ ok: true as const, json });
-const link = (type: string) => `    For further information visit https://errors.pydantic.dev/${PYDANTIC_DOCS_VERSION}/v/${type}`;
+const link = (type: string) =>
+  `    For further information visit https://errors.pydantic.dev/${PYDANTIC_DOCS_VERSION}/v/${type}`;
 
 // Expected texts were produced by pydantic 2 with Dify's ModerationInputsResult / ModerationOutputsResult.
 describe("Dify's moderation models", () => {
@@ -37,7 +44,15 @@ describe("Dify's moderation models", () => {
     expect(difyModerationOutputError(ok({ flagged: 2, action: "direct_output" }))).toContain(
       "flagged\n  Input should be a valid boolean, unable to interpret input [type=bool_parsing, input_value=2, input_type=int]",
     );
-    expect(difyModerationOutputError(ok({ flagged: [], action: "direct_output", text: [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3] }))).toContain(
+    expect(
+      difyModerationOutputError(
+        ok({
+          flagged: [],
+          action: "direct_output",
+          text: [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3],
+        }),
+      ),
+    ).toContain(
       "text\n  Input should be a valid string [type=string_type, input_value=[1, 2, 3, 1, 2, 3, 1, 2, ... 2, 3, 1, 2, 3, 1, 2, 3], input_type=list]",
     );
   });
@@ -49,7 +64,9 @@ describe("Dify's moderation models", () => {
   });
 
   it("a reply that is not an object", () => {
-    expect(difyModerationInputError(ok([1]))).toBe("core.moderation.base.ModerationInputsResult() argument after ** must be a mapping, not list");
+    expect(difyModerationInputError(ok([1]))).toBe(
+      "core.moderation.base.ModerationInputsResult() argument after ** must be a mapping, not list",
+    );
   });
 
   it("transport errors pass through unchanged", () => {
@@ -70,7 +87,9 @@ describe("Dify's ping and external data tool", () => {
     expect(difyExternalDataError("weather", ok({ data: "sunny" }))).toBe(
       "[External data tool] API query failed, variable: weather, error: result not found in response",
     );
-    expect(difyExternalDataError("weather", ok({ result: null }))).toBe("[External data tool] API query failed, variable: weather, error: result is not string");
+    expect(difyExternalDataError("weather", ok({ result: null }))).toBe(
+      "[External data tool] API query failed, variable: weather, error: result is not string",
+    );
     expect(difyExternalDataError("weather", ok("the result"))).toBe("string indices must be integers, not 'str'");
     expect(difyExternalDataError("weather", ok(3))).toBe("argument of type 'int' is not iterable");
   });

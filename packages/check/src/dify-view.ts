@@ -69,7 +69,9 @@ function fieldError(spec: FieldSpec, value: unknown): { message: string; type: s
     case "str":
       return typeof value === "string" ? null : { message: "Input should be a valid string", type: "string_type" };
     case "dict":
-      return pythonTypeName(value) === "dict" ? null : { message: "Input should be a valid dictionary", type: "dict_type" };
+      return pythonTypeName(value) === "dict"
+        ? null
+        : { message: "Input should be a valid dictionary", type: "dict_type" };
   }
 }
 
@@ -77,11 +79,16 @@ function pydanticError(model: string, fields: readonly FieldSpec[], reply: Recor
   const lines: string[] = [];
   let count = 0;
   for (const spec of fields) {
-    const link = (type: string) => `    For further information visit https://errors.pydantic.dev/${PYDANTIC_DOCS_VERSION}/v/${type}`;
+    const link = (type: string) =>
+      `    For further information visit https://errors.pydantic.dev/${PYDANTIC_DOCS_VERSION}/v/${type}`;
     if (!Object.hasOwn(reply, spec.name)) {
       if (!spec.required) continue;
       count++;
-      lines.push(spec.name, `  Field required [type=missing, input_value=${inputValue(reply)}, input_type=dict]`, link("missing"));
+      lines.push(
+        spec.name,
+        `  Field required [type=missing, input_value=${inputValue(reply)}, input_type=dict]`,
+        link("missing"),
+      );
       continue;
     }
     const value = reply[spec.name];

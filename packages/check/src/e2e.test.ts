@@ -13,9 +13,18 @@ const repoDir = fileURLToPath(new URL("../../..", import.meta.url));
 const keywordsDir = fileURLToPath(new URL("../../../apps/moderation-keywords", import.meta.url));
 const KEY = "e2e-check-key-0123456789";
 
-function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, DIFY_EXT_CHECK_KEY: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, DIFY_EXT_CHECK_KEY: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -61,34 +70,43 @@ describe.each([
     expect(report.ok).toBe(true);
   });
 
-  it.runIf(inputAction === "block")("through the CLI and through `pnpm check` from the repo root: exit 0, a table, no key", async () => {
-    const direct = await cli([app.receiveUrl, "--key", KEY]);
-    expect(direct.stderr).toBe("");
-    expect(direct.code).toBe(0);
-    expect(direct.stdout).toMatch(/^PASS +ping +\d+ ms +pong: Dify saves the extension$/m);
-    expect(direct.stdout).toMatch(/^SKIP +external-data-tool: query/m);
-    expect(direct.stdout).toMatch(/\d+ passed, 0 failed, 2 skipped\. Dify accepts every reply\./);
-    expect(direct.stdout).not.toContain(KEY);
+  it.runIf(inputAction === "block")(
+    "through the CLI and through `pnpm check` from the repo root: exit 0, a table, no key",
+    async () => {
+      const direct = await cli([app.receiveUrl, "--key", KEY]);
+      expect(direct.stderr).toBe("");
+      expect(direct.code).toBe(0);
+      expect(direct.stdout).toMatch(/^PASS +ping +\d+ ms +pong: Dify saves the extension$/m);
+      expect(direct.stdout).toMatch(/^SKIP +external-data-tool: query/m);
+      expect(direct.stdout).toMatch(/\d+ passed, 0 failed, 2 skipped\. Dify accepts every reply\./);
+      expect(direct.stdout).not.toContain(KEY);
 
-    // pnpm echoes the command line of `pnpm check` to stderr, so the key goes in the environment there.
-    const viaPnpm = await run("pnpm", ["check", app.receiveUrl, "--points", "moderation-input", "--json"], repoDir, { DIFY_EXT_CHECK_KEY: KEY });
-    expect(viaPnpm.code).toBe(0);
-    const report = JSON.parse(viaPnpm.stdout) as CheckReport;
-    expect(report.ok).toBe(true);
-    expect(report.results.map((r) => r.name)).toEqual([
-      "ping",
-      "ping with a wrong key",
-      "moderation-input: clean text",
-      "moderation-input: profanity",
-      "moderation-input: non-text inputs",
-    ]);
-    expect(viaPnpm.stdout + viaPnpm.stderr).not.toContain(KEY);
+      // pnpm echoes the command line of `pnpm check` to stderr, so the key goes in the environment there.
+      const viaPnpm = await run("pnpm", ["check", app.receiveUrl, "--points", "moderation-input", "--json"], repoDir, {
+        DIFY_EXT_CHECK_KEY: KEY,
+      });
+      expect(viaPnpm.code).toBe(0);
+      const report = JSON.parse(viaPnpm.stdout) as CheckReport;
+      expect(report.ok).toBe(true);
+      expect(report.results.map((r) => r.name)).toEqual([
+        "ping",
+        "ping with a wrong key",
+        "moderation-input: clean text",
+        "moderation-input: profanity",
+        "moderation-input: non-text inputs",
+      ]);
+      expect(viaPnpm.stdout + viaPnpm.stderr).not.toContain(KEY);
 
-    const silent = await run("pnpm", ["--silent", "check", app.receiveUrl, "--key", KEY, "--points", "moderation-output"], repoDir);
-    expect(silent.code).toBe(0);
-    expect(silent.stdout).toMatch(/^PASS +moderation-output: streamed answer/m);
-    expect(silent.stdout + silent.stderr).not.toContain(KEY);
-  });
+      const silent = await run(
+        "pnpm",
+        ["--silent", "check", app.receiveUrl, "--key", KEY, "--points", "moderation-output"],
+        repoDir,
+      );
+      expect(silent.code).toBe(0);
+      expect(silent.stdout).toMatch(/^PASS +moderation-output: streamed answer/m);
+      expect(silent.stdout + silent.stderr).not.toContain(KEY);
+    },
+  );
 });
 
 describe("the CLI against a broken service", () => {

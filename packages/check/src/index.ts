@@ -20,6 +20,11 @@ export {
   type RequestorResult,
   requestorResult,
 } from "./dify-client.ts";
-export { difyExternalDataError, difyModerationInputError, difyModerationOutputError, difyPingError } from "./dify-view.ts";
+export {
+  difyExternalDataError,
+  difyModerationInputError,
+  difyModerationOutputError,
+  difyPingError,
+} from "./dify-view.ts";
 export { PythonJsonError, pythonJsonLoads, pythonRepr, pythonTypeName } from "./python-json.ts";
 export { formatReport } from "./report.ts";

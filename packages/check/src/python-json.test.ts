@@ -38,14 +38,18 @@ describe("pythonJsonLoads", () => {
     expect(pythonJsonLoads(' {"a": [1, 2.5, true, null, "\\u00e9"]}\n\n')).toEqual({ a: [1, 2.5, true, null, "é"] });
     expect(pythonJsonLoads("NaN")).toBeNaN();
     expect(pythonJsonLoads("-Infinity")).toBe(Number.NEGATIVE_INFINITY);
-    expect(pythonJsonLoads(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}')]))).toEqual({ a: 1 });
+    expect(pythonJsonLoads(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}')]))).toEqual({
+      a: 1,
+    });
     const parsed = pythonJsonLoads('{"__proto__": {"x": 1}}') as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual(["__proto__"]);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
   it("reports bytes that are not UTF-8 as Python does", () => {
-    expect(() => pythonJsonLoads(new Uint8Array([0xff, 0x7b, 0x7d]))).toThrow("'utf-8' codec can't decode byte 0xff in position 0: invalid start byte");
+    expect(() => pythonJsonLoads(new Uint8Array([0xff, 0x7b, 0x7d]))).toThrow(
+      "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte",
+    );
     expect(() => pythonJsonLoads(new Uint8Array([...new TextEncoder().encode('{"a":"'), 0xc3, 0x22, 0x7d]))).toThrow(
       "'utf-8' codec can't decode byte 0xc3 in position 6: invalid continuation byte",
     );
@@ -57,12 +61,14 @@ describe("pythonRepr and pythonJsonDumps", () => {
     expect(pythonRepr({ data: { result: "pong", x: null, y: true, z: 1.5, q: "it's" } })).toBe(
       `{'data': {'result': 'pong', 'x': None, 'y': True, 'z': 1.5, 'q': "it's"}}`,
     );
-    expect(pythonRepr(["a\nb", "back\\slash", 'both \' and "'])).toBe(`['a\\nb', 'back\\\\slash', 'both \\' and "']`);
+    expect(pythonRepr(["a\nb", "back\\slash", "both ' and \""])).toBe(`['a\\nb', 'back\\\\slash', 'both \\' and "']`);
   });
 
   it("serialises like json.dumps with Python's defaults, as httpx 0.27 sends it", () => {
     expect(pythonJsonDumps({ point: "ping", params: {} })).toBe('{"point": "ping", "params": {}}');
-    expect(pythonJsonDumps({ text: "né 你\n", list: [1, 2.5, true, null] })).toBe('{"text": "n\\u00e9 \\u4f60\\n", "list": [1, 2.5, true, null]}');
+    expect(pythonJsonDumps({ text: "né 你\n", list: [1, 2.5, true, null] })).toBe(
+      '{"text": "n\\u00e9 \\u4f60\\n", "list": [1, 2.5, true, null]}',
+    );
     expect(pythonJsonDumps("😀")).toBe('"\\ud83d\\ude00"');
   });
 });

@@ -117,7 +117,16 @@ class Scanner {
       }
       const escaped = this.chars[pos + 1];
       if (escaped === undefined) this.fail("Unterminated string starting at", start - 1);
-      const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+      const simple: Record<string, string> = {
+        '"': '"',
+        "\\": "\\",
+        "/": "/",
+        b: "\b",
+        f: "\f",
+        n: "\n",
+        r: "\r",
+        t: "\t",
+      };
       if (escaped in simple) {
         out += simple[escaped];
         pos += 2;
@@ -196,7 +205,8 @@ function reprString(value: string): string {
     else if (char === "\n") out += "\\n";
     else if (char === "\r") out += "\\r";
     else if (char === "\t") out += "\\t";
-    else if (code < 0x20 || (code >= 0x7f && code <= 0xa0) || code === 0xad) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else if (code < 0x20 || (code >= 0x7f && code <= 0xa0) || code === 0xad)
+      out += `\\x${code.toString(16).padStart(2, "0")}`;
     else if (code >= 0xd800 && code <= 0xdfff) out += `\\u${code.toString(16).padStart(4, "0")}`;
     else out += char;
   }

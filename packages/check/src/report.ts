@@ -12,18 +12,25 @@ function indent(text: string, prefix: string): string {
 /** One row of the table, plus the Dify error and the reasons under a failure. */
 export function formatResult(result: CheckResult): string {
   const ms = result.latencyMs === null ? "-" : `${result.latencyMs} ms`;
-  const row = `${result.status.padEnd(6)}  ${result.name.padEnd(NAME_WIDTH)} ${ms.padStart(9)}  ${result.detail ?? ""}`.trimEnd();
+  const row =
+    `${result.status.padEnd(6)}  ${result.name.padEnd(NAME_WIDTH)} ${ms.padStart(9)}  ${result.detail ?? ""}`.trimEnd();
   if (result.status !== "FAIL") return row;
   const lines = [row];
   const pad = "        ";
-  lines.push(`${pad}Dify: ${indent(result.difyError ?? "no error: Dify accepts this reply, but see why", `${pad}      `)}`);
+  lines.push(
+    `${pad}Dify: ${indent(result.difyError ?? "no error: Dify accepts this reply, but see why", `${pad}      `)}`,
+  );
   for (const problem of result.problems) lines.push(`${pad}why:  ${indent(problem, `${pad}      `)}`);
   return lines.join("\n");
 }
 
 /** The header printed before the first row. */
 export function formatHeader(url: string): string {
-  return [`dify-ext check: ${url}`, "", `${"RESULT".padEnd(6)}  ${"CHECK".padEnd(NAME_WIDTH)} ${"LATENCY".padStart(9)}  DETAIL`].join("\n");
+  return [
+    `dify-ext check: ${url}`,
+    "",
+    `${"RESULT".padEnd(6)}  ${"CHECK".padEnd(NAME_WIDTH)} ${"LATENCY".padStart(9)}  DETAIL`,
+  ].join("\n");
 }
 
 /** The closing line. */

@@ -54,9 +54,13 @@ export const STREAM_STEP = 300;
 /** A long answer, clean for its first 900 characters, with one profane sentence after that. */
 export const STREAMED_ANSWER = [
   "Growing tomatoes on a balcony works well if you give them sun, water and support. ".repeat(6),
-  "Choose a pot of at least twenty litres, fill it with a good potting mix, and add a stake or a cage early. ".repeat(4),
+  "Choose a pot of at least twenty litres, fill it with a good potting mix, and add a stake or a cage early. ".repeat(
+    4,
+  ),
   "If the leaves curl, this shit usually means the plant is thirsty or too hot in the afternoon. ",
-  "Water deeply in the morning, feed every two weeks once the first flowers open, and pinch out side shoots. ".repeat(4),
+  "Water deeply in the morning, feed every two weeks once the first flowers open, and pinch out side shoots. ".repeat(
+    4,
+  ),
 ].join("");
 
 /**

@@ -8,11 +8,29 @@ describe("maskSpans", () => {
   });
 
   it("merges overlapping spans and clamps to the text", () => {
-    expect(mergeSpans([{ start: 4, end: 8 }, { start: 0, end: 2 }, { start: 6, end: 20 }], 10)).toEqual([
+    expect(
+      mergeSpans(
+        [
+          { start: 4, end: 8 },
+          { start: 0, end: 2 },
+          { start: 6, end: 20 },
+        ],
+        10,
+      ),
+    ).toEqual([
       { start: 0, end: 2 },
       { start: 4, end: 10 },
     ]);
-    expect(maskSpans("0123456789", [{ start: -3, end: 2 }, { start: 8, end: 99 }], "#")).toBe("##234567##");
+    expect(
+      maskSpans(
+        "0123456789",
+        [
+          { start: -3, end: 2 },
+          { start: 8, end: 99 },
+        ],
+        "#",
+      ),
+    ).toBe("##234567##");
   });
 
   it("masks an emoji as one character and never splits a surrogate pair", () => {

@@ -31,10 +31,16 @@ export function maskSpans(text: string, spans: readonly Span[], mask = "*"): str
   for (const span of merged) {
     let { start, end } = span;
     if (start < cursor) start = cursor;
-    if (start > 0 && isLowSurrogate(text.charCodeAt(start)) && isHighSurrogate(text.charCodeAt(start - 1)) && start - 1 >= cursor) {
+    if (
+      start > 0 &&
+      isLowSurrogate(text.charCodeAt(start)) &&
+      isHighSurrogate(text.charCodeAt(start - 1)) &&
+      start - 1 >= cursor
+    ) {
       start -= 1;
     }
-    if (end < text.length && isLowSurrogate(text.charCodeAt(end)) && isHighSurrogate(text.charCodeAt(end - 1))) end += 1;
+    if (end < text.length && isLowSurrogate(text.charCodeAt(end)) && isHighSurrogate(text.charCodeAt(end - 1)))
+      end += 1;
     if (end <= start) continue;
     result += text.slice(cursor, start);
     for (const _ of text.slice(start, end)) result += mask;

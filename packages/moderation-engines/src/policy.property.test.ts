@@ -14,9 +14,41 @@ const TIMEOUT_MS = propertyTimeout(120_000, RUNS);
 const MASK: PointPolicy = { action: "mask", presetResponse: "Withheld.", onEngineError: "open" };
 
 /** Words the real engines flag, in the forms users write them, and near misses they must not. */
-const FLAGGED = ["fuck", "FUCK", "ｆｕｃｋ", "f\u200Buck", "fuuuuck", "sh1t", "shit", "b1tch", "傻逼", "操你妈", "bullshit", "f.u.c.k", "asshole"];
+const FLAGGED = [
+  "fuck",
+  "FUCK",
+  "ｆｕｃｋ",
+  "f\u200Buck",
+  "fuuuuck",
+  "sh1t",
+  "shit",
+  "b1tch",
+  "傻逼",
+  "操你妈",
+  "bullshit",
+  "f.u.c.k",
+  "asshole",
+];
 const NEAR_MISSES = ["class", "Penistone", "Scunthorpe", "assess", "cocktail", "shitake"];
-const SPECIAL = ["\uD800", "\uDFFF", "\u200B", "\u200D", "\u202E", "\u0301", "😀", "👨‍👩‍👧", "\uFEFF", "\u00AD", "İ", "ß", "ﬁ", "\r\n", " ", "*", "█"];
+const SPECIAL = [
+  "\uD800",
+  "\uDFFF",
+  "\u200B",
+  "\u200D",
+  "\u202E",
+  "\u0301",
+  "😀",
+  "👨‍👩‍👧",
+  "\uFEFF",
+  "\u00AD",
+  "İ",
+  "ß",
+  "ﬁ",
+  "\r\n",
+  " ",
+  "*",
+  "█",
+];
 
 /** Text built from flagged words, near misses, troublesome code points and plain characters. */
 const text = (): fc.Arbitrary<string> =>
@@ -57,10 +89,18 @@ const inputName = (): fc.Arbitrary<string> =>
   fc.string({ maxLength: 10 }).filter((name) => !Object.getOwnPropertyNames(Object.prototype).includes(name));
 
 const inputParams = (): fc.Arbitrary<ModerationInputParams> =>
-  fc.record({ app_id: fc.constant("app"), inputs: fc.dictionary(inputName(), inputValue(), { maxKeys: 8 }), query: text() });
+  fc.record({
+    app_id: fc.constant("app"),
+    inputs: fc.dictionary(inputName(), inputValue(), { maxKeys: 8 }),
+    query: text(),
+  });
 
 /** The spans every engine reports for a text (all engines run in mask mode). */
-async function findingsOf(engines: readonly ModerationEngine[], value: string, point: "input" | "output"): Promise<Finding[]> {
+async function findingsOf(
+  engines: readonly ModerationEngine[],
+  value: string,
+  point: "input" | "output",
+): Promise<Finding[]> {
   const found: Finding[] = [];
   for (const engine of engines) {
     const [verdict] = await engine.moderate([value], { point });
@@ -73,7 +113,12 @@ async function findingsOf(engines: readonly ModerationEngine[], value: string, p
  * Checks that `masked` is `original` with exactly the code points inside the findings replaced by
  * the mask character: same code point count, every code point outside a finding unchanged.
  */
-function expectMaskedOnlyInside(original: string, masked: unknown, findings: readonly Finding[], maskCharacter: string): void {
+function expectMaskedOnlyInside(
+  original: string,
+  masked: unknown,
+  findings: readonly Finding[],
+  maskCharacter: string,
+): void {
   expect(typeof masked).toBe("string");
   const out = [...(masked as string)];
   const points = [...original];
@@ -99,8 +144,15 @@ interface Setup {
 const setups: Setup[] = [];
 beforeAll(async () => {
   const sample = await loadKeywordFiles({ listFiles: [SAMPLE_LIST_FILE], allowFiles: [SAMPLE_ALLOW_LIST_FILE] });
-  const separators = await loadKeywordFiles({ listFiles: [SAMPLE_LIST_FILE], allowFiles: [SAMPLE_ALLOW_LIST_FILE], separators: true });
-  const substring = createKeywordMatcher({ lists: [{ name: "words", terms: ["ass", "fuck", "傻逼", "😀"] }], match: "substring" });
+  const separators = await loadKeywordFiles({
+    listFiles: [SAMPLE_LIST_FILE],
+    allowFiles: [SAMPLE_ALLOW_LIST_FILE],
+    separators: true,
+  });
+  const substring = createKeywordMatcher({
+    lists: [{ name: "words", terms: ["ass", "fuck", "傻逼", "😀"] }],
+    match: "substring",
+  });
   const obscenity = createObscenityEngine({ allowTerms: ["penistone"] });
   setups.push(
     { name: "keywords (sample list)", engines: [createKeywordEngine({ matcher: sample })] },
@@ -125,7 +177,10 @@ const INPUT_EXAMPLES: Array<[ModerationInputParams, string]> = [
     {
       app_id: "app",
       // As fc.dictionary makes them: an inputs object without a prototype.
-      inputs: Object.assign(Object.create(null), { "3R[CSFX(F`": "c4}fuck\uD800", "X#o": "ScunthorpekO}7\u202Eｆｕｃｋ" }),
+      inputs: Object.assign(Object.create(null), {
+        "3R[CSFX(F`": "c4}fuck\uD800",
+        "X#o": "ScunthorpekO}7\u202Eｆｕｃｋ",
+      }),
       query: "\u{C4A7A}\u{6E374}\u{8CC5E}\u{5999C}",
     },
     "*",
@@ -138,77 +193,99 @@ const OUTPUT_EXAMPLES: Array<[string, string]> = [
 ];
 
 describe("the moderation policy with real engines, masking (property tests)", () => {
-  it(`input: never changes a non-text input or text outside a match, and overridden carries every input back (${propertyRuns(RUNS)} runs per engine set)`, async () => {
-    for (const setup of setups) {
-      await fc.assert(
-        fc.asyncProperty(inputParams(), maskCharacter(), async (params, mask) => {
-          const policy: ModerationPolicy = createModerationPolicy({ engines: setup.engines, input: MASK, output: MASK, maskCharacter: mask });
-          const reply = await policy.moderateInput(params);
-          expect(difyReplyProblems("app.moderation.input", reply, params)).toEqual([]);
+  it(
+    `input: never changes a non-text input or text outside a match, and overridden carries every input back (${propertyRuns(RUNS)} runs per engine set)`,
+    async () => {
+      for (const setup of setups) {
+        await fc.assert(
+          fc.asyncProperty(inputParams(), maskCharacter(), async (params, mask) => {
+            const policy: ModerationPolicy = createModerationPolicy({
+              engines: setup.engines,
+              input: MASK,
+              output: MASK,
+              maskCharacter: mask,
+            });
+            const reply = await policy.moderateInput(params);
+            expect(difyReplyProblems("app.moderation.input", reply, params)).toEqual([]);
 
-          const anyFlag = [params.query, ...Object.values(params.inputs).flatMap((v) => (Array.isArray(v) ? v : [v]))]
-            .filter((v): v is string => typeof v === "string" && judged(v));
-          const flagged = (await Promise.all(anyFlag.map((v) => findingsOf(setup.engines, v, "input")))).some((f) => f.length > 0);
-          expect(reply.flagged, setup.name).toBe(flagged);
-          if (!reply.flagged) return;
-          // Keyword and obscenity findings always have spans, so masking never falls back to blocking.
-          expect(reply.action).toBe("overridden");
-          const inputs = reply.inputs as Record<string, unknown>;
-          expect(Object.keys(inputs).sort()).toEqual(Object.keys(params.inputs).sort());
-          expect(typeof reply.query).toBe("string");
-          const query = judged(params.query) ? await findingsOf(setup.engines, params.query, "input") : [];
-          expectMaskedOnlyInside(params.query, reply.query, query, mask);
+            const anyFlag = [
+              params.query,
+              ...Object.values(params.inputs).flatMap((v) => (Array.isArray(v) ? v : [v])),
+            ].filter((v): v is string => typeof v === "string" && judged(v));
+            const flagged = (await Promise.all(anyFlag.map((v) => findingsOf(setup.engines, v, "input")))).some(
+              (f) => f.length > 0,
+            );
+            expect(reply.flagged, setup.name).toBe(flagged);
+            if (!reply.flagged) return;
+            // Keyword and obscenity findings always have spans, so masking never falls back to blocking.
+            expect(reply.action).toBe("overridden");
+            const inputs = reply.inputs as Record<string, unknown>;
+            expect(Object.keys(inputs).sort()).toEqual(Object.keys(params.inputs).sort());
+            expect(typeof reply.query).toBe("string");
+            const query = judged(params.query) ? await findingsOf(setup.engines, params.query, "input") : [];
+            expectMaskedOnlyInside(params.query, reply.query, query, mask);
 
-          for (const [name, value] of Object.entries(params.inputs)) {
-            const back = inputs[name];
-            if (typeof value === "string") {
-              const found = judged(value) ? await findingsOf(setup.engines, value, "input") : [];
-              expectMaskedOnlyInside(value, back, found, mask);
-            } else if (Array.isArray(value)) {
-              expect(Array.isArray(back)).toBe(true);
-              const list = back as unknown[];
-              expect(list.length).toBe(value.length);
-              let masked = false;
-              for (const [index, item] of value.entries()) {
-                if (typeof item === "string") {
-                  const found = judged(item) ? await findingsOf(setup.engines, item, "input") : [];
-                  if (found.length > 0) masked = true;
-                  expectMaskedOnlyInside(item, list[index], found, mask);
-                } else {
-                  expect(list[index]).toBe(item);
+            for (const [name, value] of Object.entries(params.inputs)) {
+              const back = inputs[name];
+              if (typeof value === "string") {
+                const found = judged(value) ? await findingsOf(setup.engines, value, "input") : [];
+                expectMaskedOnlyInside(value, back, found, mask);
+              } else if (Array.isArray(value)) {
+                expect(Array.isArray(back)).toBe(true);
+                const list = back as unknown[];
+                expect(list.length).toBe(value.length);
+                let masked = false;
+                for (const [index, item] of value.entries()) {
+                  if (typeof item === "string") {
+                    const found = judged(item) ? await findingsOf(setup.engines, item, "input") : [];
+                    if (found.length > 0) masked = true;
+                    expectMaskedOnlyInside(item, list[index], found, mask);
+                  } else {
+                    expect(list[index]).toBe(item);
+                  }
                 }
+                // A list with nothing to mask goes back as the very same array.
+                if (!masked) expect(list).toBe(value);
+              } else {
+                // Not text: the very same value (same reference for objects), never judged or changed.
+                expect(back).toBe(value);
               }
-              // A list with nothing to mask goes back as the very same array.
-              if (!masked) expect(list).toBe(value);
-            } else {
-              // Not text: the very same value (same reference for objects), never judged or changed.
-              expect(back).toBe(value);
             }
-          }
-        }),
-        propertySettings(`policy input masking, ${setup.name}`, { runs: RUNS, examples: INPUT_EXAMPLES }),
-      );
-    }
-  }, TIMEOUT_MS);
+          }),
+          propertySettings(`policy input masking, ${setup.name}`, { runs: RUNS, examples: INPUT_EXAMPLES }),
+        );
+      }
+    },
+    TIMEOUT_MS,
+  );
 
-  it(`output: the masked answer differs from the original only inside the findings (${propertyRuns(RUNS)} runs per engine set)`, async () => {
-    for (const setup of setups) {
-      await fc.assert(
-        fc.asyncProperty(text(), maskCharacter(), async (answer, mask) => {
-          const policy = createModerationPolicy({ engines: setup.engines, input: MASK, output: MASK, maskCharacter: mask });
-          const params = { app_id: "app", text: answer };
-          const reply = await policy.moderateOutput(params);
-          expect(difyReplyProblems("app.moderation.output", reply, params)).toEqual([]);
-          const found = judged(answer) ? await findingsOf(setup.engines, answer, "output") : [];
-          expect(reply.flagged, setup.name).toBe(found.length > 0);
-          if (!reply.flagged) return;
-          expect(reply.action).toBe("overridden");
-          expectMaskedOnlyInside(answer, reply.text, found, mask);
-        }),
-        propertySettings(`policy output masking, ${setup.name}`, { runs: RUNS, examples: OUTPUT_EXAMPLES }),
-      );
-    }
-  }, TIMEOUT_MS);
+  it(
+    `output: the masked answer differs from the original only inside the findings (${propertyRuns(RUNS)} runs per engine set)`,
+    async () => {
+      for (const setup of setups) {
+        await fc.assert(
+          fc.asyncProperty(text(), maskCharacter(), async (answer, mask) => {
+            const policy = createModerationPolicy({
+              engines: setup.engines,
+              input: MASK,
+              output: MASK,
+              maskCharacter: mask,
+            });
+            const params = { app_id: "app", text: answer };
+            const reply = await policy.moderateOutput(params);
+            expect(difyReplyProblems("app.moderation.output", reply, params)).toEqual([]);
+            const found = judged(answer) ? await findingsOf(setup.engines, answer, "output") : [];
+            expect(reply.flagged, setup.name).toBe(found.length > 0);
+            if (!reply.flagged) return;
+            expect(reply.action).toBe("overridden");
+            expectMaskedOnlyInside(answer, reply.text, found, mask);
+          }),
+          propertySettings(`policy output masking, ${setup.name}`, { runs: RUNS, examples: OUTPUT_EXAMPLES }),
+        );
+      }
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe("a verdict does not depend on the texts judged before", () => {
@@ -238,13 +315,21 @@ describe("inputs named like Object.prototype members are ordinary variables", ()
 
   it("carries back a list input named `toString` with its flagged item masked", async () => {
     const params: ModerationInputParams = { app_id: "app", inputs: { toString: ["oh shit"] }, query: "" };
-    const sent = JSON.parse(JSON.stringify(await policy().moderateInput(params))) as { inputs: Record<string, unknown> };
+    const sent = JSON.parse(JSON.stringify(await policy().moderateInput(params))) as {
+      inputs: Record<string, unknown>;
+    };
     expect(sent.inputs).toEqual({ toString: ["oh ****"] });
   });
 
   it("masks a string input whose own name is `__proto__`", async () => {
-    const params = { app_id: "app", inputs: JSON.parse('{"__proto__": "oh shit"}') as Record<string, unknown>, query: "" };
-    const sent = JSON.parse(JSON.stringify(await policy().moderateInput(params))) as { inputs: Record<string, unknown> };
+    const params = {
+      app_id: "app",
+      inputs: JSON.parse('{"__proto__": "oh shit"}') as Record<string, unknown>,
+      query: "",
+    };
+    const sent = JSON.parse(JSON.stringify(await policy().moderateInput(params))) as {
+      inputs: Record<string, unknown>;
+    };
     expect(JSON.stringify(sent.inputs)).toBe('{"__proto__":"oh ****"}');
   });
 });

@@ -4,7 +4,11 @@ import { cleanVerdict, EngineUnavailableError, type ModerationEngine, type TextV
 import { createModerationPolicy, type PointPolicy } from "./policy.ts";
 
 /** A small real engine for these tests: flags every occurrence of the given words. */
-function wordEngine(name: string, words: string[], options: { spans?: boolean } = {}): ModerationEngine & { calls: string[][] } {
+function wordEngine(
+  name: string,
+  words: string[],
+  options: { spans?: boolean } = {},
+): ModerationEngine & { calls: string[][] } {
   const calls: string[][] = [];
   return {
     name,
@@ -12,9 +16,19 @@ function wordEngine(name: string, words: string[], options: { spans?: boolean } 
     async moderate(texts) {
       calls.push([...texts]);
       return texts.map((text): TextVerdict => {
-        const findings = words.flatMap((word) => [...text.matchAll(new RegExp(word, "g"))].map((m) => ({ start: m.index, end: m.index + word.length, label: word })));
+        const findings = words.flatMap((word) =>
+          [...text.matchAll(new RegExp(word, "g"))].map((m) => ({
+            start: m.index,
+            end: m.index + word.length,
+            label: word,
+          })),
+        );
         if (findings.length === 0) return cleanVerdict();
-        return { flagged: true, findings: options.spans === false ? [] : findings, categories: options.spans === false ? ["violence"] : [] };
+        return {
+          flagged: true,
+          findings: options.spans === false ? [] : findings,
+          categories: options.spans === false ? ["violence"] : [],
+        };
       });
     },
   };
@@ -66,7 +80,15 @@ describe("input moderation", () => {
     expect(reply).toEqual({
       flagged: true,
       action: "overridden",
-      inputs: { topic: "a *** idea", count: 3, enabled: true, nothing: null, file, tags: ["***", 7, "good"], clean: "fine" },
+      inputs: {
+        topic: "a *** idea",
+        count: 3,
+        enabled: true,
+        nothing: null,
+        file,
+        tags: ["***", 7, "good"],
+        clean: "fine",
+      },
       query: "so ***, so ***",
     });
     expect((reply.inputs as { file: unknown }).file).toBe(file);
@@ -89,11 +111,20 @@ describe("input moderation", () => {
   });
 
   it("blocks when a flagged text cannot be masked", async () => {
-    const policy = createModerationPolicy({ engines: [wordEngine("cat", ["bad"], { spans: false })], input: mask, output: mask });
+    const policy = createModerationPolicy({
+      engines: [wordEngine("cat", ["bad"], { spans: false })],
+      input: mask,
+      output: mask,
+    });
     const logFields: Record<string, unknown> = {};
     const reply = await policy.moderateInput(params({ topic: "bad" }), { logFields });
     expect(reply.action).toBe("direct_output");
-    expect(logFields).toMatchObject({ verdict: "block", engine: "cat", reason: "unmaskable", categories: ["violence"] });
+    expect(logFields).toMatchObject({
+      verdict: "block",
+      engine: "cat",
+      reason: "unmaskable",
+      categories: ["violence"],
+    });
   });
 
   it("stops at the first engine that blocks, and merges masks from several engines", async () => {
@@ -103,7 +134,11 @@ describe("input moderation", () => {
     await blocking.moderateInput(params({ t: "bad and ugly" }));
     expect(second.calls).toHaveLength(0);
 
-    const masking = createModerationPolicy({ engines: [wordEngine("a", ["bad an"]), wordEngine("b", ["and ugly"])], input: mask, output: mask });
+    const masking = createModerationPolicy({
+      engines: [wordEngine("a", ["bad an"]), wordEngine("b", ["and ugly"])],
+      input: mask,
+      output: mask,
+    });
     const reply = await masking.moderateInput(params({ t: "bad and ugly!" }));
     expect(reply.inputs).toEqual({ t: "************!" });
   });
@@ -111,18 +146,44 @@ describe("input moderation", () => {
   it("applies the failure policy when an engine is unavailable", async () => {
     const warnings: unknown[] = [];
     const logger = { warn: (fields: object) => warnings.push(fields), error: () => {} };
-    const open = createModerationPolicy({ engines: [failingEngine], input: { ...block, onEngineError: "open" }, output: block });
-    expect(await open.moderateInput(params({ t: "anything" }), { logger })).toEqual({ flagged: false, action: "direct_output" });
+    const open = createModerationPolicy({
+      engines: [failingEngine],
+      input: { ...block, onEngineError: "open" },
+      output: block,
+    });
+    expect(await open.moderateInput(params({ t: "anything" }), { logger })).toEqual({
+      flagged: false,
+      action: "direct_output",
+    });
     expect(warnings).toHaveLength(1);
-    const closed = createModerationPolicy({ engines: [failingEngine], input: { ...block, onEngineError: "closed" }, output: block });
-    expect(await closed.moderateInput(params({ t: "anything" }), { logger })).toEqual({ flagged: true, action: "direct_output", preset_response: "Blocked." });
+    const closed = createModerationPolicy({
+      engines: [failingEngine],
+      input: { ...block, onEngineError: "closed" },
+      output: block,
+    });
+    expect(await closed.moderateInput(params({ t: "anything" }), { logger })).toEqual({
+      flagged: true,
+      action: "direct_output",
+      preset_response: "Blocked.",
+    });
   });
 
   it("treats an engine that throws anything else like an unavailable one", async () => {
-    const broken: ModerationEngine = { name: "broken", moderate: async () => { throw new TypeError("bug"); } };
-    const policy = createModerationPolicy({ engines: [broken], input: { ...block, onEngineError: "closed" }, output: block });
+    const broken: ModerationEngine = {
+      name: "broken",
+      moderate: async () => {
+        throw new TypeError("bug");
+      },
+    };
+    const policy = createModerationPolicy({
+      engines: [broken],
+      input: { ...block, onEngineError: "closed" },
+      output: block,
+    });
     const errors: unknown[] = [];
-    const reply = await policy.moderateInput(params({ t: "x" }), { logger: { warn() {}, error: (f) => errors.push(f) } });
+    const reply = await policy.moderateInput(params({ t: "x" }), {
+      logger: { warn() {}, error: (f) => errors.push(f) },
+    });
     expect(reply.action).toBe("direct_output");
     expect(errors).toHaveLength(1);
   });
@@ -178,7 +239,12 @@ describe("texts with very many matches", () => {
     const policy = createModerationPolicy({ engines: [everyMatch], input: mask, output: mask });
     const request = params({ note: text }, text);
     const reply = await policy.moderateInput(request);
-    expect(reply).toMatchObject({ flagged: true, action: "overridden", query: "*".repeat(text.length), inputs: { note: "*".repeat(text.length) } });
+    expect(reply).toMatchObject({
+      flagged: true,
+      action: "overridden",
+      query: "*".repeat(text.length),
+      inputs: { note: "*".repeat(text.length) },
+    });
     expectAccepted("app.moderation.input", reply, request);
   });
 });
@@ -186,7 +252,9 @@ describe("texts with very many matches", () => {
 describe("configuration", () => {
   it("refuses an empty preset response, no engines, and a bad mask character", () => {
     const engines = [wordEngine("w", [])];
-    expect(() => createModerationPolicy({ engines, input: { ...block, presetResponse: " " }, output: block })).toThrow(/preset/);
+    expect(() => createModerationPolicy({ engines, input: { ...block, presetResponse: " " }, output: block })).toThrow(
+      /preset/,
+    );
     expect(() => createModerationPolicy({ engines: [], input: block, output: block })).toThrow(/engine/);
     expect(() => createModerationPolicy({ engines, input: block, output: block, maskCharacter: "**" })).toThrow(/mask/);
   });

@@ -142,10 +142,12 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
           policy: policy.onEngineError,
           err: error instanceof EngineUnavailableError ? error.message : error,
         };
-        if (error instanceof EngineUnavailableError) context.logger?.warn(fields, "engine unavailable; applying failure policy");
+        if (error instanceof EngineUnavailableError)
+          context.logger?.warn(fields, "engine unavailable; applying failure policy");
         else context.logger?.error(fields, "engine failed; applying failure policy");
         if (context.logFields) context.logFields.engineError = engine.name;
-        if (policy.onEngineError === "closed") return { verdict: "block", engines: [engine.name], reason: "engine-error" };
+        if (policy.onEngineError === "closed")
+          return { verdict: "block", engines: [engine.name], reason: "engine-error" };
         continue;
       }
       let flagged = false;

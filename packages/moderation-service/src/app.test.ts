@@ -25,7 +25,14 @@ function recordingLogger(lines: string[]): Logger {
   const log = (level: string) => (fields: object, message?: string) => {
     lines.push(JSON.stringify({ level, ...fields, msg: message }));
   };
-  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), fatal: log("fatal"), child: () => logger };
+  const logger: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    fatal: log("fatal"),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -80,7 +87,11 @@ describe("createModerationApp, in-process", () => {
   afterAll(() => fake.close());
 
   it("builds the engines cheapest first and is ready when every engine can judge", async () => {
-    const app = await serve({ MODERATION_ENGINES: "openai,obscenity,keywords", OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url });
+    const app = await serve({
+      MODERATION_ENGINES: "openai,obscenity,keywords",
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+    });
     running.push(app);
     expect(app.built.moderation.engines.map((engine) => engine.name)).toEqual(["keywords", "obscenity", "openai"]);
     expect(app.built.moderation.readiness()).toBe(true);
@@ -91,13 +102,18 @@ describe("createModerationApp, in-process", () => {
 
   it("without OPENAI_API_KEY: not ready, a loud warning per call, and the failure policy answers", async () => {
     const lines: string[] = [];
-    const app = await serve({ MODERATION_ENGINES: "openai", MODERATION_INPUT_ON_ERROR: "closed" }, recordingLogger(lines));
+    const app = await serve(
+      { MODERATION_ENGINES: "openai", MODERATION_INPUT_ON_ERROR: "closed" },
+      recordingLogger(lines),
+    );
     running.push(app);
     expect(app.built.moderation.readiness()).toBe("OPENAI_API_KEY is not set");
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: "not ready", reason: "OPENAI_API_KEY is not set" });
-    expect(lines.filter((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set"))).toHaveLength(1);
+    expect(
+      lines.filter((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set")),
+    ).toHaveLength(1);
 
     expect(await moderate(app.receiveUrl, "hello")).toEqual({
       flagged: true,
@@ -111,7 +127,10 @@ describe("createModerationApp, in-process", () => {
 
   it("never logs the OpenAI key", async () => {
     const lines: string[] = [];
-    const app = await serve({ MODERATION_ENGINES: "openai", OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url }, recordingLogger(lines));
+    const app = await serve(
+      { MODERATION_ENGINES: "openai", OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: fake.url },
+      recordingLogger(lines),
+    );
     running.push(app);
     fake.script({ type: "error", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}` });
     expect(await moderate(app.receiveUrl, "a text")).toEqual({ flagged: false, action: "direct_output" });

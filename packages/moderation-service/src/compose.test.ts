@@ -2,7 +2,12 @@ import { cleanVerdict } from "@dify-ext/moderation-engines";
 import { ConfigError, type Env, silentLogger } from "@dify-ext/server";
 import { describe, expect, it } from "vitest";
 import { composeModeration } from "./compose.ts";
-import { type ModerationConfig, readCommonSettings, readObscenitySettings, readPolicySettings } from "./config/index.ts";
+import {
+  type ModerationConfig,
+  readCommonSettings,
+  readObscenitySettings,
+  readPolicySettings,
+} from "./config/index.ts";
 import { obscenityFromSettings } from "./engines/obscenity.ts";
 import { nodeEngines } from "./node-engines.ts";
 
@@ -81,8 +86,12 @@ describe("obscenityFromSettings", () => {
       }
       return [];
     };
-    expect(problems({ extraTerms: ["scam", "**"], allowTerms: [] })).toEqual(['OBSCENITY_EXTRA_TERMS: obscenity extra term #2 ("**") is empty']);
-    expect(problems({ extraTerms: [], allowTerms: ["fine", " "] })).toEqual(["OBSCENITY_ALLOW_TERMS: obscenity allowed term #2 is empty"]);
+    expect(problems({ extraTerms: ["scam", "**"], allowTerms: [] })).toEqual([
+      'OBSCENITY_EXTRA_TERMS: obscenity extra term #2 ("**") is empty',
+    ]);
+    expect(problems({ extraTerms: [], allowTerms: ["fine", " "] })).toEqual([
+      "OBSCENITY_ALLOW_TERMS: obscenity allowed term #2 is empty",
+    ]);
     // Through the Node composition, as an app's start-up sees it.
     const config = { ...base, engines: { obscenity: readObscenitySettings({ OBSCENITY_EXTRA_TERMS: "scam,*" }) } };
     expect(await configErrorOf(composeModeration(config, nodeEngines, { logger }))).toEqual([

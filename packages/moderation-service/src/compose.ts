@@ -61,7 +61,9 @@ export async function composeModeration(
     const factory = factories[name] as EngineFactory<NonNullable<EngineSettings[N]>> | undefined;
     if (!factory) {
       const available = ENGINE_NAMES.filter((known) => factories[known] !== undefined);
-      throw new ConfigError([`MODERATION_ENGINES: engine "${name}" is not built into this app; it has ${available.join(", ")}`]);
+      throw new ConfigError([
+        `MODERATION_ENGINES: engine "${name}" is not built into this app; it has ${available.join(", ")}`,
+      ]);
     }
     return factory(settings, context);
   };

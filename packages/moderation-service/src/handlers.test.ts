@@ -1,4 +1,9 @@
-import { cleanVerdict, createModerationPolicy, type ModerationEngine, type PointPolicy } from "@dify-ext/moderation-engines";
+import {
+  cleanVerdict,
+  createModerationPolicy,
+  type ModerationEngine,
+  type PointPolicy,
+} from "@dify-ext/moderation-engines";
 import { silentLogger } from "@dify-ext/server";
 import { describe, expect, it } from "vitest";
 import { LOGGED_TEXT_LIMIT, moderationHandlers } from "./handlers.ts";
@@ -7,7 +12,9 @@ import { LOGGED_TEXT_LIMIT, moderationHandlers } from "./handlers.ts";
 const badWordEngine: ModerationEngine = {
   name: "w",
   async moderate(texts) {
-    return texts.map((text) => (text.includes("bad") ? { flagged: true, findings: [], categories: [] } : cleanVerdict()));
+    return texts.map((text) =>
+      text.includes("bad") ? { flagged: true, findings: [], categories: [] } : cleanVerdict(),
+    );
   },
 };
 const block: PointPolicy = { action: "block", presetResponse: "Blocked.", onEngineError: "open" };
@@ -18,7 +25,10 @@ describe("moderationHandlers", () => {
     const policy = createModerationPolicy({ engines: [badWordEngine], input: block, output: block });
     const quiet = moderationHandlers(policy);
     const fields: Record<string, unknown> = {};
-    await quiet["app.moderation.input"]({ app_id: "app", inputs: { t: "a bad secret" }, query: "hello" }, context(fields));
+    await quiet["app.moderation.input"](
+      { app_id: "app", inputs: { t: "a bad secret" }, query: "hello" },
+      context(fields),
+    );
     expect(JSON.stringify(fields)).not.toContain("secret");
     expect(fields).toMatchObject({ verdict: "block", engine: "w" });
 
@@ -33,7 +43,10 @@ describe("moderationHandlers", () => {
     const verbose = moderationHandlers(policy, { logUserText: true });
     const fields: Record<string, unknown> = {};
     const huge = "x".repeat(200_000);
-    await verbose["app.moderation.input"]({ app_id: "app", inputs: { a: huge, b: huge }, query: huge }, context(fields));
+    await verbose["app.moderation.input"](
+      { app_id: "app", inputs: { a: huge, b: huge }, query: huge },
+      context(fields),
+    );
     expect(JSON.stringify(fields).length).toBeLessThan(3 * LOGGED_TEXT_LIMIT + 500);
     const output: Record<string, unknown> = {};
     await verbose["app.moderation.output"]({ app_id: "app", text: huge }, context(output));

@@ -20,11 +20,17 @@ export interface ModerationHandlers {
  * text goes into the request's log line only with `logUserText` (LOG_USER_TEXT, for debugging), and
  * at most `LOGGED_TEXT_LIMIT` characters of each part.
  */
-export function moderationHandlers(policy: ModerationPolicy, options: { logUserText?: boolean } = {}): ModerationHandlers {
+export function moderationHandlers(
+  policy: ModerationPolicy,
+  options: { logUserText?: boolean } = {},
+): ModerationHandlers {
   return {
     "app.moderation.input": (params, context) => {
       if (options.logUserText) {
-        context.logFields.userText = { query: clip(params.query, LOGGED_TEXT_LIMIT), inputs: loggedInputs(params.inputs) };
+        context.logFields.userText = {
+          query: clip(params.query, LOGGED_TEXT_LIMIT),
+          inputs: loggedInputs(params.inputs),
+        };
       }
       return policy.moderateInput(params, context);
     },

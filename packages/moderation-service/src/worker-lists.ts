@@ -26,14 +26,22 @@ async function read(file: string) {
 
 const listFiles = files(process.env.KEYWORDS_FILES);
 const sample = listFiles.length === 0;
-const allowFiles = process.env.KEYWORDS_ALLOW_FILES !== undefined ? files(process.env.KEYWORDS_ALLOW_FILES) : sample ? [SAMPLE_ALLOW_LIST_FILE] : [];
+const allowFiles =
+  process.env.KEYWORDS_ALLOW_FILES !== undefined
+    ? files(process.env.KEYWORDS_ALLOW_FILES)
+    : sample
+      ? [SAMPLE_ALLOW_LIST_FILE]
+      : [];
 try {
   const lists = await Promise.all((sample ? [SAMPLE_LIST_FILE] : listFiles).map(read));
   const allow = await Promise.all(allowFiles.map(read));
   const out = join(process.cwd(), ".worker", "keyword-lists.js");
   await mkdir(join(process.cwd(), ".worker"), { recursive: true });
   const strip = ({ name, text }: { name: string; text: string }) => ({ name, text });
-  await writeFile(out, `export default ${JSON.stringify({ lists: lists.map(strip), allow: allow.map(strip), sample })};\n`);
+  await writeFile(
+    out,
+    `export default ${JSON.stringify({ lists: lists.map(strip), allow: allow.map(strip), sample })};\n`,
+  );
   const bytes = [...lists, ...allow].reduce((sum, list) => sum + Buffer.byteLength(list.text), 0);
   console.log(
     `keyword lists for the Worker: ${lists.map((l) => `${l.name} (${l.terms} terms)`).join(", ")}; allow: ${allow.map((l) => `${l.name} (${l.terms})`).join(", ") || "none"}; ${bytes} bytes${sample ? " (the sample list: set KEYWORDS_FILES at build time for yours)" : ""}`,

@@ -7,7 +7,9 @@ import type { Point } from "./requests.ts";
  */
 export function difyReplyProblems(point: Point, reply: unknown, params?: unknown): string[] {
   if (typeof reply !== "object" || reply === null || Array.isArray(reply)) {
-    return [`the reply must be a JSON object, got ${reply === null ? "null" : Array.isArray(reply) ? "array" : typeof reply}`];
+    return [
+      `the reply must be a JSON object, got ${reply === null ? "null" : Array.isArray(reply) ? "array" : typeof reply}`,
+    ];
   }
   const body = reply as Record<string, unknown>;
   switch (point) {

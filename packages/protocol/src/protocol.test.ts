@@ -30,7 +30,12 @@ describe("reply builders produce only what Dify accepts", () => {
 
   it("overriding carries every input and the full query", () => {
     const reply = inputOverride(request, { inputs: { name: "***" } });
-    expect(reply).toEqual({ flagged: true, action: "overridden", inputs: { name: "***", age: 7, file: { url: "https://x" } }, query: "hello" });
+    expect(reply).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: { name: "***", age: 7, file: { url: "https://x" } },
+      query: "hello",
+    });
     expect(inputOverride(request, { query: "h***o" }).inputs).toEqual(request.inputs);
   });
 
@@ -63,14 +68,18 @@ describe("Dify's rules catch what Dify rejects", () => {
 
   it("a missing action, the old spelling, null fields", () => {
     expect(problems("app.moderation.input", { flagged: false })).toMatch(/action is missing/);
-    expect(problems("app.moderation.input", { flagged: true, action: "overrided", inputs: {}, query: "" })).toMatch(/overrided/);
-    expect(problems("app.moderation.output", { flagged: false, action: "direct_output", text: null })).toMatch(/text is null/);
+    expect(problems("app.moderation.input", { flagged: true, action: "overrided", inputs: {}, query: "" })).toMatch(
+      /overrided/,
+    );
+    expect(problems("app.moderation.output", { flagged: false, action: "direct_output", text: null })).toMatch(
+      /text is null/,
+    );
   });
 
   it("an override that drops inputs or the query", () => {
-    expect(problems("app.moderation.input", { flagged: true, action: "overridden", inputs: { name: "x" } }, request)).toMatch(
-      /without query[\s\S]*lack "age"/,
-    );
+    expect(
+      problems("app.moderation.input", { flagged: true, action: "overridden", inputs: { name: "x" } }, request),
+    ).toMatch(/without query[\s\S]*lack "age"/);
     expect(problems("app.moderation.output", { flagged: true, action: "overridden" })).toMatch(/without text/);
   });
 
@@ -93,9 +102,15 @@ describe("request parsing", () => {
 
   it("accepts Dify's requests", () => {
     expect(parseEnvelope({ point: "ping", params: {} })).toEqual({ point: "ping", params: {} });
-    expect(parseParams("app.moderation.input", { app_id: "a", inputs: { x: 1 }, query: "" })).toEqual({ app_id: "a", inputs: { x: 1 }, query: "" });
+    expect(parseParams("app.moderation.input", { app_id: "a", inputs: { x: 1 }, query: "" })).toEqual({
+      app_id: "a",
+      inputs: { x: 1 },
+      query: "",
+    });
     expect(parseParams("app.moderation.output", { app_id: "a", text: "t" })).toEqual({ app_id: "a", text: "t" });
-    expect(parseParams("app.external_data_tool.query", { app_id: "a", tool_variable: "w", inputs: {}, query: null })).toEqual({
+    expect(
+      parseParams("app.external_data_tool.query", { app_id: "a", tool_variable: "w", inputs: {}, query: null }),
+    ).toEqual({
       app_id: "a",
       tool_variable: "w",
       inputs: {},
@@ -106,11 +121,15 @@ describe("request parsing", () => {
   it("names the field and what was expected", () => {
     expect(fieldError(() => parseEnvelope("x")).message).toBe("the body must be a JSON object, got string");
     expect(fieldError(() => parseEnvelope({ point: ["ping"] })).field).toBe("point");
-    expect(fieldError(() => parseEnvelope({ point: "app.moderation.input", params: [] })).message).toBe("params: expected an object, got array");
+    expect(fieldError(() => parseEnvelope({ point: "app.moderation.input", params: [] })).message).toBe(
+      "params: expected an object, got array",
+    );
     const inputs = fieldError(() => parseParams("app.moderation.input", { inputs: [], query: "" }));
     expect(inputs.field).toBe("params.inputs");
     expect(inputs.message).toBe("params.inputs: expected an object, got array");
-    expect(fieldError(() => parseParams("app.moderation.output", {})).message).toBe("params.text: required, expected a string");
+    expect(fieldError(() => parseParams("app.moderation.output", {})).message).toBe(
+      "params.text: required, expected a string",
+    );
     expect(fieldError(() => parseParams("app.external_data_tool.query", { tool_variable: 1 })).message).toBe(
       "params.tool_variable: expected a string, got number",
     );

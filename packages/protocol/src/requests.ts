@@ -24,7 +24,10 @@ export function isPoint(value: string): value is Point {
  */
 const inputsSchema = z.custom<Record<string, unknown>>(
   (value) => typeof value === "object" && value !== null && !Array.isArray(value),
-  { error: (issue) => `expected an object, got ${issue.input === null ? "null" : Array.isArray(issue.input) ? "array" : typeof issue.input}` },
+  {
+    error: (issue) =>
+      `expected an object, got ${issue.input === null ? "null" : Array.isArray(issue.input) ? "array" : typeof issue.input}`,
+  },
 );
 
 /** `query` is a string; Dify sends `""` when the app has none. `null` or absent is read as `""`. */

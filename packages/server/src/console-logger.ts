@@ -1,6 +1,14 @@
 import type { Logger } from "./logger.ts";
 
-const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Number.POSITIVE_INFINITY } as const;
+const LEVELS = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+} as const;
 export type LogLevel = keyof typeof LEVELS;
 
 const REDACTED = new Set(["authorization", "apiKey", "apiKeys"]);
@@ -19,7 +27,9 @@ function redact(fields: object): Record<string, unknown> {
  * A JSON-lines logger on `console`, for runtimes without pino (Cloudflare Workers, whose logs
  * collect console output). Same shape as the Node logs: `level`, `time`, `msg`, fields.
  */
-export function createConsoleLogger(options: { level?: LogLevel; name?: string; bindings?: Record<string, unknown> } = {}): Logger {
+export function createConsoleLogger(
+  options: { level?: LogLevel; name?: string; bindings?: Record<string, unknown> } = {},
+): Logger {
   const threshold = LEVELS[options.level ?? "info"];
   const bindings = { ...(options.name ? { name: options.name } : {}), ...options.bindings };
   const at =

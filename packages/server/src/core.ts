@@ -139,7 +139,11 @@ export interface ReceiveCore {
   /** Validates the envelope and params, applies the limits, and runs the point's handler. */
   dispatch(body: unknown, context: HandlerContext): Promise<unknown>;
   /** The answer of a GET route other than the receive endpoint (`/metrics` may need the key). */
-  serve(kind: "health" | "ready" | "metrics", context: HandlerContext, authorization: string | undefined): Promise<CoreResponse>;
+  serve(
+    kind: "health" | "ready" | "metrics",
+    context: HandlerContext,
+    authorization: string | undefined,
+  ): Promise<CoreResponse>;
   /**
    * The answer to an error: an `HttpError` or `ProtocolError` as the 4xx it names; anything else
    * as the one generic 500, with its detail logged.
@@ -245,7 +249,10 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     headers,
 
     notFound(method, path) {
-      return new HttpError("not_found", `no route ${clip(method, 20)} ${clip(path, 100)}; this service serves ${routeList}`);
+      return new HttpError(
+        "not_found",
+        `no route ${clip(method, 20)} ${clip(path, 100)}; this service serves ${routeList}`,
+      );
     },
 
     begin(requestIdHeader) {

@@ -63,9 +63,23 @@ describe("shared env vars", () => {
 
   it("names each bad variable without echoing values", () => {
     const problems = problemsOf(() =>
-      parseCommonEnv({ API_KEYS: "abcd", BODY_LIMIT: "huge", MAX_INPUTS: "-1", RATE_LIMIT_RPS: "fast", LOG_LEVEL: "loud", METRICS: "maybe" }),
+      parseCommonEnv({
+        API_KEYS: "abcd",
+        BODY_LIMIT: "huge",
+        MAX_INPUTS: "-1",
+        RATE_LIMIT_RPS: "fast",
+        LOG_LEVEL: "loud",
+        METRICS: "maybe",
+      }),
     );
-    expect(problems.map((line) => line.split(":")[0]).sort()).toEqual(["API_KEYS", "BODY_LIMIT", "LOG_LEVEL", "MAX_INPUTS", "METRICS", "RATE_LIMIT_RPS"]);
+    expect(problems.map((line) => line.split(":")[0]).sort()).toEqual([
+      "API_KEYS",
+      "BODY_LIMIT",
+      "LOG_LEVEL",
+      "MAX_INPUTS",
+      "METRICS",
+      "RATE_LIMIT_RPS",
+    ]);
     expect(problems.join("\n")).not.toContain("abcd");
   });
 
@@ -75,7 +89,9 @@ describe("shared env vars", () => {
   });
 
   it("refuses a burst without a rate", () => {
-    expect(problemsOf(() => parseCommonEnv({ RATE_LIMIT_BURST: "5" }))[0]).toMatch(/^RATE_LIMIT_BURST: set RATE_LIMIT_RPS/);
+    expect(problemsOf(() => parseCommonEnv({ RATE_LIMIT_BURST: "5" }))[0]).toMatch(
+      /^RATE_LIMIT_BURST: set RATE_LIMIT_RPS/,
+    );
   });
 
   it("reports the app's and the shared variables' problems together", () => {

@@ -128,9 +128,11 @@ export const commonEnvSchema = z.object({
     .positive("expected a positive number of requests per second")
     .optional(),
   RATE_LIMIT_BURST: integerVar(undefined, 1, 1_000_000),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
-    error: "expected fatal, error, warn, info, debug, trace or silent",
-  }).default("info"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "expected fatal, error, warn, info, debug, trace or silent",
+    })
+    .default("info"),
   LOG_USER_TEXT: booleanVar(false),
   METRICS: booleanVar(true),
   METRICS_PORT: portVar(),
@@ -191,7 +193,9 @@ export function parseAppEnv<S extends z.ZodObject>(schema: S, env: Env): { commo
 function commonConfig(parsed: z.output<typeof commonEnvSchema>): CommonConfig {
   const keys = parsed.API_KEYS ?? [];
   if (keys.length === 0 && parsed.NODE_ENV === "production") {
-    throw new ConfigError(["API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)"]);
+    throw new ConfigError([
+      "API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)",
+    ]);
   }
   if (parsed.RATE_LIMIT_BURST !== undefined && parsed.RATE_LIMIT_RPS === undefined) {
     throw new ConfigError(["RATE_LIMIT_BURST: set RATE_LIMIT_RPS too (the burst has no effect without a rate)"]);

@@ -8,7 +8,8 @@ const BASE = "http://worker.test";
 /** The fetch adapter, called directly with Web `Request`s, as a Worker runtime calls it. */
 async function startFetch(options: ReceiveOptions) {
   const handler = createFetchHandler(createReceiveCore(options));
-  const fetcher = (async (input: string | URL | Request, init?: RequestInit) => handler(new Request(input, init))) as typeof fetch;
+  const fetcher = (async (input: string | URL | Request, init?: RequestInit) =>
+    handler(new Request(input, init))) as typeof fetch;
   return { base: BASE, fetch: fetcher, close: async () => {} };
 }
 
@@ -19,7 +20,13 @@ describe("the fetch adapter", () => {
   const auth = { authorization: "Bearer fetch-key-123", "content-type": "application/json" };
 
   it("refuses a declared Content-Length over the limit before reading", async () => {
-    const response = await handler(new Request(`${BASE}/api/dify/receive`, { method: "POST", headers: { ...auth, "content-length": "100000" }, body: "{}" }));
+    const response = await handler(
+      new Request(`${BASE}/api/dify/receive`, {
+        method: "POST",
+        headers: { ...auth, "content-length": "100000" },
+        body: "{}",
+      }),
+    );
     expect(response.status).toBe(413);
   });
 
@@ -32,7 +39,9 @@ describe("the fetch adapter", () => {
         if (pulled > 1000) controller.close();
       },
     });
-    const response = await handler(new Request(`${BASE}/api/dify/receive`, { method: "POST", headers: auth, body, duplex: "half" } as RequestInit));
+    const response = await handler(
+      new Request(`${BASE}/api/dify/receive`, { method: "POST", headers: auth, body, duplex: "half" } as RequestInit),
+    );
     expect(response.status).toBe(413);
     expect(pulled).toBeLessThan(10);
   });
@@ -46,7 +55,9 @@ describe("the fetch adapter", () => {
       },
     });
     const big = createFetchHandler(createReceiveCore({ apiKeys: ["fetch-key-123"], handlers: {} }));
-    const response = await big(new Request(`${BASE}/api/dify/receive`, { method: "POST", headers: auth, body, duplex: "half" } as RequestInit));
+    const response = await big(
+      new Request(`${BASE}/api/dify/receive`, { method: "POST", headers: auth, body, duplex: "half" } as RequestInit),
+    );
     expect(await response.text()).toBe('{"result":"pong"}');
   });
 });

@@ -58,12 +58,19 @@ export function createFetchHandler(core: ReceiveCore): FetchHandler {
     }
     if (method !== route.method && !(route.method === "GET" && method === "HEAD")) {
       const allow = route.method === "GET" ? "HEAD, GET" : route.method;
-      const error = new HttpError("method_not_allowed", `method ${clip(method, 20)} is not allowed on ${route.path}; use ${allow}`, { allow });
+      const error = new HttpError(
+        "method_not_allowed",
+        `method ${clip(method, 20)} is not allowed on ${route.path}; use ${allow}`,
+        { allow },
+      );
       return toResponse(core.fail(error, context), method);
     }
     if (route.kind !== "receive") {
       const authorization = request.headers.get("authorization") ?? undefined;
-      return toResponse(await core.serve(route.kind, context, authorization).catch((error) => core.fail(error, context)), method);
+      return toResponse(
+        await core.serve(route.kind, context, authorization).catch((error) => core.fail(error, context)),
+        method,
+      );
     }
     const started = performance.now();
     let answer: CoreResponse;

@@ -34,7 +34,10 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
     texts += 1;
     total += value.length;
     if (texts > limits.maxTexts) {
-      throw new HttpError("too_many_texts", `params holds more than ${limits.maxTexts} strings; the limit is ${limits.maxTexts} (MAX_TEXTS)`);
+      throw new HttpError(
+        "too_many_texts",
+        `params holds more than ${limits.maxTexts} strings; the limit is ${limits.maxTexts} (MAX_TEXTS)`,
+      );
     }
     if (total > limits.maxTotalTextLength) {
       throw new HttpError(
@@ -51,7 +54,10 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
   if (typeof inputs !== "object" || inputs === null) return;
   const names = Object.keys(inputs);
   if (names.length > limits.maxInputs) {
-    throw new HttpError("too_many_inputs", `params.inputs has ${names.length} variables; the limit is ${limits.maxInputs} (MAX_INPUTS)`);
+    throw new HttpError(
+      "too_many_inputs",
+      `params.inputs has ${names.length} variables; the limit is ${limits.maxInputs} (MAX_INPUTS)`,
+    );
   }
   for (const name of names) {
     const field = `params.inputs.${clip(name, 60)}`;
@@ -61,7 +67,10 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
       if (typeof value === "string") count(field, value);
       else if (typeof value === "object" && value !== null) {
         if (depth > limits.maxDepth) {
-          throw new HttpError("too_deep", `${field} is nested deeper than the limit of ${limits.maxDepth} levels (MAX_DEPTH)`);
+          throw new HttpError(
+            "too_deep",
+            `${field} is nested deeper than the limit of ${limits.maxDepth} levels (MAX_DEPTH)`,
+          );
         }
         for (const child of Object.values(value)) stack.push([child, depth + 1]);
       }
@@ -70,5 +79,8 @@ export function checkContentLimits(params: Record<string, unknown>, limits: Cont
 }
 
 function tooLong(field: string, length: number, limit: number): HttpError {
-  return new HttpError("text_too_long", `${field} is ${length} characters long; the limit is ${limit} (MAX_TEXT_LENGTH)`);
+  return new HttpError(
+    "text_too_long",
+    `${field} is ${length} characters long; the limit is ${limit} (MAX_TEXT_LENGTH)`,
+  );
 }

@@ -18,8 +18,10 @@ export interface RateLimiter {
 export function createRateLimiter(options: RateLimitOptions): RateLimiter {
   const rate = options.requestsPerSecond;
   const burst = options.burst ?? Math.max(1, Math.ceil(rate));
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate limit must be a positive number of requests per second, got ${rate}`);
-  if (!(burst >= 1) || !Number.isFinite(burst)) throw new RangeError(`rate limit burst must be at least 1, got ${burst}`);
+  if (!(rate > 0) || !Number.isFinite(rate))
+    throw new RangeError(`rate limit must be a positive number of requests per second, got ${rate}`);
+  if (!(burst >= 1) || !Number.isFinite(burst))
+    throw new RangeError(`rate limit burst must be at least 1, got ${burst}`);
   const buckets = new Map<number | string, { tokens: number; updated: number }>();
   return {
     take(client, now = performance.now()) {

@@ -22,7 +22,13 @@ export function workerEnv(env: Record<string, unknown>): Env {
 
 /** The receive options that come from the shared env vars (keys, body limit, limits, rate limit). */
 export function receiveOptionsFrom(common: CommonConfig, logger: Logger): Omit<ReceiveOptions, "handlers"> {
-  return { apiKeys: common.apiKeys, bodyLimit: common.bodyLimit, limits: common.limits, rateLimit: common.rateLimit, logger };
+  return {
+    apiKeys: common.apiKeys,
+    bodyLimit: common.bodyLimit,
+    limits: common.limits,
+    rateLimit: common.rateLimit,
+    logger,
+  };
 }
 
 /**
@@ -31,7 +37,10 @@ export function receiveOptionsFrom(common: CommonConfig, logger: Logger): Omit<R
  * answers every call with a 500 whose message names the bad variables, which Dify shows to the
  * person registering the extension, and the next request tries again.
  */
-export function createWorkerModule(name: string, build: (env: Env) => FetchHandler | Promise<FetchHandler>): WorkerModule {
+export function createWorkerModule(
+  name: string,
+  build: (env: Env) => FetchHandler | Promise<FetchHandler>,
+): WorkerModule {
   let ready: Promise<FetchHandler> | undefined;
   return {
     async fetch(request, env) {
@@ -41,9 +50,22 @@ export function createWorkerModule(name: string, build: (env: Env) => FetchHandl
         handler = await ready;
       } catch (error) {
         ready = undefined;
-        const message = error instanceof ConfigError ? `${name} is misconfigured: ${error.problems.join("; ")}` : `${name} failed to start`;
-        console.error(JSON.stringify({ level: "fatal", name, msg: message, err: error instanceof ConfigError ? undefined : String(error) }));
-        return new Response(errorBody("misconfigured", message), { status: 500, headers: { "content-type": "application/json; charset=utf-8" } });
+        const message =
+          error instanceof ConfigError
+            ? `${name} is misconfigured: ${error.problems.join("; ")}`
+            : `${name} failed to start`;
+        console.error(
+          JSON.stringify({
+            level: "fatal",
+            name,
+            msg: message,
+            err: error instanceof ConfigError ? undefined : String(error),
+          }),
+        );
+        return new Response(errorBody("misconfigured", message), {
+          status: 500,
+          headers: { "content-type": "application/json; charset=utf-8" },
+        });
       }
       return handler(request);
     },

@@ -36,7 +36,8 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
   const args = options.plainNode ? [entry] : ["--import", "tsx", entry];
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...options.env };
   // Tests control the environment: nothing from the developer's shell leaks in unless passed.
-  const ours = /^(API_KEYS|NODE_ENV|PORT|HOST|BODY_LIMIT|MAX_|RATE_LIMIT_|LOG_|METRICS|MODERATION_|KEYWORDS_|OBSCENITY_|OPENAI_|WEATHER_|OPEN_METEO_)/;
+  const ours =
+    /^(API_KEYS|NODE_ENV|PORT|HOST|BODY_LIMIT|MAX_|RATE_LIMIT_|LOG_|METRICS|MODERATION_|KEYWORDS_|OBSCENITY_|OPENAI_|WEATHER_|OPEN_METEO_)/;
   for (const name of Object.keys(env)) {
     if (ours.test(name) && !(options.env && name in options.env)) delete env[name];
   }
@@ -50,7 +51,11 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
   return new Promise<AppProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`app in ${options.cwd} did not listen within ${options.startTimeoutMs ?? 20_000} ms:\n${output.join("\n")}`));
+      reject(
+        new Error(
+          `app in ${options.cwd} did not listen within ${options.startTimeoutMs ?? 20_000} ms:\n${output.join("\n")}`,
+        ),
+      );
     }, options.startTimeoutMs ?? 20_000);
 
     const onLine = (line: string) => {
@@ -102,11 +107,21 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
 }
 
 /** Posts a Dify call (`{"point", "params"}`) with a Bearer key, as Dify does. */
-export function difyCall(url: string, key: string, point: string, params: unknown, init: RequestInit = {}): Promise<Response> {
+export function difyCall(
+  url: string,
+  key: string,
+  point: string,
+  params: unknown,
+  init: RequestInit = {},
+): Promise<Response> {
   return fetch(url, {
     method: "POST",
     ...init,
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) },
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${key}`,
+      ...(init.headers as Record<string, string>),
+    },
     body: JSON.stringify({ point, params }),
   });
 }

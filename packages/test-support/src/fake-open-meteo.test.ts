@@ -85,7 +85,9 @@ describe("forecast", () => {
   });
 
   it("converts to fahrenheit, mph and inch", async () => {
-    const { json } = await get(`${FULL_FORECAST}&temperature_unit=fahrenheit&wind_speed_unit=mph&precipitation_unit=inch`);
+    const { json } = await get(
+      `${FULL_FORECAST}&temperature_unit=fahrenheit&wind_speed_unit=mph&precipitation_unit=inch`,
+    );
     expect(json.current_units).toMatchObject({ temperature_2m: "°F", wind_speed_10m: "mph", precipitation: "inch" });
     expect(json.current.temperature_2m).toBe(72.3);
     expect(json.current.wind_speed_10m).toBe(7.8);

@@ -669,9 +669,7 @@ function geocode(places: FakePlace[], query: URLSearchParams): Record<string, un
     const exact = candidates.filter((p) => fold(p.name) === wanted).sort(byPopulation);
     const prefix =
       wanted.length >= 3
-        ? candidates
-            .filter((p) => fold(p.name) !== wanted && fold(p.name).startsWith(wanted))
-            .sort(byPopulation)
+        ? candidates.filter((p) => fold(p.name) !== wanted && fold(p.name).startsWith(wanted)).sort(byPopulation)
         : [];
     results = [...exact, ...prefix].slice(0, count);
   }
@@ -720,7 +718,6 @@ function parseVariables(query: URLSearchParams, key: "current" | "daily", known:
   }
   return names;
 }
-
 
 const GENERATED_CODES = [0, 1, 2, 3, 3, 45, 51, 61, 63, 80, 81, 95];
 
@@ -823,7 +820,8 @@ function forecast(places: FakePlace[], query: URLSearchParams, nowMs: number): R
   } catch {
     throw new BadRequest(`Invalid timezone ${timezone}`);
   }
-  const abbreviation = offset === 0 && (timezone === "GMT" || timezone === "UTC") ? "GMT" : zoneAbbreviation(timezone, nowMs, offset);
+  const abbreviation =
+    offset === 0 && (timezone === "GMT" || timezone === "UTC") ? "GMT" : zoneAbbreviation(timezone, nowMs, offset);
 
   const generated = generatedWeather(latitude, longitude, place?.climateC ?? 15, days);
   const scripted = place?.weather;

@@ -26,7 +26,11 @@ describe("startFakeOpenAI", () => {
     const body = (await res.json()) as {
       id: string;
       model: string;
-      results: Array<{ flagged: boolean; categories: Record<string, boolean>; category_scores: Record<string, number> }>;
+      results: Array<{
+        flagged: boolean;
+        categories: Record<string, boolean>;
+        category_scores: Record<string, number>;
+      }>;
     };
     expect(body.model).toBe("omni-moderation-latest");
     expect(body.id).toMatch(/^modr-/);
@@ -50,7 +54,9 @@ describe("startFakeOpenAI", () => {
   it("accepts a single string input", async () => {
     fake = await startFakeOpenAI();
     const res = await moderate(fake.url, { input: "BORDERLINE" });
-    const body = (await res.json()) as { results: Array<{ flagged: boolean; category_scores: Record<string, number> }> };
+    const body = (await res.json()) as {
+      results: Array<{ flagged: boolean; category_scores: Record<string, number> }>;
+    };
     expect(body.results).toHaveLength(1);
     expect(body.results[0]!.category_scores.violence).toBe(0.6);
     expect(body.results[0]!.flagged).toBe(false);

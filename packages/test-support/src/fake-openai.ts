@@ -208,7 +208,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     });
   };
 
-  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}, contentType = "application/json") => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+    contentType = "application/json",
+  ) => {
     res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
     res.end(body);
   };

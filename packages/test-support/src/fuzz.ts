@@ -222,7 +222,9 @@ const anyJson = (): fc.Arbitrary<unknown> =>
   fc.oneof(
     fc.jsonValue({ maxDepth: 4 }),
     fc.integer({ min: 1, max: 3000 }).map((depth) => JSON.parse("[".repeat(depth) + "]".repeat(depth))),
-    fc.dictionary(objectKey(8), fc.oneof(hostileText(), fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 400 }),
+    fc.dictionary(objectKey(8), fc.oneof(hostileText(), fc.integer(), fc.boolean(), fc.constant(null)), {
+      maxKeys: 400,
+    }),
     hostileText(),
   );
 
@@ -241,7 +243,13 @@ const params = (): fc.Arbitrary<unknown> =>
 
 const envelope = (): fc.Arbitrary<unknown> =>
   fc.oneof(
-    fc.record({ point: fc.oneof(fc.constantFrom(...POINTS), fc.string(), prototypeName(), anyJson()), params: fc.oneof(params(), anyJson()) }, { requiredKeys: [] }),
+    fc.record(
+      {
+        point: fc.oneof(fc.constantFrom(...POINTS), fc.string(), prototypeName(), anyJson()),
+        params: fc.oneof(params(), anyJson()),
+      },
+      { requiredKeys: [] },
+    ),
     anyJson(),
   );
 
@@ -251,7 +259,16 @@ const RAW_NUMBER = "\u0001raw-number:";
 const RAW_NUMBER_PATTERN = /"\\u0001raw-number:([^"]*)"/g;
 const rawNumber = (): fc.Arbitrary<string> =>
   fc
-    .constantFrom("1e400", "-1e400", "123456789012345678901234567890", "-0", "0.0000000000000000000000001", "1E+2", "9007199254740993", "5e-324")
+    .constantFrom(
+      "1e400",
+      "-1e400",
+      "123456789012345678901234567890",
+      "-0",
+      "0.0000000000000000000000001",
+      "1E+2",
+      "9007199254740993",
+      "5e-324",
+    )
     .map((literal) => `${RAW_NUMBER}${literal}`);
 
 /** Serialises a generated value, turning raw-number placeholders into their literals. */
@@ -283,7 +300,10 @@ const inputValue = (): fc.Arbitrary<unknown> =>
   fc.oneof(
     { weight: 5, arbitrary: hostileText() },
     { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), rawNumber()) },
-    { weight: 1, arbitrary: fc.array(fc.oneof(hostileText(), fc.integer(), fc.constant(null), fileVariable()), { maxLength: 20 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.oneof(hostileText(), fc.integer(), fc.constant(null), fileVariable()), { maxLength: 20 }),
+    },
     { weight: 1, arbitrary: fileVariable() },
     { weight: 1, arbitrary: nested() },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
@@ -312,11 +332,15 @@ const inputs = (): fc.Arbitrary<unknown> =>
     { weight: 6, arbitrary: fc.dictionary(inputName(), inputValue(), { maxKeys: 12 }) },
     {
       weight: 1,
-      arbitrary: fc.integer({ min: 200, max: 400 }).map((count) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`v${i}`, `value ${i}`]))),
+      arbitrary: fc
+        .integer({ min: 200, max: 400 })
+        .map((count) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`v${i}`, `value ${i}`]))),
     },
     {
       weight: 1,
-      arbitrary: fc.integer({ min: 250_000, max: 270_000 }).map((length) => ({ long: "a".repeat(length), other: "shit" })),
+      arbitrary: fc
+        .integer({ min: 250_000, max: 270_000 })
+        .map((length) => ({ long: "a".repeat(length), other: "shit" })),
     },
     { weight: 1, arbitrary: fc.constant({ huge: "x".repeat(1_100_000) }) },
   );
@@ -332,7 +356,12 @@ const contentEnvelope = (points: readonly string[]): fc.Arbitrary<string> =>
       // Mostly the points that reach a handler; ping is answered before any handler runs. Now and
       // then a point named like an Object.prototype member, which no handler table may resolve.
       point: fc.oneof(
-        { weight: 18, arbitrary: points.some((point) => point !== "ping") ? fc.constantFrom(...points.filter((point) => point !== "ping")) : fc.constantFrom(...points) },
+        {
+          weight: 18,
+          arbitrary: points.some((point) => point !== "ping")
+            ? fc.constantFrom(...points.filter((point) => point !== "ping"))
+            : fc.constantFrom(...points),
+        },
         { weight: 2, arbitrary: fc.constant("ping") },
         { weight: 1, arbitrary: prototypeName() },
       ),
@@ -343,16 +372,31 @@ const contentEnvelope = (points: readonly string[]): fc.Arbitrary<string> =>
       toolVariable: fc.oneof(fc.constant("weather"), hostileText()),
       // The weather tool reads the place from `inputs.location`: give one often, so lookups run.
       location: fc.option(
-        fc.oneof(hostileText(), prototypePlace(), fc.constantFrom("Paris", "Paris, TX", "London, Canada", "São Paulo", "Springfield, IL", "Reykjavik")),
+        fc.oneof(
+          hostileText(),
+          prototypePlace(),
+          fc.constantFrom("Paris", "Paris, TX", "London, Canada", "São Paulo", "Springfield, IL", "Reykjavik"),
+        ),
         { freq: 2 },
       ),
-      wrongField: fc.option(fc.constantFrom("app_id", "inputs", "query", "text", "tool_variable", "params"), { freq: 4 }),
-      wrongValue: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string(), { maxLength: 3 }), fc.constant({}), fc.string(), rawNumber()),
+      wrongField: fc.option(fc.constantFrom("app_id", "inputs", "query", "text", "tool_variable", "params"), {
+        freq: 4,
+      }),
+      wrongValue: fc.oneof(
+        fc.integer(),
+        fc.boolean(),
+        fc.array(fc.string(), { maxLength: 3 }),
+        fc.constant({}),
+        fc.string(),
+        rawNumber(),
+      ),
       extra: fc.option(fc.dictionary(objectKey(10), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), { freq: 5 }),
     })
     .map(({ point, appId, inputs: generated, query, text, toolVariable, location, wrongField, wrongValue, extra }) => {
       const inputs =
-        location !== null && typeof generated === "object" && generated !== null ? { ...generated, location } : generated;
+        location !== null && typeof generated === "object" && generated !== null
+          ? { ...generated, location }
+          : generated;
       let params: Record<string, unknown> =
         point === "ping"
           ? {}
@@ -396,7 +440,12 @@ const body = (): fc.Arbitrary<Buffer> =>
         )
         .map((s) => Buffer.from(s)),
     },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((mb) => Buffer.from(`{"point":"app.moderation.output","params":{"text":"${"x".repeat(mb * 700_000)}"}}`)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 1, max: 3 })
+        .map((mb) => Buffer.from(`{"point":"app.moderation.output","params":{"text":"${"x".repeat(mb * 700_000)}"}}`)),
+    },
   );
 
 /**
@@ -407,7 +456,16 @@ export const hostileRequest = (key: string): fc.Arbitrary<RawRequest> =>
   fc
     .record({
       method: fc.constantFrom("POST", "POST", "POST", "POST", "GET", "PUT", "DELETE", "OPTIONS", "PATCH"),
-      path: fc.constantFrom("/api/dify/receive", "/api/dify/receive", "/api/dify/receive", "/api/dify/receive?x=1", "/", "/healthz", "/api/dify/receive/", "/%ff"),
+      path: fc.constantFrom(
+        "/api/dify/receive",
+        "/api/dify/receive",
+        "/api/dify/receive",
+        "/api/dify/receive?x=1",
+        "/",
+        "/healthz",
+        "/api/dify/receive/",
+        "/%ff",
+      ),
       body: body(),
       contentType: fc.constantFrom<string | undefined>(
         "application/json",
@@ -421,11 +479,38 @@ export const hostileRequest = (key: string): fc.Arbitrary<RawRequest> =>
         "application/vnd.api+json",
         "APPLICATION/JSON; charset=latin1",
       ),
-      auth: fc.constantFrom<string | undefined>(`Bearer ${key}`, `Bearer ${key}`, `Bearer ${key}`, `bearer ${key}`, "Bearer wrong-key-0000", `Basic ${key}`, "Bearer", "", undefined, `Bearer ${key}x`, `Bearer  ${key} `, `Bearer ${key.slice(0, -1)}`),
+      auth: fc.constantFrom<string | undefined>(
+        `Bearer ${key}`,
+        `Bearer ${key}`,
+        `Bearer ${key}`,
+        `bearer ${key}`,
+        "Bearer wrong-key-0000",
+        `Basic ${key}`,
+        "Bearer",
+        "",
+        undefined,
+        `Bearer ${key}x`,
+        `Bearer  ${key} `,
+        `Bearer ${key.slice(0, -1)}`,
+      ),
       duplicateAuth: fc.boolean(),
       duplicateContentType: fc.boolean(),
-      encoding: fc.constantFrom<string | undefined>(undefined, undefined, "gzip", "gzip", "deflate", "br", "identity", "gzip, gzip"),
-      extraHeader: fc.option(fc.tuple(fc.constantFrom("x-request-id", "content-length", "transfer-encoding", "expect", "x-forwarded-for"), fc.string({ maxLength: 300 }))),
+      encoding: fc.constantFrom<string | undefined>(
+        undefined,
+        undefined,
+        "gzip",
+        "gzip",
+        "deflate",
+        "br",
+        "identity",
+        "gzip, gzip",
+      ),
+      extraHeader: fc.option(
+        fc.tuple(
+          fc.constantFrom("x-request-id", "content-length", "transfer-encoding", "expect", "x-forwarded-for"),
+          fc.string({ maxLength: 300 }),
+        ),
+      ),
     })
     .map(({ method, path, body, contentType, auth, duplicateAuth, duplicateContentType, encoding, extraHeader }) => {
       const headers: Array<[string, string]> = [];
@@ -484,8 +569,24 @@ export const hostileWireRequest = (key: string): fc.Arbitrary<Buffer> =>
         "GARBAGE",
       ),
       host: fc.constantFrom<string | undefined>("127.0.0.1", "127.0.0.1", undefined, "", "a b"),
-      framing: fc.constantFrom("length", "length", "length", "duplicate-length", "conflicting-length", "length-and-chunked", "chunked", "chunked-bad-size", "negative-length", "none"),
-      duplicateAuth: fc.constantFrom<string | undefined>(undefined, undefined, `Bearer ${key}`, "Bearer other-key-1234"),
+      framing: fc.constantFrom(
+        "length",
+        "length",
+        "length",
+        "duplicate-length",
+        "conflicting-length",
+        "length-and-chunked",
+        "chunked",
+        "chunked-bad-size",
+        "negative-length",
+        "none",
+      ),
+      duplicateAuth: fc.constantFrom<string | undefined>(
+        undefined,
+        undefined,
+        `Bearer ${key}`,
+        "Bearer other-key-1234",
+      ),
       expectContinue: fc.boolean(),
       oddHeader: fc.constantFrom<string | undefined>(
         undefined,
@@ -501,9 +602,13 @@ export const hostileWireRequest = (key: string): fc.Arbitrary<Buffer> =>
       ),
       body: fc.oneof(
         fc.constant('{"point":"ping","params":{}}'),
-        fc.constant('{"point":"app.moderation.input","params":{"app_id":"a","inputs":{"t":"a shit day","n":1},"query":"hi"}}'),
+        fc.constant(
+          '{"point":"app.moderation.input","params":{"app_id":"a","inputs":{"t":"a shit day","n":1},"query":"hi"}}',
+        ),
         fc.constant('{"point":"app.moderation.output","params":{"app_id":"a","text":"VIOLENT Paris"}}'),
-        fc.constant('{"point":"app.external_data_tool.query","params":{"app_id":"a","tool_variable":"weather","inputs":{"location":"Paris"},"query":""}}'),
+        fc.constant(
+          '{"point":"app.external_data_tool.query","params":{"app_id":"a","tool_variable":"weather","inputs":{"location":"Paris"},"query":""}}',
+        ),
         hostileText().map((text) => serialise({ point: "app.moderation.output", params: { text } })),
       ),
       lineEnding: fc.constantFrom("\r\n", "\r\n", "\r\n", "\n"),
@@ -551,13 +656,14 @@ export const hostileWireRequest = (key: string): fc.Arbitrary<Buffer> =>
 function chunked(payload: Buffer): Buffer {
   const half = Math.floor(payload.length / 2);
   const parts = [payload.subarray(0, half), payload.subarray(half)].filter((part) => part.length > 0);
-  return Buffer.concat([...parts.flatMap((part) => [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from("\r\n")]), Buffer.from("0\r\n\r\n")]);
+  return Buffer.concat([
+    ...parts.flatMap((part) => [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from("\r\n")]),
+    Buffer.from("0\r\n\r\n"),
+  ]);
 }
 
 /** One generated case: which generator made it, and what to send. */
-export type FuzzCase =
-  | { kind: "transport" | "content"; request: RawRequest }
-  | { kind: "wire"; bytes: Buffer };
+export type FuzzCase = { kind: "transport" | "content"; request: RawRequest } | { kind: "wire"; bytes: Buffer };
 
 export interface FuzzOptions {
   /** The app under test: names the property, whose default seed derives from it (see `propertySettings`). */
@@ -604,7 +710,10 @@ export const fuzzCase = (key: string, points: readonly string[] = POINTS): fc.Ar
   fc
     .oneof(
       { weight: 4, arbitrary: hostileRequest(key).map((request): FuzzCase => ({ kind: "transport", request })) },
-      { weight: 4, arbitrary: hostileContentRequest(key, points).map((request): FuzzCase => ({ kind: "content", request })) },
+      {
+        weight: 4,
+        arbitrary: hostileContentRequest(key, points).map((request): FuzzCase => ({ kind: "content", request })),
+      },
       { weight: 2, arbitrary: hostileWireRequest(key).map((bytes): FuzzCase => ({ kind: "wire", bytes })) },
     )
     .map(describable);
@@ -637,7 +746,8 @@ const foundCases = (key: string): FuzzCase[] =>
 function envelopeOf(body: Buffer): { point: string; params: unknown } | undefined {
   try {
     const parsed = JSON.parse(body.toString("utf8")) as { point?: unknown; params?: unknown };
-    if (typeof parsed === "object" && parsed !== null && typeof parsed.point === "string") return { point: parsed.point, params: parsed.params };
+    if (typeof parsed === "object" && parsed !== null && typeof parsed.point === "string")
+      return { point: parsed.point, params: parsed.params };
   } catch {
     // not JSON
   }
@@ -655,7 +765,13 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
     runs: options.runs,
     examples: foundCases(key).map((test): [FuzzCase] => [test]),
   });
-  const report: FuzzReport = { runs: settings.numRuns, statuses: {}, kinds: {}, answered: {}, resetDuringOversizedUpload: 0 };
+  const report: FuzzReport = {
+    runs: settings.numRuns,
+    statuses: {},
+    kinds: {},
+    answered: {},
+    resetDuringOversizedUpload: 0,
+  };
   await fc.assert(
     fc.asyncProperty(fuzzCase(key, options.points), async (test) => {
       let response: RawResponse;
@@ -663,7 +779,11 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
         response = test.kind === "wire" ? await sendBytes(baseUrl, test.bytes) : await sendRaw(baseUrl, test.request);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (test.kind !== "wire" && test.request.body.length > OVERSIZED_BODY && (code === "EPIPE" || code === "ECONNRESET")) {
+        if (
+          test.kind !== "wire" &&
+          test.request.body.length > OVERSIZED_BODY &&
+          (code === "EPIPE" || code === "ECONNRESET")
+        ) {
           report.resetDuringOversizedUpload += 1;
           return;
         }
@@ -688,7 +808,13 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
         return;
       }
       const sent = test.kind === "wire" ? undefined : envelopeOf(test.request.body);
-      if (!sent || test.kind === "wire" || test.request.method !== "POST" || test.request.path.split("?")[0] !== "/api/dify/receive") return;
+      if (
+        !sent ||
+        test.kind === "wire" ||
+        test.request.method !== "POST" ||
+        test.request.path.split("?")[0] !== "/api/dify/receive"
+      )
+        return;
       let reply: unknown;
       try {
         reply = JSON.parse(response.body);
@@ -697,7 +823,9 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
       }
       const problems = options.checkReply?.(sent.point, reply, sent.params) ?? [];
       if (problems.length > 0) {
-        throw new Error(`200 with a reply Dify rejects (${problems.join("; ")}) for ${describeCase(test)}: ${response.body.slice(0, 300)}`);
+        throw new Error(
+          `200 with a reply Dify rejects (${problems.join("; ")}) for ${describeCase(test)}: ${response.body.slice(0, 300)}`,
+        );
       }
       report.answered[sent.point] = (report.answered[sent.point] ?? 0) + 1;
     }),
@@ -712,6 +840,9 @@ export function formatFuzzReport(name: string, report: FuzzReport): string {
   const kinds = Object.entries(report.kinds)
     .map(([kind, statuses]) => `${kind} ${JSON.stringify(statuses)}`)
     .join(", ");
-  const resets = report.resetDuringOversizedUpload > 0 ? `; resets during an oversized upload: ${report.resetDuringOversizedUpload}` : "";
+  const resets =
+    report.resetDuringOversizedUpload > 0
+      ? `; resets during an oversized upload: ${report.resetDuringOversizedUpload}`
+      : "";
   return `fuzz ${name}: ${report.runs} requests, statuses ${JSON.stringify(report.statuses)}; by generator: ${kinds}; checked 200 replies by point ${JSON.stringify(report.answered)}${resets}`;
 }

@@ -30,7 +30,9 @@ describe("propertySettings", () => {
     expect(seeds.size).toBe(3);
     expect(logged.at(-1)).toMatch(/^property "a property": seed \d+ \(random\), 10 runs$/);
     vi.stubEnv("FUZZ_SEED", "12abc");
-    expect(() => propertySettings("a property", { runs: 10 })).toThrow('FUZZ_SEED must be a whole number or "random", got "12abc"');
+    expect(() => propertySettings("a property", { runs: 10 })).toThrow(
+      'FUZZ_SEED must be a whole number or "random", got "12abc"',
+    );
   });
 
   it("runs FUZZ_RUNS times, else the CI runs times FUZZ_SCALE, and grows the timeout with them", () => {

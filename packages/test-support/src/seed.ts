@@ -44,11 +44,13 @@ export function propertyRuns(ciRuns: number): number {
   const runs = process.env.FUZZ_RUNS || undefined;
   const scale = process.env.FUZZ_SCALE || undefined;
   if (runs !== undefined) {
-    if (!/^\d+$/.test(runs) || Number(runs) < 1) throw new Error(`FUZZ_RUNS must be a whole number of at least 1, got ${JSON.stringify(runs)}`);
+    if (!/^\d+$/.test(runs) || Number(runs) < 1)
+      throw new Error(`FUZZ_RUNS must be a whole number of at least 1, got ${JSON.stringify(runs)}`);
     return Number(runs);
   }
   if (scale !== undefined) {
-    if (!(Number(scale) > 0) || !Number.isFinite(Number(scale))) throw new Error(`FUZZ_SCALE must be a number above 0, got ${JSON.stringify(scale)}`);
+    if (!(Number(scale) > 0) || !Number.isFinite(Number(scale)))
+      throw new Error(`FUZZ_SCALE must be a number above 0, got ${JSON.stringify(scale)}`);
     return Math.max(1, Math.round(ciRuns * Number(scale)));
   }
   return ciRuns;

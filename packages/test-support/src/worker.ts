@@ -22,7 +22,10 @@ export interface BuiltWorker {
 /** Reads `wrangler.jsonc` (JSON with comments). */
 export async function readWranglerConfig(appDir: string): Promise<Record<string, unknown>> {
   const text = await readFile(join(appDir, "wrangler.jsonc"), "utf8");
-  const withoutComments = text.replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_match, string: string | undefined) => string ?? "");
+  const withoutComments = text.replace(
+    /("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g,
+    (_match, string: string | undefined) => string ?? "",
+  );
   return JSON.parse(withoutComments.replace(/,(\s*[}\]])/g, "$1")) as Record<string, unknown>;
 }
 
@@ -43,7 +46,9 @@ export async function buildWorker(appDir: string, env: Record<string, string> = 
     child.stdout.on("data", (chunk: Buffer) => (output += chunk));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(output) : reject(new Error(`wrangler build of ${appDir} failed (${code}):\n${output}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`wrangler build of ${appDir} failed (${code}):\n${output}`)),
+    );
   });
   const bundle = await readFile(join(outDir, "worker.js"));
   const config = await readWranglerConfig(appDir);

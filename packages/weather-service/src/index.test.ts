@@ -165,7 +165,9 @@ describe("names of Object.prototype members", () => {
   it.each(places)("%s gets a found place or the not-found sentence", async (place) => {
     const answer = await service().lookupDetailed(place);
     expect(answer.outcome === "found" || answer.outcome === "not_found").toBe(true);
-    expect(answer.result).toMatch(/^(Current weather in .*Weather data by Open-Meteo\.com|No weather found for '.*'\.)/);
+    expect(answer.result).toMatch(
+      /^(Current weather in .*Weather data by Open-Meteo\.com|No weather found for '.*'\.)/,
+    );
     expect(logs.filter((l) => l.level === "error")).toEqual([]);
   });
 
@@ -231,29 +233,32 @@ const FAILURES: Array<{
 ];
 
 describe.each(["geocoding", "forecast"] as const)("failures of the %s API", (endpoint: FakeEndpoint) => {
-  it.each(FAILURES)("answers $name with one sentence and one log line", async ({ behaviour, kind, sentence, status }) => {
-    const timeoutMs = 400;
-    const weather = service({ timeoutMs });
-    fake.script(endpoint, behaviour, { times: 1 });
+  it.each(FAILURES)(
+    "answers $name with one sentence and one log line",
+    async ({ behaviour, kind, sentence, status }) => {
+      const timeoutMs = 400;
+      const weather = service({ timeoutMs });
+      fake.script(endpoint, behaviour, { times: 1 });
 
-    const started = Date.now();
-    const text = await weather.lookup("Paris");
-    // Generous upper bound: at most two upstream calls within the timeout each.
-    expect(Date.now() - started).toBeLessThan(2 * timeoutMs + 1500);
+      const started = Date.now();
+      const text = await weather.lookup("Paris");
+      // Generous upper bound: at most two upstream calls within the timeout each.
+      expect(Date.now() - started).toBeLessThan(2 * timeoutMs + 1500);
 
-    expect(text).toBe(`Weather for 'Paris' is unavailable right now (the weather service ${sentence}).`);
-    expect(text).not.toContain("Traceback");
-    const warnings = logs.filter((line) => line.level === "warn");
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.fields).toMatchObject({ upstream: `open-meteo-${endpoint}`, kind });
-    if (status !== undefined) expect(warnings[0]?.fields.status).toBe(status);
-    if (kind !== "shape") expect(warnings[0]?.fields.durationMs).toEqual(expect.any(Number));
-    // The place (end-user text) appears only in debug lines.
-    for (const line of logs.filter((l) => l.level !== "debug")) expect(JSON.stringify(line)).not.toContain("Paris");
+      expect(text).toBe(`Weather for 'Paris' is unavailable right now (the weather service ${sentence}).`);
+      expect(text).not.toContain("Traceback");
+      const warnings = logs.filter((line) => line.level === "warn");
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.fields).toMatchObject({ upstream: `open-meteo-${endpoint}`, kind });
+      if (status !== undefined) expect(warnings[0]?.fields.status).toBe(status);
+      if (kind !== "shape") expect(warnings[0]?.fields.durationMs).toEqual(expect.any(Number));
+      // The place (end-user text) appears only in debug lines.
+      for (const line of logs.filter((l) => l.level !== "debug")) expect(JSON.stringify(line)).not.toContain("Paris");
 
-    // Failures are not cached: the next question reaches the (now healthy) upstream and succeeds.
-    expect(await weather.lookup("Paris")).toContain("Current weather in Paris, Île-de-France, France");
-  });
+      // Failures are not cached: the next question reaches the (now healthy) upstream and succeeds.
+      expect(await weather.lookup("Paris")).toContain("Current weather in Paris, Île-de-France, France");
+    },
+  );
 });
 
 describe("an unreachable service", () => {
@@ -403,11 +408,7 @@ describe("lookupDetailed and respondDetailed", () => {
 describe("any input", () => {
   // A seeded generator, so a failure reproduces.
   const random = mulberry32;
-  const ALPHABETS = [
-    "abcdefghijklmnopqrstuvwxyz ",
-    "Paris,TexasUS ",
-    "éèçàÎØßñ東京日本𝔘🌧️‮\u0000\n\t,，'\"\\",
-  ];
+  const ALPHABETS = ["abcdefghijklmnopqrstuvwxyz ", "Paris,TexasUS ", "éèçàÎØßñ東京日本𝔘🌧️‮\u0000\n\t,，'\"\\"];
 
   function generate(next: () => number): string {
     const kind = Math.floor(next() * 6);
@@ -418,7 +419,10 @@ describe("any input", () => {
     const length = kind === 3 ? Math.floor(next() * 3000) : Math.floor(next() * 40);
     let out = "";
     for (let i = 0; i < length; i++) {
-      out += next() < 0.05 ? String.fromCodePoint(Math.floor(next() * 0x10ffff)) : (alphabet[Math.floor(next() * alphabet.length)] ?? "");
+      out +=
+        next() < 0.05
+          ? String.fromCodePoint(Math.floor(next() * 0x10ffff))
+          : (alphabet[Math.floor(next() * alphabet.length)] ?? "");
     }
     return out;
   }

@@ -4,11 +4,7 @@
  * concurrent identical requests. Platform-neutral: only `fetch`, web streams and timers.
  */
 import { LRUCache } from "lru-cache";
-import {
-  formatWeatherReport,
-  notFoundMessage,
-  unavailableMessage,
-} from "./format.ts";
+import { formatWeatherReport, notFoundMessage, unavailableMessage } from "./format.ts";
 import {
   type Forecast,
   fetchForecast,
@@ -240,7 +236,9 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
       shown = query.text;
       logger.debug?.({ place: query.text.slice(0, 200) }, "weather lookup");
       const units =
-        lookupOptions.units === undefined ? settings.units : resolveWeatherSetting("lookup", "units", lookupOptions.units);
+        lookupOptions.units === undefined
+          ? settings.units
+          : resolveWeatherSetting("lookup", "units", lookupOptions.units);
       const days =
         lookupOptions.forecastDays === undefined
           ? settings.forecastDays
@@ -276,7 +274,11 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
           result: unavailableMessage(shown, err.kind, err.status, err.reason),
           outcome: "upstream_error",
           cache,
-          failure: { upstream: err.service, kind: err.kind, ...(err.status === undefined ? {} : { status: err.status }) },
+          failure: {
+            upstream: err.service,
+            kind: err.kind,
+            ...(err.status === undefined ? {} : { status: err.status }),
+          },
         };
       }
       logger.error(

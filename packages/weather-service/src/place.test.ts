@@ -40,7 +40,11 @@ const PARISES = [PARIS_FR, PARIS_TX, PARIS_ON, PARIS_TN];
 
 describe("parsePlaceQuery", () => {
   it("splits the name from comma-separated hints", () => {
-    expect(parsePlaceQuery("  Paris ,  Texas, US ")).toEqual({ text: "Paris , Texas, US", name: "Paris", hints: ["Texas", "US"] });
+    expect(parsePlaceQuery("  Paris ,  Texas, US ")).toEqual({
+      text: "Paris , Texas, US",
+      name: "Paris",
+      hints: ["Texas", "US"],
+    });
     expect(parsePlaceQuery("Springfield,IL")).toMatchObject({ name: "Springfield", hints: ["IL"] });
     expect(parsePlaceQuery("東京，日本")).toMatchObject({ name: "東京", hints: ["日本"] });
   });
@@ -109,7 +113,9 @@ describe("hints named like Object.prototype members", () => {
 describe("placeLabel", () => {
   it("joins name, region and country without repeats", () => {
     expect(placeLabel(PARIS_FR)).toBe("Paris, Île-de-France, France");
-    expect(placeLabel({ name: "Tokyo", latitude: 0, longitude: 0, admin1: "Tokyo", country: "Japan" })).toBe("Tokyo, Japan");
+    expect(placeLabel({ name: "Tokyo", latitude: 0, longitude: 0, admin1: "Tokyo", country: "Japan" })).toBe(
+      "Tokyo, Japan",
+    );
     expect(placeLabel({ name: "Nowhere", latitude: 0, longitude: 0, country_code: "XX" })).toBe("Nowhere, XX");
   });
 });

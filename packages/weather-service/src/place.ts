@@ -42,27 +42,91 @@ export function parsePlaceQuery(input: string): PlaceQuery {
 
 // Maps, not plain objects: keys come from user hints and upstream replies, and a plain object
 // would answer "constructor" or "__proto__" from its prototype.
-const US_STATES = new Map<string, string>(Object.entries({
-  al: "Alabama", ak: "Alaska", az: "Arizona", ar: "Arkansas", ca: "California", co: "Colorado",
-  ct: "Connecticut", de: "Delaware", dc: "District of Columbia", fl: "Florida", ga: "Georgia",
-  hi: "Hawaii", id: "Idaho", il: "Illinois", in: "Indiana", ia: "Iowa", ks: "Kansas",
-  ky: "Kentucky", la: "Louisiana", me: "Maine", md: "Maryland", ma: "Massachusetts",
-  mi: "Michigan", mn: "Minnesota", ms: "Mississippi", mo: "Missouri", mt: "Montana",
-  ne: "Nebraska", nv: "Nevada", nh: "New Hampshire", nj: "New Jersey", nm: "New Mexico",
-  ny: "New York", nc: "North Carolina", nd: "North Dakota", oh: "Ohio", ok: "Oklahoma",
-  or: "Oregon", pa: "Pennsylvania", pr: "Puerto Rico", ri: "Rhode Island", sc: "South Carolina",
-  sd: "South Dakota", tn: "Tennessee", tx: "Texas", ut: "Utah", vt: "Vermont", va: "Virginia",
-  wa: "Washington", wv: "West Virginia", wi: "Wisconsin", wy: "Wyoming",
-}));
-const CA_PROVINCES = new Map<string, string>(Object.entries({
-  ab: "Alberta", bc: "British Columbia", mb: "Manitoba", nb: "New Brunswick",
-  nl: "Newfoundland and Labrador", ns: "Nova Scotia", nt: "Northwest Territories", nu: "Nunavut",
-  on: "Ontario", pe: "Prince Edward Island", qc: "Quebec", sk: "Saskatchewan", yt: "Yukon",
-}));
-const AU_STATES = new Map<string, string>(Object.entries({
-  act: "Australian Capital Territory", nsw: "New South Wales", nt: "Northern Territory",
-  qld: "Queensland", sa: "South Australia", tas: "Tasmania", vic: "Victoria", wa: "Western Australia",
-}));
+const US_STATES = new Map<string, string>(
+  Object.entries({
+    al: "Alabama",
+    ak: "Alaska",
+    az: "Arizona",
+    ar: "Arkansas",
+    ca: "California",
+    co: "Colorado",
+    ct: "Connecticut",
+    de: "Delaware",
+    dc: "District of Columbia",
+    fl: "Florida",
+    ga: "Georgia",
+    hi: "Hawaii",
+    id: "Idaho",
+    il: "Illinois",
+    in: "Indiana",
+    ia: "Iowa",
+    ks: "Kansas",
+    ky: "Kentucky",
+    la: "Louisiana",
+    me: "Maine",
+    md: "Maryland",
+    ma: "Massachusetts",
+    mi: "Michigan",
+    mn: "Minnesota",
+    ms: "Mississippi",
+    mo: "Missouri",
+    mt: "Montana",
+    ne: "Nebraska",
+    nv: "Nevada",
+    nh: "New Hampshire",
+    nj: "New Jersey",
+    nm: "New Mexico",
+    ny: "New York",
+    nc: "North Carolina",
+    nd: "North Dakota",
+    oh: "Ohio",
+    ok: "Oklahoma",
+    or: "Oregon",
+    pa: "Pennsylvania",
+    pr: "Puerto Rico",
+    ri: "Rhode Island",
+    sc: "South Carolina",
+    sd: "South Dakota",
+    tn: "Tennessee",
+    tx: "Texas",
+    ut: "Utah",
+    vt: "Vermont",
+    va: "Virginia",
+    wa: "Washington",
+    wv: "West Virginia",
+    wi: "Wisconsin",
+    wy: "Wyoming",
+  }),
+);
+const CA_PROVINCES = new Map<string, string>(
+  Object.entries({
+    ab: "Alberta",
+    bc: "British Columbia",
+    mb: "Manitoba",
+    nb: "New Brunswick",
+    nl: "Newfoundland and Labrador",
+    ns: "Nova Scotia",
+    nt: "Northwest Territories",
+    nu: "Nunavut",
+    on: "Ontario",
+    pe: "Prince Edward Island",
+    qc: "Quebec",
+    sk: "Saskatchewan",
+    yt: "Yukon",
+  }),
+);
+const AU_STATES = new Map<string, string>(
+  Object.entries({
+    act: "Australian Capital Territory",
+    nsw: "New South Wales",
+    nt: "Northern Territory",
+    qld: "Queensland",
+    sa: "South Australia",
+    tas: "Tasmania",
+    vic: "Victoria",
+    wa: "Western Australia",
+  }),
+);
 const REGION_CODES = new Map([
   ["US", US_STATES],
   ["CA", CA_PROVINCES],
@@ -70,11 +134,20 @@ const REGION_CODES = new Map([
 ]);
 
 /** Common country spellings that are neither the ISO code nor Open-Meteo's English name. */
-const COUNTRY_ALIASES = new Map<string, string>(Object.entries({
-  usa: "US", unitedstatesofamerica: "US", america: "US",
-  uk: "GB", britain: "GB", greatbritain: "GB",
-  uae: "AE", holland: "NL", korea: "KR", southkorea: "KR",
-}));
+const COUNTRY_ALIASES = new Map<string, string>(
+  Object.entries({
+    usa: "US",
+    unitedstatesofamerica: "US",
+    america: "US",
+    uk: "GB",
+    britain: "GB",
+    greatbritain: "GB",
+    uae: "AE",
+    holland: "NL",
+    korea: "KR",
+    southkorea: "KR",
+  }),
+);
 
 // Generic words people add to a region name that Open-Meteo's admin names lack.
 const GENERIC_SUFFIX = /\s+(county|parish|province|state|region|prefecture|district|oblast)$/i;

@@ -7,7 +7,9 @@ const integerSettings = Object.entries(WEATHER_SETTINGS).filter(
 
 describe("WEATHER_SETTINGS", () => {
   it("is what createWeatherService uses by default", () => {
-    const defaults = Object.fromEntries(Object.entries(WEATHER_SETTINGS).map(([name, setting]) => [name, setting.default]));
+    const defaults = Object.fromEntries(
+      Object.entries(WEATHER_SETTINGS).map(([name, setting]) => [name, setting.default]),
+    );
     expect(createWeatherService().settings).toEqual(defaults);
   });
 
@@ -20,7 +22,9 @@ describe("WEATHER_SETTINGS", () => {
     expect(createWeatherService({ ...base, [name]: setting.max }).settings[name as "cacheMax"]).toBe(setting.max);
     for (const bad of [setting.min - 1, setting.max + 1, setting.min + 0.5]) {
       expect(() => createWeatherService({ [name]: bad })).toThrow(RangeError);
-      expect(() => createWeatherService({ [name]: bad })).toThrow(new RegExp(`${name}: expected a whole number from ${setting.min} to ${setting.max}`));
+      expect(() => createWeatherService({ [name]: bad })).toThrow(
+        new RegExp(`${name}: expected a whole number from ${setting.min} to ${setting.max}`),
+      );
     }
   });
 
@@ -30,13 +34,20 @@ describe("WEATHER_SETTINGS", () => {
       language: "pt-BR",
       forecastBaseUrl: "https://customer-api.open-meteo.com/",
     }).settings;
-    expect(settings).toMatchObject({ units: "imperial", language: "pt-br", forecastBaseUrl: "https://customer-api.open-meteo.com" });
+    expect(settings).toMatchObject({
+      units: "imperial",
+      language: "pt-br",
+      forecastBaseUrl: "https://customer-api.open-meteo.com",
+    });
   });
 
   it.each([
     [{ locationVariable: "my location" }, /locationVariable: expected a Dify variable name/],
     [{ locationVariable: "" }, /locationVariable/],
-    [{ forecastBaseUrl: "https://user:pw@api.open-meteo.com" }, /forecastBaseUrl: expected a URL without user name or password/],
+    [
+      { forecastBaseUrl: "https://user:pw@api.open-meteo.com" },
+      /forecastBaseUrl: expected a URL without user name or password/,
+    ],
     [{ geocodingBaseUrl: "https://geocoding-api.open-meteo.com/?apikey=x" }, /without a query or fragment/],
     [{ units: 3 }, /units: expected metric or imperial/],
   ])("refuses %j with the same words as the env", (options, message) => {

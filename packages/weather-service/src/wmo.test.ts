@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { describeWeatherCode, WMO_CODES } from "./wmo.ts";
 
 // Every code Open-Meteo documents for `weather_code`.
-const DOCUMENTED = [0, 1, 2, 3, 45, 48, 51, 53, 55, 56, 57, 61, 63, 65, 66, 67, 71, 73, 75, 77, 80, 81, 82, 85, 86, 95, 96, 99];
+const DOCUMENTED = [
+  0, 1, 2, 3, 45, 48, 51, 53, 55, 56, 57, 61, 63, 65, 66, 67, 71, 73, 75, 77, 80, 81, 82, 85, 86, 95, 96, 99,
+];
 
 describe("WMO weather codes", () => {
   it("maps exactly the documented codes", () => {

@@ -177,7 +177,12 @@ describe("createKeywordMatcher: word and substring matching", () => {
   });
 
   it("reports a span and label once even when listed twice", () => {
-    const m = createKeywordMatcher({ lists: [{ name: "a", terms: ["bad", "bad"] }, { name: "b", terms: ["bad"] }] });
+    const m = createKeywordMatcher({
+      lists: [
+        { name: "a", terms: ["bad", "bad"] },
+        { name: "b", terms: ["bad"] },
+      ],
+    });
     expect(m.find("bad").length).toBe(1);
   });
 });

@@ -1,12 +1,6 @@
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
-import {
-  isSeparator,
-  isSpacedWordChar,
-  NormalizedBuffer,
-  normalizeForMatching,
-  normalizeInto,
-} from "./normalize.ts";
+import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
 import type { MatchMode } from "./parse.ts";
 
 /** A keyword finding: span of the original text, the term as written, and its list. */

@@ -63,7 +63,9 @@ describe("loadKeywordFiles", () => {
   it("names the line of invalid UTF-8", async () => {
     const file = join(dir, "latin1.txt");
     await writeFile(file, Buffer.concat([Buffer.from("ok\nfine\ncaf"), Buffer.from([0xe9]), Buffer.from("\n")]));
-    await expect(loadKeywordFiles({ listFiles: [file] })).rejects.toThrow(`keyword file ${file}: line 3: not valid UTF-8`);
+    await expect(loadKeywordFiles({ listFiles: [file] })).rejects.toThrow(
+      `keyword file ${file}: line 3: not valid UTF-8`,
+    );
   });
 
   it("passes on a directive error with the file name and line", async () => {

@@ -162,45 +162,49 @@ const EXAMPLES: Array<[Options, string[]]> = [
 ];
 
 describe("finding spans (property)", () => {
-  it(`lie within the text on whole characters, cover the term, and do not depend on history (${propertyRuns(RUNS)} runs)`, () => {
-    const options: fc.Arbitrary<Options> = fc.record({
-      terms: fc.array(term, { minLength: 1, maxLength: 6 }),
-      allow: fc.array(term, { maxLength: 2 }),
-      separators: fc.boolean(),
-      match: fc.constantFrom("word" as const, "substring" as const),
-    });
-    fc.assert(
-      fc.property(options, fc.array(piecesText(16), { minLength: 1, maxLength: 4 }), (o, texts) => {
-        const m = createKeywordMatcher({
-          lists: [{ name: "t", terms: o.terms }],
-          allow: o.allow,
-          separators: o.separators,
-          match: o.match,
-        });
-        for (const text of texts) {
-          const found = findAfterFillers(m, text);
-          for (const f of found) {
-            // The matched original characters normalise to the term: as it is, or (separators on)
-            // with separators inserted between its characters, none of its own left out.
-            const slice = normalizeForMatching(text.slice(f.start, f.end));
-            const wanted = normalizeForMatching(f.label);
-            const covered =
-              slice.includes(wanted) ||
-              (o.separators && collapse(slice).includes(collapse(wanted)) && isSubsequence(wanted, slice));
-            expect(covered, `${JSON.stringify(f)} in ${JSON.stringify(text)}`).toBe(true);
-          }
-          // Substring terms, nothing allowed: every term the normalised text contains is found.
-          if (o.match === "substring" && o.allow.length === 0) {
-            const normalized = normalizeForMatching(text);
-            const labels = new Set(found.map((f) => normalizeForMatching(f.label)));
-            for (const t of o.terms.map((t) => normalizeForMatching(t.trim()))) {
-              if (t === "" || !normalized.includes(t)) continue;
-              expect(labels, `${JSON.stringify(t)} in ${JSON.stringify(text)}`).toContain(t);
+  it(
+    `lie within the text on whole characters, cover the term, and do not depend on history (${propertyRuns(RUNS)} runs)`,
+    () => {
+      const options: fc.Arbitrary<Options> = fc.record({
+        terms: fc.array(term, { minLength: 1, maxLength: 6 }),
+        allow: fc.array(term, { maxLength: 2 }),
+        separators: fc.boolean(),
+        match: fc.constantFrom("word" as const, "substring" as const),
+      });
+      fc.assert(
+        fc.property(options, fc.array(piecesText(16), { minLength: 1, maxLength: 4 }), (o, texts) => {
+          const m = createKeywordMatcher({
+            lists: [{ name: "t", terms: o.terms }],
+            allow: o.allow,
+            separators: o.separators,
+            match: o.match,
+          });
+          for (const text of texts) {
+            const found = findAfterFillers(m, text);
+            for (const f of found) {
+              // The matched original characters normalise to the term: as it is, or (separators on)
+              // with separators inserted between its characters, none of its own left out.
+              const slice = normalizeForMatching(text.slice(f.start, f.end));
+              const wanted = normalizeForMatching(f.label);
+              const covered =
+                slice.includes(wanted) ||
+                (o.separators && collapse(slice).includes(collapse(wanted)) && isSubsequence(wanted, slice));
+              expect(covered, `${JSON.stringify(f)} in ${JSON.stringify(text)}`).toBe(true);
+            }
+            // Substring terms, nothing allowed: every term the normalised text contains is found.
+            if (o.match === "substring" && o.allow.length === 0) {
+              const normalized = normalizeForMatching(text);
+              const labels = new Set(found.map((f) => normalizeForMatching(f.label)));
+              for (const t of o.terms.map((t) => normalizeForMatching(t.trim()))) {
+                if (t === "" || !normalized.includes(t)) continue;
+                expect(labels, `${JSON.stringify(t)} in ${JSON.stringify(text)}`).toContain(t);
+              }
             }
           }
-        }
-      }),
-      propertySettings("keyword finding spans", { runs: RUNS, examples: EXAMPLES }),
-    );
-  }, propertyTimeout(30_000, RUNS));
+        }),
+        propertySettings("keyword finding spans", { runs: RUNS, examples: EXAMPLES }),
+      );
+    },
+    propertyTimeout(30_000, RUNS),
+  );
 });

@@ -136,7 +136,11 @@ describe("obscenity engine", () => {
       }
       throw new Error("expected the engine to refuse its options");
     };
-    expect(thrown({ extraTerms: ["ok", "  "] })).toMatchObject({ name: "ObscenityTermError", option: "extraTerms", index: 1 });
+    expect(thrown({ extraTerms: ["ok", "  "] })).toMatchObject({
+      name: "ObscenityTermError",
+      option: "extraTerms",
+      index: 1,
+    });
     expect(thrown({ extraTerms: ["ok"], allowTerms: ["fine", ""] })).toMatchObject({ option: "allowTerms", index: 1 });
     expect(thrown({ allowTerms: [""] })).toBeInstanceOf(ObscenityTermError);
   });

@@ -59,8 +59,7 @@ interface PhraseMetadata {
   extra?: boolean;
 }
 
-const blacklistTransformers: TransformerContainer[] =
-  englishRecommendedTransformers.blacklistMatcherTransformers ?? [];
+const blacklistTransformers: TransformerContainer[] = englishRecommendedTransformers.blacklistMatcherTransformers ?? [];
 
 /**
  * Creates the `obscenity` engine. Throws an {@link ObscenityTermError} at construction (never per
@@ -70,9 +69,7 @@ export function createObscenityEngine(options: ObscenityEngineOptions = {}): Mod
   const dataset = new DataSet<PhraseMetadata>().addAll(englishDataset);
   (options.extraTerms ?? []).forEach((term, index) => {
     const parsed = parseExtraTerm(term, index);
-    dataset.addPhrase((phrase) =>
-      phrase.setMetadata({ originalWord: term.trim(), extra: true }).addPattern(parsed),
-    );
+    dataset.addPhrase((phrase) => phrase.setMetadata({ originalWord: term.trim(), extra: true }).addPattern(parsed));
   });
   const built = dataset.build();
   const allowTerms = (options.allowTerms ?? []).map((term, index) => normaliseAllowTerm(term, index));
@@ -161,7 +158,8 @@ function normaliseLiteral(literal: string): string {
 }
 
 function parseExtraTerm(term: unknown, index: number) {
-  if (typeof term !== "string") throw new ObscenityTermError("extraTerms", index, `obscenity extra term #${index + 1} is not a string`);
+  if (typeof term !== "string")
+    throw new ObscenityTermError("extraTerms", index, `obscenity extra term #${index + 1} is not a string`);
   let body = term.trim();
   const anyStart = body.startsWith("*");
   if (anyStart) body = body.slice(1);
@@ -179,9 +177,14 @@ function parseExtraTerm(term: unknown, index: number) {
 }
 
 function normaliseAllowTerm(term: unknown, index: number): string {
-  if (typeof term !== "string") throw new ObscenityTermError("allowTerms", index, `obscenity allowed term #${index + 1} is not a string`);
+  if (typeof term !== "string")
+    throw new ObscenityTermError("allowTerms", index, `obscenity allowed term #${index + 1} is not a string`);
   // The whitelist is matched against ASCII-lower-cased text with runs of spaces collapsed.
-  const normalised = term.trim().replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/ {2,}/g, " ");
-  if (normalised.length === 0) throw new ObscenityTermError("allowTerms", index, `obscenity allowed term #${index + 1} is empty`);
+  const normalised = term
+    .trim()
+    .replace(/[A-Z]/g, (c) => c.toLowerCase())
+    .replace(/ {2,}/g, " ");
+  if (normalised.length === 0)
+    throw new ObscenityTermError("allowTerms", index, `obscenity allowed term #${index + 1} is empty`);
   return normalised;
 }

@@ -4,11 +4,7 @@ import { inspect } from "node:util";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngineUnavailableError, type ModerateContext } from "../engine.ts";
-import {
-  createOpenAIEngine,
-  type OpenAIEngineOptions,
-  openAIWorstCaseMs,
-} from "./index.ts";
+import { createOpenAIEngine, type OpenAIEngineOptions, openAIWorstCaseMs } from "./index.ts";
 
 const KEY = "sk-test-SECRET-0123456789abcdef";
 const input: ModerateContext = { point: "input" };
@@ -104,13 +100,29 @@ describe("openai engine: requests and verdicts", () => {
     // Parsed, so `__proto__` is an own key of the body, as it is in the JSON the upstream sends.
     const categories = JSON.parse('{"__proto__": false, "constructor": false, "toString": false, "violence": false}');
     const scores = JSON.parse('{"__proto__": 0.9, "constructor": 0.9, "violence": 0.1}');
-    fake.script({ type: "json", body: { id: "m", model: "omni-moderation-latest", results: [{ flagged: false, categories, category_scores: scores }] } });
+    fake.script({
+      type: "json",
+      body: {
+        id: "m",
+        model: "omni-moderation-latest",
+        results: [{ flagged: false, categories, category_scores: scores }],
+      },
+    });
     expect(await e.moderate(["x"], input)).toEqual([{ flagged: false, findings: [], categories: [] }]);
     // A category the upstream flags is reported under its own name, `__proto__` included.
-    fake.script({ type: "json", body: { id: "m", results: [{ flagged: true, categories: JSON.parse('{"__proto__": true}'), category_scores: {} }] } });
+    fake.script({
+      type: "json",
+      body: {
+        id: "m",
+        results: [{ flagged: true, categories: JSON.parse('{"__proto__": true}'), category_scores: {} }],
+      },
+    });
     expect(await e.moderate(["y"], input)).toEqual([{ flagged: true, findings: [], categories: ["__proto__"] }]);
     // A thresholded category missing from the scores falls back to the reply's own flag, never to Object.prototype.
-    fake.script({ type: "json", body: { id: "m", results: [{ flagged: false, categories: {}, category_scores: {} }] } });
+    fake.script({
+      type: "json",
+      body: { id: "m", results: [{ flagged: false, categories: {}, category_scores: {} }] },
+    });
     expect(await e.moderate(["z"], input)).toEqual([{ flagged: false, findings: [], categories: [] }]);
   });
 
@@ -318,7 +330,10 @@ describe("openai engine: upstream failures", () => {
   it("refuses a reply larger than 512 KiB, declared by its content-length", async () => {
     const e = engine({ maxRetries: 0, cache: { max: 0 } });
     const results = [{ flagged: false, categories: { violence: false }, category_scores: { violence: 0.01 } }];
-    fake.script({ type: "json", body: { id: "modr-big", model: "omni-moderation-latest", results, padding: "x".repeat(2 * 1024 * 1024) } });
+    fake.script({
+      type: "json",
+      body: { id: "modr-big", model: "omni-moderation-latest", results, padding: "x".repeat(2 * 1024 * 1024) },
+    });
     const error = await failure(e.moderate(["x"], input));
     expect(error.message).toBe("OpenAI moderation answered with a reply larger than 524288 bytes");
   });
@@ -329,7 +344,9 @@ describe("openai engine: upstream failures", () => {
     const server = createHttpServer((request, response) => {
       request.resume();
       response.writeHead(200, { "content-type": "application/json" });
-      response.write('{"id":"modr-stream","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}],"padding":"');
+      response.write(
+        '{"id":"modr-stream","model":"omni-moderation-latest","results":[{"flagged":false,"categories":{},"category_scores":{}}],"padding":"',
+      );
       const chunk = "x".repeat(64 * 1024);
       const more = () => {
         while (!response.destroyed && written < 64 * 1024 * 1024) {
@@ -343,7 +360,12 @@ describe("openai engine: upstream failures", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const e = createOpenAIEngine({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0, cache: { max: 0 } });
+      const e = createOpenAIEngine({
+        apiKey: KEY,
+        baseURL: `http://127.0.0.1:${port}/v1`,
+        maxRetries: 0,
+        cache: { max: 0 },
+      });
       const error = await failure(e.moderate(["x"], input));
       expect(error.message).toBe("OpenAI moderation answered with a reply larger than 524288 bytes");
       // It stopped reading: the upstream did not get to send its 64 MiB.
@@ -456,7 +478,9 @@ describe("openai engine: metrics events", () => {
     await failure(e.moderate(["second text"], input));
     fake.script({ type: "hang" });
     await failure(e.moderate(["third text"], input));
-    const outcomes = events.filter((event) => (event as { kind: string }).kind === "call").map((event) => (event as { outcome: string }).outcome);
+    const outcomes = events
+      .filter((event) => (event as { kind: string }).kind === "call")
+      .map((event) => (event as { outcome: string }).outcome);
     expect(outcomes).toEqual(["error", "timeout"]);
   });
 });

@@ -160,14 +160,12 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
   const startBatch = (texts: string[]): Pending[] => {
     const batch: Batch = { controller: new AbortController(), waiters: 0 };
     const keys = texts.map(keyOf);
-    const results = requestModeration(texts, batch.controller).then(
-      (judgements) => {
-        keys.forEach((key, i) => {
-          cache?.set(key, judgements[i]!);
-        });
-        return judgements;
-      },
-    );
+    const results = requestModeration(texts, batch.controller).then((judgements) => {
+      keys.forEach((key, i) => {
+        cache?.set(key, judgements[i]!);
+      });
+      return judgements;
+    });
     const pendings = keys.map((key, i) => {
       const judgement = results.then((all) => all[i]!);
       // A caller that aborted no longer listens; keep its rejection from being unhandled.
@@ -195,14 +193,21 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
       timer = setTimeout(() => {
         deadlineHit = true;
         controller.abort();
-        reject(new EngineUnavailableError("openai", `OpenAI moderation did not answer within its ${budgetMs} ms budget`));
+        reject(
+          new EngineUnavailableError("openai", `OpenAI moderation did not answer within its ${budgetMs} ms budget`),
+        );
       }, budgetMs);
     });
     const call = client.moderations.create({ model, input: texts }, { signal: controller.signal });
     call.catch(() => {});
     const started = performance.now();
     const report = (outcome: "ok" | "error" | "timeout") =>
-      options.onUpstream?.({ kind: "call", upstream: "openai", outcome, seconds: (performance.now() - started) / 1000 });
+      options.onUpstream?.({
+        kind: "call",
+        upstream: "openai",
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+      });
     try {
       const body: unknown = await Promise.race([call, deadline]);
       const results = validateReply(body, texts.length);
@@ -212,7 +217,13 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
       const unavailable =
         error instanceof EngineUnavailableError
           ? error
-          : toUnavailable(error, { deadlineHit, budgetMs, timeoutMs, attempts: maxRetries + 1, aborted: controller.signal.aborted });
+          : toUnavailable(error, {
+              deadlineHit,
+              budgetMs,
+              timeoutMs,
+              attempts: maxRetries + 1,
+              aborted: controller.signal.aborted,
+            });
       report(deadlineHit || /timed out|did not answer/.test(unavailable.message) ? "timeout" : "error");
       throw unavailable;
     } finally {
@@ -400,7 +411,8 @@ function validateReply(body: unknown, expected: number): ValidResult[] {
     if (!isObject(scores)) throw malformed(`results[${i}].category_scores is not an object`);
     const valid: ValidResult = { flags: new Map(), scores: new Map() };
     for (const [category, value] of Object.entries(categories)) {
-      if (typeof value !== "boolean" && value !== null) throw malformed(`results[${i}].categories has a non-boolean value`);
+      if (typeof value !== "boolean" && value !== null)
+        throw malformed(`results[${i}].categories has a non-boolean value`);
       valid.flags.set(category, value);
     }
     for (const [category, value] of Object.entries(scores)) {

@@ -70,7 +70,9 @@ export const MAX_REPLY_BYTES = 512 * 1024;
  */
 export function checkIntegerSetting(value: number, name: string, setting: IntegerSetting): number {
   if (!Number.isInteger(value) || value < setting.min || value > setting.max) {
-    throw new RangeError(`OpenAI engine option ${name} must be an integer from ${setting.min} to ${setting.max}, got ${String(value)}`);
+    throw new RangeError(
+      `OpenAI engine option ${name} must be an integer from ${setting.min} to ${setting.max}, got ${String(value)}`,
+    );
   }
   return value;
 }

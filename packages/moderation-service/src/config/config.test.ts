@@ -58,7 +58,9 @@ describe("readEngineList", () => {
     expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,perspective" }, []))).toEqual([
       'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, openai',
     ]);
-    expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,keywords" }, []))[0]).toMatch(/listed twice/);
+    expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,keywords" }, []))[0]).toMatch(
+      /listed twice/,
+    );
     expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: " , " }, []))[0]).toMatch(/at least one/);
     // Names such as `constructor` are unknown engines, not members of some object.
     expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "constructor,__proto__" }, []))).toHaveLength(2);
@@ -75,7 +77,9 @@ describe("readPolicySettings and readKeywordsSettings", () => {
     expect(readPolicySettings({})).not.toHaveProperty("maskCharacter");
     expect(readPolicySettings({ MODERATION_MASK_CHARACTER: "#" }).maskCharacter).toBe("#");
     expect(readKeywordsSettings({})).toEqual({ listFiles: [], allowFiles: [], usingSampleList: true });
-    expect(readKeywordsSettings({ KEYWORDS_MATCH: "substring", KEYWORDS_SEPARATORS: "yes", KEYWORDS_WATCH: "0" })).toMatchObject({
+    expect(
+      readKeywordsSettings({ KEYWORDS_MATCH: "substring", KEYWORDS_SEPARATORS: "yes", KEYWORDS_WATCH: "0" }),
+    ).toMatchObject({
       match: "substring",
       separators: true,
       watch: false,
@@ -83,14 +87,17 @@ describe("readPolicySettings and readKeywordsSettings", () => {
   });
 
   it("name bad values", () => {
-    expect(problemsOf(() => readPolicySettings({ MODERATION_MASK_CHARACTER: "**", MODERATION_OUTPUT_ON_ERROR: "maybe" })).sort()).toEqual([
+    expect(
+      problemsOf(() =>
+        readPolicySettings({ MODERATION_MASK_CHARACTER: "**", MODERATION_OUTPUT_ON_ERROR: "maybe" }),
+      ).sort(),
+    ).toEqual([
       "MODERATION_MASK_CHARACTER: expected exactly one character",
       "MODERATION_OUTPUT_ON_ERROR: expected open or closed",
     ]);
-    expect(problemsOf(() => readKeywordsSettings({ KEYWORDS_MATCH: "fuzzy", KEYWORDS_SEPARATORS: "perhaps" })).sort()).toEqual([
-      "KEYWORDS_MATCH: expected word or substring",
-      "KEYWORDS_SEPARATORS: expected true or false",
-    ]);
+    expect(
+      problemsOf(() => readKeywordsSettings({ KEYWORDS_MATCH: "fuzzy", KEYWORDS_SEPARATORS: "perhaps" })).sort(),
+    ).toEqual(["KEYWORDS_MATCH: expected word or substring", "KEYWORDS_SEPARATORS: expected true or false"]);
   });
 });
 
@@ -122,9 +129,13 @@ describe("readOpenAISettings", () => {
   });
 
   it("accepts exactly what the engine accepts: its longest timeout builds, one more is refused by both", () => {
-    const { maxRetries, timeoutMs, cache } = readOpenAISettings({ OPENAI_TIMEOUT_MS: String(OPENAI_SETTINGS.timeoutMs.max) });
+    const { maxRetries, timeoutMs, cache } = readOpenAISettings({
+      OPENAI_TIMEOUT_MS: String(OPENAI_SETTINGS.timeoutMs.max),
+    });
     expect(() => createOpenAIEngine({ apiKey: "sk-test-0000", maxRetries, timeoutMs, cache })).not.toThrow();
-    expect(() => createOpenAIEngine({ apiKey: "sk-test-0000", timeoutMs: OPENAI_SETTINGS.timeoutMs.max + 1 })).toThrow(/timeoutMs/);
+    expect(() => createOpenAIEngine({ apiKey: "sk-test-0000", timeoutMs: OPENAI_SETTINGS.timeoutMs.max + 1 })).toThrow(
+      /timeoutMs/,
+    );
   });
 
   it("requires OPENAI_API_KEY in production only, together with the other problems", () => {
@@ -137,7 +148,10 @@ describe("readOpenAISettings", () => {
   });
 
   it("reads thresholds, and refuses category names that are not the 13 known ones", () => {
-    expect(readOpenAISettings({ OPENAI_THRESHOLDS: "violence=0.7,sexual=0.9" }).thresholds).toEqual({ violence: 0.7, sexual: 0.9 });
+    expect(readOpenAISettings({ OPENAI_THRESHOLDS: "violence=0.7,sexual=0.9" }).thresholds).toEqual({
+      violence: 0.7,
+      sexual: 0.9,
+    });
     for (const name of ["constructor", "__proto__", "toString"]) {
       expect(problemsOf(() => readOpenAISettings({ OPENAI_THRESHOLDS: `${name}=0.5` }))[0]).toMatch(
         new RegExp(`^OPENAI_THRESHOLDS: threshold "${name}=0.5": unknown category "${name}"`),
@@ -146,7 +160,9 @@ describe("readOpenAISettings", () => {
   });
 
   it("never echoes a secret in an error", () => {
-    const found = problemsOf(() => readOpenAISettings({ OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" }));
+    const found = problemsOf(() =>
+      readOpenAISettings({ OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" }),
+    );
     expect(found).toEqual(["OPENAI_BASE_URL: expected a URL such as https://api.openai.com/v1"]);
   });
 });
@@ -164,7 +180,9 @@ describe("parseThresholds", () => {
 
   it("names the bad part", () => {
     expect(() => parseThresholds("violence=0.7,sexual")).toThrow('threshold "sexual" must look like category=score');
-    expect(() => parseThresholds("violence=1.2")).toThrow('threshold "violence=1.2": the score must be a number from 0 to 1');
+    expect(() => parseThresholds("violence=1.2")).toThrow(
+      'threshold "violence=1.2": the score must be a number from 0 to 1',
+    );
     expect(() => parseThresholds("violence=-0.1")).toThrow(/from 0 to 1/);
     expect(() => parseThresholds("violence=high")).toThrow('threshold "violence=high"');
     expect(() => parseThresholds("violence=")).toThrow(/from 0 to 1/);

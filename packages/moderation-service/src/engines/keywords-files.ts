@@ -29,14 +29,18 @@ export async function keywordsFromFiles(settings: KeywordsSettings, context: Eng
       buildMs: Math.round(stats.buildMs),
       separators: matcher.options.separators,
     },
-    files.usingSampleList ? "keyword lists loaded (the sample list: set KEYWORDS_FILES for yours)" : "keyword lists loaded",
+    files.usingSampleList
+      ? "keyword lists loaded (the sample list: set KEYWORDS_FILES for yours)"
+      : "keyword lists loaded",
   );
   const engine = createKeywordEngine({ matcher });
   const watcher = watchKeywordFiles({
     ...files,
     engine,
-    onReload: (next) => logger.info({ terms: next.stats.terms, buildMs: Math.round(next.stats.buildMs) }, "keyword lists reloaded"),
-    onError: (error) => logger.error({ err: error.message }, "keyword lists not reloaded; the previous lists keep serving"),
+    onReload: (next) =>
+      logger.info({ terms: next.stats.terms, buildMs: Math.round(next.stats.buildMs) }, "keyword lists reloaded"),
+    onError: (error) =>
+      logger.error({ err: error.message }, "keyword lists not reloaded; the previous lists keep serving"),
   });
   const onHangup = () => {
     logger.info({}, "SIGHUP: reloading keyword lists");

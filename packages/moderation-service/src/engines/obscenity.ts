@@ -12,7 +12,8 @@ export function obscenityFromSettings(settings: ObscenitySettings): ModerationEn
   try {
     return createObscenityEngine(settings);
   } catch (error) {
-    if (error instanceof ObscenityTermError) throw new ConfigError([`${OBSCENITY_VARIABLES[error.option]}: ${error.message}`]);
+    if (error instanceof ObscenityTermError)
+      throw new ConfigError([`${OBSCENITY_VARIABLES[error.option]}: ${error.message}`]);
     throw error;
   }
 }

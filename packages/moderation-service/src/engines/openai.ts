@@ -29,7 +29,12 @@ export function openaiFromSettings(settings: OpenAISettings, context: EngineCont
     };
   }
   logger.info(
-    { engine: "openai", model: options.model, timeoutMs: options.timeoutMs, worstCaseMs: openAIWorstCaseMs(options.timeoutMs, options.maxRetries) },
+    {
+      engine: "openai",
+      model: options.model,
+      timeoutMs: options.timeoutMs,
+      worstCaseMs: openAIWorstCaseMs(options.timeoutMs, options.maxRetries),
+    },
     "openai engine ready",
   );
   return createOpenAIEngine({

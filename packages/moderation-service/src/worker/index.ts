@@ -51,7 +51,11 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
     const logger = createConsoleLogger({ name: options.name, level: config.common.logLevel as LogLevel });
     const moderation = await composeModeration(config, options.engines, { logger });
     return createFetchHandler(
-      createReceiveCore({ ...receiveOptionsFrom(config.common, logger), handlers: moderation.handlers, readiness: moderation.readiness }),
+      createReceiveCore({
+        ...receiveOptionsFrom(config.common, logger),
+        handlers: moderation.handlers,
+        readiness: moderation.readiness,
+      }),
     );
   });
 }

@@ -10,7 +10,12 @@ export function keywordsWorkerEngine(bundled: BundledKeywordLists): EngineFactor
     const allow = bundled.allow.flatMap((list) => parseKeywordList(list.text, list.name).terms);
     const matcher = createKeywordMatcher({ lists, allow, match: settings.match, separators: settings.separators });
     logger.info(
-      { engine: "keywords", terms: matcher.stats.terms, buildMs: Math.round(matcher.stats.buildMs), sample: bundled.sample },
+      {
+        engine: "keywords",
+        terms: matcher.stats.terms,
+        buildMs: Math.round(matcher.stats.buildMs),
+        sample: bundled.sample,
+      },
       "keyword lists loaded",
     );
     return createKeywordEngine({ matcher });

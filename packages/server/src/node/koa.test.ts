@@ -58,28 +58,32 @@ async function start(overrides: Partial<ReceiveOptions> = {}) {
 }
 
 describe("the Koa adapter under Node", () => {
-    it("answers 413 for a chunked body without Content-Length", async () => {
-      const { running } = await start({ bodyLimit: 1024 });
-      const status = await new Promise<number>((resolve, reject) => {
-        const request = httpRequest(
-          {
-            host: "127.0.0.1",
-            port: running.port,
-            path: "/api/dify/receive",
-            method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, "transfer-encoding": "chunked" },
+  it("answers 413 for a chunked body without Content-Length", async () => {
+    const { running } = await start({ bodyLimit: 1024 });
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: running.port,
+          path: "/api/dify/receive",
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            authorization: `Bearer ${KEY}`,
+            "transfer-encoding": "chunked",
           },
-          (response) => {
-            response.resume();
-            resolve(response.statusCode ?? 0);
-          },
-        );
-        request.on("error", reject);
-        for (let i = 0; i < 8; i++) request.write("x".repeat(512));
-        request.end();
-      });
-      expect(status).toBe(413);
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      request.on("error", reject);
+      for (let i = 0; i < 8; i++) request.write("x".repeat(512));
+      request.end();
     });
+    expect(status).toBe(413);
+  });
   it("lets an in-flight request finish when closing", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -108,7 +112,13 @@ describe("the Koa adapter under Node", () => {
  * Sends a request as Dify's client does, `Connection: close` and the whole body before reading the
  * answer, in paced pieces as over a real network; resolves with the status, rejects on a reset.
  */
-function sendBody(port: number, method: string, path: string, size: number, headers: Record<string, string>): Promise<number> {
+function sendBody(
+  port: number,
+  method: string,
+  path: string,
+  size: number,
+  headers: Record<string, string>,
+): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port });
     const head = Object.entries({ host: "127.0.0.1", connection: "close", "content-length": String(size), ...headers })
@@ -122,7 +132,8 @@ function sendBody(port: number, method: string, path: string, size: number, head
     socket.on("error", reject);
     socket.on("close", () => {
       // A client such as Dify's sends the whole body before it reads: a close before that is a reset.
-      if (sent < size) return reject(Object.assign(new Error(`closed after ${sent} of ${size} bytes`), { code: "ECONNRESET" }));
+      if (sent < size)
+        return reject(Object.assign(new Error(`closed after ${sent} of ${size} bytes`), { code: "ECONNRESET" }));
       const status = /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1];
       if (status) resolve(Number(status));
       else reject(new Error(`closed without an answer after ${received.length} bytes`));
@@ -161,7 +172,9 @@ describe("early answers to a request still uploading its body", () => {
 
   it("answers a body over the limit with 413 and closes the connection", async () => {
     const { running } = await start({ bodyLimit: 64 * 1024 });
-    const status = await sendBody(running.port, "POST", "/api/dify/receive", 200 * 1024, json).catch((error: NodeJS.ErrnoException) => error.code);
+    const status = await sendBody(running.port, "POST", "/api/dify/receive", 200 * 1024, json).catch(
+      (error: NodeJS.ErrnoException) => error.code,
+    );
     // The answer, or a reset if Node closes the connection while the client is still sending.
     expect([413, "EPIPE", "ECONNRESET"]).toContain(status);
   });
@@ -219,7 +232,11 @@ describe("Koa's extension points", () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const post = (body: string, authorization = `Bearer ${KEY}`) =>
-        fetch(`${base}/api/dify/receive`, { method: "POST", headers: { "content-type": "application/json", authorization }, body });
+        fetch(`${base}/api/dify/receive`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization },
+          body,
+        });
       const ok = await post(JSON.stringify({ point: "app.moderation.output", params: { app_id: "a", text: "hi" } }));
       expect(await ok.json()).toEqual({ flagged: true, action: "overridden", text: "HI" });
       expect(ok.headers.get("access-control-allow-origin")).toBe("*");
@@ -255,7 +272,10 @@ function rawRequest(port: number, bytes: string): Promise<string> {
 describe("odd request targets", () => {
   it("serves an absolute-form target by its path", async () => {
     const { running } = await start();
-    const answer = await rawRequest(running.port, "GET http://127.0.0.1/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    const answer = await rawRequest(
+      running.port,
+      "GET http://127.0.0.1/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
   });
 
@@ -264,7 +284,10 @@ describe("odd request targets", () => {
       const errors: unknown[] = [];
       const logger = { ...silentLogger, error: (fields: object) => void errors.push(fields), child: () => logger };
       const { running } = await start({ logger });
-      const answer = await rawRequest(running.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const answer = await rawRequest(
+        running.port,
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+      );
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect(answer.toLowerCase()).toContain("x-content-type-options: nosniff");
       expect(answer).toContain('"code":"bad_http"');
@@ -276,7 +299,11 @@ describe("odd request targets", () => {
 describe("connections", () => {
   it("closes connections past maxConnections at once, warns, counts them, and serves again once they go", async () => {
     const warnings: string[] = [];
-    const logger = { ...silentLogger, warn: (_fields: object, message?: string) => void warnings.push(message ?? ""), child: () => logger };
+    const logger = {
+      ...silentLogger,
+      warn: (_fields: object, message?: string) => void warnings.push(message ?? ""),
+      child: () => logger,
+    };
     let dropped = 0;
     const running = await listen(createReceiveApp({ apiKeys: [KEY], handlers: {} }), {
       port: 0,
@@ -290,12 +317,19 @@ describe("connections", () => {
     });
     servers.push(running);
     const idle = await Promise.all(
-      Array.from({ length: 5 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
-        const socket = connect({ host: "127.0.0.1", port: running.port }, () => resolve(socket));
-      })),
+      Array.from(
+        { length: 5 },
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            const socket = connect({ host: "127.0.0.1", port: running.port }, () => resolve(socket));
+          }),
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const refused = await rawRequest(running.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").catch(() => "");
+    const refused = await rawRequest(
+      running.port,
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ).catch(() => "");
     expect(refused).toBe("");
     expect(dropped).toBeGreaterThanOrEqual(1);
     expect(warnings.some((message) => message.includes("MAX_CONNECTIONS"))).toBe(true);

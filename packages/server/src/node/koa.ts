@@ -103,9 +103,13 @@ export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
       }
       if (ctx.body == null && ctx.status === 405) {
         const allow = ctx.response.get("allow");
-        throw new HttpError("method_not_allowed", `method ${clip(ctx.method, 20)} is not allowed on ${clip(ctx.path, 100)}; use ${allow}`, {
-          allow,
-        });
+        throw new HttpError(
+          "method_not_allowed",
+          `method ${clip(ctx.method, 20)} is not allowed on ${clip(ctx.path, 100)}; use ${allow}`,
+          {
+            allow,
+          },
+        );
       }
     } catch (error) {
       send(ctx, core.fail(error, call));
@@ -118,8 +122,10 @@ export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
 function bodyError(error: unknown, limit: number): HttpError {
   const { type, body } = (error ?? {}) as { type?: string; body?: unknown };
   if (type === "entity.too.large") return bodyTooLarge(limit);
-  if (type === "request.size.invalid") return new HttpError("invalid_body", "the body is shorter or longer than its Content-Length");
-  if (type === "request.aborted") return new HttpError("request_aborted", "the client closed the request before sending the whole body");
+  if (type === "request.size.invalid")
+    return new HttpError("invalid_body", "the body is shorter or longer than its Content-Length");
+  if (type === "request.aborted")
+    return new HttpError("request_aborted", "the client closed the request before sending the whole body");
   if (error instanceof SyntaxError && typeof body === "string") {
     if (body.trim() === "") return emptyBody();
     try {

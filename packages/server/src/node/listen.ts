@@ -115,8 +115,12 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
       return;
     }
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    const reason = status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
-    const body = errorBody(status === 431 ? "headers_too_large" : status === 408 ? "request_timeout" : "bad_http", `malformed HTTP request (${reason.toLowerCase()})`);
+    const reason =
+      status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
+    const body = errorBody(
+      status === 431 ? "headers_too_large" : status === 408 ? "request_timeout" : "bad_http",
+      `malformed HTTP request (${reason.toLowerCase()})`,
+    );
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );

@@ -5,7 +5,13 @@ import type { Logger as CoreLogger } from "../logger.ts";
  * Paths pino blanks out in a log line: keys and authorization headers. No code logs them; this is
  * the safety net. (Wildcard paths cost a few µs on every line, measured; none is needed.)
  */
-export const REDACTED_PATHS = ["authorization", "apiKey", "apiKeys", "headers.authorization", "req.headers.authorization"];
+export const REDACTED_PATHS = [
+  "authorization",
+  "apiKey",
+  "apiKeys",
+  "headers.authorization",
+  "req.headers.authorization",
+];
 
 /** pino's logger, which satisfies the core's `Logger`. */
 export type Logger = CoreLogger;
@@ -16,7 +22,9 @@ export type Logger = CoreLogger;
  * 200 ms: a write per line cost a tenth of a request's time under load (docs/performance.md).
  * `flush()` writes what is buffered; `listen` calls it after "listening" and before exiting.
  */
-export function createLogger(options: { level?: string; name?: string; /** every line at once */ sync?: boolean } = {}): CoreLogger {
+export function createLogger(
+  options: { level?: string; name?: string /** every line at once */; sync?: boolean } = {},
+): CoreLogger {
   // Synchronous writes of 4 KiB blocks: cheaper per line than asynchronous ones (2.2 against 3.1 µs
   // a line, measured), and a slow log reader slows the service rather than growing its memory.
   const buffered = !(options.sync ?? false);

@@ -31,7 +31,11 @@ export interface RunServiceOptions<C extends ServiceConfig> {
 }
 
 /** The receive options that come from the shared env vars. */
-export function commonReceiveOptions(common: CommonConfig, logger: Logger, metrics?: ServiceMetrics): Omit<ReceiveOptions, "handlers"> {
+export function commonReceiveOptions(
+  common: CommonConfig,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+): Omit<ReceiveOptions, "handlers"> {
   return {
     ...receiveOptionsFrom(common, logger),
     metrics,
@@ -87,7 +91,10 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
         `no API_KEYS set: using the development key "${DEVELOPMENT_API_KEY}" (refused with NODE_ENV=production)`,
       );
     }
-    logger.info({ endpoint: `${running.url}/api/dify/receive` }, "register this endpoint in Dify (Settings → API Extension)");
+    logger.info(
+      { endpoint: `${running.url}/api/dify/receive` },
+      "register this endpoint in Dify (Settings → API Extension)",
+    );
     return running;
   } catch (error) {
     return fail({ err: error instanceof Error ? error.message : String(error) }, `${options.name} failed to start`);
@@ -98,8 +105,20 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
  * Serves `GET /metrics` alone on its own port (METRICS_PORT), e.g. one not exposed to Dify: the same
  * Koa app with only the metrics route.
  */
-async function serveMetrics(receiveOptions: Omit<ReceiveOptions, "handlers">, metrics: ServiceMetrics, port: number, host: string, logger: Logger) {
-  const app = createReceiveApp({ ...receiveOptions, handlers: {}, routes: ["metrics"], metricsOpen: true, metricsEndpoint: () => metrics.render() });
+async function serveMetrics(
+  receiveOptions: Omit<ReceiveOptions, "handlers">,
+  metrics: ServiceMetrics,
+  port: number,
+  host: string,
+  logger: Logger,
+) {
+  const app = createReceiveApp({
+    ...receiveOptions,
+    handlers: {},
+    routes: ["metrics"],
+    metricsOpen: true,
+    metricsEndpoint: () => metrics.render(),
+  });
   const running = await listen(app, { port, host, logger, handleSignals: false, announce: false });
   logger.info({ metricsPort: running.port }, "metrics served on their own port");
   return running;
