@@ -85,8 +85,8 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
       sourcemap: "linked",
       sourcesContent: false,
       minify: options.minify ?? false,
-      // No keepNames: it wraps every closure created at run time in a defineProperty call, which
-      // measured ~3 µs a request on the receive path (docs/performance.md). Source maps name frames.
+      // No keepNames: it wraps every closure created at run time in a defineProperty call, a cost on
+      // every request (docs/performance.md). Source maps name frames.
       keepNames: false,
       legalComments: "none",
       banner: { js: REQUIRE_BANNER },

@@ -3,7 +3,7 @@ import type { Logger as CoreLogger } from "../logger.ts";
 
 /**
  * Paths pino blanks out in a log line: keys and authorization headers. No code logs them; this is
- * the safety net. (Wildcard paths cost a few µs on every line, measured; none is needed.)
+ * the safety net. (No wildcard paths: they cost time on every line, and none is needed.)
  */
 export const REDACTED_PATHS = [
   "authorization",
@@ -17,16 +17,16 @@ export const REDACTED_PATHS = [
 export type Logger = CoreLogger;
 
 /**
- * A JSON logger (pino) to stdout, with secrets redacted and `time` in epoch milliseconds (an ISO
- * string cost ~3 µs a line). Lines are buffered and written in blocks of 4 KiB, and at least every
- * 200 ms: a write per line cost a tenth of a request's time under load (docs/performance.md).
+ * A JSON logger (pino) to stdout, with secrets redacted and `time` in epoch milliseconds (cheaper
+ * than an ISO string). Lines are buffered and written in blocks of 4 KiB, and at least every
+ * 200 ms: a write per line is a large share of a request's time under load (docs/performance.md).
  * `flush()` writes what is buffered; `listen` calls it after "listening" and before exiting.
  */
 export function createLogger(
   options: { level?: string; name?: string /** every line at once */; sync?: boolean } = {},
 ): CoreLogger {
-  // Synchronous writes of 4 KiB blocks: cheaper per line than asynchronous ones (2.2 against 3.1 µs
-  // a line, measured), and a slow log reader slows the service rather than growing its memory.
+  // Synchronous writes of 4 KiB blocks: cheaper per line than asynchronous ones (docs/performance.md),
+  // and a slow log reader slows the service rather than growing its memory.
   const buffered = !(options.sync ?? false);
   const destination = pino.destination({ dest: 1, sync: true, minLength: buffered ? 4096 : 0 });
   if (buffered) {
