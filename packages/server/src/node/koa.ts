@@ -17,6 +17,17 @@ import { bodyTooLarge, clip, HttpError } from "../errors.ts";
 /** The Koa app every Node app serves; apps pass it to `listen`. */
 export type ReceiveApp = Koa;
 
+/** Set on an app's context by `answerWithConnectionClose`: the server is shutting down. */
+const CLOSING = Symbol("dify-ext: closing");
+
+/**
+ * From now on every answer of the app says `Connection: close`, so keep-alive clients open a new
+ * connection (to another replica) for their next call. `listen` calls it when shutting down.
+ */
+export function answerWithConnectionClose(app: Koa): void {
+  (app.context as unknown as Record<symbol, boolean>)[CLOSING] = true;
+}
+
 /** The call of a request (request id, log fields), kept on `ctx.state` for every middleware after. */
 function callOf(ctx: Koa.Context, core: ReceiveCore): HandlerContext {
   const state = ctx.state as { difyCall?: HandlerContext };
@@ -115,6 +126,7 @@ export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
       send(ctx, core.fail(error, call));
     }
     await drainUnreadBody(ctx, core.bodyLimit);
+    if ((ctx as unknown as Record<symbol, boolean>)[CLOSING]) ctx.set("connection", "close");
   };
 }
 

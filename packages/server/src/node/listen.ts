@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { errorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { ReceiveApp } from "./koa.ts";
+import { answerWithConnectionClose, type ReceiveApp } from "./koa.ts";
 
 export interface ListenOptions {
   port: number;
@@ -66,20 +66,22 @@ export interface RunningServer {
 export async function listen(app: ReceiveApp, options: ListenOptions): Promise<RunningServer> {
   const { logger } = options;
   const host = options.host ?? "0.0.0.0";
-  let closing = false;
   // `app.listen`, with one option it cannot pass: no Host requirement. Dify always sends one, no
   // rule reads it, and a request without one should get a JSON answer like any other, not Node's
   // bare 400.
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
-  const server = createServer({
-    requireHostHeader: false,
-    headersTimeout,
-    requestTimeout,
-    // Node enforces both timeouts only when it checks, every 30 s by default: a 10 s header
-    // timeout then fired after up to 40 s. Check often enough that they act near their values.
-    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-  });
+  const server = createServer(
+    {
+      requireHostHeader: false,
+      headersTimeout,
+      requestTimeout,
+      // Node enforces both timeouts only when it checks, every 30 s by default: a 10 s header
+      // timeout then fired after up to 40 s. Check often enough that they act near their values.
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
+    app.callback(),
+  );
   server.maxConnections = options.maxConnections ?? defaultMaxConnections();
   let dropped = 0;
   let lastDropWarning = 0;
@@ -95,18 +97,6 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
     );
     dropped = 0;
   });
-  // Once shutting down, tell keep-alive clients not to send another request on this connection
-  // (`Connection: close`), and close each connection as its last answer goes out.
-  const inFlight = new Set<ServerResponse>();
-  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
-    if (closing) response.shouldKeepAlive = false;
-    inFlight.add(response);
-    response.once("close", () => {
-      inFlight.delete(response);
-      if (closing) server.closeIdleConnections();
-    });
-  });
-  server.on("request", app.callback());
   // Requests Node cannot even parse (malformed HTTP, oversized headers, header timeouts) get a JSON
   // error like everything else instead of a bare status line.
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -146,8 +136,8 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolve) => {
-      closing = true;
-      for (const response of inFlight) if (!response.headersSent) response.shouldKeepAlive = false;
+      // Every answer from now on, in-flight ones included, says `Connection: close`.
+      answerWithConnectionClose(app);
       const timer = setTimeout(() => {
         logger.warn({ timeoutMs: options.shutdownTimeoutMs ?? 10_000 }, "shutdown timed out; closing open connections");
         server.closeAllConnections();
