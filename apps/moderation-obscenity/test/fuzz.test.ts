@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
-import { formatFuzzReport, fuzzReceiveEndpoint } from "@dify-ext/test-support/fuzz";
+import { fuzzReceiveEndpoint } from "@dify-ext/test-support/fuzz";
 import { propertyRuns, propertyTimeout } from "@dify-ext/test-support/seed";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -31,11 +31,9 @@ describe("moderation-obscenity under hostile input", () => {
         runs: RUNS,
         points: ["ping", "app.moderation.input", "app.moderation.output"],
         checkReply: (point, reply, params) => difyReplyProblems(point as Point, reply, params),
+        mustAnswer: ["app.moderation.input", "app.moderation.output"],
       });
-      console.log(formatFuzzReport("moderation-obscenity", report));
       expect(report.statuses[500]).toBeUndefined();
-      expect(report.answered["app.moderation.input"]).toBeGreaterThan(0);
-      expect(report.answered["app.moderation.output"]).toBeGreaterThan(0);
     },
     propertyTimeout(300_000, RUNS),
   );

@@ -678,6 +678,10 @@ export interface FuzzOptions {
    * Pass `difyReplyProblems` from `@dify-ext/protocol`.
    */
   checkReply?: (point: string, reply: unknown, params: unknown) => string[];
+  /** Points that must get at least one checked 200, or the run fails (it would have proven little). */
+  mustAnswer?: readonly string[];
+  /** More to say on the report line the run prints (e.g. upstream requests). */
+  note?: () => string;
 }
 
 export interface FuzzReport {
@@ -832,6 +836,11 @@ export async function fuzzReceiveEndpoint(baseUrl: string, key: string, options:
     // No shrinking: every step is a request to a live process; the first failing case is reported.
     { ...settings, endOnFailure: true },
   );
+  const note = options.note?.();
+  console.log(`${formatFuzzReport(options.name, report)}${note ? `; ${note}` : ""}`);
+  const unanswered = (options.mustAnswer ?? []).filter((point) => !report.answered[point]);
+  if (unanswered.length > 0)
+    throw new Error(`no checked 200 reply to ${unanswered.join(", ")} in ${report.runs} requests`);
   return report;
 }
 
