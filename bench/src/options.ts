@@ -34,7 +34,8 @@ export interface BenchOptions {
 
 export const USAGE = `usage: pnpm bench [options]
 
-Benchmarks every app over HTTP against a plain node:http baseline (same run, alternating runs),
+Benchmarks every app over HTTP against the bare Koa stack and a plain node:http baseline (same run,
+alternating runs),
 the engines in-process, and memory; prints the tables and writes docs/performance.md.
 
   --quick               seconds-long smoke run: 1 s per case, 1 run, lists up to 10,000 terms

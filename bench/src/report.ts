@@ -155,8 +155,10 @@ export function renderReport(result: BenchResult, previous = ""): string {
         "the Docker image's build) started with `node main.mjs`, `NODE_ENV=production`, `LOG_LEVEL=info` (one access-log line " +
         "per request, into a log file) and metrics on, pinned to CPU 0; autocannon runs in its own process pinned to CPU 1, with " +
         "keep-alive connections. Every reply is checked: status 200 and exactly the body a probe got first (a probe whose reply " +
-        "Dify's rules accept). The baseline (`bench/src/baseline-server.ts`, bundled the same way) is a plain `node:http` server that reads the body, " +
-        "parses the JSON, checks the bearer key and writes the same reply. The moderation texts are clean (nothing is flagged), so " +
+        "Dify's rules accept). Two baselines, bundled the same way, answer the same replies after the same bearer-key check: " +
+        "the bare stack every app is built on (`bench/src/koa-baseline-server.ts`: Koa 3, `@koa/router`, `koa-bodyparser`, " +
+        "no validation, logging or metrics), the baseline the targets are measured against; and a plain `node:http` server " +
+        "(`bench/src/baseline-server.ts`) that reads the body, parses the JSON and answers, reported beside it as the limit. The moderation texts are clean (nothing is flagged), so " +
         "every engine runs in full. The OpenAI app talks to the fake OpenAI server and the weather app to the fake Open-Meteo " +
         "server, both on loopback in the harness process, with warm caches.",
     );
