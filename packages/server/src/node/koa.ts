@@ -35,15 +35,29 @@ function callOf(ctx: Koa.Context, core: ReceiveCore): HandlerContext {
   return state.difyCall;
 }
 
+/** Marks a context whose answer carries the API's headers already (`send`). */
+const ANSWERED = Symbol("dify-ext: answered");
+
 function send(ctx: Koa.Context, answer: CoreResponse): void {
   ctx.status = answer.status;
   ctx.set(answer.headers);
   ctx.body = answer.body;
+  (ctx as unknown as Record<symbol, boolean>)[ANSWERED] = true;
 }
 
-/** Every Authorization header of the request, joined as fetch joins them (Node keeps only the first). */
+/**
+ * Every Authorization header of the request, joined as fetch joins them (Node's `headers` keeps
+ * only the first). Scans the raw header list: cheaper than `headersDistinct`, which copies them all.
+ */
 function authorizationOf(request: IncomingMessage): string | undefined {
-  return request.headersDistinct.authorization?.join(", ");
+  const raw = request.rawHeaders;
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 13 || name.toLowerCase() !== "authorization") continue;
+    found = found === undefined ? raw[i + 1]! : `${found}, ${raw[i + 1]!}`;
+  }
+  return found;
 }
 
 /**
@@ -103,9 +117,6 @@ function checkRequestTarget(ctx: Koa.Context): void {
 export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
   return async function answerErrors(ctx, next) {
     const call = callOf(ctx, core);
-    const headers = core.headers(call.requestId);
-    delete (headers as Partial<typeof headers>)["content-type"];
-    ctx.set(headers);
     try {
       checkRequestTarget(ctx);
       await next();
@@ -125,7 +136,14 @@ export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
     } catch (error) {
       send(ctx, core.fail(error, call));
     }
-    await drainUnreadBody(ctx, core.bodyLimit);
+    // Routes of the app's own (not answered by `send`) get the API's headers too, unless they set their own.
+    if (!(ctx as unknown as Record<symbol, boolean>)[ANSWERED]) {
+      for (const [name, value] of Object.entries(core.headers(call.requestId))) {
+        if (name !== "content-type" && !ctx.res.hasHeader(name)) ctx.set(name, value);
+      }
+    }
+    const draining = drainUnreadBody(ctx, core.bodyLimit);
+    if (draining) await draining;
     if ((ctx as unknown as Record<symbol, boolean>)[CLOSING]) ctx.set("connection", "close");
   };
 }
@@ -161,7 +179,8 @@ function receiveChain(core: ReceiveCore): Koa.Middleware[] {
     } catch (error) {
       send(ctx, core.fail(error, call));
     }
-    await drainUnreadBody(ctx, core.bodyLimit);
+    const draining = drainUnreadBody(ctx, core.bodyLimit);
+    if (draining) await draining;
     core.record(call, ctx.method, ctx.status, (performance.now() - started) / 1000);
   }
 
@@ -192,7 +211,7 @@ function receiveChain(core: ReceiveCore): Koa.Middleware[] {
   const jsonBody = bodyParser(options as unknown as bodyParser.Options);
 
   async function dispatch(ctx: Koa.Context, next: Koa.Next) {
-    if (ctx.request.rawBody.trim() === "") throw emptyBody();
+    if (!/\S/.test(ctx.request.rawBody)) throw emptyBody();
     const call = callOf(ctx, core);
     const reply = await core.dispatch(ctx.request.body, call);
     send(ctx, { status: 200, headers: core.headers(call.requestId), body: JSON.stringify(reply) });

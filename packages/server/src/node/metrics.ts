@@ -79,14 +79,26 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     registers: [registry],
   });
 
+  const requestSeries = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
+
   return {
     registry,
     connectionDropped() {
       droppedConnections.inc();
     },
     observeRequest(record: RequestRecord) {
-      requests.inc({ point: record.point, status: String(record.status) });
-      duration.observe({ point: record.point }, record.seconds);
+      // Label-bound children, made once per point and status: prom-client hashes labels on every call otherwise.
+      const key = `${record.point} ${record.status}`;
+      let child = requestSeries.get(key);
+      if (!child) {
+        child = {
+          count: requests.labels({ point: record.point, status: String(record.status) }),
+          time: duration.labels({ point: record.point }),
+        };
+        requestSeries.set(key, child);
+      }
+      child.count.inc();
+      child.time.observe(record.seconds);
       const { verdict, engine, engineError } = record.fields;
       if (typeof verdict === "string") verdicts.inc({ engine: typeof engine === "string" ? engine : "none", verdict });
       if (typeof engineError === "string") engineErrors.inc({ engine: engineError });
