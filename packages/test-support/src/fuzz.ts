@@ -30,13 +30,19 @@ export const ACCEPTABLE_STATUSES = new Set([200, 400, 401, 404, 405, 413, 415, 4
  */
 export function sendRaw(baseUrl: string, raw: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
   const url = new URL(baseUrl);
+  // Node's client sends a DELETE, GET or OPTIONS body without Content-Length (framed by the close of
+  // the connection, which a request cannot be): the server then parses the body as a second request
+  // and answers 400. Framing is the wire generator's business; here every body is framed.
+  const framed = raw.headers.some(([name]) => /^(content-length|transfer-encoding)$/i.test(name));
+  const headers =
+    framed || raw.body.length === 0 ? raw.headers : [...raw.headers, ["content-length", String(raw.body.length)]];
   return new Promise<RawResponse>((resolve, reject) => {
     const request = httpRequest({
       host: url.hostname,
       port: url.port,
       method: raw.method,
       path: raw.path,
-      headers: raw.headers.flat(),
+      headers: headers.flat(),
       agent: false,
       timeout: timeoutMs,
     });
