@@ -6,7 +6,7 @@ export interface Span {
 
 /** A located finding: which part of the original text matched, and what it matched. */
 export interface Finding extends Span {
-  /** What matched: the list term, or the engine's rule name. Never logged unless debugging. */
+  /** What matched: the list term, or the engine's rule name (the operator's words, not the user's: the audit trail logs it). */
   label: string;
 }
 

@@ -1,7 +1,7 @@
 import { difyReplyProblems, type ModerationInputParams } from "@dify-ext/protocol";
 import { describe, expect, it } from "vitest";
 import { cleanVerdict, EngineUnavailableError, type ModerationEngine, type TextVerdict } from "./engine.ts";
-import { createModerationPolicy, type PointPolicy } from "./policy.ts";
+import { createModerationPolicy, type PointPolicy, RECORDED_TERMS_LIMIT, type VerdictRecord } from "./policy.ts";
 
 /** A small real engine for these tests: flags every occurrence of the given words. */
 function wordEngine(
@@ -259,3 +259,77 @@ describe("configuration", () => {
     expect(() => createModerationPolicy({ engines, input: block, output: block, maskCharacter: "**" })).toThrow(/mask/);
   });
 });
+
+describe("shadow mode and the verdict record", () => {
+  it("judges and records in shadow mode but tells Dify nothing was flagged", async () => {
+    const records: VerdictRecord[] = [];
+    const logFields: Record<string, unknown> = {};
+    const policy = createModerationPolicy({
+      engines: [wordEngine("w", ["bad", "ugly"])],
+      input: block,
+      output: mask,
+      mode: "shadow",
+    });
+    const input = await policy.moderateInput(params({ t: "bad and ugly" }), {
+      logFields,
+      onVerdict: (record) => records.push(record),
+    });
+    expect(input).toEqual({ flagged: false, action: "direct_output" });
+    const output = await policy.moderateOutput(
+      { app_id: "app", text: "so ugly" },
+      { onVerdict: (record) => records.push(record) },
+    );
+    expect(output).toEqual({ flagged: false, action: "direct_output" });
+    expect(logFields).toMatchObject({ verdict: "block", engine: "w", mode: "shadow" });
+    expect(records).toEqual([
+      { point: "input", verdict: "block", mode: "shadow", engines: ["w"], terms: ["bad", "ugly"], categories: [] },
+      { point: "output", verdict: "mask", mode: "shadow", engines: ["w"], terms: ["ugly"], categories: [] },
+    ]);
+  });
+
+  it("does not block on a failing engine in shadow mode, and records why it would have", async () => {
+    const records: VerdictRecord[] = [];
+    const policy = createModerationPolicy({
+      engines: [failingEngine],
+      input: { ...block, onEngineError: "closed" },
+      output: block,
+      mode: "shadow",
+    });
+    const reply = await policy.moderateInput(params({ t: "anything" }), { onVerdict: (r) => records.push(r) });
+    expect(reply).toEqual({ flagged: false, action: "direct_output" });
+    expect(records[0]).toMatchObject({ verdict: "block", reason: "engine-error", engines: ["upstream"] });
+  });
+
+  it("records passes, categories, and at most RECORDED_TERMS_LIMIT distinct terms in enforce mode", async () => {
+    const records: VerdictRecord[] = [];
+    const words = Array.from({ length: RECORDED_TERMS_LIMIT + 5 }, (_, i) => `w${String(i).padStart(2, "0")}x`);
+    const policy = createModerationPolicy({
+      engines: [wordEngine("w", words), wordEngine("cat", ["bad"], { spans: false })],
+      input: block,
+      output: block,
+    });
+    const onVerdict = (record: VerdictRecord) => records.push(record);
+    expect(await policy.moderateInput(params({ t: "fine" }), { onVerdict })).toEqual(inputPassReply);
+    const blocked = await policy.moderateInput(params({ t: `${words.join(" ")} ${words.join(" ")}` }), { onVerdict });
+    expect(blocked).toMatchObject({ flagged: true, action: "direct_output" });
+    await policy.moderateOutput({ app_id: "app", text: "bad" }, { onVerdict });
+    expect(records[0]).toEqual({
+      point: "input",
+      verdict: "pass",
+      mode: "enforce",
+      engines: [],
+      terms: [],
+      categories: [],
+    });
+    expect(records[1]!.terms).toEqual(words.slice(0, RECORDED_TERMS_LIMIT));
+    expect(records[2]).toMatchObject({ verdict: "block", engines: ["cat"], terms: [], categories: ["violence"] });
+  });
+
+  it("refuses an unknown mode", () => {
+    expect(() =>
+      createModerationPolicy({ engines: [wordEngine("w", [])], input: block, output: block, mode: "audit" as never }),
+    ).toThrow(/unknown policy mode "audit"/);
+  });
+});
+
+const inputPassReply = { flagged: false, action: "direct_output" };

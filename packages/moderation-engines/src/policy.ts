@@ -19,6 +19,15 @@ export type PolicyAction = "block" | "mask";
 /** What to do when an engine cannot judge: let the text through (`open`) or block it (`closed`). */
 export type FailurePolicy = "open" | "closed";
 
+/**
+ * `enforce` answers Dify with the verdict; `shadow` judges, records and counts as usual but always
+ * answers "not flagged", so a new list can be watched before it blocks anyone.
+ */
+export type PolicyMode = "enforce" | "shadow";
+
+/** Most list terms one verdict record carries (a text can match thousands). */
+export const RECORDED_TERMS_LIMIT = 20;
+
 export interface PointPolicy {
   /** `block` answers `direct_output` with the preset response; `mask` answers `overridden`. */
   action: PolicyAction;
@@ -44,12 +53,35 @@ export interface ModerationPolicyOptions {
   output: PointPolicy;
   /** The character each masked character becomes (default {@link DEFAULT_MASK_CHARACTER}). */
   maskCharacter?: string;
+  /** `enforce` (default) or `shadow`: judge and record, but answer "not flagged". */
+  mode?: PolicyMode;
 }
 
-/** Per-call options: where to log, and fields to add to the request's log line. */
+/**
+ * What one call's verdict was, for the audit trail: no user text, only what the engines matched
+ * (list terms, categories). `verdict` is what the policy decided; in `shadow` mode Dify was told
+ * "not flagged" whatever it says.
+ */
+export interface VerdictRecord {
+  point: ModerationPoint;
+  verdict: "pass" | "block" | "mask";
+  mode: PolicyMode;
+  /** Why a call was blocked other than by a match: no span to mask, or an engine failed (`closed`). */
+  reason?: "unmaskable" | "engine-error";
+  /** The engines that flagged (or the one that failed, for `engine-error`). */
+  engines: string[];
+  /** The list terms (or rule names) that matched, each once, at most {@link RECORDED_TERMS_LIMIT}. */
+  terms: string[];
+  /** The categories that caused the flag (OpenAI's, for example). */
+  categories: string[];
+}
+
+/** Per-call options: where to log, fields to add to the request's log line, and who hears the verdict. */
 export interface PolicyCallContext {
   logger?: PolicyLogger;
   logFields?: Record<string, unknown>;
+  /** Told every call's verdict (passes included), after it is decided and before the reply. */
+  onVerdict?: (record: VerdictRecord) => void;
 }
 
 export interface ModerationPolicy {
@@ -67,6 +99,12 @@ type Outcome =
   | { verdict: "pass"; engines: string[] }
   | { verdict: "block"; engines: string[]; reason: "flagged" | "unmaskable" | "engine-error" }
   | { verdict: "mask"; engines: string[]; spans: Span[][] };
+
+/** What the engines matched in one call, gathered as they run. */
+interface Matched {
+  terms: Set<string>;
+  categories: Set<string>;
+}
 
 /**
  * Collects the text of an input moderation call: the query, every string input, and strings
@@ -123,8 +161,15 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     }
   }
   const ownResponses = new Set([options.input.presetResponse, options.output.presetResponse]);
+  const mode: PolicyMode = options.mode ?? "enforce";
+  if (mode !== "enforce" && mode !== "shadow") throw new RangeError(`unknown policy mode "${String(mode)}"`);
 
-  async function judge(texts: string[], point: ModerationPoint, context: PolicyCallContext): Promise<Outcome> {
+  async function judge(
+    texts: string[],
+    point: ModerationPoint,
+    context: PolicyCallContext,
+    matched: Matched,
+  ): Promise<Outcome> {
     const policy = options[point];
     const spans: Span[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
@@ -158,7 +203,11 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
         if (verdict.findings.length === 0) unmaskable = true;
         // A loop, not push(...findings): a text can hold more matches than a call can take arguments.
         const found = spans[index]!;
-        for (const finding of verdict.findings) found.push(finding);
+        for (const finding of verdict.findings) {
+          found.push(finding);
+          if (matched.terms.size < RECORDED_TERMS_LIMIT) matched.terms.add(finding.label);
+        }
+        for (const category of verdict.categories) matched.categories.add(category);
         if (context.logFields && verdict.categories.length > 0) {
           const categories = (context.logFields.categories as string[] | undefined) ?? [];
           for (const category of verdict.categories) if (!categories.includes(category)) categories.push(category);
@@ -174,22 +223,46 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     return { verdict: "mask", engines: flaggedBy, spans };
   }
 
-  function note(context: PolicyCallContext, outcome: Outcome): void {
-    if (!context.logFields) return;
-    context.logFields.verdict = outcome.verdict;
-    if (outcome.engines.length > 0) context.logFields.engine = outcome.engines.join(",");
-    if (outcome.verdict === "block" && outcome.reason !== "flagged") context.logFields.reason = outcome.reason;
+  /**
+   * Records the outcome (log fields, the verdict record) and says what Dify is told: in shadow
+   * mode every call passes.
+   */
+  function note(
+    context: PolicyCallContext,
+    point: ModerationPoint,
+    outcome: Outcome,
+    matched?: Matched,
+  ): Outcome | { verdict: "pass" } {
+    const reason = outcome.verdict === "block" && outcome.reason !== "flagged" ? outcome.reason : undefined;
+    if (context.logFields) {
+      context.logFields.verdict = outcome.verdict;
+      if (outcome.engines.length > 0) context.logFields.engine = outcome.engines.join(",");
+      if (reason) context.logFields.reason = reason;
+      if (mode === "shadow") context.logFields.mode = mode;
+    }
+    context.onVerdict?.({
+      point,
+      verdict: outcome.verdict,
+      mode,
+      ...(reason && { reason }),
+      engines: outcome.engines,
+      terms: matched ? [...matched.terms] : [],
+      categories: matched ? [...matched.categories] : [],
+    });
+    return mode === "shadow" ? { verdict: "pass" } : outcome;
   }
+
+  const nothingMatched = (): Matched => ({ terms: new Set(), categories: new Set() });
 
   return {
     async moderateInput(params, context = {}) {
       const { texts, sources } = collectInputTexts(params);
       if (texts.length === 0) {
-        note(context, { verdict: "pass", engines: [] });
+        note(context, "input", { verdict: "pass", engines: [] });
         return inputPass();
       }
-      const outcome = await judge(texts, "input", context);
-      note(context, outcome);
+      const matched = nothingMatched();
+      const outcome = note(context, "input", await judge(texts, "input", context, matched), matched);
       if (outcome.verdict === "pass") return inputPass();
       if (outcome.verdict === "block") return inputBlock(options.input.presetResponse);
 
@@ -213,11 +286,11 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
 
     async moderateOutput(params, context = {}) {
       if (params.text.trim() === "" || ownResponses.has(params.text)) {
-        note(context, { verdict: "pass", engines: [] });
+        note(context, "output", { verdict: "pass", engines: [] });
         return outputPass();
       }
-      const outcome = await judge([params.text], "output", context);
-      note(context, outcome);
+      const matched = nothingMatched();
+      const outcome = note(context, "output", await judge([params.text], "output", context, matched), matched);
       if (outcome.verdict === "pass") return outputPass();
       if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);
       return outputOverride(maskSpans(params.text, outcome.spans[0]!, maskCharacter));
