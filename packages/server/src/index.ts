@@ -8,3 +8,11 @@ export type { UpstreamEvent, UpstreamObserver } from "./upstream.ts";
 export { createConsoleLogger, type LogLevel } from "./console-logger.ts";
 export { createFetchHandler, type FetchHandler, readRequestBody } from "./fetch-adapter.ts";
 export { createWorkerModule, receiveOptionsFrom, type WorkerModule, workerEnv } from "./worker.ts";
+export {
+  APP_ID_MAX_LENGTH,
+  describeIssues,
+  OTHER_APP,
+  PER_APP_FILE_MAX_BYTES,
+  type PerAppFile,
+  parsePerAppFile,
+} from "./per-app.ts";

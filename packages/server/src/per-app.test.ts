@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { ConfigError } from "./env.ts";
+import { parsePerAppFile } from "./per-app.ts";
+
+const section = z.strictObject({
+  mode: z.enum(["enforce", "shadow"], { error: "expected enforce or shadow" }).optional(),
+  units: z.string().optional(),
+});
+
+async function problems(text: string): Promise<readonly string[]> {
+  try {
+    await parsePerAppFile(text, "policy.yaml", section);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected the file to be refused");
+}
+
+describe("per-app settings files", () => {
+  it("reads YAML with a default section and apps by id", async () => {
+    const file = await parsePerAppFile(
+      'version: "2026-12-01"\ndefault: { mode: enforce }\napps:\n  tutor: { mode: shadow }\n  42: { units: metric }\n',
+      "policy.yaml",
+      section,
+    );
+    expect(file.version).toBe("2026-12-01");
+    expect(file.defaults).toEqual({ mode: "enforce" });
+    expect([...file.apps]).toEqual([
+      ["tutor", { mode: "shadow" }],
+      ["42", { units: "metric" }],
+    ]);
+  });
+
+  it("reads JSON, and versions a file without `version` by its content", async () => {
+    const a = await parsePerAppFile('{"apps": {"x": {"mode": "shadow"}}}', "p.json", section);
+    const b = await parsePerAppFile('{"apps": {"x": {"mode": "enforce"}}}', "p.json", section);
+    expect(a.version).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(a.version).not.toBe(b.version);
+    expect(a.defaults).toBeUndefined();
+  });
+
+  it("keeps app ids that are names of Object.prototype as ordinary ids", async () => {
+    const file = await parsePerAppFile(
+      '{"apps": {"__proto__": {"mode": "shadow"}, "constructor": {}, "toString": {"units": "x"}}}',
+      "p.json",
+      section,
+    );
+    expect([...file.apps.keys()]).toEqual(["__proto__", "constructor", "toString"]);
+    expect(file.apps.get("__proto__")).toEqual({ mode: "shadow" });
+  });
+
+  it("names the file, the app and the field of every problem", async () => {
+    expect(
+      await problems("apps:\n  tutor: { mode: strict }\n  'help desk': { mood: 1 }\ndefault: { units: 3 }\n"),
+    ).toEqual([
+      "policy.yaml: default.units: Invalid input: expected string, received number",
+      "policy.yaml: apps.tutor.mode: expected enforce or shadow",
+      'policy.yaml: apps."help desk": Unrecognized key: "mood"',
+    ]);
+  });
+
+  it("refuses what is not a settings file, clearly", async () => {
+    expect(await problems("- 1\n- 2\n")).toEqual([
+      "policy.yaml: (file): Invalid input: expected object, received array",
+    ]);
+    expect(await problems("apps: {a: {}, a: {}}")).toEqual([
+      "policy.yaml: not valid YAML or JSON: Map keys must be unique",
+    ]);
+    expect((await problems('{"apps": {')).length).toBeGreaterThan(0);
+    expect(await problems("version: 1\nappz: {}\n")).toEqual(['policy.yaml: (file): Unrecognized key: "appz"']);
+    expect(await problems(`apps: {"${"x".repeat(201)}": {}}`)).toEqual([
+      expect.stringMatching(/must be 1 to 200 characters/),
+    ]);
+  });
+
+  it("stops an alias bomb instead of expanding it", async () => {
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      ...Array.from({ length: 8 }, (_, i) => {
+        const p = String.fromCharCode(97 + i);
+        const n = String.fromCharCode(98 + i);
+        return `${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]`;
+      }),
+      "default: { units: x }",
+    ].join("\n");
+    expect((await problems(bomb)).join("\n")).toMatch(/alias|Excessive/i);
+  });
+
+  it("treats an empty file as no overrides", async () => {
+    const file = await parsePerAppFile("", "policy.yaml", section);
+    expect(file.defaults).toBeUndefined();
+    expect(file.apps.size).toBe(0);
+  });
+});

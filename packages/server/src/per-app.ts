@@ -1,0 +1,123 @@
+import { isMap, isNode, isScalar, parseDocument } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "./env.ts";
+
+/**
+ * Per-app settings files: one file (YAML, or JSON, which is YAML too) holding a `default` section
+ * and an `apps` map from Dify's `app_id` to a section that overrides it. The moderation apps read
+ * their policies this way (MODERATION_POLICY_FILE), the weather app its per-app settings
+ * (WEATHER_APPS_FILE); each app gives the schema of one section.
+ *
+ * ```yaml
+ * version: "2026-12-01"      # optional; shown in audit lines (a hash of the file when absent)
+ * default: { ... }            # optional: over the app's environment configuration
+ * apps:
+ *   0d9f2c1e-...: { ... }     # over `default`, for calls whose app_id is this
+ * ```
+ */
+export interface PerAppFile<T> {
+  /** The file's `version`, or `sha256:` and the first 12 hex digits of its text's hash. */
+  version: string;
+  /** The `default` section, or `undefined` when the file has none. */
+  defaults: T | undefined;
+  /** The `apps` sections by app id (a Map: an app id such as `__proto__` is an ordinary key here). */
+  apps: Map<string, T>;
+}
+
+/** The label metrics give a call whose app id the file does not name (or a call without one). */
+export const OTHER_APP = "other";
+
+/** Longest app id the file may name: Dify's are UUIDs (36 characters). */
+export const APP_ID_MAX_LENGTH = 200;
+
+/** Largest settings file read: a policy for thousands of apps fits in far less. */
+export const PER_APP_FILE_MAX_BYTES = 16 * 1024 * 1024;
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else {
+      const key = String(part);
+      out += /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
+        ? `${out ? "." : ""}${key}`
+        : `${out ? "." : ""}${JSON.stringify(key)}`;
+    }
+  }
+  return out || "(file)";
+}
+
+/** Each zod issue as `path: message`, the path written the way the file spells it (`apps."tutor".input`). */
+export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  return error.issues.map((issue) => `${pathOf([...prefix, ...issue.path])}: ${issue.message}`);
+}
+
+/** The hash-based version of a file without a `version` field. */
+async function contentVersion(text: string): Promise<string> {
+  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const hex = Array.from(new Uint8Array(bytes).slice(0, 6), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `sha256:${hex}`;
+}
+
+/**
+ * Parses a per-app settings file. `section` validates the `default` section and each app's; it
+ * should be strict, so a misspelt field is an error rather than a setting silently ignored.
+ * Throws a `ConfigError` whose lines name the file and the field (`policy.yaml: apps."tutor".mode: …`).
+ */
+export async function parsePerAppFile<S extends z.ZodType>(
+  text: string,
+  source: string,
+  section: S,
+): Promise<PerAppFile<z.output<S>>> {
+  const fail = (problems: string[]): never => {
+    throw new ConfigError(problems.map((problem) => `${source}: ${problem}`));
+  };
+  if (text.length > PER_APP_FILE_MAX_BYTES) fail([`larger than ${PER_APP_FILE_MAX_BYTES} bytes`]);
+  // uniqueKeys: a repeated app id or field is an error, not "the last one wins".
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    fail(document.errors.slice(0, 5).map((error) => `not valid YAML or JSON: ${error.message.split("\n")[0]}`));
+  }
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml refuses an alias expanding past maxAliasCount (a "billion laughs" file) by throwing.
+    return fail([`not usable: ${(error as Error).message}`]);
+  }
+  const file = z
+    .strictObject({
+      version: z.union([z.string(), z.number()]).transform(String).optional(),
+      default: z.unknown().optional(),
+      apps: z.record(z.string(), z.unknown()).optional(),
+    })
+    .safeParse(data ?? {});
+  if (!file.success) return fail(describeIssues(file.error));
+
+  const problems: string[] = [];
+  const read = (value: unknown, path: PropertyKey[]): z.output<S> | undefined => {
+    const result = section.safeParse(value ?? {});
+    if (result.success) return result.data;
+    for (const problem of describeIssues(result.error, path)) problems.push(problem);
+    return undefined;
+  };
+  const defaults = file.data.default === undefined ? undefined : read(file.data.default, ["default"]);
+  // The app ids from the document's own nodes: a plain object would drop an id such as `__proto__`.
+  const apps = new Map<string, z.output<S>>();
+  const appsNode = isMap(document.contents) ? document.contents.get("apps", true) : undefined;
+  if (isMap(appsNode)) {
+    for (const pair of appsNode.items) {
+      const appId = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      if (appId.trim().length === 0 || appId.length > APP_ID_MAX_LENGTH) {
+        const shown = appId.length > 40 ? `${appId.slice(0, 40)}…` : appId;
+        problems.push(`apps: app id "${shown}" must be 1 to ${APP_ID_MAX_LENGTH} characters and not blank`);
+        continue;
+      }
+      const value: unknown = isNode(pair.value) ? pair.value.toJS(document, { maxAliasCount: 100 }) : pair.value;
+      const parsed = read(value, ["apps", appId]);
+      if (parsed !== undefined) apps.set(appId, parsed);
+    }
+  }
+  if (problems.length > 0) fail(problems);
+  return { version: file.data.version ?? (await contentVersion(text)), defaults, apps };
+}
