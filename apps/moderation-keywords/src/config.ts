@@ -3,6 +3,7 @@ import {
   type ModerationConfig,
   readCommonSettings,
   readKeywordsSettings,
+  readPolicyFile,
   readPolicySettings,
   readPort,
   readSettings,
@@ -20,12 +21,14 @@ export function loadConfig(env: Env): ModerationConfig {
     common: () => readCommonSettings(env),
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env),
+    policyFile: () => readPolicyFile(env),
     keywords: () => readKeywordsSettings(env),
   });
   return {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
+    ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
     engines: { keywords: settings.keywords },
   };
 }

@@ -77,7 +77,7 @@ describe("the Node process", () => {
       /dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\}/,
     );
     expect(metrics).toMatch(
-      /dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\}/,
+      /dify_ext_verdicts_total\{engine="keywords",verdict="block",app="other",mode="enforce",service="moderation-keywords"\}/,
     );
     expect((await fetch(`${sample.url}/readyz`)).status).toBe(200);
   });

@@ -8,6 +8,7 @@ import {
   readKeywordsSettings,
   readObscenitySettings,
   readOpenAISettings,
+  readPolicyFile,
   readPolicySettings,
   readPort,
   readSettings,
@@ -29,6 +30,7 @@ export function loadConfig(env: Env): ModerationConfig {
     common: () => readCommonSettings(env),
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env),
+    policyFile: () => readPolicyFile(env),
     engines: () => readEngineList(env, DEFAULT_ENGINES),
     keywords: () => (named.includes("keywords") ? readKeywordsSettings(env) : undefined),
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
@@ -39,6 +41,7 @@ export function loadConfig(env: Env): ModerationConfig {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
+    ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
     engines: { ...(keywords && { keywords }), ...(obscenity && { obscenity }), ...(openai && { openai }) },
   };
 }

@@ -258,7 +258,7 @@ describe("the moderation-keywords deployable, started like the image", () => {
       /dify_ext_requests_total\{point="app.moderation.input",status="200",service="moderation-keywords"\} \d+/,
     );
     expect(text).toMatch(
-      /dify_ext_verdicts_total\{engine="keywords",verdict="block",service="moderation-keywords"\} 1/,
+      /dify_ext_verdicts_total\{engine="keywords",verdict="block",app="other",mode="enforce",service="moderation-keywords"\} 1/,
     );
   });
 

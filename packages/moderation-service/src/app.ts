@@ -3,31 +3,56 @@ import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMe
 import { composeModeration, type Moderation } from "./compose.ts";
 import type { ModerationConfig } from "./config/read.ts";
 import { nodeEngines } from "./node-engines.ts";
+import { readPolicyFileSource, watchPolicyFile } from "./policies/node.ts";
 
 export interface ModerationAppDeps {
   config: ModerationConfig;
   logger: Logger;
   /** Prometheus metrics from `runService` (requests, verdicts, OpenAI calls); none in tests. */
   metrics?: ServiceMetrics;
+  /** Watch MODERATION_POLICY_FILE and reload it when it changes (default `true`; SIGHUP reloads either way). */
+  watchPolicy?: boolean;
 }
 
 /** A moderation app under Node, not yet listening, with what shutdown needs. */
 export interface ModerationApp {
   app: ReceiveApp;
   moderation: Moderation;
+  /** Reloads MODERATION_POLICY_FILE now; `false` when it is broken (logged) or not set. */
+  reloadPolicy(): Promise<boolean>;
+  /** Stops watchers: the policy file's and the engines'. */
+  close(): void;
 }
 
 /**
  * Builds a moderation app under Node and never listens (tests drive `app.callback()` in-process):
- * config → engines → policy → handlers (`composeModeration`, shared with the Worker) → the shared
- * Koa receive app, with `/readyz` reporting whether every engine can judge.
+ * config → policy file → engines → policies → handlers (`composeModeration`, shared with the
+ * Worker) → the shared Koa receive app, with `/readyz` reporting whether every engine can judge.
  */
-export async function createModerationApp({ config, logger, metrics }: ModerationAppDeps): Promise<ModerationApp> {
-  const moderation = await composeModeration(config, nodeEngines, { logger, observer: metrics });
+export async function createModerationApp({
+  config,
+  logger,
+  metrics,
+  watchPolicy,
+}: ModerationAppDeps): Promise<ModerationApp> {
+  const policyFile = config.policyFile === undefined ? undefined : await readPolicyFileSource(config.policyFile);
+  const moderation = await composeModeration(config, nodeEngines, { logger, observer: metrics, policyFile });
+  const watcher =
+    config.policyFile === undefined
+      ? undefined
+      : watchPolicyFile(config.policyFile, moderation, logger, { watch: watchPolicy ?? true });
   const app = createReceiveApp({
     ...commonReceiveOptions(config.common, logger, metrics),
     handlers: moderation.handlers,
     readiness: moderation.readiness,
   });
-  return { app, moderation };
+  return {
+    app,
+    moderation,
+    reloadPolicy: () => watcher?.reload() ?? Promise.resolve(false),
+    close() {
+      watcher?.close();
+      moderation.close();
+    },
+  };
 }

@@ -1,8 +1,10 @@
-import { createModerationPolicy, type ModerationEngine } from "@dify-ext/moderation-engines";
+import type { ModerationEngine } from "@dify-ext/moderation-engines";
 import { ConfigError, type Logger, type UpstreamObserver } from "@dify-ext/server";
-import { ENGINE_NAMES, type EngineName } from "./config/engines.ts";
+import type { EngineName } from "./config/engines.ts";
 import type { EngineSettings, ModerationConfig } from "./config/read.ts";
 import { type ModerationHandlers, moderationHandlers } from "./handlers.ts";
+import { envSpec, parsePolicyFile, resolvePolicies } from "./policies/file.ts";
+import { buildPolicySet, ENV_POLICY_VERSION, type PolicySet } from "./policies/set.ts";
 
 /** What an engine factory gets besides the engine's settings. */
 export interface EngineContext {
@@ -24,66 +26,101 @@ export type EngineFactory<S> = (settings: S, context: EngineContext) => Moderati
  */
 export type EngineFactories = { [N in EngineName]?: EngineFactory<NonNullable<EngineSettings[N]>> };
 
+/** A policy file's text and where it came from (MODERATION_POLICY_FILE). */
+export interface PolicyFileSource {
+  /** The file's name in error messages and logs. */
+  name: string;
+  text: string;
+  /** Turns a list file named in the policy into the path its engine reads (Node: relative to the policy file). */
+  resolvePath?: (file: string) => string;
+}
+
 /** A moderation app's parts, ready for the Koa app (Node) or the fetch handler (Workers). */
 export interface Moderation {
-  /** The engines, in the order they run. */
-  engines: readonly ModerationEngine[];
-  /** Handlers for the server's `handlers` option. */
+  /** The default policy's engines, in the order they run. */
+  readonly engines: readonly ModerationEngine[];
+  /** Handlers for the server's `handlers` option; they pick each call's policy by its `app_id`. */
   handlers: ModerationHandlers;
   /** `true` when every engine can judge, otherwise why not (for `GET /readyz`). */
   readiness(): true | string;
+  /** The policies now serving: their version and how many apps have their own. */
+  policies(): Pick<PolicySet, "version" | "apps" | "engineCount">;
+  /**
+   * Builds the policies of a changed policy file in full and only then puts them in place of the
+   * old ones (whose engines are then closed). Throws a `ConfigError` naming the file, the app and
+   * the field when the file is broken; the old policies keep serving.
+   */
+  reloadPolicy(file: PolicyFileSource): Promise<void>;
   /** Stops file watchers and the like. */
   close(): void;
 }
 
 /**
  * The one composition of every moderation app, under Node and on Workers: engines (cheapest first)
- * from their settings → policy → the two moderation handlers. An engine the config names but the
- * entry cannot build (a Worker that does not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
+ * from their settings → policies (one per app the policy file names, and the default) → the two
+ * moderation handlers. An engine the config names but the entry cannot build (a Worker that does
+ * not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
  */
 export async function composeModeration(
   config: Pick<ModerationConfig, "common" | "policy" | "engines">,
   factories: EngineFactories,
-  options: { logger: Logger; observer?: UpstreamObserver },
+  options: { logger: Logger; observer?: UpstreamObserver; policyFile?: PolicyFileSource },
 ): Promise<Moderation> {
-  const notReady: string[] = [];
-  const closers: Array<() => void> = [];
-  const context: EngineContext = {
-    logger: options.logger,
-    observer: options.observer,
-    notReady: (reason) => notReady.push(reason),
-    onClose: (close) => closers.push(close),
-  };
-  const close = () => {
-    for (const closer of closers.splice(0)) closer();
-  };
-  const build = <N extends EngineName>(name: N, settings: NonNullable<EngineSettings[N]>) => {
-    const factory = factories[name] as EngineFactory<NonNullable<EngineSettings[N]>> | undefined;
-    if (!factory) {
-      const available = ENGINE_NAMES.filter((known) => factories[known] !== undefined);
-      throw new ConfigError([
-        `MODERATION_ENGINES: engine "${name}" is not built into this app; it has ${available.join(", ")}`,
-      ]);
-    }
-    return factory(settings, context);
-  };
+  const { logger, observer } = options;
+  const base = envSpec(config);
 
-  const engines: ModerationEngine[] = [];
-  try {
-    for (const name of ENGINE_NAMES) {
-      const settings = config.engines[name];
-      if (settings !== undefined) engines.push(await build(name, settings));
+  async function build(file: PolicyFileSource | undefined): Promise<PolicySet> {
+    if (!file) {
+      return buildPolicySet({ version: ENV_POLICY_VERSION, defaults: base, apps: new Map() }, factories, {
+        logger,
+        observer,
+      });
     }
-  } catch (error) {
-    close();
-    throw error;
+    const parsed = await parsePolicyFile(file.text, file.name);
+    const resolved = resolvePolicies(base, parsed, file.name, file.resolvePath);
+    return buildPolicySet(resolved, factories, { logger, observer }, file.name);
   }
-  options.logger.info({ engines: engines.map((engine) => engine.name) }, "moderation engines ready");
-  const policy = createModerationPolicy({ ...config.policy, engines });
+
+  function announce(set: PolicySet, file: PolicyFileSource | undefined, message: string): void {
+    logger.info(
+      {
+        engines: set.engines.map((engine) => engine.name),
+        ...(file && {
+          policyFile: file.name,
+          policyVersion: set.version,
+          apps: set.apps,
+          engineCount: set.engineCount,
+        }),
+      },
+      message,
+    );
+  }
+
+  let current = await build(options.policyFile);
+  announce(current, options.policyFile, "moderation engines ready");
+  let closed = false;
+
   return {
-    engines,
-    handlers: moderationHandlers(policy, { logUserText: config.common.logUserText }),
-    readiness: () => (notReady.length === 0 ? true : notReady.join("; ")),
-    close,
+    get engines() {
+      return current.engines;
+    },
+    handlers: moderationHandlers((appId) => current.select(appId), { logUserText: config.common.logUserText }),
+    readiness: () => current.readiness(),
+    policies: () => ({ version: current.version, apps: current.apps, engineCount: current.engineCount }),
+    async reloadPolicy(file) {
+      const next = await build(file);
+      if (closed) {
+        next.close();
+        throw new ConfigError(["the moderation service is shutting down"]);
+      }
+      const previous = current;
+      current = next;
+      previous.close();
+      announce(next, file, "moderation policy reloaded");
+    },
+    close() {
+      closed = true;
+      current.close();
+    },
   };
 }

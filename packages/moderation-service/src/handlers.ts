@@ -1,8 +1,12 @@
-import type { ModerationPolicy } from "@dify-ext/moderation-engines";
-import { clip, type PointHandler } from "@dify-ext/server";
+import type { ModerationPolicy, VerdictRecord } from "@dify-ext/moderation-engines";
+import { APP_ID_MAX_LENGTH, clip, type HandlerContext, OTHER_APP, type PointHandler } from "@dify-ext/server";
+import { ENV_POLICY_VERSION, type SelectedPolicy } from "./policies/set.ts";
 
 /** Most characters of end users' text one log line carries (LOG_USER_TEXT): a client sizes the text. */
 export const LOGGED_TEXT_LIMIT = 2_000;
+
+/** The message of the audit trail's lines: one per call whose verdict is not a pass. */
+export const AUDIT_MESSAGE = "moderation verdict";
 
 /** Inputs as they go into a log line: JSON, clipped like the texts. */
 function loggedInputs(inputs: Record<string, unknown>): string {
@@ -15,15 +19,55 @@ export interface ModerationHandlers {
   "app.moderation.output": PointHandler<"app.moderation.output">;
 }
 
+/** Picks a call's policy by its `app_id`. */
+export type PolicySelector = (appId: string | undefined) => SelectedPolicy;
+
 /**
- * The two moderation handlers for the server's `handlers` option, wired to a policy. End users'
- * text goes into the request's log line only with `logUserText` (LOG_USER_TEXT, for debugging), and
- * at most `LOGGED_TEXT_LIMIT` characters of each part.
+ * The two moderation handlers for the server's `handlers` option: each call gets the policy of its
+ * `app_id` (`select`), or `policy` for every call.
+ *
+ * - The request's log line and metrics get `app`: the app id when the policy file names it, else
+ *   `other`, so callers cannot grow the metrics' label set.
+ * - Every verdict other than a pass (shadow ones included) writes one audit line, `moderation
+ *   verdict`: app id, point, verdict, mode, engines, the list terms or categories that matched, the
+ *   policy's version; the request id comes with the request's logger. No user text in it, or in
+ *   the request's line, unless `logUserText` (LOG_USER_TEXT, for debugging), and then at most
+ *   `LOGGED_TEXT_LIMIT` characters of each part.
  */
 export function moderationHandlers(
-  policy: ModerationPolicy,
+  select: PolicySelector | ModerationPolicy,
   options: { logUserText?: boolean } = {},
 ): ModerationHandlers {
+  const pick: PolicySelector =
+    typeof select === "function"
+      ? select
+      : (
+          (fixed: SelectedPolicy) => () =>
+            fixed
+        )({ policy: select, app: OTHER_APP, version: ENV_POLICY_VERSION });
+
+  function callContext(appId: string | undefined, selected: SelectedPolicy, context: HandlerContext) {
+    context.logFields.app = selected.app;
+    return {
+      logger: context.logger,
+      logFields: context.logFields,
+      onVerdict(record: VerdictRecord) {
+        if (record.verdict === "pass") return;
+        context.logger.info(
+          {
+            audit: "verdict",
+            appId: appId === undefined ? null : clip(appId, APP_ID_MAX_LENGTH),
+            app: selected.app,
+            ...record,
+            policyVersion: selected.version,
+            ...(options.logUserText && { userText: context.logFields.userText }),
+          },
+          AUDIT_MESSAGE,
+        );
+      },
+    };
+  }
+
   return {
     "app.moderation.input": (params, context) => {
       if (options.logUserText) {
@@ -32,11 +76,13 @@ export function moderationHandlers(
           inputs: loggedInputs(params.inputs),
         };
       }
-      return policy.moderateInput(params, context);
+      const selected = pick(params.app_id);
+      return selected.policy.moderateInput(params, callContext(params.app_id, selected, context));
     },
     "app.moderation.output": (params, context) => {
       if (options.logUserText) context.logFields.userText = { text: clip(params.text, LOGGED_TEXT_LIMIT) };
-      return policy.moderateOutput(params, context);
+      const selected = pick(params.app_id);
+      return selected.policy.moderateOutput(params, callContext(params.app_id, selected, context));
     },
   };
 }

@@ -16,8 +16,8 @@ export function runModerationService(options: RunModerationOptions) {
     name: options.name,
     loadConfig: options.loadConfig,
     async start(config, { logger, metrics }) {
-      const { app, moderation } = await createModerationApp({ config, logger, metrics });
-      return { app, onClose: () => moderation.close() };
+      const moderation = await createModerationApp({ config, logger, metrics });
+      return { app: moderation.app, onClose: () => moderation.close() };
     },
   });
 }

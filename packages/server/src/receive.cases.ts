@@ -456,7 +456,9 @@ export function receiveEndpointSuite(adapter: string, startTransport: StartTrans
       const text = await response.text();
       expect(text).toMatch(/dify_ext_requests_total\{point="ping",status="200",service="test"\} 1/);
       expect(text).toMatch(/dify_ext_requests_total\{point="-",status="400",service="test"\} 1/);
-      expect(text).toMatch(/dify_ext_verdicts_total\{engine="keywords",verdict="block",service="test"\} 1/);
+      expect(text).toMatch(
+        /dify_ext_verdicts_total\{engine="keywords",verdict="block",app="other",mode="enforce",service="test"\} 1/,
+      );
       expect(text).toMatch(/dify_ext_upstream_requests_total\{upstream="openai",outcome="timeout",service="test"\} 1/);
       expect(text).toMatch(/dify_ext_cache_lookups_total\{cache="openai",result="hit",service="test"\} 1/);
       expect(text).toMatch(/dify_ext_request_duration_seconds_bucket/);

@@ -14,6 +14,8 @@ export {
   DEFAULT_OUTPUT_PRESET,
   type PolicySettings,
   policyEnvSchema,
+  policyFileEnvSchema,
+  readPolicyFile,
   readPolicySettings,
 } from "./policy.ts";
 export { type EngineSettings, type ModerationConfig, readCommonSettings, readPort, readSettings } from "./read.ts";

@@ -43,3 +43,13 @@ export function readPolicySettings(env: Env): PolicySettings {
     ...(app.MODERATION_MASK_CHARACTER === undefined ? {} : { maskCharacter: app.MODERATION_MASK_CHARACTER }),
   };
 }
+
+/** `MODERATION_POLICY_FILE`: the per-app policy file (docs/policies.md), if any. */
+export const policyFileEnvSchema = z.object({
+  MODERATION_POLICY_FILE: z.string().optional(),
+});
+
+/** Reads MODERATION_POLICY_FILE: the policy file's path, or `undefined` for the environment's policy alone. */
+export function readPolicyFile(env: Env): string | undefined {
+  return parseEnv(policyFileEnvSchema, env).MODERATION_POLICY_FILE;
+}

@@ -18,6 +18,8 @@ export interface ModerationConfig {
   port: number;
   policy: PolicySettings;
   engines: EngineSettings;
+  /** MODERATION_POLICY_FILE: per-app policies over `policy` and `engines` (docs/policies.md). */
+  policyFile?: string;
 }
 
 /** Reads the settings every app shares (keys, limits, logging); see `@dify-ext/server`. */

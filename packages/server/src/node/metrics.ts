@@ -16,7 +16,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /**
  * Creates the metrics every app exposes:
  * - `dify_ext_requests_total{point,status}` and `dify_ext_request_duration_seconds{point}`
- * - `dify_ext_verdicts_total{engine,verdict}` (moderation outcomes; `engine` is `none` for passes)
+ * - `dify_ext_verdicts_total{engine,verdict,app,mode}` (moderation outcomes; `engine` is `none` for passes;
+ *   `app` the app id when the policy file names it, else `other`; `mode` `enforce` or `shadow`)
  * - `dify_ext_engine_errors_total{engine}` (engine failures answered by the failure policy)
  * - `dify_ext_upstream_requests_total{upstream,outcome}` and `dify_ext_upstream_duration_seconds{upstream}`
  *   (OpenAI, Open-Meteo: `ok`, `error`, `timeout`)
@@ -43,8 +44,8 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
   });
   const verdicts = new Counter({
     name: "dify_ext_verdicts_total",
-    help: "Moderation verdicts by engine and verdict (pass, block, mask)",
-    labelNames: ["engine", "verdict"] as const,
+    help: "Moderation verdicts by engine, verdict (pass, block, mask), app (policy file's app ids, else other) and mode",
+    labelNames: ["engine", "verdict", "app", "mode"] as const,
     registers: [registry],
   });
   const engineErrors = new Counter({
@@ -99,8 +100,15 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
       }
       child.count.inc();
       child.time.observe(record.seconds);
-      const { verdict, engine, engineError } = record.fields;
-      if (typeof verdict === "string") verdicts.inc({ engine: typeof engine === "string" ? engine : "none", verdict });
+      const { verdict, engine, engineError, app, mode } = record.fields;
+      if (typeof verdict === "string") {
+        verdicts.inc({
+          engine: typeof engine === "string" ? engine : "none",
+          verdict,
+          app: typeof app === "string" ? app : "other",
+          mode: mode === "shadow" ? "shadow" : "enforce",
+        });
+      }
       if (typeof engineError === "string") engineErrors.inc({ engine: engineError });
     },
     observeUpstream(event: UpstreamEvent) {

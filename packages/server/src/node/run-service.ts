@@ -97,6 +97,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
     );
     return running;
   } catch (error) {
+    if (error instanceof ConfigError) return fail({ problems: error.problems }, error.message);
     return fail({ err: error instanceof Error ? error.message : String(error) }, `${options.name} failed to start`);
   }
 }

@@ -1,0 +1,63 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { ConfigError, type Logger, PER_APP_FILE_MAX_BYTES } from "@dify-ext/server";
+import { watchFiles } from "@dify-ext/server/node";
+import type { Moderation, PolicyFileSource } from "../compose.ts";
+
+/**
+ * Reads a policy file under Node: list files it names are relative to its folder. Throws a
+ * `ConfigError` naming the file when it cannot be read.
+ */
+export async function readPolicyFileSource(file: string): Promise<PolicyFileSource> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    const bytes = await readFile(path);
+    if (bytes.length > PER_APP_FILE_MAX_BYTES) {
+      throw new Error(`larger than ${PER_APP_FILE_MAX_BYTES} bytes`);
+    }
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError([`MODERATION_POLICY_FILE: cannot read ${file}: ${reason}`]);
+  }
+  const folder = dirname(path);
+  return { name: file, text, resolvePath: (listFile) => resolve(folder, listFile) };
+}
+
+/**
+ * Reloads the policy file when it changes (its folder is watched, like keyword lists) and on
+ * SIGHUP. A good edit takes effect without a restart; a broken one is logged, naming the file, the
+ * app and the field, and the previous policies keep serving. Returns the clean-up.
+ */
+export function watchPolicyFile(
+  file: string,
+  moderation: Moderation,
+  logger: Logger,
+  options: { watch?: boolean; debounceMs?: number } = {},
+): { reload(): Promise<boolean>; close(): void } {
+  const watch = watchFiles({
+    files: [file],
+    ...options,
+    async load() {
+      await moderation.reloadPolicy(await readPolicyFileSource(file));
+      return true;
+    },
+    onError(error) {
+      const problems = error instanceof ConfigError ? error.problems : [error.message];
+      logger.error({ policyFile: file, problems }, "moderation policy not reloaded; the previous policy keeps serving");
+    },
+  });
+  const onHangup = () => {
+    logger.info({ policyFile: file }, "SIGHUP: reloading the moderation policy");
+    void watch.reload();
+  };
+  process.on("SIGHUP", onHangup);
+  return {
+    reload: watch.reload,
+    close() {
+      process.off("SIGHUP", onHangup);
+      watch.close();
+    },
+  };
+}

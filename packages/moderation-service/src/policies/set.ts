@@ -1,0 +1,116 @@
+import { createModerationPolicy, type ModerationEngine, type ModerationPolicy } from "@dify-ext/moderation-engines";
+import { ConfigError, OTHER_APP } from "@dify-ext/server";
+import type { EngineContext, EngineFactories, EngineFactory } from "../compose.ts";
+import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
+import type { EngineSettings } from "../config/read.ts";
+import { type PolicySpec, type ResolvedPolicies, sectionName } from "./file.ts";
+
+/** The policy one call gets, with what its log lines and metrics say about it. */
+export interface SelectedPolicy {
+  policy: ModerationPolicy;
+  /** The metrics label: the app id when the policy file names it, otherwise `other`. */
+  app: string;
+  /** The policy file's version (`env` without a file). */
+  version: string;
+}
+
+/** Every app's policy, built, with the engines they share. */
+export interface PolicySet {
+  version: string;
+  /** The policy for a call's `app_id`: its own when the file names it, otherwise the default. Constant time. */
+  select(appId: string | undefined): SelectedPolicy;
+  /** The default policy's engines, in the order they run. */
+  engines: readonly ModerationEngine[];
+  /** How many apps have their own policy. */
+  apps: number;
+  /** How many engines were built (policies with equal settings share one). */
+  engineCount: number;
+  /** `true` when every engine can judge, otherwise why not. */
+  readiness(): true | string;
+  /** Stops the engines' file watchers and the like. */
+  close(): void;
+}
+
+/** The version of the policies when no policy file is set. */
+export const ENV_POLICY_VERSION = "env";
+
+/**
+ * Builds every policy of `resolved`, sharing engines between policies whose settings for an engine
+ * are equal (1,000 apps on the same lists build the keyword automaton once). When `source` names a
+ * policy file, an engine that cannot be built (a list file that does not parse) is a `ConfigError`
+ * naming the file and the section that asked for it. Builds in full before returning: on failure
+ * everything built so far is closed.
+ */
+export async function buildPolicySet(
+  resolved: ResolvedPolicies,
+  factories: EngineFactories,
+  context: Omit<EngineContext, "notReady" | "onClose">,
+  source?: string,
+): Promise<PolicySet> {
+  const notReady = new Set<string>();
+  const closers: Array<() => void> = [];
+  const engineContext: EngineContext = {
+    ...context,
+    notReady: (reason) => notReady.add(reason),
+    onClose: (close) => closers.push(close),
+  };
+  const close = () => {
+    for (const closer of closers.splice(0)) closer();
+  };
+
+  const built = new Map<string, ModerationEngine>();
+  const engineFor = async <N extends EngineName>(name: N, settings: NonNullable<EngineSettings[N]>, where: string) => {
+    const key = `${name} ${JSON.stringify(settings)}`;
+    const existing = built.get(key);
+    if (existing) return existing;
+    const factory = factories[name] as EngineFactory<NonNullable<EngineSettings[N]>> | undefined;
+    if (!factory) {
+      const available = ENGINE_NAMES.filter((known) => factories[known] !== undefined);
+      throw new ConfigError([
+        `MODERATION_ENGINES: engine "${name}" is not built into this app; it has ${available.join(", ")}`,
+      ]);
+    }
+    let engine: ModerationEngine;
+    try {
+      engine = await factory(settings, engineContext);
+    } catch (error) {
+      if (source === undefined || error instanceof ConfigError) throw error;
+      throw new ConfigError([`${source}: ${where}.${name}: ${(error as Error).message}`]);
+    }
+    built.set(key, engine);
+    return engine;
+  };
+  const policyFor = async (spec: PolicySpec, where: string): Promise<ModerationPolicy> => {
+    const engines: ModerationEngine[] = [];
+    for (const name of spec.engines) engines.push(await engineFor(name, spec.settings[name]!, where));
+    return createModerationPolicy({ ...spec.policy, mode: spec.mode, engines });
+  };
+
+  try {
+    const defaults: SelectedPolicy = {
+      policy: await policyFor(resolved.defaults, sectionName(undefined)),
+      app: OTHER_APP,
+      version: resolved.version,
+    };
+    const apps = new Map<string, SelectedPolicy>();
+    for (const [appId, spec] of resolved.apps) {
+      apps.set(appId, { policy: await policyFor(spec, sectionName(appId)), app: appId, version: resolved.version });
+    }
+    const engines: ModerationEngine[] = [];
+    for (const name of resolved.defaults.engines) {
+      engines.push(await engineFor(name, resolved.defaults.settings[name]!, sectionName(undefined)));
+    }
+    return {
+      version: resolved.version,
+      select: (appId) => (appId === undefined ? defaults : (apps.get(appId) ?? defaults)),
+      engines,
+      apps: apps.size,
+      engineCount: built.size,
+      readiness: () => (notReady.size === 0 ? true : [...notReady].join("; ")),
+      close,
+    };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
