@@ -1,0 +1,175 @@
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { difyReplyProblems } from "@dify-ext/protocol";
+import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KEY } from "./cases.ts";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const STRICT = "0f8fad5b-d9cb-469f-a165-70867728950e";
+const LIGHT = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+const PILOT = "pilot";
+const USER_TEXT = "a-user-sentence-nobody-should-log";
+
+const policy = (lightList: string) => `
+version: v1
+default:
+  engines: [keywords]
+  keywords: { files: [lists/base.txt] }
+apps:
+  ${STRICT}:
+    engines: [keywords, obscenity]
+    keywords: { files: [lists/base.txt, lists/strict.txt] }
+    input: { action: mask }
+  ${LIGHT}:
+    keywords: { files: [${lightList}] }
+    input: { preset_response: "Light: not here." }
+  ${PILOT}:
+    mode: shadow
+    keywords: { files: [lists/new.txt] }
+`;
+
+async function moderate(app: AppProcess, appId: string | undefined, query: string) {
+  const params = { ...(appId !== undefined && { app_id: appId }), inputs: {}, query };
+  const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", params);
+  expect(response.status).toBe(200);
+  const body = await response.json();
+  expect(difyReplyProblems("app.moderation.input", body, params)).toEqual([]);
+  return body as Record<string, unknown>;
+}
+
+/** Asks until `check` holds; counts attempts, so a slow machine only waits longer. */
+async function eventually(check: () => Promise<boolean>, attempts = 200): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+const jsonLines = (app: AppProcess) =>
+  app.output.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+
+describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)", () => {
+  let dir: string;
+  let file: string;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
+    await mkdir(join(dir, "lists"));
+    await writeFile(join(dir, "lists", "base.txt"), "forbidden\n");
+    await writeFile(join(dir, "lists", "strict.txt"), "homework answers\n");
+    await writeFile(join(dir, "lists", "light.txt"), "spoiler\n");
+    await writeFile(join(dir, "lists", "new.txt"), "lottery\n");
+    file = join(dir, "policy.yaml");
+    await writeFile(file, policy("lists/light.txt"));
+    app = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, MODERATION_ENGINES: "keywords,obscenity", MODERATION_POLICY_FILE: file },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("gives two app ids different verdicts for the same text, and an unknown one the default", async () => {
+    const text = "no homework answers and no spoiler";
+    expect(await moderate(app, STRICT, text)).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: {},
+      query: "no **************** and no spoiler",
+    });
+    expect(await moderate(app, LIGHT, text)).toEqual({
+      flagged: true,
+      action: "direct_output",
+      preset_response: "Light: not here.",
+    });
+    expect(await moderate(app, "an-app-the-file-does-not-name", text)).toEqual({
+      flagged: false,
+      action: "direct_output",
+    });
+    expect(await moderate(app, undefined, "forbidden")).toMatchObject({ flagged: true, action: "direct_output" });
+  });
+
+  it("answers not flagged in shadow mode, writes an audit line without user text, and counts it", async () => {
+    expect(await moderate(app, PILOT, `${USER_TEXT} won the lottery`)).toEqual({
+      flagged: false,
+      action: "direct_output",
+    });
+    let audit: Record<string, unknown> | undefined;
+    expect(
+      await eventually(async () => {
+        audit = jsonLines(app).find((line) => line.audit === "verdict" && line.appId === PILOT);
+        return audit !== undefined;
+      }),
+    ).toBe(true);
+    expect(audit).toMatchObject({
+      msg: "moderation verdict",
+      app: PILOT,
+      point: "input",
+      verdict: "block",
+      mode: "shadow",
+      engines: ["keywords"],
+      terms: ["lottery"],
+      policyVersion: "v1",
+      reqId: expect.any(String),
+    });
+    const output = app.output.join("\n");
+    expect(output).not.toContain(USER_TEXT);
+    expect(output).not.toContain(KEY);
+
+    const metrics = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(await metrics.text()).toMatch(
+      /dify_ext_verdicts_total\{engine="keywords",verdict="block",app="pilot",mode="shadow",service="moderation"\} 1/,
+    );
+  });
+
+  it("takes a good edit without a restart, and keeps the old policy when an edit is broken", async () => {
+    expect(await moderate(app, LIGHT, "lottery")).toMatchObject({ flagged: false });
+    // Replaced by rename, as editors and config managers do.
+    await writeFile(`${file}.tmp`, policy("lists/new.txt"));
+    await rename(`${file}.tmp`, file);
+    expect(await eventually(async () => (await moderate(app, LIGHT, "lottery")).flagged === true)).toBe(true);
+
+    await writeFile(`${file}.tmp`, policy("lists/new.txt").replace("mode: shadow", "mode: loud"));
+    await rename(`${file}.tmp`, file);
+    expect(
+      await eventually(async () =>
+        jsonLines(app).some((line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving"),
+      ),
+    ).toBe(true);
+    const refused = jsonLines(app).find(
+      (line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving",
+    );
+    expect(refused?.problems).toEqual([`${file}: apps.pilot.mode: expected enforce or shadow`]);
+    expect(await moderate(app, LIGHT, "lottery")).toMatchObject({ flagged: true });
+    expect(await moderate(app, PILOT, "lottery")).toEqual({ flagged: false, action: "direct_output" });
+  });
+});
+
+describe("a broken policy file at start-up", () => {
+  it("stops the app with a message naming the file, the app and the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
+    const file = join(dir, "policy.json");
+    await writeFile(file, JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }));
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file },
+    }).catch((e: Error) => e);
+    await rm(dir, { recursive: true, force: true });
+    expect(String(error)).toMatch(/exited with code 1/);
+    expect(String(error)).toContain("apps.helpdesk.input.action: expected block or mask");
+  });
+});
