@@ -17,6 +17,10 @@ Calls a Dify API-based extension exactly as Dify does and judges every reply wit
                              or all. Without it every point is tried and one the service answers with
                              400/404/405/422/501 is reported as SKIP (not supported); points named here
                              must work.
+  --app-id <id>              the app_id sent with every call (default: a random one), to see the
+                             policy that Dify app gets from a per-app policy file (docs/policies.md)
+  --text <text>              also moderate this text as input and as output and show the verdict
+                             (repeatable), e.g. a term the app's list should catch
   --tool-variable <name>     tool_variable sent to the external data tool (default: context)
   --input <name=value>       an input variable for the external data tool query (repeatable)
   --query <text>             the user's question for the external data tool
@@ -31,6 +35,8 @@ export interface CliOptions {
   url: string;
   key: string;
   points?: PointGroup[];
+  appId?: string;
+  texts: string[];
   toolVariable?: string;
   inputs: Record<string, string>;
   query?: string;
@@ -69,6 +75,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       options: {
         key: { type: "string" },
         points: { type: "string" },
+        "app-id": { type: "string" },
+        text: { type: "string", multiple: true },
         "tool-variable": { type: "string" },
         input: { type: "string", multiple: true },
         query: { type: "string" },
@@ -95,6 +103,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   const { values, positionals } = parsed;
   const base = {
     inputs: {} as Record<string, string>,
+    texts: [] as string[],
     readTimeoutMs: DIFY_READ_TIMEOUT_MS,
     connectTimeoutMs: DIFY_CONNECT_TIMEOUT_MS,
     json: values.json,
@@ -144,11 +153,20 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     inputs[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
 
+  const appId = values["app-id"];
+  if (appId !== undefined && (appId.trim() === "" || appId.length > 200)) {
+    throw new UsageError("--app-id must be 1 to 200 characters (Dify's app ids are UUIDs)");
+  }
+  const texts = values.text ?? [];
+  if (texts.some((text) => text.trim() === "")) throw new UsageError("--text must not be empty");
+
   return {
     ...base,
     url,
     key,
     inputs,
+    texts,
+    ...(appId !== undefined ? { appId } : {}),
     ...(points ? { points } : {}),
     ...(values["tool-variable"] !== undefined ? { toolVariable: values["tool-variable"] } : {}),
     ...(values.query !== undefined ? { query: values.query } : {}),

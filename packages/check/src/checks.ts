@@ -51,6 +51,10 @@ export interface CheckOptions extends DifyCallOptions {
   key: string;
   /** Point groups to check. Default: all of them, skipping those the service answers with 400/404/405/422/501. */
   points?: readonly PointGroup[];
+  /** The `app_id` sent with every call (default: a random one per run). */
+  appId?: string;
+  /** Texts of the operator's own, moderated as input and as output after the samples. */
+  texts?: readonly string[];
   /** The tool variable name sent to the external data tool (default `context`). */
   toolVariable?: string;
   /** The app's input variables for the external data tool query. */
@@ -64,6 +68,8 @@ export interface CheckOptions extends DifyCallOptions {
 export interface CheckReport {
   /** The endpoint, without any user:password part. */
   url: string;
+  /** The `app_id` the calls carried, when one was given. */
+  appId?: string;
   ok: boolean;
   results: CheckResult[];
   summary: { passed: number; failed: number; skipped: number };
@@ -83,15 +89,27 @@ export function redactUrl(url: string): string {
   }
 }
 
+function shown(value: string): string {
+  const chars = Array.from(value);
+  return JSON.stringify(chars.length > 60 ? `${chars.slice(0, 60).join("")}…` : value);
+}
+
 function describe(json: unknown): string {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return "";
   const body = json as Record<string, unknown>;
-  if (typeof body.result === "string") {
-    const chars = Array.from(body.result);
-    const text = chars.length > 60 ? `${chars.slice(0, 60).join("")}…` : body.result;
-    return `result: ${JSON.stringify(text)}`;
+  if (typeof body.result === "string") return `result: ${shown(body.result)}`;
+  if (body.flagged === true) {
+    // What Dify shows or passes on: the preset response, or the masked query / answer.
+    const shownText =
+      body.action === "direct_output" && typeof body.preset_response === "string"
+        ? body.preset_response
+        : typeof body.query === "string" && body.query !== ""
+          ? body.query
+          : typeof body.text === "string"
+            ? body.text
+            : undefined;
+    return `flagged, ${String(body.action)}${shownText === undefined ? "" : `: ${shown(shownText)}`}`;
   }
-  if (body.flagged === true) return `flagged, ${String(body.action)}`;
   if (body.flagged === false) return "not flagged";
   return "";
 }
@@ -199,7 +217,13 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     options.onResult?.(result);
   };
   const call = (key: string, point: Point, params: unknown) => callExtension(options.url, key, point, params, options);
-  const appId = randomUUID();
+  const appId = options.appId ?? randomUUID();
+  const ownTexts = (options.texts ?? []).map((text, index) => ({
+    name: `your text ${index + 1}`,
+    inputs: {},
+    query: text,
+    text,
+  }));
 
   // 1. ping, as when the extension is saved.
   const ping = judge("ping", await call(options.key, "ping", {}), {}, options, difyPingError);
@@ -275,7 +299,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
   }
 
   async function inputChecks() {
-    for (const [index, sample] of INPUT_SAMPLES.entries()) {
+    for (const [index, sample] of [...INPUT_SAMPLES, ...ownTexts].entries()) {
       const params = { app_id: appId, inputs: sample.inputs, query: sample.query };
       const outcome = await call(options.key, "app.moderation.input", params);
       if (index === 0 && unsupported("moderation-input", sample.name, outcome)) return;
@@ -299,7 +323,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
         presets.add(body.preset_response);
       }
     };
-    for (const [index, sample] of OUTPUT_SAMPLES.entries()) {
+    for (const [index, sample] of [...OUTPUT_SAMPLES, ...ownTexts].entries()) {
       const params = { app_id: appId, text: sample.text };
       const outcome = await call(options.key, "app.moderation.output", params);
       if (index === 0 && unsupported("moderation-output", sample.name, outcome)) return;
@@ -410,7 +434,13 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     failed: results.filter((r) => r.status === "FAIL").length,
     skipped: results.filter((r) => r.status === "SKIP").length,
   };
-  return { url: redactUrl(options.url), ok: summary.failed === 0, results, summary };
+  return {
+    url: redactUrl(options.url),
+    ...(options.appId !== undefined && { appId: options.appId }),
+    ok: summary.failed === 0,
+    results,
+    summary,
+  };
 }
 
 /** The names of a group's checks, in the order they run. */

@@ -20,11 +20,13 @@ export async function main(argv: readonly string[], env: Record<string, string |
     return 0;
   }
 
-  if (!options.json) process.stdout.write(`${formatHeader(redactUrl(options.url))}\n`);
+  if (!options.json) process.stdout.write(`${formatHeader(redactUrl(options.url), options.appId)}\n`);
   const report = await runChecks({
     url: options.url,
     key: options.key,
     ...(options.points ? { points: options.points } : {}),
+    ...(options.appId !== undefined ? { appId: options.appId } : {}),
+    texts: options.texts,
     ...(options.toolVariable !== undefined ? { toolVariable: options.toolVariable } : {}),
     inputs: options.inputs,
     ...(options.query !== undefined ? { query: options.query } : {}),

@@ -149,3 +149,43 @@ describe("the CLI against a broken service", () => {
     expect(typo.stderr).not.toContain(KEY);
   });
 });
+
+describe("--app-id: the policy one Dify app gets from a per-app policy file", () => {
+  let app: AppProcess;
+  let dir: string;
+  beforeAll(async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    dir = await mkdtemp(join(tmpdir(), "dify-ext-check-policy-"));
+    await writeFile(join(dir, "list.txt"), "gadget\n");
+    await writeFile(
+      join(dir, "policy.yaml"),
+      "default:\n  keywords: { files: [list.txt] }\napps:\n  tutor:\n    input: { action: mask }\n    output: { action: mask }\n",
+    );
+    app = await startAppProcess({
+      cwd: keywordsDir,
+      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: join(dir, "policy.yaml") },
+    });
+  });
+  afterAll(async () => {
+    await app.stop();
+    const { rm } = await import("node:fs/promises");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sends that app_id and shows how the app's policy answers the operator's own text", async () => {
+    const tutor = await cli([app.receiveUrl, "--key", KEY, "--app-id", "tutor", "--text", "a gadget"]);
+    expect(tutor.code).toBe(0);
+    expect(tutor.stdout).toContain("as app_id: tutor");
+    expect(tutor.stdout).toMatch(/^PASS +moderation-input: your text 1 .*flagged, overridden: "a \*{6}"$/m);
+    expect(tutor.stdout).toMatch(/^PASS +moderation-output: your text 1 .*flagged, overridden: "a \*{6}"$/m);
+    const other = await cli([app.receiveUrl, "--key", KEY, "--app-id", "helpdesk", "--text", "a gadget"]);
+    expect(other.code).toBe(0);
+    expect(other.stdout).toMatch(
+      /^PASS +moderation-input: your text 1 .*flagged, direct_output: "Sorry, your message/m,
+    );
+    expect(other.stdout).not.toMatch(/your text 1 .*overridden/);
+    const empty = await cli([app.receiveUrl, "--key", KEY, "--app-id", " "]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/--app-id must be 1 to 200 characters/);
+  });
+});

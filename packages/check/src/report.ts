@@ -25,9 +25,10 @@ export function formatResult(result: CheckResult): string {
 }
 
 /** The header printed before the first row. */
-export function formatHeader(url: string): string {
+export function formatHeader(url: string, appId?: string): string {
   return [
     `dify-ext check: ${url}`,
+    ...(appId === undefined ? [] : [`as app_id: ${appId}`]),
     "",
     `${"RESULT".padEnd(6)}  ${"CHECK".padEnd(NAME_WIDTH)} ${"LATENCY".padStart(9)}  DETAIL`,
   ].join("\n");
