@@ -7,5 +7,6 @@ import { loadConfig } from "./config.ts";
 export default createModerationWorker({
   name: "moderation-keywords",
   loadConfig,
+  policy: lists.policy,
   engines: { keywords: keywordsWorkerEngine(lists) },
 });

@@ -1,5 +1,6 @@
 import { createModerationWorker } from "@dify-ext/moderation-service/worker";
 import { openaiWorkerEngine } from "@dify-ext/moderation-service/worker/openai";
+import bundled from "dify-ext:keyword-lists";
 import { loadConfig } from "./config.ts";
 
 /**
@@ -9,5 +10,7 @@ import { loadConfig } from "./config.ts";
 export default createModerationWorker({
   name: "moderation-openai",
   loadConfig,
+  // The policy file bundled at build time (MODERATION_POLICY_FILE), if any; this app bundles no lists of its own.
+  policy: bundled.policy,
   engines: { openai: openaiWorkerEngine },
 });

@@ -12,5 +12,6 @@ import { loadConfig } from "./config.ts";
 export default createModerationWorker({
   name: "moderation",
   loadConfig,
+  policy: lists.policy,
   engines: { keywords: keywordsWorkerEngine(lists), obscenity: obscenityWorkerEngine, openai: openaiWorkerEngine },
 });

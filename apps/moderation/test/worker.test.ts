@@ -1,4 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { difyCall } from "@dify-ext/test-support/app-process";
 import { FREE_PLAN_GZIP_LIMIT, pingOnce, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
 import { enginesOf, KEY, moderationCases } from "./cases.ts";
@@ -46,5 +50,48 @@ describe("moderation (composite) as a Worker", () => {
 
   it("requires API keys: a Worker is public, so there is no development key", async () => {
     expect(await misconfiguration({})).toMatch(/misconfigured: API_KEYS: required/);
+  });
+});
+
+describe("per-app policies on the Worker (MODERATION_POLICY_FILE bundled at build time)", () => {
+  it("gives each app_id its own policy, the default to others, and answers shadow calls not flagged", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dify-ext-worker-policy-"));
+    await writeFile(join(dir, "strict.txt"), "homework answers\n");
+    await writeFile(join(dir, "new.txt"), "lottery\n");
+    const file = join(dir, "policy.yaml");
+    await writeFile(
+      file,
+      [
+        "version: w1",
+        "apps:",
+        "  tutor: { keywords: { files: [strict.txt] }, input: { action: mask } }",
+        "  pilot: { mode: shadow, keywords: { files: [new.txt] } }",
+      ].join("\n"),
+    );
+    const app = await worker.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords", MODERATION_POLICY_FILE: file });
+    try {
+      const input = async (appId: string, query: string) => {
+        const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
+          app_id: appId,
+          inputs: {},
+          query,
+        });
+        expect(response.status).toBe(200);
+        return response.json();
+      };
+      expect(await input("tutor", "the homework answers")).toEqual({
+        flagged: true,
+        action: "overridden",
+        inputs: {},
+        query: "the ****************",
+      });
+      expect(await input("someone", "the homework answers")).toEqual({ flagged: false, action: "direct_output" });
+      expect(await input("pilot", "lottery")).toEqual({ flagged: false, action: "direct_output" });
+      const build = worker.builds.find((b) => b.env.MODERATION_POLICY_FILE === file)!.build;
+      expect(build.log).toMatch(/moderation policy for the Worker: policy\.yaml with 2 list file\(s\)/);
+    } finally {
+      await app.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

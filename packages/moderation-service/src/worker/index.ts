@@ -18,13 +18,26 @@ export interface BundledList {
   text: string;
 }
 
+/** A policy file bundled into a Worker (MODERATION_POLICY_FILE at build time), with the list files it names. */
+export interface BundledPolicy {
+  name: string;
+  text: string;
+  /** Each list file's text, keyed by the name the policy gives it. */
+  files: Record<string, string>;
+}
+
 /** The keyword lists bundled into a Worker (see `dify-ext-worker-lists`). */
 export interface BundledKeywordLists {
   lists: BundledList[];
   allow: BundledList[];
   /** True when no KEYWORDS_FILES was set at build time and the sample list was bundled. */
   sample: boolean;
+  /** The policy file, when MODERATION_POLICY_FILE was set at build time. */
+  policy?: BundledPolicy;
 }
+
+/** How a Worker's keyword engine tells a list file of the bundled policy from the env's lists. */
+export const BUNDLED_POLICY_PREFIX = "policy:";
 
 export interface ModerationWorkerOptions {
   name: string;
@@ -36,6 +49,8 @@ export interface ModerationWorkerOptions {
    * does not bundle is a misconfiguration naming MODERATION_ENGINES.
    */
   engines: EngineFactories;
+  /** The policy file bundled at build time (`lists.policy` of `dify-ext:keyword-lists`), if any. */
+  policy?: BundledPolicy;
 }
 
 /**
@@ -49,7 +64,13 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
   return createWorkerModule(options.name, async (env) => {
     const config = options.loadConfig(env);
     const logger = createConsoleLogger({ name: options.name, level: config.common.logLevel as LogLevel });
-    const moderation = await composeModeration(config, options.engines, { logger });
+    const { policy } = options;
+    const moderation = await composeModeration(config, options.engines, {
+      logger,
+      ...(policy && {
+        policyFile: { name: policy.name, text: policy.text, resolvePath: (file) => `${BUNDLED_POLICY_PREFIX}${file}` },
+      }),
+    });
     return createFetchHandler(
       createReceiveCore({
         ...receiveOptionsFrom(config.common, logger),

@@ -1,13 +1,27 @@
 import { createKeywordEngine, createKeywordMatcher, parseKeywordList } from "@dify-ext/moderation-engines/keywords";
 import type { EngineFactory } from "../compose.ts";
 import type { KeywordsSettings } from "../config/keywords.ts";
-import type { BundledKeywordLists } from "./index.ts";
+import { BUNDLED_POLICY_PREFIX, type BundledKeywordLists, type BundledList } from "./index.ts";
 
-/** The keyword engine on a Worker, with lists bundled at build time (no files, no reload). */
+/**
+ * The keyword engine on a Worker, with lists bundled at build time (no files, no reload): those of
+ * KEYWORDS_FILES, or those a bundled policy file names for an app (paths marked `policy:`).
+ */
 export function keywordsWorkerEngine(bundled: BundledKeywordLists): EngineFactory<KeywordsSettings> {
+  const fromPolicy = (files: readonly string[]): BundledList[] =>
+    files.map((file) => {
+      const name = file.slice(BUNDLED_POLICY_PREFIX.length);
+      const text = bundled.policy?.files[name];
+      if (text === undefined) throw new Error(`list file ${name} was not bundled with the policy`);
+      return { name: name.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, ""), text };
+    });
+  const ownLists = (settings: KeywordsSettings) => settings.listFiles.some((f) => f.startsWith(BUNDLED_POLICY_PREFIX));
+  const ownAllow = (settings: KeywordsSettings) => settings.allowFiles.some((f) => f.startsWith(BUNDLED_POLICY_PREFIX));
   return (settings, { logger }) => {
-    const lists = bundled.lists.map((list) => parseKeywordList(list.text, list.name));
-    const allow = bundled.allow.flatMap((list) => parseKeywordList(list.text, list.name).terms);
+    const listSources = ownLists(settings) ? fromPolicy(settings.listFiles) : bundled.lists;
+    const allowSources = ownAllow(settings) ? fromPolicy(settings.allowFiles) : bundled.allow;
+    const lists = listSources.map((list) => parseKeywordList(list.text, list.name));
+    const allow = allowSources.flatMap((list) => parseKeywordList(list.text, list.name).terms);
     const matcher = createKeywordMatcher({ lists, allow, match: settings.match, separators: settings.separators });
     logger.info(
       {
