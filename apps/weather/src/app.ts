@@ -2,6 +2,7 @@ import { type Logger, silentLogger } from "@dify-ext/server";
 import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMetrics } from "@dify-ext/server/node";
 import type { WeatherConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
+import type { WeatherApps } from "./per-app.ts";
 import type { WeatherService } from "@dify-ext/weather-service";
 
 export interface WeatherAppDeps {
@@ -12,6 +13,8 @@ export interface WeatherAppDeps {
   logger?: Logger;
   /** Prometheus metrics from `runService` (requests, Open-Meteo calls, cache use); none in tests. */
   metrics?: ServiceMetrics;
+  /** Per-app settings now in force (WEATHER_APPS_FILE / WEATHER_APPS), if any. */
+  apps?: () => WeatherApps | undefined;
 }
 
 /**
@@ -19,9 +22,9 @@ export interface WeatherAppDeps {
  * `app.external_data_tool.query` (and `ping`) with the handlers the Worker uses too (see
  * `handlers.ts`). The moderation points are not served and get a 400 naming the points that are.
  */
-export function createApp({ config, weather, logger, metrics }: WeatherAppDeps): ReceiveApp {
+export function createApp({ config, weather, logger, metrics, apps }: WeatherAppDeps): ReceiveApp {
   return createReceiveApp({
     ...commonReceiveOptions(config.common, logger ?? silentLogger, metrics),
-    handlers: weatherHandlers({ weather, logLevel: config.common.logLevel, upstream: metrics }),
+    handlers: weatherHandlers({ weather, logLevel: config.common.logLevel, upstream: metrics, apps }),
   });
 }

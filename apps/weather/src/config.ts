@@ -1,4 +1,4 @@
-import { type CommonConfig, type Env, parseAppEnv, portVar } from "@dify-ext/server";
+import { type CommonConfig, ConfigError, type Env, parseAppEnv, portVar } from "@dify-ext/server";
 import {
   checkWeatherSetting,
   type ResolvedSettings,
@@ -44,6 +44,8 @@ export const weatherEnvSchema = z.object({
   OPEN_METEO_GEOCODING_URL: settingVar("geocodingBaseUrl"),
   OPEN_METEO_FORECAST_URL: settingVar("forecastBaseUrl"),
   OPEN_METEO_API_KEY: z.string().optional(),
+  WEATHER_APPS_FILE: z.string().optional(),
+  WEATHER_APPS: z.string().optional(),
 });
 
 /** The weather service's settings, as `createWeatherService` takes them (without `fetch` and `logger`). */
@@ -56,6 +58,8 @@ export interface WeatherConfig {
   common: CommonConfig;
   port: number;
   weather: WeatherSettings;
+  /** Per-app settings (docs/weather.md): a file's path (WEATHER_APPS_FILE), or the text itself (WEATHER_APPS). */
+  apps?: { file: string } | { text: string };
 }
 
 /**
@@ -65,6 +69,9 @@ export interface WeatherConfig {
  */
 export function loadConfig(env: Env): WeatherConfig {
   const { common, app } = parseAppEnv(weatherEnvSchema, env);
+  if (app.WEATHER_APPS_FILE && app.WEATHER_APPS) {
+    throw new ConfigError(["WEATHER_APPS_FILE, WEATHER_APPS: set one of them, not both"]);
+  }
   return {
     common,
     port: app.PORT,
@@ -82,5 +89,7 @@ export function loadConfig(env: Env): WeatherConfig {
       forecastBaseUrl: app.OPEN_METEO_FORECAST_URL,
       ...(app.OPEN_METEO_API_KEY ? { apiKey: app.OPEN_METEO_API_KEY } : {}),
     },
+    ...(app.WEATHER_APPS_FILE && { apps: { file: app.WEATHER_APPS_FILE } }),
+    ...(app.WEATHER_APPS && { apps: { text: app.WEATHER_APPS } }),
   };
 }

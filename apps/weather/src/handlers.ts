@@ -1,6 +1,7 @@
 import { externalDataResult } from "@dify-ext/protocol";
 import type { PointHandlers, UpstreamObserver } from "@dify-ext/server";
 import { placeFromInputs, type WeatherAnswer, type WeatherService } from "@dify-ext/weather-service";
+import type { WeatherApps } from "./per-app.ts";
 
 export interface WeatherHandlerOptions {
   weather: WeatherService;
@@ -8,6 +9,8 @@ export interface WeatherHandlerOptions {
   logLevel: string;
   /** Told about Open-Meteo calls and cache use (Prometheus under Node; none on Workers). */
   upstream?: UpstreamObserver;
+  /** Per-app settings now in force (they can be reloaded), if the app has any. */
+  apps?: () => WeatherApps | undefined;
 }
 
 const DEBUG_LEVELS = new Set(["debug", "trace"]);
@@ -18,13 +21,16 @@ const DEBUG_LEVELS = new Set(["debug", "trace"]);
  * Open-Meteo becomes a sentence the model can pass on, because any error of this call fails the
  * end user's whole message in Dify.
  */
-export function weatherHandlers({ weather, logLevel, upstream }: WeatherHandlerOptions): PointHandlers {
+export function weatherHandlers({ weather, logLevel, upstream, apps }: WeatherHandlerOptions): PointHandlers {
   const logPlace = DEBUG_LEVELS.has(logLevel);
-  const variable = weather.settings.locationVariable;
   return {
     "app.external_data_tool.query": async (params, context) => {
-      const answer = await weather.respondDetailed({ inputs: params.inputs, query: params.query });
+      const selected = apps?.()?.select(params.app_id);
+      const options = selected?.options ?? {};
+      const answer = await weather.respondDetailed({ inputs: params.inputs, query: params.query }, options);
       const fields = context.logFields;
+      if (selected) fields.app = selected.app;
+      const variable = options.locationVariable ?? weather.settings.locationVariable;
       fields.outcome = answer.outcome;
       if (answer.cache.geocoding) fields.geocodingCache = answer.cache.geocoding;
       if (answer.cache.forecast) fields.forecastCache = answer.cache.forecast;

@@ -1,6 +1,7 @@
 import { runService } from "@dify-ext/server/node";
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { startWeatherApps } from "./per-app-node.ts";
 import { startWeatherService } from "@dify-ext/weather-service";
 
 await runService({
@@ -8,6 +9,7 @@ await runService({
   loadConfig,
   async start(config, { logger, metrics }) {
     const weather = startWeatherService({ ...config.weather, logger }, logger);
-    return { app: createApp({ config, weather, logger, metrics }) };
+    const apps = await startWeatherApps(config.apps, logger);
+    return { app: createApp({ config, weather, logger, metrics, apps: apps.current }), onClose: apps.close };
   },
 });

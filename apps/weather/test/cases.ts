@@ -48,8 +48,9 @@ async function askWeather(
   app: RunningTarget,
   inputs: unknown,
   query: string | null = "What's the weather like?",
+  appId = "7d2a4c1e-app",
 ): Promise<string> {
-  const params = { app_id: "7d2a4c1e-app", tool_variable: "weather", inputs, query };
+  const params = { app_id: appId, tool_variable: "weather", inputs, query };
   const response = await difyCall(app.receiveUrl, KEY, POINT, params);
   expect(response.status).toBe(200);
   const body = (await response.json()) as { result: unknown };
@@ -332,6 +333,23 @@ export function weatherCases(transport: Transport): void {
         expect(await askWeather(app, { location: "Paris" })).toBe(
           "No location was given: set the 'city' input to a city name.",
         );
+      });
+    });
+
+    describe(`per-app settings from WEATHER_APPS (${transport.name})`, () => {
+      let app: RunningTarget;
+      beforeAll(async () => {
+        const apps = { apps: { "us-app": { units: "imperial", location_variable: "city" } } };
+        app = await transport.start(weatherEnv(fake.url, { WEATHER_APPS: JSON.stringify(apps) }));
+      }, START_MS);
+      afterAll(() => app?.stop());
+
+      it("answers each Dify app with its own units and location variable, and others with the env's", async () => {
+        expect(await askWeather(app, { city: "Paris, Texas" }, "", "us-app")).toBe(PARIS_TEXAS_IMPERIAL);
+        expect(await askWeather(app, { location: "Paris" }, "", "us-app")).toBe(
+          "No location was given: set the 'city' input to a city name.",
+        );
+        expect(await askWeather(app, { location: "Paris" }, "", "another-app")).toBe(PARIS_METRIC);
       });
     });
   });

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { nodeTransport } from "@dify-ext/test-support/worker";
 import { describe, expect, it } from "vitest";
-import { logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
+import { KEY, logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 /** Start-up checks send no weather question: any valid URL does. */
@@ -83,5 +83,47 @@ describe("weather start-up (Node)", () => {
       env: weatherEnv(UNUSED_URL, { OPEN_METEO_GEOCODING_URL: "ftp://geocoding.example.com" }),
     }).catch((e: Error) => e);
     expect(String(error)).toMatch(/exited with code 1[\s\S]*OPEN_METEO_GEOCODING_URL: expected an http\(s\) URL/);
+  });
+});
+
+describe("per-app weather settings from WEATHER_APPS_FILE (Node)", () => {
+  it("refuses a broken file at start-up naming the app and the field, and reloads a good edit", async () => {
+    const { mkdtemp, rename, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "dify-ext-weather-apps-"));
+    const file = join(dir, "apps.yaml");
+    try {
+      await writeFile(file, "apps:\n  us-app: { units: kelvin }\n");
+      const error = await startAppProcess({
+        cwd: appDir,
+        env: weatherEnv(UNUSED_URL, { WEATHER_APPS_FILE: file }),
+      }).catch((e: Error) => e);
+      expect(String(error)).toContain("exited with code 1");
+      expect(String(error)).toContain(String.raw`apps.yaml: apps.\"us-app\".units: expected metric or imperial`);
+
+      await writeFile(file, "apps:\n  us-app: { location_variable: city }\n");
+      const app = await startAppProcess({ cwd: appDir, env: weatherEnv(UNUSED_URL, { WEATHER_APPS_FILE: file }) });
+      try {
+        const ask = async () => {
+          const params = { app_id: "us-app", tool_variable: "weather", inputs: {}, query: "" };
+          const response = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", params);
+          return ((await response.json()) as { result: string }).result;
+        };
+        expect(await ask()).toBe("No location was given: set the 'city' input to a city name.");
+        await writeFile(`${file}.tmp`, "apps:\n  us-app: { location_variable: town }\n");
+        await rename(`${file}.tmp`, file);
+        let reloaded = false;
+        for (let attempt = 0; attempt < 200 && !reloaded; attempt++) {
+          reloaded = (await ask()).includes("'town'");
+          if (!reloaded) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(reloaded).toBe(true);
+      } finally {
+        expect(await app.stop()).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

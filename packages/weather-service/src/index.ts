@@ -90,9 +90,17 @@ export interface WeatherServiceOptions {
 }
 
 /** Per-call overrides of {@link WeatherServiceOptions}. */
+/** Per-call settings over the service's own (a Dify app's, from the weather app's per-app file). */
 export interface LookupOptions {
   units?: Units;
   forecastDays?: number;
+  /** Language of place names (geocoding `language`). */
+  language?: string;
+}
+
+/** {@link LookupOptions}, and which input holds the place, for {@link WeatherService.respond}. */
+export interface RespondOptions extends LookupOptions {
+  locationVariable?: string;
 }
 
 /** What a lookup came to, for the operator's access log (never the place itself). */
@@ -125,11 +133,17 @@ export interface WeatherService {
    * The complete tool result for a Dify `app.external_data_tool.query` call: the place is taken
    * from `inputs[locationVariable]`; without one, the "no location was given" sentence.
    */
-  respond(params: { inputs?: Record<string, unknown> | null; query?: string | null }): Promise<string>;
+  respond(
+    params: { inputs?: Record<string, unknown> | null; query?: string | null },
+    options?: RespondOptions,
+  ): Promise<string>;
   /** {@link WeatherService.lookup}, also telling what happened (outcome, cache use, failure). Never rejects. */
   lookupDetailed(place: string, options?: LookupOptions): Promise<WeatherAnswer>;
   /** {@link WeatherService.respond}, also telling what happened (outcome, cache use, failure). Never rejects. */
-  respondDetailed(params: { inputs?: Record<string, unknown> | null; query?: string | null }): Promise<WeatherAnswer>;
+  respondDetailed(
+    params: { inputs?: Record<string, unknown> | null; query?: string | null },
+    options?: RespondOptions,
+  ): Promise<WeatherAnswer>;
   /** Forget every cached geocoding answer and forecast. */
   clearCache(): void;
   /** The resolved settings (without the API key). */
@@ -183,7 +197,7 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
 
   // fetchMethod makes concurrent fetch() calls for one key share a single upstream request;
   // a rejected fetch is not stored, so failures are retried on the next question.
-  const geocodeCache = new LRUCache<string, { places: GeoPlace[] }, { name: string }>({
+  const geocodeCache = new LRUCache<string, { places: GeoPlace[] }, { name: string; language: string }>({
     max: settings.cacheMax,
     ttl: settings.geocodeTtlMs,
     ...perf,
@@ -191,7 +205,7 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
       const places = await searchPlaces(
         upstream,
         settings.geocodingBaseUrl,
-        { name: context.name, language: settings.language, count: GEOCODING_COUNT },
+        { name: context.name, language: context.language, count: GEOCODING_COUNT },
         signal,
       );
       if (places.length === 0) fetchOptions.ttl = settings.notFoundTtlMs;
@@ -222,7 +236,7 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
     let shown = "";
     const cache: WeatherAnswer["cache"] = {};
     // Filled by the caches when a fetch starts, so a failing step still reports how it was answered.
-    const geocodeStatus: LRUCache.Status<string, { places: GeoPlace[] }, { name: string }> = {};
+    const geocodeStatus: LRUCache.Status<string, { places: GeoPlace[] }, { name: string; language: string }> = {};
     const forecastStatus: LRUCache.Status<string, Forecast, ForecastContext> = {};
     const noteCacheUse = () => {
       if (geocodeStatus.fetch) cache.geocoding = cacheStatus(geocodeStatus.fetch);
@@ -243,14 +257,18 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
         lookupOptions.forecastDays === undefined
           ? settings.forecastDays
           : resolveWeatherSetting("lookup", "forecastDays", lookupOptions.forecastDays);
+      const language =
+        lookupOptions.language === undefined
+          ? settings.language
+          : resolveWeatherSetting("lookup", "language", lookupOptions.language);
       // One character finds nothing at Open-Meteo, and a 100+ character "name" is not a place.
       if (query.name.length < 2 || query.name.length > MAX_PLACE_NAME_LENGTH) {
         return { result: notFoundMessage(query.text), outcome: "not_found", cache };
       }
 
       const nameKey = query.name.toLowerCase();
-      const geocoded = await geocodeCache.fetch(`${settings.language}\u0000${nameKey}`, {
-        context: { name: query.name },
+      const geocoded = await geocodeCache.fetch(`${language}\u0000${nameKey}`, {
+        context: { name: query.name, language },
         status: geocodeStatus,
       });
       noteCacheUse();
@@ -289,20 +307,21 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
     }
   }
 
-  async function respondDetailed(params: {
-    inputs?: Record<string, unknown> | null;
-    query?: string | null;
-  }): Promise<WeatherAnswer> {
-    const place = placeFromInputs(params.inputs ?? undefined, settings.locationVariable, params.query);
+  async function respondDetailed(
+    params: { inputs?: Record<string, unknown> | null; query?: string | null },
+    options: RespondOptions = {},
+  ): Promise<WeatherAnswer> {
+    const { locationVariable = settings.locationVariable, ...lookupOptions } = options;
+    const place = placeFromInputs(params.inputs ?? undefined, locationVariable, params.query);
     if (place === undefined) {
-      return { result: missingLocationMessage(settings.locationVariable), outcome: "missing_location", cache: {} };
+      return { result: missingLocationMessage(locationVariable), outcome: "missing_location", cache: {} };
     }
-    return lookupDetailed(place);
+    return lookupDetailed(place, lookupOptions);
   }
 
   return {
     lookup: async (place, lookupOptions) => (await lookupDetailed(place, lookupOptions)).result,
-    respond: async (params) => (await respondDetailed(params)).result,
+    respond: async (params, options) => (await respondDetailed(params, options)).result,
     lookupDetailed,
     respondDetailed,
     clearCache() {
