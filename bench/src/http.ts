@@ -5,7 +5,8 @@
  * `node:http` as the limit. Runs of the baselines and the apps alternate, so noise from the machine
  * hits them alike.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Point, difyReplyProblems } from "@dify-ext/protocol";
@@ -69,6 +70,20 @@ export interface AppSpec {
   setup: string;
 }
 
+/** The keyword app with a policy file of {@link POLICY_APPS} apps. */
+export const POLICY_APPS_ID = "moderation-keywords+1000-apps";
+export const POLICY_APPS = 1000;
+
+/** Writes a policy file of `apps` apps (one of them `bench-app`, the id the cases send), each its own section. */
+function writePolicyFile(apps: number): string {
+  const lines = ["version: bench", "apps:"];
+  for (let i = 0; i < apps - 1; i++) lines.push(`  app-${String(i).padStart(4, "0")}: { input: { action: block } }`);
+  lines.push("  bench-app: { input: { action: block } }");
+  const file = join(mkdtempSync(join(tmpdir(), "dify-ext-bench-policy-")), "policy.yaml");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
 export const APPS: readonly AppSpec[] = [
   {
     id: "moderation-keywords",
@@ -77,6 +92,16 @@ export const APPS: readonly AppSpec[] = [
     targetCases: ["ping", "input"],
     env: () => ({}),
     setup: "bundled sample list",
+  },
+  {
+    // The same app and list with a policy file of 1,000 apps, the benchmark's app_id among them:
+    // choosing a call's policy must cost the same whatever the number of apps (issue 14).
+    id: POLICY_APPS_ID,
+    dir: "apps/moderation-keywords",
+    cases: ["ping", "input", "output"],
+    targetCases: ["ping", "input"],
+    env: () => ({ MODERATION_POLICY_FILE: writePolicyFile(POLICY_APPS) }),
+    setup: "bundled sample list, a policy file of 1,000 apps (bench-app among them)",
   },
   {
     id: "moderation-obscenity",

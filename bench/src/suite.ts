@@ -9,6 +9,8 @@ import {
   CASES,
   type CaseId,
   type HttpBenchResult,
+  POLICY_APPS,
+  POLICY_APPS_ID,
   REPO_ROOT,
   runHttpBench,
   STACK,
@@ -230,6 +232,23 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
           pass: p99 <= 1.5,
         });
       }
+    }
+  }
+  if (http) {
+    // Issue 14: choosing a call's policy costs the same with 1,000 apps in the policy file.
+    const connections = Math.max(...result.options.connections);
+    const cell = (server: string) =>
+      http.cells.find((c) => c.server === server && c.caseId === "input" && c.connections === connections);
+    const many = cell(POLICY_APPS_ID);
+    const one = cell("moderation-keywords");
+    if (many && one) {
+      const ratio = many.requestsPerSec / one.requestsPerSec;
+      targets.push({
+        target: `policy file of ${POLICY_APPS} apps vs none, ${CASES.input.label}, ${connections} connections: requests/s`,
+        measured: x(ratio),
+        limit: "≥ 0.95×",
+        pass: ratio >= 0.95,
+      });
     }
   }
   const engines = result.engines;
