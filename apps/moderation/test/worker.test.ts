@@ -93,5 +93,5 @@ describe("per-app policies on the Worker (MODERATION_POLICY_FILE bundled at buil
       await app.stop();
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // builds a Worker of its own
 });
