@@ -43,7 +43,10 @@ function foldable(ch: string): boolean {
   return ch.length === (cp > 0xffff ? 2 : 1) && HAN_RE.test(ch) && ch.normalize("NFKC") === ch;
 }
 
-/** The built fold: BMP code unit → key (0 = unchanged), and astral code point → key. */
+/**
+ * The built fold: BMP code unit → key, and astral code point → key. Every character of a group,
+ * its key included (which maps to itself), has an entry; 0 in `bmp` means "in no group".
+ */
 export interface ChineseFoldTable {
   readonly bmp: Uint16Array;
   readonly astral: ReadonlyMap<number, number>;
@@ -123,11 +126,10 @@ export function chineseFoldTable(): ChineseFoldTable {
     const key = (pure.length > 0 ? pure : members)[0]!;
     const keyCp = key.codePointAt(0)!;
     for (const m of members) {
-      if (m === key) continue;
       const cp = m.codePointAt(0)!;
       if (cp < 0x10000) bmp[cp] = keyCp;
       else astral.set(cp, keyCp);
-      mapped++;
+      if (m !== key) mapped++;
     }
   }
   table = { bmp, astral, mapped, skippedPairs, bytes: bmp.byteLength + astral.size * 32 };
@@ -162,6 +164,20 @@ export function foldChineseInto(buffer: NormalizedBuffer): void {
       }
     }
   }
+}
+
+/**
+ * True when a normalised string holds a character of a fold group (one the fold changes, or a key
+ * others fold to). A string without one is found in folded text exactly where it is found in the
+ * text before folding: the fold maps group characters to group characters and leaves others.
+ */
+export function hasChineseFoldCharacter(normalized: string): boolean {
+  const { bmp, astral } = chineseFoldTable();
+  for (const ch of normalized) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x10000 ? bmp[cp] !== 0 : astral.has(cp)) return true;
+  }
+  return false;
 }
 
 /** Folds a string (already normalised) the same way as {@link foldChineseInto}. */

@@ -1,6 +1,6 @@
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
-import { chineseFoldTable, foldChinese, foldChineseInto } from "./chinese-fold.ts";
+import { chineseFoldTable, foldChinese, foldChineseInto, hasChineseFoldCharacter } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
 import type { ListFold, MatchMode } from "./parse.ts";
 
@@ -218,7 +218,7 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
       terms: used,
       skipped: listSkipped,
       match: mode,
-      ...(fold ? { fold: list.fold } : {}),
+      ...(list.fold ? { fold: list.fold } : {}),
     });
   }
   const allowList = listNames.length;
@@ -505,11 +505,15 @@ function grow(a: Int32Array): Int32Array<ArrayBuffer> {
 const CHINESE_FOLD: TextFold = { term: foldChinese, text: foldChineseInto };
 
 /**
- * A matcher over lists some of which have a fold: the lists without one get a matcher of their own,
- * built and run exactly as when no list has a fold; the folded lists get a second matcher whose
- * terms and texts are folded after normalisation (allow terms apply to both, folded in the second).
- * `find` runs both on the text and merges their findings. Folding keeps lengths, so spans map to the
+ * A matcher over lists some of which have a fold. The folded lists get a matcher whose terms and
+ * texts are folded after normalisation (allow terms too). Folding keeps lengths, so spans map to the
  * original text exactly as without it.
+ *
+ * Lists without a fold must find exactly what they found before. When neither they nor the allow
+ * terms hold a character of a fold group (English lists beside a Chinese one, the usual case),
+ * folding changes nothing for them, so they join the folded matcher: one pass over the text. Else
+ * they get a matcher of their own, built and run exactly as when no list has a fold, and `find`
+ * runs both and merges their findings.
  */
 function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
   const started = performance.now();
@@ -523,8 +527,13 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
     ...(options.match === undefined ? {} : { match: options.match }),
     ...(options.separators === undefined ? {} : { separators: options.separators }),
   };
-  const plainLists = options.lists.filter((list) => list.fold === undefined);
-  const foldedLists = options.lists.filter((list) => list.fold !== undefined);
+  const touchedByFold = (terms: readonly string[] | undefined) =>
+    (terms ?? []).some((term) => hasChineseFoldCharacter(normalizeForMatching(term)));
+  const separate =
+    touchedByFold(options.allow) || options.lists.some((list) => list.fold === undefined && touchedByFold(list.terms));
+  const inFolded = (list: KeywordListInput) => list.fold !== undefined || !separate;
+  const plainLists = options.lists.filter((list) => !inFolded(list));
+  const foldedLists = options.lists.filter(inFolded);
   const plain = plainLists.length > 0 ? buildMatcher({ ...common, lists: plainLists }) : undefined;
   const folded = buildMatcher({ ...common, lists: foldedLists }, CHINESE_FOLD);
 
@@ -543,7 +552,7 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
   const lists: KeywordListStats[] = [];
   let p = 0;
   let f = 0;
-  for (const list of options.lists) lists.push(list.fold === undefined ? plainStats[p++]! : b.lists[f++]!);
+  for (const list of options.lists) lists.push(inFolded(list) ? b.lists[f++]! : plainStats[p++]!);
   const listSkipped = lists.reduce((sum, list) => sum + list.skipped, 0);
   const allowSkipped = b.skipped - b.lists.reduce((sum, list) => sum + list.skipped, 0);
   const stats: KeywordMatcherStats = {
