@@ -140,11 +140,15 @@ describe("Traditional/Simplified folding", () => {
     expect(m.find("然後呢").map((f) => f.label)).toEqual(["后"]);
   });
 
-  it("documents the false positives of one-to-many characters: 发 matches 發 and 髮", () => {
-    const m = createKeywordMatcher({ lists: [folded(["发廊", "干"])] });
+  it("has the documented false positives of one-to-many characters, and the allow-list fixes them", () => {
+    // 发 stands for both 發 (send) and 髮 (hair); 干 for 乾 (dry), 幹 (do; a swear word) and 干 itself.
+    const m = createKeywordMatcher({ lists: [folded(["发廊", "幹"])] });
     expect(m.find("髮廊").map((f) => f.label)).toEqual(["发廊"]);
-    expect(m.find("乾淨").map((f) => f.label)).toEqual(["干"]);
-    expect(m.find("幹部").map((f) => f.label)).toEqual(["干"]);
+    expect(m.find("發廊").map((f) => f.label)).toEqual(["发廊"]);
+    for (const text of ["乾淨", "餅乾", "干涉", "幹部"]) expect(m.find(text).map((f) => f.label)).toEqual(["幹"]);
+    const allowed = createKeywordMatcher({ lists: [folded(["幹"])], allow: ["乾淨"] });
+    expect(allowed.find("干净")).toEqual([]);
+    expect(allowed.find("幹").map((f) => f.label)).toEqual(["幹"]);
   });
 
   it("reports the fold in the stats and counts terms over both matchers", () => {
