@@ -144,7 +144,9 @@ interface PendingEntry {
  * nothing are skipped and counted in `stats.skipped`.
  */
 export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMatcher {
-  if (options?.lists?.some((list) => list.fold !== undefined)) return createFoldingMatcher(options);
+  if (Array.isArray(options?.lists) && options.lists.some((list) => list?.fold !== undefined)) {
+    return createFoldingMatcher(options);
+  }
   return buildMatcher(options);
 }
 
