@@ -9,7 +9,7 @@ import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } f
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
-const NOTE_BLOCKS = ["summary", "profile"] as const;
+const NOTE_BLOCKS = ["summary", "profile", "chinese-fold"] as const;
 type NoteBlock = (typeof NOTE_BLOCKS)[number];
 
 /** The hand-written blocks of an existing report. */
@@ -303,6 +303,15 @@ export function renderReport(result: BenchResult, previous = ""): string {
       out.push("");
     }
   }
+  // Measured by its own script (bench/src/chinese-fold-bench.ts), not by the suite.
+  out.push(
+    noteBlock(
+      "chinese-fold",
+      notes,
+      "_Keyword lists with `# fold: chinese`: run `bench/src/chinese-fold-bench.ts` and write the figures here._",
+    ),
+  );
+  out.push("");
 
   out.push("## Where the time goes");
   out.push("");

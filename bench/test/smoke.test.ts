@@ -191,7 +191,10 @@ describe("the load generator", () => {
 describe("the command line", () => {
   it("writes the report and keeps the hand-written notes", async () => {
     const out = join(dir, "performance.md");
-    await writeFile(out, "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n");
+    await writeFile(
+      out,
+      "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n<!-- notes:chinese-fold -->\nFolding costs.\n<!-- /notes:chinese-fold -->\n",
+    );
     const child = spawn(
       process.execPath,
       [
@@ -221,6 +224,7 @@ describe("the command line", () => {
     const written = await readFile(out, "utf8");
     expect(written).toBe(stdout.slice(0, written.length));
     expect(written).toContain("<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->");
+    expect(written).toContain("<!-- notes:chinese-fold -->\nFolding costs.\n<!-- /notes:chinese-fold -->");
     expect(written).toContain("### Keyword engine");
     expect(written).toMatch(
       /keyword engine, 1,000 vs 100 terms, 3000 no match \| [\d.]+× .* \| (PASS|\*\*FAIL\*\*) \|/,

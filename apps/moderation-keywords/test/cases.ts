@@ -23,6 +23,8 @@ export const SAMPLE_ENV = {
 /** The custom list `customListCases` expects, and the target's env besides KEYWORDS_FILES. */
 export const CUSTOM_LIST = "# team list\nbadword\n秘密\n";
 export const CUSTOM_ENV = { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" };
+/** A second custom list, folded (`# fold: chinese`): its Simplified term also matches Traditional text. */
+export const CUSTOM_FOLDED_LIST = "# fold: chinese\n共产党\n";
 
 async function accepted(response: Response, point: Point, params?: unknown) {
   expect(response.status).toBe(200);
@@ -164,6 +166,16 @@ export function customListCases(transport: string, target: () => Target): void {
         inputs: { ...inputs, note: "a ******* here", list: ["*******", 1] },
         query: "no *******, **です",
       });
+    });
+
+    it("matches a folded list's Simplified term in Traditional text, masking the original characters", async () => {
+      const params = { app_id: "a", inputs: {}, query: "打倒共產黨, 打倒共产党" };
+      const body = await accepted(
+        await difyCall(target().receiveUrl, KEY, "app.moderation.input", params),
+        "app.moderation.input",
+        params,
+      );
+      expect(body).toEqual({ flagged: true, action: "overridden", inputs: {}, query: "打倒***, 打倒***" });
     });
 
     it("no longer knows the sample list", async () => {

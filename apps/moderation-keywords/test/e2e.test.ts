@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CUSTOM_ENV, CUSTOM_LIST, customListCases, KEY, SAMPLE_ENV, sampleListCases } from "./cases.ts";
+import {
+  CUSTOM_ENV,
+  CUSTOM_FOLDED_LIST,
+  CUSTOM_LIST,
+  customListCases,
+  KEY,
+  SAMPLE_ENV,
+  sampleListCases,
+} from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -15,12 +23,17 @@ describe("the Node process", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "keywords-e2e-"));
     await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
+    await writeFile(join(dir, "zh.txt"), CUSTOM_FOLDED_LIST);
     await writeFile(join(dir, "allow.txt"), "");
     [sample, custom] = await Promise.all([
       startAppProcess({ cwd: appDir, env: SAMPLE_ENV }),
       startAppProcess({
         cwd: appDir,
-        env: { ...CUSTOM_ENV, KEYWORDS_FILES: join(dir, "block.txt"), KEYWORDS_ALLOW_FILES: join(dir, "allow.txt") },
+        env: {
+          ...CUSTOM_ENV,
+          KEYWORDS_FILES: `${join(dir, "block.txt")},${join(dir, "zh.txt")}`,
+          KEYWORDS_ALLOW_FILES: join(dir, "allow.txt"),
+        },
       }),
     ]);
   }, 60_000);

@@ -10,7 +10,7 @@ import {
   startWorker,
 } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CUSTOM_ENV, CUSTOM_LIST, customListCases, SAMPLE_ENV, sampleListCases } from "./cases.ts";
+import { CUSTOM_ENV, CUSTOM_FOLDED_LIST, CUSTOM_LIST, customListCases, SAMPLE_ENV, sampleListCases } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -22,11 +22,12 @@ describe("the Worker in workerd", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "keywords-worker-"));
     await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
+    await writeFile(join(dir, "zh.txt"), CUSTOM_FOLDED_LIST);
     await writeFile(join(dir, "allow.txt"), "");
     // Sequential: both builds write the app's .worker/keyword-lists.js.
     const sampleBuild = await buildWorker(appDir);
     const customBuild = await buildWorker(appDir, {
-      KEYWORDS_FILES: join(dir, "block.txt"),
+      KEYWORDS_FILES: `${join(dir, "block.txt")},${join(dir, "zh.txt")}`,
       KEYWORDS_ALLOW_FILES: join(dir, "allow.txt"),
     });
     builds = [sampleBuild, customBuild];
@@ -43,7 +44,7 @@ describe("the Worker in workerd", () => {
 
   it("bundles the lists at build time and stays within the free plan's size limit", () => {
     expect(builds[0]!.log).toMatch(/keyword lists for the Worker: sample \(\d+ terms\)/);
-    expect(builds[1]!.log).toMatch(/keyword lists for the Worker: block \(2 terms\)/);
+    expect(builds[1]!.log).toMatch(/keyword lists for the Worker: block \(2 terms\), zh \(1 terms, fold: chinese\)/);
     for (const build of builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
     console.log(`moderation-keywords Worker bundle: ${builds[0]!.bytes} bytes, ${builds[0]!.gzipBytes} gzipped`);
   });

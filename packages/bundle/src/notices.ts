@@ -8,7 +8,8 @@ export interface Notices {
   text: string;
 }
 
-const LICENSE_FILE = /^(licen[cs]e|copying|notice)(\.|-|$)/i;
+/** Licence files at a package's root; `THIRD_PARTY_LICENSES.md` carries e.g. opencc-js's Apache-2.0 data licence. */
+const LICENSE_FILE = /^(licen[cs]e|copying|notice|third[-_]party[-_]licen[cs]es)(\.|-|$)/i;
 
 /**
  * Collects name, version, licence and licence text of every npm package that contributed code to

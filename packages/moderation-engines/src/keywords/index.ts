@@ -13,4 +13,4 @@ export {
   type KeywordMatcherStats,
 } from "./matcher.ts";
 export { normalizeForMatching } from "./normalize.ts";
-export { type KeywordList, KeywordListError, type MatchMode, parseKeywordList } from "./parse.ts";
+export { type KeywordList, KeywordListError, type ListFold, type MatchMode, parseKeywordList } from "./parse.ts";

@@ -1,7 +1,8 @@
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
+import { chineseFoldTable, foldChinese, foldChineseInto, hasChineseFoldCharacter } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
-import type { MatchMode } from "./parse.ts";
+import type { ListFold, MatchMode } from "./parse.ts";
 
 /** A keyword finding: span of the original text, the term as written, and its list. */
 export interface KeywordFinding extends Finding {
@@ -15,6 +16,8 @@ export interface KeywordListInput {
   terms: readonly string[];
   /** Overrides the matcher's `match` option for this list. */
   match?: MatchMode;
+  /** `chinese`: Traditional and Simplified Chinese match each other (terms and text folded to one form). */
+  fold?: ListFold;
 }
 
 export interface KeywordMatcherOptions {
@@ -35,6 +38,8 @@ export interface KeywordListStats {
   /** Terms skipped because they normalise to nothing. */
   skipped: number;
   match: MatchMode;
+  /** The list's fold, when it has one. */
+  fold?: ListFold;
 }
 
 export interface KeywordMatcherStats {
@@ -139,6 +144,19 @@ interface PendingEntry {
  * nothing are skipped and counted in `stats.skipped`.
  */
 export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMatcher {
+  if (Array.isArray(options?.lists) && options.lists.some((list) => list?.fold !== undefined)) {
+    return createFoldingMatcher(options);
+  }
+  return buildMatcher(options);
+}
+
+/** How the matcher of folded lists folds normalised terms and texts (lengths never change). */
+interface TextFold {
+  term(normalized: string): string;
+  text(buffer: NormalizedBuffer): void;
+}
+
+function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordMatcher {
   const started = performance.now();
   const defaultMode: MatchMode = options.match ?? "word";
   if (defaultMode !== "word" && defaultMode !== "substring") {
@@ -153,7 +171,7 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
   let allowTerms = 0;
 
   const add = (term: string, mode: MatchMode | "allow", list: number): boolean => {
-    const normalized = normalizeForMatching(term);
+    const normalized = fold ? fold.term(normalizeForMatching(term)) : normalizeForMatching(term);
     if (normalized === "") return false;
     const kind = mode === "allow" ? F_ALLOW : mode === "word" ? 0 : -1;
     const flagsFor = (p: string) => (kind === F_ALLOW ? F_ALLOW : kind === 0 ? edgeFlags(p) : 0);
@@ -197,7 +215,13 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     }
     blockTerms += used;
     skipped += listSkipped;
-    listStats.push({ name: list.name, terms: used, skipped: listSkipped, match: mode });
+    listStats.push({
+      name: list.name,
+      terms: used,
+      skipped: listSkipped,
+      match: mode,
+      ...(list.fold ? { fold: list.fold } : {}),
+    });
   }
   const allowList = listNames.length;
   listNames.push("allow");
@@ -423,6 +447,7 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     candCount = 0;
     allowCount = 0;
     normalizeInto(text, normalized);
+    if (fold) fold.text(normalized);
     automaton.scan(normalized.units, normalized.length, onPlainMatch);
     if (separators && collapse()) {
       automaton.scan(collapsedUnits, collapsedLength, onCollapsedMatch);
@@ -477,4 +502,86 @@ function grow(a: Int32Array): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
+}
+
+const CHINESE_FOLD: TextFold = { term: foldChinese, text: foldChineseInto };
+
+/**
+ * A matcher over lists some of which have a fold. The folded lists get a matcher whose terms and
+ * texts are folded after normalisation (allow terms too). Folding keeps lengths, so spans map to the
+ * original text exactly as without it.
+ *
+ * Lists without a fold must find exactly what they found before. When neither they nor the allow
+ * terms hold a character of a fold group (English lists beside a Chinese one, the usual case),
+ * folding changes nothing for them, so they join the folded matcher: one pass over the text. Else
+ * they get a matcher of their own, built and run exactly as when no list has a fold, and `find`
+ * runs both and merges their findings.
+ */
+function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
+  const started = performance.now();
+  for (const list of options.lists) {
+    if (list.fold !== undefined && list.fold !== "chinese") {
+      throw new TypeError(`list "${list.name}": fold must be "chinese", got ${JSON.stringify(list.fold)}`);
+    }
+  }
+  const common: Omit<KeywordMatcherOptions, "lists"> = {
+    ...(options.allow === undefined ? {} : { allow: options.allow }),
+    ...(options.match === undefined ? {} : { match: options.match }),
+    ...(options.separators === undefined ? {} : { separators: options.separators }),
+  };
+  const touchedByFold = (terms: readonly string[] | undefined) =>
+    (terms ?? []).some((term) => hasChineseFoldCharacter(normalizeForMatching(term)));
+  const separate =
+    touchedByFold(options.allow) || options.lists.some((list) => list.fold === undefined && touchedByFold(list.terms));
+  const inFolded = (list: KeywordListInput) => list.fold !== undefined || !separate;
+  const plainLists = options.lists.filter((list) => !inFolded(list));
+  const foldedLists = options.lists.filter(inFolded);
+  const plain = plainLists.length > 0 ? buildMatcher({ ...common, lists: plainLists }) : undefined;
+  const folded = buildMatcher({ ...common, lists: foldedLists }, CHINESE_FOLD);
+
+  const find = (text: string): KeywordFinding[] => {
+    const fromFolded = folded.find(text);
+    if (!plain) return fromFolded;
+    const fromPlain = plain.find(text);
+    if (fromFolded.length === 0) return fromPlain;
+    if (fromPlain.length === 0) return fromFolded;
+    return mergeFindings(fromPlain, fromFolded);
+  };
+
+  const a = plain?.stats;
+  const b = folded.stats;
+  const plainStats = a?.lists ?? [];
+  const lists: KeywordListStats[] = [];
+  let p = 0;
+  let f = 0;
+  for (const list of options.lists) lists.push(inFolded(list) ? b.lists[f++]! : plainStats[p++]!);
+  const listSkipped = lists.reduce((sum, list) => sum + list.skipped, 0);
+  const allowSkipped = b.skipped - b.lists.reduce((sum, list) => sum + list.skipped, 0);
+  const stats: KeywordMatcherStats = {
+    terms: (a?.terms ?? 0) + b.terms,
+    allowTerms: b.allowTerms,
+    skipped: listSkipped + allowSkipped,
+    patterns: (a?.patterns ?? 0) + b.patterns,
+    nodes: (a?.nodes ?? 0) + b.nodes,
+    bytes: (a?.bytes ?? 0) + b.bytes + chineseFoldTable().bytes,
+    buildMs: 0,
+    lists,
+  };
+  stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
+  return Object.freeze({ find, stats: Object.freeze(stats), options: folded.options });
+}
+
+/** Findings of two matchers in one list, in the matcher's order, the same span and label once. */
+function mergeFindings(a: KeywordFinding[], b: KeywordFinding[]): KeywordFinding[] {
+  const findings = a.concat(b);
+  findings.sort((x, y) => x.start - y.start || y.end - x.end || (x.label < y.label ? -1 : x.label > y.label ? 1 : 0));
+  let w = 0;
+  for (let r = 0; r < findings.length; r++) {
+    const f = findings[r]!;
+    const prev = w > 0 ? findings[w - 1]! : undefined;
+    if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
+    findings[w++] = f;
+  }
+  findings.length = w;
+  return findings;
 }

@@ -3,6 +3,12 @@ import { normalizeForMatching } from "./normalize.ts";
 /** How a list's terms match: as whole words (Latin and other spaced scripts) or anywhere. */
 export type MatchMode = "word" | "substring";
 
+/**
+ * A fold applied to a list's terms and to the text before they are compared: `chinese` folds
+ * Traditional and Simplified Chinese characters to one form (see `chinese-fold.ts`).
+ */
+export type ListFold = "chinese";
+
 /** A parsed keyword list. */
 export interface KeywordList {
   /** Name used in errors, stats and verdict categories (e.g. the file's base name). */
@@ -11,6 +17,8 @@ export interface KeywordList {
   terms: string[];
   /** Match mode set by a `# match: …` directive; absent means "use the engine option". */
   match?: MatchMode;
+  /** Fold set by a `# fold: chinese` directive; absent means none (the list matches as before). */
+  fold?: ListFold;
   /** Number of term lines skipped because they normalise to nothing (only invisible characters). */
   skipped: number;
 }
@@ -28,18 +36,21 @@ export class KeywordListError extends Error {
 }
 
 const DIRECTIVE_RE = /^#\s*match\s*:\s*(.*?)\s*$/i;
+const FOLD_DIRECTIVE_RE = /^#\s*fold\s*:\s*(.*?)\s*$/i;
 
 /**
  * Parses a keyword list: one term per line; blank lines and lines whose first non-space character
  * is `#` are ignored; a leading `\#` stands for a literal `#`. Whitespace around terms is trimmed,
  * CRLF line ends and a leading BOM are accepted. A comment `# match: word` or `# match: substring`
- * sets the list's match mode. Throws {@link KeywordListError} on an unknown or conflicting mode.
+ * sets the list's match mode; `# fold: chinese` makes Traditional and Simplified Chinese match each
+ * other. Throws {@link KeywordListError} on an unknown or conflicting mode, or an unknown fold.
  */
 export function parseKeywordList(text: string, name: string): KeywordList {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = source.split(/\r\n|\r|\n/);
   const terms: string[] = [];
   let match: MatchMode | undefined;
+  let fold: ListFold | undefined;
   let skipped = 0;
   for (let index = 0; index < lines.length; index++) {
     let line = lines[index]!.trim();
@@ -64,6 +75,14 @@ export function parseKeywordList(text: string, name: string): KeywordList {
         }
         match = value;
       }
+      const foldDirective = FOLD_DIRECTIVE_RE.exec(line);
+      if (foldDirective) {
+        const value = foldDirective[1]!.toLowerCase();
+        if (value !== "chinese") {
+          throw new KeywordListError(name, index + 1, `unknown fold "${foldDirective[1]}" (expected "chinese")`);
+        }
+        fold = value;
+      }
       continue;
     }
     if (line.startsWith("\\#")) line = line.slice(1);
@@ -73,5 +92,11 @@ export function parseKeywordList(text: string, name: string): KeywordList {
     }
     terms.push(line);
   }
-  return match === undefined ? { name, terms, skipped } : { name, terms, match, skipped };
+  return {
+    name,
+    terms,
+    ...(match === undefined ? {} : { match }),
+    ...(fold === undefined ? {} : { fold }),
+    skipped,
+  };
 }
