@@ -10,8 +10,8 @@ import {
   outputOverride,
   outputPass,
 } from "@dify-ext/protocol";
-import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type Span } from "./engine.ts";
-import { maskSpans } from "./mask.ts";
+import { EngineUnavailableError, type ModerationEngine, type ModerationPoint } from "./engine.ts";
+import { type MaskSpan, maskSpans } from "./mask.ts";
 
 /** What to do with flagged text at one point. */
 export type PolicyAction = "block" | "mask";
@@ -66,7 +66,7 @@ type TextSource =
 type Outcome =
   | { verdict: "pass"; engines: string[] }
   | { verdict: "block"; engines: string[]; reason: "flagged" | "unmaskable" | "engine-error" }
-  | { verdict: "mask"; engines: string[]; spans: Span[][] };
+  | { verdict: "mask"; engines: string[]; spans: MaskSpan[][] };
 
 /**
  * Collects the text of an input moderation call: the query, every string input, and strings
@@ -126,7 +126,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
 
   async function judge(texts: string[], point: ModerationPoint, context: PolicyCallContext): Promise<Outcome> {
     const policy = options[point];
-    const spans: Span[][] = texts.map(() => []);
+    const spans: MaskSpan[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
     for (const engine of options.engines) {
       let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;
