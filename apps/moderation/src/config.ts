@@ -8,6 +8,7 @@ import {
   readKeywordsSettings,
   readObscenitySettings,
   readOpenAISettings,
+  readPiiSettings,
   readPolicySettings,
   readPort,
   readSettings,
@@ -32,13 +33,19 @@ export function loadConfig(env: Env): ModerationConfig {
     engines: () => readEngineList(env, DEFAULT_ENGINES),
     keywords: () => (named.includes("keywords") ? readKeywordsSettings(env) : undefined),
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
+    pii: () => (named.includes("pii") ? readPiiSettings(env) : undefined),
     openai: () => (named.includes("openai") ? readOpenAISettings(env) : undefined),
   });
-  const { keywords, obscenity, openai } = settings;
+  const { keywords, obscenity, pii, openai } = settings;
   return {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
-    engines: { ...(keywords && { keywords }), ...(obscenity && { obscenity }), ...(openai && { openai }) },
+    engines: {
+      ...(keywords && { keywords }),
+      ...(obscenity && { obscenity }),
+      ...(pii && { pii }),
+      ...(openai && { openai }),
+    },
   };
 }

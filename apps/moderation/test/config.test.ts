@@ -31,7 +31,7 @@ describe("the composite app's config", () => {
 
   it("names an unknown engine", () => {
     expect(problems({ MODERATION_ENGINES: "keywords,perspective" })).toEqual([
-      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, openai',
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai',
     ]);
   });
 
