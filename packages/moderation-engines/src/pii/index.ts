@@ -31,26 +31,11 @@ import {
   PII_LABELS,
   PII_MASK_STYLES,
   PII_TYPES,
-  type PiiMaskStyle,
+  type PiiEngineOptions,
   type PiiType,
 } from "./types.ts";
 
 export * from "./types.ts";
-
-export interface PiiEngineOptions {
-  /** The types to find (default: all of {@link PII_TYPES}). */
-  types?: readonly PiiType[];
-  /**
-   * `label` (default): a finding is masked as its type label (`[EMAIL]`); `stars`: every character
-   * becomes the policy's mask character, as with the other engines.
-   */
-  maskStyle?: PiiMaskStyle;
-  /**
-   * ISO 3166-1 alpha-2 region (`US`, `GB`, `DE`, `CN`…) phone numbers without a `+` country code
-   * are read in (default {@link DEFAULT_PII_PHONE_REGION}). Numbers with `+` are found in any region.
-   */
-  phoneRegion?: string;
-}
 
 /** An unusable option, with its name, so the app can name the variable it came from. */
 export class PiiOptionError extends Error {

@@ -53,3 +53,19 @@ export const PII_LABELS: Readonly<Record<PiiType, string>> = {
 };
 
 export const isPiiType = (name: string): name is PiiType => (PII_TYPES as readonly string[]).includes(name);
+
+/** The `pii` engine's options (checked by `createPiiEngine`). */
+export interface PiiEngineOptions {
+  /** The types to find (default: all of {@link PII_TYPES}). */
+  types?: readonly PiiType[];
+  /**
+   * `label` (default): a finding is masked as its type label (`[EMAIL]`); `stars`: every character
+   * becomes the policy's mask character, as with the other engines.
+   */
+  maskStyle?: PiiMaskStyle;
+  /**
+   * ISO 3166-1 alpha-2 region (`US`, `GB`, `DE`, `CN`…) phone numbers without a `+` country code
+   * are read in (default {@link DEFAULT_PII_PHONE_REGION}). Numbers with `+` are found in any region.
+   */
+  phoneRegion?: string;
+}
