@@ -9,7 +9,7 @@
  * through every detector.
  */
 import { electronicFormatIBAN, getCountrySpecifications, isValidIBAN } from "ibantools";
-import { type CountryCode, findPhoneNumbersInText } from "libphonenumber-js/max";
+import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import {
   cardGroupingUsual,
   cardIssuerPlausible,
@@ -244,6 +244,8 @@ export const findIbans: Detector = (text, out) => {
  */
 const PHONE_WINDOW = /[+(]?\d[\d \-.()/\u00a0]*/g;
 const MIN_PHONE_DIGITS = 7;
+/** E.164 numbers have at most 15 digits, country code included. */
+const MAX_PHONE_DIGITS = 15;
 /**
  * The longest candidate handed to libphonenumber-js. Real numbers with their punctuation are
  * shorter; a longer run (a table of figures, `1.1.1.1…`) is not searched, which keeps the cost of
@@ -290,12 +292,25 @@ function phonePieces(text: string, start: number, end: number): Array<[number, n
 }
 
 /**
- * Phone numbers that libphonenumber-js finds and validates (its `valid` leniency and full metadata)
- * in each candidate of the text, numbers without `+` read as numbers of `region`. Skipped: runs
- * glued to a letter, candidates with fewer than seven digits or more than 40 characters, candidates
- * whose every digit another type found (a card, an IP address), dates and dotted amounts.
+ * Phone numbers: each candidate of the text that libphonenumber-js parses, as a whole, into a
+ * number valid for its region's number plan (full metadata), numbers without `+` read as numbers of
+ * `region`. Skipped: runs glued to a letter, candidates with fewer than seven digits or more than 40
+ * characters, candidates whose every digit another type found (a card, an IP address), dates and
+ * dotted amounts.
+ *
+ * One parse per candidate, not `findPhoneNumbersInText`: on a candidate that is not a number (a
+ * Luhn-invalid card, a date, an ISBN) the library's text search tries its inner groupings one by
+ * one, at milliseconds a candidate (docs/performance.md, pii engine). And before parsing, a
+ * candidate without `+` must have as many digits as a national number of the region (its number
+ * plan's possible lengths, one more for a trunk prefix), one with `+` at most 15: a failed parse
+ * costs far more than a valid one.
  */
 export function phoneDetector(region: CountryCode): Detector {
+  const metadata = new Metadata();
+  metadata.selectNumberingPlan(region);
+  const nationalLengths = new Set(metadata.numberingPlan?.possibleLengths() ?? []);
+  const plausible = (digits: number, international: boolean) =>
+    international ? digits <= MAX_PHONE_DIGITS : nationalLengths.has(digits) || nationalLengths.has(digits - 1);
   return (text, out, taken) => {
     for (const match of text.matchAll(PHONE_WINDOW)) {
       const windowStart = match.index;
@@ -313,13 +328,11 @@ export function phoneDetector(region: CountryCode): Detector {
           digits++;
           if (!taken?.[i]) free++;
         }
-        if (digits < MIN_PHONE_DIGITS || free === 0) continue;
+        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, text[start] === "+")) continue;
         const piece = text.slice(start, end);
-        for (const found of findPhoneNumbersInText(piece, { defaultCountry: region })) {
-          const number = piece.slice(found.startsAt, found.endsAt);
-          if (DATE_LIKE.test(number) || GROUPED_AMOUNT.test(number)) continue;
-          out.push({ type: "phone", start: start + found.startsAt, end: start + found.endsAt });
-        }
+        if (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece)) continue;
+        const phone = parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false });
+        if (phone?.isValid()) out.push({ type: "phone", start, end });
       }
     }
   };
