@@ -9,8 +9,8 @@
  * prices, order numbers, versions, ISBNs, UUIDs, hashes); and with dense PII (20 items of every
  * type inserted, four of them phone numbers; the last falls off the end, so 19 are found). Each round times the keyword engine and the pii engine
  * alternately on each text; the report gives the median of the rounds and the median of the
- * per-round ratios. It also prints the cost per 1,000 characters at 3,000 and 300,000 characters
- * (ordinary and hostile text), which stays flat for a linear engine.
+ * per-round ratios. It also prints the cost per 1,000 characters at 3,000, 300,000 and 1,200,000
+ * characters (ordinary and hostile text), which stays flat for a linear engine.
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -84,8 +84,8 @@ export interface PiiBenchResult {
   terms: number;
   rounds: number;
   rows: PiiBenchRow[];
-  /** ms per 1,000 characters at 3,000 and at 300,000 characters. */
-  scaling: Array<{ text: string; per1000At3k: number; per1000At300k: number }>;
+  /** ms per 1,000 characters at 3,000, 300,000 and 1,200,000 characters. */
+  scaling: Array<{ text: string; per1000At3k: number; per1000At300k: number; per1000At1200k: number }>;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -145,13 +145,21 @@ export async function runPiiBench(
   ] as const) {
     const small = unit.repeat(Math.ceil(3000 / unit.length)).slice(0, 3000);
     const large = unit.repeat(Math.ceil(300_000 / unit.length)).slice(0, 300_000);
+    const huge = unit.repeat(Math.ceil(1_200_000 / unit.length)).slice(0, 1_200_000);
     const smallMs: number[] = [];
     const largeMs: number[] = [];
-    for (let round = 0; round < options.rounds; round++) {
+    const hugeMs: number[] = [];
+    for (let round = 0; round < Math.min(options.rounds, 3); round++) {
       smallMs.push(await msPerCall(() => pii.moderate([small], input), options.budgetMs / 2));
       largeMs.push(await msPerCall(() => pii.moderate([large], input), options.budgetMs / 2));
+      hugeMs.push(await msPerCall(() => pii.moderate([huge], input), options.budgetMs / 2));
     }
-    scaling.push({ text: name, per1000At3k: median(smallMs) / 3, per1000At300k: median(largeMs) / 300 });
+    scaling.push({
+      text: name,
+      per1000At3k: median(smallMs) / 3,
+      per1000At300k: median(largeMs) / 300,
+      per1000At1200k: median(hugeMs) / 1200,
+    });
   }
   return { terms: options.terms, rounds: options.rounds, rows, scaling };
 }
@@ -168,9 +176,11 @@ export function formatPiiBench(result: PiiBenchResult): string {
         `| ${row.text} | ${row.findings.pii} | ${ms(row.keywordsMs)} | ${ms(row.piiMs)} | ${row.ratio.toFixed(2)}× | ${ms(row.piiNoPhoneMs)} |`,
     ),
     "",
-    "| pii on | per 1,000 ch at 3,000 ch | per 1,000 ch at 300,000 ch |",
-    "| --- | ---: | ---: |",
-    ...result.scaling.map((row) => `| ${row.text} | ${ms(row.per1000At3k)} | ${ms(row.per1000At300k)} |`),
+    "| pii on | per 1,000 ch at 3,000 ch | at 300,000 ch | at 1,200,000 ch |",
+    "| --- | ---: | ---: | ---: |",
+    ...result.scaling.map(
+      (row) => `| ${row.text} | ${ms(row.per1000At3k)} | ${ms(row.per1000At300k)} | ${ms(row.per1000At1200k)} |`,
+    ),
   ];
   return lines.join("\n");
 }
