@@ -191,7 +191,10 @@ describe("the load generator", () => {
 describe("the command line", () => {
   it("writes the report and keeps the hand-written notes", async () => {
     const out = join(dir, "performance.md");
-    await writeFile(out, "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n");
+    await writeFile(
+      out,
+      "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n<!-- notes:pii -->\nPII figures.\n<!-- /notes:pii -->\n",
+    );
     const child = spawn(
       process.execPath,
       [
@@ -221,6 +224,7 @@ describe("the command line", () => {
     const written = await readFile(out, "utf8");
     expect(written).toBe(stdout.slice(0, written.length));
     expect(written).toContain("<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->");
+    expect(written).toContain("## PII engine\n\n<!-- notes:pii -->\nPII figures.\n<!-- /notes:pii -->");
     expect(written).toContain("### Keyword engine");
     expect(written).toMatch(
       /keyword engine, 1,000 vs 100 terms, 3000 no match \| [\d.]+× .* \| (PASS|\*\*FAIL\*\*) \|/,
