@@ -9,7 +9,7 @@ import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } f
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
-const NOTE_BLOCKS = ["summary", "profile", "chinese-fold"] as const;
+const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "pii"] as const;
 type NoteBlock = (typeof NOTE_BLOCKS)[number];
 
 /** The hand-written blocks of an existing report. */
@@ -355,6 +355,11 @@ export function renderReport(result: BenchResult, previous = ""): string {
     out.push("");
   }
   out.push(noteBlock("profile", notes, "_Reading of the profile: to be written after a full run._"));
+  out.push("");
+  // The pii engine's figures come from its own script (bench/src/pii-bench.ts), kept as notes.
+  out.push("## PII engine");
+  out.push("");
+  out.push(noteBlock("pii", notes, "_Run `pnpm exec tsx src/pii-bench.ts` in `bench/` and paste its tables here._"));
   out.push("");
   return `${out.join("\n")}\n`;
 }

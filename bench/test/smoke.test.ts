@@ -193,7 +193,7 @@ describe("the command line", () => {
     const out = join(dir, "performance.md");
     await writeFile(
       out,
-      "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n<!-- notes:chinese-fold -->\nFolding costs.\n<!-- /notes:chinese-fold -->\n",
+      "old\n<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->\n<!-- notes:chinese-fold -->\nFolding costs.\n<!-- /notes:chinese-fold -->\n<!-- notes:pii -->\nPII figures.\n<!-- /notes:pii -->\n",
     );
     const child = spawn(
       process.execPath,
@@ -225,6 +225,7 @@ describe("the command line", () => {
     expect(written).toBe(stdout.slice(0, written.length));
     expect(written).toContain("<!-- notes:profile -->\nThe logger dominates.\n<!-- /notes:profile -->");
     expect(written).toContain("<!-- notes:chinese-fold -->\nFolding costs.\n<!-- /notes:chinese-fold -->");
+    expect(written).toContain("## PII engine\n\n<!-- notes:pii -->\nPII figures.\n<!-- /notes:pii -->");
     expect(written).toContain("### Keyword engine");
     expect(written).toMatch(
       /keyword engine, 1,000 vs 100 terms, 3000 no match \| [\d.]+× .* \| (PASS|\*\*FAIL\*\*) \|/,

@@ -8,6 +8,7 @@ import {
   readKeywordsSettings,
   readObscenitySettings,
   readOpenAISettings,
+  readPiiSettings,
   readPolicyFile,
   readPolicySettings,
   readPort,
@@ -34,14 +35,20 @@ export function loadConfig(env: Env): ModerationConfig {
     engines: () => readEngineList(env, DEFAULT_ENGINES),
     keywords: () => (named.includes("keywords") ? readKeywordsSettings(env) : undefined),
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
+    pii: () => (named.includes("pii") ? readPiiSettings(env) : undefined),
     openai: () => (named.includes("openai") ? readOpenAISettings(env) : undefined),
   });
-  const { keywords, obscenity, openai } = settings;
+  const { keywords, obscenity, pii, openai } = settings;
   return {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
     ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
-    engines: { ...(keywords && { keywords }), ...(obscenity && { obscenity }), ...(openai && { openai }) },
+    engines: {
+      ...(keywords && { keywords }),
+      ...(obscenity && { obscenity }),
+      ...(pii && { pii }),
+      ...(openai && { openai }),
+    },
   };
 }

@@ -227,6 +227,38 @@ export function moderationCases(transport: Transport): void {
       });
     });
 
+    describe(`moderation (composite), keywords + obscenity + pii, masking (${transport.name})`, () => {
+      let app: RunningTarget;
+      beforeAll(async () => {
+        app = await transport.start({
+          API_KEYS: KEY,
+          MODERATION_ENGINES: "pii,obscenity,keywords",
+          KEYWORDS_FILES: listFile,
+          MODERATION_INPUT_ACTION: "mask",
+          MODERATION_OUTPUT_ACTION: "mask",
+        });
+      }, START_MS);
+      afterAll(() => app?.stop());
+
+      it("runs pii after the list engines", async () => {
+        expect(await enginesOf(app)).toEqual(["keywords", "obscenity", "pii"]);
+      });
+
+      it("merges pii's label masks with the other engines' star masks, a label covering what it overlaps", async () => {
+        expect(await input(app, "you b1tch, mail blorptastic@example.com or call +44 20 7946 0958")).toEqual({
+          flagged: true,
+          action: "overridden",
+          inputs: {},
+          query: "you *****, mail [EMAIL] or call [PHONE]",
+        });
+        expect(await output(app, "Card 4111 1111 1111 1111, what the fuuuck.")).toEqual({
+          flagged: true,
+          action: "overridden",
+          text: "Card [CARD], what the ******.",
+        });
+      });
+    });
+
     describe(`moderation (composite), keywords + openai (${transport.name})`, () => {
       let app: RunningTarget;
       beforeAll(async () => {

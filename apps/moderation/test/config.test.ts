@@ -29,9 +29,20 @@ describe("the composite app's config", () => {
     expect(Object.keys(loadConfig({ MODERATION_ENGINES: "OBSCENITY" }).engines)).toEqual(["obscenity"]);
   });
 
+  it("reads the pii variables only when MODERATION_ENGINES names pii, keeping the block default", () => {
+    const config = loadConfig({ MODERATION_ENGINES: "pii,keywords", PII_TYPES: "email,card", PII_PHONE_REGION: "gb" });
+    expect(Object.keys(config.engines)).toEqual(["keywords", "pii"]);
+    expect(config.engines.pii).toEqual({ types: ["email", "card"], phoneRegion: "GB" });
+    expect(config.policy.input.action).toBe("block");
+    expect(loadConfig({ PII_TYPES: "passport" }).engines.pii).toBeUndefined();
+    expect(problems({ MODERATION_ENGINES: "pii", PII_TYPES: "passport" })).toEqual([
+      expect.stringMatching(/^PII_TYPES: unknown type #1 "passport"/),
+    ]);
+  });
+
   it("names an unknown engine", () => {
     expect(problems({ MODERATION_ENGINES: "keywords,perspective" })).toEqual([
-      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, openai',
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai',
     ]);
   });
 

@@ -356,6 +356,22 @@ describe("every other app's deployable starts and serves", () => {
     }
   }, 120_000);
 
+  it("moderation-pii", async () => {
+    const { dir } = await buildDeployable(spec, "moderation-pii", root);
+    const app = await startDeployable(spec, dir, { API_KEYS: KEY });
+    try {
+      const reply = await json(
+        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.output", {
+          app_id: "a",
+          text: "Write to jane.doe@example.com or call +44 20 7946 0958.",
+        }),
+      );
+      expect(reply).toEqual({ flagged: true, action: "overridden", text: "Write to [EMAIL] or call [PHONE]." });
+    } finally {
+      expect(await app.stop()).toBe(0);
+    }
+  }, 120_000);
+
   it("moderation-openai, whose engine is a lazily loaded chunk, against a fake OpenAI", async () => {
     const fake = await startFakeOpenAI({ apiKey: "sk-deploy-test-0123" });
     const { dir } = await buildDeployable(spec, "moderation-openai", root);

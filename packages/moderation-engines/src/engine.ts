@@ -8,6 +8,11 @@ export interface Span {
 export interface Finding extends Span {
   /** What matched: the list term, or the engine's rule name (the operator's words, not the user's: the audit trail logs it). */
   label: string;
+  /**
+   * What masking writes instead of the span (a type label such as `[EMAIL]`). Unset: every
+   * character becomes the policy's mask character.
+   */
+  replacement?: string;
 }
 
 /** An engine's judgement of one text. */

@@ -1,3 +1,3 @@
 export * from "./engine.ts";
-export { maskSpans, mergeSpans } from "./mask.ts";
+export { type MaskSpan, maskSpans, mergeSpans } from "./mask.ts";
 export * from "./policy.ts";

@@ -7,7 +7,7 @@ import { createModerationPolicy, type PointPolicy, RECORDED_TERMS_LIMIT, type Ve
 function wordEngine(
   name: string,
   words: string[],
-  options: { spans?: boolean } = {},
+  options: { spans?: boolean; replacement?: string } = {},
 ): ModerationEngine & { calls: string[][] } {
   const calls: string[][] = [];
   return {
@@ -21,6 +21,7 @@ function wordEngine(
             start: m.index,
             end: m.index + word.length,
             label: word,
+            ...(options.replacement === undefined ? {} : { replacement: options.replacement }),
           })),
         );
         if (findings.length === 0) return cleanVerdict();
@@ -333,3 +334,24 @@ describe("shadow mode and the verdict record", () => {
 });
 
 const inputPassReply = { flagged: false, action: "direct_output" };
+describe("label masks (findings carrying a replacement)", () => {
+  it("write the label in input and output, merged with another engine's stars, masking nothing twice", async () => {
+    const labels = wordEngine("pii", ["bob@example.com"], { replacement: "[EMAIL]" });
+    const words = wordEngine("words", ["bob", "darn"]);
+    const policy = createModerationPolicy({ engines: [words, labels], input: mask, output: mask });
+    const request = params({ note: "darn, bob@example.com", n: 1 }, "mail bob@example.com now");
+    const reply = await policy.moderateInput(request);
+    expectAccepted("app.moderation.input", reply, request);
+    expect(reply).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: { note: "****, [EMAIL]", n: 1 },
+      query: "mail [EMAIL] now",
+    });
+    expect(await policy.moderateOutput({ app_id: "app", text: "darn: bob@example.com" })).toEqual({
+      flagged: true,
+      action: "overridden",
+      text: "****: [EMAIL]",
+    });
+  });
+});

@@ -10,8 +10,8 @@ import {
   outputOverride,
   outputPass,
 } from "@dify-ext/protocol";
-import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type Span } from "./engine.ts";
-import { maskSpans } from "./mask.ts";
+import { EngineUnavailableError, type ModerationEngine, type ModerationPoint } from "./engine.ts";
+import { type MaskSpan, maskSpans } from "./mask.ts";
 
 /** What to do with flagged text at one point. */
 export type PolicyAction = "block" | "mask";
@@ -98,7 +98,7 @@ type TextSource =
 type Outcome =
   | { verdict: "pass"; engines: string[] }
   | { verdict: "block"; engines: string[]; reason: "flagged" | "unmaskable" | "engine-error" }
-  | { verdict: "mask"; engines: string[]; spans: Span[][] };
+  | { verdict: "mask"; engines: string[]; spans: MaskSpan[][] };
 
 /** What the engines matched in one call, gathered as they run. */
 interface Matched {
@@ -171,7 +171,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     matched: Matched,
   ): Promise<Outcome> {
     const policy = options[point];
-    const spans: Span[][] = texts.map(() => []);
+    const spans: MaskSpan[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
     for (const engine of options.engines) {
       let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;

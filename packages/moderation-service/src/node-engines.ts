@@ -2,7 +2,8 @@ import type { EngineFactories } from "./compose.ts";
 
 /**
  * Every engine under Node, each loaded on first use: the keyword and obscenity apps never load the
- * OpenAI SDK, and the keyword app never loads obscenity's dataset.
+ * OpenAI SDK, the keyword app never loads obscenity's dataset, and only apps running pii load the
+ * phone metadata.
  */
 export const nodeEngines: EngineFactories = {
   async keywords(settings, context) {
@@ -12,6 +13,10 @@ export const nodeEngines: EngineFactories = {
   async obscenity(settings) {
     const { obscenityFromSettings } = await import("./engines/obscenity.ts");
     return obscenityFromSettings(settings);
+  },
+  async pii(settings) {
+    const { piiFromSettings } = await import("./engines/pii.ts");
+    return piiFromSettings(settings);
   },
   async openai(settings, context) {
     const { openaiFromSettings } = await import("./engines/openai.ts");

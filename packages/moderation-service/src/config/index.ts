@@ -8,10 +8,13 @@ export { ConfigError, type Env } from "@dify-ext/server";
 export { DEFAULT_ENGINES, ENGINE_NAMES, type EngineName, enginesNamedIn, readEngineList } from "./engines.ts";
 export { type KeywordsSettings, keywordsEnvSchema, readKeywordsSettings } from "./keywords.ts";
 export { OBSCENITY_VARIABLES, type ObscenitySettings, obscenityEnvSchema, readObscenitySettings } from "./obscenity.ts";
+export { PII_VARIABLES, type PiiSettings, piiEnvSchema, readPiiSettings } from "./pii.ts";
 export { type OpenAISettings, openaiEnvSchema, parseThresholds, readOpenAISettings } from "./openai.ts";
 export {
   DEFAULT_INPUT_PRESET,
   DEFAULT_OUTPUT_PRESET,
+  DEFAULT_POLICY_ACTION,
+  type PolicyDefaults,
   type PolicySettings,
   policyEnvSchema,
   policyFileEnvSchema,

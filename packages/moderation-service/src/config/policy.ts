@@ -1,17 +1,20 @@
-import type { ModerationPolicyOptions } from "@dify-ext/moderation-engines";
+import type { ModerationPolicyOptions, PolicyAction } from "@dify-ext/moderation-engines";
 import { type Env, parseEnv } from "@dify-ext/server";
 import { z } from "zod";
 
 export const DEFAULT_INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
 export const DEFAULT_OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
+/** The action at both points when MODERATION_INPUT_ACTION / MODERATION_OUTPUT_ACTION are unset. */
+export const DEFAULT_POLICY_ACTION: PolicyAction = "block";
 
 const action = z.enum(["block", "mask"], { error: "expected block or mask" });
 const failure = z.enum(["open", "closed"], { error: "expected open or closed" });
 
 /** The policy's variables, which every moderation app reads. */
 export const policyEnvSchema = z.object({
-  MODERATION_INPUT_ACTION: action.default("block"),
-  MODERATION_OUTPUT_ACTION: action.default("block"),
+  // Unset means the app's default action (DEFAULT_POLICY_ACTION unless the app passes its own).
+  MODERATION_INPUT_ACTION: action.optional(),
+  MODERATION_OUTPUT_ACTION: action.optional(),
   MODERATION_INPUT_PRESET: z.string().default(DEFAULT_INPUT_PRESET),
   MODERATION_OUTPUT_PRESET: z.string().default(DEFAULT_OUTPUT_PRESET),
   MODERATION_INPUT_ON_ERROR: failure.default("open"),
@@ -26,17 +29,27 @@ export const policyEnvSchema = z.object({
 /** The policy's options without its engines, which come from the engines' own settings. */
 export type PolicySettings = Omit<ModerationPolicyOptions, "engines">;
 
+/** What an app may change in the policy's defaults. */
+export interface PolicyDefaults {
+  /**
+   * The action at both points when its variable is unset (default {@link DEFAULT_POLICY_ACTION}).
+   * The pii app masks by default: personal data is replaced and the message goes on.
+   */
+  action?: PolicyAction;
+}
+
 /** Reads the policy's variables; throws a `ConfigError` naming each bad one. */
-export function readPolicySettings(env: Env): PolicySettings {
+export function readPolicySettings(env: Env, defaults: PolicyDefaults = {}): PolicySettings {
   const app = parseEnv(policyEnvSchema, env);
+  const fallback = defaults.action ?? DEFAULT_POLICY_ACTION;
   return {
     input: {
-      action: app.MODERATION_INPUT_ACTION,
+      action: app.MODERATION_INPUT_ACTION ?? fallback,
       presetResponse: app.MODERATION_INPUT_PRESET,
       onEngineError: app.MODERATION_INPUT_ON_ERROR,
     },
     output: {
-      action: app.MODERATION_OUTPUT_ACTION,
+      action: app.MODERATION_OUTPUT_ACTION ?? fallback,
       presetResponse: app.MODERATION_OUTPUT_PRESET,
       onEngineError: app.MODERATION_OUTPUT_ON_ERROR,
     },

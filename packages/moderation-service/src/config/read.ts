@@ -3,12 +3,14 @@ import { z } from "zod";
 import type { KeywordsSettings } from "./keywords.ts";
 import type { ObscenitySettings } from "./obscenity.ts";
 import type { OpenAISettings } from "./openai.ts";
+import type { PiiSettings } from "./pii.ts";
 import type { PolicySettings } from "./policy.ts";
 
 /** The engines an app runs, each with its settings; they run cheapest first (`ENGINE_NAMES`). */
 export interface EngineSettings {
   keywords?: KeywordsSettings;
   obscenity?: ObscenitySettings;
+  pii?: PiiSettings;
   openai?: OpenAISettings;
 }
 

@@ -1,0 +1,159 @@
+/**
+ * Moderation engine that finds personal data and secrets: e-mail addresses, phone numbers
+ * (libphonenumber-js), payment cards (Luhn), IBANs (ibantools), IP addresses, China resident IDs
+ * and mobile numbers, US SSNs, API keys and tokens, JWTs and PEM private keys. Judging is
+ * synchronous, local and linear in the text; findings are UTF-16 spans of the original text, each
+ * carrying its type label (`[EMAIL]`) when the mask style is `label`.
+ *
+ * See docs/engine-pii.md for what it catches and what it misses.
+ */
+import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
+import type { Finding, ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
+import {
+  type Detector,
+  findCards,
+  findCnIds,
+  findCnMobiles,
+  findEmails,
+  findIbans,
+  findIps,
+  findUsSsns,
+  type Hit,
+  hasDigit,
+  phoneDetector,
+  type SecretType,
+  secretDetector,
+} from "./detectors.ts";
+import {
+  DEFAULT_PII_MASK_STYLE,
+  DEFAULT_PII_PHONE_REGION,
+  isPiiType,
+  PII_LABELS,
+  PII_MASK_STYLES,
+  PII_TYPES,
+  type PiiEngineOptions,
+  type PiiType,
+} from "./types.ts";
+
+export * from "./types.ts";
+
+/** An unusable option, with its name, so the app can name the variable it came from. */
+export class PiiOptionError extends Error {
+  override readonly name = "PiiOptionError";
+  constructor(
+    readonly option: keyof PiiEngineOptions,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SECRET_TYPES: readonly SecretType[] = [
+  "private-key",
+  "jwt",
+  "openai-key",
+  "github-token",
+  "slack-token",
+  "aws-key",
+];
+const NUMBER_DETECTORS: ReadonlyArray<[PiiType, Detector]> = [
+  ["card", findCards],
+  ["cn-id", findCnIds],
+  ["us-ssn", findUsSsns],
+  ["cn-mobile", findCnMobiles],
+];
+const RANK = new Map<PiiType, number>(PII_TYPES.map((type, index) => [type, index]));
+
+/**
+ * Creates the `pii` engine. Throws a {@link PiiOptionError} at construction (never per call) for an
+ * unknown type, mask style or phone region, naming it.
+ */
+export function createPiiEngine(options: PiiEngineOptions = {}): ModerationEngine {
+  const types = new Set<PiiType>();
+  for (const [index, type] of (options.types ?? PII_TYPES).entries()) {
+    if (typeof type !== "string" || !isPiiType(type))
+      throw new PiiOptionError(
+        "types",
+        `unknown type #${index + 1} "${String(type).slice(0, 40)}"; expected any of ${PII_TYPES.join(", ")}`,
+      );
+    types.add(type);
+  }
+  if (types.size === 0) throw new PiiOptionError("types", `expected at least one of ${PII_TYPES.join(", ")}`);
+  const maskStyle = options.maskStyle ?? DEFAULT_PII_MASK_STYLE;
+  if (!PII_MASK_STYLES.includes(maskStyle))
+    throw new PiiOptionError("maskStyle", `unknown mask style "${String(maskStyle)}"; expected label or stars`);
+  const region = (options.phoneRegion ?? DEFAULT_PII_PHONE_REGION).toUpperCase();
+  if (!isSupportedCountry(region))
+    throw new PiiOptionError(
+      "phoneRegion",
+      `unknown phone region "${region.slice(0, 10)}"; expected an ISO 3166-1 alpha-2 code such as US, GB, DE or CN`,
+    );
+
+  // Detectors that need no digit run on every text; the others only when the text has one.
+  const always: Detector[] = [];
+  const withDigits: Detector[] = [];
+  const secrets = new Set(SECRET_TYPES.filter((type) => types.has(type)));
+  if (secrets.size > 0) always.push(secretDetector(secrets));
+  if (types.has("email")) always.push(findEmails);
+  if (types.has("iban")) withDigits.push(findIbans);
+  for (const [type, detector] of NUMBER_DETECTORS) if (types.has(type)) withDigits.push(detector);
+  if (types.has("ip")) withDigits.push(findIps);
+  const findPhones = types.has("phone") ? phoneDetector(region as CountryCode) : undefined;
+
+  const judge = (text: string): TextVerdict => {
+    if (typeof text !== "string" || text.length === 0) return { flagged: false, findings: [], categories: [] };
+    const hits: Hit[] = [];
+    for (const detect of always) detect(text, hits);
+    const digits = (withDigits.length > 0 || findPhones !== undefined) && hasDigit(text);
+    if (digits) for (const detect of withDigits) detect(text, hits);
+    if (digits && findPhones) {
+      const taken = new Uint8Array(text.length);
+      for (const hit of hits) taken.fill(1, hit.start, hit.end);
+      findPhones(text, hits, taken);
+    }
+    if (hits.length === 0) return { flagged: false, findings: [], categories: [] };
+    const kept = resolveOverlaps(hits, text.length);
+    const categories = new Set<string>();
+    const findings: Finding[] = kept.map((hit) => {
+      categories.add(hit.type);
+      return maskStyle === "label"
+        ? { start: hit.start, end: hit.end, label: hit.type, replacement: PII_LABELS[hit.type] }
+        : { start: hit.start, end: hit.end, label: hit.type };
+    });
+    return { flagged: true, findings, categories: [...categories] };
+  };
+
+  return {
+    name: "pii",
+    moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
+      return Promise.resolve(texts.map(judge));
+    },
+  };
+}
+
+/**
+ * Keeps one type per character: where findings overlap (a card number a phone pattern also
+ * matches, an e-mail address inside a JWT's text), the type earlier in {@link PII_TYPES} wins,
+ * then the longer finding. Linear in the text: each kept finding marks its characters once.
+ */
+function resolveOverlaps(hits: Hit[], length: number): Hit[] {
+  if (hits.length === 1) return hits;
+  hits.sort(
+    (a, b) => RANK.get(a.type)! - RANK.get(b.type)! || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const taken = new Uint8Array(length);
+  const kept: Hit[] = [];
+  for (const hit of hits) {
+    let free = true;
+    for (let i = hit.start; i < hit.end; i++) {
+      if (taken[i]) {
+        free = false;
+        break;
+      }
+    }
+    if (!free) continue;
+    taken.fill(1, hit.start, hit.end);
+    kept.push(hit);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
