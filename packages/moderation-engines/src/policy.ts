@@ -10,7 +10,13 @@ import {
   outputOverride,
   outputPass,
 } from "@dify-ext/protocol";
-import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type Span } from "./engine.ts";
+import {
+  EngineUnavailableError,
+  type ModerationEngine,
+  type ModerationPoint,
+  type Span,
+  type TextVerdict,
+} from "./engine.ts";
 import { maskSpans } from "./mask.ts";
 
 /** What to do with flagged text at one point. */
@@ -46,10 +52,37 @@ export interface ModerationPolicyOptions {
   maskCharacter?: string;
 }
 
-/** Per-call options: where to log, and fields to add to the request's log line. */
+/** One engine's run within a call, as {@link PolicyTrace} reports it. */
+export interface EngineRun {
+  engine: string;
+  /** Time the engine took, in milliseconds. */
+  ms: number;
+  /** Its verdicts, one per text (absent when it failed). */
+  verdicts?: TextVerdict[];
+  /** Why it could not judge (absent when it judged). */
+  error?: string;
+}
+
+/**
+ * What the policy did in one call, for explaining a verdict (the playground): the texts it judged,
+ * where each came from (`query`, `inputs.<name>`, `inputs.<name>[i]`, `text`), and each engine it
+ * ran, in order. Engines the policy did not run (after a block) are absent.
+ */
+export interface PolicyTrace {
+  point: ModerationPoint;
+  action: PolicyAction;
+  maskCharacter: string;
+  texts: readonly string[];
+  sources: readonly string[];
+  runs: EngineRun[];
+}
+
+/** Per-call options: where to log, fields to add to the request's log line, and who wants a trace. */
 export interface PolicyCallContext {
   logger?: PolicyLogger;
   logFields?: Record<string, unknown>;
+  /** Called once per call with what the policy did, when given (the explain endpoint gives it). */
+  trace?: (trace: PolicyTrace) => void;
 }
 
 export interface ModerationPolicy {
@@ -67,6 +100,13 @@ type Outcome =
   | { verdict: "pass"; engines: string[] }
   | { verdict: "block"; engines: string[]; reason: "flagged" | "unmaskable" | "engine-error" }
   | { verdict: "mask"; engines: string[]; spans: Span[][] };
+
+/** Where a text came from, as the trace names it. */
+function sourceName(source: TextSource): string {
+  if (source.kind === "query") return "query";
+  if (source.kind === "input") return `inputs.${source.name}`;
+  return `inputs.${source.name}[${source.index}]`;
+}
 
 /**
  * Collects the text of an input moderation call: the query, every string input, and strings
@@ -124,18 +164,30 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
   }
   const ownResponses = new Set([options.input.presetResponse, options.output.presetResponse]);
 
-  async function judge(texts: string[], point: ModerationPoint, context: PolicyCallContext): Promise<Outcome> {
+  async function judge(
+    texts: string[],
+    point: ModerationPoint,
+    context: PolicyCallContext,
+    runs: EngineRun[] | undefined,
+  ): Promise<Outcome> {
     const policy = options[point];
     const spans: Span[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
     for (const engine of options.engines) {
       let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;
+      const started = runs ? performance.now() : 0;
       try {
         verdicts = await engine.moderate(texts, { point });
         if (verdicts.length !== texts.length) {
           throw new Error(`engine returned ${verdicts.length} verdicts for ${texts.length} texts`);
         }
+        runs?.push({ engine: engine.name, ms: performance.now() - started, verdicts });
       } catch (error) {
+        runs?.push({
+          engine: engine.name,
+          ms: performance.now() - started,
+          error: error instanceof EngineUnavailableError ? error.message : "the engine failed (see the log)",
+        });
         const fields = {
           engine: engine.name,
           point,
@@ -181,14 +233,26 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     if (outcome.verdict === "block" && outcome.reason !== "flagged") context.logFields.reason = outcome.reason;
   }
 
+  /** Runs the engines, and reports the trace when the caller asked for one. */
+  async function judgeAndTrace(
+    texts: string[],
+    sources: () => readonly string[],
+    point: ModerationPoint,
+    context: PolicyCallContext,
+  ): Promise<Outcome> {
+    const runs: EngineRun[] | undefined = context.trace ? [] : undefined;
+    try {
+      return texts.length === 0 ? { verdict: "pass", engines: [] } : await judge(texts, point, context, runs);
+    } finally {
+      if (runs)
+        context.trace?.({ point, action: options[point].action, maskCharacter, texts, sources: sources(), runs });
+    }
+  }
+
   return {
     async moderateInput(params, context = {}) {
       const { texts, sources } = collectInputTexts(params);
-      if (texts.length === 0) {
-        note(context, { verdict: "pass", engines: [] });
-        return inputPass();
-      }
-      const outcome = await judge(texts, "input", context);
+      const outcome = await judgeAndTrace(texts, () => sources.map(sourceName), "input", context);
       note(context, outcome);
       if (outcome.verdict === "pass") return inputPass();
       if (outcome.verdict === "block") return inputBlock(options.input.presetResponse);
@@ -212,11 +276,8 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     },
 
     async moderateOutput(params, context = {}) {
-      if (params.text.trim() === "" || ownResponses.has(params.text)) {
-        note(context, { verdict: "pass", engines: [] });
-        return outputPass();
-      }
-      const outcome = await judge([params.text], "output", context);
+      const skip = params.text.trim() === "" || ownResponses.has(params.text);
+      const outcome = await judgeAndTrace(skip ? [] : [params.text], () => (skip ? [] : ["text"]), "output", context);
       note(context, outcome);
       if (outcome.verdict === "pass") return outputPass();
       if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);

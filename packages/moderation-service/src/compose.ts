@@ -1,7 +1,15 @@
 import { createModerationPolicy, type ModerationEngine } from "@dify-ext/moderation-engines";
-import { ConfigError, type Logger, type UpstreamObserver } from "@dify-ext/server";
+import type { ExplainReport } from "@dify-ext/playground/report";
+import {
+  ConfigError,
+  type ExplainRequest,
+  type HandlerContext,
+  type Logger,
+  type UpstreamObserver,
+} from "@dify-ext/server";
 import { ENGINE_NAMES, type EngineName } from "./config/engines.ts";
 import type { EngineSettings, ModerationConfig } from "./config/read.ts";
+import { createExplainer } from "./explain.ts";
 import { type ModerationHandlers, moderationHandlers } from "./handlers.ts";
 
 /** What an engine factory gets besides the engine's settings. */
@@ -30,6 +38,8 @@ export interface Moderation {
   engines: readonly ModerationEngine[];
   /** Handlers for the server's `handlers` option. */
   handlers: ModerationHandlers;
+  /** The playground's explain: a call through these handlers, with why it got its verdict. */
+  explain: (request: ExplainRequest, context: HandlerContext) => Promise<ExplainReport>;
   /** `true` when every engine can judge, otherwise why not (for `GET /readyz`). */
   readiness(): true | string;
   /** Stops file watchers and the like. */
@@ -80,9 +90,11 @@ export async function composeModeration(
   }
   options.logger.info({ engines: engines.map((engine) => engine.name) }, "moderation engines ready");
   const policy = createModerationPolicy({ ...config.policy, engines });
+  const handlers = moderationHandlers(policy, { logUserText: config.common.logUserText });
   return {
     engines,
-    handlers: moderationHandlers(policy, { logUserText: config.common.logUserText }),
+    handlers,
+    explain: createExplainer(handlers, engines),
     readiness: () => (notReady.length === 0 ? true : notReady.join("; ")),
     close,
   };

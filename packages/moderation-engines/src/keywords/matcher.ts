@@ -22,6 +22,8 @@ export interface KeywordMatcherOptions {
   lists: readonly KeywordListInput[];
   /** Terms that are never flagged: a match lying entirely inside an allow-term match is dropped. */
   allow?: readonly string[];
+  /** Allow terms by list (a file each), counted per list in `stats.allowLists`; they add to `allow`. */
+  allowLists?: readonly { name: string; terms: readonly string[] }[];
   /** Default match mode of lists without a directive. Default `"word"`. */
   match?: MatchMode;
   /** Also catch terms written with separators between letters (`f.u.c.k`). Default `false`. */
@@ -42,6 +44,8 @@ export interface KeywordMatcherStats {
   terms: number;
   /** Allow terms used. */
   allowTerms: number;
+  /** Allow terms used per list given as `allowLists`. */
+  allowLists: { name: string; terms: number }[];
   /** Terms skipped because they normalise to nothing. */
   skipped: number;
   /** Distinct normalised patterns in the automaton. */
@@ -204,6 +208,16 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
   for (const term of options.allow ?? []) {
     if (add(term.trim(), "allow", allowList)) allowTerms++;
     else skipped++;
+  }
+  const allowListStats: { name: string; terms: number }[] = [];
+  for (const list of options.allowLists ?? []) {
+    let used = 0;
+    for (const term of list.terms) {
+      if (add(term.trim(), "allow", allowList)) used++;
+      else skipped++;
+    }
+    allowTerms += used;
+    allowListStats.push({ name: list.name, terms: used });
   }
 
   const patternIds = new Int32Array(pending.length);
@@ -458,6 +472,7 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
   const stats: KeywordMatcherStats = {
     terms: blockTerms,
     allowTerms,
+    allowLists: allowListStats,
     skipped,
     patterns: patternCount,
     nodes: automaton.nodeCount,

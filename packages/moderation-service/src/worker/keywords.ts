@@ -7,8 +7,13 @@ import type { BundledKeywordLists } from "./index.ts";
 export function keywordsWorkerEngine(bundled: BundledKeywordLists): EngineFactory<KeywordsSettings> {
   return (settings, { logger }) => {
     const lists = bundled.lists.map((list) => parseKeywordList(list.text, list.name));
-    const allow = bundled.allow.flatMap((list) => parseKeywordList(list.text, list.name).terms);
-    const matcher = createKeywordMatcher({ lists, allow, match: settings.match, separators: settings.separators });
+    const allowLists = bundled.allow.map((list) => parseKeywordList(list.text, list.name));
+    const matcher = createKeywordMatcher({
+      lists,
+      allowLists,
+      match: settings.match,
+      separators: settings.separators,
+    });
     logger.info(
       {
         engine: "keywords",
