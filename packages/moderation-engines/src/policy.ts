@@ -140,6 +140,8 @@ export function collectInputTexts(params: Pick<ModerationInputParams, "inputs" |
   return { texts, sources };
 }
 
+const PASS: Outcome = { verdict: "pass", engines: [] };
+
 /**
  * Builds the policy layer: runs the engines in order on the texts of a Dify call and turns their
  * findings into Dify's reply.
@@ -233,20 +235,26 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     if (outcome.verdict === "block" && outcome.reason !== "flagged") context.logFields.reason = outcome.reason;
   }
 
-  /** Runs the engines, and reports the trace when the caller asked for one. */
-  async function judgeAndTrace(
+  /**
+   * Runs the engines (none for no text), and reports the trace when the caller asked for one. A
+   * call without a trace goes straight to `judge`: no extra promise on the path Dify's calls take.
+   */
+  function judgeAndTrace(
     texts: string[],
     sources: () => readonly string[],
     point: ModerationPoint,
     context: PolicyCallContext,
-  ): Promise<Outcome> {
-    const runs: EngineRun[] | undefined = context.trace ? [] : undefined;
-    try {
-      return texts.length === 0 ? { verdict: "pass", engines: [] } : await judge(texts, point, context, runs);
-    } finally {
-      if (runs)
-        context.trace?.({ point, action: options[point].action, maskCharacter, texts, sources: sources(), runs });
+  ): Outcome | Promise<Outcome> {
+    const { trace } = context;
+    if (!trace) return texts.length === 0 ? PASS : judge(texts, point, context, undefined);
+    const runs: EngineRun[] = [];
+    const report = () =>
+      trace({ point, action: options[point].action, maskCharacter, texts, sources: sources(), runs });
+    if (texts.length === 0) {
+      report();
+      return PASS;
     }
+    return judge(texts, point, context, runs).finally(report);
   }
 
   return {
