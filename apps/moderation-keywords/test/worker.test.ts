@@ -49,6 +49,36 @@ describe("the Worker in workerd", () => {
     console.log(`moderation-keywords Worker bundle: ${builds[0]!.bytes} bytes, ${builds[0]!.gzipBytes} gzipped`);
   });
 
+  it("serves the playground's explain endpoint (not the page) only with PLAYGROUND=true", async () => {
+    const build = builds[1]!;
+    const call = (worker: RunningWorker) =>
+      fetch(`${worker.url}/api/playground/explain`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${CUSTOM_ENV.API_KEYS}` },
+        body: JSON.stringify({
+          point: "app.moderation.input",
+          params: { app_id: "w", inputs: {}, query: "a badword" },
+        }),
+      });
+    expect((await call(custom)).status).toBe(404);
+    const on = await startWorker(build, { ...CUSTOM_ENV, PLAYGROUND: "true" });
+    try {
+      const response = await call(on);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({
+        reply: { flagged: true, action: "overridden", query: "a *******" },
+        texts: [{ source: "query", findings: [{ start: 2, end: 9, engine: "keywords", label: "badword" }] }],
+        lists: [
+          { engine: "keywords", name: "block", kind: "block", terms: 2 },
+          { engine: "keywords", name: "allow", kind: "allow", terms: 0 },
+        ],
+      });
+      expect((await fetch(`${on.url}/playground`)).status).toBe(404);
+    } finally {
+      await on.stop();
+    }
+  });
+
   it("requires API keys: a Worker is public, so there is no development key", async () => {
     const build = builds[0]!;
     const bare = await startWorker(build, {});

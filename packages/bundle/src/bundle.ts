@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { buildPlaygroundPage } from "@dify-ext/playground/build";
+import { build, type Metafile, type Plugin } from "esbuild";
 import { thirdPartyNotices } from "./notices.ts";
 
 /** First line of every README.txt this tool writes; marks a folder it may clear and rebuild. */
@@ -18,6 +19,25 @@ const KEYWORDS_NODE_MODULE = /(^|\/)moderation-engines\/src\/keywords\/node\.ts$
 // has no require of its own, so each output file gets one.
 const REQUIRE_BANNER =
   'import { createRequire as __difyExtCreateRequire } from "node:module";\nconst require = __difyExtCreateRequire(import.meta.url);';
+
+/**
+ * The playground page built now, at bundle time: a deployable carries no esbuild to bundle the
+ * page at start-up, so the module that would (`@dify-ext/playground/build`) becomes one that
+ * returns the page built here.
+ */
+const prebuiltPlaygroundPage: Plugin = {
+  name: "dify-ext-prebuilt-playground",
+  setup(builder) {
+    builder.onResolve({ filter: /^@dify-ext\/playground\/build$/ }, (args) => ({
+      path: args.path,
+      namespace: "dify-ext-playground",
+    }));
+    builder.onLoad({ filter: /.*/, namespace: "dify-ext-playground" }, async () => ({
+      contents: `const page = ${JSON.stringify(await buildPlaygroundPage())};\nexport async function buildPlaygroundPage() { return page; }\n`,
+      loader: "js",
+    }));
+  },
+};
 
 export interface BundleOptions {
   /** The app's folder (its package root, with package.json). */
@@ -93,6 +113,7 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
       define: { [LISTS_DEFINE]: JSON.stringify("./lists/") },
       metafile: true,
       logLevel: "silent",
+      plugins: [prebuiltPlaygroundPage],
     });
     metafile = result.metafile;
     const warnings = result.warnings.map(

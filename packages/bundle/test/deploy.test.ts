@@ -339,10 +339,26 @@ describe("the moderation-keywords deployable, started like the image", () => {
 });
 
 describe("every other app's deployable starts and serves", () => {
-  it("moderation-obscenity", async () => {
+  it("moderation-obscenity, with the playground page built at bundle time (the deployable has no esbuild)", async () => {
     const { dir } = await buildDeployable(spec, "moderation-obscenity", root);
-    const app = await startDeployable(spec, dir, { API_KEYS: KEY, MODERATION_OUTPUT_ACTION: "mask" });
+    const app = await startDeployable(spec, dir, {
+      API_KEYS: KEY,
+      MODERATION_OUTPUT_ACTION: "mask",
+      PLAYGROUND: "true",
+    });
     try {
+      const page = await fetch(`${app.url}/playground/playground.js`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("/api/playground/explain");
+      const explained = await fetch(`${app.url}/api/playground/explain`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ point: "app.moderation.output", params: { text: "what the fuuuck" } }),
+      });
+      expect(await json(explained)).toMatchObject({
+        verdict: "mask",
+        engines: [{ engine: "obscenity", flagged: true }],
+      });
       const reply = await json(
         await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.output", {
           app_id: "a",

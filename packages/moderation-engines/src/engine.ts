@@ -49,6 +49,26 @@ export interface ModerationEngine {
    * when it cannot judge (upstream down); the policy layer then applies the failure policy.
    */
   moderate(texts: readonly string[], context: ModerateContext): Promise<TextVerdict[]>;
+  /** What it has loaded (lists and their term counts, when), for the playground; engines without lists omit it. */
+  describe?(): EngineDescription;
+}
+
+/** A list an engine loaded (a keyword list, an allow-list), for the playground. */
+export interface LoadedList {
+  name: string;
+  kind: "block" | "allow";
+  /** Terms in use. */
+  terms: number;
+  /** How its terms match (`word`, `substring`), where that applies. */
+  match?: string;
+}
+
+/** What an engine has loaded, as it describes itself to an operator (`GET`-free: no text in it). */
+export interface EngineDescription {
+  engine: string;
+  lists: LoadedList[];
+  /** When the lists in use were loaded or last reloaded (ISO 8601). */
+  loadedAt?: string;
 }
 
 /** The engine could not reach a verdict (upstream timeout, error, malformed reply). */

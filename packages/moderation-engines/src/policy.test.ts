@@ -1,7 +1,13 @@
 import { difyReplyProblems, type ModerationInputParams } from "@dify-ext/protocol";
 import { describe, expect, it } from "vitest";
 import { cleanVerdict, EngineUnavailableError, type ModerationEngine, type TextVerdict } from "./engine.ts";
-import { createModerationPolicy, type PointPolicy, RECORDED_TERMS_LIMIT, type VerdictRecord } from "./policy.ts";
+import {
+  createModerationPolicy,
+  type PointPolicy,
+  type PolicyTrace,
+  RECORDED_TERMS_LIMIT,
+  type VerdictRecord,
+} from "./policy.ts";
 
 /** A small real engine for these tests: flags every occurrence of the given words. */
 function wordEngine(
@@ -258,6 +264,53 @@ describe("configuration", () => {
     );
     expect(() => createModerationPolicy({ engines: [], input: block, output: block })).toThrow(/engine/);
     expect(() => createModerationPolicy({ engines, input: block, output: block, maskCharacter: "**" })).toThrow(/mask/);
+  });
+});
+
+describe("the trace (the playground's explain)", () => {
+  it("reports the texts, their sources and every engine run, and changes nothing in the reply", async () => {
+    const first = wordEngine("first", ["bad"]);
+    const second = wordEngine("second", ["worse"]);
+    const policy = createModerationPolicy({
+      engines: [first, failingEngine, second],
+      input: mask,
+      output: block,
+      maskCharacter: "#",
+    });
+    const request = params({ topic: "bad", tags: ["fine", "worse"], n: 1 }, "bad and worse");
+    const traces: PolicyTrace[] = [];
+    const traced = await policy.moderateInput(request, { trace: (trace) => traces.push(trace) });
+    expect(traced).toEqual(await policy.moderateInput(request));
+    expect(traces).toHaveLength(1);
+    const [trace] = traces;
+    expect(trace).toMatchObject({
+      point: "input",
+      action: "mask",
+      maskCharacter: "#",
+      texts: ["bad and worse", "bad", "fine", "worse"],
+      sources: ["query", "inputs.topic", "inputs.tags[0]", "inputs.tags[1]"],
+    });
+    expect(trace!.runs.map((run) => [run.engine, run.error ?? "judged", run.verdicts?.map((v) => v.flagged)])).toEqual([
+      ["first", "judged", [true, true, false, false]],
+      ["upstream", "upstream timed out", undefined],
+      ["second", "judged", [true, false, false, true]],
+    ]);
+    for (const run of trace!.runs) expect(run.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("stops where the policy stops (a block), and reports an empty trace for text it never judges", async () => {
+    const second = wordEngine("second", ["bad"]);
+    const policy = createModerationPolicy({
+      engines: [wordEngine("first", ["bad"]), second],
+      input: block,
+      output: block,
+    });
+    const traces: PolicyTrace[] = [];
+    await policy.moderateOutput({ app_id: "a", text: "bad" }, { trace: (trace) => traces.push(trace) });
+    expect(traces[0]!.runs.map((run) => run.engine)).toEqual(["first"]);
+    expect(second.calls).toEqual([]);
+    await policy.moderateOutput({ app_id: "a", text: "Blocked." }, { trace: (trace) => traces.push(trace) });
+    expect(traces[1]).toMatchObject({ texts: [], sources: [], runs: [] });
   });
 });
 

@@ -10,7 +10,7 @@ import {
   outputOverride,
   outputPass,
 } from "@dify-ext/protocol";
-import { EngineUnavailableError, type ModerationEngine, type ModerationPoint } from "./engine.ts";
+import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type TextVerdict } from "./engine.ts";
 import { type MaskSpan, maskSpans } from "./mask.ts";
 
 /** What to do with flagged text at one point. */
@@ -76,12 +76,39 @@ export interface VerdictRecord {
   categories: string[];
 }
 
-/** Per-call options: where to log, fields to add to the request's log line, and who hears the verdict. */
+/** One engine's run within a call, as {@link PolicyTrace} reports it. */
+export interface EngineRun {
+  engine: string;
+  /** Time the engine took, in milliseconds. */
+  ms: number;
+  /** Its verdicts, one per text (absent when it failed). */
+  verdicts?: TextVerdict[];
+  /** Why it could not judge (absent when it judged). */
+  error?: string;
+}
+
+/**
+ * What the policy did in one call, for explaining a verdict (the playground): the texts it judged,
+ * where each came from (`query`, `inputs.<name>`, `inputs.<name>[i]`, `text`), and each engine it
+ * ran, in order. Engines the policy did not run (after a block) are absent.
+ */
+export interface PolicyTrace {
+  point: ModerationPoint;
+  action: PolicyAction;
+  maskCharacter: string;
+  texts: readonly string[];
+  sources: readonly string[];
+  runs: EngineRun[];
+}
+
+/** Per-call options: where to log, fields for the request's log line, who hears the verdict, who wants a trace. */
 export interface PolicyCallContext {
   logger?: PolicyLogger;
   logFields?: Record<string, unknown>;
   /** Told every call's verdict (passes included), after it is decided and before the reply. */
   onVerdict?: (record: VerdictRecord) => void;
+  /** Called once per call with what the policy did, when given (the explain endpoint gives it). */
+  trace?: (trace: PolicyTrace) => void;
 }
 
 export interface ModerationPolicy {
@@ -104,6 +131,13 @@ type Outcome =
 interface Matched {
   terms: Set<string>;
   categories: Set<string>;
+}
+
+/** Where a text came from, as the trace names it. */
+function sourceName(source: TextSource): string {
+  if (source.kind === "query") return "query";
+  if (source.kind === "input") return `inputs.${source.name}`;
+  return `inputs.${source.name}[${source.index}]`;
 }
 
 /**
@@ -138,6 +172,8 @@ export function collectInputTexts(params: Pick<ModerationInputParams, "inputs" |
   return { texts, sources };
 }
 
+const PASS: Outcome = { verdict: "pass", engines: [] };
+
 /**
  * Builds the policy layer: runs the engines in order on the texts of a Dify call and turns their
  * findings into Dify's reply.
@@ -169,18 +205,26 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     point: ModerationPoint,
     context: PolicyCallContext,
     matched: Matched,
+    runs: EngineRun[] | undefined,
   ): Promise<Outcome> {
     const policy = options[point];
     const spans: MaskSpan[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
     for (const engine of options.engines) {
       let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;
+      const started = runs ? performance.now() : 0;
       try {
         verdicts = await engine.moderate(texts, { point });
         if (verdicts.length !== texts.length) {
           throw new Error(`engine returned ${verdicts.length} verdicts for ${texts.length} texts`);
         }
+        runs?.push({ engine: engine.name, ms: performance.now() - started, verdicts });
       } catch (error) {
+        runs?.push({
+          engine: engine.name,
+          ms: performance.now() - started,
+          error: error instanceof EngineUnavailableError ? error.message : "the engine failed (see the log)",
+        });
         const fields = {
           engine: engine.name,
           point,
@@ -254,15 +298,35 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
 
   const nothingMatched = (): Matched => ({ terms: new Set(), categories: new Set() });
 
+  /**
+   * Runs the engines (none for no text), and reports the trace when the caller asked for one. A
+   * call without a trace goes straight to `judge`: no extra promise on the path Dify's calls take.
+   */
+  function judgeAndTrace(
+    texts: string[],
+    sources: () => readonly string[],
+    point: ModerationPoint,
+    context: PolicyCallContext,
+    matched: Matched,
+  ): Outcome | Promise<Outcome> {
+    const { trace } = context;
+    if (!trace) return texts.length === 0 ? PASS : judge(texts, point, context, matched, undefined);
+    const runs: EngineRun[] = [];
+    const report = () =>
+      trace({ point, action: options[point].action, maskCharacter, texts, sources: sources(), runs });
+    if (texts.length === 0) {
+      report();
+      return PASS;
+    }
+    return judge(texts, point, context, matched, runs).finally(report);
+  }
+
   return {
     async moderateInput(params, context = {}) {
       const { texts, sources } = collectInputTexts(params);
-      if (texts.length === 0) {
-        note(context, "input", { verdict: "pass", engines: [] });
-        return inputPass();
-      }
       const matched = nothingMatched();
-      const outcome = note(context, "input", await judge(texts, "input", context, matched), matched);
+      const judged = await judgeAndTrace(texts, () => sources.map(sourceName), "input", context, matched);
+      const outcome = note(context, "input", judged, matched);
       if (outcome.verdict === "pass") return inputPass();
       if (outcome.verdict === "block") return inputBlock(options.input.presetResponse);
 
@@ -285,12 +349,11 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     },
 
     async moderateOutput(params, context = {}) {
-      if (params.text.trim() === "" || ownResponses.has(params.text)) {
-        note(context, "output", { verdict: "pass", engines: [] });
-        return outputPass();
-      }
+      const skip = params.text.trim() === "" || ownResponses.has(params.text);
       const matched = nothingMatched();
-      const outcome = note(context, "output", await judge([params.text], "output", context, matched), matched);
+      const texts = skip ? [] : [params.text];
+      const judged = await judgeAndTrace(texts, () => (skip ? [] : ["text"]), "output", context, matched);
+      const outcome = note(context, "output", judged, matched);
       if (outcome.verdict === "pass") return outputPass();
       if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);
       return outputOverride(maskSpans(params.text, outcome.spans[0]!, maskCharacter));

@@ -1,6 +1,7 @@
 import type { Logger } from "@dify-ext/server";
 import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMetrics } from "@dify-ext/server/node";
 import { composeModeration, type Moderation } from "./compose.ts";
+import { buildPlaygroundPage } from "./playground-page.ts";
 import type { ModerationConfig } from "./config/read.ts";
 import { nodeEngines } from "./node-engines.ts";
 import { readPolicyFileSource, watchPolicyFile } from "./policies/node.ts";
@@ -41,11 +42,15 @@ export async function createModerationApp({
     config.policyFile === undefined
       ? undefined
       : watchPolicyFile(config.policyFile, moderation, logger, { watch: watchPolicy ?? true });
+  // The page is bundled once, at start-up, and only when the playground is on.
+  const page = config.common.playground ? await buildPlaygroundPage() : undefined;
   const app = createReceiveApp({
     ...commonReceiveOptions(config.common, logger, metrics),
     handlers: moderation.handlers,
     readiness: moderation.readiness,
+    ...(page && { playground: { explain: moderation.explain, page } }),
   });
+  if (page) logger.info({ path: "/playground" }, "playground on (PLAYGROUND): GET /playground");
   return {
     app,
     moderation,

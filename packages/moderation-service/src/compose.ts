@@ -1,7 +1,15 @@
 import type { ModerationEngine } from "@dify-ext/moderation-engines";
-import { ConfigError, type Logger, type UpstreamObserver } from "@dify-ext/server";
+import type { ExplainReport } from "@dify-ext/playground/report";
+import {
+  ConfigError,
+  type ExplainRequest,
+  type HandlerContext,
+  type Logger,
+  type UpstreamObserver,
+} from "@dify-ext/server";
 import type { EngineName } from "./config/engines.ts";
 import type { EngineSettings, ModerationConfig } from "./config/read.ts";
+import { createExplainer } from "./explain.ts";
 import { type ModerationHandlers, moderationHandlers } from "./handlers.ts";
 import { envSpec, parsePolicyFile, resolvePolicies } from "./policies/file.ts";
 import { buildPolicySet, ENV_POLICY_VERSION, type PolicySet } from "./policies/set.ts";
@@ -41,6 +49,8 @@ export interface Moderation {
   readonly engines: readonly ModerationEngine[];
   /** Handlers for the server's `handlers` option; they pick each call's policy by its `app_id`. */
   handlers: ModerationHandlers;
+  /** The playground's explain: a call through these handlers, with why it got its verdict. */
+  explain: (request: ExplainRequest, context: HandlerContext) => Promise<ExplainReport>;
   /** `true` when every engine can judge, otherwise why not (for `GET /readyz`). */
   readiness(): true | string;
   /** The policies now serving: their version and how many apps have their own. */
@@ -97,6 +107,7 @@ export async function composeModeration(
   }
 
   let current = await build(options.policyFile);
+  const handlers = moderationHandlers((appId) => current.select(appId), { logUserText: config.common.logUserText });
   announce(current, options.policyFile, "moderation engines ready");
   let closed = false;
 
@@ -104,7 +115,8 @@ export async function composeModeration(
     get engines() {
       return current.engines;
     },
-    handlers: moderationHandlers((appId) => current.select(appId), { logUserText: config.common.logUserText }),
+    handlers,
+    explain: createExplainer(handlers, (appId) => current.select(appId).engines),
     readiness: () => current.readiness(),
     policies: () => ({ version: current.version, apps: current.apps, engineCount: current.engineCount }),
     async reloadPolicy(file) {

@@ -1,4 +1,4 @@
-import type { ModerationPolicy, VerdictRecord } from "@dify-ext/moderation-engines";
+import type { ModerationPolicy, PolicyCallContext, VerdictRecord } from "@dify-ext/moderation-engines";
 import { APP_ID_MAX_LENGTH, clip, type HandlerContext, OTHER_APP, type PointHandler } from "@dify-ext/server";
 import { ENV_POLICY_VERSION, type SelectedPolicy } from "./policies/set.ts";
 
@@ -38,19 +38,23 @@ export function moderationHandlers(
   select: PolicySelector | ModerationPolicy,
   options: { logUserText?: boolean } = {},
 ): ModerationHandlers {
-  const pick: PolicySelector =
+  const fixed: SelectedPolicy | undefined =
     typeof select === "function"
-      ? select
-      : (
-          (fixed: SelectedPolicy) => () =>
-            fixed
-        )({ policy: select, app: OTHER_APP, version: ENV_POLICY_VERSION });
+      ? undefined
+      : { policy: select, app: OTHER_APP, version: ENV_POLICY_VERSION, engines: [] };
+  const pick: PolicySelector = typeof select === "function" ? select : () => fixed!;
 
-  function callContext(appId: string | undefined, selected: SelectedPolicy, context: HandlerContext) {
+  function callContext(
+    appId: string | undefined,
+    selected: SelectedPolicy,
+    context: HandlerContext & Pick<PolicyCallContext, "trace">,
+  ): PolicyCallContext {
     context.logFields.app = selected.app;
     return {
       logger: context.logger,
       logFields: context.logFields,
+      // The playground's explain asks the policy for a trace through the handler's context.
+      ...(context.trace && { trace: context.trace }),
       onVerdict(record: VerdictRecord) {
         if (record.verdict === "pass") return;
         context.logger.info(

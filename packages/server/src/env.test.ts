@@ -55,6 +55,16 @@ describe("shared env vars", () => {
     });
   });
 
+  it("serves the playground outside production unless PLAYGROUND says otherwise, and only on request in production", () => {
+    expect(parseCommonEnv({}).playground).toBe(true);
+    expect(parseCommonEnv({ PLAYGROUND: "false" }).playground).toBe(false);
+    expect(parseCommonEnv({ NODE_ENV: "production", API_KEYS: "key-one-123" }).playground).toBe(false);
+    expect(parseCommonEnv({ NODE_ENV: "production", API_KEYS: "key-one-123", PLAYGROUND: "true" }).playground).toBe(
+      true,
+    );
+    expect(problemsOf(() => parseCommonEnv({ PLAYGROUND: "maybe" }))).toEqual(["PLAYGROUND: expected true or false"]);
+  });
+
   it("requires API_KEYS in production", () => {
     expect(problemsOf(() => parseCommonEnv({ NODE_ENV: "production" }))).toEqual([
       "API_KEYS: required with NODE_ENV=production (comma-separated, at least 5 characters each)",

@@ -137,6 +137,8 @@ export const commonEnvSchema = z.object({
   METRICS: booleanVar(true),
   METRICS_PORT: portVar(),
   MAX_CONNECTIONS: integerVar(undefined, 1, 1_000_000),
+  // Unset: on outside production (`pnpm dev`), off with NODE_ENV=production.
+  PLAYGROUND: booleanVar(false).unwrap().optional(),
 });
 
 export interface CommonConfig {
@@ -155,6 +157,11 @@ export interface CommonConfig {
   metrics: { enabled: boolean; port?: number };
   /** Most open connections (Node only); absent: derived from the open-file limit. */
   maxConnections?: number;
+  /**
+   * Serve the playground (`GET /playground` and its explain endpoint) on moderation apps:
+   * PLAYGROUND, or when unset on unless NODE_ENV=production.
+   */
+  playground: boolean;
 }
 
 /**
@@ -219,5 +226,6 @@ function commonConfig(parsed: z.output<typeof commonEnvSchema>): CommonConfig {
     logUserText: parsed.LOG_USER_TEXT,
     metrics: { enabled: parsed.METRICS, port: parsed.METRICS_PORT },
     ...(parsed.MAX_CONNECTIONS === undefined ? {} : { maxConnections: parsed.MAX_CONNECTIONS }),
+    playground: parsed.PLAYGROUND ?? parsed.NODE_ENV !== "production",
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createReceiveCore, type ReceiveOptions } from "./core.ts";
 import { createFetchHandler } from "./fetch-adapter.ts";
+import { playgroundSuite } from "./playground.cases.ts";
 import { receiveEndpointSuite } from "./receive.cases.ts";
 
 const BASE = "http://worker.test";
@@ -14,6 +15,7 @@ async function startFetch(options: ReceiveOptions) {
 }
 
 receiveEndpointSuite("fetch", startFetch);
+playgroundSuite("fetch", startFetch);
 
 describe("the fetch adapter", () => {
   const handler = createFetchHandler(createReceiveCore({ apiKeys: ["fetch-key-123"], handlers: {}, bodyLimit: 64 }));

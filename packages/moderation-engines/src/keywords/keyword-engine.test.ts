@@ -51,3 +51,35 @@ describe("createKeywordEngine", () => {
     await expect(engine.moderate(["ok", 42 as never], { point: "input" })).rejects.toThrow("texts[1] must be a string");
   });
 });
+
+describe("describe (the playground's lists)", () => {
+  it("lists the block lists and allow-lists with their term counts, and when they were swapped in", async () => {
+    const engine = createKeywordEngine({
+      matcher: createKeywordMatcher({
+        lists: [{ name: "gambling", terms: ["赌博", "scam", "\u200b"], match: "substring" }],
+        allowLists: [{ name: "food", terms: ["scampi", "scampo"] }],
+        allow: ["loose"],
+      }),
+    });
+    const before = engine.describe();
+    expect(before).toEqual({
+      engine: "keywords",
+      lists: [
+        { name: "gambling", kind: "block", terms: 2, match: "substring" },
+        { name: "food", kind: "allow", terms: 2 },
+        { name: "(allow)", kind: "allow", terms: 1 },
+      ],
+      loadedAt: expect.any(String),
+    });
+    // The allow-list works as allow terms: `scampi` is not a `scam`.
+    expect((await engine.moderate(["scampi", "a scam"], { point: "input" })).map((v) => v.flagged)).toEqual([
+      false,
+      true,
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    engine.swap(createKeywordMatcher({ lists: [{ name: "other", terms: ["x"] }] }));
+    const after = engine.describe();
+    expect(after.lists).toEqual([{ name: "other", kind: "block", terms: 1, match: "word" }]);
+    expect(Date.parse(after.loadedAt!)).toBeGreaterThan(Date.parse(before.loadedAt!));
+  });
+});

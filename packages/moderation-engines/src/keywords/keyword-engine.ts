@@ -1,4 +1,4 @@
-import type { ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
+import type { EngineDescription, ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
 import type { KeywordMatcher } from "./matcher.ts";
 
 export interface KeywordEngineOptions {
@@ -16,6 +16,8 @@ export interface KeywordEngine extends ModerationEngine {
   swap(matcher: KeywordMatcher): void;
   /** The matcher in use. */
   current(): KeywordMatcher;
+  /** The lists and allow-lists in use, with their term counts, and when they were swapped in. */
+  describe(): EngineDescription;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface KeywordEngine extends ModerationEngine {
 export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngine {
   assertMatcher(options?.matcher);
   let matcher = options.matcher;
+  let loadedAt = new Date();
   return {
     name: "keywords",
     async moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
@@ -47,9 +50,24 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
     swap(next: KeywordMatcher): void {
       assertMatcher(next);
       matcher = next;
+      loadedAt = new Date();
     },
     current(): KeywordMatcher {
       return matcher;
+    },
+    describe(): EngineDescription {
+      const { stats } = matcher;
+      const lists: EngineDescription["lists"] = stats.lists.map((list) => ({
+        name: list.name,
+        kind: "block",
+        terms: list.terms,
+        match: list.match,
+      }));
+      for (const list of stats.allowLists) lists.push({ name: list.name, kind: "allow", terms: list.terms });
+      const listed = stats.allowLists.reduce((sum, list) => sum + list.terms, 0);
+      // Allow terms given without a list name (the `allow` option) are counted together.
+      if (stats.allowTerms > listed) lists.push({ name: "(allow)", kind: "allow", terms: stats.allowTerms - listed });
+      return { engine: "keywords", lists, loadedAt: loadedAt.toISOString() };
     },
   };
 }

@@ -25,6 +25,8 @@ export interface KeywordMatcherOptions {
   lists: readonly KeywordListInput[];
   /** Terms that are never flagged: a match lying entirely inside an allow-term match is dropped. */
   allow?: readonly string[];
+  /** Allow terms by list (a file each), counted per list in `stats.allowLists`; they add to `allow`. */
+  allowLists?: readonly { name: string; terms: readonly string[] }[];
   /** Default match mode of lists without a directive. Default `"word"`. */
   match?: MatchMode;
   /** Also catch terms written with separators between letters (`f.u.c.k`). Default `false`. */
@@ -47,6 +49,8 @@ export interface KeywordMatcherStats {
   terms: number;
   /** Allow terms used. */
   allowTerms: number;
+  /** Allow terms used per list given as `allowLists`. */
+  allowLists: { name: string; terms: number }[];
   /** Terms skipped because they normalise to nothing. */
   skipped: number;
   /** Distinct normalised patterns in the automaton. */
@@ -228,6 +232,16 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
   for (const term of options.allow ?? []) {
     if (add(term.trim(), "allow", allowList)) allowTerms++;
     else skipped++;
+  }
+  const allowListStats: { name: string; terms: number }[] = [];
+  for (const list of options.allowLists ?? []) {
+    let used = 0;
+    for (const term of list.terms) {
+      if (add(term.trim(), "allow", allowList)) used++;
+      else skipped++;
+    }
+    allowTerms += used;
+    allowListStats.push({ name: list.name, terms: used });
   }
 
   const patternIds = new Int32Array(pending.length);
@@ -483,6 +497,7 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
   const stats: KeywordMatcherStats = {
     terms: blockTerms,
     allowTerms,
+    allowLists: allowListStats,
     skipped,
     patterns: patternCount,
     nodes: automaton.nodeCount,
@@ -526,13 +541,16 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
   }
   const common: Omit<KeywordMatcherOptions, "lists"> = {
     ...(options.allow === undefined ? {} : { allow: options.allow }),
+    ...(options.allowLists === undefined ? {} : { allowLists: options.allowLists }),
     ...(options.match === undefined ? {} : { match: options.match }),
     ...(options.separators === undefined ? {} : { separators: options.separators }),
   };
   const touchedByFold = (terms: readonly string[] | undefined) =>
     (terms ?? []).some((term) => hasChineseFoldCharacter(normalizeForMatching(term)));
   const separate =
-    touchedByFold(options.allow) || options.lists.some((list) => list.fold === undefined && touchedByFold(list.terms));
+    touchedByFold(options.allow) ||
+    (options.allowLists ?? []).some((list) => touchedByFold(list.terms)) ||
+    options.lists.some((list) => list.fold === undefined && touchedByFold(list.terms));
   const inFolded = (list: KeywordListInput) => list.fold !== undefined || !separate;
   const plainLists = options.lists.filter((list) => !inFolded(list));
   const foldedLists = options.lists.filter(inFolded);
@@ -560,6 +578,7 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
   const stats: KeywordMatcherStats = {
     terms: (a?.terms ?? 0) + b.terms,
     allowTerms: b.allowTerms,
+    allowLists: b.allowLists,
     skipped: listSkipped + allowSkipped,
     patterns: (a?.patterns ?? 0) + b.patterns,
     nodes: (a?.nodes ?? 0) + b.nodes,

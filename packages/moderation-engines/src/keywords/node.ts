@@ -138,7 +138,7 @@ export async function loadKeywordFiles(options: KeywordFilesOptions): Promise<Ke
   const allowLists = await Promise.all((options.allowFiles ?? []).map(readList));
   return createKeywordMatcher({
     lists,
-    allow: allowLists.flatMap((list) => list.terms),
+    allowLists,
     ...(options.match === undefined ? {} : { match: options.match }),
     ...(options.separators === undefined ? {} : { separators: options.separators }),
   });

@@ -152,3 +152,17 @@ describe("obscenity engine", () => {
     expect(verdicts.every((v) => !v.flagged && v.findings.length === 0 && v.categories.length === 0)).toBe(true);
   });
 });
+
+describe("describe (the playground's lists)", () => {
+  it("counts the dataset's patterns, the extra terms and the allowed terms", () => {
+    const engine = createObscenityEngine({ extraTerms: ["frack", "gorram"], allowTerms: ["scunthorpe"] });
+    const description = engine.describe?.();
+    expect(description?.engine).toBe("obscenity");
+    expect(description?.lists.slice(1)).toEqual([
+      { name: "extra terms", kind: "block", terms: 2 },
+      { name: "allowed terms", kind: "allow", terms: 1 },
+    ]);
+    expect(description?.lists[0]?.terms).toBeGreaterThan(50);
+    expect(createObscenityEngine().describe?.().lists).toHaveLength(1);
+  });
+});

@@ -15,7 +15,7 @@ import {
   RegExpMatcher,
   type TransformerContainer,
 } from "obscenity";
-import type { Finding, ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
+import type { Finding, LoadedList, ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
 
 export interface ObscenityEngineOptions {
   /**
@@ -98,11 +98,18 @@ export function createObscenityEngine(options: ObscenityEngineOptions = {}): Mod
     return { flagged: findings.length > 0, findings, categories: [...categories] };
   };
 
+  const loadedAt = new Date().toISOString();
+  const englishPatterns = englishDataset.build().blacklistedTerms.length;
+  const lists: LoadedList[] = [{ name: "english dataset (patterns)", kind: "block", terms: englishPatterns }];
+  if (options.extraTerms?.length) lists.push({ name: "extra terms", kind: "block", terms: options.extraTerms.length });
+  if (allowTerms.length > 0) lists.push({ name: "allowed terms", kind: "allow", terms: allowTerms.length });
+
   return {
     name: "obscenity",
     moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
       return Promise.resolve(texts.map(judge));
     },
+    describe: () => ({ engine: "obscenity", lists: lists.map((list) => ({ ...list })), loadedAt }),
   };
 }
 

@@ -12,6 +12,8 @@ export interface SelectedPolicy {
   app: string;
   /** The policy file's version (`env` without a file). */
   version: string;
+  /** The policy's engines, in the order they run. */
+  engines: readonly ModerationEngine[];
 }
 
 /** Every app's policy, built, with the engines they share. */
@@ -80,26 +82,23 @@ export async function buildPolicySet(
     built.set(key, engine);
     return engine;
   };
-  const policyFor = async (spec: PolicySpec, where: string): Promise<ModerationPolicy> => {
+  const policyFor = async (spec: PolicySpec, where: string) => {
     const engines: ModerationEngine[] = [];
     for (const name of spec.engines) engines.push(await engineFor(name, spec.settings[name]!, where));
-    return createModerationPolicy({ ...spec.policy, mode: spec.mode, engines });
+    return { policy: createModerationPolicy({ ...spec.policy, mode: spec.mode, engines }), engines };
   };
 
   try {
     const defaults: SelectedPolicy = {
-      policy: await policyFor(resolved.defaults, sectionName(undefined)),
+      ...(await policyFor(resolved.defaults, sectionName(undefined))),
       app: OTHER_APP,
       version: resolved.version,
     };
     const apps = new Map<string, SelectedPolicy>();
     for (const [appId, spec] of resolved.apps) {
-      apps.set(appId, { policy: await policyFor(spec, sectionName(appId)), app: appId, version: resolved.version });
+      apps.set(appId, { ...(await policyFor(spec, sectionName(appId))), app: appId, version: resolved.version });
     }
-    const engines: ModerationEngine[] = [];
-    for (const name of resolved.defaults.engines) {
-      engines.push(await engineFor(name, resolved.defaults.settings[name]!, sectionName(undefined)));
-    }
+    const { engines } = defaults;
     return {
       version: resolved.version,
       select: (appId) => (appId === undefined ? defaults : (apps.get(appId) ?? defaults)),

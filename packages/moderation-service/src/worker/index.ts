@@ -76,6 +76,8 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
         ...receiveOptionsFrom(config.common, logger),
         handlers: moderation.handlers,
         readiness: moderation.readiness,
+        // The explain endpoint only: a Worker cannot run esbuild, so the page is served by Node.
+        ...(config.common.playground && { playground: { explain: moderation.explain } }),
       }),
     );
   });

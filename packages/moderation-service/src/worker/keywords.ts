@@ -21,8 +21,13 @@ export function keywordsWorkerEngine(bundled: BundledKeywordLists): EngineFactor
     const listSources = ownLists(settings) ? fromPolicy(settings.listFiles) : bundled.lists;
     const allowSources = ownAllow(settings) ? fromPolicy(settings.allowFiles) : bundled.allow;
     const lists = listSources.map((list) => parseKeywordList(list.text, list.name));
-    const allow = allowSources.flatMap((list) => parseKeywordList(list.text, list.name).terms);
-    const matcher = createKeywordMatcher({ lists, allow, match: settings.match, separators: settings.separators });
+    const allowLists = allowSources.map((list) => parseKeywordList(list.text, list.name));
+    const matcher = createKeywordMatcher({
+      lists,
+      allowLists,
+      match: settings.match,
+      separators: settings.separators,
+    });
     logger.info(
       {
         engine: "keywords",

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { outputOverride } from "@dify-ext/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceiveOptions } from "../core.ts";
+import { playgroundSuite } from "../playground.cases.ts";
 import { receiveEndpointSuite } from "../receive.cases.ts";
 import { silentLogger } from "../logger.ts";
 import { createReceiveApp, createReceiveRouter } from "./koa.ts";
@@ -24,6 +25,7 @@ async function startKoaOnly(options: ReceiveOptions) {
 }
 
 receiveEndpointSuite("Koa", startKoaOnly);
+playgroundSuite("Koa", startKoaOnly);
 
 /** What apps run: the same Koa app under `listen` (graceful shutdown, JSON answers to bad HTTP). */
 async function startKoa(options: ReceiveOptions) {

@@ -169,8 +169,11 @@ function bodyError(error: unknown, limit: number): HttpError {
   throw error;
 }
 
-/** The receive endpoint's middleware chain: access log and errors, key and type, JSON body, dispatch. */
-function receiveChain(core: ReceiveCore): Koa.Middleware[] {
+/**
+ * The receive endpoint's middleware chain: access log and errors, key and type, JSON body, dispatch.
+ * The explain endpoint takes the same chain, with the core's `explain` in place of `dispatch`.
+ */
+function receiveChain(core: ReceiveCore, route: "receive" | "explain" = "receive"): Koa.Middleware[] {
   async function difyCall(ctx: Koa.Context, next: Koa.Next) {
     const started = performance.now();
     const call = callOf(ctx, core);
@@ -181,7 +184,9 @@ function receiveChain(core: ReceiveCore): Koa.Middleware[] {
     }
     const draining = drainUnreadBody(ctx, core.bodyLimit);
     if (draining) await draining;
-    core.record(call, ctx.method, ctx.status, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    if (route === "explain") core.record(call, ctx.method, ctx.status, seconds, "explain");
+    else core.record(call, ctx.method, ctx.status, seconds);
   }
 
   async function checkKeyAndType(ctx: Koa.Context, next: Koa.Next) {
@@ -213,7 +218,8 @@ function receiveChain(core: ReceiveCore): Koa.Middleware[] {
   async function dispatch(ctx: Koa.Context, next: Koa.Next) {
     if (!/\S/.test(ctx.request.rawBody)) throw emptyBody();
     const call = callOf(ctx, core);
-    const reply = await core.dispatch(ctx.request.body, call);
+    const reply =
+      route === "explain" ? await core.explain(ctx.request.body, call) : await core.dispatch(ctx.request.body, call);
     send(ctx, { status: 200, headers: core.headers(call.requestId), body: JSON.stringify(reply) });
     // Middleware an app adds after the router runs for this endpoint too (headers, logging).
     await next();
@@ -227,8 +233,16 @@ function routerFor(core: ReceiveCore): Router {
   // so any other method on a known path is a 405 rather than a 501.
   const router = new Router({ strict: true, sensitive: true, methods: [...METHODS] });
   for (const route of core.routes) {
-    if (route.kind === "receive") {
-      router.post(route.path, ...receiveChain(core));
+    if (route.kind === "receive" || route.kind === "explain") {
+      router.post(route.path, ...receiveChain(core, route.kind));
+      continue;
+    }
+    if (route.kind === "page") {
+      const { path } = route;
+      router.get(path, async function servePage(ctx, next) {
+        send(ctx, core.page(path, callOf(ctx, core)));
+        await next();
+      });
       continue;
     }
     const { kind } = route;

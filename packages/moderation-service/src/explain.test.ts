@@ -1,0 +1,234 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExplainReport } from "@dify-ext/playground/report";
+import { EXPLAIN_PATH, type Logger } from "@dify-ext/server";
+import { difyCall } from "@dify-ext/test-support/app-process";
+import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createModerationApp, type ModerationApp } from "./app.ts";
+import {
+  type EngineName,
+  type ModerationConfig,
+  readCommonSettings,
+  readEngineList,
+  readKeywordsSettings,
+  readObscenitySettings,
+  readOpenAISettings,
+  readPolicySettings,
+} from "./config/index.ts";
+import { MAX_STREAMED_CALLS, streamedCallEnds } from "./explain.ts";
+
+const KEY = "explain-key-1234";
+const OPENAI_KEY = "sk-explain-9a7c";
+
+function recordingLogger(lines: string[]): Logger {
+  const log = (level: string) => (fields: object, message?: string) => {
+    lines.push(JSON.stringify({ level, ...fields, msg: message }));
+  };
+  const logger: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    fatal: log("fatal"),
+    child: () => logger,
+  };
+  return logger;
+}
+
+function configFrom(env: Record<string, string>): ModerationConfig {
+  const full = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env };
+  const named: EngineName[] = readEngineList(full, ["keywords"]);
+  return {
+    common: readCommonSettings(full),
+    port: 0,
+    policy: readPolicySettings(full),
+    engines: {
+      ...(named.includes("keywords") && { keywords: readKeywordsSettings(full) }),
+      ...(named.includes("obscenity") && { obscenity: readObscenitySettings(full) }),
+      ...(named.includes("openai") && { openai: readOpenAISettings(full) }),
+    },
+  };
+}
+
+describe("the explain endpoint, with the real policy and engines", () => {
+  let dir: string;
+  let fake: FakeOpenAI;
+  const running: Array<{ server: Server; built: ModerationApp }> = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "explain-"));
+    await writeFile(join(dir, "gambling.txt"), "赌博\nscam\n");
+    await writeFile(join(dir, "food.txt"), "scampi\n");
+    fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+  });
+  afterEach(async () => {
+    for (const { server, built } of running.splice(0)) {
+      built.moderation.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    fake.reset();
+  });
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function serve(env: Record<string, string>, lines: string[] = []) {
+    const config = configFrom({
+      KEYWORDS_FILES: join(dir, "gambling.txt"),
+      KEYWORDS_ALLOW_FILES: join(dir, "food.txt"),
+      ...env,
+    });
+    const built = await createModerationApp({ config, logger: recordingLogger(lines) });
+    const server = createServer(built.app.callback());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    running.push({ server, built });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const explain = async (body: unknown) => {
+      const response = await fetch(`${url}${EXPLAIN_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as ExplainReport & { error?: unknown } };
+    };
+    return { url, receiveUrl: `${url}/api/dify/receive`, explain };
+  }
+
+  it("answers exactly the reply the receive endpoint gives, with each finding, the masked texts and the lists", async () => {
+    const { explain, receiveUrl } = await serve({ MODERATION_INPUT_ACTION: "mask" });
+    const params = {
+      app_id: "app-1",
+      inputs: { topic: "赌博", list: ["fine", "a scam"], count: 3 },
+      query: "这里有赌博网站，还有 ＳＣＡＭ offers and scampi",
+    };
+    const { status, body } = await explain({ point: "app.moderation.input", params });
+    expect(status).toBe(200);
+    const dify = await (await difyCall(receiveUrl, KEY, "app.moderation.input", params)).json();
+    expect(body.reply).toEqual(dify);
+    expect(body).toMatchObject({ point: "app.moderation.input", appId: "app-1", verdict: "mask", action: "mask" });
+    expect(body.texts.map((text) => [text.source, text.masked])).toEqual([
+      ["query", "这里有**网站，还有 **** offers and scampi"],
+      ["inputs.topic", "**"],
+      ["inputs.list[0]", "fine"],
+      ["inputs.list[1]", "a ****"],
+    ]);
+    expect(body.texts[0]!.findings).toEqual([
+      { start: 3, end: 5, engine: "keywords", label: "赌博", categories: ["gambling"] },
+      { start: 11, end: 15, engine: "keywords", label: "scam", categories: ["gambling"] },
+    ]);
+    expect(body.engines).toEqual([
+      { engine: "keywords", ms: expect.any(Number), flagged: true, categories: ["gambling"] },
+    ]);
+    expect(body.lists).toEqual([
+      { engine: "keywords", name: "gambling", kind: "block", terms: 2, match: "word", loadedAt: expect.any(String) },
+      { engine: "keywords", name: "food", kind: "allow", terms: 1, loadedAt: expect.any(String) },
+    ]);
+    expect(Number.isNaN(Date.parse(body.lists[0]!.loadedAt!))).toBe(false);
+  });
+
+  it("shows every engine's time, and an engine that could not judge, as the failure policy answers", async () => {
+    const { explain } = await serve({
+      MODERATION_ENGINES: "keywords,obscenity,openai",
+      MODERATION_OUTPUT_ACTION: "mask",
+      MODERATION_OUTPUT_ON_ERROR: "open",
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MAX_RETRIES: "0",
+    });
+    fake.script({ type: "error", status: 500, message: "upstream broke" });
+    const { body } = await explain({ point: "app.moderation.output", params: { text: "a scam here" } });
+    expect(body.engines.map((engine) => [engine.engine, engine.flagged, engine.error !== undefined])).toEqual([
+      ["keywords", true, false],
+      ["obscenity", false, false],
+      ["openai", false, true],
+    ]);
+    for (const engine of body.engines) expect(engine.ms).toBeGreaterThanOrEqual(0);
+    expect(body.reply).toEqual({ flagged: true, action: "overridden", text: "a **** here" });
+  });
+
+  it("replays a streamed answer through the same policy and reports the first flagged call", async () => {
+    const { explain } = await serve({});
+    const text = `${"a ".repeat(325)}scam ${"b ".repeat(172)}`;
+    const { body } = await explain({ point: "app.moderation.output", params: { text }, mode: "streamed" });
+    expect(body.mode).toBe("streamed");
+    expect(body.stream).toEqual({
+      bufferSize: 300,
+      firstFlaggedCall: 3,
+      calls: [
+        { call: 1, chars: 300, flagged: false, action: null, final: false },
+        { call: 2, chars: 600, flagged: false, action: null, final: false },
+        { call: 3, chars: 900, flagged: true, action: "direct_output", final: false },
+        { call: 4, chars: text.length, flagged: true, action: "direct_output", final: true },
+      ],
+    });
+    expect(body.texts[0]!.text).toBe(text);
+    const short = await explain({ point: "app.moderation.output", params: { text: "no problem" }, mode: "streamed" });
+    expect(short.body.stream).toEqual({
+      bufferSize: 300,
+      firstFlaggedCall: null,
+      calls: [{ call: 1, chars: 10, flagged: false, action: null, final: true }],
+    });
+  });
+
+  it("refuses a replay of more calls than the limit, naming it", async () => {
+    const { explain } = await serve({});
+    const text = "x".repeat(MAX_STREAMED_CALLS * 10 + 1);
+    const { status, body } = await explain({
+      point: "app.moderation.output",
+      params: { text },
+      mode: "streamed",
+      buffer_size: 10,
+    });
+    expect(status).toBe(400);
+    expect(body.error).toEqual({
+      code: "text_too_long",
+      message: `params.text: streamed mode replays at most ${MAX_STREAMED_CALLS} calls, and ${text.length} characters at buffer_size 10 make ${MAX_STREAMED_CALLS + 1}; raise buffer_size or shorten the text`,
+    });
+  });
+
+  it("never logs the text unless LOG_USER_TEXT, and keeps explain calls out of the metrics", async () => {
+    const quiet: string[] = [];
+    const first = await serve({}, quiet);
+    await first.explain({ point: "app.moderation.input", params: { query: "secret words about scam" } });
+    const access = quiet.find((line) => line.includes(EXPLAIN_PATH));
+    expect(access).toBeDefined();
+    expect(JSON.parse(access!)).toMatchObject({ verdict: "block", engine: "keywords", mode: "single" });
+    expect(quiet.join("\n")).not.toContain("secret words");
+
+    const verbose: string[] = [];
+    const second = await serve({ LOG_USER_TEXT: "true" }, verbose);
+    await second.explain({ point: "app.moderation.input", params: { query: "secret words about scam" } });
+    expect(verbose.join("\n")).toContain("secret words");
+  });
+
+  it("is off with PLAYGROUND=false, and by default with NODE_ENV=production", async () => {
+    for (const env of [{ PLAYGROUND: "false" }, { NODE_ENV: "production" }] as Record<string, string>[]) {
+      const { url, explain } = await serve(env);
+      expect((await fetch(`${url}/playground`)).status).toBe(404);
+      expect((await explain({ point: "app.moderation.output", params: { text: "t" } })).status).toBe(404);
+    }
+    const on = await serve({ NODE_ENV: "production", PLAYGROUND: "true" });
+    const page = await fetch(`${on.url}/playground`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script defer src="/playground/playground.js"></script>');
+    const script = await fetch(`${on.url}/playground/playground.js`);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await script.text()).toContain("/api/playground/explain");
+  });
+});
+
+describe("streamedCallEnds", () => {
+  it("cuts after every buffer of characters (code points, as Python counts them), then at the end", () => {
+    expect(streamedCallEnds("abcdefg", 3)).toEqual([3, 6, 7]);
+    expect(streamedCallEnds("abcdef", 3)).toEqual([3, 6]);
+    expect(streamedCallEnds("ab", 3)).toEqual([2]);
+    expect(streamedCallEnds("", 3)).toEqual([0]);
+    // An emoji is one character of two UTF-16 units: never split.
+    expect(streamedCallEnds("a😀bc😀d", 2)).toEqual([3, 5, 8]);
+  });
+});

@@ -1,0 +1,191 @@
+import {
+  type ModerationEngine,
+  maskSpans,
+  type PolicyCallContext,
+  type PolicyTrace,
+} from "@dify-ext/moderation-engines";
+import type {
+  ExplainCall,
+  ExplainFinding,
+  ExplainList,
+  ExplainReport,
+  ExplainText,
+  StreamedCall,
+} from "@dify-ext/playground/report";
+import { type ExplainRequest, type HandlerContext, HttpError } from "@dify-ext/server";
+import type { ModerationHandlers } from "./handlers.ts";
+
+/** Most calls a streamed replay makes: each judges the whole answer so far. */
+export const MAX_STREAMED_CALLS = 200;
+
+/** A call's context with a trace: the request's id and logger, its own log fields. */
+type TracedContext = HandlerContext & PolicyCallContext;
+
+/**
+ * The playground's explain: runs a call through the same handlers Dify's calls take (so the
+ * policy an `app_id` selects, the engines, the failure policy and LOG_USER_TEXT all apply as they
+ * would), with a trace of what the policy did, and reports the reply with every finding, the
+ * masked texts, each engine's time and the lists loaded. A streamed request replays Dify's output
+ * moderation calls, the answer so far every `bufferSize` characters and then the whole answer.
+ */
+export function createExplainer(
+  handlers: ModerationHandlers,
+  /** The engines of the policy an `app_id` gets (its lists are what the report shows). */
+  enginesFor: (appId: string | undefined) => readonly ModerationEngine[],
+): (request: ExplainRequest, context: HandlerContext) => Promise<ExplainReport> {
+  async function explainCall(
+    request: Pick<ExplainRequest, "point" | "params">,
+    context: HandlerContext,
+    logFields: Record<string, unknown>,
+  ): Promise<ExplainCall> {
+    let trace: PolicyTrace | undefined;
+    const traced: TracedContext = {
+      requestId: context.requestId,
+      get logger() {
+        return context.logger;
+      },
+      logFields,
+      trace: (reported) => {
+        trace = reported;
+      },
+    };
+    const reply =
+      request.point === "app.moderation.input"
+        ? await handlers["app.moderation.input"](request.params as never, traced)
+        : await handlers["app.moderation.output"](request.params as never, traced);
+    if (!trace) throw new Error("the moderation policy reported no trace for an explain call");
+    return {
+      point: request.point,
+      appId: request.params.app_id ?? null,
+      reply: reply as unknown as Record<string, unknown>,
+      verdict: typeof logFields.verdict === "string" ? logFields.verdict : "pass",
+      action: trace.action,
+      texts: textsOf(trace),
+      engines: trace.runs.map((run) => {
+        const categories = new Set<string>();
+        for (const verdict of run.verdicts ?? []) for (const category of verdict.categories) categories.add(category);
+        return {
+          engine: run.engine,
+          ms: Math.round(run.ms * 1000) / 1000,
+          flagged: run.verdicts?.some((verdict) => verdict.flagged) ?? false,
+          categories: [...categories],
+          ...(run.error === undefined ? {} : { error: run.error }),
+        };
+      }),
+    };
+  }
+
+  function lists(appId: string | undefined): ExplainList[] {
+    const found: ExplainList[] = [];
+    for (const engine of enginesFor(appId)) {
+      const description = engine.describe?.();
+      if (!description) continue;
+      for (const list of description.lists) {
+        found.push({
+          engine: description.engine,
+          ...list,
+          ...(description.loadedAt === undefined ? {} : { loadedAt: description.loadedAt }),
+        });
+      }
+    }
+    return found;
+  }
+
+  return async function explain(request, context) {
+    if (request.mode === "single") {
+      const call = await explainCall(request, context, context.logFields);
+      return { ...call, mode: "single", lists: lists(request.params.app_id) };
+    }
+    const { text } = request.params;
+    const ends = streamedCallEnds(text, request.bufferSize);
+    const calls: StreamedCall[] = [];
+    let last: ExplainCall | undefined;
+    for (const [index, end] of ends.entries()) {
+      const final = index === ends.length - 1;
+      // The final call's log fields are the request's (verdict, engine); the others' are dropped.
+      const fields = final ? context.logFields : {};
+      last = await explainCall(
+        { point: "app.moderation.output", params: { ...request.params, text: text.slice(0, end) } },
+        context,
+        fields,
+      );
+      const flagged = last.reply.flagged === true;
+      // A reply that passes still says `direct_output` (Dify's model requires an action): not shown.
+      const action = flagged && typeof last.reply.action === "string" ? last.reply.action : null;
+      calls.push({ call: index + 1, chars: countCodePoints(text, end), flagged, action, final });
+    }
+    context.logFields.streamedCalls = calls.length;
+    return {
+      ...last!,
+      mode: "streamed",
+      stream: {
+        bufferSize: request.bufferSize,
+        calls,
+        firstFlaggedCall: calls.find((call) => call.flagged)?.call ?? null,
+      },
+      lists: lists(request.params.app_id),
+    };
+  };
+}
+
+/**
+ * Where each of Dify's streamed output moderation calls ends, as UTF-16 offsets: after every
+ * `bufferSize` characters (code points, as Python counts them) while the answer is longer, then the
+ * whole answer. Throws a 400 naming the limit when that takes more than {@link MAX_STREAMED_CALLS}.
+ */
+export function streamedCallEnds(text: string, bufferSize: number): number[] {
+  const length = countCodePoints(text, text.length);
+  const calls = Math.max(1, Math.ceil(length / bufferSize));
+  if (calls > MAX_STREAMED_CALLS) {
+    throw new HttpError(
+      "text_too_long",
+      `params.text: streamed mode replays at most ${MAX_STREAMED_CALLS} calls, and ${length} characters at buffer_size ${bufferSize} make ${calls}; raise buffer_size or shorten the text`,
+    );
+  }
+  const ends: number[] = [];
+  let points = 0;
+  for (let offset = 0; offset < text.length; ) {
+    const code = text.codePointAt(offset)!;
+    offset += code > 0xffff ? 2 : 1;
+    points += 1;
+    if (points % bufferSize === 0 && offset < text.length) ends.push(offset);
+  }
+  ends.push(text.length);
+  return ends;
+}
+
+function countCodePoints(text: string, end: number): number {
+  let count = 0;
+  for (let offset = 0; offset < end; count += 1) offset += text.codePointAt(offset)! > 0xffff ? 2 : 1;
+  return count;
+}
+
+/** Each judged text with its findings (every engine's, by start), and the text with them masked. */
+function textsOf(trace: PolicyTrace): ExplainText[] {
+  return trace.texts.map((text, index) => {
+    const findings: ExplainFinding[] = [];
+    let flagged = false;
+    for (const run of trace.runs) {
+      const verdict = run.verdicts?.[index];
+      if (!verdict) continue;
+      if (verdict.flagged) flagged = true;
+      for (const finding of verdict.findings) {
+        findings.push({
+          start: finding.start,
+          end: finding.end,
+          engine: run.engine,
+          label: finding.label,
+          categories: verdict.categories,
+        });
+      }
+    }
+    findings.sort((a, b) => a.start - b.start || b.end - a.end);
+    return {
+      source: trace.sources[index] ?? `text ${index + 1}`,
+      text,
+      flagged,
+      findings,
+      masked: maskSpans(text, findings, trace.maskCharacter),
+    };
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * What the explain endpoint (`POST /api/playground/explain`) answers: the contract between the
+ * moderation service, which builds it by running the real policy, and the page, which shows it.
+ */
+
+/** One finding of one engine in one text: the span of the original text and what caught it. */
+export interface ExplainFinding {
+  /** UTF-16 offsets of the original text, `[start, end)`. */
+  start: number;
+  end: number;
+  engine: string;
+  /** The list term, or the engine's rule name. */
+  label: string;
+  /** The engine's categories for this text (for keywords: the names of the lists that matched). */
+  categories: string[];
+}
+
+/** One judged text of the call: where it came from, its findings, and the text with them masked. */
+export interface ExplainText {
+  /** `query`, `inputs.<name>`, `inputs.<name>[i]` or `text`. */
+  source: string;
+  text: string;
+  flagged: boolean;
+  findings: ExplainFinding[];
+  /** The text with every finding masked (what `mask` makes of it, whatever the action). */
+  masked: string;
+}
+
+/** One engine's run: its time, and whether it flagged or could not judge. */
+export interface ExplainEngineRun {
+  engine: string;
+  ms: number;
+  flagged: boolean;
+  categories: string[];
+  /** Why it could not judge. */
+  error?: string;
+}
+
+/** A list an engine has loaded. */
+export interface ExplainList {
+  engine: string;
+  name: string;
+  kind: "block" | "allow";
+  terms: number;
+  match?: string;
+  /** When the engine's lists were loaded or last reloaded (ISO 8601). */
+  loadedAt?: string;
+}
+
+/** One moderation call explained. */
+export interface ExplainCall {
+  point: "app.moderation.input" | "app.moderation.output";
+  /** The `app_id` sent, as Dify sends it; `null` when none. */
+  appId: string | null;
+  /** Exactly the reply Dify would get. */
+  reply: Record<string, unknown>;
+  /** `pass`, `block` or `mask`. */
+  verdict: string;
+  /** The policy's action at this point (`block` or `mask`). */
+  action: string;
+  texts: ExplainText[];
+  /** The engines in the order they ran; engines after a block did not run. */
+  engines: ExplainEngineRun[];
+}
+
+/** One call of a streamed replay. */
+export interface StreamedCall {
+  /** 1-based. */
+  call: number;
+  /** Characters of the answer this call carried (the answer so far). */
+  chars: number;
+  flagged: boolean;
+  /** The reply's action (`direct_output`, `overridden`, or none when it passed). */
+  action: string | null;
+  final: boolean;
+}
+
+/** A streamed replay: Dify's calls as the answer grows, and the first that was flagged. */
+export interface StreamReplay {
+  bufferSize: number;
+  calls: StreamedCall[];
+  /** 1-based; `null` when no call was flagged. */
+  firstFlaggedCall: number | null;
+}
+
+/** The explain endpoint's answer. */
+export interface ExplainReport extends ExplainCall {
+  mode: "single" | "streamed";
+  /** With mode `streamed`; the rest of the report explains the final call (the whole answer). */
+  stream?: StreamReplay;
+  /** The lists and allow-lists the engines have loaded. */
+  lists: ExplainList[];
+}
