@@ -10,8 +10,15 @@ import {
   outputOverride,
   outputPass,
 } from "@dify-ext/protocol";
-import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type Span } from "./engine.ts";
+import {
+  EngineUnavailableError,
+  type IncrementalJudgement,
+  type ModerationEngine,
+  type ModerationPoint,
+  type Span,
+} from "./engine.ts";
 import { maskSpans } from "./mask.ts";
+import type { StreamCache, StreamEntry } from "./stream-cache.ts";
 
 /** What to do with flagged text at one point. */
 export type PolicyAction = "block" | "mask";
@@ -44,6 +51,12 @@ export interface ModerationPolicyOptions {
   output: PointPolicy;
   /** The character each masked character becomes (default {@link DEFAULT_MASK_CHARACTER}). */
   maskCharacter?: string;
+  /**
+   * Saved judgements of recent output texts (`createStreamCache`). When an output call's text
+   * extends one judged recently for the same app, engines with an `incremental` judge rescan only
+   * its end; the others judge the whole text. Without it every call is judged whole.
+   */
+  streamCache?: StreamCache;
 }
 
 /** Per-call options: where to log, and fields to add to the request's log line. */
@@ -62,6 +75,12 @@ type TextSource =
   | { kind: "query" }
   | { kind: "input"; name: string }
   | { kind: "list-item"; name: string; list: readonly unknown[]; index: number };
+
+/** The judgements of one output text: the cached ones it extends, and the new ones. */
+interface StreamJudging {
+  prior: StreamEntry | undefined;
+  judgements: Array<IncrementalJudgement | undefined>;
+}
 
 type Outcome =
   | { verdict: "pass"; engines: string[] }
@@ -124,14 +143,35 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
   }
   const ownResponses = new Set([options.input.presetResponse, options.output.presetResponse]);
 
-  async function judge(texts: string[], point: ModerationPoint, context: PolicyCallContext): Promise<Outcome> {
+  const streamCache = options.streamCache;
+
+  /** One text's verdict from an incremental engine: the cached one, extended, or judged whole. */
+  function judgeIncrementally(engine: ModerationEngine, index: number, text: string, stream: StreamJudging) {
+    const incremental = engine.incremental!;
+    const before = stream.prior?.judgements[index];
+    let judgement: IncrementalJudgement | undefined;
+    if (before) judgement = stream.prior!.text === text ? before : incremental.extend(before, text);
+    judgement ??= incremental.judge(text);
+    stream.judgements[index] = judgement;
+    return [judgement.verdict];
+  }
+
+  async function judge(
+    texts: string[],
+    point: ModerationPoint,
+    context: PolicyCallContext,
+    stream?: StreamJudging,
+  ): Promise<Outcome> {
     const policy = options[point];
     const spans: Span[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
-    for (const engine of options.engines) {
+    for (const [index, engine] of options.engines.entries()) {
       let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;
       try {
-        verdicts = await engine.moderate(texts, { point });
+        verdicts =
+          stream && engine.incremental && texts.length === 1
+            ? judgeIncrementally(engine, index, texts[0]!, stream)
+            : await engine.moderate(texts, { point });
         if (verdicts.length !== texts.length) {
           throw new Error(`engine returned ${verdicts.length} verdicts for ${texts.length} texts`);
         }
@@ -216,7 +256,20 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
         note(context, { verdict: "pass", engines: [] });
         return outputPass();
       }
-      const outcome = await judge([params.text], "output", context);
+      // Without an app id (older Dify, hand-made calls) answers of all apps share the key's first part.
+      const appId = params.app_id ?? "";
+      const stream: StreamJudging | undefined = streamCache && {
+        prior: streamCache.lookup(appId, "output", params.text),
+        judgements: [],
+      };
+      let outcome: Outcome;
+      try {
+        outcome = await judge([params.text], "output", context, stream);
+      } finally {
+        if (stream && stream.judgements.some((judgement) => judgement !== undefined)) {
+          streamCache!.store(appId, "output", { text: params.text, judgements: stream.judgements });
+        }
+      }
       note(context, outcome);
       if (outcome.verdict === "pass") return outputPass();
       if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);

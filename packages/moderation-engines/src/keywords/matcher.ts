@@ -66,6 +66,12 @@ export interface KeywordMatcher {
   find(text: string): KeywordFinding[];
   readonly stats: Readonly<KeywordMatcherStats>;
   readonly options: Readonly<{ match: MatchMode; separators: boolean }>;
+  /**
+   * How far a finding can depend on the text, in normalised UTF-16 code units: the longest block
+   * pattern and the longest allow pattern. `null` when it is unbounded: with `separators`, a match
+   * may span any run of separators. Used to judge streamed texts incrementally (`extendFindings`).
+   */
+  readonly reach: Readonly<{ pattern: number; allow: number }> | null;
 }
 
 const F_WORD_START = 1;
@@ -206,6 +212,12 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     else skipped++;
   }
 
+  let longestPattern = 0;
+  let longestAllow = 0;
+  for (const entry of pending) {
+    if ((entry.flags & F_ALLOW) !== 0) longestAllow = Math.max(longestAllow, entry.pattern.length);
+    else longestPattern = Math.max(longestPattern, entry.pattern.length);
+  }
   const patternIds = new Int32Array(pending.length);
   const automaton = new Automaton(
     pending.map((p) => p.pattern),
@@ -470,6 +482,7 @@ export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMat
     find,
     stats: Object.freeze(stats),
     options: Object.freeze({ match: defaultMode, separators }),
+    reach: separators ? null : Object.freeze({ pattern: longestPattern, allow: longestAllow }),
   });
 }
 
