@@ -4,6 +4,7 @@ import {
   readCommonSettings,
   readObscenitySettings,
   readPolicySettings,
+  readStreamSettings,
   readPort,
   readSettings,
 } from "@dify-ext/moderation-service/config";
@@ -20,12 +21,14 @@ export function loadConfig(env: Env): ModerationConfig {
     common: () => readCommonSettings(env),
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env),
+    stream: () => readStreamSettings(env),
     obscenity: () => readObscenitySettings(env),
   });
   return {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
+    stream: settings.stream,
     engines: { obscenity: settings.obscenity },
   };
 }

@@ -9,6 +9,7 @@ import {
   readObscenitySettings,
   readOpenAISettings,
   readPolicySettings,
+  readStreamSettings,
   readPort,
   readSettings,
 } from "@dify-ext/moderation-service/config";
@@ -29,6 +30,7 @@ export function loadConfig(env: Env): ModerationConfig {
     common: () => readCommonSettings(env),
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env),
+    stream: () => readStreamSettings(env),
     engines: () => readEngineList(env, DEFAULT_ENGINES),
     keywords: () => (named.includes("keywords") ? readKeywordsSettings(env) : undefined),
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
@@ -39,6 +41,7 @@ export function loadConfig(env: Env): ModerationConfig {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
+    stream: settings.stream,
     engines: { ...(keywords && { keywords }), ...(obscenity && { obscenity }), ...(openai && { openai }) },
   };
 }

@@ -266,7 +266,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
       try {
         outcome = await judge([params.text], "output", context, stream);
       } finally {
-        if (stream && stream.judgements.some((judgement) => judgement !== undefined)) {
+        if (stream?.judgements.some((judgement) => judgement !== undefined)) {
           streamCache!.store(appId, "output", { text: params.text, judgements: stream.judgements });
         }
       }

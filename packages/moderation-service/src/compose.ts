@@ -1,4 +1,9 @@
-import { createModerationPolicy, type ModerationEngine } from "@dify-ext/moderation-engines";
+import {
+  createModerationPolicy,
+  createStreamCache,
+  type ModerationEngine,
+  type StreamCache,
+} from "@dify-ext/moderation-engines";
 import { ConfigError, type Logger, type UpstreamObserver } from "@dify-ext/server";
 import { ENGINE_NAMES, type EngineName } from "./config/engines.ts";
 import type { EngineSettings, ModerationConfig } from "./config/read.ts";
@@ -34,6 +39,8 @@ export interface Moderation {
   readiness(): true | string;
   /** Stops file watchers and the like. */
   close(): void;
+  /** Saved judgements of streamed output texts (its `stats()` show its size). */
+  streamCache: StreamCache;
 }
 
 /**
@@ -42,7 +49,7 @@ export interface Moderation {
  * entry cannot build (a Worker that does not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
  */
 export async function composeModeration(
-  config: Pick<ModerationConfig, "common" | "policy" | "engines">,
+  config: Pick<ModerationConfig, "common" | "policy" | "engines" | "stream">,
   factories: EngineFactories,
   options: { logger: Logger; observer?: UpstreamObserver },
 ): Promise<Moderation> {
@@ -79,11 +86,14 @@ export async function composeModeration(
     throw error;
   }
   options.logger.info({ engines: engines.map((engine) => engine.name) }, "moderation engines ready");
-  const policy = createModerationPolicy({ ...config.policy, engines });
+  // Saved judgements of streamed answers, so each of Dify's calls is judged on what is new.
+  const streamCache = createStreamCache(config.stream);
+  const policy = createModerationPolicy({ ...config.policy, engines, streamCache });
   return {
     engines,
     handlers: moderationHandlers(policy, { logUserText: config.common.logUserText }),
     readiness: () => (notReady.length === 0 ? true : notReady.join("; ")),
     close,
+    streamCache,
   };
 }

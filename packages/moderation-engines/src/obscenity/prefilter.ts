@@ -41,7 +41,9 @@ const Kind = { Optional: 0, Wildcard: 1, Literal: 2 } as const;
 type PatternNode = ParsedPattern["nodes"][number];
 
 // As obscenity's compilePatternToRegExp (pattern/Util.js) escapes literal characters.
-const SPECIAL = new Set([..."[.*+?^${}()|[\\]"].map((c) => c.codePointAt(0)!));
+const SPECIAL = new Set(
+  ["[", ".", "*", "+", "?", "^", "$", "{", "}", "(", ")", "|", "\\", "]"].map((c) => c.codePointAt(0)!),
+);
 
 function nodeSource(node: PatternNode): string {
   switch (node.kind) {

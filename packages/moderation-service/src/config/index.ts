@@ -16,4 +16,5 @@ export {
   policyEnvSchema,
   readPolicySettings,
 } from "./policy.ts";
+export { readStreamSettings, type StreamSettings, streamEnvSchema } from "./stream.ts";
 export { type EngineSettings, type ModerationConfig, readCommonSettings, readPort, readSettings } from "./read.ts";

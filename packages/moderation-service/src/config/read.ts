@@ -4,6 +4,7 @@ import type { KeywordsSettings } from "./keywords.ts";
 import type { ObscenitySettings } from "./obscenity.ts";
 import type { OpenAISettings } from "./openai.ts";
 import type { PolicySettings } from "./policy.ts";
+import type { StreamSettings } from "./stream.ts";
 
 /** The engines an app runs, each with its settings; they run cheapest first (`ENGINE_NAMES`). */
 export interface EngineSettings {
@@ -18,6 +19,8 @@ export interface ModerationConfig {
   port: number;
   policy: PolicySettings;
   engines: EngineSettings;
+  /** The stream cache for output moderation (`readStreamSettings`); its defaults when absent. */
+  stream?: StreamSettings;
 }
 
 /** Reads the settings every app shares (keys, limits, logging); see `@dify-ext/server`. */
