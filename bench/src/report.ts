@@ -304,6 +304,51 @@ export function renderReport(result: BenchResult, previous = ""): string {
     }
   }
 
+  if (result.stream) {
+    const s = result.stream;
+    out.push("## Streamed answers");
+    out.push("");
+    out.push(
+      "Dify's output-moderation calls for one answer replayed over HTTP as Dify sends them: the whole answer so far every " +
+        "300 characters, then the complete answer, each on a new connection (`bench/src/stream.ts`). Answers of English and " +
+        "Japanese prose, nothing flagged. Server CPU time from `/proc/<pid>/stat` (utime + stime) around each answer, " +
+        `averaged over ${s.rounds} round(s); the single call on the complete answer uses an app id the server has not seen. ` +
+        "Streams and single calls alternate.",
+    );
+    out.push("");
+    out.push(
+      table(
+        [
+          "app",
+          "answer",
+          "calls",
+          "server CPU, streamed",
+          "server CPU, one call on the whole answer",
+          "streamed ÷ one call",
+        ],
+        ["l", "r", "r", "r", "r", "r"],
+        s.rows.map((r) => [
+          r.app,
+          `${r.chars.toLocaleString("en-US")} ch`,
+          String(r.calls),
+          `${r.streamedMs.toFixed(1)} ms`,
+          `${r.fullMs.toFixed(2)} ms`,
+          `${fixed(r.streamedMs / r.fullMs, 1)}×`,
+        ]),
+      ),
+    );
+    out.push("");
+    if (s.memory) {
+      const m = s.memory;
+      out.push(
+        `Stream cache at its default limit (${mb(m.maxBytes)}), after a burst of ${m.answers} distinct streamed ` +
+          `${m.answerChars.toLocaleString("en-US")}-character answers through the policy (keywords + obscenity, in-process, ` +
+          `\`--expose-gc\`): ${m.entries} entries kept, ${mb(m.countedBytes)} counted, heap growth ${mb(m.heapGrowthBytes)}.`,
+      );
+      out.push("");
+    }
+  }
+
   out.push("## Where the time goes");
   out.push("");
   if (result.profile) {
