@@ -21,6 +21,10 @@ import { type PinnedProcess, startPinned } from "./processes.ts";
 
 /** Dify's MODERATION_BUFFER_SIZE default: a call each time the answer grew by this many characters. */
 const BUFFER = 300;
+/** Single calls on the whole answer per round and length (the kernel counts CPU in 10 ms ticks). */
+const FULL_CALLS = 10;
+/** Pings per round: the CPU floor of one call on a new connection. */
+const PING_CALLS = 100;
 const API_KEY = COMMON_ENV.API_KEYS!;
 
 /** Prose of a Dify answer: English and Japanese sentences, nothing any engine flags. */
@@ -57,6 +61,8 @@ export interface StreamRow {
   streamedMs: number;
   /** Server CPU ms per single call on the complete answer. */
   fullMs: number;
+  /** Server CPU ms per ping on a new connection: the floor of any call. */
+  pingMs: number;
 }
 
 export interface StreamCacheMemory {
@@ -90,9 +96,11 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-/** One output-moderation call on a new connection, as Dify makes it; resolves with the reply. */
-function call(url: string, appId: string, text: string): Promise<string> {
-  const body = JSON.stringify({ point: "app.moderation.output", params: { app_id: appId, text } });
+/** One output-moderation call (or a ping) on a new connection, as Dify makes it; resolves with the reply. */
+function call(url: string, appId: string, text: string | null): Promise<string> {
+  const body = JSON.stringify(
+    text === null ? { point: "ping", params: {} } : { point: "app.moderation.output", params: { app_id: appId, text } },
+  );
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -157,9 +165,13 @@ export async function runStreamBench(options: {
       }
     }
     const totals = new Map<string, { streamed: number; full: number }>();
+    const pings = new Map<string, number>();
     let id = 0;
     for (let round = 0; round < options.rounds; round++) {
       for (const { app, server } of servers) {
+        const before = cpuMs(server.pid);
+        for (let i = 0; i < PING_CALLS; i++) await call(server.receiveUrl, "", null);
+        pings.set(app.id, (pings.get(app.id) ?? 0) + cpuMs(server.pid) - before);
         for (const [length, text] of texts) {
           const key = `${app.id}:${length}`;
           const total = totals.get(key) ?? { streamed: 0, full: 0 };
@@ -168,8 +180,8 @@ export async function runStreamBench(options: {
           for (const cut of streamCuts(length)) await call(server.receiveUrl, appId, text.slice(0, cut));
           total.streamed += cpuMs(server.pid) - before;
           before = cpuMs(server.pid);
-          await call(server.receiveUrl, `full-${id++}`, text);
-          total.full += cpuMs(server.pid) - before;
+          for (let i = 0; i < FULL_CALLS; i++) await call(server.receiveUrl, `full-${id++}`, text);
+          total.full += (cpuMs(server.pid) - before) / FULL_CALLS;
           totals.set(key, total);
         }
       }
@@ -185,6 +197,7 @@ export async function runStreamBench(options: {
           calls: streamCuts(length).length,
           streamedMs: total.streamed / options.rounds,
           fullMs: total.full / options.rounds,
+          pingMs: pings.get(app.id)! / PING_CALLS / options.rounds,
         });
       }
     }
