@@ -9,6 +9,7 @@
  *   the same findings as the whole text (see {@link ObscenityPrefilter.restart}).
  */
 import type { ParsedPattern, TransformerContainer } from "obscenity";
+import { Automaton } from "../keywords/automaton.ts";
 
 export interface ObscenityPrefilterOptions {
   /** The blacklisted patterns the matcher was built from. */
@@ -130,18 +131,72 @@ function chainOf(containers: readonly TransformerContainer[]) {
   let units = new Uint16Array(1024);
   let origin = new Int32Array(1024);
 
-  /** Transforms `text[from..to)`; `to` must not split a surrogate pair. */
-  const apply = (text: string, from: number, to: number): Transformed => {
+  const collapse = rest.length === 1 ? collapseSettings(rest[0]!) : undefined;
+
+  /** Transforms `text[from..to)` into `units[0..n)` (read them before the next call); returns n. */
+  const run = (text: string, from: number, to: number): number => {
+    if (collapse) return runCollapsing(text, from, to, collapse);
+    return runGeneric(text, from, to);
+  };
+
+  /** The chain with obscenity's collapse-duplicates last, its logic written out (no call per character). */
+  const runCollapsing = (text: string, from: number, to: number, settings: CollapseSettings): number => {
+    ensure(to - from);
+    let n = 0;
+    let last = -1;
+    let remaining = -1;
+    for (let i = from; i < to; ) {
+      let cp = text.charCodeAt(i);
+      let width = 1;
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+        const d = text.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          cp = ((cp - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+          width = 2;
+        }
+      }
+      let value = cp < 0x10000 ? bmp[cp]! : UNKNOWN;
+      if (value === UNKNOWN) value = fold(cp) ?? DROPPED;
+      if (value !== DROPPED) {
+        let emit: boolean;
+        if (value === last) emit = remaining-- > 0;
+        else {
+          const threshold = settings.custom.get(value) ?? settings.fallback;
+          remaining = threshold - 1;
+          last = value;
+          emit = threshold > 0;
+        }
+        if (emit) {
+          if (value > 0xffff) {
+            units[n] = ((value - 0x10000) >> 10) + 0xd800;
+            origin[n++] = i;
+            units[n] = ((value - 0x10000) & 0x3ff) + 0xdc00;
+          } else {
+            units[n] = value;
+          }
+          origin[n++] = i;
+        }
+      }
+      i += width;
+    }
+    return n;
+  };
+
+  const ensure = (length: number) => {
+    if (units.length < 2 * length) {
+      units = new Uint16Array(2 * length);
+      origin = new Int32Array(2 * length);
+    }
+  };
+
+  const runGeneric = (text: string, from: number, to: number): number => {
     // Stateful transformers: one fresh instance per text.
     const steps = rest.map((container) => {
       if ("transform" in container) return container.transform;
       const instance = container.factory();
       return (c: number) => instance.transform(c);
     });
-    if (units.length < 2 * (to - from)) {
-      units = new Uint16Array(2 * (to - from));
-      origin = new Int32Array(2 * (to - from));
-    }
+    ensure(to - from);
     let n = 0;
     for (let i = from; i < to; ) {
       const cp = codePointAt(text, i);
@@ -159,11 +214,54 @@ function chainOf(containers: readonly TransformerContainer[]) {
       }
       i += cp > 0xffff ? 2 : 1;
     }
+    return n;
+  };
+  const unitsText = (n: number): string => {
     let out = "";
     for (let k = 0; k < n; k += 4096) out += String.fromCharCode(...units.subarray(k, Math.min(n, k + 4096)));
-    return { text: out, origin: origin.slice(0, n), length: n };
+    return out;
   };
-  return { fold, apply, onlyLastStateful: rest.length <= 1 };
+  /** Transforms `text[from..to)`; `to` must not split a surrogate pair. */
+  const apply = (text: string, from: number, to: number): Transformed => {
+    const n = run(text, from, to);
+    return { text: unitsText(n), origin: origin.slice(0, n), length: n };
+  };
+  return {
+    fold,
+    apply,
+    run,
+    unitsText,
+    units: () => units,
+    onlyLastStateful: rest.length <= 1,
+  };
+}
+
+/** The settings of obscenity's collapse-duplicates transformer (pattern of its 0.4.x class). */
+interface CollapseSettings {
+  custom: ReadonlyMap<number, number>;
+  fallback: number;
+}
+
+/**
+ * The thresholds of a collapse-duplicates transformer, read from a fresh instance, or `undefined`
+ * for any other transformer (then it is called per character). The property tests compare the
+ * result with obscenity's own matcher, so a change of the library's class shows there.
+ */
+function collapseSettings(container: TransformerContainer): CollapseSettings | undefined {
+  if (!("factory" in container)) return undefined;
+  const instance = container.factory() as unknown as {
+    constructor: { name: string };
+    customThresholds?: unknown;
+    defaultThreshold?: unknown;
+  };
+  if (
+    instance.constructor.name !== "CollapseDuplicatesTransformer" ||
+    !(instance.customThresholds instanceof Map) ||
+    typeof instance.defaultThreshold !== "number"
+  ) {
+    return undefined;
+  }
+  return { custom: instance.customThresholds as Map<number, number>, fallback: instance.defaultThreshold };
 }
 
 /** Builds the prefilter. */
@@ -171,6 +269,7 @@ export function createObscenityPrefilter(options: ObscenityPrefilterOptions): Ob
   const blacklist = chainOf(options.blacklistTransformers);
   const whitelist = chainOf(options.whitelistTransformers);
   const sources = options.patterns.map(patternSource);
+  const anchors = anchorsOf(options.patterns);
   const any = new RegExp(sources.map((source) => `(?:${source})`).join("|"), "s");
   const anyAt = new RegExp(any.source, "sy");
   const reach = Math.max(1, ...options.patterns.map((p) => p.nodes.reduce((sum, node) => sum + nodeReach(node), 0)));
@@ -216,7 +315,27 @@ export function createObscenityPrefilter(options: ObscenityPrefilterOptions): Ob
   return {
     mayMatch(text) {
       if (sources.length === 0) return false;
-      return any.test(blacklist.apply(text, 0, text.length).text);
+      const n = blacklist.run(text, 0, text.length);
+      if (!anchors) return any.test(blacklist.unitsText(n));
+      // Every match contains its pattern's anchor: find the anchors, then try only those patterns,
+      // only where their anchor puts a match's start.
+      let transformed: string | undefined;
+      let found = false;
+      anchors.automaton.scan(blacklist.units(), n, (id, end) => {
+        if (found) return;
+        for (let e = anchors.groupStart[id]!; e < anchors.groupStart[id + 1]!; e++) {
+          const anchor = anchors.entries[e]!;
+          const start = end - anchor.length;
+          for (let offset = anchor.minOffset; offset <= anchor.maxOffset && !found; offset++) {
+            if (start - offset < 0) break;
+            transformed ??= blacklist.unitsText(n);
+            anchor.regExp.lastIndex = start - offset;
+            found = anchor.regExp.test(transformed);
+          }
+          if (found) return;
+        }
+      });
+      return found;
     },
 
     /*
@@ -265,4 +384,58 @@ export function createObscenityPrefilter(options: ObscenityPrefilterOptions): Ob
       return undefined;
     },
   };
+}
+
+/** A pattern's anchor: its longest literal outside any optional part, which every match contains. */
+interface Anchor {
+  /** The pattern's expression, sticky: tried at a start the anchor implies. */
+  regExp: RegExp;
+  length: number;
+  /** Least and most transformed units a match can have before the anchor. */
+  minOffset: number;
+  maxOffset: number;
+}
+
+/**
+ * One automaton over every pattern's anchor, with the anchors of each automaton pattern id
+ * (`entries[groupStart[id]..groupStart[id + 1])`); `null` when a pattern has no literal outside an
+ * optional part (then the combined expression is tried on the whole text).
+ */
+function anchorsOf(
+  patterns: readonly ParsedPattern[],
+): { automaton: Automaton; groupStart: Int32Array; entries: Anchor[] } | null {
+  if (patterns.length === 0) return null;
+  const literals: string[] = [];
+  const found: Anchor[] = [];
+  for (const pattern of patterns) {
+    let best = -1;
+    let bestLength = 0;
+    pattern.nodes.forEach((node, index) => {
+      if (node.kind === Kind.Literal && nodeReach(node) > bestLength) {
+        best = index;
+        bestLength = nodeReach(node);
+      }
+    });
+    if (best < 0) return null;
+    let minOffset = 0;
+    let maxOffset = 0;
+    for (const node of pattern.nodes.slice(0, best)) {
+      minOffset += node.kind === Kind.Optional ? 0 : nodeReach(node);
+      maxOffset += nodeReach(node);
+    }
+    const literal = pattern.nodes[best] as Extract<PatternNode, { kind: typeof Kind.Literal }>;
+    literals.push(String.fromCodePoint(...literal.chars));
+    found.push({ regExp: new RegExp(patternSource(pattern), "sy"), length: bestLength, minOffset, maxOffset });
+  }
+  const ids = new Int32Array(literals.length);
+  const automaton = new Automaton(literals, ids);
+  const groupStart = new Int32Array(automaton.patternCount + 1);
+  for (const id of ids) groupStart[id + 1]!++;
+  for (let id = 0; id < automaton.patternCount; id++) groupStart[id + 1]! += groupStart[id]!;
+  const slot = groupStart.slice(0, automaton.patternCount);
+  const entries: Anchor[] = new Array(found.length);
+  ids.forEach((id, index) => {
+    entries[slot[id]!++] = found[index]!;
+  });
+  return { automaton, groupStart, entries };
 }
