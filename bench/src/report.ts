@@ -9,7 +9,7 @@ import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } f
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
-const NOTE_BLOCKS = ["summary", "profile"] as const;
+const NOTE_BLOCKS = ["summary", "profile", "stream"] as const;
 type NoteBlock = (typeof NOTE_BLOCKS)[number];
 
 /** The hand-written blocks of an existing report. */
@@ -304,10 +304,10 @@ export function renderReport(result: BenchResult, previous = ""): string {
     }
   }
 
+  out.push("## Streamed answers (incremental judging)");
+  out.push("");
   if (result.stream) {
     const s = result.stream;
-    out.push("## Streamed answers");
-    out.push("");
     out.push(
       "Dify's output-moderation calls for one answer replayed over HTTP as Dify sends them: the whole answer so far every " +
         "300 characters, then the complete answer, each on a new connection (`bench/src/stream.ts`). Answers of English and " +
@@ -350,7 +350,12 @@ export function renderReport(result: BenchResult, previous = ""): string {
       );
       out.push("");
     }
+  } else {
+    out.push("_Not run in this run (`pnpm bench --only stream`)._");
+    out.push("");
   }
+  out.push(noteBlock("stream", notes, "_Reading of the streamed-answer figures: to be written after a run._"));
+  out.push("");
 
   out.push("## Where the time goes");
   out.push("");

@@ -199,7 +199,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         lengths: [10_000, 50_000],
         log,
       });
-      stream.memory = streamCacheMemory(options.quick ? 100 : 600);
+      stream.memory = streamCacheMemory(options.quick ? 100 : 2000);
       return stream;
     });
     if (result.stream) failures.push(...result.stream.failures);
