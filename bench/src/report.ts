@@ -341,6 +341,15 @@ export function renderReport(result: BenchResult, previous = ""): string {
       ),
     );
     out.push("");
+    const inputs = Object.entries(s.inputMs);
+    if (inputs.length > 0) {
+      out.push(
+        `Input moderation (${CASES.input.label}), server CPU per call on a new connection: ` +
+          inputs.map(([app, cpu]) => `${app} ${(cpu * 1000).toFixed(0)} µs`).join(", ") +
+          "; a server CPU serves requests in inverse proportion.",
+      );
+      out.push("");
+    }
     if (s.memory) {
       const m = s.memory;
       out.push(

@@ -16,7 +16,7 @@ import { createKeywordEngine, createKeywordMatcher } from "@dify-ext/moderation-
 import { createObscenityEngine } from "@dify-ext/moderation-engines/obscenity";
 import { createModerationPolicy, createStreamCache, DEFAULT_STREAM_CACHE_BYTES } from "@dify-ext/moderation-engines";
 import { appDeployable } from "./deployables.ts";
-import { COMMON_ENV } from "./http.ts";
+import { CASES, COMMON_ENV } from "./http.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";
 
 /** Dify's MODERATION_BUFFER_SIZE default: a call each time the answer grew by this many characters. */
@@ -25,6 +25,8 @@ const BUFFER = 300;
 const FULL_CALLS = 10;
 /** Pings per round: the CPU floor of one call on a new connection. */
 const PING_CALLS = 100;
+/** Input-moderation calls per round (the HTTP benchmark's 300-character query + 10 inputs). */
+const INPUT_CALLS = 100;
 const API_KEY = COMMON_ENV.API_KEYS!;
 
 /** Prose of a Dify answer: English and Japanese sentences, nothing any engine flags. */
@@ -76,6 +78,8 @@ export interface StreamCacheMemory {
 
 export interface StreamBenchResult {
   rows: StreamRow[];
+  /** Server CPU ms per input-moderation call (300-character query + 10 inputs), by app id. */
+  inputMs: Record<string, number>;
   rounds: number;
   rssAfter: Record<string, number>;
   memory?: StreamCacheMemory;
@@ -97,9 +101,13 @@ function cpuMs(pid: number): number {
 }
 
 /** One output-moderation call (or a ping) on a new connection, as Dify makes it; resolves with the reply. */
-function call(url: string, appId: string, text: string | null): Promise<string> {
+function call(url: string, appId: string, text: string | null | typeof CASES.input): Promise<string> {
   const body = JSON.stringify(
-    text === null ? { point: "ping", params: {} } : { point: "app.moderation.output", params: { app_id: appId, text } },
+    text === null
+      ? { point: "ping", params: {} }
+      : typeof text === "object"
+        ? { point: text.point, params: text.params }
+        : { point: "app.moderation.output", params: { app_id: appId, text } },
   );
   return new Promise((resolve, reject) => {
     const req = request(
@@ -133,6 +141,8 @@ const CLEAN_REPLY = /"flagged":false/;
 
 /** Runs the streamed-answer benchmark on the apps, `rounds` rounds (each: every stream and every single call). */
 export async function runStreamBench(options: {
+  /** Ids of the apps to run (those of {@link STREAM_APPS} among them). */
+  apps: readonly string[];
   serverCpu: number | undefined;
   rounds: number;
   lengths: readonly number[];
@@ -142,8 +152,9 @@ export async function runStreamBench(options: {
   const servers: Array<{ app: (typeof STREAM_APPS)[number]; server: PinnedProcess }> = [];
   const rows: StreamRow[] = [];
   const rssAfter: Record<string, number> = {};
+  const inputMs: Record<string, number> = {};
   try {
-    for (const app of STREAM_APPS) {
+    for (const app of STREAM_APPS.filter((a) => options.apps.includes(a.id))) {
       servers.push({
         app,
         server: await startPinned({
@@ -166,12 +177,16 @@ export async function runStreamBench(options: {
     }
     const totals = new Map<string, { streamed: number; full: number }>();
     const pings = new Map<string, number>();
+    const inputs = new Map<string, number>();
     let id = 0;
     for (let round = 0; round < options.rounds; round++) {
       for (const { app, server } of servers) {
         const before = cpuMs(server.pid);
         for (let i = 0; i < PING_CALLS; i++) await call(server.receiveUrl, "", null);
         pings.set(app.id, (pings.get(app.id) ?? 0) + cpuMs(server.pid) - before);
+        const beforeInputs = cpuMs(server.pid);
+        for (let i = 0; i < INPUT_CALLS; i++) await call(server.receiveUrl, "", CASES.input);
+        inputs.set(app.id, (inputs.get(app.id) ?? 0) + cpuMs(server.pid) - beforeInputs);
         for (const [length, text] of texts) {
           const key = `${app.id}:${length}`;
           const total = totals.get(key) ?? { streamed: 0, full: 0 };
@@ -189,6 +204,7 @@ export async function runStreamBench(options: {
     }
     for (const { app, server } of servers) {
       rssAfter[app.id] = server.rss();
+      inputMs[app.id] = inputs.get(app.id)! / INPUT_CALLS / options.rounds;
       for (const length of options.lengths) {
         const total = totals.get(`${app.id}:${length}`)!;
         rows.push({
@@ -206,7 +222,7 @@ export async function runStreamBench(options: {
   } finally {
     for (const { server } of servers) await server.stop();
   }
-  return { rows, rounds: options.rounds, rssAfter, failures };
+  return { rows, inputMs, rounds: options.rounds, rssAfter, failures };
 }
 
 /**

@@ -194,6 +194,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   if (options.parts.has("stream")) {
     result.stream = await step("streamed answers (server CPU per answer)", async () => {
       const stream = await runStreamBench({
+        apps: options.apps.map((app) => app.id),
         serverCpu: machine.serverCpu,
         rounds: options.streamRounds,
         lengths: [10_000, 50_000],
@@ -280,6 +281,18 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         pass: growth <= 6,
       });
       if (app.startsWith("composite")) {
+        const composite = stream.inputMs.moderation;
+        const keywords = stream.inputMs["moderation-keywords"];
+        if (composite !== undefined && keywords !== undefined) {
+          // Requests a CPU can serve scale with 1 / CPU per request.
+          const ratio = keywords / composite;
+          targets.push({
+            target: `${app}, ${CASES.input.label}: requests per CPU-second vs moderation-keywords (server CPU per call)`,
+            measured: `${x(ratio)} (${(composite * 1000).toFixed(0)} vs ${(keywords * 1000).toFixed(0)} µs per call)`,
+            limit: "≥ 0.70×",
+            pass: ratio >= 0.7,
+          });
+        }
         const ratio = large.streamedMs / large.fullMs;
         targets.push({
           target: `${app}: streamed 50,000-char answer vs one call on it, server CPU`,
