@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createModerationPolicy, type ModerationEngine } from "@dify-ext/moderation-engines";
+import { createModerationPolicy, createStreamCache, type ModerationEngine } from "@dify-ext/moderation-engines";
 import { createKeywordEngine, createKeywordMatcher, normalizeForMatching } from "@dify-ext/moderation-engines/keywords";
 import { correctness, heapMb, loadCandidates } from "./keyword-bench.ts";
 import { generateTerms } from "./synthetic.ts";
@@ -191,6 +191,20 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     input: { action: "block", presetResponse: "Blocked.", onEngineError: "open" },
     output: { action: "mask", presetResponse: "Blocked.", onEngineError: "open" },
   });
+  const cachedPolicy = createModerationPolicy({
+    engines: [largestEngine!, obscenity],
+    input: { action: "block", presetResponse: "Blocked.", onEngineError: "open" },
+    output: { action: "mask", presetResponse: "Blocked.", onEngineError: "open" },
+    streamCache: createStreamCache(),
+  });
+  // A new answer (a new app id, so nothing is saved for it) whenever a text is not longer than the last.
+  let answerId = 0;
+  let lastLength = Number.POSITIVE_INFINITY;
+  const judgeStreamed = (text: string) => {
+    if (text.length <= lastLength) answerId++;
+    lastLength = text.length;
+    return cachedPolicy.moderateOutput({ app_id: `bench-${answerId}`, text });
+  };
   const calls = streamedCalls(answer);
   const streamSubjects: Array<[string, (text: string) => Promise<unknown>]> = [
     [
@@ -202,6 +216,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       `policy: keywords (${largest.toLocaleString("en-US")}) + obscenity, mask`,
       (text) => policy.moderateOutput({ app_id: "bench", text }),
     ],
+    ["the same policy with the stream cache (incremental)", judgeStreamed],
   ];
   const rows: StreamRow[] = [];
   for (const [engine, judge] of streamSubjects) {

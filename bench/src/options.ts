@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { APPS, type AppSpec, REPO_ROOT } from "./http.ts";
 
-export const PARTS = ["http", "engines", "memory", "profile"] as const;
+export const PARTS = ["http", "engines", "memory", "profile", "stream"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -21,6 +21,8 @@ export interface BenchOptions {
   packages: boolean;
   largeListTerms: number;
   profileSec: number;
+  /** Rounds of the streamed-answer benchmark (each: every app's streams and single calls). */
+  streamRounds: number;
   /** Where the report goes (`null`: not written). */
   out: string | null;
   /** Where the raw results go as JSON (`null`: not written). */
@@ -49,6 +51,8 @@ the engines in-process, and memory; prints the tables and writes docs/performanc
   --large-list <n>      terms of the list file the keyword app loads for the memory figure (default 100000)
   --no-packages         skip the Aho-Corasick package comparison (its builds take ~10 s at 100,000 terms)
   --profile-duration <s> seconds of load per profiled case (default 5; quick 1)
+  --stream-rounds <n>   rounds of the streamed-answer benchmark: each replays Dify's calls for a 10,000- and a
+                        50,000-character answer and makes one call on each whole answer, per app (default 5; quick 1)
   --out <file>          where the report goes (default docs/performance.md)
   --no-write            print only
   --json <file>         also write the raw results as JSON
@@ -92,6 +96,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "large-list": { type: "string" },
       "no-packages": { type: "boolean", default: false },
       "profile-duration": { type: "string" },
+      "stream-rounds": { type: "string" },
       out: { type: "string" },
       "no-write": { type: "boolean", default: false },
       json: { type: "string" },
@@ -142,6 +147,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     packages: !values["no-packages"],
     largeListTerms: positive(values["large-list"], "--large-list", true) ?? 100_000,
     profileSec: positive(values["profile-duration"], "--profile-duration", false) ?? (quick ? 1 : 5),
+    streamRounds: positive(values["stream-rounds"], "--stream-rounds", true) ?? (quick ? 1 : 5),
     out: values["no-write"] ? null : toPath(values.out ?? resolve(REPO_ROOT, "docs/performance.md")),
     json: values.json ? toPath(values.json) : null,
     notes: values.note ?? [],

@@ -9,7 +9,7 @@ import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } f
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
-const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "pii"] as const;
+const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "pii", "stream"] as const;
 type NoteBlock = (typeof NOTE_BLOCKS)[number];
 
 /** The hand-written blocks of an existing report. */
@@ -311,6 +311,68 @@ export function renderReport(result: BenchResult, previous = ""): string {
       "_Keyword lists with `# fold: chinese`: run `bench/src/chinese-fold-bench.ts` and write the figures here._",
     ),
   );
+  out.push("");
+
+  out.push("## Streamed answers (incremental judging)");
+  out.push("");
+  if (result.stream) {
+    const s = result.stream;
+    out.push(
+      "Dify's output-moderation calls for one answer replayed over HTTP as Dify sends them: the whole answer so far every " +
+        "300 characters, then the complete answer, each on a new connection (`bench/src/stream.ts`). Answers of English and " +
+        "Japanese prose, nothing flagged. Server CPU time from `/proc/<pid>/stat` (utime + stime) around each answer, " +
+        `averaged over ${s.rounds} round(s); the single call on the complete answer uses an app id the server has not seen. ` +
+        "Streams and single calls alternate. The floor is what the same number of pings costs the server, each on a new " +
+        "connection as Dify makes them: the HTTP work no engine can save.",
+    );
+    out.push("");
+    out.push(
+      table(
+        [
+          "app",
+          "answer",
+          "calls",
+          "server CPU, streamed",
+          "server CPU, one call on the whole answer",
+          "streamed ÷ one call",
+          "floor: calls × one ping",
+        ],
+        ["l", "r", "r", "r", "r", "r", "r"],
+        s.rows.map((r) => [
+          r.app,
+          `${r.chars.toLocaleString("en-US")} ch`,
+          String(r.calls),
+          `${r.streamedMs.toFixed(1)} ms`,
+          `${r.fullMs.toFixed(2)} ms`,
+          `${fixed(r.streamedMs / r.fullMs, 1)}×`,
+          `${(r.calls * r.pingMs).toFixed(1)} ms`,
+        ]),
+      ),
+    );
+    out.push("");
+    const inputs = Object.entries(s.inputMs);
+    if (inputs.length > 0) {
+      out.push(
+        `Input moderation (${CASES.input.label}), server CPU per call on a new connection: ` +
+          inputs.map(([app, cpu]) => `${app} ${(cpu * 1000).toFixed(0)} µs`).join(", ") +
+          "; a server CPU serves requests in inverse proportion.",
+      );
+      out.push("");
+    }
+    if (s.memory) {
+      const m = s.memory;
+      out.push(
+        `Stream cache at its default limit (${mb(m.maxBytes)}), after a burst of ${m.answers} distinct streamed ` +
+          `${m.answerChars.toLocaleString("en-US")}-character answers through the policy (keywords + obscenity, in-process, ` +
+          `\`--expose-gc\`): ${m.entries} entries kept, ${mb(m.countedBytes)} counted, heap growth ${mb(m.heapGrowthBytes)}.`,
+      );
+      out.push("");
+    }
+  } else {
+    out.push("_Not run in this run (`pnpm bench --only stream`)._");
+    out.push("");
+  }
+  out.push(noteBlock("stream", notes, "_Reading of the streamed-answer figures: to be written after a run._"));
   out.push("");
 
   out.push("## Where the time goes");

@@ -19,6 +19,7 @@ import { type ListMemoryResult, runListMemoryBench } from "./memory.ts";
 import type { BenchOptions } from "./options.ts";
 import { type ProfileResult, runProfile } from "./profile.ts";
 import { tasksetAvailable } from "./processes.ts";
+import { runStreamBench, type StreamBenchResult, type StreamCacheMemory } from "./stream.ts";
 
 export interface MachineNotes {
   date: string;
@@ -53,6 +54,7 @@ export interface BenchResult {
   engines?: EngineBenchResult;
   memory?: ListMemoryResult;
   profile?: ProfileResult;
+  stream?: StreamBenchResult;
   targets: TargetResult[];
   /** Anything that makes the run invalid: a server that did not start, a non-200, an error. */
   failures: string[];
@@ -191,6 +193,20 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   }
 
   machine.loadAverageEnd = round2(loadavg());
+  if (options.parts.has("stream")) {
+    result.stream = await step("streamed answers (server CPU per answer)", async () => {
+      const stream = await runStreamBench({
+        apps: options.apps.map((app) => app.id),
+        serverCpu: machine.serverCpu,
+        rounds: options.streamRounds,
+        lengths: [10_000, 50_000],
+        log,
+      });
+      stream.memory = streamCacheMemory(options.quick ? 100 : 2000);
+      return stream;
+    });
+    if (result.stream) failures.push(...result.stream.failures);
+  }
   result.targets = evaluateTargets(result);
   result.elapsedSec = (performance.now() - started) / 1000;
   return result;
@@ -249,6 +265,58 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         limit: "≥ 0.95×",
         pass: ratio >= 0.95,
       });
+    }
+    // The composite against the keyword app on the input case, same run (issue 13).
+    const rps = (server: string) =>
+      http.cells.find((c) => c.server === server && c.caseId === "input" && c.connections === connections)
+        ?.requestsPerSec;
+    const composite = rps("moderation");
+    const keywords = rps("moderation-keywords");
+    if (composite !== undefined && keywords !== undefined) {
+      const ratio = composite / keywords;
+      targets.push({
+        target: `moderation (keywords + obscenity), ${CASES.input.label}, ${connections} connections: requests/s vs moderation-keywords`,
+        measured: `${x(ratio)} (${composite.toFixed(0)} vs ${keywords.toFixed(0)} req/s)`,
+        limit: "≥ 0.70×",
+        pass: ratio >= 0.7,
+      });
+    }
+  }
+  const stream = result.stream;
+  if (stream) {
+    for (const app of new Set(stream.rows.map((r) => r.app))) {
+      const row = (chars: number) => stream.rows.find((r) => r.app === app && r.chars === chars);
+      const small = row(10_000);
+      const large = row(50_000);
+      if (!small || !large) continue;
+      const growth = large.streamedMs / small.streamedMs;
+      targets.push({
+        target: `${app}: streamed 50,000-char answer vs streamed 10,000-char answer, server CPU`,
+        measured: `${x(growth)} (${large.streamedMs.toFixed(1)} vs ${small.streamedMs.toFixed(1)} ms)`,
+        limit: "≤ 6×",
+        pass: growth <= 6,
+      });
+      if (app.startsWith("composite")) {
+        const composite = stream.inputMs.moderation;
+        const keywords = stream.inputMs["moderation-keywords"];
+        if (composite !== undefined && keywords !== undefined) {
+          // Requests a CPU can serve scale with 1 / CPU per request.
+          const ratio = keywords / composite;
+          targets.push({
+            target: `${app}, ${CASES.input.label}: requests per CPU-second vs moderation-keywords (server CPU per call)`,
+            measured: `${x(ratio)} (${(composite * 1000).toFixed(0)} vs ${(keywords * 1000).toFixed(0)} µs per call)`,
+            limit: "≥ 0.70×",
+            pass: ratio >= 0.7,
+          });
+        }
+        const ratio = large.streamedMs / large.fullMs;
+        targets.push({
+          target: `${app}: streamed 50,000-char answer vs one call on it, server CPU`,
+          measured: `${x(ratio)} (${large.streamedMs.toFixed(1)} vs ${large.fullMs.toFixed(1)} ms)`,
+          limit: "≤ 4×",
+          pass: ratio <= 4,
+        });
+      }
     }
   }
   const engines = result.engines;
@@ -322,4 +390,15 @@ export function fmtTerms(n: number): string {
 
 export function ms(n: number): string {
   return n >= 10 ? `${n.toFixed(1)} ms` : n >= 1 ? `${n.toFixed(2)} ms` : `${n.toFixed(3)} ms`;
+}
+
+/** The stream cache's memory under a burst of distinct answers, measured in a process with `--expose-gc`. */
+function streamCacheMemory(answers: number): StreamCacheMemory | undefined {
+  const run = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", "src/stream-memory.ts", String(answers), "10000"],
+    { cwd: new URL("../", import.meta.url).pathname, encoding: "utf8" },
+  );
+  if (run.status !== 0) return undefined;
+  return JSON.parse(run.stdout.trim().split("\n").at(-1)!) as StreamCacheMemory;
 }

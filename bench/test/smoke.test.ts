@@ -81,7 +81,16 @@ describe("the quick benchmark", () => {
       expect(Object.values(row.msPerCall).every((v) => v > 0)).toBe(true);
     }
     expect(engines.obscenity.findings["3000 matches"]).toBeGreaterThanOrEqual(20);
-    expect(engines.streaming.rows.map((r) => r.calls)).toEqual([34, 34, 34]);
+    expect(engines.streaming.rows.map((r) => r.calls)).toEqual([34, 34, 34, 34]);
+
+    // Streamed answers: only the apps asked for; Dify's 34 and 167 calls; every reply clean.
+    const stream = result.stream!;
+    expect(stream.rows.map((r) => [r.app, r.chars, r.calls])).toEqual([
+      ["keywords (sample list)", 10_000, 34],
+      ["keywords (sample list)", 50_000, 167],
+    ]);
+    expect(stream.rows.every((r) => r.streamedMs > 0)).toBe(true);
+    expect(stream.memory?.entries).toBeGreaterThan(0);
     expect(engines.packages.rows.map((r) => r.check)).toEqual(["ok", "ok", "ok", "ok"]);
 
     expect(result.memory).toMatchObject({ terms: 10_000, flagsListedTerm: true });

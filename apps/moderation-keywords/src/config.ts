@@ -5,6 +5,7 @@ import {
   readKeywordsSettings,
   readPolicyFile,
   readPolicySettings,
+  readStreamSettings,
   readPort,
   readSettings,
 } from "@dify-ext/moderation-service/config";
@@ -22,6 +23,7 @@ export function loadConfig(env: Env): ModerationConfig {
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env),
     policyFile: () => readPolicyFile(env),
+    stream: () => readStreamSettings(env),
     keywords: () => readKeywordsSettings(env),
   });
   return {
@@ -29,6 +31,7 @@ export function loadConfig(env: Env): ModerationConfig {
     port: settings.port,
     policy: settings.policy,
     ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
+    stream: settings.stream,
     engines: { keywords: settings.keywords },
   };
 }

@@ -7,6 +7,7 @@ import {
   readPolicySettings,
   readPort,
   readSettings,
+  readStreamSettings,
 } from "@dify-ext/moderation-service/config";
 
 /** Port of the pii app when `PORT` is not set. */
@@ -24,6 +25,7 @@ export function loadConfig(env: Env): ModerationConfig {
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env, { action: "mask" }),
     policyFile: () => readPolicyFile(env),
+    stream: () => readStreamSettings(env),
     pii: () => readPiiSettings(env),
   });
   return {
@@ -31,6 +33,7 @@ export function loadConfig(env: Env): ModerationConfig {
     port: settings.port,
     policy: settings.policy,
     ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
+    stream: settings.stream,
     engines: { pii: settings.pii },
   };
 }

@@ -11,6 +11,7 @@ import {
   readPiiSettings,
   readPolicyFile,
   readPolicySettings,
+  readStreamSettings,
   readPort,
   readSettings,
 } from "@dify-ext/moderation-service/config";
@@ -32,6 +33,7 @@ export function loadConfig(env: Env): ModerationConfig {
     port: () => readPort(env, DEFAULT_PORT),
     policy: () => readPolicySettings(env),
     policyFile: () => readPolicyFile(env),
+    stream: () => readStreamSettings(env),
     engines: () => readEngineList(env, DEFAULT_ENGINES),
     keywords: () => (named.includes("keywords") ? readKeywordsSettings(env) : undefined),
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
@@ -44,6 +46,7 @@ export function loadConfig(env: Env): ModerationConfig {
     port: settings.port,
     policy: settings.policy,
     ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
+    stream: settings.stream,
     engines: {
       ...(keywords && { keywords }),
       ...(obscenity && { obscenity }),

@@ -51,6 +51,12 @@ export interface ModerationEngine {
   moderate(texts: readonly string[], context: ModerateContext): Promise<TextVerdict[]>;
   /** What it has loaded (lists and their term counts, when), for the playground; engines without lists omit it. */
   describe?(): EngineDescription;
+  /**
+   * Optional: the engine can judge a text that extends a text it judged before by looking only at
+   * the end (see {@link IncrementalJudge}). Engines whose verdict depends on the whole text (OpenAI)
+   * leave it out and are always given the whole text.
+   */
+  readonly incremental?: IncrementalJudge;
 }
 
 /** A list an engine loaded (a keyword list, an allow-list), for the playground. */
@@ -69,6 +75,36 @@ export interface EngineDescription {
   lists: LoadedList[];
   /** When the lists in use were loaded or last reloaded (ISO 8601). */
   loadedAt?: string;
+}
+
+/**
+ * What an engine with local findings (each finding depends only on text near it: keywords,
+ * obscenity) offers for streamed answers, where Dify sends the whole answer so far again and again.
+ * The policy keeps the judgements in a bounded cache (`createStreamCache`) and, when a text extends
+ * a cached one, asks the engine to `extend` instead of judging the whole text again.
+ *
+ * Contract: `extend(judge(prefix), text).verdict` is exactly `judge(text).verdict` (flag, spans,
+ * labels, categories, order) for every `text` that starts with `prefix`; and `judge(text).verdict`
+ * is exactly what `moderate([text])` answers. An engine that cannot keep it for some state (the
+ * list changed, the reach of a match is unbounded) returns `undefined` and is given the whole text.
+ */
+export interface IncrementalJudge {
+  /** Judges `text` whole; the result carries what `extend` needs later. */
+  judge(text: string): IncrementalJudgement;
+  /**
+   * Judges `text`, which starts with the text `prior` judged (and is longer), rescanning only its
+   * end. `undefined` when the engine cannot do it soundly from this state: judge the whole text.
+   */
+  extend(prior: IncrementalJudgement, text: string): IncrementalJudgement | undefined;
+}
+
+/** An engine's judgement of one text, with the state it needs to extend it. */
+export interface IncrementalJudgement {
+  readonly verdict: TextVerdict;
+  /** The engine's own state (opaque to callers). */
+  readonly state: unknown;
+  /** Approximate bytes the verdict and state hold, for the cache's size limit. */
+  readonly bytes: number;
 }
 
 /** The engine could not reach a verdict (upstream timeout, error, malformed reply). */

@@ -1,3 +1,13 @@
 export * from "./engine.ts";
 export { type MaskSpan, maskSpans, mergeSpans } from "./mask.ts";
 export * from "./policy.ts";
+export {
+  createStreamCache,
+  DEFAULT_STREAM_CACHE_BYTES,
+  DEFAULT_STREAM_CACHE_IDLE_MS,
+  type StreamCache,
+  type StreamCacheOptions,
+  type StreamCacheStats,
+  type StreamEntry,
+  streamEntryBytes,
+} from "./stream-cache.ts";

@@ -10,8 +10,15 @@ import {
   outputOverride,
   outputPass,
 } from "@dify-ext/protocol";
-import { EngineUnavailableError, type ModerationEngine, type ModerationPoint, type TextVerdict } from "./engine.ts";
+import {
+  EngineUnavailableError,
+  type IncrementalJudgement,
+  type ModerationEngine,
+  type ModerationPoint,
+  type TextVerdict,
+} from "./engine.ts";
 import { type MaskSpan, maskSpans } from "./mask.ts";
+import type { StreamCache, StreamEntry } from "./stream-cache.ts";
 
 /** What to do with flagged text at one point. */
 export type PolicyAction = "block" | "mask";
@@ -43,6 +50,9 @@ export interface PolicyLogger {
   error(fields: object, message?: string): void;
 }
 
+/** A character `String.prototype.trim` keeps (`\s` is the same set trim removes): a text without one is blank. */
+const NOT_BLANK = /\S/;
+
 /** The character each masked character becomes unless the options say otherwise. */
 export const DEFAULT_MASK_CHARACTER = "*";
 
@@ -55,6 +65,13 @@ export interface ModerationPolicyOptions {
   maskCharacter?: string;
   /** `enforce` (default) or `shadow`: judge and record, but answer "not flagged". */
   mode?: PolicyMode;
+  /**
+   * Saved judgements of recent output texts (`createStreamCache`). When an output call's text
+   * extends one judged recently for the same app, engines with an `incremental` judge rescan only
+   * its end; the others judge the whole text. Without it every call is judged whole. Give each
+   * policy its own cache, or share one only among policies that never serve the same app id.
+   */
+  streamCache?: StreamCache;
 }
 
 /**
@@ -126,6 +143,12 @@ type Outcome =
   | { verdict: "pass"; engines: string[] }
   | { verdict: "block"; engines: string[]; reason: "flagged" | "unmaskable" | "engine-error" }
   | { verdict: "mask"; engines: string[]; spans: MaskSpan[][] };
+
+/** The judgements of one output text: the cached ones it extends, and the new ones. */
+interface StreamJudging {
+  prior: StreamEntry | undefined;
+  judgements: Array<IncrementalJudgement | undefined>;
+}
 
 /** What the engines matched in one call, gathered as they run. */
 interface Matched {
@@ -200,21 +223,38 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
   const mode: PolicyMode = options.mode ?? "enforce";
   if (mode !== "enforce" && mode !== "shadow") throw new RangeError(`unknown policy mode "${String(mode)}"`);
 
+  const streamCache = options.streamCache;
+
+  /** One text's verdict from an incremental engine: the cached one, extended, or judged whole. */
+  function judgeIncrementally(engine: ModerationEngine, index: number, text: string, stream: StreamJudging) {
+    const incremental = engine.incremental!;
+    const before = stream.prior?.judgements[index];
+    let judgement: IncrementalJudgement | undefined;
+    if (before) judgement = stream.prior!.text === text ? before : incremental.extend(before, text);
+    judgement ??= incremental.judge(text);
+    stream.judgements[index] = judgement;
+    return [judgement.verdict];
+  }
+
   async function judge(
     texts: string[],
     point: ModerationPoint,
     context: PolicyCallContext,
     matched: Matched,
     runs: EngineRun[] | undefined,
+    stream?: StreamJudging,
   ): Promise<Outcome> {
     const policy = options[point];
     const spans: MaskSpan[][] = texts.map(() => []);
     const flaggedBy: string[] = [];
-    for (const engine of options.engines) {
+    for (const [index, engine] of options.engines.entries()) {
       let verdicts: Awaited<ReturnType<ModerationEngine["moderate"]>>;
       const started = runs ? performance.now() : 0;
       try {
-        verdicts = await engine.moderate(texts, { point });
+        verdicts =
+          stream && engine.incremental && texts.length === 1
+            ? judgeIncrementally(engine, index, texts[0]!, stream)
+            : await engine.moderate(texts, { point });
         if (verdicts.length !== texts.length) {
           throw new Error(`engine returned ${verdicts.length} verdicts for ${texts.length} texts`);
         }
@@ -308,9 +348,10 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     point: ModerationPoint,
     context: PolicyCallContext,
     matched: Matched,
+    stream?: StreamJudging,
   ): Outcome | Promise<Outcome> {
     const { trace } = context;
-    if (!trace) return texts.length === 0 ? PASS : judge(texts, point, context, matched, undefined);
+    if (!trace) return texts.length === 0 ? PASS : judge(texts, point, context, matched, undefined, stream);
     const runs: EngineRun[] = [];
     const report = () =>
       trace({ point, action: options[point].action, maskCharacter, texts, sources: sources(), runs });
@@ -318,7 +359,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
       report();
       return PASS;
     }
-    return judge(texts, point, context, matched, runs).finally(report);
+    return judge(texts, point, context, matched, runs, stream).finally(report);
   }
 
   return {
@@ -349,10 +390,22 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     },
 
     async moderateOutput(params, context = {}) {
-      const skip = params.text.trim() === "" || ownResponses.has(params.text);
+      // A regular expression, not trim(): Dify re-sends long answers, and trim() may copy them.
+      const skip = !NOT_BLANK.test(params.text) || ownResponses.has(params.text);
       const matched = nothingMatched();
       const texts = skip ? [] : [params.text];
-      const judged = await judgeAndTrace(texts, () => (skip ? [] : ["text"]), "output", context, matched);
+      // Without an app id (older Dify, hand-made calls) answers of all apps share the key's first part.
+      const appId = params.app_id ?? "";
+      const stream: StreamJudging | undefined =
+        streamCache && !skip ? { prior: streamCache.lookup(appId, "output", params.text), judgements: [] } : undefined;
+      let judged: Outcome;
+      try {
+        judged = await judgeAndTrace(texts, () => (skip ? [] : ["text"]), "output", context, matched, stream);
+      } finally {
+        if (stream?.judgements.some((judgement) => judgement !== undefined)) {
+          streamCache!.store(appId, "output", { text: params.text, judgements: stream.judgements });
+        }
+      }
       const outcome = note(context, "output", judged, matched);
       if (outcome.verdict === "pass") return outputPass();
       if (outcome.verdict === "block") return outputBlock(options.output.presetResponse);

@@ -1,4 +1,4 @@
-import type { ModerationEngine } from "@dify-ext/moderation-engines";
+import type { ModerationEngine, StreamCache } from "@dify-ext/moderation-engines";
 import type { ExplainReport } from "@dify-ext/playground/report";
 import {
   ConfigError,
@@ -53,6 +53,8 @@ export interface Moderation {
   explain: (request: ExplainRequest, context: HandlerContext) => Promise<ExplainReport>;
   /** `true` when every engine can judge, otherwise why not (for `GET /readyz`). */
   readiness(): true | string;
+  /** Saved judgements of streamed output texts, of the policies now serving (its `stats()` show its size). */
+  readonly streamCache: StreamCache;
   /** The policies now serving: their version and how many apps have their own. */
   policies(): Pick<PolicySet, "version" | "apps" | "engineCount">;
   /**
@@ -72,7 +74,7 @@ export interface Moderation {
  * not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
  */
 export async function composeModeration(
-  config: Pick<ModerationConfig, "common" | "policy" | "engines">,
+  config: Pick<ModerationConfig, "common" | "policy" | "engines" | "stream">,
   factories: EngineFactories,
   options: { logger: Logger; observer?: UpstreamObserver; policyFile?: PolicyFileSource },
 ): Promise<Moderation> {
@@ -84,11 +86,12 @@ export async function composeModeration(
       return buildPolicySet({ version: ENV_POLICY_VERSION, defaults: base, apps: new Map() }, factories, {
         logger,
         observer,
+        stream: config.stream,
       });
     }
     const parsed = await parsePolicyFile(file.text, file.name);
     const resolved = resolvePolicies(base, parsed, file.name, file.resolvePath);
-    return buildPolicySet(resolved, factories, { logger, observer }, file.name);
+    return buildPolicySet(resolved, factories, { logger, observer, stream: config.stream }, file.name);
   }
 
   function announce(set: PolicySet, file: PolicyFileSource | undefined, message: string): void {
@@ -114,6 +117,9 @@ export async function composeModeration(
   return {
     get engines() {
       return current.engines;
+    },
+    get streamCache() {
+      return current.streamCache;
     },
     handlers,
     explain: createExplainer(handlers, (appId) => current.select(appId).engines),

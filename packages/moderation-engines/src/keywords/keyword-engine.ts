@@ -1,5 +1,12 @@
-import type { EngineDescription, ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
-import type { KeywordMatcher } from "./matcher.ts";
+import type {
+  EngineDescription,
+  IncrementalJudgement,
+  ModerateContext,
+  ModerationEngine,
+  TextVerdict,
+} from "../engine.ts";
+import { extendFindings } from "./incremental.ts";
+import type { KeywordFinding, KeywordMatcher } from "./matcher.ts";
 
 export interface KeywordEngineOptions {
   /** The matcher to start with; replace it later with `swap`. */
@@ -29,6 +36,10 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
   assertMatcher(options?.matcher);
   let matcher = options.matcher;
   let loadedAt = new Date();
+  const judgement = (m: KeywordMatcher, text: string, found: KeywordFinding[]): IncrementalJudgement => {
+    const state: KeywordState = { matcher: m, length: text.length, found };
+    return { verdict: verdictOf(found), state, bytes: 64 + 96 * found.length };
+  };
   return {
     name: "keywords",
     async moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
@@ -36,16 +47,21 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
       const m = matcher;
       return texts.map((text, index) => {
         if (typeof text !== "string") throw new TypeError(`texts[${index}] must be a string`);
-        const found = m.find(text);
-        if (found.length === 0) return { flagged: false, findings: [], categories: [] };
-        const categories: string[] = [];
-        for (const f of found) if (!categories.includes(f.list)) categories.push(f.list);
-        return {
-          flagged: true,
-          findings: found.map(({ start, end, label }) => ({ start, end, label })),
-          categories,
-        };
+        return verdictOf(m.find(text));
       });
+    },
+    incremental: {
+      judge(text: string): IncrementalJudgement {
+        const m = matcher;
+        return judgement(m, text, m.find(text));
+      },
+      extend(prior: IncrementalJudgement, text: string): IncrementalJudgement | undefined {
+        const state = prior.state as KeywordState;
+        // A list reloaded since: the earlier findings came from another list.
+        if (state.matcher !== matcher) return undefined;
+        const found = extendFindings(state.matcher, state.found, state.length, text);
+        return found && judgement(state.matcher, text, found);
+      },
     },
     swap(next: KeywordMatcher): void {
       assertMatcher(next);
@@ -70,6 +86,20 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
       return { engine: "keywords", lists, loadedAt: loadedAt.toISOString() };
     },
   };
+}
+
+/** What the keyword engine keeps to extend a judgement: the matcher used, and its findings. */
+interface KeywordState {
+  matcher: KeywordMatcher;
+  length: number;
+  found: KeywordFinding[];
+}
+
+function verdictOf(found: readonly KeywordFinding[]): TextVerdict {
+  if (found.length === 0) return { flagged: false, findings: [], categories: [] };
+  const categories: string[] = [];
+  for (const f of found) if (!categories.includes(f.list)) categories.push(f.list);
+  return { flagged: true, findings: found.map(({ start, end, label }) => ({ start, end, label })), categories };
 }
 
 function assertMatcher(m: unknown): asserts m is KeywordMatcher {

@@ -75,6 +75,12 @@ export interface KeywordMatcher {
   find(text: string): KeywordFinding[];
   readonly stats: Readonly<KeywordMatcherStats>;
   readonly options: Readonly<{ match: MatchMode; separators: boolean }>;
+  /**
+   * How far a finding can depend on the text, in normalised UTF-16 code units: the longest block
+   * pattern and the longest allow pattern. `null` when it is unbounded: with `separators`, a match
+   * may span any run of separators. Used to judge streamed texts incrementally (`extendFindings`).
+   */
+  readonly reach: Readonly<{ pattern: number; allow: number }> | null;
 }
 
 const F_WORD_START = 1;
@@ -244,6 +250,12 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     allowListStats.push({ name: list.name, terms: used });
   }
 
+  let longestPattern = 0;
+  let longestAllow = 0;
+  for (const entry of pending) {
+    if ((entry.flags & F_ALLOW) !== 0) longestAllow = Math.max(longestAllow, entry.pattern.length);
+    else longestPattern = Math.max(longestPattern, entry.pattern.length);
+  }
   const patternIds = new Int32Array(pending.length);
   const automaton = new Automaton(
     pending.map((p) => p.pattern),
@@ -510,6 +522,7 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     find,
     stats: Object.freeze(stats),
     options: Object.freeze({ match: defaultMode, separators }),
+    reach: separators ? null : Object.freeze({ pattern: longestPattern, allow: longestAllow }),
   });
 }
 
@@ -587,7 +600,9 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
     lists,
   };
   stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
-  return Object.freeze({ find, stats: Object.freeze(stats), options: folded.options });
+  // Streamed answers are judged whole with a folded list: incremental judging (`extendFindings`) is
+  // proven by property tests for the plain matcher only, and a null reach makes it fall back.
+  return Object.freeze({ find, stats: Object.freeze(stats), options: folded.options, reach: null });
 }
 
 /** Findings of two matchers in one list, in the matcher's order, the same span and label once. */

@@ -15,7 +15,15 @@ import {
   RegExpMatcher,
   type TransformerContainer,
 } from "obscenity";
-import type { Finding, LoadedList, ModerateContext, ModerationEngine, TextVerdict } from "../engine.ts";
+import type {
+  Finding,
+  IncrementalJudgement,
+  LoadedList,
+  ModerateContext,
+  ModerationEngine,
+  TextVerdict,
+} from "../engine.ts";
+import { createObscenityPrefilter, type ObscenityPrefilter } from "./prefilter.ts";
 
 export interface ObscenityEngineOptions {
   /**
@@ -65,7 +73,34 @@ const blacklistTransformers: TransformerContainer[] = englishRecommendedTransfor
  * Creates the `obscenity` engine. Throws an {@link ObscenityTermError} at construction (never per
  * call) on an empty or unusable extra or allowed term, naming it.
  */
-export function createObscenityEngine(options: ObscenityEngineOptions = {}): ModerationEngine {
+export function createObscenityEngine(
+  options: ObscenityEngineOptions = {},
+  tuning: ObscenityTuning = {},
+): ModerationEngine {
+  return build(options, tuning.prefilter ?? true);
+}
+
+/** Switches that change how the engine works, never what it finds. */
+export interface ObscenityTuning {
+  /**
+   * Skip the library's matcher on texts the prefilter proves clean (default `true`). Verdicts are
+   * the same either way; `false` is there to compare.
+   */
+  prefilter?: boolean;
+}
+
+/** A finding and whether it came from `extraTerms` (for its category). */
+interface ObscenityFinding extends Finding {
+  extra: boolean;
+}
+
+/** What the engine keeps to extend a judgement. */
+interface ObscenityState {
+  length: number;
+  found: ObscenityFinding[];
+}
+
+function build(options: ObscenityEngineOptions, prefiltered: boolean): ModerationEngine {
   const dataset = new DataSet<PhraseMetadata>().addAll(englishDataset);
   (options.extraTerms ?? []).forEach((term, index) => {
     const parsed = parseExtraTerm(term, index);
@@ -79,10 +114,18 @@ export function createObscenityEngine(options: ObscenityEngineOptions = {}): Mod
     ...englishRecommendedTransformers,
   });
 
-  const judge = (text: string): TextVerdict => {
-    if (typeof text !== "string" || text.length === 0) return { flagged: false, findings: [], categories: [] };
-    const findings: Finding[] = [];
-    const categories = new Set<string>();
+  const prefilter: ObscenityPrefilter = createObscenityPrefilter({
+    patterns: built.blacklistedTerms.map((term) => term.pattern),
+    allowed: [...(built.whitelistedTerms ?? []), ...allowTerms],
+    blacklistTransformers,
+    whitelistTransformers: englishRecommendedTransformers.whitelistMatcherTransformers ?? [],
+  });
+
+  const find = (text: string): ObscenityFinding[] => {
+    if (typeof text !== "string" || text.length === 0) return [];
+    // The prefilter proves most ordinary texts clean without running the library's matcher.
+    if (prefiltered && !prefilter.mayMatch(text)) return [];
+    const findings: ObscenityFinding[] = [];
     const seen = new Set<string>();
     for (const match of matcher.getAllMatches(text, true)) {
       const metadata = dataset.getPayloadWithPhraseMetadata(match).phraseMetadata;
@@ -92,10 +135,13 @@ export function createObscenityEngine(options: ObscenityEngineOptions = {}): Mod
       const key = `${span.start}:${span.end}:${label}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      findings.push({ ...span, label });
-      categories.add(metadata?.extra ? EXTRA_TERM_CATEGORY : PROFANITY_CATEGORY);
+      findings.push({ ...span, label, extra: metadata?.extra === true });
     }
-    return { flagged: findings.length > 0, findings, categories: [...categories] };
+    return findings;
+  };
+  const judgement = (length: number, found: ObscenityFinding[]): IncrementalJudgement => {
+    const state: ObscenityState = { length, found };
+    return { verdict: verdictOf(found), state, bytes: 64 + 96 * found.length };
   };
 
   const loadedAt = new Date().toISOString();
@@ -106,10 +152,36 @@ export function createObscenityEngine(options: ObscenityEngineOptions = {}): Mod
 
   return {
     name: "obscenity",
-    moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
-      return Promise.resolve(texts.map(judge));
-    },
     describe: () => ({ engine: "obscenity", lists: lists.map((list) => ({ ...list })), loadedAt }),
+    moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
+      return Promise.resolve(texts.map((text) => verdictOf(find(text))));
+    },
+    incremental: {
+      judge: (text) => judgement(text.length, find(text)),
+      extend(prior, text) {
+        const state = prior.state as ObscenityState;
+        const cut = prefilter.restart(text, state.length);
+        if (cut === undefined) return undefined;
+        const found: ObscenityFinding[] = [];
+        for (const finding of state.found) if (finding.start < cut.split) found.push(finding);
+        for (const finding of find(text.slice(cut.from))) {
+          const start = finding.start + cut.from;
+          if (start >= cut.split) found.push({ ...finding, start, end: finding.end + cut.from });
+        }
+        return judgement(text.length, found);
+      },
+    },
+  };
+}
+
+function verdictOf(found: readonly ObscenityFinding[]): TextVerdict {
+  if (found.length === 0) return { flagged: false, findings: [], categories: [] };
+  const categories = new Set<string>();
+  for (const finding of found) categories.add(finding.extra ? EXTRA_TERM_CATEGORY : PROFANITY_CATEGORY);
+  return {
+    flagged: true,
+    findings: found.map(({ start, end, label }) => ({ start, end, label })),
+    categories: [...categories],
   };
 }
 

@@ -21,4 +21,5 @@ export {
   readPolicyFile,
   readPolicySettings,
 } from "./policy.ts";
+export { readStreamSettings, type StreamSettings, streamEnvSchema } from "./stream.ts";
 export { type EngineSettings, type ModerationConfig, readCommonSettings, readPort, readSettings } from "./read.ts";

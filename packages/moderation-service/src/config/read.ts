@@ -5,6 +5,7 @@ import type { ObscenitySettings } from "./obscenity.ts";
 import type { OpenAISettings } from "./openai.ts";
 import type { PiiSettings } from "./pii.ts";
 import type { PolicySettings } from "./policy.ts";
+import type { StreamSettings } from "./stream.ts";
 
 /** The engines an app runs, each with its settings; they run cheapest first (`ENGINE_NAMES`). */
 export interface EngineSettings {
@@ -22,6 +23,8 @@ export interface ModerationConfig {
   engines: EngineSettings;
   /** MODERATION_POLICY_FILE: per-app policies over `policy` and `engines` (docs/policies.md). */
   policyFile?: string;
+  /** The stream cache for output moderation (`readStreamSettings`); its defaults when absent. */
+  stream?: StreamSettings;
 }
 
 /** Reads the settings every app shares (keys, limits, logging); see `@dify-ext/server`. */

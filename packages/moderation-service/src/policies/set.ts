@@ -1,4 +1,11 @@
-import { createModerationPolicy, type ModerationEngine, type ModerationPolicy } from "@dify-ext/moderation-engines";
+import {
+  createModerationPolicy,
+  createStreamCache,
+  type ModerationEngine,
+  type ModerationPolicy,
+  type StreamCache,
+  type StreamCacheOptions,
+} from "@dify-ext/moderation-engines";
 import { ConfigError, OTHER_APP } from "@dify-ext/server";
 import type { EngineContext, EngineFactories, EngineFactory } from "../compose.ts";
 import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
@@ -29,6 +36,12 @@ export interface PolicySet {
   engineCount: number;
   /** `true` when every engine can judge, otherwise why not. */
   readiness(): true | string;
+  /**
+   * Saved judgements of streamed output texts, shared by this set's policies: keyed by app id, and
+   * an app id gets one policy within a set, so no judgement reaches engines it did not come from. A
+   * reloaded policy file gets a new set, and so a new cache.
+   */
+  streamCache: StreamCache;
   /** Stops the engines' file watchers and the like. */
   close(): void;
 }
@@ -46,13 +59,15 @@ export const ENV_POLICY_VERSION = "env";
 export async function buildPolicySet(
   resolved: ResolvedPolicies,
   factories: EngineFactories,
-  context: Omit<EngineContext, "notReady" | "onClose">,
+  context: Omit<EngineContext, "notReady" | "onClose"> & { stream?: StreamCacheOptions },
   source?: string,
 ): Promise<PolicySet> {
+  const { stream, ...engineBase } = context;
+  const streamCache = createStreamCache(stream);
   const notReady = new Set<string>();
   const closers: Array<() => void> = [];
   const engineContext: EngineContext = {
-    ...context,
+    ...engineBase,
     notReady: (reason) => notReady.add(reason),
     onClose: (close) => closers.push(close),
   };
@@ -85,7 +100,7 @@ export async function buildPolicySet(
   const policyFor = async (spec: PolicySpec, where: string) => {
     const engines: ModerationEngine[] = [];
     for (const name of spec.engines) engines.push(await engineFor(name, spec.settings[name]!, where));
-    return { policy: createModerationPolicy({ ...spec.policy, mode: spec.mode, engines }), engines };
+    return { policy: createModerationPolicy({ ...spec.policy, mode: spec.mode, engines, streamCache }), engines };
   };
 
   try {
@@ -105,6 +120,7 @@ export async function buildPolicySet(
       engines,
       apps: apps.size,
       engineCount: built.size,
+      streamCache,
       readiness: () => (notReady.size === 0 ? true : [...notReady].join("; ")),
       close,
     };
