@@ -3,3 +3,4 @@ export * from "./fake-open-meteo.ts";
 export * from "./fake-openai.ts";
 export * from "./fuzz.ts";
 export { mulberry32 } from "./random.ts";
+export * from "./fake-guard.ts";
