@@ -5,6 +5,7 @@ import {
   type ModerationConfig,
   readCommonSettings,
   readEngineList,
+  readGuardSettings,
   readKeywordsSettings,
   readObscenitySettings,
   readOpenAISettings,
@@ -33,12 +34,18 @@ export function loadConfig(env: Env): ModerationConfig {
     keywords: () => (named.includes("keywords") ? readKeywordsSettings(env) : undefined),
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
     openai: () => (named.includes("openai") ? readOpenAISettings(env) : undefined),
+    guard: () => (named.includes("guard") ? readGuardSettings(env) : undefined),
   });
-  const { keywords, obscenity, openai } = settings;
+  const { keywords, obscenity, openai, guard } = settings;
   return {
     common: settings.common,
     port: settings.port,
     policy: settings.policy,
-    engines: { ...(keywords && { keywords }), ...(obscenity && { obscenity }), ...(openai && { openai }) },
+    engines: {
+      ...(keywords && { keywords }),
+      ...(obscenity && { obscenity }),
+      ...(openai && { openai }),
+      ...(guard && { guard }),
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { createModerationWorker } from "@dify-ext/moderation-service/worker";
+import { guardWorkerEngine } from "@dify-ext/moderation-service/worker/guard";
 import { keywordsWorkerEngine } from "@dify-ext/moderation-service/worker/keywords";
 import { obscenityWorkerEngine } from "@dify-ext/moderation-service/worker/obscenity";
 import { openaiWorkerEngine } from "@dify-ext/moderation-service/worker/openai";
@@ -6,11 +7,16 @@ import lists from "dify-ext:keyword-lists";
 import { loadConfig } from "./config.ts";
 
 /**
- * The composite moderation app as a Cloudflare Worker: all three engines are bundled and the
+ * The composite moderation app as a Cloudflare Worker: all four engines are bundled and the
  * MODERATION_ENGINES var picks among them (default keywords,obscenity), as under Node.
  */
 export default createModerationWorker({
   name: "moderation",
   loadConfig,
-  engines: { keywords: keywordsWorkerEngine(lists), obscenity: obscenityWorkerEngine, openai: openaiWorkerEngine },
+  engines: {
+    keywords: keywordsWorkerEngine(lists),
+    obscenity: obscenityWorkerEngine,
+    openai: openaiWorkerEngine,
+    guard: guardWorkerEngine,
+  },
 });

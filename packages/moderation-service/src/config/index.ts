@@ -6,6 +6,7 @@
  */
 export { ConfigError, type Env } from "@dify-ext/server";
 export { DEFAULT_ENGINES, ENGINE_NAMES, type EngineName, enginesNamedIn, readEngineList } from "./engines.ts";
+export { type GuardSettings, guardEnvSchema, readGuardSettings } from "./guard.ts";
 export { type KeywordsSettings, keywordsEnvSchema, readKeywordsSettings } from "./keywords.ts";
 export { OBSCENITY_VARIABLES, type ObscenitySettings, obscenityEnvSchema, readObscenitySettings } from "./obscenity.ts";
 export { type OpenAISettings, openaiEnvSchema, parseThresholds, readOpenAISettings } from "./openai.ts";

@@ -1,5 +1,6 @@
 import { type CommonConfig, ConfigError, type Env, parseCommonEnv, parseEnv, portVar } from "@dify-ext/server";
 import { z } from "zod";
+import type { GuardSettings } from "./guard.ts";
 import type { KeywordsSettings } from "./keywords.ts";
 import type { ObscenitySettings } from "./obscenity.ts";
 import type { OpenAISettings } from "./openai.ts";
@@ -10,6 +11,7 @@ export interface EngineSettings {
   keywords?: KeywordsSettings;
   obscenity?: ObscenitySettings;
   openai?: OpenAISettings;
+  guard?: GuardSettings;
 }
 
 /** A moderation app's configuration, as its `src/config.ts` builds it from env. */
