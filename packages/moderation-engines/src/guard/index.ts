@@ -142,6 +142,9 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     fetch: boundedRetryFetch(cappedReplyFetch(baseFetch, LABEL), options.logger, "guard", LABEL),
   });
 
+  const outOfBudget = () =>
+    new EngineUnavailableError("guard", `${LABEL} did not answer within its ${budgetMs} ms budget`);
+
   const decide = (verdict: ParsedVerdict, point: ModerationPoint): Judgement => {
     if (verdict.safety === "safe") return CLEAN;
     if (verdict.safety === "controversial" && controversial === "pass") return CLEAN;
@@ -180,7 +183,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
             onUpstream: options.onUpstream,
           },
         ),
-      () => new EngineUnavailableError("guard", `${LABEL} did not answer within its ${budgetMs} ms budget`),
+      () => (controller.signal.reason instanceof EngineUnavailableError ? controller.signal.reason : outOfBudget()),
     );
   };
 
@@ -191,7 +194,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     abortedError,
     start(inputs, controller) {
       // One budget for the whole batch: windows waiting for a free slot count against it too.
-      const timer = setTimeout(() => controller.abort(), budgetMs);
+      const timer = setTimeout(() => controller.abort(outOfBudget()), budgetMs);
       const judgements = inputs.map((input) => judgeWindow(input, controller));
       Promise.allSettled(judgements).then(() => clearTimeout(timer));
       return judgements;

@@ -6,6 +6,8 @@
 import type { ModerationPoint } from "../engine.ts";
 import { type IntegerSetting, upstreamWorstCaseMs } from "../upstream/settings.ts";
 
+export type { IntegerSetting } from "../upstream/settings.ts";
+
 /** The reply formats the engine speaks, one per model family. */
 export const GUARD_FORMATS = ["llama-guard", "qwen3guard", "shieldgemma"] as const;
 export type GuardFormat = (typeof GUARD_FORMATS)[number];

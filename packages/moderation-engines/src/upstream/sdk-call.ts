@@ -54,10 +54,14 @@ export async function callWithDeadline<R, T>(
     report("ok");
     return result;
   } catch (error) {
+    // An owner that aborts the controller for its own deadline gives the error as the abort's reason.
+    const reason: unknown = controller.signal.reason;
     const unavailable =
       error instanceof EngineUnavailableError
         ? error
-        : sdkFailure(error, { ...options, deadlineHit, aborted: controller.signal.aborted });
+        : reason instanceof EngineUnavailableError
+          ? reason
+          : sdkFailure(error, { ...options, deadlineHit, aborted: controller.signal.aborted });
     report(deadlineHit || /timed out|did not answer/.test(unavailable.message) ? "timeout" : "error");
     throw unavailable;
   } finally {

@@ -46,6 +46,13 @@ export const guardEnvSchema = z.object({
   GUARD_MAX_CONCURRENCY: settingVar(GUARD_SETTINGS.maxConcurrency),
 });
 
+const identitySchema = guardEnvSchema.pick({
+  GUARD_MODEL: true,
+  GUARD_FORMAT: true,
+  GUARD_INPUT_CATEGORIES: true,
+  GUARD_OUTPUT_CATEGORIES: true,
+});
+
 /** The guard engine's settings. */
 export interface GuardSettings {
   /** Absent outside production when GUARD_BASE_URL is not set: calls then fail by policy. */
@@ -87,10 +94,18 @@ export function readGuardSettings(env: Env): GuardSettings {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) problems.push(problem);
   }
-  let format = app?.GUARD_FORMAT;
+  // The model, format and categories are checked even when another variable is bad, so one start-up
+  // names every problem; their own syntax problems are already reported by the full parse.
+  let identity: z.output<typeof identitySchema> | undefined;
+  try {
+    identity = parseEnv(identitySchema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+  }
+  let format = identity?.GUARD_FORMAT;
   const categories: GuardSettings["categories"] = {};
-  const model = app?.GUARD_MODEL;
-  if (app && model) {
+  const model = identity?.GUARD_MODEL;
+  if (identity && model) {
     try {
       format = resolveGuardSettings({ model, format }).format;
     } catch (error) {
@@ -98,8 +113,8 @@ export function readGuardSettings(env: Env): GuardSettings {
       problems.push(`${/cannot tell/.test(message) ? "GUARD_FORMAT" : "GUARD_MODEL"}: ${message}`);
     }
     for (const [name, point, list] of [
-      ["GUARD_INPUT_CATEGORIES", "input", app.GUARD_INPUT_CATEGORIES],
-      ["GUARD_OUTPUT_CATEGORIES", "output", app.GUARD_OUTPUT_CATEGORIES],
+      ["GUARD_INPUT_CATEGORIES", "input", identity.GUARD_INPUT_CATEGORIES],
+      ["GUARD_OUTPUT_CATEGORIES", "output", identity.GUARD_OUTPUT_CATEGORIES],
     ] as const) {
       if (list === undefined || format === undefined) continue;
       try {
