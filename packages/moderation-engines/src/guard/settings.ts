@@ -20,7 +20,7 @@ export interface GuardCategory {
 
 /**
  * The categories of each family, from the model cards:
- * - Llama Guard 3 and 4: the MLCommons hazard taxonomy, S1–S14 (Llama Guard 3 1B has no S14).
+ * - Llama Guard 3 and 4: the MLCommons hazard taxonomy, S1–S14.
  * - Qwen3Guard-Gen: the nine categories of its safety policy (Jailbreak is judged on input only).
  * - ShieldGemma: the four harm types it was trained on, each a policy in its prompt.
  */
