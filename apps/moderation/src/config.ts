@@ -5,6 +5,7 @@ import {
   type ModerationConfig,
   readCommonSettings,
   readEngineList,
+  readGuardSettings,
   readKeywordsSettings,
   readObscenitySettings,
   readOpenAISettings,
@@ -39,8 +40,9 @@ export function loadConfig(env: Env): ModerationConfig {
     obscenity: () => (named.includes("obscenity") ? readObscenitySettings(env) : undefined),
     pii: () => (named.includes("pii") ? readPiiSettings(env) : undefined),
     openai: () => (named.includes("openai") ? readOpenAISettings(env) : undefined),
+    guard: () => (named.includes("guard") ? readGuardSettings(env) : undefined),
   });
-  const { keywords, obscenity, pii, openai } = settings;
+  const { keywords, obscenity, pii, openai, guard } = settings;
   return {
     common: settings.common,
     port: settings.port,
@@ -52,6 +54,7 @@ export function loadConfig(env: Env): ModerationConfig {
       ...(obscenity && { obscenity }),
       ...(pii && { pii }),
       ...(openai && { openai }),
+      ...(guard && { guard }),
     },
   };
 }

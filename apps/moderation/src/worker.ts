@@ -1,4 +1,5 @@
 import { createModerationWorker } from "@dify-ext/moderation-service/worker";
+import { guardWorkerEngine } from "@dify-ext/moderation-service/worker/guard";
 import { keywordsWorkerEngine } from "@dify-ext/moderation-service/worker/keywords";
 import { obscenityWorkerEngine } from "@dify-ext/moderation-service/worker/obscenity";
 import { openaiWorkerEngine } from "@dify-ext/moderation-service/worker/openai";
@@ -19,5 +20,6 @@ export default createModerationWorker({
     obscenity: obscenityWorkerEngine,
     pii: piiWorkerEngine,
     openai: openaiWorkerEngine,
+    guard: guardWorkerEngine,
   },
 });

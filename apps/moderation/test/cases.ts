@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
+import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -314,6 +315,41 @@ export function moderationCases(transport: Transport): void {
         });
         expect(await output(app, "a VIOLENT answer during an outage")).toEqual(PASS);
         expect(await input(app, "a VIOLENT question during an outage")).toEqual(PASS);
+      });
+    });
+
+    describe(`moderation (composite), keywords + guard (${transport.name})`, () => {
+      let app: RunningTarget;
+      let guard: FakeGuard;
+      beforeAll(async () => {
+        guard = await startFakeGuard();
+        app = await transport.start({
+          API_KEYS: KEY,
+          MODERATION_ENGINES: "guard,keywords",
+          KEYWORDS_FILES: listFile,
+          GUARD_BASE_URL: guard.url,
+          GUARD_MODEL: "llama-guard3:8b",
+          GUARD_TIMEOUT_MS: "500",
+          GUARD_MAX_RETRIES: "0",
+        });
+      }, START_MS);
+      beforeEach(() => guard.reset());
+      afterAll(async () => {
+        await app?.stop();
+        await guard?.close();
+      });
+
+      it("runs keywords first: a keyword hit blocks without asking the guard model", async () => {
+        expect(await enginesOf(app)).toEqual(["keywords", "guard"]);
+        expect(await input(app, "a blorptastic question", { note: "I am VIOLENT" })).toEqual(INPUT_BLOCKED);
+        expect(guard.calls).toHaveLength(0);
+      });
+
+      it("asks the guard model, one request per text, when the keywords find nothing", async () => {
+        expect(await input(app, "a clean question", { note: "I am VIOLENT" })).toEqual(INPUT_BLOCKED);
+        expect(guard.calls.map((c) => c.judged).sort()).toEqual(["I am VIOLENT", "a clean question"]);
+        expect(await output(app, "an answer that is VIOLENT")).toEqual(OUTPUT_BLOCKED);
+        expect(await output(app, "a calm answer")).toEqual(PASS);
       });
     });
 

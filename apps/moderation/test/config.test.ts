@@ -42,7 +42,17 @@ describe("the composite app's config", () => {
 
   it("names an unknown engine", () => {
     expect(problems({ MODERATION_ENGINES: "keywords,perspective" })).toEqual([
-      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai',
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai, guard',
+    ]);
+  });
+
+  it("reads the guard engine's variables only when MODERATION_ENGINES names it, and runs it last", () => {
+    expect(
+      Object.keys(loadConfig({ MODERATION_ENGINES: "guard,keywords", GUARD_MODEL: "llama-guard3:8b" }).engines),
+    ).toEqual(["keywords", "guard"]);
+    expect(Object.keys(loadConfig({ GUARD_FORMAT: "nonsense" }).engines)).toEqual(["keywords", "obscenity"]);
+    expect(problems({ MODERATION_ENGINES: "guard", GUARD_FORMAT: "nonsense" })).toEqual([
+      "GUARD_FORMAT: expected one of llama-guard, qwen3guard, shieldgemma",
     ]);
   });
 

@@ -12,6 +12,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
+import { startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DockerfileSpec, readDockerfile } from "./dockerfile.ts";
@@ -406,6 +407,30 @@ describe("every other app's deployable starts and serves", () => {
       );
       expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
       expect(fake.calls.length).toBeGreaterThan(0);
+    } finally {
+      expect(await app.stop()).toBe(0);
+      await fake.close();
+    }
+  }, 120_000);
+
+  it("moderation-guard, against a fake guard model", async () => {
+    const fake = await startFakeGuard();
+    const { dir } = await buildDeployable(spec, "moderation-guard", root);
+    const app = await startDeployable(spec, dir, {
+      API_KEYS: KEY,
+      GUARD_BASE_URL: fake.url,
+      GUARD_MODEL: "llama-guard3:8b",
+    });
+    try {
+      const reply = await json(
+        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
+          app_id: "a",
+          inputs: {},
+          query: "VIOLENT words",
+        }),
+      );
+      expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
+      expect(fake.calls.length).toBe(1);
     } finally {
       expect(await app.stop()).toBe(0);
       await fake.close();

@@ -89,8 +89,16 @@ describe.skipIf(!pyYaml).each(apps)("deploy/kubernetes/%s.yaml", (app) => {
     else if (app === "moderation")
       expect(openai.valueFrom.secretKeyRef).toMatchObject({ key: "openai-api-key", optional: true });
     else expect(openai).toBeUndefined();
-    for (const entry of container.env)
-      expect(entry.name === "API_KEYS" || entry.name === "OPENAI_API_KEY" || !("valueFrom" in entry)).toBe(true);
+    const guard = envVar("GUARD_API_KEY");
+    if (app === "moderation-guard")
+      expect(guard.valueFrom.secretKeyRef).toEqual({
+        name: deployment.metadata.name,
+        key: "guard-api-key",
+        optional: true,
+      });
+    else expect(guard).toBeUndefined();
+    const secrets = new Set(["API_KEYS", "OPENAI_API_KEY", "GUARD_API_KEY"]);
+    for (const entry of container.env) expect(secrets.has(entry.name) || !("valueFrom" in entry)).toBe(true);
   });
 
   it("probes readiness on /readyz and liveness on /healthz, and waits for the graceful shutdown", () => {

@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AppProcess, startAppProcess } from "@dify-ext/test-support/app-process";
+import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CheckReport, runChecks } from "./checks.ts";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const repoDir = fileURLToPath(new URL("../../..", import.meta.url));
 const keywordsDir = fileURLToPath(new URL("../../../apps/moderation-keywords", import.meta.url));
+const guardDir = fileURLToPath(new URL("../../../apps/moderation-guard", import.meta.url));
 const KEY = "e2e-check-key-0123456789";
 
 function run(
@@ -107,6 +109,38 @@ describe.each([
       expect(silent.stdout + silent.stderr).not.toContain(KEY);
     },
   );
+});
+
+describe("moderation-guard against a fake Llama Guard, started as a real process", () => {
+  let fake: FakeGuard;
+  let app: AppProcess;
+  beforeAll(async () => {
+    fake = await startFakeGuard();
+    // The fake answers in Llama Guard's format; it finds the samples' profanity hateful (S10).
+    fake.script((call) => ({ type: "content", content: /fuck|shit|damn/i.test(call.judged) ? "unsafe\nS10" : "safe" }));
+    app = await startAppProcess({
+      cwd: guardDir,
+      env: { API_KEYS: KEY, GUARD_BASE_URL: fake.url, GUARD_MODEL: "llama-guard3:8b" },
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fake?.close();
+  });
+
+  it("passes every moderation check through `pnpm check`, the model judging each text", async () => {
+    const result = await run("pnpm", ["--silent", "check", app.receiveUrl, "--json"], repoDir, {
+      DIFY_EXT_CHECK_KEY: KEY,
+    });
+    const report = JSON.parse(result.stdout) as CheckReport;
+    expect(report.results.filter((r) => r.status === "FAIL")).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.results.find((r) => r.name === "moderation-input: profanity")?.detail).toBe("flagged, direct_output");
+    expect(report.results.find((r) => r.name === "moderation-output: clean text")?.detail).toBe("not flagged");
+    expect(fake.calls.length).toBeGreaterThan(5);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+  });
 });
 
 describe("the CLI against a broken service", () => {

@@ -22,4 +22,8 @@ export const nodeEngines: EngineFactories = {
     const { openaiFromSettings } = await import("./engines/openai.ts");
     return openaiFromSettings(settings, context);
   },
+  async guard(settings, context) {
+    const { guardFromSettings } = await import("./engines/guard.ts");
+    return guardFromSettings(settings, context);
+  },
 };

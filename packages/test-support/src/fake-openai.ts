@@ -18,8 +18,18 @@
  * await fake.close();
  * ```
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  answerScripted,
+  bearerOf,
+  Delays,
+  maskKey,
+  type RecordedCall,
+  recordRequest,
+  type ScriptedReply,
+  send,
+  sendError,
+} from "./fake-upstream.ts";
 import { listenOnLoopback } from "./loopback.ts";
 
 /** The 13 categories of `omni-moderation-latest`, in OpenAI's order. */
@@ -95,64 +105,18 @@ export function scoreText(text: string): ModerationResult {
 }
 
 /** A request the fake received. */
-export interface FakeOpenAICall {
-  method: string;
-  /** Request path, e.g. `/v1/moderations`. */
-  path: string;
-  /** The parsed JSON body, or the raw text when it was not JSON. */
-  body: unknown;
+export interface FakeOpenAICall extends RecordedCall {
   /** The texts of `body.input` (a string input becomes one element; `[]` when absent/invalid). */
   inputs: string[];
-  /** Request headers, with `authorization` redacted to `Bearer ***` so failing tests never print it. */
-  headers: IncomingHttpHeaders;
-  /**
-   * The raw `Authorization` header. Not enumerable, so assertion diffs and `console.log` of a call
-   * do not show it; prefer {@link FakeOpenAICall.authorizedWith}.
-   */
-  readonly authorization: string | undefined;
-  /** Whether the request carried `Authorization: Bearer <key>` (compared in constant time). */
-  authorizedWith(key: string): boolean;
 }
 
 /**
- * How the fake answers one request.
- * - `default`: score every input with {@link scoreText}, after an optional delay.
- * - `json`: this status (default 200) and JSON body.
- * - `text`: this status (default 200) and raw body, with `contentType` (default
- *   `application/json`, to produce a malformed JSON body).
- * - `error`: an OpenAI-style error body `{"error":{message,type,param,code}}` with this status.
- * - `hang`: read the request, never answer (the socket stays open until the client gives up or
- *   the fake is closed).
- * - `reset`: destroy the connection without answering.
- * - `drop-after-headers`: send a 200 with JSON headers, then destroy the connection.
- * - `stall-after-headers`: send a 200 with JSON headers and part of a body, then never finish.
- *
- * `headers` are added to the reply; `delayMs` waits before answering.
+ * How the fake answers one request: `default` scores every input with {@link scoreText}, after an
+ * optional delay; the other kinds are the scripted replies every fake upstream shares
+ * ({@link ScriptedReply}: a JSON or raw body, an OpenAI error, a hang, a reset, a body dropped or
+ * stalled after the headers).
  */
-export type FakeReply =
-  | { type: "default"; delayMs?: number; headers?: Record<string, string> }
-  | { type: "json"; status?: number; body: unknown; headers?: Record<string, string>; delayMs?: number }
-  | {
-      type: "text";
-      status?: number;
-      body: string;
-      contentType?: string;
-      headers?: Record<string, string>;
-      delayMs?: number;
-    }
-  | {
-      type: "error";
-      status: number;
-      message?: string;
-      code?: string | null;
-      errorType?: string;
-      headers?: Record<string, string>;
-      delayMs?: number;
-    }
-  | { type: "hang" }
-  | { type: "reset"; delayMs?: number }
-  | { type: "drop-after-headers"; delayMs?: number }
-  | { type: "stall-after-headers"; delayMs?: number };
+export type FakeReply = { type: "default"; delayMs?: number; headers?: Record<string, string> } | ScriptedReply;
 
 /** Decides the reply to a request; may be async. */
 export type FakeHandler = (call: FakeOpenAICall) => FakeReply | Promise<FakeReply>;
@@ -188,7 +152,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let handler: FakeHandler | undefined;
   let queue: FakeReply[] = [];
   let responseCount = 0;
-  const timers = new Set<NodeJS.Timeout>();
+  const delays = new Delays();
 
   const decide = async (call: FakeOpenAICall): Promise<FakeReply> => {
     const queued = queue.shift();
@@ -197,46 +161,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return { type: "default" };
   };
 
-  const wait = (ms: number | undefined, res: ServerResponse): Promise<boolean> => {
-    if (!ms || ms <= 0) return Promise.resolve(!res.destroyed);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve(!res.destroyed);
-      }, ms);
-      timers.add(timer);
-    });
-  };
-
-  const send = (
-    res: ServerResponse,
-    status: number,
-    body: string,
-    headers: Record<string, string> = {},
-    contentType = "application/json",
-  ) => {
-    res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), ...headers });
-    res.end(body);
-  };
-
-  const sendError = (
-    res: ServerResponse,
-    status: number,
-    message: string,
-    errorType: string,
-    code: string | null,
-    headers?: Record<string, string>,
-  ) => send(res, status, JSON.stringify({ error: { message, type: errorType, param: null, code } }), headers);
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = await readBody(req);
-    let body: unknown = raw;
-    try {
-      body = raw.length > 0 ? JSON.parse(raw) : undefined;
-    } catch {
-      // keep the raw text
-    }
-    const call = recordCall(req, body);
+    const call: FakeOpenAICall = await recordRequest(req, (body) => ({ inputs: inputsOf(body) }));
+    const { body } = call;
     calls.push(call);
 
     if (options.apiKey !== undefined && !call.authorizedWith(options.apiKey)) {
@@ -264,58 +191,16 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
 
     const reply = await decide(call);
-    switch (reply.type) {
-      case "default": {
-        if (!(await wait(reply.delayMs, res))) return;
-        responseCount += 1;
-        const request = body as { model?: string };
-        const payload = {
-          id: `modr-fake-${responseCount}`,
-          model: request.model ?? "omni-moderation-latest",
-          results: call.inputs.map(scoreText),
-        };
-        send(res, 200, JSON.stringify(payload), reply.headers);
-        return;
-      }
-      case "json":
-        if (!(await wait(reply.delayMs, res))) return;
-        send(res, reply.status ?? 200, JSON.stringify(reply.body), reply.headers);
-        return;
-      case "text":
-        if (!(await wait(reply.delayMs, res))) return;
-        send(res, reply.status ?? 200, reply.body, reply.headers, reply.contentType);
-        return;
-      case "error":
-        if (!(await wait(reply.delayMs, res))) return;
-        sendError(
-          res,
-          reply.status,
-          reply.message ?? `Fake error ${reply.status}`,
-          reply.errorType ?? (reply.status >= 500 ? "server_error" : "invalid_request_error"),
-          reply.code ?? null,
-          reply.headers,
-        );
-        return;
-      case "hang":
-        return;
-      case "reset":
-        if (!(await wait(reply.delayMs, res))) return;
-        req.socket.destroy();
-        return;
-      case "drop-after-headers":
-        if (!(await wait(reply.delayMs, res))) return;
-        res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
-        res.flushHeaders();
-        res.write('{"id":"modr-fake","results":[');
-        setImmediate(() => req.socket.destroy());
-        return;
-      case "stall-after-headers":
-        if (!(await wait(reply.delayMs, res))) return;
-        res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
-        res.flushHeaders();
-        res.write('{"id":"modr-fake","results":[');
-        return;
-    }
+    if (reply.type !== "default") return answerScripted(reply, req, res, delays);
+    if (!(await delays.wait(reply.delayMs, res))) return;
+    responseCount += 1;
+    const request = body as { model?: string };
+    const payload = {
+      id: `modr-fake-${responseCount}`,
+      model: request.model ?? "omni-moderation-latest",
+      results: call.inputs.map(scoreText),
+    };
+    send(res, 200, JSON.stringify(payload), reply.headers);
   };
 
   const server = createServer((req, res) => {
@@ -347,56 +232,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       calls.length = 0;
     },
     close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      delays.clear();
       return closeServer();
     },
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function recordCall(req: IncomingMessage, body: unknown): FakeOpenAICall {
-  const authorization = req.headers.authorization;
-  const headers: IncomingHttpHeaders = { ...req.headers };
-  if (headers.authorization !== undefined) headers.authorization = "Bearer ***";
-  const call = {
-    method: req.method ?? "GET",
-    path: (req.url ?? "/").split("?")[0] ?? "/",
-    body,
-    inputs: inputsOf(body),
-    headers,
-  } as FakeOpenAICall;
-  Object.defineProperty(call, "authorization", { value: authorization, enumerable: false });
-  Object.defineProperty(call, "authorizedWith", {
-    enumerable: false,
-    value: (key: string) => {
-      const sent = bearerOf(authorization);
-      if (sent === undefined) return false;
-      const a = Buffer.from(sent);
-      const b = Buffer.from(key);
-      return a.length === b.length && timingSafeEqual(a, b);
-    },
-  });
-  return call;
-}
-
-function bearerOf(authorization: string | undefined): string | undefined {
-  const match = /^bearer\s+(.+)$/i.exec(authorization ?? "");
-  return match?.[1]?.trim();
-}
-
-/** OpenAI echoes a masked key in its 401 message; mimic it so tests prove bodies are not leaked. */
-function maskKey(key: string): string {
-  if (key.length <= 8) return "*".repeat(key.length);
-  return `${key.slice(0, 3)}${"*".repeat(key.length - 7)}${key.slice(-4)}`;
 }
 
 function inputsOf(body: unknown): string[] {

@@ -4,3 +4,4 @@ export * from "./fake-openai.ts";
 export * from "./fuzz.ts";
 export { mulberry32 } from "./random.ts";
 export * from "./logger.ts";
+export * from "./fake-guard.ts";

@@ -2,6 +2,10 @@
  * OpenAI moderation settings that need no SDK: the categories, every option's default and bounds,
  * and the time budget. Config code imports these without loading the `openai` package.
  */
+import { checkIntegerOption, type IntegerSetting, upstreamWorstCaseMs } from "../upstream/settings.ts";
+
+export { type IntegerSetting, MAX_REPLY_BYTES, MAX_RETRY_DELAY_MS } from "../upstream/settings.ts";
+
 /** The 13 categories of `omni-moderation-latest`, the names `thresholds` accepts. */
 export const OMNI_MODERATION_CATEGORIES = [
   "harassment",
@@ -23,13 +27,6 @@ export type OmniModerationCategory = (typeof OMNI_MODERATION_CATEGORIES)[number]
 
 /** Moderation model used when none is given. */
 export const DEFAULT_MODEL = "omni-moderation-latest";
-
-/** A whole-number option: its default and the bounds it must lie within. */
-export interface IntegerSetting {
-  readonly default: number;
-  readonly min: number;
-  readonly max: number;
-}
 
 /**
  * Every numeric option of the OpenAI engine with its default and bounds: the one definition that
@@ -53,28 +50,11 @@ export const OPENAI_SETTINGS = {
 } as const satisfies Record<string, IntegerSetting>;
 
 /**
- * Longest wait before a retry. A `retry-after` longer than this is not honoured: the engine
- * fails at once instead (the caller's failure policy applies), because waiting would break the
- * time budget. Without `retry-after` the SDK waits at most 0.5 s.
- */
-export const MAX_RETRY_DELAY_MS = 1000;
-/**
- * Largest reply body read from the moderation endpoint, as for Open-Meteo's replies: a real reply
- * for the largest batch Dify sends is a few kilobytes per text. A larger one is an engine failure.
- */
-export const MAX_REPLY_BYTES = 512 * 1024;
-
-/**
  * Checks a whole-number option against its {@link IntegerSetting} and returns it, or throws an
  * error naming the option and its bounds.
  */
 export function checkIntegerSetting(value: number, name: string, setting: IntegerSetting): number {
-  if (!Number.isInteger(value) || value < setting.min || value > setting.max) {
-    throw new RangeError(
-      `OpenAI engine option ${name} must be an integer from ${setting.min} to ${setting.max}, got ${String(value)}`,
-    );
-  }
-  return value;
+  return checkIntegerOption("OpenAI engine", value, name, setting);
 }
 
 /**
@@ -85,7 +65,7 @@ export function openAIWorstCaseMs(
   timeoutMs: number = OPENAI_SETTINGS.timeoutMs.default,
   maxRetries: number = OPENAI_SETTINGS.maxRetries.default,
 ): number {
-  return timeoutMs * (maxRetries + 1) + maxRetries * MAX_RETRY_DELAY_MS;
+  return upstreamWorstCaseMs(timeoutMs, maxRetries);
 }
 
 /** Throws an error naming `where` unless `category` is one of {@link OMNI_MODERATION_CATEGORIES}. */

@@ -1,7 +1,7 @@
 import { ConfigError, type Env } from "@dify-ext/server";
 
 /** The engines a moderation app can run, cheapest first: that is also the order they run in. */
-export const ENGINE_NAMES = ["keywords", "obscenity", "pii", "openai"] as const;
+export const ENGINE_NAMES = ["keywords", "obscenity", "pii", "openai", "guard"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Default of `MODERATION_ENGINES` in the composite app: the engines that need no account. */

@@ -6,6 +6,7 @@
  */
 export { ConfigError, type Env } from "@dify-ext/server";
 export { DEFAULT_ENGINES, ENGINE_NAMES, type EngineName, enginesNamedIn, readEngineList } from "./engines.ts";
+export { type GuardSettings, guardEnvSchema, readGuardSettings } from "./guard.ts";
 export { type KeywordsSettings, keywordsEnvSchema, readKeywordsSettings } from "./keywords.ts";
 export { OBSCENITY_VARIABLES, type ObscenitySettings, obscenityEnvSchema, readObscenitySettings } from "./obscenity.ts";
 export { PII_VARIABLES, type PiiSettings, piiEnvSchema, readPiiSettings } from "./pii.ts";

@@ -1,5 +1,6 @@
 import { type CommonConfig, ConfigError, type Env, parseCommonEnv, parseEnv, portVar } from "@dify-ext/server";
 import { z } from "zod";
+import type { GuardSettings } from "./guard.ts";
 import type { KeywordsSettings } from "./keywords.ts";
 import type { ObscenitySettings } from "./obscenity.ts";
 import type { OpenAISettings } from "./openai.ts";
@@ -13,6 +14,7 @@ export interface EngineSettings {
   obscenity?: ObscenitySettings;
   pii?: PiiSettings;
   openai?: OpenAISettings;
+  guard?: GuardSettings;
 }
 
 /** A moderation app's configuration, as its `src/config.ts` builds it from env. */
