@@ -70,6 +70,7 @@ describe("the Worker in workerd", () => {
         texts: [{ source: "query", findings: [{ start: 2, end: 9, engine: "keywords", label: "badword" }] }],
         lists: [
           { engine: "keywords", name: "block", kind: "block", terms: 2 },
+          { engine: "keywords", name: "zh", kind: "block", terms: 1 },
           { engine: "keywords", name: "allow", kind: "allow", terms: 0 },
         ],
       });

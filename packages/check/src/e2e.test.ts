@@ -136,7 +136,9 @@ describe("moderation-guard against a fake Llama Guard, started as a real process
     expect(report.results.filter((r) => r.status === "FAIL")).toEqual([]);
     expect(result.code).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.results.find((r) => r.name === "moderation-input: profanity")?.detail).toBe("flagged, direct_output");
+    expect(report.results.find((r) => r.name === "moderation-input: profanity")?.detail).toMatch(
+      /^flagged, direct_output: "Sorry, your message was blocked/,
+    );
     expect(report.results.find((r) => r.name === "moderation-output: clean text")?.detail).toBe("not flagged");
     expect(fake.calls.length).toBeGreaterThan(5);
     expect(result.stdout + result.stderr).not.toContain(KEY);
