@@ -74,7 +74,9 @@ export function moderationCases(transport: Transport): void {
     const openaiEnv = () => ({
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_BASE_URL: fake.url,
-      OPENAI_TIMEOUT_MS: "300",
+      // Long enough for a loaded machine (300 ms timed out at load average 20+ and failed open), short
+      // enough that the hang case below waits it out quickly.
+      OPENAI_TIMEOUT_MS: "2000",
       OPENAI_MAX_RETRIES: "0",
     });
 
