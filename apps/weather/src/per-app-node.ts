@@ -1,20 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { ConfigError, type Logger, PER_APP_FILE_MAX_BYTES } from "@dify-ext/server";
-import { watchFiles } from "@dify-ext/server/node";
+import { ConfigError, type Logger } from "@dify-ext/server";
+import { readSettingsFile, watchFiles } from "@dify-ext/server/node";
 import type { WeatherConfig } from "./config.ts";
 import { parseWeatherApps, type WeatherApps } from "./per-app.ts";
 
 async function readAppsFile(file: string): Promise<WeatherApps> {
-  let text: string;
-  try {
-    const bytes = await readFile(file);
-    if (bytes.length > PER_APP_FILE_MAX_BYTES) throw new Error(`larger than ${PER_APP_FILE_MAX_BYTES} bytes`);
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError([`WEATHER_APPS_FILE: cannot read ${file}: ${reason}`]);
-  }
-  return parseWeatherApps(text, file);
+  return parseWeatherApps(await readSettingsFile(file, "WEATHER_APPS_FILE"), file);
 }
 
 /**
@@ -35,6 +25,7 @@ export async function startWeatherApps(
   logger.info({ appsFile: apps.file, version: current.version, apps: current.apps }, "per-app weather settings loaded");
   const watch = watchFiles({
     files: [apps.file],
+    onHangup: () => logger.info({ appsFile: apps.file }, "SIGHUP: reloading the per-app weather settings"),
     async load() {
       current = await readAppsFile(apps.file);
       logger.info(
@@ -51,14 +42,5 @@ export async function startWeatherApps(
       );
     },
   });
-  const onHangup = () => void watch.reload();
-  process.on("SIGHUP", onHangup);
-  return {
-    current: () => current,
-    reload: watch.reload,
-    close() {
-      process.off("SIGHUP", onHangup);
-      watch.close();
-    },
-  };
+  return { current: () => current, reload: watch.reload, close: watch.close };
 }

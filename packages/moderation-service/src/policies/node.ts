@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { ConfigError, type Logger, PER_APP_FILE_MAX_BYTES } from "@dify-ext/server";
-import { watchFiles } from "@dify-ext/server/node";
+import { ConfigError, type Logger } from "@dify-ext/server";
+import { readSettingsFile, watchFiles } from "@dify-ext/server/node";
 import type { Moderation, PolicyFileSource } from "../compose.ts";
 
 /**
@@ -10,17 +9,7 @@ import type { Moderation, PolicyFileSource } from "../compose.ts";
  */
 export async function readPolicyFileSource(file: string): Promise<PolicyFileSource> {
   const path = resolve(file);
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > PER_APP_FILE_MAX_BYTES) {
-      throw new Error(`larger than ${PER_APP_FILE_MAX_BYTES} bytes`);
-    }
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError([`MODERATION_POLICY_FILE: cannot read ${file}: ${reason}`]);
-  }
+  const text = await readSettingsFile(file, "MODERATION_POLICY_FILE");
   const folder = dirname(path);
   return { name: file, text, resolvePath: (listFile) => resolve(folder, listFile) };
 }
@@ -36,9 +25,10 @@ export function watchPolicyFile(
   logger: Logger,
   options: { watch?: boolean; debounceMs?: number } = {},
 ): { reload(): Promise<boolean>; close(): void } {
-  const watch = watchFiles({
+  return watchFiles({
     files: [file],
     ...options,
+    onHangup: () => logger.info({ policyFile: file }, "SIGHUP: reloading the moderation policy"),
     async load() {
       await moderation.reloadPolicy(await readPolicyFileSource(file));
       return true;
@@ -48,16 +38,4 @@ export function watchPolicyFile(
       logger.error({ policyFile: file, problems }, "moderation policy not reloaded; the previous policy keeps serving");
     },
   });
-  const onHangup = () => {
-    logger.info({ policyFile: file }, "SIGHUP: reloading the moderation policy");
-    void watch.reload();
-  };
-  process.on("SIGHUP", onHangup);
-  return {
-    reload: watch.reload,
-    close() {
-      process.off("SIGHUP", onHangup);
-      watch.close();
-    },
-  };
 }

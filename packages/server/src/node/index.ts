@@ -9,4 +9,4 @@ export {
   type ServiceConfig,
   type ServiceContext,
 } from "./run-service.ts";
-export { type FileWatch, type WatchFilesOptions, watchFiles } from "./watch-files.ts";
+export { type FileWatch, readSettingsFile, type WatchFilesOptions, watchFiles } from "./watch-files.ts";

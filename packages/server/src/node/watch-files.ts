@@ -1,6 +1,23 @@
 import { type FSWatcher, watch } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { ConfigError } from "../env.ts";
+import { PER_APP_FILE_MAX_BYTES } from "../per-app.ts";
+
+/**
+ * Reads a per-app settings file (a policy file, the weather app's settings) as UTF-8 text of at most
+ * {@link PER_APP_FILE_MAX_BYTES}. Throws a `ConfigError` naming `variable` and the file when it cannot.
+ */
+export async function readSettingsFile(file: string, variable: string): Promise<string> {
+  try {
+    const bytes = await readFile(file);
+    if (bytes.length > PER_APP_FILE_MAX_BYTES) throw new Error(`larger than ${PER_APP_FILE_MAX_BYTES} bytes`);
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError([`${variable}: cannot read ${file}: ${reason}`]);
+  }
+}
 
 export interface WatchFilesOptions {
   /** The files whose changes trigger `load`. */
@@ -16,6 +33,8 @@ export interface WatchFilesOptions {
   watch?: boolean;
   /** Quiet time after the last change before reloading, in ms. Default 150. */
   debounceMs?: number;
+  /** Also reload on SIGHUP, calling this first (to log it). */
+  onHangup?: () => void;
 }
 
 export interface FileWatch {
@@ -109,12 +128,20 @@ export function watchFiles(options: WatchFilesOptions): FileWatch {
     }
   }
 
+  const onHangup = options.onHangup;
+  const hangup = () => {
+    onHangup?.();
+    void reload();
+  };
+  if (onHangup) process.on("SIGHUP", hangup);
+
   return {
     reload,
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
       for (const watcher of watchers) watcher.close();
+      if (onHangup) process.off("SIGHUP", hangup);
     },
   };
 }
