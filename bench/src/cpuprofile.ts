@@ -57,7 +57,7 @@ const PNPM_PACKAGE = /\/node_modules\/\.pnpm\/[^/]+\/node_modules\/((?:@[^/]+\/)
 const NODE_MODULES_PACKAGE = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//;
 const WORKSPACE = /\/(packages|apps|bench)\/([^/]+)?\/?(.*)$/;
 
-/** Which part of the system a frame belongs to: `pino`, `@dify-ext/server`, `node:http`, `V8/GC`… */
+/** Which part of the system a frame belongs to: `pino`, `@dify-ext/receive`, `node:http`, `V8/GC`… */
 export function areaOf(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (url === "") {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createModerationApp, type ModerationApp } from "@dify-ext/moderation-service";
 import { readCommonSettings, readKeywordsSettings, readPolicySettings } from "@dify-ext/moderation-service/config";
-import { silentLogger } from "@dify-ext/server";
+import { silentLogger } from "@dify-ext/receive";
 import { CASES } from "./http.ts";
 
 const rounds = Number(process.argv[2] ?? 15);

@@ -113,7 +113,7 @@ describe("the quick benchmark", () => {
     }
     for (const c of profile.servers[0]!.cases) {
       expect(c.summary.top.length).toBeGreaterThan(5);
-      expect(c.summary.areas.map((a) => a.area)).toContain("@dify-ext/server");
+      expect(c.summary.areas.map((a) => a.area)).toContain("@dify-ext/receive");
     }
 
     // Every kind of target is evaluated (pass or fail is not the test's business).
@@ -257,7 +257,7 @@ describe("the profile summary", () => {
       { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, children: [2, 4] },
       {
         id: 2,
-        callFrame: { functionName: "handle", url: "file:///repo/packages/server/src/core.ts", lineNumber: 9 },
+        callFrame: { functionName: "handle", url: "file:///repo/packages/receive/src/core.ts", lineNumber: 9 },
         children: [3],
       },
       {
@@ -282,11 +282,11 @@ describe("the profile summary", () => {
     expect(summary.busyMs).toBe(5);
     expect(summary.top.map((f) => [f.name, f.area, f.where, f.selfShare])).toEqual([
       ["stringify", "pino", "lib/tools.js", 0.6],
-      ["handle", "@dify-ext/server", "src/core.ts:10", 0.4],
+      ["handle", "@dify-ext/receive", "src/core.ts:10", 0.4],
     ]);
     expect(summary.areas).toEqual([
       { area: "pino", selfShare: 0.6, inclusiveShare: 0.6 },
-      { area: "@dify-ext/server", selfShare: 0.4, inclusiveShare: 1 },
+      { area: "@dify-ext/receive", selfShare: 0.4, inclusiveShare: 1 },
     ]);
   });
 

@@ -1,5 +1,6 @@
-import { type Logger, silentLogger } from "@dify-ext/server";
-import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMetrics } from "@dify-ext/server/node";
+import { type Logger, silentLogger } from "@dify-ext/receive";
+import { commonReceiveOptions, type ServiceMetrics } from "@dify-ext/runtime/node";
+import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import type { WeatherConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
 import type { WeatherApps } from "./per-app.ts";

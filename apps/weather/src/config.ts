@@ -1,4 +1,4 @@
-import { type CommonConfig, ConfigError, type Env, parseAppEnv, portVar } from "@dify-ext/server";
+import { type CommonConfig, ConfigError, type Env, parseAppEnv, portVar } from "@dify-ext/runtime";
 import {
   checkWeatherSetting,
   type ResolvedSettings,

@@ -1,5 +1,6 @@
 import { externalDataResult } from "@dify-ext/protocol";
-import type { PointHandlers, UpstreamObserver } from "@dify-ext/server";
+import type { PointHandlers } from "@dify-ext/receive";
+import type { UpstreamObserver } from "@dify-ext/runtime";
 import { placeFromInputs, type WeatherAnswer, type WeatherService } from "@dify-ext/weather-service";
 import type { WeatherApps } from "./per-app.ts";
 

@@ -1,4 +1,4 @@
-import { runService } from "@dify-ext/server/node";
+import { runService } from "@dify-ext/runtime/node";
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
 import { startWeatherApps } from "./per-app-node.ts";

@@ -1,5 +1,6 @@
-import { ConfigError, type Logger } from "@dify-ext/server";
-import { readSettingsFile, watchFiles } from "@dify-ext/server/node";
+import { ConfigError } from "@dify-ext/runtime";
+import type { Logger } from "@dify-ext/receive";
+import { readSettingsFile, watchFiles } from "@dify-ext/runtime/node";
 import type { WeatherConfig } from "./config.ts";
 import { parseWeatherApps, type WeatherApps } from "./per-app.ts";
 

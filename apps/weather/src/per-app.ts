@@ -1,4 +1,4 @@
-import { OTHER_APP, type PerAppFile, parsePerAppFile } from "@dify-ext/server";
+import { OTHER_APP, type PerAppFile, parsePerAppFile } from "@dify-ext/runtime";
 import {
   checkWeatherSetting,
   type RespondOptions,

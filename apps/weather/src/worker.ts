@@ -1,13 +1,12 @@
 import {
   ConfigError,
   createConsoleLogger,
-  createFetchHandler,
-  createReceiveCore,
   createWorkerModule,
   type Env,
   type LogLevel,
   receiveOptionsFrom,
-} from "@dify-ext/server";
+} from "@dify-ext/runtime";
+import { createFetchHandler, createReceiveCore } from "@dify-ext/receive";
 import { loadConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
 import { parseWeatherApps } from "./per-app.ts";

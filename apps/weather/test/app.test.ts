@@ -1,6 +1,6 @@
 import { difyReplyProblems } from "@dify-ext/protocol";
-import type { Logger } from "@dify-ext/server";
-import { createServiceMetrics, listen, type RunningServer } from "@dify-ext/server/node";
+import type { Logger } from "@dify-ext/receive";
+import { createServiceMetrics, listen, type RunningServer } from "@dify-ext/runtime/node";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";

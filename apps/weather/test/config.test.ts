@@ -1,4 +1,4 @@
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { createWeatherService, WEATHER_SETTINGS } from "@dify-ext/weather-service";

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { difyReplyProblems } from "@dify-ext/protocol";
-import { type Logger, silentLogger } from "@dify-ext/server";
+import { type Logger, silentLogger } from "@dify-ext/receive";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,6 @@
-import type { Logger } from "@dify-ext/server";
-import { commonReceiveOptions, createReceiveApp, type ReceiveApp, type ServiceMetrics } from "@dify-ext/server/node";
+import type { Logger } from "@dify-ext/receive";
+import { commonReceiveOptions, type ServiceMetrics } from "@dify-ext/runtime/node";
+import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import { composeModeration, type Moderation } from "./compose.ts";
 import { buildPlaygroundPage } from "./playground-page.ts";
 import type { ModerationConfig } from "./config/read.ts";

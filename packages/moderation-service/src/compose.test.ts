@@ -1,5 +1,6 @@
 import { cleanVerdict } from "@dify-ext/moderation-engines";
-import { ConfigError, type Env, silentLogger } from "@dify-ext/server";
+import { ConfigError, type Env } from "@dify-ext/runtime";
+import { silentLogger } from "@dify-ext/receive";
 import { describe, expect, it } from "vitest";
 import { composeModeration } from "./compose.ts";
 import {

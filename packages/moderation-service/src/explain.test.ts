@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExplainReport } from "@dify-ext/playground/report";
-import { EXPLAIN_PATH, type Logger } from "@dify-ext/server";
+import { EXPLAIN_PATH, type Logger } from "@dify-ext/receive";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -12,7 +12,7 @@ import type {
   ExplainText,
   StreamedCall,
 } from "@dify-ext/playground/report";
-import { type ExplainRequest, type HandlerContext, HttpError } from "@dify-ext/server";
+import { type ExplainRequest, type HandlerContext, HttpError } from "@dify-ext/receive";
 import type { ModerationHandlers } from "./handlers.ts";
 
 /** Most calls a streamed replay makes: each judges the whole answer so far. */

@@ -4,7 +4,7 @@ import {
   type ModerationEngine,
   type PointPolicy,
 } from "@dify-ext/moderation-engines";
-import { silentLogger } from "@dify-ext/server";
+import { silentLogger } from "@dify-ext/receive";
 import { describe, expect, it } from "vitest";
 import { LOGGED_TEXT_LIMIT, moderationHandlers } from "./handlers.ts";
 

@@ -1,5 +1,6 @@
 import type { ModerationPolicy, PolicyCallContext, VerdictRecord } from "@dify-ext/moderation-engines";
-import { APP_ID_MAX_LENGTH, clip, type HandlerContext, OTHER_APP, type PointHandler } from "@dify-ext/server";
+import { APP_ID_MAX_LENGTH, OTHER_APP } from "@dify-ext/runtime";
+import { clip, type HandlerContext, type PointHandler } from "@dify-ext/receive";
 import { ENV_POLICY_VERSION, type SelectedPolicy } from "./policies/set.ts";
 
 /** Most characters of end users' text one log line carries (LOG_USER_TEXT): a client sizes the text. */

@@ -1,4 +1,4 @@
-import type { PlaygroundPage } from "@dify-ext/server";
+import type { PlaygroundPage } from "@dify-ext/receive";
 
 /**
  * The playground page, bundled by esbuild from `@dify-ext/playground` (loaded only when the

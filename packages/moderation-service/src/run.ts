@@ -1,5 +1,5 @@
-import type { Env } from "@dify-ext/server";
-import { runService } from "@dify-ext/server/node";
+import type { Env } from "@dify-ext/runtime";
+import { runService } from "@dify-ext/runtime/node";
 import { createModerationApp } from "./app.ts";
 import type { ModerationConfig } from "./config/read.ts";
 

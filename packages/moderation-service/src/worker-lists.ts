@@ -11,7 +11,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseKeywordList } from "@dify-ext/moderation-engines/keywords";
 import { SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "@dify-ext/moderation-engines/keywords/node";
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { parsePolicyFile } from "./policies/file.ts";
 import type { BundledPolicy } from "./worker/index.ts";
 

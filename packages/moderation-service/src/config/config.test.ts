@@ -1,5 +1,5 @@
 import { createOpenAIEngine, OMNI_MODERATION_CATEGORIES, OPENAI_SETTINGS } from "@dify-ext/moderation-engines/openai";
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
 import {
   enginesNamedIn,

@@ -1,4 +1,4 @@
-import { ConfigError, type Env } from "@dify-ext/server";
+import { ConfigError, type Env } from "@dify-ext/runtime";
 
 /** The engines a moderation app can run, cheapest first: that is also the order they run in. */
 export const ENGINE_NAMES = ["keywords", "obscenity", "pii", "openai", "guard"] as const;

@@ -1,5 +1,5 @@
 import { createGuardEngine, GUARD_SETTINGS } from "@dify-ext/moderation-engines/guard";
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
 import { readGuardSettings } from "./index.ts";
 

@@ -4,7 +4,7 @@
  * together so one start-up names every bad variable. SDK-free: the OpenAI section only needs the
  * engine's settings table.
  */
-export { ConfigError, type Env } from "@dify-ext/server";
+export { ConfigError, type Env } from "@dify-ext/runtime";
 export { DEFAULT_ENGINES, ENGINE_NAMES, type EngineName, enginesNamedIn, readEngineList } from "./engines.ts";
 export { type GuardSettings, guardEnvSchema, readGuardSettings } from "./guard.ts";
 export { type KeywordsSettings, keywordsEnvSchema, readKeywordsSettings } from "./keywords.ts";

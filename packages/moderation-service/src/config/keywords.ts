@@ -1,5 +1,5 @@
 import type { MatchMode } from "@dify-ext/moderation-engines/keywords";
-import { booleanVar, type Env, listVar, parseEnv } from "@dify-ext/server";
+import { booleanVar, type Env, listVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 /** A true/false variable whose absence means the engine's own default. */

@@ -1,5 +1,5 @@
 import type { ObscenityEngineOptions } from "@dify-ext/moderation-engines/obscenity";
-import { type Env, listVar, parseEnv } from "@dify-ext/server";
+import { type Env, listVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 /** The obscenity engine's variables. */

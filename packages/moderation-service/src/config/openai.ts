@@ -5,7 +5,7 @@ import {
   type IntegerSetting,
   OPENAI_SETTINGS,
 } from "@dify-ext/moderation-engines/openai/settings";
-import { ConfigError, type Env, integerVar, parseEnv } from "@dify-ext/server";
+import { ConfigError, type Env, integerVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 /** An env var for one of the engine's numeric options, with the engine's own default and bounds. */

@@ -1,5 +1,5 @@
 import { isPiiType, PII_MASK_STYLES, PII_TYPES, type PiiEngineOptions } from "@dify-ext/moderation-engines/pii/types";
-import { type Env, listVar, parseEnv } from "@dify-ext/server";
+import { type Env, listVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 /**

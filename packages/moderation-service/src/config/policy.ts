@@ -1,5 +1,5 @@
 import type { ModerationPolicyOptions, PolicyAction } from "@dify-ext/moderation-engines";
-import { type Env, parseEnv } from "@dify-ext/server";
+import { type Env, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 export const DEFAULT_INPUT_PRESET = "Sorry, your message was blocked by content moderation.";

@@ -1,4 +1,4 @@
-import { type CommonConfig, ConfigError, type Env, parseCommonEnv, parseEnv, portVar } from "@dify-ext/server";
+import { type CommonConfig, ConfigError, type Env, parseCommonEnv, parseEnv, portVar } from "@dify-ext/runtime";
 import { z } from "zod";
 import type { GuardSettings } from "./guard.ts";
 import type { KeywordsSettings } from "./keywords.ts";

@@ -1,5 +1,5 @@
 import { DEFAULT_STREAM_CACHE_BYTES, DEFAULT_STREAM_CACHE_IDLE_MS } from "@dify-ext/moderation-engines";
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
 import { readStreamSettings } from "./index.ts";
 

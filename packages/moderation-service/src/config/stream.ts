@@ -3,7 +3,7 @@ import {
   DEFAULT_STREAM_CACHE_IDLE_MS,
   type StreamCacheOptions,
 } from "@dify-ext/moderation-engines";
-import { type Env, integerVar, parseEnv } from "@dify-ext/server";
+import { type Env, integerVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i;

@@ -1,6 +1,6 @@
 import type { ModerationEngine } from "@dify-ext/moderation-engines";
 import { createObscenityEngine, ObscenityTermError } from "@dify-ext/moderation-engines/obscenity";
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { OBSCENITY_VARIABLES, type ObscenitySettings } from "../config/obscenity.ts";
 
 /**

@@ -1,6 +1,6 @@
 import type { ModerationEngine } from "@dify-ext/moderation-engines";
 import { createPiiEngine, PiiOptionError } from "@dify-ext/moderation-engines/pii";
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { PII_VARIABLES, type PiiSettings } from "../config/pii.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError } from "@dify-ext/server";
+import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
 import { readKeywordsSettings, readOpenAISettings, readPolicySettings } from "../config/index.ts";
 import { applySection, envSpec, parsePolicyFile, resolvePolicies } from "./file.ts";

@@ -1,6 +1,6 @@
 import type { PointPolicy, PolicyMode } from "@dify-ext/moderation-engines";
 import { checkCategory, checkScore } from "@dify-ext/moderation-engines/openai/settings";
-import { ConfigError, type PerAppFile, parsePerAppFile } from "@dify-ext/server";
+import { ConfigError, type PerAppFile, parsePerAppFile } from "@dify-ext/runtime";
 import { z } from "zod";
 import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
 import type { PolicySettings } from "../config/policy.ts";

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
-import { ConfigError, type Logger } from "@dify-ext/server";
-import { readSettingsFile, watchFiles } from "@dify-ext/server/node";
+import { ConfigError } from "@dify-ext/runtime";
+import type { Logger } from "@dify-ext/receive";
+import { readSettingsFile, watchFiles } from "@dify-ext/runtime/node";
 import type { Moderation, PolicyFileSource } from "../compose.ts";
 
 /**

@@ -6,7 +6,7 @@ import {
   type StreamCache,
   type StreamCacheOptions,
 } from "@dify-ext/moderation-engines";
-import { ConfigError, OTHER_APP } from "@dify-ext/server";
+import { ConfigError, OTHER_APP } from "@dify-ext/runtime";
 import type { EngineContext, EngineFactories, EngineFactory } from "../compose.ts";
 import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
 import type { EngineSettings } from "../config/read.ts";

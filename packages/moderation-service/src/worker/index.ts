@@ -1,14 +1,13 @@
 /// <reference path="./keyword-lists-module.d.ts" />
 import {
   createConsoleLogger,
-  createFetchHandler,
-  createReceiveCore,
   createWorkerModule,
   type Env,
   type LogLevel,
   receiveOptionsFrom,
   type WorkerModule,
-} from "@dify-ext/server";
+} from "@dify-ext/runtime";
+import { createFetchHandler, createReceiveCore } from "@dify-ext/receive";
 import { composeModeration, type EngineFactories } from "../compose.ts";
 import type { ModerationConfig } from "../config/read.ts";
 

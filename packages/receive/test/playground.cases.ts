@@ -1,6 +1,6 @@
 import { inputPass, outputPass } from "@dify-ext/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { EXPLAIN_PATH, type ExplainRequest, PLAYGROUND_PATHS, type ReceiveOptions } from "./core.ts";
+import { EXPLAIN_PATH, type ExplainRequest, PLAYGROUND_PATHS, type ReceiveOptions } from "../src/core.ts";
 import type { StartTransport, Transport } from "./receive.cases.ts";
 
 /**

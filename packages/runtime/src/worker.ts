@@ -1,8 +1,8 @@
-import type { ReceiveOptions } from "./core.ts";
+import type { ReceiveOptions } from "@dify-ext/receive";
 import { type CommonConfig, ConfigError, type Env } from "./env.ts";
-import { errorBody } from "./errors.ts";
-import type { FetchHandler } from "./fetch-adapter.ts";
-import type { Logger } from "./logger.ts";
+import { errorBody } from "@dify-ext/receive";
+import type { FetchHandler } from "@dify-ext/receive";
+import type { Logger } from "@dify-ext/receive";
 
 /** A Cloudflare Worker module (`export default`), as the Workers runtime calls it. */
 export interface WorkerModule {

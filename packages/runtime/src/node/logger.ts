@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import type { Logger as CoreLogger } from "../logger.ts";
+import type { Logger as CoreLogger } from "@dify-ext/receive";
 
 /**
  * Paths pino blanks out in a log line: keys and authorization headers. No code logs them; this is

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { RequestObserver, RequestRecord } from "../core.ts";
+import type { RequestObserver, RequestRecord } from "@dify-ext/receive";
 import type { UpstreamEvent, UpstreamObserver } from "../upstream.ts";
 
 /** Prometheus metrics of one service (prom-client, its own registry). */

@@ -11,8 +11,8 @@ import {
   invalidJson,
   type ReceiveCore,
   type ReceiveOptions,
-} from "../core.ts";
-import { bodyTooLarge, clip, HttpError } from "../errors.ts";
+} from "./core.ts";
+import { bodyTooLarge, clip, HttpError } from "./errors.ts";
 
 /** The Koa app every Node app serves; apps pass it to `listen`. */
 export type ReceiveApp = Koa;

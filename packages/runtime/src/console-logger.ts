@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.ts";
+import type { Logger } from "@dify-ext/receive";
 
 const LEVELS = {
   trace: 10,

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { errorBody } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import { answerWithConnectionClose, type ReceiveApp } from "./koa.ts";
+import { errorBody } from "@dify-ext/receive";
+import type { Logger } from "@dify-ext/receive";
+import { answerWithConnectionClose, type ReceiveApp } from "@dify-ext/receive/koa";
 
 export interface ListenOptions {
   port: number;

@@ -1,8 +1,8 @@
 import { keyProblem, parseKeyList } from "@dify-ext/auth";
 import { z } from "zod";
-import { DEFAULT_BODY_LIMIT } from "./core.ts";
-import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
-import type { RateLimitOptions } from "./rate-limit.ts";
+import { DEFAULT_BODY_LIMIT } from "@dify-ext/receive";
+import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from "@dify-ext/receive";
+import type { RateLimitOptions } from "@dify-ext/receive";
 
 /** Environment variables as a plain record (`process.env` under Node, Worker vars on Workers). */
 export type Env = Record<string, string | undefined>;

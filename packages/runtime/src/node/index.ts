@@ -1,4 +1,4 @@
-export { createReceiveApp, createReceiveRouter, errorMiddleware, type ReceiveApp } from "./koa.ts";
+/** The Node part of the runtime: `runService` (every app's `main`), listen, pino logs, Prometheus metrics, file watching. */
 export { type ListenOptions, listen, type RunningServer } from "./listen.ts";
 export { createLogger, REDACTED_PATHS } from "./logger.ts";
 export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";

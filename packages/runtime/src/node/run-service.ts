@@ -1,8 +1,8 @@
-import type { ReceiveOptions } from "../core.ts";
+import type { ReceiveOptions } from "@dify-ext/receive";
 import { type CommonConfig, ConfigError, DEVELOPMENT_API_KEY, type Env } from "../env.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "@dify-ext/receive";
 import { receiveOptionsFrom } from "../worker.ts";
-import { createReceiveApp, type ReceiveApp } from "./koa.ts";
+import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import { listen, type RunningServer } from "./listen.ts";
 import { createLogger } from "./logger.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";

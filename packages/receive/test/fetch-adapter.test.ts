@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createReceiveCore, type ReceiveOptions } from "./core.ts";
-import { createFetchHandler } from "./fetch-adapter.ts";
+import { createReceiveCore, type ReceiveOptions } from "../src/core.ts";
+import { createFetchHandler } from "../src/fetch-adapter.ts";
 import { playgroundSuite } from "./playground.cases.ts";
 import { receiveEndpointSuite } from "./receive.cases.ts";
 
