@@ -2,9 +2,9 @@ import type { Logger } from "@dify-ext/receive";
 import { commonReceiveOptions, type ServiceMetrics } from "@dify-ext/runtime/node";
 import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import { composeModeration, type Moderation } from "./compose.ts";
-import { buildPlaygroundPage } from "./playground-page.ts";
 import type { ModerationConfig } from "./config/read.ts";
 import { nodeEngines } from "./node-engines.ts";
+import { buildPlaygroundPage, playgroundRoutes } from "./playground.ts";
 import { readPolicyFileSource, watchPolicyFile } from "./policies/node.ts";
 
 export interface ModerationAppDeps {
@@ -49,7 +49,7 @@ export async function createModerationApp({
     ...commonReceiveOptions(config.common, logger, metrics),
     handlers: moderation.handlers,
     readiness: moderation.readiness,
-    ...(page && { playground: { explain: moderation.explain, page } }),
+    ...(page && { extraRoutes: playgroundRoutes(moderation.explain, page) }),
   });
   if (page) logger.info({ path: "/playground" }, "playground on (PLAYGROUND): GET /playground");
   return {

@@ -1,7 +1,8 @@
 import type { ModerationEngine, StreamCache } from "@dify-ext/moderation-engines";
 import type { ExplainReport } from "@dify-ext/playground/report";
 import { ConfigError, type UpstreamObserver } from "@dify-ext/runtime";
-import type { ExplainRequest, HandlerContext, Logger } from "@dify-ext/receive";
+import type { ExplainRequest } from "@dify-ext/protocol";
+import type { HandlerContext, Logger } from "@dify-ext/receive";
 import type { EngineName } from "./config/engines.ts";
 import type { EngineSettings, ModerationConfig } from "./config/read.ts";
 import { createExplainer } from "./explain.ts";

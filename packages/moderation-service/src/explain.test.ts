@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExplainReport } from "@dify-ext/playground/report";
-import { EXPLAIN_PATH, type Logger } from "@dify-ext/receive";
+import { PLAYGROUND_PATHS } from "@dify-ext/playground/paths";
+import type { Logger } from "@dify-ext/receive";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -89,7 +90,7 @@ describe("the explain endpoint, with the real policy and engines", () => {
     running.push({ server, built });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const explain = async (body: unknown) => {
-      const response = await fetch(`${url}${EXPLAIN_PATH}`, {
+      const response = await fetch(`${url}${PLAYGROUND_PATHS.explain}`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
         body: JSON.stringify(body),
@@ -195,7 +196,7 @@ describe("the explain endpoint, with the real policy and engines", () => {
     const quiet: string[] = [];
     const first = await serve({}, quiet);
     await first.explain({ point: "app.moderation.input", params: { query: "secret words about scam" } });
-    const access = quiet.find((line) => line.includes(EXPLAIN_PATH));
+    const access = quiet.find((line) => line.includes(PLAYGROUND_PATHS.explain));
     expect(access).toBeDefined();
     expect(JSON.parse(access!)).toMatchObject({ verdict: "block", engine: "keywords", mode: "single" });
     expect(quiet.join("\n")).not.toContain("secret words");

@@ -12,7 +12,8 @@ import type {
   ExplainText,
   StreamedCall,
 } from "@dify-ext/playground/report";
-import { type ExplainRequest, type HandlerContext, HttpError } from "@dify-ext/receive";
+import { type HandlerContext, HttpError } from "@dify-ext/receive";
+import type { ExplainRequest } from "@dify-ext/protocol";
 import type { ModerationHandlers } from "./handlers.ts";
 
 /** Most calls a streamed replay makes: each judges the whole answer so far. */

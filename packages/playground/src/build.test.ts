@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { buildPlaygroundPage } from "./build.ts";
-import { SCRIPT_PATH, STYLE_PATH } from "./page.ts";
+import { PLAYGROUND_PATHS } from "./paths.ts";
+
+const SCRIPT_PATH = PLAYGROUND_PATHS.script;
+const STYLE_PATH = PLAYGROUND_PATHS.style;
 
 describe("buildPlaygroundPage", () => {
   it("bundles the client into one script and keeps the page free of inline code and other origins", async () => {

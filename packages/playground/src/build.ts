@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { PLAYGROUND_CSS, PLAYGROUND_HTML } from "./page.ts";
 
-/** The page as the server serves it (`PlaygroundPage` in `@dify-ext/server`). */
+/** The page as the service serves it: the HTML, its one script and its one style sheet. */
 export interface BuiltPlaygroundPage {
   html: string;
   script: string;

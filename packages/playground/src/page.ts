@@ -4,9 +4,10 @@
  * CDN, no web fonts, so it works with no internet connection.
  */
 
-/** Where the service serves the page's script and style sheet (`PLAYGROUND_PATHS` in the server). */
-export const SCRIPT_PATH = "/playground/playground.js";
-export const STYLE_PATH = "/playground/playground.css";
+import { PLAYGROUND_PATHS } from "./paths.ts";
+
+const SCRIPT_PATH = PLAYGROUND_PATHS.script;
+const STYLE_PATH = PLAYGROUND_PATHS.style;
 
 export const PLAYGROUND_HTML = `<!doctype html>
 <html lang="en">

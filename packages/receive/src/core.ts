@@ -19,43 +19,22 @@ import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 /** Dify's conventional receive path. */
 export const RECEIVE_PATH = "/api/dify/receive";
 
-/** The playground's explain endpoint (behind the same key as the receive endpoint). */
-export const EXPLAIN_PATH = "/api/playground/explain";
-
-/** The playground page and its two assets, served from memory. */
-export const PLAYGROUND_PATHS = {
-  html: "/playground",
-  script: "/playground/playground.js",
-  style: "/playground/playground.css",
-} as const;
-
-/** Dify's output moderation buffer (MODERATION_BUFFER_SIZE): the answer so far every 300 characters. */
-export const DEFAULT_STREAM_BUFFER = 300;
-
-/** The playground page as served: the HTML, and its one script and one style sheet (no inline code). */
-export interface PlaygroundPage {
-  html: string;
-  script: string;
-  style: string;
-}
-
-/** What the explain endpoint validated: a moderation call as Dify would send it, and how to replay it. */
-export type ExplainRequest =
-  | { point: "app.moderation.input"; params: ParamsByPoint["app.moderation.input"]; mode: "single" }
+/**
+ * A route an app serves beside the receive endpoint (the moderation apps' playground), through
+ * the same adapters and error answers:
+ * - `call`: `POST`, JSON in and out, behind the receive endpoint's key, rate limit, type checks and
+ *   body limit; its answer is `handle`'s result as JSON with status 200; logged with its path and
+ *   kept out of the request metrics.
+ * - `asset`: `GET` (and `HEAD`) of fixed content, without a key, with the headers given.
+ */
+export type ExtraRoute =
   | {
-      point: "app.moderation.output";
-      params: ParamsByPoint["app.moderation.output"];
-      mode: "single" | "streamed";
-      /** Characters between the streamed calls (Dify's MODERATION_BUFFER_SIZE). */
-      bufferSize: number;
-    };
-
-export interface PlaygroundOptions {
-  /** Runs a validated call through the real policy and says why it got its verdict. */
-  explain: (request: ExplainRequest, context: HandlerContext) => Promise<unknown>;
-  /** The page, when served (`GET /playground`); without it only the explain endpoint is served. */
-  page?: PlaygroundPage;
-}
+      kind: "call";
+      path: string;
+      /** Validates the body and answers; `limits` are the receive endpoint's, for the texts it carries. */
+      handle(body: unknown, context: HandlerContext, limits: ContentLimits): Promise<unknown>;
+    }
+  | { kind: "asset"; path: string; headers: Record<string, string>; body: string };
 
 /** Default body limit: far above any Dify request (Dify caps texts well below it). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -113,8 +92,8 @@ export interface ReceiveOptions {
    * metrics-only port (METRICS_PORT), meant for in-cluster scraping, sets it.
    */
   metricsOpen?: boolean;
-  /** The playground (`GET /playground`, `POST /api/playground/explain`); off when absent. */
-  playground?: PlaygroundOptions;
+  /** Routes an app adds (the playground's page and explain endpoint). */
+  extraRoutes?: readonly ExtraRoute[];
 }
 
 /** What the core reports about each request, for metrics. */
@@ -148,8 +127,8 @@ export interface CallHeaders {
 
 /** One route of the service: defined once here, registered by each adapter. */
 export type Route =
-  | { kind: "receive" | "explain"; method: "POST"; path: string }
-  | { kind: "health" | "ready" | "metrics" | "page"; method: "GET"; path: string };
+  | { kind: "receive" | "call"; method: "POST"; path: string }
+  | { kind: "health" | "ready" | "metrics" | "asset"; method: "GET"; path: string };
 
 export type RouteKind = Route["kind"];
 
@@ -178,13 +157,10 @@ export interface ReceiveCore {
   parseJson(text: string): unknown;
   /** Validates the envelope and params, applies the limits, and runs the point's handler. */
   dispatch(body: unknown, context: HandlerContext): Promise<unknown>;
-  /**
-   * The explain endpoint: validates `{point, params, mode?, buffer_size?}` (a moderation call as
-   * Dify sends it, `app_id` included), applies the same limits, and runs the playground's explain.
-   */
-  explain(body: unknown, context: HandlerContext): Promise<unknown>;
-  /** The playground page or one of its assets, with their Content-Security-Policy. */
-  page(path: string, context: HandlerContext): CoreResponse;
+  /** Runs the `call` route at `path` (an {@link ExtraRoute}) on a parsed body. */
+  call(path: string, body: unknown, context: HandlerContext): Promise<unknown>;
+  /** The answer of the `asset` route at `path` (an {@link ExtraRoute}). */
+  asset(path: string, context: HandlerContext): CoreResponse;
   /** The answer of a GET route other than the receive endpoint (`/metrics` may need the key). */
   serve(
     kind: "health" | "ready" | "metrics",
@@ -198,9 +174,9 @@ export interface ReceiveCore {
   fail(error: unknown, context: HandlerContext): CoreResponse;
   /**
    * Writes the access-log line of a call to the receive endpoint and reports it to metrics; a call
-   * to the explain endpoint (`route: "explain"`) is logged with its path and kept out of the metrics.
+   * to a `call` route (`path` given) is logged with its path and kept out of the metrics.
    */
-  record(context: HandlerContext, method: string, status: number, seconds: number, route?: "explain"): void;
+  record(context: HandlerContext, method: string, status: number, seconds: number, path?: string): void;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -246,24 +222,35 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     }
   }
   const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined;
-  const served = new Set<RouteKind>(options.routes ?? ["receive", "health", "ready", "metrics", "explain", "page"]);
+  const served = new Set<RouteKind>(options.routes ?? ["receive", "health", "ready", "metrics", "call", "asset"]);
   if (!options.metricsEndpoint) served.delete("metrics");
-  const { playground } = options;
-  if (!playground) served.delete("explain");
-  if (!playground?.page) served.delete("page");
-  const pageAnswers = playground?.page ? playgroundAnswers(playground.page) : new Map<string, PageAnswer>();
-  const routes = (
+  const extra = new Map<string, ExtraRoute>();
+  for (const route of options.extraRoutes ?? []) {
+    if (!served.has(route.kind)) continue;
+    if (
+      !route.path.startsWith("/") ||
+      extra.has(route.path) ||
+      [receivePath, "/healthz", "/readyz", "/metrics"].includes(route.path)
+    ) {
+      throw new RangeError(`route ${route.path} is not a free path`);
+    }
+    extra.set(route.path, route);
+  }
+  const routes: Route[] = (
     [
       { kind: "receive", method: "POST", path: receivePath },
       { kind: "health", method: "GET", path: "/healthz" },
       { kind: "ready", method: "GET", path: "/readyz" },
       { kind: "metrics", method: "GET", path: "/metrics" },
-      { kind: "page", method: "GET", path: PLAYGROUND_PATHS.html },
-      { kind: "page", method: "GET", path: PLAYGROUND_PATHS.script },
-      { kind: "page", method: "GET", path: PLAYGROUND_PATHS.style },
-      { kind: "explain", method: "POST", path: EXPLAIN_PATH },
     ] satisfies Route[]
   ).filter((route) => served.has(route.kind));
+  for (const route of extra.values()) {
+    routes.push(
+      route.kind === "call"
+        ? { kind: "call", method: "POST", path: route.path }
+        : { kind: "asset", method: "GET", path: route.path },
+    );
+  }
   const routeList = routes.map((route) => `${route.method} ${route.path}`).join(", ");
 
   /** The index of the presented key, or a 401. */
@@ -383,60 +370,16 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       return handler(params as never, context);
     },
 
-    async explain(body, context) {
-      if (!playground) throw new HttpError("not_found", "the playground is off (PLAYGROUND=true turns it on)");
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        throw new HttpError("invalid_request", "body must be a JSON object: {point, params, mode?, buffer_size?}");
-      }
-      const fields = body as Record<string, unknown>;
-      const unknown = Object.keys(fields).filter((name) => !EXPLAIN_FIELDS.has(name));
-      if (unknown.length > 0) {
-        throw new HttpError(
-          "invalid_request",
-          `unknown field ${clip(unknown[0]!, 40)}; the body takes point, params, mode and buffer_size`,
-        );
-      }
-      const envelope = parseEnvelope({ point: fields.point, params: fields.params });
-      const point = envelope.point;
-      context.logFields.point = clip(point, CLIENT_STRING_LIMIT);
-      if ((point !== "app.moderation.input" && point !== "app.moderation.output") || !handlers.has(point)) {
-        const moderation = points.filter((name) => name.startsWith("app.moderation."));
-        throw new HttpError(
-          "unsupported_point",
-          `point "${clip(point, 60)}" cannot be explained here; the playground explains: ${moderation.join(", ")}`,
-        );
-      }
-      const mode = fields.mode ?? "single";
-      if (mode !== "single" && mode !== "streamed") {
-        throw new HttpError("invalid_request", 'mode: expected "single" or "streamed"');
-      }
-      if (mode === "streamed" && point !== "app.moderation.output") {
-        throw new HttpError(
-          "invalid_request",
-          "mode: Dify streams only output moderation; use mode single with app.moderation.input",
-        );
-      }
-      const bufferSize = fields.buffer_size ?? DEFAULT_STREAM_BUFFER;
-      if (fields.buffer_size !== undefined && mode !== "streamed") {
-        throw new HttpError("invalid_request", "buffer_size: only used with mode streamed");
-      }
-      if (typeof bufferSize !== "number" || !Number.isInteger(bufferSize) || bufferSize < 1 || bufferSize > 1_000_000) {
-        throw new HttpError("invalid_request", "buffer_size: expected a whole number of characters from 1 to 1000000");
-      }
-      context.logFields.mode = mode;
-      const params = parseParams(point, envelope.params);
-      checkContentLimits(params as Record<string, unknown>, limits);
-      const request: ExplainRequest =
-        point === "app.moderation.input"
-          ? { point, params: params as ParamsByPoint["app.moderation.input"], mode: "single" }
-          : { point, params: params as ParamsByPoint["app.moderation.output"], mode, bufferSize };
-      return playground.explain(request, context);
+    async call(path, body, context) {
+      const route = extra.get(path);
+      if (route?.kind !== "call") throw new HttpError("not_found", `no route POST ${clip(path, 100)}`);
+      return route.handle(body, context, limits);
     },
 
-    page(path, context) {
-      const answer = pageAnswers.get(path);
-      if (!answer) throw new HttpError("not_found", `no playground page ${clip(path, 100)}`);
-      return { status: 200, headers: { ...answer.headers, "x-request-id": context.requestId }, body: answer.body };
+    asset(path, context) {
+      const route = extra.get(path);
+      if (route?.kind !== "asset") throw new HttpError("not_found", `no route GET ${clip(path, 100)}`);
+      return { status: 200, headers: { ...route.headers, "x-request-id": context.requestId }, body: route.body };
     },
 
     async serve(kind, context, authorization) {
@@ -467,54 +410,18 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       return { status: 500, headers: answer, body: errorBody("internal_error", message) };
     },
 
-    record(context, method, status, seconds, route) {
+    record(context, method, status, seconds, path) {
       const { logFields } = context;
       const ms = Math.round(seconds * 100_000) / 100;
-      const path = route === "explain" ? EXPLAIN_PATH : receivePath;
-      const line = { reqId: context.requestId, method, path, status, ms, ...logFields };
+      const line = { reqId: context.requestId, method, path: path ?? receivePath, status, ms, ...logFields };
       if (status >= 500) logger.error(line, "request failed");
       else if (logger.access) logger.access(line);
       else logger.info(line, "request");
-      if (route === "explain") return;
+      if (path !== undefined) return;
       const point = typeof logFields.point === "string" && isPoint(logFields.point) ? logFields.point : "-";
       options.metrics?.observeRequest({ point, status, seconds, fields: logFields });
     },
   };
-}
-
-/** The fields of an explain request. */
-const EXPLAIN_FIELDS = new Set(["point", "params", "mode", "buffer_size"]);
-
-interface PageAnswer {
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * The page's answers, built once. The page loads one script and one style sheet from its own
- * origin and talks only to it: no inline code, no other origin, no framing, no referrer.
- */
-function playgroundAnswers(page: PlaygroundPage): Map<string, PageAnswer> {
-  const security = {
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-resource-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    "content-security-policy":
-      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
-      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  };
-  return new Map([
-    [PLAYGROUND_PATHS.html, { headers: { ...security, "content-type": "text/html; charset=utf-8" }, body: page.html }],
-    [
-      PLAYGROUND_PATHS.script,
-      { headers: { ...security, "content-type": "text/javascript; charset=utf-8" }, body: page.script },
-    ],
-    [PLAYGROUND_PATHS.style, { headers: { ...security, "content-type": "text/css; charset=utf-8" }, body: page.style }],
-  ]);
 }
 
 export const emptyBody = () => new HttpError("invalid_json", "the body is empty; expected a JSON object");

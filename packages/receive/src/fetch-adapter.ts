@@ -65,8 +65,8 @@ export function createFetchHandler(core: ReceiveCore): FetchHandler {
       );
       return toResponse(core.fail(error, context), method);
     }
-    if (route.kind === "page") return toResponse(core.page(route.path, context), method);
-    if (route.kind !== "receive" && route.kind !== "explain") {
+    if (route.kind === "asset") return toResponse(core.asset(route.path, context), method);
+    if (route.kind !== "receive" && route.kind !== "call") {
       const authorization = request.headers.get("authorization") ?? undefined;
       return toResponse(
         await core.serve(route.kind, context, authorization).catch((error) => core.fail(error, context)),
@@ -85,14 +85,14 @@ export function createFetchHandler(core: ReceiveCore): FetchHandler {
         context,
       );
       const body = core.parseJson(await readRequestBody(request, core.bodyLimit));
-      const reply = route.kind === "explain" ? await core.explain(body, context) : await core.dispatch(body, context);
+      const reply =
+        route.kind === "call" ? await core.call(route.path, body, context) : await core.dispatch(body, context);
       answer = { status: 200, headers: core.headers(context.requestId), body: JSON.stringify(reply) };
     } catch (error) {
       answer = core.fail(error, context);
     }
     const seconds = (performance.now() - started) / 1000;
-    if (route.kind === "explain") core.record(context, method, answer.status, seconds, "explain");
-    else core.record(context, method, answer.status, seconds);
+    core.record(context, method, answer.status, seconds, route.kind === "call" ? route.path : undefined);
     return toResponse(answer, method);
   };
 }

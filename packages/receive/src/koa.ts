@@ -17,32 +17,51 @@ import { bodyTooLarge, clip, HttpError } from "./errors.ts";
 /** The Koa app every Node app serves; apps pass it to `listen`. */
 export type ReceiveApp = Koa;
 
-/** Set on an app's context by `answerWithConnectionClose`: the server is shutting down. */
-const CLOSING = Symbol("dify-ext: closing");
+/** What the service keeps on `ctx.state.dify` for one request. */
+export interface DifyRequestState {
+  /** The request's id, logger and access-log fields. */
+  call: HandlerContext;
+  /** When the request reached the service's first middleware (`performance.now()`). */
+  started: number;
+  /** The answer carries the API's headers already (`send`). */
+  answered: boolean;
+  /**
+   * Set on a Dify call (the receive endpoint, or a `call` route at `path`): its access-log line and
+   * metrics are written once it is answered.
+   */
+  recorded?: { path?: string };
+}
+
+declare module "koa" {
+  interface DefaultState {
+    dify?: DifyRequestState;
+  }
+  interface DefaultContext {
+    /** Set by {@link answerWithConnectionClose}: the server is shutting down. */
+    closingConnections?: boolean;
+  }
+}
 
 /**
  * From now on every answer of the app says `Connection: close`, so keep-alive clients open a new
  * connection (to another replica) for their next call. `listen` calls it when shutting down.
  */
 export function answerWithConnectionClose(app: Koa): void {
-  (app.context as unknown as Record<symbol, boolean>)[CLOSING] = true;
+  app.context.closingConnections = true;
 }
 
-/** The call of a request (request id, log fields), kept on `ctx.state` for every middleware after. */
-function callOf(ctx: Koa.Context, core: ReceiveCore): HandlerContext {
-  const state = ctx.state as { difyCall?: HandlerContext };
-  state.difyCall ??= core.begin(ctx.get("x-request-id") || undefined);
-  return state.difyCall;
+/** The request's state; the service's first middleware (`errorMiddleware`) has set it. */
+function stateOf(ctx: Koa.Context): DifyRequestState {
+  const { dify } = ctx.state;
+  if (!dify) throw new Error("the receive routes run after errorMiddleware, which every route chain starts with");
+  return dify;
 }
-
-/** Marks a context whose answer carries the API's headers already (`send`). */
-const ANSWERED = Symbol("dify-ext: answered");
 
 function send(ctx: Koa.Context, answer: CoreResponse): void {
   ctx.status = answer.status;
   ctx.set(answer.headers);
   ctx.body = answer.body;
-  (ctx as unknown as Record<symbol, boolean>)[ANSWERED] = true;
+  stateOf(ctx).answered = true;
 }
 
 /**
@@ -109,14 +128,24 @@ function checkRequestTarget(ctx: Koa.Context): void {
 }
 
 /**
- * The error middleware, first in the chain: every answer carries the API's headers and request id;
- * any error becomes `{"error": {"message", "code"}}` with its status (the one 500 fallback lives in
- * `core.fail`); a request nothing answered is a 404, a known path with another method a 405 (the
- * router's `allowedMethods` sets the status and `Allow`); an unread body is drained before answering.
+ * The service's first middleware, and the one place that answers errors: it starts the request's
+ * state (request id, log fields); any error becomes `{"error": {"message", "code"}}` with its status
+ * (the one 500 fallback lives in `core.fail`); a request nothing answered is a 404, a known path
+ * with another method a 405 (the router's `allowedMethods` sets the status and `Allow`); every
+ * answer carries the API's headers; an unread body is drained before answering; and a Dify call's
+ * access-log line and metrics are written once it is answered. Every route chain of the router
+ * starts with it too, so the router works mounted in a Koa app of one's own; when the app already
+ * runs it, the route's copy passes through.
  */
 export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
   return async function answerErrors(ctx, next) {
-    const call = callOf(ctx, core);
+    if (ctx.state.dify) return next();
+    const state: DifyRequestState = {
+      call: core.begin(ctx.get("x-request-id") || undefined),
+      started: performance.now(),
+      answered: false,
+    };
+    ctx.state.dify = state;
     try {
       checkRequestTarget(ctx);
       await next();
@@ -128,23 +157,25 @@ export function errorMiddleware(core: ReceiveCore): Koa.Middleware {
         throw new HttpError(
           "method_not_allowed",
           `method ${clip(ctx.method, 20)} is not allowed on ${clip(ctx.path, 100)}; use ${allow}`,
-          {
-            allow,
-          },
+          { allow },
         );
       }
     } catch (error) {
-      send(ctx, core.fail(error, call));
+      send(ctx, core.fail(error, state.call));
     }
     // Routes of the app's own (not answered by `send`) get the API's headers too, unless they set their own.
-    if (!(ctx as unknown as Record<symbol, boolean>)[ANSWERED]) {
-      for (const [name, value] of Object.entries(core.headers(call.requestId))) {
+    if (!state.answered) {
+      for (const [name, value] of Object.entries(core.headers(state.call.requestId))) {
         if (name !== "content-type" && !ctx.res.hasHeader(name)) ctx.set(name, value);
       }
     }
     const draining = drainUnreadBody(ctx, core.bodyLimit);
     if (draining) await draining;
-    if ((ctx as unknown as Record<symbol, boolean>)[CLOSING]) ctx.set("connection", "close");
+    if (ctx.closingConnections) ctx.set("connection", "close");
+    if (state.recorded) {
+      const seconds = (performance.now() - state.started) / 1000;
+      core.record(state.call, ctx.method, ctx.status, seconds, state.recorded.path);
+    }
   };
 }
 
@@ -170,33 +201,20 @@ function bodyError(error: unknown, limit: number): HttpError {
 }
 
 /**
- * The receive endpoint's middleware chain: access log and errors, key and type, JSON body, dispatch.
- * The explain endpoint takes the same chain, with the core's `explain` in place of `dispatch`.
+ * A Dify call's middleware chain (the receive endpoint, or a `call` route at `path`): errors and
+ * access log, key and type, JSON body, then the core's `dispatch` (or the route's handler).
  */
-function receiveChain(core: ReceiveCore, route: "receive" | "explain" = "receive"): Koa.Middleware[] {
-  async function difyCall(ctx: Koa.Context, next: Koa.Next) {
-    const started = performance.now();
-    const call = callOf(ctx, core);
-    try {
-      await next();
-    } catch (error) {
-      send(ctx, core.fail(error, call));
-    }
-    const draining = drainUnreadBody(ctx, core.bodyLimit);
-    if (draining) await draining;
-    const seconds = (performance.now() - started) / 1000;
-    if (route === "explain") core.record(call, ctx.method, ctx.status, seconds, "explain");
-    else core.record(call, ctx.method, ctx.status, seconds);
-  }
-
+function callChain(core: ReceiveCore, answerErrors: Koa.Middleware, path?: string): Koa.Middleware[] {
   async function checkKeyAndType(ctx: Koa.Context, next: Koa.Next) {
+    const state = stateOf(ctx);
+    state.recorded = path === undefined ? {} : { path };
     core.admit(
       {
         authorization: authorizationOf(ctx.req),
         contentType: ctx.get("content-type") || undefined,
         contentEncoding: ctx.get("content-encoding") || undefined,
       },
-      callOf(ctx, core),
+      state.call,
     );
     await next();
   }
@@ -217,39 +235,37 @@ function receiveChain(core: ReceiveCore, route: "receive" | "explain" = "receive
 
   async function dispatch(ctx: Koa.Context, next: Koa.Next) {
     if (!/\S/.test(ctx.request.rawBody)) throw emptyBody();
-    const call = callOf(ctx, core);
-    const reply =
-      route === "explain" ? await core.explain(ctx.request.body, call) : await core.dispatch(ctx.request.body, call);
+    const { call } = stateOf(ctx);
+    const body = ctx.request.body;
+    const reply = path === undefined ? await core.dispatch(body, call) : await core.call(path, body, call);
     send(ctx, { status: 200, headers: core.headers(call.requestId), body: JSON.stringify(reply) });
     // Middleware an app adds after the router runs for this endpoint too (headers, logging).
     await next();
   }
 
-  return [difyCall, checkKeyAndType, jsonBody, dispatch];
+  return [answerErrors, checkKeyAndType, jsonBody, dispatch];
 }
 
 function routerFor(core: ReceiveCore): Router {
   // Exact paths, as Dify posts to exactly the URL the user typed; every method Node parses is known,
   // so any other method on a known path is a 405 rather than a 501.
   const router = new Router({ strict: true, sensitive: true, methods: [...METHODS] });
+  const answerErrors = errorMiddleware(core);
   for (const route of core.routes) {
-    if (route.kind === "receive" || route.kind === "explain") {
-      router.post(route.path, ...receiveChain(core, route.kind));
-      continue;
-    }
-    if (route.kind === "page") {
-      const { path } = route;
-      router.get(path, async function servePage(ctx, next) {
-        send(ctx, core.page(path, callOf(ctx, core)));
+    const { kind, path } = route;
+    if (kind === "receive" || kind === "call") {
+      router.post(path, ...callChain(core, answerErrors, kind === "call" ? path : undefined));
+    } else if (kind === "asset") {
+      router.get(path, answerErrors, async function serveAsset(ctx, next) {
+        send(ctx, core.asset(path, stateOf(ctx).call));
         await next();
       });
-      continue;
+    } else {
+      router.get(path, answerErrors, async function serve(ctx, next) {
+        send(ctx, await core.serve(kind, stateOf(ctx).call, authorizationOf(ctx.req)));
+        await next();
+      });
     }
-    const { kind } = route;
-    router.get(route.path, async function serve(ctx, next) {
-      send(ctx, await core.serve(kind, callOf(ctx, core), authorizationOf(ctx.req)));
-      await next();
-    });
   }
   return router;
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createReceiveCore, type ReceiveOptions } from "../src/core.ts";
 import { createFetchHandler } from "../src/fetch-adapter.ts";
-import { playgroundSuite } from "./playground.cases.ts";
 import { receiveEndpointSuite } from "./receive.cases.ts";
 
 const BASE = "http://worker.test";
@@ -15,7 +14,6 @@ async function startFetch(options: ReceiveOptions) {
 }
 
 receiveEndpointSuite("fetch", startFetch);
-playgroundSuite("fetch", startFetch);
 
 describe("the fetch adapter", () => {
   const handler = createFetchHandler(createReceiveCore({ apiKeys: ["fetch-key-123"], handlers: {}, bodyLimit: 64 }));

@@ -6,7 +6,6 @@ import { outputOverride } from "@dify-ext/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReceiveOptions } from "../src/core.ts";
 import { createReceiveApp, createReceiveRouter } from "../src/koa.ts";
-import { playgroundSuite } from "./playground.cases.ts";
 import { receiveEndpointSuite } from "./receive.cases.ts";
 
 /** A Koa app's callback on a plain HTTP server on loopback. */
@@ -29,7 +28,6 @@ async function startKoaOnly(options: ReceiveOptions) {
 }
 
 receiveEndpointSuite("Koa", startKoaOnly);
-playgroundSuite("Koa", startKoaOnly);
 
 const KEY = "test-key-12345";
 const servers: Array<{ close(): Promise<void> }> = [];

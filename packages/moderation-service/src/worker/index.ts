@@ -9,6 +9,7 @@ import {
 } from "@dify-ext/runtime";
 import { createFetchHandler, createReceiveCore } from "@dify-ext/receive";
 import { composeModeration, type EngineFactories } from "../compose.ts";
+import { playgroundRoutes } from "../playground.ts";
 import type { ModerationConfig } from "../config/read.ts";
 
 /** A list file's name and text, read at build time. */
@@ -76,7 +77,7 @@ export function createModerationWorker(options: ModerationWorkerOptions): Worker
         handlers: moderation.handlers,
         readiness: moderation.readiness,
         // The explain endpoint only: a Worker cannot run esbuild, so the page is served by Node.
-        ...(config.common.playground && { playground: { explain: moderation.explain } }),
+        ...(config.common.playground && { extraRoutes: playgroundRoutes(moderation.explain) }),
       }),
     );
   });

@@ -1,9 +1,10 @@
+import { PLAYGROUND_PATHS } from "../paths.ts";
 import type { ExplainList, ExplainReport, ExplainText } from "../report.ts";
 import { segmentsOf } from "./segments.ts";
 
 /** The playground's client: reads the form, calls the explain endpoint, shows the report. */
 
-const EXPLAIN_PATH = "/api/playground/explain";
+const EXPLAIN_PATH = PLAYGROUND_PATHS.explain;
 const KEY_STORAGE = "dify-ext-playground-key";
 
 function element<T extends HTMLElement>(id: string): T {

@@ -1,12 +1,16 @@
-import { inputPass, outputPass } from "@dify-ext/protocol";
+import { PLAYGROUND_PATHS } from "@dify-ext/playground/paths";
+import { type ExplainRequest, inputPass, outputPass } from "@dify-ext/protocol";
+import type { ReceiveOptions } from "@dify-ext/receive";
+import type { StartTransport, Transport } from "@dify-ext/receive/contract";
 import { afterEach, describe, expect, it } from "vitest";
-import { EXPLAIN_PATH, type ExplainRequest, PLAYGROUND_PATHS, type ReceiveOptions } from "../src/core.ts";
-import type { StartTransport, Transport } from "./receive.cases.ts";
+import { playgroundRoutes } from "../src/playground.ts";
+
+const EXPLAIN_PATH = PLAYGROUND_PATHS.explain;
 
 /**
- * The playground's routes (the page and the explain endpoint), as one suite run through each
- * adapter like the receive endpoint's. The explain given here answers what it was asked, so the
- * cases check what the core validates and passes on; the moderation service's own tests run the
+ * The playground's routes (the page and the explain endpoint) added to the receive endpoint, as one
+ * suite run through each adapter like the receive endpoint's. The explain given here answers what
+ * it was asked, so the cases check what the routes validate and pass on; the explain tests run the
  * real policy behind it.
  */
 
@@ -27,14 +31,11 @@ export function playgroundSuite(adapter: string, startTransport: StartTransport)
         "app.moderation.input": () => inputPass(),
         "app.moderation.output": () => outputPass(),
       },
-      playground: {
-        page: PAGE,
-        explain: async (request, context) => {
-          asked.push(request);
-          context.logFields.verdict = "pass";
-          return { explained: request.point };
-        },
-      },
+      extraRoutes: playgroundRoutes(async (request, context) => {
+        asked.push(request);
+        context.logFields.verdict = "pass";
+        return { explained: request.point };
+      }, PAGE),
       ...overrides,
     });
     servers.push(transport);
@@ -142,7 +143,7 @@ export function playgroundSuite(adapter: string, startTransport: StartTransport)
     });
 
     it("is not served without the playground option, and the page not without a page", async () => {
-      const off = await start({ playground: undefined });
+      const off = await start({ extraRoutes: undefined });
       expect((await off.transport.fetch(`${off.transport.base}${PLAYGROUND_PATHS.html}`)).status).toBe(404);
       await refused(
         await off.explain({ point: "app.moderation.output", params: { text: "t" } }),
@@ -150,7 +151,7 @@ export function playgroundSuite(adapter: string, startTransport: StartTransport)
         "not_found",
         /no route/,
       );
-      const explainOnly = await start({ playground: { explain: async () => ({}) } });
+      const explainOnly = await start({ extraRoutes: playgroundRoutes(async () => ({})) });
       expect((await explainOnly.transport.fetch(`${explainOnly.transport.base}${PLAYGROUND_PATHS.html}`)).status).toBe(
         404,
       );
