@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createModerationApp, type ModerationApp } from "@dify-ext/moderation-service";
-import { readCommonSettings, readKeywordsSettings, readPolicySettings } from "@dify-ext/moderation-service/config";
+import { readCommonSettings, readPolicySettings } from "@dify-ext/moderation-service/config";
 import { silentLogger } from "@dify-ext/receive";
 import { CASES } from "./http.ts";
+import { keywords } from "@dify-ext/moderation-service/engines/keywords";
 
 const rounds = Number(process.argv[2] ?? 15);
 const APPS = 1000;
@@ -28,7 +29,7 @@ const config = {
   common: readCommonSettings(env),
   port: 0,
   policy: readPolicySettings(env),
-  engines: { keywords: readKeywordsSettings(env) },
+  engines: { keywords: keywords.read(env) },
 };
 const none = await createModerationApp({ config, logger: silentLogger, watchPolicy: false });
 const many = await createModerationApp({

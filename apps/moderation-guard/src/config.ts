@@ -1,37 +1,15 @@
-import {
-  type Env,
-  type ModerationConfig,
-  readCommonSettings,
-  readGuardSettings,
-  readPolicyFile,
-  readPolicySettings,
-  readPort,
-  readSettings,
-  readStreamSettings,
-} from "@dify-ext/moderation-service/config";
-
-/** Port of the guard app when `PORT` is not set. */
-export const DEFAULT_PORT = 3006;
+import { defineModerationApp } from "@dify-ext/moderation-service/config";
+import { guard } from "@dify-ext/moderation-service/engines/guard";
 
 /**
- * Reads the guard app's variables once: the shared ones, the policy's and the guard engine's (no
- * other engine's). Throws a `ConfigError` with one line per bad variable, naming it.
+ * The guard moderation app: a self-hosted guard model, on port 3006. The model must be reachable
+ * from where the app runs (on Workers: a public URL or a Cloudflare Tunnel; GUARD_API_KEY as a secret).
  */
-export function loadConfig(env: Env): ModerationConfig {
-  const settings = readSettings({
-    common: () => readCommonSettings(env),
-    port: () => readPort(env, DEFAULT_PORT),
-    policy: () => readPolicySettings(env),
-    policyFile: () => readPolicyFile(env),
-    stream: () => readStreamSettings(env),
-    guard: () => readGuardSettings(env),
-  });
-  return {
-    common: settings.common,
-    port: settings.port,
-    policy: settings.policy,
-    ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
-    stream: settings.stream,
-    engines: { guard: settings.guard },
-  };
-}
+export const app = defineModerationApp({
+  name: "moderation-guard",
+  port: 3006,
+  engines: [guard],
+});
+
+/** Reads the app's variables: the shared ones, the policy's and its engine's (no other engine's). */
+export const loadConfig = app.loadConfig;

@@ -1,37 +1,14 @@
-import {
-  type Env,
-  type ModerationConfig,
-  readCommonSettings,
-  readKeywordsSettings,
-  readPolicyFile,
-  readPolicySettings,
-  readStreamSettings,
-  readPort,
-  readSettings,
-} from "@dify-ext/moderation-service/config";
-
-/** Port of the keyword app when `PORT` is not set. */
-export const DEFAULT_PORT = 3001;
+import { defineModerationApp } from "@dify-ext/moderation-service/config";
+import { keywords } from "@dify-ext/moderation-service/engines/keywords";
 
 /**
- * Reads the keyword app's variables once: the shared ones, the policy's and the keyword engine's
- * (no other engine's). Throws a `ConfigError` with one line per bad variable, naming it.
+ * The keyword moderation app: your keyword lists, on port 3001.
  */
-export function loadConfig(env: Env): ModerationConfig {
-  const settings = readSettings({
-    common: () => readCommonSettings(env),
-    port: () => readPort(env, DEFAULT_PORT),
-    policy: () => readPolicySettings(env),
-    policyFile: () => readPolicyFile(env),
-    stream: () => readStreamSettings(env),
-    keywords: () => readKeywordsSettings(env),
-  });
-  return {
-    common: settings.common,
-    port: settings.port,
-    policy: settings.policy,
-    ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
-    stream: settings.stream,
-    engines: { keywords: settings.keywords },
-  };
-}
+export const app = defineModerationApp({
+  name: "moderation-keywords",
+  port: 3001,
+  engines: [keywords],
+});
+
+/** Reads the app's variables: the shared ones, the policy's and its engine's (no other engine's). */
+export const loadConfig = app.loadConfig;

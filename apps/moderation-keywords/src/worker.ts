@@ -1,12 +1,6 @@
 import { createModerationWorker } from "@dify-ext/moderation-service/worker";
-import { keywordsWorkerEngine } from "@dify-ext/moderation-service/worker/keywords";
-import lists from "dify-ext:keyword-lists";
-import { loadConfig } from "./config.ts";
+import bundle from "dify-ext:worker-files";
+import { app } from "./config.ts";
 
-/** The keyword moderation app as a Cloudflare Worker (same config, composition and engine as under Node). */
-export default createModerationWorker({
-  name: "moderation-keywords",
-  loadConfig,
-  policy: lists.policy,
-  engines: { keywords: keywordsWorkerEngine(lists) },
-});
+/** The app as a Cloudflare Worker: the same definition as under Node, with the files bundled at build time. */
+export default createModerationWorker(app, bundle);

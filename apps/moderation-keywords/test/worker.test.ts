@@ -24,7 +24,7 @@ describe("the Worker in workerd", () => {
     await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
     await writeFile(join(dir, "zh.txt"), CUSTOM_FOLDED_LIST);
     await writeFile(join(dir, "allow.txt"), "");
-    // Sequential: both builds write the app's .worker/keyword-lists.js.
+    // Sequential: both builds write the app's .worker/files.js.
     const sampleBuild = await buildWorker(appDir);
     const customBuild = await buildWorker(appDir, {
       KEYWORDS_FILES: `${join(dir, "block.txt")},${join(dir, "zh.txt")}`,
@@ -43,8 +43,10 @@ describe("the Worker in workerd", () => {
   customListCases("Worker", () => custom);
 
   it("bundles the lists at build time and stays within the free plan's size limit", () => {
-    expect(builds[0]!.log).toMatch(/keyword lists for the Worker: sample \(\d+ terms\)/);
-    expect(builds[1]!.log).toMatch(/keyword lists for the Worker: block \(2 terms\), zh \(1 terms, fold: chinese\)/);
+    expect(builds[0]!.log).toMatch(/"lists":\[\{"name":"sample","terms":\d+/);
+    expect(builds[1]!.log).toMatch(
+      /"lists":\[\{"name":"block","terms":2,[^}]*\},\{"name":"zh","terms":1,[^}]*"fold":"chinese"\}\]/,
+    );
     for (const build of builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
     console.log(`moderation-keywords Worker bundle: ${builds[0]!.bytes} bytes, ${builds[0]!.gzipBytes} gzipped`);
   });

@@ -1,13 +1,6 @@
 import { createModerationWorker } from "@dify-ext/moderation-service/worker";
-import { obscenityWorkerEngine } from "@dify-ext/moderation-service/worker/obscenity";
-import bundled from "dify-ext:keyword-lists";
-import { loadConfig } from "./config.ts";
+import bundle from "dify-ext:worker-files";
+import { app } from "./config.ts";
 
-/** The obscenity moderation app as a Cloudflare Worker (same config, composition and engine as under Node). */
-export default createModerationWorker({
-  name: "moderation-obscenity",
-  loadConfig,
-  // The policy file bundled at build time (MODERATION_POLICY_FILE), if any; this app bundles no lists of its own.
-  policy: bundled.policy,
-  engines: { obscenity: obscenityWorkerEngine },
-});
+/** The app as a Cloudflare Worker: the same definition as under Node, with the files bundled at build time. */
+export default createModerationWorker(app, bundle);

@@ -1,4 +1,4 @@
 import { runModerationService } from "@dify-ext/moderation-service";
-import { loadConfig } from "./config.ts";
+import { app } from "./config.ts";
 
-await runModerationService({ name: "moderation-openai", loadConfig });
+await runModerationService(app);

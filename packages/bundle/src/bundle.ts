@@ -1,19 +1,11 @@
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { buildPlaygroundPage } from "@dify-ext/playground/build";
 import { build, type Metafile, type Plugin } from "esbuild";
 import { thirdPartyNotices } from "./notices.ts";
 
 /** First line of every README.txt this tool writes; marks a folder it may clear and rebuild. */
 export const README_HEADER = "Built by dify-ext-bundle.";
-
-/**
- * The global that `@dify-ext/moderation-engines/keywords/node` reads to find its sample lists
- * inside a bundle (see `SAMPLE_LISTS_DIR` there). Relative to the bundled code's own URL.
- */
-const LISTS_DEFINE = "DIFY_EXT_BUNDLED_LISTS_DIR";
-/** The bundled module that reads the sample lists at run time, and its lists folder. */
-const KEYWORDS_NODE_MODULE = /(^|\/)moderation-engines\/src\/keywords\/node\.ts$/;
 
 // CommonJS dependencies (koa, pino, prom-client, …) call require() for Node built-ins; an ESM bundle
 // has no require of its own, so each output file gets one.
@@ -60,8 +52,6 @@ export interface BundleResult {
   bytes: number;
   /** Third-party packages bundled into the code, as `name@version`. */
   packages: string[];
-  /** Whether the sample keyword lists were copied (the app reads them at run time). */
-  sampleLists: boolean;
 }
 
 /** A problem that stops the bundle, with a message that says what to do. */
@@ -73,7 +63,7 @@ export class BundleError extends Error {
  * Bundles an app into a self-contained folder that runs with plain `node main.mjs`: the entry and
  * everything it imports (workspace packages' TypeScript and third-party packages) compiled by
  * esbuild into ES modules for Node 20, lazily imported engines as separate chunks beside
- * `main.mjs`, source maps, the sample keyword lists when the app reads them, a package.json, the
+ * `main.mjs`, source maps, a package.json, the
  * third-party licences and a README. Nothing is resolved from node_modules at run time.
  */
 export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
@@ -110,7 +100,6 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
       keepNames: false,
       legalComments: "none",
       banner: { js: REQUIRE_BANNER },
-      define: { [LISTS_DEFINE]: JSON.stringify("./lists/") },
       metafile: true,
       logLevel: "silent",
       plugins: [prebuiltPlaygroundPage],
@@ -136,17 +125,6 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, info] of Object.entries(output.inputs)) if (info.bytesInOutput > 0) usedInputs.add(input);
   }
-  const keywordsNode = Object.keys(metafile.inputs).find((input) =>
-    KEYWORDS_NODE_MODULE.test(input.split(sep).join("/")),
-  );
-  if (keywordsNode) {
-    const listsDir = resolve(appDir, dirname(keywordsNode), "../../lists");
-    const lists = (await readdir(listsDir)).filter((name) => name.endsWith(".txt"));
-    if (lists.length === 0) throw new BundleError(`no sample lists (*.txt) in ${listsDir}`);
-    await mkdir(join(outDir, "lists"));
-    for (const name of lists) await copyFile(join(listsDir, name), join(outDir, "lists", name));
-  }
-
   const notices = await thirdPartyNotices(appDir, [...usedInputs]);
   const shortName = manifest.name.replace(/^@[^/]+\//, "");
   await writeFile(
@@ -166,10 +144,7 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
     )}\n`,
   );
   await writeFile(join(outDir, "THIRD-PARTY-NOTICES.txt"), notices.text);
-  await writeFile(
-    join(outDir, "README.txt"),
-    readme(manifest, shortName, keywordsNode !== undefined, notices.packages),
-  );
+  await writeFile(join(outDir, "README.txt"), readme(manifest, shortName, notices.packages));
 
   const files = await listFiles(outDir);
   return {
@@ -178,7 +153,6 @@ export async function bundleApp(options: BundleOptions): Promise<BundleResult> {
     files,
     bytes: files.reduce((sum, file) => sum + file.bytes, 0),
     packages: notices.packages,
-    sampleLists: keywordsNode !== undefined,
   };
 }
 
@@ -243,7 +217,7 @@ async function listFiles(dir: string, prefix = ""): Promise<Array<{ path: string
   return files.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path));
 }
 
-function readme(manifest: AppManifest, shortName: string, sampleLists: boolean, packages: string[]): string {
+function readme(manifest: AppManifest, shortName: string, packages: string[]): string {
   const lines = [
     README_HEADER,
     "",
@@ -262,13 +236,6 @@ function readme(manifest: AppManifest, shortName: string, sampleLists: boolean, 
     "For stack traces that point into the TypeScript sources, start it with",
     "NODE_OPTIONS=--enable-source-maps (the *.map files are beside the code).",
   ];
-  if (sampleLists) {
-    lines.push(
-      "",
-      "lists/ holds the sample keyword lists, which the keyword engine uses when KEYWORDS_FILES is",
-      "not set. Point KEYWORDS_FILES at your own lists; they can live anywhere.",
-    );
-  }
   lines.push(
     "",
     `Bundled third-party packages (licences in THIRD-PARTY-NOTICES.txt): ${packages.length === 0 ? "none" : packages.join(", ")}.`,

@@ -63,9 +63,7 @@ async function main(): Promise<number> {
   console.log(
     `\n  ${"total".padEnd(width)}  ${formatBytes(result.bytes).padStart(10)}  (${result.files.length} files)`,
   );
-  console.log(
-    `\n${result.packages.length} third-party packages bundled${result.sampleLists ? "; sample keyword lists in lists/" : ""}.`,
-  );
+  console.log(`\n${result.packages.length} third-party packages bundled.`);
   console.log(`Start: cd ${where} && API_KEYS=<key> NODE_ENV=production node main.mjs`);
   return 0;
 }

@@ -3,8 +3,8 @@ import { propertyRuns, propertySettings, propertyTimeout } from "@dify-ext/test-
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Finding, ModerationEngine } from "./engine.ts";
-import { createKeywordEngine, createKeywordMatcher } from "./keywords/index.ts";
-import { loadKeywordFiles, SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "./keywords/node.ts";
+import { createKeywordEngine, createKeywordMatcher, parseKeywordList } from "./keywords/index.ts";
+import { SAMPLE_ALLOW_LIST, SAMPLE_LIST } from "./keywords/sample.ts";
 import { createObscenityEngine } from "./obscenity/index.ts";
 import { createModerationPolicy, type ModerationPolicy, type PointPolicy } from "./policy.ts";
 
@@ -143,12 +143,12 @@ interface Setup {
 
 const setups: Setup[] = [];
 beforeAll(async () => {
-  const sample = await loadKeywordFiles({ listFiles: [SAMPLE_LIST_FILE], allowFiles: [SAMPLE_ALLOW_LIST_FILE] });
-  const separators = await loadKeywordFiles({
-    listFiles: [SAMPLE_LIST_FILE],
-    allowFiles: [SAMPLE_ALLOW_LIST_FILE],
-    separators: true,
-  });
+  const sampleLists = {
+    lists: [parseKeywordList(SAMPLE_LIST.text, SAMPLE_LIST.name)],
+    allowLists: [parseKeywordList(SAMPLE_ALLOW_LIST.text, SAMPLE_ALLOW_LIST.name)],
+  };
+  const sample = createKeywordMatcher(sampleLists);
+  const separators = createKeywordMatcher({ ...sampleLists, separators: true });
   const substring = createKeywordMatcher({
     lists: [{ name: "words", terms: ["ass", "fuck", "傻逼", "😀"] }],
     match: "substring",

@@ -6,16 +6,10 @@ import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createModerationApp, type ModerationApp } from "./app.ts";
-import {
-  type EngineName,
-  type ModerationConfig,
-  readCommonSettings,
-  readEngineList,
-  readKeywordsSettings,
-  readObscenitySettings,
-  readOpenAISettings,
-  readPolicySettings,
-} from "./config/index.ts";
+import { type ModerationConfig, readCommonSettings, readEngineList, readPolicySettings } from "./config/index.ts";
+import { keywords } from "./engines/keywords.ts";
+import { obscenity } from "./engines/obscenity.ts";
+import { openai } from "./engines/openai.ts";
 
 const KEY = "in-process-key-123";
 const OPENAI_KEY = "sk-in-process-5e1b";
@@ -39,15 +33,15 @@ function recordingLogger(lines: string[]): Logger {
 /** A config as an app's `src/config.ts` builds it, for the engines MODERATION_ENGINES names. */
 function configFrom(overrides: Record<string, string>): ModerationConfig {
   const env = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...overrides };
-  const named: EngineName[] = readEngineList(env, ["keywords"]);
+  const named: string[] = readEngineList(env, ["keywords"]);
   return {
     common: readCommonSettings(env),
     port: 0,
     policy: readPolicySettings(env),
     engines: {
-      ...(named.includes("keywords") && { keywords: readKeywordsSettings(env) }),
-      ...(named.includes("obscenity") && { obscenity: readObscenitySettings(env) }),
-      ...(named.includes("openai") && { openai: readOpenAISettings(env) }),
+      ...(named.includes("keywords") && { keywords: keywords.read(env) }),
+      ...(named.includes("obscenity") && { obscenity: obscenity.read(env) }),
+      ...(named.includes("openai") && { openai: openai.read(env) }),
     },
   };
 }

@@ -3,7 +3,9 @@ import { commonReceiveOptions, type ServiceMetrics } from "@dify-ext/runtime/nod
 import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import { composeModeration, type Moderation } from "./compose.ts";
 import type { ModerationConfig } from "./config/read.ts";
-import { nodeEngines } from "./node-engines.ts";
+import type { AnyEngineModule } from "./engine-module.ts";
+import { ENGINES } from "./engines/index.ts";
+import { nodeEngineFiles } from "./node-files.ts";
 import { buildPlaygroundPage, playgroundRoutes } from "./playground.ts";
 import { readPolicyFileSource, watchPolicyFile } from "./policies/node.ts";
 
@@ -14,6 +16,8 @@ export interface ModerationAppDeps {
   metrics?: ServiceMetrics;
   /** Watch MODERATION_POLICY_FILE and reload it when it changes (default `true`; SIGHUP reloads either way). */
   watchPolicy?: boolean;
+  /** The engines' modules the app can build (default: every registered engine). */
+  engines?: readonly AnyEngineModule[];
 }
 
 /** A moderation app under Node, not yet listening, with what shutdown needs. */
@@ -36,9 +40,15 @@ export async function createModerationApp({
   logger,
   metrics,
   watchPolicy,
+  engines = ENGINES,
 }: ModerationAppDeps): Promise<ModerationApp> {
   const policyFile = config.policyFile === undefined ? undefined : await readPolicyFileSource(config.policyFile);
-  const moderation = await composeModeration(config, nodeEngines, { logger, observer: metrics, policyFile });
+  const moderation = await composeModeration(config, engines, {
+    logger,
+    observer: metrics,
+    policyFile,
+    files: nodeEngineFiles(logger),
+  });
   const watcher =
     config.policyFile === undefined
       ? undefined

@@ -3,18 +3,29 @@ import { ConfigError, type Env } from "@dify-ext/runtime";
 import { silentLogger } from "@dify-ext/receive";
 import { describe, expect, it } from "vitest";
 import { composeModeration } from "./compose.ts";
-import {
-  type ModerationConfig,
-  readCommonSettings,
-  readObscenitySettings,
-  readPolicySettings,
-} from "./config/index.ts";
-import { obscenityFromSettings } from "./engines/obscenity.ts";
-import { nodeEngines } from "./node-engines.ts";
+import { type ModerationConfig, readCommonSettings, readPolicySettings } from "./config/index.ts";
+import type { AnyEngineModule, EngineFiles } from "./engine-module.ts";
+import { ENGINES } from "./engines/index.ts";
+import { keywords } from "./engines/keywords.ts";
+import { openai } from "./engines/openai.ts";
+import { type ObscenitySettings, obscenity } from "./engines/obscenity.ts";
 
 const env: Env = { API_KEYS: "compose-key-123" };
 const base = { common: readCommonSettings(env), policy: readPolicySettings(env) };
 const logger = silentLogger;
+/** No files: these engines read none. */
+const files: EngineFiles = {
+  read: async (file) => {
+    throw new Error(`${file}: no files here`);
+  },
+  watch: () => ({ reload: async () => false, close() {} }),
+};
+
+/** A module like `module` whose factory is `create`. */
+const withFactory = (module: AnyEngineModule, create: AnyEngineModule["create"]): AnyEngineModule => ({
+  ...module,
+  create,
+});
 
 async function configErrorOf(promise: Promise<unknown>): Promise<string[]> {
   const error = await promise.then(
@@ -38,11 +49,8 @@ describe("composeModeration", () => {
     };
     const moderation = await composeModeration(
       config,
-      {
-        openai: () => engine("openai"),
-        keywords: () => engine("keywords"),
-      },
-      { logger },
+      [withFactory(openai, () => engine("openai")), withFactory(keywords, () => engine("keywords"))],
+      { logger, files },
     );
     expect(built).toEqual(["keywords", "openai"]);
     expect(moderation.engines.map((e) => e.name)).toEqual(["keywords", "openai"]);
@@ -50,8 +58,8 @@ describe("composeModeration", () => {
   });
 
   it("names MODERATION_ENGINES when the config asks for an engine this entry does not build (a Worker without it)", async () => {
-    const config = { ...base, engines: { obscenity: readObscenitySettings({}) } };
-    expect(await configErrorOf(composeModeration(config, { keywords: nodeEngines.keywords! }, { logger }))).toEqual([
+    const config = { ...base, engines: { obscenity: obscenity.read({}) } };
+    expect(await configErrorOf(composeModeration(config, [keywords], { logger, files }))).toEqual([
       'MODERATION_ENGINES: engine "obscenity" is not built into this app; it has keywords',
     ]);
   });
@@ -59,15 +67,15 @@ describe("composeModeration", () => {
   it("collects readiness reasons and closes what the engines registered", async () => {
     let closed = 0;
     const moderation = await composeModeration(
-      { ...base, engines: { obscenity: readObscenitySettings({}) } },
-      {
-        obscenity: (_settings, context) => {
+      { ...base, engines: { obscenity: obscenity.read({}) } },
+      [
+        withFactory(obscenity, (_settings, context) => {
           context.notReady("lists are still loading");
           context.onClose(() => closed++);
-          return { name: "obscenity", moderate: async (texts) => texts.map(() => cleanVerdict()) };
-        },
-      },
-      { logger },
+          return { name: "obscenity", moderate: async (texts: readonly string[]) => texts.map(() => cleanVerdict()) };
+        }),
+      ],
+      { logger, files },
     );
     expect(moderation.readiness()).toBe("lists are still loading");
     moderation.close();
@@ -76,26 +84,29 @@ describe("composeModeration", () => {
   });
 });
 
-describe("obscenityFromSettings", () => {
+describe("the obscenity module", () => {
   it("names the variable of an unusable term from the engine's typed error, not from its message", async () => {
-    expect(() => obscenityFromSettings({ extraTerms: ["scam", "**"], allowTerms: [] })).toThrow(ConfigError);
-    const problems = (settings: Parameters<typeof obscenityFromSettings>[0]) => {
+    const context = { logger, files, notReady() {}, onClose() {} };
+    await expect(obscenity.create({ extraTerms: ["scam", "**"], allowTerms: [] }, context)).rejects.toThrow(
+      ConfigError,
+    );
+    const problems = async (settings: ObscenitySettings) => {
       try {
-        obscenityFromSettings(settings);
+        await obscenity.create(settings, context);
       } catch (error) {
         return (error as ConfigError).problems;
       }
       return [];
     };
-    expect(problems({ extraTerms: ["scam", "**"], allowTerms: [] })).toEqual([
+    expect(await problems({ extraTerms: ["scam", "**"], allowTerms: [] })).toEqual([
       'OBSCENITY_EXTRA_TERMS: obscenity extra term #2 ("**") is empty',
     ]);
-    expect(problems({ extraTerms: [], allowTerms: ["fine", " "] })).toEqual([
+    expect(await problems({ extraTerms: [], allowTerms: ["fine", " "] })).toEqual([
       "OBSCENITY_ALLOW_TERMS: obscenity allowed term #2 is empty",
     ]);
     // Through the Node composition, as an app's start-up sees it.
-    const config = { ...base, engines: { obscenity: readObscenitySettings({ OBSCENITY_EXTRA_TERMS: "scam,*" }) } };
-    expect(await configErrorOf(composeModeration(config, nodeEngines, { logger }))).toEqual([
+    const config = { ...base, engines: { obscenity: obscenity.read({ OBSCENITY_EXTRA_TERMS: "scam,*" }) } };
+    expect(await configErrorOf(composeModeration(config, ENGINES, { logger, files }))).toEqual([
       'OBSCENITY_EXTRA_TERMS: obscenity extra term #2 ("*") is empty',
     ]);
   });

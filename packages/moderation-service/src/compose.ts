@@ -1,34 +1,14 @@
 import type { ModerationEngine, StreamCache } from "@dify-ext/moderation-engines";
 import type { ExplainReport } from "@dify-ext/playground/report";
 import { ConfigError, type UpstreamObserver } from "@dify-ext/runtime";
+import type { AnyEngineModule, EngineFiles } from "./engine-module.ts";
 import type { ExplainRequest } from "@dify-ext/protocol";
 import type { HandlerContext, Logger } from "@dify-ext/receive";
-import type { EngineName } from "./config/engines.ts";
-import type { EngineSettings, ModerationConfig } from "./config/read.ts";
+import type { ModerationConfig } from "./config/read.ts";
 import { createExplainer } from "./explain.ts";
 import { type ModerationHandlers, moderationHandlers } from "./handlers.ts";
 import { envSpec, parsePolicyFile, resolvePolicies } from "./policies/file.ts";
 import { buildPolicySet, ENV_POLICY_VERSION, type PolicySet } from "./policies/set.ts";
-
-/** What an engine factory gets besides the engine's settings. */
-export interface EngineContext {
-  logger: Logger;
-  /** Told about upstream calls and cache lookups (Prometheus under Node). */
-  observer?: UpstreamObserver;
-  /** Marks the app not ready: `GET /readyz` answers 503 with the reason. */
-  notReady(reason: string): void;
-  /** Registers clean-up run at shutdown (file watchers, signal handlers). */
-  onClose(close: () => void): void;
-}
-
-/** Builds one engine from its settings. */
-export type EngineFactory<S> = (settings: S, context: EngineContext) => ModerationEngine | Promise<ModerationEngine>;
-
-/**
- * The engines an entry can build, by name. Under Node each factory loads its engine's module on
- * first use; a Worker imports only the factories of the engines it bundles.
- */
-export type EngineFactories = { [N in EngineName]?: EngineFactory<NonNullable<EngineSettings[N]>> };
 
 /** A policy file's text and where it came from (MODERATION_POLICY_FILE). */
 export interface PolicyFileSource {
@@ -65,29 +45,30 @@ export interface Moderation {
 
 /**
  * The one composition of every moderation app, under Node and on Workers: engines (cheapest first)
- * from their settings → policies (one per app the policy file names, and the default) → the two
- * moderation handlers. An engine the config names but the entry cannot build (a Worker that does
- * not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
+ * from their settings, built by their modules → policies (one per app the policy file names, and
+ * the default) → the two moderation handlers. An engine the config names but `modules` lacks (a
+ * Worker that does not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
  */
 export async function composeModeration(
   config: Pick<ModerationConfig, "common" | "policy" | "engines" | "stream">,
-  factories: EngineFactories,
-  options: { logger: Logger; observer?: UpstreamObserver; policyFile?: PolicyFileSource },
+  modules: readonly AnyEngineModule[],
+  options: { logger: Logger; observer?: UpstreamObserver; policyFile?: PolicyFileSource; files: EngineFiles },
 ): Promise<Moderation> {
-  const { logger, observer } = options;
+  const { logger, observer, files } = options;
   const base = envSpec(config);
 
   async function build(file: PolicyFileSource | undefined): Promise<PolicySet> {
     if (!file) {
-      return buildPolicySet({ version: ENV_POLICY_VERSION, defaults: base, apps: new Map() }, factories, {
+      return buildPolicySet({ version: ENV_POLICY_VERSION, defaults: base, apps: new Map() }, modules, {
         logger,
         observer,
+        files,
         stream: config.stream,
       });
     }
     const parsed = await parsePolicyFile(file.text, file.name);
     const resolved = resolvePolicies(base, parsed, file.name, file.resolvePath);
-    return buildPolicySet(resolved, factories, { logger, observer, stream: config.stream }, file.name);
+    return buildPolicySet(resolved, modules, { logger, observer, files, stream: config.stream }, file.name);
   }
 
   function announce(set: PolicySet, file: PolicyFileSource | undefined, message: string): void {

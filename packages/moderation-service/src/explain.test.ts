@@ -10,17 +10,11 @@ import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createModerationApp, type ModerationApp } from "./app.ts";
-import {
-  type EngineName,
-  type ModerationConfig,
-  readCommonSettings,
-  readEngineList,
-  readKeywordsSettings,
-  readObscenitySettings,
-  readOpenAISettings,
-  readPolicySettings,
-} from "./config/index.ts";
+import { type ModerationConfig, readCommonSettings, readEngineList, readPolicySettings } from "./config/index.ts";
 import { MAX_STREAMED_CALLS, streamedCallEnds } from "./explain.ts";
+import { keywords } from "./engines/keywords.ts";
+import { obscenity } from "./engines/obscenity.ts";
+import { openai } from "./engines/openai.ts";
 
 const KEY = "explain-key-1234";
 const OPENAI_KEY = "sk-explain-9a7c";
@@ -42,15 +36,15 @@ function recordingLogger(lines: string[]): Logger {
 
 function configFrom(env: Record<string, string>): ModerationConfig {
   const full = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env };
-  const named: EngineName[] = readEngineList(full, ["keywords"]);
+  const named: string[] = readEngineList(full, ["keywords"]);
   return {
     common: readCommonSettings(full),
     port: 0,
     policy: readPolicySettings(full),
     engines: {
-      ...(named.includes("keywords") && { keywords: readKeywordsSettings(full) }),
-      ...(named.includes("obscenity") && { obscenity: readObscenitySettings(full) }),
-      ...(named.includes("openai") && { openai: readOpenAISettings(full) }),
+      ...(named.includes("keywords") && { keywords: keywords.read(full) }),
+      ...(named.includes("obscenity") && { obscenity: obscenity.read(full) }),
+      ...(named.includes("openai") && { openai: openai.read(full) }),
     },
   };
 }

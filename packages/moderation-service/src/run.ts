@@ -1,22 +1,14 @@
-import type { Env } from "@dify-ext/runtime";
 import { runService } from "@dify-ext/runtime/node";
 import { createModerationApp } from "./app.ts";
-import type { ModerationConfig } from "./config/read.ts";
-
-export interface RunModerationOptions {
-  /** Service name, on every log line and metric. */
-  name: string;
-  /** The app's own `loadConfig` (its `src/config.ts`). */
-  loadConfig: (env: Env) => ModerationConfig;
-}
+import type { ModerationAppDefinition } from "./config/app.ts";
 
 /** The `main` of a moderation app: env → config → engines → policy → receive app → listen. */
-export function runModerationService(options: RunModerationOptions) {
+export function runModerationService(app: ModerationAppDefinition) {
   return runService({
-    name: options.name,
-    loadConfig: options.loadConfig,
+    name: app.name,
+    loadConfig: app.loadConfig,
     async start(config, { logger, metrics }) {
-      const moderation = await createModerationApp({ config, logger, metrics });
+      const moderation = await createModerationApp({ config, logger, metrics, engines: app.engines });
       return { app: moderation.app, onClose: () => moderation.close() };
     },
   });

@@ -146,8 +146,9 @@ export function nodeTransport(appDir: string): Transport {
   };
 }
 
-/** Variables a Worker reads at build time (`dify-ext-worker-lists`), not as bindings. */
-export const WORKER_BUILD_VARS = ["KEYWORDS_FILES", "KEYWORDS_ALLOW_FILES", "MODERATION_POLICY_FILE"] as const;
+import { WORKER_BUILD_VARS } from "./worker-build-vars.ts";
+
+export { WORKER_BUILD_VARS };
 
 export interface WorkerTransport extends Transport {
   /** Every build made so far, with the build-time variables it was made with. */

@@ -1,6 +1,6 @@
 /**
  * Keyword moderation engine, platform-neutral (no Node APIs): runs in Node and in Workers.
- * File loading and hot reload live in `@dify-ext/moderation-engines/keywords/node`.
+ * Reading list files and reloading them is the service's (`@dify-ext/moderation-service`).
  */
 export { createKeywordEngine, type KeywordEngine, type KeywordEngineOptions } from "./keyword-engine.ts";
 export {

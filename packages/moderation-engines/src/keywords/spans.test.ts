@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { Finding } from "../engine.ts";
 import { maskSpans } from "../mask.ts";
 import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
-import { loadKeywordFiles, SAMPLE_ALLOW_LIST_FILE, SAMPLE_LIST_FILE } from "./node.ts";
 import { isSeparator, normalizeForMatching } from "./normalize.ts";
+import { parseKeywordList } from "./parse.ts";
+import { SAMPLE_ALLOW_LIST, SAMPLE_LIST } from "./sample.ts";
 
 /** Runs of the property test in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
 const RUNS = 300;
@@ -81,9 +82,9 @@ describe("finding spans: regressions found by random tests", () => {
 
   for (const separators of [false, true]) {
     it(`finds the same in each text, in a request or alone, after anything (separators ${separators})`, async () => {
-      const m = await loadKeywordFiles({
-        listFiles: [SAMPLE_LIST_FILE],
-        allowFiles: [SAMPLE_ALLOW_LIST_FILE],
+      const m = createKeywordMatcher({
+        lists: [parseKeywordList(SAMPLE_LIST.text, SAMPLE_LIST.name)],
+        allowLists: [parseKeywordList(SAMPLE_ALLOW_LIST.text, SAMPLE_ALLOW_LIST.name)],
         separators,
       });
       const inRequest = request.map((text) => checkedFind(m, text));

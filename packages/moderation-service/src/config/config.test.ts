@@ -1,15 +1,9 @@
 import { createOpenAIEngine, OMNI_MODERATION_CATEGORIES, OPENAI_SETTINGS } from "@dify-ext/moderation-engines/openai";
 import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
-import {
-  enginesNamedIn,
-  parseThresholds,
-  readEngineList,
-  readKeywordsSettings,
-  readOpenAISettings,
-  readPolicySettings,
-  readSettings,
-} from "./index.ts";
+import { enginesNamedIn, readEngineList, readPolicySettings, readSettings } from "./index.ts";
+import { keywords } from "../engines/keywords.ts";
+import { openai, parseThresholds } from "../engines/openai.ts";
 
 /** The problems of a read that must fail. */
 function problemsOf(read: () => unknown): string[] {
@@ -29,7 +23,7 @@ describe("readSettings", () => {
       readSettings({
         policy: () => readPolicySettings({ MODERATION_INPUT_ACTION: "erase" }),
         fine: () => 3,
-        openai: () => readOpenAISettings({ OPENAI_TIMEOUT_MS: "soon" }),
+        openai: () => openai.read({ OPENAI_TIMEOUT_MS: "soon" }),
       }),
     );
     expect(problems.map((line) => line.split(":")[0])).toEqual(["MODERATION_INPUT_ACTION", "OPENAI_TIMEOUT_MS"]);
@@ -76,9 +70,9 @@ describe("readPolicySettings and readKeywordsSettings", () => {
   it("leave a setting the engine or policy defaults unset instead of repeating its default", () => {
     expect(readPolicySettings({})).not.toHaveProperty("maskCharacter");
     expect(readPolicySettings({ MODERATION_MASK_CHARACTER: "#" }).maskCharacter).toBe("#");
-    expect(readKeywordsSettings({})).toEqual({ listFiles: [], allowFiles: [], usingSampleList: true });
+    expect(keywords.read({})).toEqual({ listFiles: [], allowFiles: [], usingSampleList: true });
     expect(
-      readKeywordsSettings({ KEYWORDS_MATCH: "substring", KEYWORDS_SEPARATORS: "yes", KEYWORDS_WATCH: "0" }),
+      keywords.read({ KEYWORDS_MATCH: "substring", KEYWORDS_SEPARATORS: "yes", KEYWORDS_WATCH: "0" }),
     ).toMatchObject({
       match: "substring",
       separators: true,
@@ -95,15 +89,15 @@ describe("readPolicySettings and readKeywordsSettings", () => {
       "MODERATION_MASK_CHARACTER: expected exactly one character",
       "MODERATION_OUTPUT_ON_ERROR: expected open or closed",
     ]);
-    expect(
-      problemsOf(() => readKeywordsSettings({ KEYWORDS_MATCH: "fuzzy", KEYWORDS_SEPARATORS: "perhaps" })).sort(),
-    ).toEqual(["KEYWORDS_MATCH: expected word or substring", "KEYWORDS_SEPARATORS: expected true or false"]);
+    expect(problemsOf(() => keywords.read({ KEYWORDS_MATCH: "fuzzy", KEYWORDS_SEPARATORS: "perhaps" })).sort()).toEqual(
+      ["KEYWORDS_MATCH: expected word or substring", "KEYWORDS_SEPARATORS: expected true or false"],
+    );
   });
 });
 
 describe("readOpenAISettings", () => {
   it("takes every numeric default and bound from the engine's OPENAI_SETTINGS", () => {
-    const defaults = readOpenAISettings({});
+    const defaults = openai.read({});
     expect(defaults).toEqual({
       apiKey: undefined,
       baseURL: undefined,
@@ -121,15 +115,15 @@ describe("readOpenAISettings", () => {
     };
     for (const [name, { min, max }] of Object.entries(variables)) {
       const expected = [`${name}: expected a whole number from ${min} to ${max}`];
-      expect(problemsOf(() => readOpenAISettings({ [name]: String(max + 1) }))).toEqual(expected);
-      expect(problemsOf(() => readOpenAISettings({ [name]: String(min - 1) }))).toEqual(expected);
-      readOpenAISettings({ [name]: String(max) });
-      readOpenAISettings({ [name]: String(min) });
+      expect(problemsOf(() => openai.read({ [name]: String(max + 1) }))).toEqual(expected);
+      expect(problemsOf(() => openai.read({ [name]: String(min - 1) }))).toEqual(expected);
+      openai.read({ [name]: String(max) });
+      openai.read({ [name]: String(min) });
     }
   });
 
   it("accepts exactly what the engine accepts: its longest timeout builds, one more is refused by both", () => {
-    const { maxRetries, timeoutMs, cache } = readOpenAISettings({
+    const { maxRetries, timeoutMs, cache } = openai.read({
       OPENAI_TIMEOUT_MS: String(OPENAI_SETTINGS.timeoutMs.max),
     });
     expect(() => createOpenAIEngine({ apiKey: "sk-test-0000", maxRetries, timeoutMs, cache })).not.toThrow();
@@ -139,30 +133,28 @@ describe("readOpenAISettings", () => {
   });
 
   it("requires OPENAI_API_KEY in production only, together with the other problems", () => {
-    expect(problemsOf(() => readOpenAISettings({ NODE_ENV: "production", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
+    expect(problemsOf(() => openai.read({ NODE_ENV: "production", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
       "OPENAI_API_KEY: required by the openai engine with NODE_ENV=production",
       'OPENAI_THRESHOLDS: threshold "violence=2": the score must be a number from 0 to 1',
     ]);
-    expect(readOpenAISettings({ NODE_ENV: "production", OPENAI_API_KEY: "sk-prod-1234" }).apiKey).toBe("sk-prod-1234");
-    expect(readOpenAISettings({}).apiKey).toBeUndefined();
+    expect(openai.read({ NODE_ENV: "production", OPENAI_API_KEY: "sk-prod-1234" }).apiKey).toBe("sk-prod-1234");
+    expect(openai.read({}).apiKey).toBeUndefined();
   });
 
   it("reads thresholds, and refuses category names that are not the 13 known ones", () => {
-    expect(readOpenAISettings({ OPENAI_THRESHOLDS: "violence=0.7,sexual=0.9" }).thresholds).toEqual({
+    expect(openai.read({ OPENAI_THRESHOLDS: "violence=0.7,sexual=0.9" }).thresholds).toEqual({
       violence: 0.7,
       sexual: 0.9,
     });
     for (const name of ["constructor", "__proto__", "toString"]) {
-      expect(problemsOf(() => readOpenAISettings({ OPENAI_THRESHOLDS: `${name}=0.5` }))[0]).toMatch(
+      expect(problemsOf(() => openai.read({ OPENAI_THRESHOLDS: `${name}=0.5` }))[0]).toMatch(
         new RegExp(`^OPENAI_THRESHOLDS: threshold "${name}=0.5": unknown category "${name}"`),
       );
     }
   });
 
   it("never echoes a secret in an error", () => {
-    const found = problemsOf(() =>
-      readOpenAISettings({ OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" }),
-    );
+    const found = problemsOf(() => openai.read({ OPENAI_API_KEY: "sk-secret-999", OPENAI_BASE_URL: "not a url" }));
     expect(found).toEqual(["OPENAI_BASE_URL: expected a URL such as https://api.openai.com/v1"]);
   });
 });

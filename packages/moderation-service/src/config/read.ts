@@ -1,20 +1,14 @@
 import { type CommonConfig, ConfigError, type Env, parseCommonEnv, parseEnv, portVar } from "@dify-ext/runtime";
 import { z } from "zod";
-import type { GuardSettings } from "./guard.ts";
-import type { KeywordsSettings } from "./keywords.ts";
-import type { ObscenitySettings } from "./obscenity.ts";
-import type { OpenAISettings } from "./openai.ts";
-import type { PiiSettings } from "./pii.ts";
 import type { PolicySettings } from "./policy.ts";
 import type { StreamSettings } from "./stream.ts";
 
-/** The engines an app runs, each with its settings; they run cheapest first (`ENGINE_NAMES`). */
+/**
+ * The engines an app runs, by name, each with its settings (what its module's `read` returns);
+ * they run cheapest first, whatever the order here.
+ */
 export interface EngineSettings {
-  keywords?: KeywordsSettings;
-  obscenity?: ObscenitySettings;
-  pii?: PiiSettings;
-  openai?: OpenAISettings;
-  guard?: GuardSettings;
+  readonly [engine: string]: unknown;
 }
 
 /** A moderation app's configuration, as its `src/config.ts` builds it from env. */
@@ -29,7 +23,7 @@ export interface ModerationConfig {
   stream?: StreamSettings;
 }
 
-/** Reads the settings every app shares (keys, limits, logging); see `@dify-ext/server`. */
+/** Reads the settings every app shares (keys, limits, logging); see `@dify-ext/runtime`. */
 export const readCommonSettings: (env: Env) => CommonConfig = parseCommonEnv;
 
 /** Reads `PORT`, `fallback` when unset. */

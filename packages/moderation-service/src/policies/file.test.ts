@@ -1,7 +1,9 @@
 import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
-import { readKeywordsSettings, readOpenAISettings, readPolicySettings } from "../config/index.ts";
+import { readPolicySettings } from "../config/index.ts";
 import { applySection, envSpec, parsePolicyFile, resolvePolicies } from "./file.ts";
+import { keywords } from "../engines/keywords.ts";
+import { openai } from "../engines/openai.ts";
 
 const env = {
   OPENAI_API_KEY: "sk-test-123456",
@@ -10,7 +12,7 @@ const env = {
 };
 const base = envSpec({
   policy: readPolicySettings({ MODERATION_OUTPUT_ACTION: "mask" }),
-  engines: { keywords: readKeywordsSettings(env), openai: readOpenAISettings(env) },
+  engines: { keywords: keywords.read(env), openai: openai.read(env) },
 });
 
 describe("policy sections over the environment", () => {

@@ -1,10 +1,9 @@
 import type { PointPolicy, PolicyMode } from "@dify-ext/moderation-engines";
-import { checkCategory, checkScore } from "@dify-ext/moderation-engines/openai/settings";
 import { ConfigError, type PerAppFile, parsePerAppFile } from "@dify-ext/runtime";
 import { z } from "zod";
-import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
 import type { PolicySettings } from "../config/policy.ts";
 import type { EngineSettings } from "../config/read.ts";
+import { byRank, ENGINE_NAMES, ENGINES } from "../engines/index.ts";
 
 /**
  * The moderation policy file (MODERATION_POLICY_FILE): a `default` section over the app's
@@ -17,26 +16,13 @@ const pointSection = z.strictObject({
   on_engine_error: z.enum(["open", "closed"], { error: "expected open or closed" }).optional(),
 });
 
-const fileList = z.array(z.string().trim().min(1, "a file name must not be empty"));
-
-const thresholds = z.record(z.string(), z.number()).superRefine((value, ctx) => {
-  for (const [category, score] of Object.entries(value)) {
-    try {
-      checkCategory(category, "threshold");
-      checkScore(score, `threshold ${category}`);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message, path: [category] });
-    }
-  }
-});
-
 /** One section of the file: `default`, or one app's. Every field is optional; strict, so typos are errors. */
 export const policySectionSchema = z.strictObject({
   /** `enforce` answers Dify with the verdict; `shadow` records it and answers "not flagged". */
   mode: z.enum(["enforce", "shadow"], { error: "expected enforce or shadow" }).optional(),
   /** The engines this policy runs (cheapest first, whatever the order here); each must be running in the service. */
   engines: z
-    .array(z.enum(ENGINE_NAMES, { error: `expected one of ${ENGINE_NAMES.join(", ")}` }))
+    .array(z.enum(ENGINE_NAMES as [string, ...string[]], { error: `expected one of ${ENGINE_NAMES.join(", ")}` }))
     .min(1, "expected at least one engine")
     .refine((names) => new Set(names).size === names.length, "an engine is listed twice")
     .optional(),
@@ -46,28 +32,18 @@ export const policySectionSchema = z.strictObject({
     .string()
     .refine((value) => [...value].length === 1, "expected exactly one character")
     .optional(),
-  keywords: z
-    .strictObject({
-      files: fileList.min(1, "expected at least one list file").optional(),
-      allow_files: fileList.optional(),
-      match: z.enum(["word", "substring"], { error: "expected word or substring" }).optional(),
-      separators: z.boolean({ error: "expected true or false" }).optional(),
-    })
-    .optional(),
-  obscenity: z
-    .strictObject({
-      extra_terms: z.array(z.string()).optional(),
-      allow_terms: z.array(z.string()).optional(),
-    })
-    .optional(),
-  openai: z.strictObject({ thresholds: thresholds.optional() }).optional(),
+  // Each engine's own section (`keywords:`, `openai:`, ...), from its module.
+  ...Object.fromEntries(
+    ENGINES.flatMap((module) => (module.policy ? [[module.name, module.policy.section.optional()]] : [])),
+  ),
 });
 
-export type PolicySection = z.output<typeof policySectionSchema>;
+/** One section: the policy's own fields, and each engine's section by its name. */
+export type PolicySection = z.output<typeof policySectionSchema> & { readonly [engine: string]: unknown };
 
 /** Reads a policy file's text; throws a `ConfigError` naming the file, the app and the field. */
 export function parsePolicyFile(text: string, source: string): Promise<PerAppFile<PolicySection>> {
-  return parsePerAppFile(text, source, policySectionSchema);
+  return parsePerAppFile(text, source, policySectionSchema) as Promise<PerAppFile<PolicySection>>;
 }
 
 /** What one app's calls are judged by, before its engines are built. */
@@ -75,7 +51,7 @@ export interface PolicySpec {
   mode: PolicyMode;
   policy: PolicySettings;
   /** The engines it runs, cheapest first. */
-  engines: EngineName[];
+  engines: string[];
   /** Settings of every engine the service runs, with this policy's overrides. */
   settings: EngineSettings;
 }
@@ -118,7 +94,7 @@ export function applySection(
 ): PolicySpec {
   const problems: string[] = [];
   const running = ENGINE_NAMES.filter((name) => base.settings[name] !== undefined);
-  const notRunning = (name: EngineName, field: string) =>
+  const notRunning = (name: string, field: string) =>
     problems.push(
       `${where}.${field}: the ${name} engine is not running in this service (it runs ${running.join(", ")}; ` +
         "MODERATION_ENGINES names the engines of the composite app)",
@@ -126,35 +102,13 @@ export function applySection(
   for (const name of section.engines ?? []) {
     if (base.settings[name] === undefined) notRunning(name, "engines");
   }
-  const settings: EngineSettings = { ...base.settings };
-  if (section.keywords) {
-    const keywords = base.settings.keywords;
-    if (!keywords) notRunning("keywords", "keywords");
-    else {
-      const { files, allow_files: allowFiles, match, separators } = section.keywords;
-      settings.keywords = {
-        ...keywords,
-        ...(files && { listFiles: files.map(resolvePath), usingSampleList: false }),
-        ...(allowFiles && { allowFiles: allowFiles.map(resolvePath) }),
-        ...(match !== undefined && { match }),
-        ...(separators !== undefined && { separators }),
-      };
-    }
-  }
-  if (section.obscenity) {
-    const obscenity = base.settings.obscenity;
-    if (!obscenity) notRunning("obscenity", "obscenity");
-    else {
-      settings.obscenity = {
-        extraTerms: section.obscenity.extra_terms ?? obscenity.extraTerms,
-        allowTerms: section.obscenity.allow_terms ?? obscenity.allowTerms,
-      };
-    }
-  }
-  if (section.openai?.thresholds) {
-    const openai = base.settings.openai;
-    if (!openai) notRunning("openai", "openai");
-    else settings.openai = { ...openai, thresholds: { ...openai.thresholds, ...section.openai.thresholds } };
+  const settings: Record<string, unknown> = { ...base.settings };
+  for (const module of byRank(ENGINES)) {
+    const own = section[module.name];
+    if (own === undefined || !module.policy) continue;
+    const current = base.settings[module.name];
+    if (current === undefined) notRunning(module.name, module.name);
+    else settings[module.name] = module.policy.apply(current, own, resolvePath);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -8,13 +8,9 @@ import { difyCall } from "@dify-ext/test-support/app-process";
 import { type RecordedLine, recordingLogger } from "@dify-ext/test-support/logger";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createModerationApp, type ModerationApp } from "../app.ts";
-import {
-  type ModerationConfig,
-  readCommonSettings,
-  readKeywordsSettings,
-  readObscenitySettings,
-  readPolicySettings,
-} from "../config/index.ts";
+import { type ModerationConfig, readCommonSettings, readPolicySettings } from "../config/index.ts";
+import { keywords } from "../engines/keywords.ts";
+import { obscenity } from "../engines/obscenity.ts";
 
 const KEY = "policy-test-key-4711";
 const TUTOR = "1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed";
@@ -65,7 +61,7 @@ async function serve(policy: string | undefined, env: Record<string, string> = {
     common: readCommonSettings(values),
     port: 0,
     policy: readPolicySettings(values),
-    engines: { keywords: readKeywordsSettings(values), obscenity: readObscenitySettings(values) },
+    engines: { keywords: keywords.read(values), obscenity: obscenity.read(values) },
     ...(policy !== undefined && { policyFile: file }),
   };
   const built = await createModerationApp({ config, logger: recordingLogger(lines), watchPolicy: false });

@@ -7,9 +7,8 @@ import {
   type StreamCacheOptions,
 } from "@dify-ext/moderation-engines";
 import { ConfigError, OTHER_APP } from "@dify-ext/runtime";
-import type { EngineContext, EngineFactories, EngineFactory } from "../compose.ts";
-import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
-import type { EngineSettings } from "../config/read.ts";
+import type { AnyEngineModule, EngineContext } from "../engine-module.ts";
+import { byRank } from "../engines/index.ts";
 import { type PolicySpec, type ResolvedPolicies, sectionName } from "./file.ts";
 
 /** The policy one call gets, with what its log lines and metrics say about it. */
@@ -58,7 +57,7 @@ export const ENV_POLICY_VERSION = "env";
  */
 export async function buildPolicySet(
   resolved: ResolvedPolicies,
-  factories: EngineFactories,
+  modules: readonly AnyEngineModule[],
   context: Omit<EngineContext, "notReady" | "onClose"> & { stream?: StreamCacheOptions },
   source?: string,
 ): Promise<PolicySet> {
@@ -76,20 +75,20 @@ export async function buildPolicySet(
   };
 
   const built = new Map<string, ModerationEngine>();
-  const engineFor = async <N extends EngineName>(name: N, settings: NonNullable<EngineSettings[N]>, where: string) => {
+  const engineFor = async (name: string, settings: unknown, where: string) => {
     const key = `${name} ${JSON.stringify(settings)}`;
     const existing = built.get(key);
     if (existing) return existing;
-    const factory = factories[name] as EngineFactory<NonNullable<EngineSettings[N]>> | undefined;
-    if (!factory) {
-      const available = ENGINE_NAMES.filter((known) => factories[known] !== undefined);
+    const module = modules.find((candidate) => candidate.name === name);
+    if (!module) {
+      const available = byRank(modules).map((known) => known.name);
       throw new ConfigError([
         `MODERATION_ENGINES: engine "${name}" is not built into this app; it has ${available.join(", ")}`,
       ]);
     }
     let engine: ModerationEngine;
     try {
-      engine = await factory(settings, engineContext);
+      engine = await module.create(settings, engineContext);
     } catch (error) {
       if (source === undefined || error instanceof ConfigError) throw error;
       throw new ConfigError([`${source}: ${where}.${name}: ${(error as Error).message}`]);
@@ -99,7 +98,7 @@ export async function buildPolicySet(
   };
   const policyFor = async (spec: PolicySpec, where: string) => {
     const engines: ModerationEngine[] = [];
-    for (const name of spec.engines) engines.push(await engineFor(name, spec.settings[name]!, where));
+    for (const name of spec.engines) engines.push(await engineFor(name, spec.settings[name], where));
     return { policy: createModerationPolicy({ ...spec.policy, mode: spec.mode, engines, streamCache }), engines };
   };
 

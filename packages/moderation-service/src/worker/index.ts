@@ -1,75 +1,74 @@
-/// <reference path="./keyword-lists-module.d.ts" />
+/// <reference path="./worker-files-module.d.ts" />
+import { createFetchHandler, createReceiveCore } from "@dify-ext/receive";
 import {
+  ConfigError,
   createConsoleLogger,
   createWorkerModule,
-  type Env,
   type LogLevel,
   receiveOptionsFrom,
   type WorkerModule,
 } from "@dify-ext/runtime";
-import { createFetchHandler, createReceiveCore } from "@dify-ext/receive";
-import { composeModeration, type EngineFactories } from "../compose.ts";
+import { composeModeration } from "../compose.ts";
+import type { ModerationAppDefinition } from "../config/app.ts";
+import type { EngineFiles } from "../engine-module.ts";
 import { playgroundRoutes } from "../playground.ts";
-import type { ModerationConfig } from "../config/read.ts";
 
-/** A list file's name and text, read at build time. */
-export interface BundledList {
-  name: string;
-  text: string;
-}
-
-/** A policy file bundled into a Worker (MODERATION_POLICY_FILE at build time), with the list files it names. */
-export interface BundledPolicy {
-  name: string;
-  text: string;
-  /** Each list file's text, keyed by the name the policy gives it. */
+/**
+ * What `dify-ext-worker-files` bundles into a Worker at build time (a Worker has no file system):
+ * the file-naming variables as they were set for the build, and the text of every file the app
+ * reads with them, keyed by the name the settings give it (a file a bundled policy file names:
+ * `policy:<name>`).
+ */
+export interface WorkerBundle {
+  /** MODERATION_POLICY_FILE and the engines' file variables (KEYWORDS_FILES, ...) as set at build time. */
+  env: Record<string, string>;
   files: Record<string, string>;
 }
 
-/** The keyword lists bundled into a Worker (see `dify-ext-worker-lists`). */
-export interface BundledKeywordLists {
-  lists: BundledList[];
-  allow: BundledList[];
-  /** True when no KEYWORDS_FILES was set at build time and the sample list was bundled. */
-  sample: boolean;
-  /** The policy file, when MODERATION_POLICY_FILE was set at build time. */
-  policy?: BundledPolicy;
-}
-
-/** How a Worker's keyword engine tells a list file of the bundled policy from the env's lists. */
+/** How a file a bundled policy file names is keyed in the bundle. */
 export const BUNDLED_POLICY_PREFIX = "policy:";
 
-export interface ModerationWorkerOptions {
-  name: string;
-  /** The app's own `loadConfig` (its `src/config.ts`), the same as under Node. */
-  loadConfig: (env: Env) => ModerationConfig;
-  /**
-   * The engines this Worker can build, each from `@dify-ext/moderation-service/worker/<engine>`;
-   * the bundle carries only what is imported here. An engine the config names but this Worker
-   * does not bundle is a misconfiguration naming MODERATION_ENGINES.
-   */
-  engines: EngineFactories;
-  /** The policy file bundled at build time (`lists.policy` of `dify-ext:keyword-lists`), if any. */
-  policy?: BundledPolicy;
+/** The bundle's files as the engines read them; nothing is watched (a Worker's files never change). */
+export function bundledFiles(bundle: WorkerBundle): EngineFiles {
+  return {
+    async read(file) {
+      const text = bundle.files[file];
+      if (text === undefined) {
+        throw new Error(`${file}: was not bundled into this Worker; set it when building (dify-ext-worker-files)`);
+      }
+      return text;
+    },
+    watch: () => ({ reload: async () => false, close() {} }),
+  };
 }
 
 /**
- * A moderation app as a Cloudflare Worker: the same config, composition, policy and engines as
- * under Node, behind the fetch adapter. Configuration comes from Worker vars and secrets (API_KEYS
- * as a secret), read on the first request of an isolate; a bad configuration answers every call
- * with a 500 whose message names the bad variables (Dify shows it to the person registering the
- * extension).
+ * A moderation app as a Cloudflare Worker: the same definition, config, composition, policy and
+ * engines as under Node, behind the fetch adapter. Configuration comes from Worker vars and secrets
+ * (API_KEYS as a secret) over the variables the bundle was built with, read on the first request of
+ * an isolate; a bad configuration answers every call with a 500 whose message names the bad
+ * variables (Dify shows it to the person registering the extension). The bundle carries only the
+ * engines `app` names.
  */
-export function createModerationWorker(options: ModerationWorkerOptions): WorkerModule {
-  return createWorkerModule(options.name, async (env) => {
-    const config = options.loadConfig(env);
-    const logger = createConsoleLogger({ name: options.name, level: config.common.logLevel as LogLevel });
-    const { policy } = options;
-    const moderation = await composeModeration(config, options.engines, {
+export function createModerationWorker(app: ModerationAppDefinition, bundle: WorkerBundle): WorkerModule {
+  return createWorkerModule(app.name, async (env) => {
+    const config = app.loadConfig({ ...bundle.env, ...env });
+    const logger = createConsoleLogger({ name: app.name, level: config.common.logLevel as LogLevel });
+    const files = bundledFiles(bundle);
+    let policyFile: { name: string; text: string; resolvePath: (file: string) => string } | undefined;
+    if (config.policyFile !== undefined) {
+      const text = bundle.files[config.policyFile];
+      if (text === undefined) {
+        throw new ConfigError([
+          `MODERATION_POLICY_FILE: ${config.policyFile} was not bundled into this Worker; set it when building`,
+        ]);
+      }
+      policyFile = { name: config.policyFile, text, resolvePath: (file) => `${BUNDLED_POLICY_PREFIX}${file}` };
+    }
+    const moderation = await composeModeration(config, app.engines, {
       logger,
-      ...(policy && {
-        policyFile: { name: policy.name, text: policy.text, resolvePath: (file) => `${BUNDLED_POLICY_PREFIX}${file}` },
-      }),
+      files,
+      ...(policyFile && { policyFile }),
     });
     return createFetchHandler(
       createReceiveCore({

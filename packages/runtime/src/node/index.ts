@@ -9,4 +9,11 @@ export {
   type ServiceConfig,
   type ServiceContext,
 } from "./run-service.ts";
-export { type FileWatch, readSettingsFile, type WatchFilesOptions, watchFiles } from "./watch-files.ts";
+export {
+  type FileWatch,
+  readSettingsFile,
+  readTextFile,
+  TextFileError,
+  type WatchFilesOptions,
+  watchFiles,
+} from "./watch-files.ts";

@@ -4,18 +4,101 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "../env.ts";
 import { PER_APP_FILE_MAX_BYTES } from "../per-app.ts";
 
+/** A file could not be read as text; the message names the file (and the line of bad UTF-8). */
+export class TextFileError extends Error {
+  override readonly name = "TextFileError";
+  constructor(
+    readonly file: string,
+    /** What went wrong, without the file name: `does not exist`, `line 3: not valid UTF-8 (…)`. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
+/**
+ * Reads a UTF-8 text file of at most `maxBytes` (no limit by default). Rejects with a
+ * {@link TextFileError} that says why in words: missing, a directory, not readable, too large, or
+ * the line and byte offset of the first invalid UTF-8.
+ */
+export async function readTextFile(file: string, maxBytes = Number.POSITIVE_INFINITY): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EISDIR"
+          ? "is a directory, not a file"
+          : code === "EACCES" || code === "EPERM"
+            ? "cannot be read (permission denied)"
+            : `cannot be read (${code ?? (error as Error).message})`;
+    throw new TextFileError(file, reason, { cause: error });
+  }
+  if (bytes.length > maxBytes) throw new TextFileError(file, `is larger than ${maxBytes} bytes`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new TextFileError(
+      file,
+      `line ${countLines(bytes, at)}: not valid UTF-8 (byte offset ${at}); save the file as UTF-8`,
+    );
+  }
+}
+
+function countLines(bytes: Uint8Array, end: number): number {
+  let line = 1;
+  for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) line++;
+  return line;
+}
+
+/** Offset of the first byte that breaks UTF-8 well-formedness. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let need: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}
+
 /**
  * Reads a per-app settings file (a policy file, the weather app's settings) as UTF-8 text of at most
  * {@link PER_APP_FILE_MAX_BYTES}. Throws a `ConfigError` naming `variable` and the file when it cannot.
  */
 export async function readSettingsFile(file: string, variable: string): Promise<string> {
   try {
-    const bytes = await readFile(file);
-    if (bytes.length > PER_APP_FILE_MAX_BYTES) throw new Error(`larger than ${PER_APP_FILE_MAX_BYTES} bytes`);
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return await readTextFile(file, PER_APP_FILE_MAX_BYTES);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError([`${variable}: cannot read ${file}: ${reason}`]);
+    throw new ConfigError([`${variable}: cannot read ${(error as Error).message}`]);
   }
 }
 

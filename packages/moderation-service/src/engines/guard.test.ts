@@ -1,7 +1,9 @@
 import { createGuardEngine, GUARD_SETTINGS } from "@dify-ext/moderation-engines/guard";
 import { ConfigError } from "@dify-ext/runtime";
 import { describe, expect, it } from "vitest";
-import { readGuardSettings } from "./index.ts";
+import { guard } from "./guard.ts";
+
+const readGuardSettings = (env: Record<string, string>) => guard.read(env);
 
 function problemsOf(read: () => unknown): string[] {
   try {
