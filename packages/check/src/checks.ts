@@ -323,6 +323,15 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
         presets.add(body.preset_response);
       }
     };
+    /** One output moderation call of `text`, judged as Dify reads it, and whether it was flagged. */
+    const judgeOutput = async (text: string) => {
+      const params = { app_id: appId, text };
+      const outcome = await call(options.key, "app.moderation.output", params);
+      const judged = judge("app.moderation.output", outcome, params, options, difyModerationOutputError);
+      if (judged.result.ok) remember(judged.result.json);
+      const flagged = judged.result.ok && (judged.result.json as Record<string, unknown> | null)?.flagged === true;
+      return { judged, flagged };
+    };
     for (const [index, sample] of [...OUTPUT_SAMPLES, ...ownTexts].entries()) {
       const params = { app_id: appId, text: sample.text };
       const outcome = await call(options.key, "app.moderation.output", params);
@@ -338,16 +347,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     let firstFailure: { judged: Judged; index: number } | undefined;
     let firstFlagged: number | undefined;
     for (const [index, text] of prefixes.entries()) {
-      const params = { app_id: appId, text };
-      const judged = judge(
-        "app.moderation.output",
-        await call(options.key, "app.moderation.output", params),
-        params,
-        options,
-        difyModerationOutputError,
-      );
-      if (judged.result.ok) remember(judged.result.json);
-      const flagged = judged.result.ok && (judged.result.json as Record<string, unknown> | null)?.flagged === true;
+      const { judged, flagged } = await judgeOutput(text);
       if (flagged && firstFlagged === undefined) firstFlagged = index;
       if ((judged.difyError !== null || judged.problems.length > 0) && !firstFailure) firstFailure = { judged, index };
       if (judged.outcome.kind !== "response") break;
@@ -389,15 +389,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
       });
       return;
     }
-    const params = { app_id: appId, text: preset };
-    const judged = judge(
-      "app.moderation.output",
-      await call(options.key, "app.moderation.output", params),
-      params,
-      options,
-      difyModerationOutputError,
-    );
-    const flagged = judged.result.ok && (judged.result.json as Record<string, unknown> | null)?.flagged === true;
+    const { judged, flagged } = await judgeOutput(preset);
     add(
       toResult(
         "moderation-output: own preset response",

@@ -1,6 +1,6 @@
 import type { ModerationEngine } from "@dify-ext/moderation-engines";
 import type { Logger } from "@dify-ext/receive";
-import type { Env, UpstreamObserver } from "@dify-ext/runtime";
+import { ConfigError, type Env, type UpstreamObserver } from "@dify-ext/runtime";
 import type { z } from "zod";
 
 /**
@@ -126,4 +126,23 @@ export async function engineThatCannotJudge(
       throw new EngineUnavailableError(name, reason);
     },
   };
+}
+
+/**
+ * Builds an engine, turning the error it throws for an unusable option (an `errorClass` naming the
+ * option in `option`) into a `ConfigError` naming the variable the option comes from, so the
+ * start-up line (Node) or the Worker's 500 says what to fix.
+ */
+export function namingVariables<T>(
+  errorClass: abstract new (...args: never[]) => Error & { option: string },
+  variables: Readonly<Record<string, string>>,
+  build: () => T,
+): T {
+  try {
+    return build();
+  } catch (error) {
+    const variable = error instanceof errorClass ? variables[error.option] : undefined;
+    if (variable) throw new ConfigError([`${variable}: ${(error as Error).message}`]);
+    throw error;
+  }
 }

@@ -35,6 +35,21 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.output<S
   throw new ConfigError(problems);
 }
 
+/**
+ * `parseEnv`, but adding the problems to `problems` instead of throwing, for a reader that checks
+ * more (a variable required with another) and reports everything in one `ConfigError`. Returns
+ * `undefined` when a variable is bad.
+ */
+export function parseEnvInto<S extends z.ZodObject>(schema: S, env: Env, problems: string[]): z.output<S> | undefined {
+  try {
+    return parseEnv(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) problems.push(problem);
+    return undefined;
+  }
+}
+
 /** An env var holding a TCP port (0 picks a free one); optional when no fallback is given. */
 export function portVar(fallback: number): z.ZodDefault<z.ZodCoercedNumber<unknown>>;
 export function portVar(): z.ZodOptional<z.ZodCoercedNumber<unknown>>;

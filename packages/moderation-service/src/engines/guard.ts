@@ -7,7 +7,7 @@ import {
   type IntegerSetting,
   resolveGuardSettings,
 } from "@dify-ext/moderation-engines/guard/settings";
-import { ConfigError, type Env, integerVar, parseEnv } from "@dify-ext/runtime";
+import { ConfigError, type Env, integerVar, parseEnvInto } from "@dify-ext/runtime";
 import { z } from "zod";
 import { defineEngine, engineThatCannotJudge } from "../engine-module.ts";
 
@@ -94,21 +94,10 @@ function read(env: Env): GuardSettings {
   if (!has("GUARD_MODEL") && (production || has("GUARD_BASE_URL"))) {
     problems.push("GUARD_MODEL: required by the guard engine with GUARD_BASE_URL (the model name the server knows)");
   }
-  let app: z.output<typeof guardEnv> | undefined;
-  try {
-    app = parseEnv(guardEnv, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) problems.push(problem);
-  }
+  const app = parseEnvInto(guardEnv, env, problems);
   // The model, format and categories are checked even when another variable is bad, so one start-up
   // names every problem; their own syntax problems are already reported by the full parse.
-  let identity: z.output<typeof identitySchema> | undefined;
-  try {
-    identity = parseEnv(identitySchema, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-  }
+  const identity = parseEnvInto(identitySchema, env, []);
   let format = identity?.GUARD_FORMAT;
   const categories: GuardSettings["categories"] = {};
   const model = identity?.GUARD_MODEL;

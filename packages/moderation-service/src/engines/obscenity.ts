@@ -1,6 +1,6 @@
-import { ConfigError, listVar, parseEnv } from "@dify-ext/runtime";
+import { listVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
-import { defineEngine } from "../engine-module.ts";
+import { defineEngine, namingVariables } from "../engine-module.ts";
 
 declare module "../config/read.ts" {
   interface EngineSettings {
@@ -59,11 +59,6 @@ export const obscenity = defineEngine<ObscenitySettings, { extra_terms?: string[
   /** An unusable extra or allowed term is a `ConfigError` naming its variable. */
   async create(settings) {
     const { createObscenityEngine, ObscenityTermError } = await import("@dify-ext/moderation-engines/obscenity");
-    try {
-      return createObscenityEngine(settings);
-    } catch (error) {
-      if (error instanceof ObscenityTermError) throw new ConfigError([`${VARIABLES[error.option]}: ${error.message}`]);
-      throw error;
-    }
+    return namingVariables(ObscenityTermError, VARIABLES, () => createObscenityEngine(settings));
   },
 });

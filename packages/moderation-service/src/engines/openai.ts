@@ -5,7 +5,7 @@ import {
   type IntegerSetting,
   OPENAI_SETTINGS,
 } from "@dify-ext/moderation-engines/openai/settings";
-import { ConfigError, type Env, integerVar, parseEnv } from "@dify-ext/runtime";
+import { ConfigError, type Env, integerVar, parseEnvInto } from "@dify-ext/runtime";
 import { z } from "zod";
 import { defineEngine, engineThatCannotJudge } from "../engine-module.ts";
 
@@ -96,13 +96,7 @@ function read(source: Env): OpenAISettings {
   if (!source.OPENAI_API_KEY?.trim() && source.NODE_ENV?.trim() === "production") {
     problems.push("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
   }
-  let app: z.output<typeof env> | undefined;
-  try {
-    app = parseEnv(env, source);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) problems.push(problem);
-  }
+  const app = parseEnvInto(env, source, problems);
   if (problems.length > 0 || !app) throw new ConfigError(problems);
   return {
     apiKey: app.OPENAI_API_KEY,

@@ -1,7 +1,7 @@
 import { isPiiType, PII_MASK_STYLES, PII_TYPES, type PiiEngineOptions } from "@dify-ext/moderation-engines/pii/types";
-import { ConfigError, listVar, parseEnv } from "@dify-ext/runtime";
+import { listVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
-import { defineEngine } from "../engine-module.ts";
+import { defineEngine, namingVariables } from "../engine-module.ts";
 
 declare module "../config/read.ts" {
   interface EngineSettings {
@@ -78,11 +78,6 @@ export const pii = defineEngine<PiiSettings>({
   /** An option the engine refuses (a phone region libphonenumber-js does not know) is a `ConfigError` naming its variable. */
   async create(settings) {
     const { createPiiEngine, PiiOptionError } = await import("@dify-ext/moderation-engines/pii");
-    try {
-      return createPiiEngine(settings);
-    } catch (error) {
-      if (error instanceof PiiOptionError) throw new ConfigError([`${VARIABLES[error.option]}: ${error.message}`]);
-      throw error;
-    }
+    return namingVariables(PiiOptionError, VARIABLES, () => createPiiEngine(settings));
   },
 });
