@@ -19,7 +19,7 @@ import {
   luhnValid,
   usSsnValid,
 } from "./checks.ts";
-import type { PiiType } from "./types.ts";
+import type { PiiType, SecretType } from "./types.ts";
 
 export interface Hit {
   type: PiiType;
@@ -379,7 +379,6 @@ function jwtHeaderValid(token: string): boolean {
 }
 
 /** The secret types a text can hold, by the detector that finds all of them in one pass. */
-export type SecretType = "openai-key" | "aws-key" | "github-token" | "slack-token" | "jwt" | "private-key";
 
 /**
  * API keys and tokens (OpenAI `sk-…`, AWS access key IDs, GitHub and Slack tokens), JWTs and PEM

@@ -21,7 +21,6 @@ import {
   type Hit,
   hasDigit,
   phoneDetector,
-  type SecretType,
   secretDetector,
 } from "./detectors.ts";
 import {
@@ -32,6 +31,7 @@ import {
   PII_MASK_STYLES,
   PII_TYPES,
   type PiiEngineOptions,
+  SECRET_TYPES,
   type PiiType,
 } from "./types.ts";
 
@@ -48,14 +48,6 @@ export class PiiOptionError extends Error {
   }
 }
 
-const SECRET_TYPES: readonly SecretType[] = [
-  "private-key",
-  "jwt",
-  "openai-key",
-  "github-token",
-  "slack-token",
-  "aws-key",
-];
 const NUMBER_DETECTORS: ReadonlyArray<[PiiType, Detector]> = [
   ["card", findCards],
   ["cn-id", findCnIds],

@@ -4,14 +4,13 @@
  * the phone metadata.
  */
 
+/** The secrets (keys and tokens), which win over any other type where findings overlap. */
+export const SECRET_TYPES = ["private-key", "jwt", "openai-key", "github-token", "slack-token", "aws-key"] as const;
+export type SecretType = (typeof SECRET_TYPES)[number];
+
 /** Every type the engine knows, in the order overlapping findings are resolved (first wins). */
 export const PII_TYPES = [
-  "private-key",
-  "jwt",
-  "openai-key",
-  "github-token",
-  "slack-token",
-  "aws-key",
+  ...SECRET_TYPES,
   "email",
   "iban",
   "card",
