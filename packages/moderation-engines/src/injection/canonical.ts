@@ -149,7 +149,7 @@ function isSpacedWordUnit(c: number): boolean {
   return isSpacedWordChar(c);
 }
 
-function grow32(a: Int32Array, size: number): Int32Array {
+function grow32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;

@@ -106,7 +106,8 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       byId.set(rule.id, rule);
     }
     for (const { id, line } of set.disabled) {
-      if (!byId.delete(id)) throw new InjectionRulesError(set.source, line, `disable ${id}: no rule ${id} is loaded before it`);
+      if (!byId.delete(id))
+        throw new InjectionRulesError(set.source, line, `disable ${id}: no rule ${id} is loaded before it`);
     }
     sources.push({ source: set.source, rules: set.rules.length, disabled: set.disabled.length });
   }
@@ -235,7 +236,14 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       if ((rulePoints[entry.rule]! & pointBit) === 0) continue;
       if ((entry.flags & F_START) !== 0 && start > 0 && isWordUnit(units, start - 1)) continue;
       if ((entry.flags & F_END) !== 0 && end < canonical.length && isWordUnit(units, end)) continue;
-      pushHit(e, 0, canonical.normStart[start]!, canonical.normEnd[end - 1]!, canonical.tok[start]!, canonical.tok[end - 1]! + 1);
+      pushHit(
+        e,
+        0,
+        canonical.normStart[start]!,
+        canonical.normEnd[end - 1]!,
+        canonical.tok[start]!,
+        canonical.tok[end - 1]! + 1,
+      );
     }
   };
   const onRawHit = (patternId: number, end: number) => {
@@ -314,11 +322,13 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       const m = byStart[hi]!;
       while (matchTokStart[m]! - matchTokStart[byStart[lo]!]! >= windowTokens) {
         const r = matchRule[byStart[lo]!]!;
-        if (--ruleCount[r] === 0) sum -= ruleWeight[r]!;
+        ruleCount[r] = ruleCount[r]! - 1;
+        if (ruleCount[r] === 0) sum -= ruleWeight[r]!;
         lo++;
       }
       const r = matchRule[m]!;
-      if (ruleCount[r]++ === 0) sum += ruleWeight[r]!;
+      if (ruleCount[r] === 0) sum += ruleWeight[r]!;
+      ruleCount[r] = ruleCount[r]! + 1;
       if (sum > score) score = sum;
       if (sum >= threshold - 1e-9) {
         for (let k = Math.max(lo, reportedUpTo); k <= hi; k++) report[k] = 1;
@@ -421,7 +431,8 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     sources,
     patterns: (words.automaton?.patternCount ?? 0) + (raw.automaton?.patternCount ?? 0),
     canaries: canaryPatterns.length,
-    bytes: (words.automaton?.byteSize ?? 0) + (raw.automaton?.byteSize ?? 0) + (canaries?.byteSize ?? 0) + stateSize * 16,
+    bytes:
+      (words.automaton?.byteSize ?? 0) + (raw.automaton?.byteSize ?? 0) + (canaries?.byteSize ?? 0) + stateSize * 16,
     buildMs: 0,
   };
   stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
@@ -450,7 +461,10 @@ interface CompiledPatterns {
   patternLength: Int32Array;
 }
 
-function buildAutomaton(patterns: string[], entries: Array<{ rule: number; slot: number; flags: number }>): CompiledPatterns {
+function buildAutomaton(
+  patterns: string[],
+  entries: Array<{ rule: number; slot: number; flags: number }>,
+): CompiledPatterns {
   if (patterns.length === 0) {
     return { automaton: undefined, entries: [], groupStart: new Int32Array(1), patternLength: new Int32Array(0) };
   }
@@ -524,7 +538,7 @@ function splitOrigin(origin: string): [string, number] {
   return [origin.slice(0, at), Number(origin.slice(at + 1))];
 }
 
-function grow32(a: Int32Array, size: number): Int32Array {
+function grow32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;

@@ -119,7 +119,8 @@ function logicalLines(text: string, source: string): LogicalLine[] {
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     if (/^\s/.test(line)) {
       const last = lines.at(-1);
-      if (!last) throw new InjectionRulesError(source, i + 1, "a continuation line (starting with a space) follows nothing");
+      if (!last)
+        throw new InjectionRulesError(source, i + 1, "a continuation line (starting with a space) follows nothing");
       last.text += ` ${trimmed}`;
       if (last.text.length > RULE_LIMITS.lineChars) {
         throw new InjectionRulesError(source, last.line, `line longer than ${RULE_LIMITS.lineChars} characters`);
@@ -135,7 +136,11 @@ function logicalLines(text: string, source: string): LogicalLine[] {
 }
 
 /** Lexes a pattern or a family body into alternatives, `|` and `..N` markers. */
-type Lexeme = { type: "alt"; alt: RuleAlternative } | { type: "ref"; name: string } | { type: "or" } | { type: "gap"; n: number };
+type Lexeme =
+  | { type: "alt"; alt: RuleAlternative }
+  | { type: "ref"; name: string }
+  | { type: "or" }
+  | { type: "gap"; n: number };
 
 function lex(body: string, fail: (detail: string) => never): Lexeme[] {
   const out: Lexeme[] = [];
@@ -150,7 +155,8 @@ function lex(body: string, fail: (detail: string) => never): Lexeme[] {
     }
     if (text.includes("*")) fail(`"*" may only end an alternative: ${JSON.stringify(words.join(" ").slice(0, 60))}`);
     if (text === "") fail(`an alternative is only "*"`);
-    if (text.length > RULE_LIMITS.alternativeChars) fail(`alternative longer than ${RULE_LIMITS.alternativeChars} characters`);
+    if (text.length > RULE_LIMITS.alternativeChars)
+      fail(`alternative longer than ${RULE_LIMITS.alternativeChars} characters`);
     out.push({ type: "alt", alt: { kind: "words", text, prefix } });
     words = [];
   };
@@ -189,7 +195,8 @@ function lex(body: string, fail: (detail: string) => never): Lexeme[] {
       }
       if (j >= body.length) fail("a quoted literal is not closed");
       if (text.trim() === "") fail("a quoted literal is empty");
-      if (text.length > RULE_LIMITS.alternativeChars) fail(`literal longer than ${RULE_LIMITS.alternativeChars} characters`);
+      if (text.length > RULE_LIMITS.alternativeChars)
+        fail(`literal longer than ${RULE_LIMITS.alternativeChars} characters`);
       out.push({ type: "alt", alt: { kind: "raw", text, prefix: false } });
       i = j + 1;
       continue;
@@ -210,7 +217,8 @@ function lex(body: string, fail: (detail: string) => never): Lexeme[] {
     if (word.startsWith("$")) {
       flushWords();
       const name = word.slice(1);
-      if (!FAMILY_NAME_RE.test(name)) fail(`"${word.slice(0, 40)}" is not a family name ($ and capital letters, digits, _)`);
+      if (!FAMILY_NAME_RE.test(name))
+        fail(`"${word.slice(0, 40)}" is not a family name ($ and capital letters, digits, _)`);
       out.push({ type: "ref", name });
       continue;
     }
@@ -243,7 +251,8 @@ function slotsOf(lexemes: Lexeme[], allowGaps: boolean, fail: (detail: string) =
       expectItem = false;
     }
   }
-  if (expectItem) fail(slots.length === 1 && slots[0]!.length === 0 ? "the pattern is empty" : "the pattern ends with | or a gap");
+  if (expectItem)
+    fail(slots.length === 1 && slots[0]!.length === 0 ? "the pattern is empty" : "the pattern ends with | or a gap");
   if (slots.length > RULE_LIMITS.slots) fail(`a pattern has at most ${RULE_LIMITS.slots} slots (separated by ..N)`);
   return { slots, gaps };
 }
@@ -255,7 +264,15 @@ function slotsOf(lexemes: Lexeme[], allowGaps: boolean, fail: (detail: string) =
 export function parseInjectionRules(text: string, source: string): InjectionRuleSet {
   if (typeof text !== "string") throw new TypeError("rules text must be a string");
   const families = new Map<string, { items: SlotItem[]; line: number }>();
-  const pending: Array<{ id: string; category: string; weight: number; points: ModerationPoint[]; slots: SlotItem[][]; gaps: number[]; line: number }> = [];
+  const pending: Array<{
+    id: string;
+    category: string;
+    weight: number;
+    points: ModerationPoint[];
+    slots: SlotItem[][];
+    gaps: number[];
+    line: number;
+  }> = [];
   const disabled: { id: string; line: number }[] = [];
   for (const { text: line, line: number } of logicalLines(text, source)) {
     const fail = (detail: string): never => {
@@ -266,7 +283,8 @@ export function parseInjectionRules(text: string, source: string): InjectionRule
       const m = /^family\s+(\S+)\s*:(.*)$/s.exec(line);
       if (!m) fail("expected: family NAME: alternative | alternative …");
       const name = m![1]!;
-      if (!FAMILY_NAME_RE.test(name)) fail(`family name "${name.slice(0, 40)}" must be capital letters, digits and _, starting with a letter`);
+      if (!FAMILY_NAME_RE.test(name))
+        fail(`family name "${name.slice(0, 40)}" must be capital letters, digits and _, starting with a letter`);
       if (families.has(name)) fail(`family ${name} is defined twice (first on line ${families.get(name)!.line})`);
       const { slots } = slotsOf(lex(m![2]!, fail), false, fail);
       families.set(name, { items: slots[0]!, line: number });
@@ -274,14 +292,19 @@ export function parseInjectionRules(text: string, source: string): InjectionRule
       const m = /^rule\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+on\s+(\S+))?\s*:(.*)$/s.exec(line);
       if (!m) fail("expected: rule ID CATEGORY WEIGHT [on input|output|input,output]: pattern");
       const [, id, category, weightText, pointsText, body] = m!;
-      if (!RULE_ID_RE.test(id!)) fail(`rule id "${id!.slice(0, 40)}" must be lower-case letters, digits, ".", "_" or "-" (at most 100)`);
-      if (!CATEGORY_RE.test(category!)) fail(`category "${category!.slice(0, 40)}" must be lower-case letters, digits and "-", starting with a letter`);
+      if (!RULE_ID_RE.test(id!))
+        fail(`rule id "${id!.slice(0, 40)}" must be lower-case letters, digits, ".", "_" or "-" (at most 100)`);
+      if (!CATEGORY_RE.test(category!))
+        fail(`category "${category!.slice(0, 40)}" must be lower-case letters, digits and "-", starting with a letter`);
       if (!WEIGHT_RE.test(weightText!) || Math.abs(Number(weightText)) > RULE_LIMITS.weight) {
-        fail(`weight "${weightText!.slice(0, 20)}" must be a number from -${RULE_LIMITS.weight} to ${RULE_LIMITS.weight}`);
+        fail(
+          `weight "${weightText!.slice(0, 20)}" must be a number from -${RULE_LIMITS.weight} to ${RULE_LIMITS.weight}`,
+        );
       }
       const points: ModerationPoint[] = [];
       for (const point of (pointsText ?? "input").split(",")) {
-        if (point !== "input" && point !== "output") fail(`"on ${pointsText}": points are input, output or input,output`);
+        if (point !== "input" && point !== "output")
+          fail(`"on ${pointsText}": points are input, output or input,output`);
         if (!points.includes(point as ModerationPoint)) points.push(point as ModerationPoint);
       }
       const { slots, gaps } = slotsOf(lex(body!, fail), true, fail);
@@ -304,7 +327,11 @@ export function parseInjectionRules(text: string, source: string): InjectionRule
     const family = families.get(name);
     if (!family) throw new InjectionRulesError(source, line, `unknown family $${name}`);
     if (stack.includes(name)) {
-      throw new InjectionRulesError(source, family.line, `family ${name} refers to itself: ${[...stack, name].join(" → ")}`);
+      throw new InjectionRulesError(
+        source,
+        family.line,
+        `family ${name} refers to itself: ${[...stack, name].join(" → ")}`,
+      );
     }
     const alternatives = resolve(family.items, family.line, [...stack, name]);
     expanded.set(name, alternatives);

@@ -266,7 +266,8 @@ function binaryOctets(text: string, start: number, maxChars: number): { end: num
     let value = 0;
     for (let k = 0; k < 8; k++) {
       const c = text.charCodeAt(i + k);
-      if (c !== 0x30 && c !== 0x31) return bytes.length >= 4 ? { end: i - 1, bytes: Uint8Array.from(bytes) } : undefined;
+      if (c !== 0x30 && c !== 0x31)
+        return bytes.length >= 4 ? { end: i - 1, bytes: Uint8Array.from(bytes) } : undefined;
       value = (value << 1) | (c - 0x30);
     }
     const next = text.charCodeAt(i + 8);
@@ -316,11 +317,23 @@ function decodeEscapes(
       bytes.push((hexValue(text.charCodeAt(i + 1)) << 4) | hexValue(text.charCodeAt(i + 2)));
       escapes++;
       i += 3;
-    } else if (!percent && c === 0x5c && (text[i + 1] === "x" || text[i + 1] === "X") && isHex(text.charCodeAt(i + 2)) && isHex(text.charCodeAt(i + 3))) {
+    } else if (
+      !percent &&
+      c === 0x5c &&
+      (text[i + 1] === "x" || text[i + 1] === "X") &&
+      isHex(text.charCodeAt(i + 2)) &&
+      isHex(text.charCodeAt(i + 3))
+    ) {
       bytes.push((hexValue(text.charCodeAt(i + 2)) << 4) | hexValue(text.charCodeAt(i + 3)));
       escapes++;
       i += 4;
-    } else if (!percent && c === 0x5c && text[i + 1] === "u" && i + 5 < n + 0 && [2, 3, 4, 5].every((k) => isHex(text.charCodeAt(i + k)))) {
+    } else if (
+      !percent &&
+      c === 0x5c &&
+      text[i + 1] === "u" &&
+      i + 5 < n + 0 &&
+      [2, 3, 4, 5].every((k) => isHex(text.charCodeAt(i + k)))
+    ) {
       const cp = Number.parseInt(text.slice(i + 2, i + 6), 16);
       for (const byte of new TextEncoder().encode(String.fromCharCode(cp))) bytes.push(byte);
       escapes++;
