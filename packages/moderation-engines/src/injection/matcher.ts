@@ -236,13 +236,16 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       if ((rulePoints[entry.rule]! & pointBit) === 0) continue;
       if ((entry.flags & F_START) !== 0 && start > 0 && isWordUnit(units, start - 1)) continue;
       if ((entry.flags & F_END) !== 0 && end < canonical.length && isWordUnit(units, end)) continue;
+      // A starred alternative (`instruct*`) covers the rest of its word, so masking hides all of it.
+      let last = end - 1;
+      if ((entry.flags & F_END) === 0) while (last + 1 < canonical.length && isWordUnit(units, last + 1)) last++;
       pushHit(
         e,
         0,
         canonical.normStart[start]!,
-        canonical.normEnd[end - 1]!,
+        canonical.normEnd[last]!,
         canonical.tok[start]!,
-        canonical.tok[end - 1]! + 1,
+        canonical.tok[last]! + 1,
       );
     }
   };

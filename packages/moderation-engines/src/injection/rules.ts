@@ -21,10 +21,9 @@
  *   `$FAMILY` (every alternative of a family), or `"a raw literal"` (matched in the normalised
  *   text, punctuation included, without word boundaries: chat-template tokens).
  * - A line that starts with whitespace continues the line before it.
- * - `weight` is a number from -100 to 100. A text is flagged when the rules matching within one
+ * - `weight` is a number above 0, at most 100. A text is flagged when the rules matching within one
  *   window of tokens (each rule counted once) add up to the engine's threshold (1 by default), so
- *   a rule of weight 1 flags on its own and weaker ones only together. A negative weight lowers
- *   the score of its window (context that marks a text as benign).
+ *   a rule of weight 1 flags on its own and weaker ones only together.
  * - `on` says at which of Dify's points the rule applies: `input` (the default: the user's query
  *   and inputs) or `output` (the model's answer), or both.
  * - A later rule with the same id replaces an earlier one (an operator's file can change a shipped
@@ -94,14 +93,14 @@ export const RULE_LIMITS = {
   alternativesPerRule: 20_000,
   /** Rules of one file. */
   rules: 10_000,
-  /** Largest absolute weight. */
+  /** Largest weight. */
   weight: 100,
 } as const;
 
 const FAMILY_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
 const RULE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 const CATEGORY_RE = /^[a-z][a-z0-9-]{0,39}$/;
-const WEIGHT_RE = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
+const WEIGHT_RE = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 const GAP_RE = /^\.\.(\d+)$/;
 
 interface LogicalLine {
@@ -296,10 +295,8 @@ export function parseInjectionRules(text: string, source: string): InjectionRule
         fail(`rule id "${id!.slice(0, 40)}" must be lower-case letters, digits, ".", "_" or "-" (at most 100)`);
       if (!CATEGORY_RE.test(category!))
         fail(`category "${category!.slice(0, 40)}" must be lower-case letters, digits and "-", starting with a letter`);
-      if (!WEIGHT_RE.test(weightText!) || Math.abs(Number(weightText)) > RULE_LIMITS.weight) {
-        fail(
-          `weight "${weightText!.slice(0, 20)}" must be a number from -${RULE_LIMITS.weight} to ${RULE_LIMITS.weight}`,
-        );
+      if (!WEIGHT_RE.test(weightText!) || Number(weightText) <= 0 || Number(weightText) > RULE_LIMITS.weight) {
+        fail(`weight "${weightText!.slice(0, 20)}" must be a number above 0 and at most ${RULE_LIMITS.weight}`);
       }
       const points: ModerationPoint[] = [];
       for (const point of (pointsText ?? "input").split(",")) {

@@ -193,7 +193,7 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
     const c = text.charCodeAt(i);
     // `\xHH` or `\uXXXX` escapes, and percent-encoding, both with literal text in between.
     if ((c === 0x5c || c === 0x25) && i + 2 < n) {
-      const decoded = decodeEscapes(text, i, maxChars);
+      const decoded = decodeEscapes(text, i, c === 0x25, maxChars);
       if (decoded) {
         tryBytes(i, decoded.end, decoded.kind, decoded.bytes);
         i = decoded.end;
@@ -218,6 +218,16 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
       if (d >= 0x41 && d <= 0x5a) upper = true;
       else if (d >= 0x61 && d <= 0x7a) lower = true;
       end++;
+    }
+    // A word that goes on with escapes (`Ignore%20all`) is decoded from its start.
+    const after = text.charCodeAt(end);
+    if ((after === 0x25 || after === 0x5c) && end + 2 < n) {
+      const decoded = decodeEscapes(text, i, after === 0x25, maxChars);
+      if (decoded) {
+        tryBytes(i, decoded.end, decoded.kind, decoded.bytes);
+        i = decoded.end;
+        continue;
+      }
     }
     const length = end - i;
     if (binary && length === 8) {
@@ -298,15 +308,16 @@ function hexPairs(text: string, start: number, maxChars: number): { end: number;
 }
 
 /**
- * A run of `\xHH`, `\uXXXX` or `%HH` escapes starting at `start`, with literal characters other
- * than whitespace between them allowed (`Ignore%20all`); at least four escapes.
+ * A run of `%HH` escapes (percent-encoding) or of `\xHH` and `\uXXXX` escapes starting at
+ * `start`, with literal characters between them: no whitespace in percent-encoding (it would be
+ * encoded), spaces but no line breaks between backslash escapes. At least four escapes.
  */
 function decodeEscapes(
   text: string,
   start: number,
+  percent: boolean,
   maxChars: number,
 ): { end: number; bytes: Uint8Array; kind: HiddenText["kind"] } | undefined {
-  const percent = text.charCodeAt(start) === 0x25;
   const bytes: number[] = [];
   let escapes = 0;
   let i = start;
@@ -338,7 +349,7 @@ function decodeEscapes(
       for (const byte of new TextEncoder().encode(String.fromCharCode(cp))) bytes.push(byte);
       escapes++;
       i += 6;
-    } else if (c > 0x20 && c < 0x7f && c !== 0x5c && c !== 0x25) {
+    } else if (((c > 0x20 && c < 0x7f) || (c === 0x20 && !percent)) && c !== 0x5c && c !== 0x25) {
       bytes.push(c);
       i++;
     } else break;
