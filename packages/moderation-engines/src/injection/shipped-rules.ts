@@ -221,14 +221,16 @@ rule zh.jailbreak.two-responses jailbreak 0.5: 两种 | 两个 | 双重 ..2 回�
 # Other languages: overriding the instructions, asking for the password or secret, no limits
 # ============================================================================================
 # Spanish
-family ES_IGNORE: ignora | ignore | ignoren | ignorar | olvida | olvide | olviden | olvidate | olvidar | descarta | descarte | omite | omita | haz caso omiso | no hagas caso | deja de lado | salta | prescinde
+family ES_IGNORE: ignora | ignoren | ignorar | olvida | olvide | olviden | olvidate | olvidar | descarta | descarte | omite | omita | haz caso omiso | no hagas caso | deja de lado | salta | prescinde
 rule es.injection.ignore injection 1: $ES_IGNORE ..4 instrucci* | indicaciones | reglas | directrices | normas | ordenes | lo anterior | lo de arriba | todo lo anterior | todo lo que | el codigo | la funcion | el texto | la pagina
+rule es.injection.ignore-las injection 1: ignore ..2 las | los | tus | sus | todas | todo lo ..3 instrucci* | indicaciones | reglas | directrices | normas | anterior
 rule es.leak.password prompt-leak 1: tu | su | vuestra ..1 contrasena* | clave | clave secreta | codigo secreto | password
 rule es.jailbreak.no-limits jailbreak 0.6: sin | libre de | libres de | liberado de | liberados de | no tiene | no tienen | no tienes ..3 restricci* | limit* | limites | filtros | censura | reglas | normas | etica | moral | confines
 rule es.jailbreak.dan jailbreak 1: haz cualquier cosa ahora | hacer cualquier cosa ahora | modo desarrollador
 # French
-family FR_IGNORE: ignore | ignorez | ignorer | ignores | oublie | oubliez | oublier | ne tiens pas compte | ne tenez pas compte | fais abstraction | faites abstraction | laisse de cote | laissez de cote | passe outre | passez outre
+family FR_IGNORE: ignorez | ignorer | ignores | oublie | oubliez | oublier | ne tiens pas compte | ne tenez pas compte | fais abstraction | faites abstraction | laisse de cote | laissez de cote | passe outre | passez outre
 rule fr.injection.ignore injection 1: $FR_IGNORE ..4 instructions | consignes | directives | regles | indications | ce qui precede | tout ce qui | la page | le texte | la fonction | le code
+rule fr.injection.ignore-les injection 1: ignore ..2 les | tes | vos | toutes | tout ce ..3 instructions | consignes | directives | regles | indications | qui precede
 rule fr.leak.password prompt-leak 1: ton | votre | tes | vos ..1 mot de passe | mots de passe | cle secrete | code secret
 rule fr.jailbreak.no-limits jailbreak 0.6: sans | libre de | libere de | liberes de | n a pas de | n ont pas de | aucune | aucun ..3 restriction* | limite* | filtre* | censure | regle* | ethique | morale
 rule fr.jailbreak.dan jailbreak 1: fais n importe quoi maintenant | faire n importe quoi maintenant | mode developpeur
@@ -244,8 +246,9 @@ rule it.injection.ignore injection 1: $IT_IGNORE ..4 istruzioni | indicazioni | 
 rule it.leak.password prompt-leak 1: tua | tuo | sua | suo | vostra ..1 password | parola d ordine | chiave segreta | codice segreto
 rule it.jailbreak.no-limits jailbreak 0.6: senza | libero da | liberato da | liberi da | non ha | nessuna | nessun ..3 restrizion* | limit* | filtr* | censura | regol* | etica | morale
 # Portuguese
-family PT_IGNORE: ignore | ignora | ignorem | ignorar | esqueca | esquece | esquecam | esquecer | desconsidere | desconsidera | descarte | descarta | nao siga | deixe de lado | pule
+family PT_IGNORE: ignora | ignorem | ignorar | esqueca | esquece | esquecam | esquecer | desconsidere | desconsidera | descarte | descarta | nao siga | deixe de lado | pule
 rule pt.injection.ignore injection 1: $PT_IGNORE ..4 instruc* | orientac* | regras | diretrizes | ordens | o que esta acima | tudo acima | tudo o que | o texto | a funcao | o codigo | a pagina
+rule pt.injection.ignore-as injection 1: ignore ..2 as | os | suas | seus | todas | todos | tudo o ..3 instruc* | orientac* | regras | diretrizes | acima
 rule pt.leak.password prompt-leak 1: sua | seu | tua | teu | vossa ..1 senha | palavra passe | palavra-passe | chave secreta | codigo secreto
 rule pt.jailbreak.no-limits jailbreak 0.6: sem | livre de | livres de | liberto de | libertado de | nao tem | nenhuma | nenhum ..3 restric* | limit* | filtro* | censura | regra* | etica | moral
 rule pt.jailbreak.dan jailbreak 1: faca qualquer coisa agora | fazer qualquer coisa agora | modo desenvolvedor
