@@ -17,8 +17,10 @@ family IGNORE: ignore | ignoring | disregard* | forget | forgetting | skip | ove
   | bypass | override | overrule | abandon | discard | drop | dismiss | set aside | put aside
   | pay no attention to | do not follow | don't follow | dont follow | stop following
   | no longer follow | stop obeying | disobey | forget about | ignore all
+family IGNORE_HIJACK: ignore | ignoring | disregard* | forget | overlook | pay no attention to | never mind
 family PRIOR: previous | previously | prior | above | earlier | preceding | foregoing | former
-  | original | initial | old | past | system | all | any | every | your | these | those | such | the above
+  | original | initial | old | past | system | your | the above | all previous | all prior | all your
+family QUANTIFIER: all | any | every | all the | all of the | all of your | any of the | any of your
 family INSTRUCTIONS: instruction* | direction* | rule | rules | prompt | prompts | guideline*
   | command* | order | orders | directive* | guidance | programming | context | constraint*
   | restriction* | polic* | training | system prompt | tasks | assignments | task | assignment
@@ -80,10 +82,11 @@ family AI: chatgpt | chat gpt | gpt | openai | open ai | assistant | ai | langua
 # injection: overriding the instructions
 # ============================================================================================
 rule injection.ignore-instructions injection 1: $IGNORE ..3 $PRIOR ..3 $INSTRUCTIONS
+rule injection.ignore-all-instructions injection 0.6: $IGNORE ..1 $QUANTIFIER ..2 instruction* | directions | directives | guidelines | prompts | orders | rules | restrictions | programming | training | constraints | polic*
 rule injection.ignore-instructions-direct injection 1: $IGNORE ..1 instructions | directions | directives | guidelines | rules you | your rules | your instructions | your guidelines | your programming
-rule injection.ignore-everything injection 1: $IGNORE ..2 $EVERYTHING ..3 $BEFORE
+rule injection.ignore-everything injection 1: $IGNORE_HIJACK ..2 $EVERYTHING ..3 $BEFORE
 rule injection.ignore-above injection 1: $IGNORE ..1 the above | what is above | what s above | what was said above | everything above | all above | the previous | the preceding | the foregoing | all of the above | all the above | what came before | the prior | above | previous
-rule injection.ignore-and-say injection 1: $IGNORE ..2 $CONTENT ..4 and | then | instead | just ..2 $SAY
+rule injection.ignore-and-say injection 1: $IGNORE_HIJACK ..2 $CONTENT ..4 and | then | instead | just ..2 $SAY
 rule injection.new-instructions injection 0.5: new instruction* | new task | new objective | new directive* | new rules | new role | new system prompt | new prompt | updated instructions | revised instructions | real instructions | true instructions | actual task | real task | true task | new orders
 rule injection.your-new-task injection 0.7: your ..2 new | real | true | actual | only | primary | updated ..1 task | job | goal | purpose | objective | instructions | mission ..1 is | are | will be | now
 rule injection.from-now-on injection 0.3: from now on | from this point on | from this moment | from this point forward | from here on | henceforth | for the rest of this conversation | for the remainder of this conversation | starting now | starting from now | until i say | until further notice
@@ -127,7 +130,7 @@ rule prompt-leak.secret-mention prompt-leak 0.3: your password | your secret | y
 rule jailbreak.do-anything-now jailbreak 1: do anything now | dan mode | developer mode enabled | jailbroken | jailbreak mode | jailbreak prompt | jailbreaks
 rule jailbreak.dan jailbreak 0.3: dan | stan | dude | aim | evil confidant | anarchy | omega | maximum | apophis | antigpt | anti gpt | betterdan | better dan | developer mode | dev mode | god mode | chaos mode | unfiltered mode | uncensored mode | opposite mode
 rule jailbreak.no-limits jailbreak 0.6: $FREE ..5 $NOLIMITS_NOUN
-rule jailbreak.no-limits-adjective jailbreak 0.5: unfiltered | uncensored | unrestricted | unlimited | unbound | unshackled | unchained | amoral | boundless | immoral | nonmoral | non moral | unethical | lawless | limitless | unconstrained | no holds barred | without limits | no limits | anything goes | no rules | no morals | no ethics | no restrictions | no filters | no filter | no boundaries | no censorship | no guidelines | no limitations
+rule jailbreak.no-limits-adjective jailbreak 0.5: unfiltered | uncensored | unrestricted | unlimited | unbound | unshackled | unchained | amoral | boundless | immoral | nonmoral | non moral | unethical | lawless | limitless | unconstrained | anything goes
 rule jailbreak.never-refuse jailbreak 0.6: never | do not ever | don t ever | not allowed to | must not | mustn t | shall not | will not | won t | cannot | can t | can not ..2 refuse* | decline* | say no | deny | reject* | say that it can t | say it can t | tell me that it can t | tell me it can t | apologize | apologise | include warnings | give warnings | add warnings | warn | break character | censor | filter | hold back | question
 rule jailbreak.always-answer jailbreak 0.5: always ..3 answer* | respond* | reply | comply | complies | provide* | send* ..3 no matter | regardless | whatever | even if | even when | without
 rule jailbreak.regardless jailbreak 0.5: no matter how | regardless of | irrespective of | without regard for | without regard to | without considering | whether or not it is ..4 immoral | unethical | illegal | harmful | dangerous | offensive | inappropriate | legal | legality | ethics | ethical | morality | moral | consequences | safety
@@ -185,7 +188,8 @@ family ZH_SYSPROMPT: 系统提示 | 系统提示词 | 系统指令 | 系统消�
 family ZH_SECRET: 密码 | 口令 | 密钥 | 秘钥 | 秘密钥 | 秘密 | 暗号 | 私钥 | 凭证 | 令牌 | 验证码 | 通行码 | 访问码
 
 rule zh.injection.ignore-instructions injection 1: $ZH_IGNORE ..6 $ZH_PRIOR ..8 $ZH_INSTR
-rule zh.injection.ignore-above injection 1: $ZH_IGNORE ..2 以上 | 上面 | 上述 | 前面 | 之前 | 先前 | 此前 | 前文 | 上文 | 刚才
+family ZH_IGNORE_STRONG: 忽略 | 忽视 | 无视 | 不理会 | 不要理会 | 别理会 | 忘记 | 忘掉 | 忘了 | 撇开 | 抛开 | 不要遵守 | 不再遵守 | 不用遵守 | 不必遵守 | 无需遵守
+rule zh.injection.ignore-above injection 1: $ZH_IGNORE_STRONG ..2 以上 | 上面 | 上述 | 前面 | 前文 | 上文 | 之前的 | 先前的 | 此前的 | 刚才的 | 之前所有 | 之前全部 | 先前所有
 rule zh.injection.ignore-your injection 0.8: $ZH_IGNORE ..3 你的 | 您的 ..4 $ZH_INSTR
 rule zh.injection.new-task injection 0.5: 新的任务 | 新任务 | 新的指令 | 新指令 | 真正的任务 | 真正的指令 | 现在的任务是 | 你的任务是 | 你的新任务
 rule zh.injection.from-now-on injection 0.3: 从现在起 | 从现在开始 | 从此以后 | 从今以后 | 从此 | 接下来你 | 在接下来的对话中 | 在本次对话中
