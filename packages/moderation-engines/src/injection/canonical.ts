@@ -232,57 +232,65 @@ function tokenize(out: CanonicalText): void {
   const norm = out.normalized;
   const units = norm.units;
   const n = norm.length;
-  out.ensureTokens(16);
+  // At most one token per unit: sized once, so the arrays below stay valid through the loop.
+  out.ensureTokens(n + 1);
+  const tStart = out.tStart;
+  const tEnd = out.tEnd;
+  const tKind = out.tKind;
+  const tFlags = out.tFlags;
+  const tSep = out.tSep;
   let count = 0;
   let inWord = false;
+  let flags = 0;
   let sep = 0;
   let sepCount = 0;
   for (let i = 0; i < n; ) {
     let cp = units[i]!;
     let size = 1;
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
-      const d = units[i + 1]!;
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        cp = ((cp - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-        size = 2;
-      }
-    }
     let spaced: boolean;
     let unspaced = false;
     if (cp < 0x80) {
       spaced = (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39);
       // `@` and `$` between two letters or digits of a word stand for letters (leet).
       if (!spaced && (cp === 0x40 || cp === 0x24) && inWord && i + 1 < n && isSpacedWordUnit(units[i + 1]!)) {
-        out.tFlags[count - 1]! |= F_LEET_SYMBOL;
-        out.tEnd[count - 1] = i + 1;
+        flags |= F_LEET_SYMBOL;
+        tEnd[count - 1] = i + 1;
         i += 1;
         continue;
       }
     } else {
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
+        const d = units[i + 1]!;
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          cp = ((cp - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+          size = 2;
+        }
+      }
       const cls = classOf(cp);
       unspaced = (cls & CLASS_UNSPACED) !== 0 && (cls & CLASS_WORD) !== 0;
       spaced = !unspaced && (cls & CLASS_WORD) !== 0;
     }
     if (spaced) {
       if (!inWord) {
-        out.ensureTokens(count + 1);
-        out.tStart[count] = i;
-        out.tKind[count] = KIND_SPACED;
-        out.tFlags[count] = 0;
-        out.tSep[count] = count === 0 ? -1 : sepCount === 0 ? 0 : sepCount === 1 ? sep : -1;
+        if (count > 0 && tKind[count - 1] === KIND_SPACED) tFlags[count - 1] = flags;
+        tStart[count] = i;
+        tKind[count] = KIND_SPACED;
+        tSep[count] = count === 0 ? -1 : sepCount === 0 ? 0 : sepCount === 1 ? sep : -1;
         count++;
         inWord = true;
+        flags = 0;
       }
-      out.tFlags[count - 1]! |= cp < 0x80 ? (cp <= 0x39 ? F_DIGIT : F_LATIN) : scriptOf(cp);
-      out.tEnd[count - 1] = i + size;
+      flags |= cp < 0x80 ? (cp <= 0x39 ? F_DIGIT : F_LATIN) : scriptOf(cp);
+      tEnd[count - 1] = i + size;
       sepCount = 0;
     } else if (unspaced) {
-      out.ensureTokens(count + 1);
-      out.tStart[count] = i;
-      out.tEnd[count] = i + size;
-      out.tKind[count] = KIND_UNSPACED;
-      out.tFlags[count] = 0;
-      out.tSep[count] = count === 0 ? -1 : sepCount === 0 ? 0 : sepCount === 1 ? sep : -1;
+      if (count > 0 && tKind[count - 1] === KIND_SPACED) tFlags[count - 1] = flags;
+      flags = 0;
+      tStart[count] = i;
+      tEnd[count] = i + size;
+      tKind[count] = KIND_UNSPACED;
+      tFlags[count] = 0;
+      tSep[count] = count === 0 ? -1 : sepCount === 0 ? 0 : sepCount === 1 ? sep : -1;
       count++;
       inWord = false;
       sepCount = 0;
@@ -293,6 +301,7 @@ function tokenize(out: CanonicalText): void {
     }
     i += size;
   }
+  if (count > 0 && tKind[count - 1] === KIND_SPACED) tFlags[count - 1] = flags;
   out.tCount = count;
 }
 
@@ -306,44 +315,57 @@ function singleLetter(out: CanonicalText, t: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
 
-/** Appends one canonical unit. */
-function emit(out: CanonicalText, unit: number, normStart: number, normEnd: number, token: number): void {
-  const m = out.length;
-  out.units[m] = unit;
-  out.normStart[m] = normStart;
-  out.normEnd[m] = normEnd;
-  out.tok[m] = token;
-  out.length = m + 1;
-}
-
-/** Writes token characters `[from, to)` of the normalised text with the token's folds. */
-function emitToken(out: CanonicalText, from: number, to: number, flags: number, kind: number, token: number): void {
+/**
+ * Writes token characters `[from, to)` of the normalised text with the token's folds, from
+ * canonical position `m`; returns the position after them. The arrays are sized already.
+ */
+function emitToken(
+  out: CanonicalText,
+  from: number,
+  to: number,
+  flags: number,
+  kind: number,
+  token: number,
+  m: number,
+): number {
   const units = out.normalized.units;
+  const cu = out.units;
+  const cs = out.normStart;
+  const ce = out.normEnd;
+  const ct = out.tok;
   const mixedScript = (flags & F_LATIN) !== 0 && (flags & F_CYRILLIC_GREEK) !== 0;
   const leet = (flags & F_LATIN) !== 0 && (flags & (F_DIGIT | F_LEET_SYMBOL)) !== 0;
-  for (let i = from; i < to; ) {
+  const plain = kind !== KIND_SPACED || (!mixedScript && !leet);
+  for (let i = from; i < to; i++) {
     const c = units[i]!;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
-      emit(out, c, i, i + 2, token);
-      emit(out, units[i + 1]!, i, i + 2, token);
-      i += 2;
-      continue;
-    }
     let unit = c;
-    if (kind === KIND_SPACED) {
-      if (leet && (c < 0x80 || scriptOf(c) === F_DIGIT)) {
-        const ch = c < 0x80 ? String.fromCharCode(c) : String(Number.parseInt(String.fromCharCode(c), 10));
-        const letter = LEET[ch];
-        if (letter !== undefined) unit = letter.charCodeAt(0);
-      } else if (mixedScript && (scriptOf(c) & F_CYRILLIC_GREEK) !== 0) {
-        const letter = CONFUSABLES[String.fromCharCode(c)];
-        if (letter !== undefined) unit = letter.charCodeAt(0);
+    let start = i;
+    let end = i + 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
+      // A surrogate pair: both halves map to the pair.
+      end = i + 2;
+    } else if (c >= 0xdc00 && c <= 0xdfff && i > from && units[i - 1]! >= 0xd800 && units[i - 1]! <= 0xdbff) {
+      start = i - 1;
+    } else if (kind === KIND_SPACED) {
+      if (!plain) {
+        if (leet && (c < 0x80 || scriptOf(c) === F_DIGIT)) {
+          const ch = c < 0x80 ? String.fromCharCode(c) : String(Number.parseInt(String.fromCharCode(c), 10));
+          const letter = LEET[ch];
+          if (letter !== undefined) unit = letter.charCodeAt(0);
+        } else if (mixedScript && (scriptOf(c) & F_CYRILLIC_GREEK) !== 0) {
+          const letter = CONFUSABLES[String.fromCharCode(c)];
+          if (letter !== undefined) unit = letter.charCodeAt(0);
+        }
       }
       if (unit >= 0x80) unit = stripLatin(unit);
     }
-    emit(out, unit, i, i + 1, token);
-    i += 1;
+    cu[m] = unit;
+    cs[m] = start;
+    ce[m] = end;
+    ct[m] = token;
+    m++;
   }
+  return m;
 }
 
 /**
@@ -357,10 +379,11 @@ export function canonicalizeInto(text: string, out: CanonicalText): void {
   const n = norm.length;
   out.ensure(2 * n + 2);
   if (out.normTok.length < n + 1) out.normTok = new Int32Array(out.units.length + 1);
-  out.length = 0;
+  let m = 0;
   let token = 0;
   let filled = 0;
   const count = out.tCount;
+  const normTok = out.normTok;
   for (let t = 0; t < count; ) {
     // Three or more single letters separated by the same one character: one word.
     let last = t;
@@ -373,17 +396,22 @@ export function canonicalizeInto(text: string, out: CanonicalText): void {
     }
     const kind = out.tKind[t]!;
     if (t > 0 && !(kind === KIND_UNSPACED && out.tKind[t - 1] === KIND_UNSPACED)) {
-      emit(out, SPACE, out.tEnd[t - 1]!, out.tStart[t]!, token);
+      out.units[m] = SPACE;
+      out.normStart[m] = out.tEnd[t - 1]!;
+      out.normEnd[m] = out.tStart[t]!;
+      out.tok[m] = token;
+      m++;
     }
     let flags = 0;
     for (let k = t; k <= last; k++) flags |= out.tFlags[k]!;
-    for (let k = t; k <= last; k++) emitToken(out, out.tStart[k]!, out.tEnd[k]!, flags, kind, token);
+    for (let k = t; k <= last; k++) m = emitToken(out, out.tStart[k]!, out.tEnd[k]!, flags, kind, token, m);
     const end = out.tEnd[last]!;
-    for (; filled < end; filled++) out.normTok[filled] = token;
+    for (; filled < end; filled++) normTok[filled] = token;
     token++;
     t = last + 1;
   }
-  for (; filled < n; filled++) out.normTok[filled] = token;
+  for (; filled < n; filled++) normTok[filled] = token;
+  out.length = m;
   out.tokens = token;
 }
 

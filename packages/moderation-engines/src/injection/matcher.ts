@@ -174,6 +174,16 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
   const ringNextStamp = new Int32Array(Math.max(1, stateSize / RING));
   let stamp = 0;
 
+  // Which slots have a hit so far in this text (generation stamps), to drop a later slot's hit at
+  // once when nothing could come before it. Exact for rules without raw literals: their hits come
+  // in end order from one scan, and a slot's predecessor ends before the slot starts.
+  const slotBase = new Int32Array(rules.length + 1);
+  for (let r = 0; r < rules.length; r++) slotBase[r + 1] = slotBase[r]! + ruleSlots[r]!;
+  const slotSeen = new Int32Array(slotBase[rules.length]!);
+  const rulePrunable = Uint8Array.from(rules, (rule) =>
+    rule.slots.some((slot) => slot.some((alt) => alt.kind === "raw")) ? 0 : 1,
+  );
+  let seenStamp = 0;
   const ruleWeight = Float64Array.from(rules, (rule) => rule.weight);
   const ruleCount = new Int32Array(rules.length);
   const canonical = new CanonicalText();
@@ -228,17 +238,34 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
   };
 
   let pointBit = 1;
+  let report = new Uint8Array(64);
+  // Counting sort by token: bucket counts and the sorted order, reused.
+  let buckets = new Int32Array(256);
+  let sorted = new Int32Array(256);
+  /** Indexes 0..count-1 ordered by `key` (token ordinals up to `tokens`), stable. Valid until the next call. */
+  const sortByToken = (count: number, key: Int32Array, tokens: number): Int32Array => {
+    if (buckets.length < tokens + 2) buckets = new Int32Array((tokens + 2) * 2);
+    if (sorted.length < count) sorted = new Int32Array(count * 2);
+    buckets.fill(0, 0, tokens + 2);
+    for (let i = 0; i < count; i++) buckets[key[i]! + 1]!++;
+    for (let t = 1; t < tokens + 2; t++) buckets[t]! += buckets[t - 1]!;
+    for (let i = 0; i < count; i++) sorted[buckets[key[i]!]!++] = i;
+    return sorted;
+  };
   const onWordHit = (patternId: number, end: number) => {
     const units = canonical.units;
     const start = end - words.patternLength[patternId]!;
     for (let e = words.groupStart[patternId]!; e < words.groupStart[patternId + 1]!; e++) {
       const entry = words.entries[e]!;
-      if ((rulePoints[entry.rule]! & pointBit) === 0) continue;
+      const r = entry.rule;
+      if ((rulePoints[r]! & pointBit) === 0) continue;
+      if (entry.slot > 0 && rulePrunable[r] === 1 && slotSeen[slotBase[r]! + entry.slot - 1] !== seenStamp) continue;
       if ((entry.flags & F_START) !== 0 && start > 0 && isWordUnit(units, start - 1)) continue;
       if ((entry.flags & F_END) !== 0 && end < canonical.length && isWordUnit(units, end)) continue;
       // A starred alternative (`instruct*`) covers the rest of its word, so masking hides all of it.
       let last = end - 1;
       if ((entry.flags & F_END) === 0) while (last + 1 < canonical.length && isWordUnit(units, last + 1)) last++;
+      slotSeen[slotBase[r]! + entry.slot] = seenStamp;
       pushHit(
         e,
         0,
@@ -306,21 +333,23 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
   const judgeRules = (point: ModerationPoint): { score: number; findings: InjectionFinding[] } => {
     hits = 0;
     matches = 0;
+    seenStamp++;
     pointBit = POINT_BITS[point];
     if (words.automaton) words.automaton.scan(canonical.units, canonical.length, onWordHit);
     if (raw.automaton) raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
     if (hits === 0) return { score: 0, findings: [] };
-    const order = sortedBy(hits, hitTokStart, hitNormStart);
+    const order = sortByToken(hits, hitTokStart, canonical.tokens);
     chain(order);
     if (matches === 0) return { score: 0, findings: [] };
-    const byStart = sortedBy(matches, matchTokStart, matchNormStart);
+    const byStart = sortByToken(matches, matchTokStart, canonical.tokens).slice(0, matches);
 
     // Sliding window: each rule counted once; matches in a window that reaches the threshold are reported.
     let score = Number.NEGATIVE_INFINITY;
     let sum = 0;
     let lo = 0;
     let reportedUpTo = 0;
-    const report = new Uint8Array(matches);
+    if (report.length < matches) report = new Uint8Array(matches * 2);
+    report.fill(0, 0, matches);
     for (let hi = 0; hi < matches; hi++) {
       const m = byStart[hi]!;
       while (matchTokStart[m]! - matchTokStart[byStart[lo]!]! >= windowTokens) {
@@ -513,14 +542,6 @@ function alnumOnly(s: string): string {
   let out = "";
   for (const ch of s) if (!isSeparator(ch.codePointAt(0)!)) out += ch;
   return out;
-}
-
-/** Indexes 0..count-1 sorted by `a`, then `b`. */
-function sortedBy(count: number, a: Int32Array, b: Int32Array): Int32Array {
-  const order = new Int32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  order.sort((x, y) => a[x]! - a[y]! || b[x]! - b[y]! || x - y);
-  return order;
 }
 
 function orderFindings(findings: InjectionFinding[]): InjectionFinding[] {

@@ -206,21 +206,26 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
     }
     // A run of base64 characters (hex and binary digits are among them); it must not be glued to
     // the end of a word of other letters (`ñ…` or a path): the character before is not a letter.
-    let end = i;
+    let end = i + 1;
+    while (end < n && isBase64Char(text.charCodeAt(end))) end++;
+    const after = text.charCodeAt(end);
+    // Most runs are ordinary words: shorter than any blob, and not a hex pair or a binary octet.
+    if (end - i < 16 && end - i !== 8 && end - i !== 2 && after !== 0x25 && after !== 0x5c) {
+      i = end;
+      continue;
+    }
     let hex = true;
     let binary = true;
     let upper = false;
     let lower = false;
-    while (end < n && isBase64Char(text.charCodeAt(end))) {
-      const d = text.charCodeAt(end);
+    for (let k = i; k < end; k++) {
+      const d = text.charCodeAt(k);
       if (!isHex(d)) hex = false;
       if (d !== 0x30 && d !== 0x31) binary = false;
       if (d >= 0x41 && d <= 0x5a) upper = true;
       else if (d >= 0x61 && d <= 0x7a) lower = true;
-      end++;
     }
     // A word that goes on with escapes (`Ignore%20all`) is decoded from its start.
-    const after = text.charCodeAt(end);
     if ((after === 0x25 || after === 0x5c) && end + 2 < n) {
       const decoded = decodeEscapes(text, i, after === 0x25, maxChars);
       if (decoded) {
