@@ -37,7 +37,8 @@ family SAY: say | says | state | states | print | output | write | reply | respo
 family REVEAL: reveal | show | print | display | output | repeat | recite | tell | give | share | leak
   | expose | dump | spell out | write out | write down | list | disclose | echo | copy | paste
   | provide | what is | what are | what s | whats | what were | what was | read back | read out
-  | return | send | confirm | describe
+  | return | send | confirm | describe | translate | summarize | summarise | paraphrase | rephrase
+  | encode | spell
 family SYSPROMPT: system prompt | system prompts | system message | system instructions | system instruction
   | initial prompt | initial instructions | original instructions | original prompt | hidden instructions
   | hidden prompt | secret instructions | pre prompt | preprompt | meta prompt | developer message
@@ -73,6 +74,7 @@ family PERSONA: act as | acting as | act like | behave as | behave like | preten
   | take on the role | assume the role | assume the persona | take on the persona | you are now | you are going to be
   | you will be | you re going to act | you are going to act | you are going to pretend | you will act
   | you will now act | from now on you are | from now on you will | simulate | impersonate | embody
+  | now you are | now you re
   | immerse yourself into the role | step into the role | become | transform into | switch to | you re now
   | respond as | answer as | reply as | stay in character | in character | character of | persona
 family AI: chatgpt | chat gpt | gpt | openai | open ai | assistant | ai | language model | llm | chatbot
@@ -85,7 +87,7 @@ rule injection.ignore-instructions injection 1: $IGNORE ..3 $PRIOR ..3 $INSTRUCT
 rule injection.ignore-all-instructions injection 0.6: $IGNORE ..1 $QUANTIFIER ..2 instruction* | directions | directives | guidelines | prompts | orders | rules | restrictions | programming | training | constraints | polic*
 rule injection.ignore-instructions-direct injection 1: $IGNORE ..1 instructions | directions | directives | guidelines | rules you | your rules | your instructions | your guidelines | your programming
 rule injection.ignore-everything injection 1: $IGNORE_HIJACK ..2 $EVERYTHING ..3 $BEFORE
-rule injection.ignore-above injection 1: $IGNORE ..1 the above | what is above | what s above | what was said above | everything above | all above | the previous | the preceding | the foregoing | all of the above | all the above | what came before | the prior | above | previous
+rule injection.ignore-above injection 1: $IGNORE_HIJACK ..1 the above | what is above | what s above | what was said above | everything above | all above | all of the above | all the above | what came before | the preceding | the foregoing | everything before this | everything prior
 rule injection.ignore-and-say injection 1: $IGNORE_HIJACK ..2 $CONTENT ..4 and | then | instead | just ..2 $SAY
 rule injection.new-instructions injection 0.5: new instruction* | new task | new objective | new directive* | new rules | new role | new system prompt | new prompt | updated instructions | revised instructions | real instructions | true instructions | actual task | real task | true task | new orders
 rule injection.your-new-task injection 0.7: your ..2 new | real | true | actual | only | primary | updated ..1 task | job | goal | purpose | objective | instructions | mission ..1 is | are | will be | now
@@ -94,9 +96,9 @@ rule injection.instead injection 0.3: instead ..3 $SAY
 rule injection.ignore-and-instead injection 0.8: $IGNORE ..2 $CONTENT ..4 instead
 rule injection.cancel-previous injection 1: previous | prior | earlier | original | old | above | former | initial ..2 task | tasks | instruction* | prompt | rules | orders | directions | guidelines ..3 cancelled | canceled | void | revoked | obsolete | null | invalid | overridden | superseded | replaced | deleted | removed | rescinded | no longer valid | no longer apply | no longer applies | do not apply | does not apply | are over | is over
 rule injection.do-not-follow injection 0.8: do not | don t | dont | never | no longer | stop ..1 follow* | obey* | adhere to | comply with | abide by ..3 $PRIOR ..2 $INSTRUCTIONS
-rule injection.mode-switch injection 0.7: system | admin | administrator | developer | debug | debugging | maintenance | god | sudo | root | override | superuser | unrestricted | jailbreak | jailbroken | unlocked | test | testing | diagnostic | emergency | security override | law enforcement override | dan ..1 mode ..2 activated | enabled | engaged | on | initiated | unlocked | started | entered
-rule injection.entering-mode injection 0.6: entering | enter | activate | activating | enable | enabling | switch to | switching to | initiate | initiating | engage | engaging | turn on ..3 system | admin | administrator | developer | debug | maintenance | god | sudo | root | override | superuser | unrestricted | jailbreak | unlocked | diagnostic | dan ..1 mode
-rule injection.system-override injection 0.7: system override | override mode | admin override | security override | override confirmed | override activated | system reset | system mode | sudo mode | god mode | root access | admin access | developer access | maintenance mode | override code
+rule injection.mode-switch injection 0.7: system | admin | administrator | debug | maintenance | god | sudo | root | override | superuser | unrestricted | jailbreak | jailbroken | unlocked | diagnostic | security override | law enforcement override | dan ..1 mode ..2 activated | engaged | initiated | unlocked
+rule injection.entering-mode injection 0.6: entering | enter | activate | activating | switch to | switching to | initiate | initiating | engage | engaging ..3 system | admin | administrator | god | sudo | root | override | superuser | unrestricted | jailbreak | unlocked | dan ..1 mode
+rule injection.system-override injection 0.7: system override | override mode | admin override | security override | override confirmed | override activated | system mode | sudo mode | god mode | override code
 rule injection.fake-system injection 0.6: end of ..1 system prompt | instructions | prompt | context | user input | input | document | conversation | text | data | begin ..1 new ..1 system prompt | instructions | prompt | session | system announcement | system notice | system message | system alert | important system | new system
 rule injection.authority injection 0.5: i am | i m | im | this is ..2 your ..1 developer | developers | creator | creators | admin | administrator | owner | maintainer | programmer | operator | boss | master | god | supervisor | manager | trainer | designer
 rule injection.authority-god injection 0.5: i am | i m | im ..1 god | your god | the president | a police officer | the police | the ceo | an openai | an anthropic | a developer at | the developer | the admin | the administrator | the maintainer | the owner | the creator | from openai | from anthropic | from meta
@@ -108,7 +110,10 @@ rule injection.comment-directive injection 0.3: "<!--" | "-->" | "# " | "//" ..6
 # prompt-leak: the system prompt, hidden instructions, secrets
 # ============================================================================================
 rule prompt-leak.system-prompt prompt-leak 1: $REVEAL ..3 $OWNED ..2 $SYSPROMPT
-rule prompt-leak.the-system-prompt prompt-leak 0.6: $REVEAL ..2 the | this | that | its ..2 system prompt | system message | system instructions | initial prompt | initial instructions | original instructions | hidden instructions | developer message | prompt above | instructions above | text above
+rule prompt-leak.the-system-prompt prompt-leak 0.6: $REVEAL ..2 the | this | that | its ..2 system prompt | system message | system instructions | initial prompt | initial instructions | original instructions | hidden instructions | developer message | prompt above | instructions above | text above | above prompt | above instructions | previous prompt | previous instructions
+rule prompt-leak.written-above prompt-leak 0.7: what | everything | all | text | words ..2 was | is | were | are | you ve been | you were ..1 written | said | typed | given | told ..1 above | before this | at the beginning | at the start | earlier in this conversation
+rule prompt-leak.first-line prompt-leak 0.7: first | opening | beginning | starting ..1 line | lines | sentence | sentences | words | paragraph | message ..2 of ..1 your | the ..1 prompt | instructions | system prompt | conversation
+rule prompt-leak.reveal-given prompt-leak 1: $REVEAL ..3 $SYSPROMPT ..1 you were given | given to you | you received | you got | you have been given | you ve been given | you are following | you were told
 rule prompt-leak.given-instructions prompt-leak 0.6: instructions | rules | guidelines | prompt | directives ..4 gave you | given to you | you were given | you received | you got | you have been given | you ve been given | you are following | you follow
 rule prompt-leak.system-prompt-word prompt-leak 0.3: system prompt | system message | initial prompt | hidden instructions | original instructions | your instructions | your prompt | prompt above | instructions above
 rule prompt-leak.repeat-above prompt-leak 1: repeat | print | output | write | copy | recite | echo | reproduce | spell ..3 the | all | everything | every ..2 words | text | lines | content | sentences | characters | tokens ..1 above | before this | before that | so far | verbatim | preceding
@@ -117,7 +122,7 @@ rule prompt-leak.your-secret prompt-leak 1: $ASK ..4 your | ur | yours ..2 $SECR
 rule prompt-leak.secret-of-system prompt-leak 1: $ASK ..4 the | a | our | this | that ..2 $SECRET ..3 for | of | to | that | which | in ..2 our | the | this | your | my ..1 system | account | server | database | mode | network | app | application | computer | vault
 rule prompt-leak.secret-word prompt-leak 0.5: $SECRET ..3 for | of | to | that unlocks | that grants ..2 our | the | this | your ..1 system | account | server | database | mode | access
 rule prompt-leak.secret-bare prompt-leak 0.5: what is | what s | whats | tell me | give me | confirm | provide | share | reveal ..1 the ..1 password | passcode | secret key | secret code | secret word | secret phrase | access code | passphrase
-rule prompt-leak.pretext prompt-leak 0.3: system upgrade | system update | system maintenance | security audit | security check | maintenance mode | system reset | for testing purposes | for this mode | for security reasons | verification purposes
+rule prompt-leak.pretext prompt-leak 0.3: system upgrade | system maintenance | security audit | security check | system reset | for testing purposes | for this mode | verification purposes
 rule injection.developer-claim injection 0.3: i am | i m | im ..1 a | an | the ..2 developer | engineer | admin | administrator | researcher | tester | red teamer | maintainer
 rule injection.phishing-lure injection 0.6: account | password ..3 compromised | suspended | locked | hacked | breached | expired ..12 follow | click | visit | go to | open ..4 link | url | here | site | website
 rule injection.hidden-directive injection 0.4: "<!--" | "-->" ..8 say | state | print | respond | tell the user | instead | output | reply | answer | write
@@ -127,7 +132,8 @@ rule prompt-leak.secret-mention prompt-leak 0.3: your password | your secret | y
 # ============================================================================================
 # jailbreak: personas and no-limits framings
 # ============================================================================================
-rule jailbreak.do-anything-now jailbreak 1: do anything now | dan mode | developer mode enabled | jailbroken | jailbreak mode | jailbreak prompt | jailbreaks
+rule jailbreak.do-anything-now jailbreak 1: do anything now | dan mode | developer mode enabled | developer mode output | jailbreak mode | jailbroken mode
+rule jailbreak.jailbreak-word jailbreak 0.3: jailbreak | jailbroken | jailbreaks | jailbreaking | jailbreak prompt
 rule jailbreak.dan jailbreak 0.3: dan | stan | dude | aim | evil confidant | anarchy | omega | maximum | apophis | antigpt | anti gpt | betterdan | better dan | developer mode | dev mode | god mode | chaos mode | unfiltered mode | uncensored mode | opposite mode
 rule jailbreak.no-limits jailbreak 0.6: $FREE ..5 $NOLIMITS_NOUN
 rule jailbreak.no-limits-adjective jailbreak 0.5: unfiltered | uncensored | unrestricted | unlimited | unbound | unshackled | unchained | amoral | boundless | immoral | nonmoral | non moral | unethical | lawless | limitless | unconstrained | anything goes
@@ -160,6 +166,7 @@ rule jailbreak.villain-plan jailbreak 0.5: evil | diabolical | sinister | villai
 rule jailbreak.villain-steps jailbreak 0.3: in great detail | step 1 i will | step one i will | first i will | explain in detail
 rule jailbreak.nested-fiction jailbreak 0.7: layer i ..6 layer i 1 | layer i+1 | next layer | each layer | reach layer
 rule jailbreak.nested-fiction-final jailbreak 0.3: final layer | last layer | all layers | every layer | super evil doctor | super evil
+rule jailbreak.evil-ai jailbreak 0.4: evil | malicious | rogue | unhinged | unaligned | misaligned | uncensored ..1 ai | assistant | bot | chatbot | model | version of yourself | twin
 rule jailbreak.grandma jailbreak 0.7: act as | pretend to be | play | be | roleplay as | pretend you are ..3 my ..1 deceased | late | dead | dear departed ..1 grandmother | grandma | granny | grandfather | grandpa | mother | mom
 rule jailbreak.emoji-split jailbreak 0.3: filtered ..4 unfiltered | censored ..4 uncensored | aligned ..4 unaligned | good ..3 evil | safe ..3 unsafe | normal ..3 jailbreak
 
@@ -184,12 +191,13 @@ family ZH_LIMIT: 限制 | 约束 | 规则 | 规定 | 道德 | 伦理 | 法律 | 
 family ZH_FREE: 不受 | 不受任何 | 没有任何 | 没有 | 无任何 | 不需要遵守 | 不需要遵循 | 不需要考虑 | 无需遵守 | 无需遵循 | 无需考虑 | 不必遵守 | 不必考虑 | 不用遵守 | 不用考虑 | 不用管 | 不顾 | 不考虑 | 摆脱 | 脱离 | 突破 | 打破 | 超越 | 不遵守 | 不遵循 | 不理会 | 无视 | 没有受到 | 不被 | 不再受 | 解除 | 取消 | 抛开 | 不留情面 | 直言不讳
 family ZH_PERSONA: 扮演 | 假装 | 假扮 | 模仿 | 饰演 | 充当 | 化身为 | 你现在是 | 你将是 | 你将成为 | 你就是 | 设定为 | 伪装成 | 人设
 family ZH_REVEAL: 告诉 | 透露 | 泄露 | 显示 | 输出 | 打印 | 重复 | 展示 | 给出 | 给我 | 说出 | 复述 | 公开 | 分享 | 提供 | 列出 | 写出 | 是什么 | 确认 | 发给 | 念出
-family ZH_SYSPROMPT: 系统提示 | 系统提示词 | 系统指令 | 系统消息 | 系统设定 | 初始指令 | 初始提示 | 原始指令 | 原始提示 | 隐藏指令 | 隐藏提示 | 预设指令 | 预设提示 | 提示词 | 你的指令 | 你的设定 | 你的规则 | 你收到的指令 | 开发者指令 | 上面的指令 | 以上的指令 | 最初的指令
+family ZH_SYSPROMPT: 系统提示词 | 系统提示语 | 你的系统提示 | 您的系统提示 | 你的提示词 | 您的提示词 | 系统指令 | 初始指令 | 初始提示 | 初始设定 | 原始指令 | 原始提示 | 隐藏指令 | 隐藏提示 | 预设指令 | 预设提示 | 你的指令 | 您的指令 | 你的设定 | 你的规则 | 你收到的指令 | 你收到的第一句 | 你的第一句话 | 开发者指令 | 上面的指令 | 以上的指令 | 最初的指令 | 最初设定 | 最开始的设定
 family ZH_SECRET: 密码 | 口令 | 密钥 | 秘钥 | 秘密钥 | 秘密 | 暗号 | 私钥 | 凭证 | 令牌 | 验证码 | 通行码 | 访问码
 
 rule zh.injection.ignore-instructions injection 1: $ZH_IGNORE ..6 $ZH_PRIOR ..8 $ZH_INSTR
 family ZH_IGNORE_STRONG: 忽略 | 忽视 | 无视 | 不理会 | 不要理会 | 别理会 | 忘记 | 忘掉 | 忘了 | 撇开 | 抛开 | 不要遵守 | 不再遵守 | 不用遵守 | 不必遵守 | 无需遵守
-rule zh.injection.ignore-above injection 1: $ZH_IGNORE_STRONG ..2 以上 | 上面 | 上述 | 前面 | 前文 | 上文 | 之前的 | 先前的 | 此前的 | 刚才的 | 之前所有 | 之前全部 | 先前所有
+rule zh.injection.ignore-above injection 1: $ZH_IGNORE_STRONG ..2 以上 | 上面 | 上述 | 前面 | 之前 | 先前 | 此前 | 上文 | 前文 | 刚才 ..4 指令 | 指示 | 内容 | 所有 | 一切 | 全部 | 规则 | 要求 | 设定 | 说明 | 提示 | 命令 | 对话
+rule zh.injection.ignore-above-and injection 1: $ZH_IGNORE_STRONG ..1 以上 | 上面 | 上述 | 上文 | 前文 ..2 直接 | 并 | 然后 | 改为 | 只 | 转而 | 而是
 rule zh.injection.ignore-your injection 0.8: $ZH_IGNORE ..3 你的 | 您的 ..4 $ZH_INSTR
 rule zh.injection.new-task injection 0.5: 新的任务 | 新任务 | 新的指令 | 新指令 | 真正的任务 | 真正的指令 | 现在的任务是 | 你的任务是 | 你的新任务
 rule zh.injection.from-now-on injection 0.3: 从现在起 | 从现在开始 | 从此以后 | 从今以后 | 从此 | 接下来你 | 在接下来的对话中 | 在本次对话中
@@ -263,7 +271,7 @@ rule ru.leak.password prompt-leak 1: ваш | твой | свой | вашим |
 rule ru.leak.password-share prompt-leak 0.7: поделиться | поделитесь | поделись | скажите | скажи | назовите | назови | сообщите | сообщи ..3 парол*
 rule ru.jailbreak.no-limits jailbreak 0.6: без | свободен от | свободна от | свободный от | освобожден от | нет никаких | не имеет ..3 ограничени* | фильтр* | цензур* | правил* | этик* | морал*
 # Japanese
-rule ja.injection.ignore injection 1: 以前 | 事前 | 前 | 上記 | 上 | これまで | すべて | 全て ..3 指示 | 命令 | 指令 | 内容 | ルール | 規則 ..3 無視
+rule ja.injection.ignore injection 1: 以前 | 事前 | 前 | 上記 | 上 | これまで | すべて | 全て ..3 指示 | 命令 | 指令 | 内容 | ルール | 規則 ..6 無視
 rule ja.injection.ignore-above injection 1: 上記 | 上述 | 以上 | 前の ..2 無視
 rule ja.injection.ignore-plain injection 0.6: 無視して | 無視しろ | 無視せよ | 無視してください | 忘れて | 忘れろ
 rule ja.leak.password prompt-leak 1: あなたの | 君の | お前の ..2 パスワード | 秘密の鍵 | 秘密鍵 | 暗証番号 | 合言葉 | シークレットキー
