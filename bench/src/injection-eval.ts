@@ -35,7 +35,7 @@ import {
 } from "@dify-ext/eval";
 import { createInjectionEngine } from "@dify-ext/moderation-engines/injection";
 import { createKeywordEngine, createKeywordMatcher } from "@dify-ext/moderation-engines/keywords";
-import { msPerCall } from "./engines.ts";
+import { msPerCall, streamedCalls } from "./engines.ts";
 import { generateTerms } from "./synthetic.ts";
 import { prose, tenInputs } from "./texts.ts";
 
@@ -62,6 +62,8 @@ export interface InjectionEvalResult {
   asIs: { texts: number; p50: number; p99: number; max: number };
   /** The input case and a 300-character text: injection and keyword engines, ms per call, and their ratio. */
   short: Array<{ name: string; injectionMs: number; keywordsMs: number; ratio: number }>;
+  /** A 10,000-character answer streamed as Dify sends it (every 300 characters, then whole), judged at the output point with canaries: ms for all calls, and the calls. */
+  stream: { ms: number; calls: number; chars: number };
   /** ms per 1,000 characters as the text grows. */
   scaling: Array<{ text: string; per1000: number[] }>;
 }
@@ -158,7 +160,15 @@ export async function runInjectionEval(
     }
     scaling.push({ text: name, per1000 });
   }
-  return { cases: options.cases, report, at4000, asIs, short, scaling };
+  log("timing a streamed answer…");
+  const withCanary = createInjectionEngine({ canaries: ["DIFY-CANARY-7f3a9c2b"] });
+  const calls = streamedCalls(prose(10_000));
+  const output = { point: "output" as const };
+  const streamMs = await msPerCall(async () => {
+    for (const call of calls) await withCanary.moderate([call], output);
+  }, options.budgetMs * 2);
+  const stream = { ms: streamMs, calls: calls.length, chars: calls.reduce((sum, call) => sum + call.length, 0) };
+  return { cases: options.cases, report, at4000, asIs, short, stream, scaling };
 }
 
 /** Unicode tag characters spelling a short instruction. */
@@ -178,6 +188,7 @@ export function formatInjectionEval(result: InjectionEvalResult): string {
       (row) =>
         `${row.name}: injection ${f(row.injectionMs)}, keywords (100,000 terms) ${f(row.keywordsMs)} per call; ratio ${row.ratio.toFixed(2)}`,
     ),
+    `streamed 10,000-character answer (output point, a canary): ${result.stream.calls} calls, ${result.stream.chars} characters judged, ${f(result.stream.ms)} in all`,
     "",
     "ms per 1,000 characters at 4,000 / 400,000 / 1,200,000 characters:",
     ...result.scaling.map((row) => `  ${row.text}: ${row.per1000.map((x) => x.toFixed(4)).join(" / ")}`),

@@ -148,6 +148,11 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
   });
   const words = buildAutomaton(wordPatterns, wordEntries);
   const raw = buildAutomaton(rawPatterns, rawEntries);
+  // The points at which some word rule or some raw rule applies: a scan that can find nothing is skipped.
+  let wordPoints = 0;
+  let rawPoints = 0;
+  for (const entry of wordEntries) wordPoints |= rulePoints[entry.rule]!;
+  for (const entry of rawEntries) rawPoints |= rulePoints[entry.rule]!;
 
   // Canaries: letters and digits only, so spacing and punctuation in the answer do not hide one.
   const canaryPatterns: string[] = [];
@@ -335,8 +340,12 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     matches = 0;
     seenStamp++;
     pointBit = POINT_BITS[point];
-    if (words.automaton) words.automaton.scan(canonical.units, canonical.length, onWordHit);
-    if (raw.automaton) raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
+    if (words.automaton && (wordPoints & pointBit) !== 0) {
+      words.automaton.scan(canonical.units, canonical.length, onWordHit);
+    }
+    if (raw.automaton && (rawPoints & pointBit) !== 0) {
+      raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
+    }
     if (hits === 0) return { score: 0, findings: [] };
     const order = sortByToken(hits, hitTokStart, canonical.tokens);
     chain(order);
@@ -388,12 +397,18 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     return { score, findings };
   };
 
+  let canaryUnits = new Uint16Array(256);
+  let canaryMap = new Int32Array(256);
   /** Canary findings of the text in `canonical` (filled), original offsets. */
   const judgeCanaries = (): InjectionFinding[] => {
     if (!canaries) return [];
     const norm = canonical.normalized;
-    const units = new Uint16Array(norm.length);
-    const map = new Int32Array(norm.length);
+    if (canaryUnits.length < norm.length) {
+      canaryUnits = new Uint16Array(norm.length * 2);
+      canaryMap = new Int32Array(norm.length * 2);
+    }
+    const units = canaryUnits;
+    const map = canaryMap;
     let m = 0;
     for (let i = 0; i < norm.length; i++) {
       const c = norm.units[i]!;
