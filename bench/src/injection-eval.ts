@@ -14,8 +14,9 @@
  *    and the 300-character query alone: ms per call of the injection engine against the keyword
  *    engine (100,000 terms) on the same texts, interleaved rounds, medians and the median of the
  *    per-round ratios.
- * 4. Cost per 1,000 characters at 4,000, 400,000 and 1,200,000 characters, for ordinary prose and
- *    for hostile text (rule words and blob-like runs repeated): flat when judging is linear.
+ * 4. Cost per 1,000 characters at 4,000, 400,000 and 1,200,000 characters (the fastest of five
+ *    runs), for ordinary prose and for hostile text (rule words and blob-like runs repeated): flat
+ *    when judging is linear.
  *
  * The cases file is read where it is (default: `shared/injection-dev/cases.jsonl` in a folder
  * above the repository, or INJECTION_DEV_CASES); nothing of it is copied or printed but figures.
@@ -150,13 +151,14 @@ export async function runInjectionEval(
     const per1000: number[] = [];
     for (const length of [4000, 400_000, 1_200_000]) {
       const text = toLength(unit, length);
-      const runs: number[] = [];
-      for (let r = 0; r < 3; r++) {
+      // The fastest of five runs: other work on the machine (and collections) can only slow a run down.
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 5; r++) {
         const started = performance.now();
         matcher.judge(text, "input");
-        runs.push(performance.now() - started);
+        best = Math.min(best, performance.now() - started);
       }
-      per1000.push((median(runs) / length) * 1000);
+      per1000.push((best / length) * 1000);
     }
     scaling.push({ text: name, per1000 });
   }
