@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AppProcess, startAppProcess } from "@dify-ext/test-support/app-process";
+import { runCommand } from "@dify-ext/test-support/run-command";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvalReport } from "./run.ts";
 
@@ -14,32 +14,9 @@ const repoDir = fileURLToPath(new URL("../../..", import.meta.url));
 const keywordsDir = fileURLToPath(new URL("../../../apps/moderation-keywords", import.meta.url));
 const KEY = "e2e-eval-key-0123456789";
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-  stdin?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, DIFY_EXT_EVAL_KEY: "", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
+/** Runs a command with the eval key cleared from the environment unless `env` sets it. */
+const run = (command: string, args: string[], cwd: string, env: Record<string, string> = {}, stdin?: string) =>
+  runCommand(command, args, { cwd, env: { DIFY_EXT_EVAL_KEY: "", ...env }, ...(stdin !== undefined ? { stdin } : {}) });
 
 // The installed bin, started from a directory outside the repo.
 const cli = (args: string[], stdin?: string) =>

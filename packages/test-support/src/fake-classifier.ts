@@ -18,7 +18,16 @@
  * marker words in the text ({@link CLASSIFIER_MARKERS}); tests can also script any reply or failure.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { answerScripted, Delays, type RecordedCall, recordRequest, type ScriptedReply, send } from "./fake-upstream.ts";
+import {
+  answerScripted,
+  Delays,
+  InFlight,
+  type RecordedCall,
+  recordRequest,
+  ReplyScript,
+  type ScriptedReply,
+  send,
+} from "./fake-upstream.ts";
 import { listenOnLoopback } from "./loopback.ts";
 
 /** The attack probability a text gets from the marker words it contains (the highest wins). */
@@ -110,19 +119,10 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
   const maxTokens = options.maxTokens ?? 512;
   const maxBatch = options.maxBatch ?? 32;
   const calls: FakeClassifierCall[] = [];
-  let handler: FakeClassifierHandler | undefined;
-  let queue: FakeClassifierReply[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
+  const replies = new ReplyScript<FakeClassifierCall, FakeClassifierReply>(() => ({ type: "default" }));
+  const inFlight = new InFlight();
   let requests = 0;
   const delays = new Delays();
-
-  const decide = async (call: FakeClassifierCall): Promise<FakeClassifierReply> => {
-    const queued = queue.shift();
-    if (queued) return queued;
-    if (handler) return handler(call);
-    return { type: "default" };
-  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -168,7 +168,7 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
           return;
         }
       }
-      const reply = await decide(call);
+      const reply = await replies.next(call);
       if (reply.type !== "default") return answerScripted(reply, req, res, delays);
       if (!(await delays.wait(reply.delayMs, res))) return;
       const predictions = parsed.texts.map((text) =>
@@ -220,7 +220,7 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
         return;
       }
     }
-    const reply = await decide(call);
+    const reply = await replies.next(call);
     if (reply.type !== "default") return answerScripted(reply, req, res, delays);
     if (!(await delays.wait(reply.delayMs, res))) return;
     requests += 1;
@@ -246,11 +246,7 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
   };
 
   const server = createServer((req, res) => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.once("close", () => {
-      inFlight -= 1;
-    });
+    inFlight.track(res);
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed)
         send(res, 500, JSON.stringify({ error: String(error), error_type: "backend" }));
@@ -263,27 +259,18 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
     url: `http://127.0.0.1:${port}`,
     calls,
     get inFlight() {
-      return inFlight;
+      return inFlight.current;
     },
     get maxInFlight() {
-      return maxInFlight;
+      return inFlight.max;
     },
     script(script) {
-      if (typeof script === "function") {
-        handler = script;
-        queue = [];
-      } else {
-        handler = undefined;
-        queue = Array.isArray(script)
-          ? [...(script as readonly FakeClassifierReply[])]
-          : [script as FakeClassifierReply];
-      }
+      replies.set(script);
     },
     reset() {
-      handler = undefined;
-      queue = [];
+      replies.clear();
       calls.length = 0;
-      maxInFlight = inFlight;
+      inFlight.reset();
     },
     close() {
       delays.clear();

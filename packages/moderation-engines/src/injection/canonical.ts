@@ -30,7 +30,9 @@ import {
   isSpacedWordChar,
   NormalizedBuffer,
   normalizeInto,
+  unitsToString,
 } from "../keywords/normalize.ts";
+import { grow32 } from "../keywords/automaton.ts";
 
 const SPACE = 0x20;
 
@@ -149,12 +151,6 @@ function isSpacedWordUnit(c: number): boolean {
   return isSpacedWordChar(c);
 }
 
-function grow32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(size);
-  b.set(a);
-  return b;
-}
-
 /**
  * A text in canonical form, with its maps. Reusable: {@link canonicalizeInto} overwrites it.
  * Canonical unit `i` came from normalised units `[normStart[i], normEnd[i])`; `tok[i]` is the
@@ -209,11 +205,7 @@ export class CanonicalText {
 
   /** The canonical text as a string. */
   toString(): string {
-    let out = "";
-    for (let i = 0; i < this.length; i += 4096) {
-      out += String.fromCharCode(...this.units.subarray(i, Math.min(this.length, i + 4096)));
-    }
-    return out;
+    return unitsToString(this.units, this.length);
   }
 
   /** Original-text start of canonical unit `i`. */

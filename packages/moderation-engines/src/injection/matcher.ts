@@ -10,7 +10,7 @@
  * over user text, so no input can make a rule backtrack.
  */
 import type { Finding, ModerationPoint } from "../engine.ts";
-import { Automaton } from "../keywords/automaton.ts";
+import { Automaton, grow32 } from "../keywords/automaton.ts";
 import { isSeparator, normalizeForMatching } from "../keywords/normalize.ts";
 import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
 import { type InjectionRule, type InjectionRuleSet, InjectionRulesError } from "./rules.ts";
@@ -575,10 +575,4 @@ function orderFindings(findings: InjectionFinding[]): InjectionFinding[] {
 function splitOrigin(origin: string): [string, number] {
   const at = origin.lastIndexOf(":");
   return [origin.slice(0, at), Number(origin.slice(at + 1))];
-}
-
-function grow32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(size);
-  b.set(a);
-  return b;
 }
