@@ -89,7 +89,7 @@ rule injection.ignore-instructions-direct injection 1: $IGNORE ..1 instructions 
 rule injection.ignore-everything injection 1: $IGNORE_HIJACK ..2 $EVERYTHING ..3 $BEFORE
 rule injection.ignore-above injection 1: $IGNORE_HIJACK ..1 the above | what is above | what s above | what was said above | everything above | all above | all of the above | all the above | what came before | the preceding | the foregoing | everything before this | everything prior
 rule injection.ignore-and-say injection 1: $IGNORE_HIJACK ..2 $CONTENT ..4 and | then | instead | just ..2 $SAY
-rule injection.new-instructions injection 0.5: new instruction* | new task | new objective | new directive* | new rules | new role | new system prompt | new prompt | updated instructions | revised instructions | real instructions | true instructions | actual task | real task | true task | new orders
+rule injection.new-instructions injection 0.5: new instruction* | new task | new objective | new directive* | new rules | new rule | new role | new system prompt | new prompt | updated instructions | revised instructions | real instructions | true instructions | actual task | real task | true task | new orders
 rule injection.your-new-task injection 0.7: your ..2 new | real | true | actual | only | primary | updated ..1 task | job | goal | purpose | objective | instructions | mission ..1 is | are | will be | now
 rule injection.from-now-on injection 0.3: from now on | from this point on | from this moment | from this point forward | from here on | henceforth | for the rest of this conversation | for the remainder of this conversation | starting now | starting from now | until i say | until further notice
 rule injection.instead injection 0.3: instead ..3 $SAY
@@ -100,6 +100,8 @@ rule injection.mode-switch injection 0.7: system | admin | administrator | debug
 rule injection.entering-mode injection 0.6: entering | enter | activate | activating | switch to | switching to | initiate | initiating | engage | engaging ..3 system | admin | administrator | god | sudo | root | override | superuser | unrestricted | jailbreak | unlocked | dan ..1 mode
 rule injection.system-override injection 0.7: system override | override mode | admin override | security override | override confirmed | override activated | system mode | sudo mode | god mode | override code
 rule injection.fake-system injection 0.6: end of ..1 system prompt | instructions | prompt | context | user input | input | document | conversation | text | data | begin ..1 new ..1 system prompt | instructions | prompt | session | system announcement | system notice | system message | system alert | important system | new system
+rule injection.admin-message injection 0.5: message | note | notice | instruction* | update ..1 from ..1 the ..1 system | administrator | admin | developer | developers | operator | openai | anthropic
+rule injection.you-are-in-mode injection 0.6: you are | you re | youre | you have been put | you have entered ..1 in | into | now in ..1 developer | debug | god | admin | unrestricted | jailbreak | jailbroken | dan | unlocked | sudo | root ..1 mode
 rule injection.authority injection 0.5: i am | i m | im | this is ..2 your ..1 developer | developers | creator | creators | admin | administrator | owner | maintainer | programmer | operator | boss | master | god | supervisor | manager | trainer | designer
 rule injection.authority-god injection 0.5: i am | i m | im ..1 god | your god | the president | a police officer | the police | the ceo | an openai | an anthropic | a developer at | the developer | the admin | the administrator | the maintainer | the owner | the creator | from openai | from anthropic | from meta
 rule injection.must-obey injection 0.5: you must | you have to | you will | you shall | you need to ..2 obey | listen to my | follow my | do what i say | do as i say | answer all of my | comply with my | answer all my | do exactly as i say
@@ -168,6 +170,7 @@ rule jailbreak.nested-fiction jailbreak 0.7: layer i ..6 layer i 1 | layer i+1 |
 rule jailbreak.nested-fiction-final jailbreak 0.3: final layer | last layer | all layers | every layer | super evil doctor | super evil
 rule jailbreak.evil-ai jailbreak 0.4: evil | malicious | rogue | unhinged | unaligned | misaligned | uncensored ..1 ai | assistant | bot | chatbot | model | version of yourself | twin
 rule jailbreak.grandma jailbreak 0.7: act as | pretend to be | play | be | roleplay as | pretend you are ..3 my ..1 deceased | late | dead | dear departed ..1 grandmother | grandma | granny | grandfather | grandpa | mother | mom
+rule jailbreak.answers-must-start jailbreak 0.4: every | each | all | your ..1 answer* | response* | reply | replies | message* | output* ..3 must | should | will | shall | has to | have to ..2 start | begin | end | be prefixed ..1 with
 rule jailbreak.emoji-split jailbreak 0.3: filtered ..4 unfiltered | censored ..4 uncensored | aligned ..4 unaligned | good ..3 evil | safe ..3 unsafe | normal ..3 jailbreak
 
 # ============================================================================================
@@ -190,8 +193,8 @@ family ZH_INSTR: 指令 | 指示 | 说明 | 指引 | 指南 | 提示 | 提示词
 family ZH_LIMIT: 限制 | 约束 | 规则 | 规定 | 道德 | 伦理 | 法律 | 政策 | 准则 | 审查 | 过滤 | 底线 | 规范 | 束缚 | 框架 | 原则 | 条条框框 | 安全
 family ZH_FREE: 不受 | 不受任何 | 没有任何 | 没有 | 无任何 | 不需要遵守 | 不需要遵循 | 不需要考虑 | 无需遵守 | 无需遵循 | 无需考虑 | 不必遵守 | 不必考虑 | 不用遵守 | 不用考虑 | 不用管 | 不顾 | 不考虑 | 摆脱 | 脱离 | 突破 | 打破 | 超越 | 不遵守 | 不遵循 | 不理会 | 无视 | 没有受到 | 不被 | 不再受 | 解除 | 取消 | 抛开 | 不留情面 | 直言不讳
 family ZH_PERSONA: 扮演 | 假装 | 假扮 | 模仿 | 饰演 | 充当 | 化身为 | 你现在是 | 你将是 | 你将成为 | 你就是 | 设定为 | 伪装成 | 人设
-family ZH_REVEAL: 告诉 | 透露 | 泄露 | 显示 | 输出 | 打印 | 重复 | 展示 | 给出 | 给我 | 说出 | 复述 | 公开 | 分享 | 提供 | 列出 | 写出 | 是什么 | 确认 | 发给 | 念出
-family ZH_SYSPROMPT: 系统提示词 | 系统提示语 | 你的系统提示 | 您的系统提示 | 你的提示词 | 您的提示词 | 系统指令 | 初始指令 | 初始提示 | 初始设定 | 原始指令 | 原始提示 | 隐藏指令 | 隐藏提示 | 预设指令 | 预设提示 | 你的指令 | 您的指令 | 你的设定 | 你的规则 | 你收到的指令 | 你收到的第一句 | 你的第一句话 | 开发者指令 | 上面的指令 | 以上的指令 | 最初的指令 | 最初设定 | 最开始的设定
+family ZH_REVEAL: 翻译 | 总结 | 改写 | 复制 | 告诉 | 透露 | 泄露 | 显示 | 输出 | 打印 | 重复 | 展示 | 给出 | 给我 | 说出 | 复述 | 公开 | 分享 | 提供 | 列出 | 写出 | 是什么 | 确认 | 发给 | 念出
+family ZH_SYSPROMPT: 系统提示词 | 系统提示语 | 你的系统提示 | 您的系统提示 | 你的提示词 | 您的提示词 | 系统指令 | 初始指令 | 初始提示 | 初始设定 | 原始指令 | 原始提示 | 隐藏指令 | 隐藏提示 | 预设指令 | 预设提示 | 你的指令 | 您的指令 | 你的设定 | 你的规则 | 你收到的指令 | 你收到的第一句 | 你的第一句话 | 开发者指令 | 上面的指令 | 以上的指令 | 最初的指令 | 最初设定 | 最开始的设定 | 第一条指令 | 最开始的指令 | 初始的指令 | 你的第一条指令
 family ZH_SECRET: 密码 | 口令 | 密钥 | 秘钥 | 秘密钥 | 秘密 | 暗号 | 私钥 | 凭证 | 令牌 | 验证码 | 通行码 | 访问码
 
 rule zh.injection.ignore-instructions injection 1: $ZH_IGNORE ..6 $ZH_PRIOR ..8 $ZH_INSTR
@@ -205,7 +208,7 @@ rule zh.injection.mode injection 0.7: 开发者模式 | 调试模式 | 系统模
 rule zh.injection.authority injection 0.5: 我是 ..2 上帝 | 你的开发者 | 你的创造者 | 你的主人 | 你的老板 | 管理员 | 开发者 | 总统 | 警察
 rule zh.injection.must-obey injection 0.5: 你必须 | 你要 | 你得 | 必须 ..3 回答我所有 | 服从 | 听从 | 遵从 | 照我说的 | 按我说的
 rule zh.leak.system-prompt prompt-leak 1: $ZH_REVEAL ..6 $ZH_SYSPROMPT
-rule zh.leak.system-prompt-after prompt-leak 1: $ZH_SYSPROMPT ..4 是什么 | 告诉我 | 发给我 | 输出 | 打印 | 显示
+rule zh.leak.system-prompt-after prompt-leak 1: $ZH_SYSPROMPT ..4 是什么 | 告诉我 | 发给我 | 输出 | 打印 | 显示 | 翻译 | 复述 | 重复 | 念出 | 写出 | 展示
 rule zh.leak.your-secret prompt-leak 1: 你的 | 您的 | 系统的 | 我们系统的 | 这个模式的 | 该模式的 ..2 $ZH_SECRET
 rule zh.leak.secret-ask prompt-leak 0.6: $ZH_REVEAL | 确认 | 提供 | 能 ..6 $ZH_SECRET
 rule zh.jailbreak.no-limits jailbreak 0.6: $ZH_FREE ..4 $ZH_LIMIT
@@ -264,11 +267,26 @@ rule pt.injection.ignore-as injection 1: ignore ..2 as | os | suas | seus | toda
 rule pt.leak.password prompt-leak 1: sua | seu | tua | teu | vossa ..1 senha | palavra passe | palavra-passe | chave secreta | codigo secreto
 rule pt.jailbreak.no-limits jailbreak 0.6: sem | livre de | livres de | liberto de | libertado de | nao tem | nenhuma | nenhum ..3 restric* | limit* | filtro* | censura | regra* | etica | moral
 rule pt.jailbreak.dan jailbreak 1: faca qualquer coisa agora | fazer qualquer coisa agora | modo desenvolvedor
+rule es.leak.prompt prompt-leak 1: muestra | muestrame | revela | revelame | dime | imprime | repite | escribe | ensename ..3 tu | tus | su | sus ..2 prompt | instrucciones | indicaciones | reglas ocultas | mensaje del sistema
+rule es.jailbreak.ai-no-rules jailbreak 0.4: ia | modelo | asistente | chatbot | bot ..2 sin | libre de ..3 restricci* | filtros | censura | limites | reglas | etica
+rule es.jailbreak.persona jailbreak 0.3: actua como | finge ser | finge que eres | eres ahora | ahora eres | interpreta el papel | haz de cuenta
+rule fr.leak.prompt prompt-leak 1: montre | montre moi | revele | revelez | affiche | donne moi | repete | ecris | ecrivez ..3 ton | ta | tes | votre | vos ..2 prompt | instructions | consignes | regles cachees | message systeme
+rule fr.jailbreak.ai-no-rules jailbreak 0.4: ia | modele | assistant | chatbot | bot ..2 sans | libre de ..3 restriction* | filtre* | censure | limite* | regle* | ethique
+rule fr.jailbreak.persona jailbreak 0.3: agis comme | agissez comme | fais semblant d etre | faites semblant d etre | tu es maintenant | vous etes maintenant | joue le role | jouez le role
+rule de.leak.prompt prompt-leak 1: zeig | zeige | zeigen sie | gib | gebe | nenne | wiederhole | schreib | verrate ..3 dein | deine | deinen | deiner | ihr | ihre | ihren ..2 systemprompt | system prompt | prompt | anweisungen | instruktionen | regeln | vorgaben
+rule de.jailbreak.ai-no-rules jailbreak 0.4: ki | modell | assistent | chatbot | bot ..2 ohne | frei von ..3 einschrankung* | filter | zensur | grenzen | regeln | ethik
+rule de.jailbreak.persona jailbreak 0.3: tu so als | tue so als | verhalte dich wie | handle als | du bist jetzt | spiel die rolle | spiele die rolle | gib dich aus als
+rule pt.leak.prompt prompt-leak 1: mostre | mostra | mostre me | revele | revela | diga | diz | imprima | repita | escreva ..3 seu | sua | seus | suas | teu | tua ..2 prompt | instrucoes | orientacoes | regras ocultas | mensagem do sistema
+rule pt.jailbreak.ai-no-rules jailbreak 0.4: ia | modelo | assistente | chatbot | bot ..2 sem | livre de ..3 restric* | filtro* | censura | limite* | regra* | etica
+rule pt.jailbreak.persona jailbreak 0.3: aja como | finja ser | finja que e | voce agora e | agora voce e | interprete o papel
 # Russian
 family RU_IGNORE: игнорируй | игнорируйте | игнорировать | проигнорируй | проигнорируйте | забудь | забудьте | забыть | пропусти | пропустите | отбрось | отбросьте | не обращай внимания на | не обращайте внимания на | не следуй | не следуйте | отмени | отмените
 rule ru.injection.ignore injection 1: $RU_IGNORE ..4 инструкци* | указани* | правил* | директив* | команд* | вышесказанное | всё выше | все выше | все предыдущее | всё предыдущее | текст | функцию
 rule ru.leak.password prompt-leak 1: ваш | твой | свой | вашим | твоим | своим | ваш секретный | твой секретный ..1 пароль | паролем | пароля | ключ | код доступа | секретный ключ
 rule ru.leak.password-share prompt-leak 0.7: поделиться | поделитесь | поделись | скажите | скажи | назовите | назови | сообщите | сообщи ..3 парол*
+rule ru.leak.prompt prompt-leak 1: покажи | покажите | выведи | выведите | раскрой | раскройте | напиши | напишите | повтори | повторите | скажи | скажите ..3 свой | свои | свою | твой | твои | твою | ваш | ваши | вашу ..2 системный промпт | промпт | инструкции | инструкцию | правила | указания
+rule ru.jailbreak.ai-no-rules jailbreak 0.4: ии | ai | модель | ассистент | бот | чатбот ..2 без ..3 ограничени* | фильтр* | цензур* | правил* | этик*
+rule ru.jailbreak.persona jailbreak 0.3: притворись | представь что ты | веди себя как | играй роль | сыграй роль | ты теперь | теперь ты
 rule ru.jailbreak.no-limits jailbreak 0.6: без | свободен от | свободна от | свободный от | освобожден от | нет никаких | не имеет ..3 ограничени* | фильтр* | цензур* | правил* | этик* | морал*
 # Japanese
 rule ja.injection.ignore injection 1: 以前 | 事前 | 前 | 上記 | 上 | これまで | すべて | 全て ..3 指示 | 命令 | 指令 | 内容 | ルール | 規則 ..6 無視
@@ -278,6 +296,7 @@ rule ja.leak.password prompt-leak 1: あなたの | 君の | お前の ..2 パ�
 rule ja.leak.password-ask prompt-leak 0.6: パスワード | 秘密の鍵 ..15 教えて | 提供 | 共有
 rule ja.injection.ignore-and-say injection 1: 無視 ..30 述べて | 言って | 答えて | 書いて | 出力して | 表示して
 rule ja.injection.authority injection 0.4: 私はあなたの ..2 上司 | 開発者 | 管理者 | 作成者 | 所有者 | 主人
+rule ja.leak.prompt prompt-leak 1: システムプロンプト | システム プロンプト | 初期指示 | 最初の指示 | 隠された指示 | あなたの指示 | あなたのプロンプト ..6 教えて | 表示 | 出力 | 見せて | 書いて | 繰り返 | 翻訳
 rule ja.jailbreak.no-limits jailbreak 0.6: 制限 | 制約 | ルール | 倫理 | 道徳 | フィルター | 検閲 ..3 なし | のない | がない | を無視 | から解放 | に縛られない | を受けない
 # Korean
 rule ko.injection.ignore injection 1: 이전 | 모든 | 위의 | 앞의 | 기존 ..4 지시 | 지침 | 명령 | 규칙 | 지시사항 | 내용 ..6 무시 | 잊어 | 잊으 | 따르지
@@ -286,6 +305,7 @@ rule ko.leak.password-ask prompt-leak 0.6: 비밀번호 | 암호 | 패스워드 
 rule ko.leak.system-password prompt-leak 1: 이 모드의 | 이 시스템의 | 시스템의 | 우리 시스템의 ..2 비밀번호 | 암호 | 패스워드
 rule ko.injection.mode injection 0.5: 유지보수 모드 | 유지 보수 모드 | 관리자 모드 | 개발자 모드 | 디버그 모드 | 시스템 모드 | 탈옥 모드
 rule ko.leak.full-access prompt-leak 0.4: 전체 액세스 | 모든 권한 | 전체 권한 | 관리자 권한
+rule ko.leak.prompt prompt-leak 1: 시스템 프롬프트 | 시스템프롬프트 | 초기 지시 | 초기 지침 | 숨겨진 지시 | 너의 지시 | 당신의 지시 | 너의 프롬프트 | 당신의 프롬프트 ..6 알려 | 보여 | 출력 | 말해 | 반복 | 번역
 rule ko.jailbreak.no-limits jailbreak 0.6: 제한 | 제약 | 규칙 | 윤리 | 도덕 | 필터 | 검열 ..3 없이 | 없는 | 없다 | 무시 | 벗어
 # Arabic
 rule ar.injection.ignore injection 1: تجاهل | انس | انسى | انسَ | تناسى | اهمل | أهمل | تخط | لا تتبع ..4 التعليمات | تعليمات* | تعليماتك | الإرشادات | القواعد | الأوامر | ما سبق | كل ما سبق | السابق*
