@@ -1,11 +1,9 @@
 import { parseArgs } from "node:util";
+import { apiKey, argsError, checkAppId, endpointUrl, UsageError } from "./cli-args.ts";
 import { DIFY_CONNECT_TIMEOUT_MS, DIFY_READ_TIMEOUT_MS } from "./dify-client.ts";
 import { POINT_GROUPS, type PointGroup } from "./checks.ts";
 
-/** A bad command line; the message says what was wrong. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 export const USAGE = `Usage: dify-ext-check <url> --key <api-key> [options]
 
@@ -90,15 +88,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   try {
     parsed = parse();
   } catch (error) {
-    // node's messages quote the bad argument, which could be a key typed in the wrong place: keep only the kind.
-    const code = (error as { code?: string }).code ?? "";
-    const what =
-      code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-        ? `unknown option ${String((error as Error).message.match(/'(-[^']*)'/)?.[1] ?? "")}`.trim()
-        : code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"
-          ? "an option is missing its value"
-          : "bad arguments";
-    throw new UsageError(`${what} (see --help)`);
+    throw argsError(error);
   }
   const { values, positionals } = parsed;
   const base = {
@@ -111,22 +101,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   };
   if (values.help) return { ...base, url: "", key: "" };
 
-  if (positionals.length === 0) throw new UsageError("the endpoint URL is missing (see --help)");
-  if (positionals.length > 1) throw new UsageError(`expected one URL, got ${positionals.length} arguments`);
-  const url = positionals[0]!;
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(url);
-  } catch {
-    throw new UsageError(`"${url}" is not a URL; give the full endpoint, e.g. http://127.0.0.1:3001/api/dify/receive`);
-  }
-  if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") {
-    throw new UsageError(`the URL must start with http:// or https://, got ${parsedUrl.protocol}`);
-  }
-
-  const key = values.key ?? env.DIFY_EXT_CHECK_KEY;
-  if (key === undefined || key === "") throw new UsageError("--key is missing (or set DIFY_EXT_CHECK_KEY)");
-  if (key.length < 5) throw new UsageError("the key is shorter than 5 characters; Dify refuses such keys");
+  const url = endpointUrl(positionals);
+  const key = apiKey(values.key, env, "DIFY_EXT_CHECK_KEY");
 
   let points: PointGroup[] | undefined;
   if (values.points !== undefined) {
@@ -153,10 +129,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     inputs[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
 
-  const appId = values["app-id"];
-  if (appId !== undefined && (appId.trim() === "" || appId.length > 200)) {
-    throw new UsageError("--app-id must be 1 to 200 characters (Dify's app ids are UUIDs)");
-  }
+  const appId = checkAppId(values["app-id"]);
   const texts = values.text ?? [];
   if (texts.some((text) => text.trim() === "")) throw new UsageError("--text must not be empty");
 

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AppProcess, startAppProcess } from "@dify-ext/test-support/app-process";
+import { runCommand } from "@dify-ext/test-support/run-command";
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CheckReport, runChecks } from "./checks.ts";
@@ -15,30 +15,9 @@ const keywordsDir = fileURLToPath(new URL("../../../apps/moderation-keywords", i
 const guardDir = fileURLToPath(new URL("../../../apps/moderation-guard", import.meta.url));
 const KEY = "e2e-check-key-0123456789";
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, DIFY_EXT_CHECK_KEY: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs a command with the check key cleared from the environment unless `env` sets it. */
+const run = (command: string, args: string[], cwd: string, env: Record<string, string> = {}) =>
+  runCommand(command, args, { cwd, env: { DIFY_EXT_CHECK_KEY: "", ...env } });
 
 // The installed bin, started from a directory outside the repo.
 const cli = (args: string[]) => run(process.execPath, [join(packageDir, "bin/dify-ext-check.js"), ...args], tmpdir());

@@ -9,6 +9,7 @@ export {
   redactUrl,
   runChecks,
 } from "./checks.ts";
+export { apiKey, argsError, checkAppId, endpointUrl, UsageError } from "./cli-args.ts";
 export {
   type CallOutcome,
   callExtension,

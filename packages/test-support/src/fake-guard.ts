@@ -19,8 +19,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import {
   answerScripted,
   Delays,
+  InFlight,
   type RecordedCall,
   recordRequest,
+  ReplyScript,
   type ScriptedReply,
   send,
   sendError,
@@ -173,19 +175,10 @@ export function fakeGuardVerdict(
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<FakeGuard> {
   const calls: FakeGuardCall[] = [];
-  let handler: FakeGuardHandler | undefined;
-  let queue: FakeGuardReply[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
+  const replies = new ReplyScript<FakeGuardCall, FakeGuardReply>(() => ({ type: "default" }));
+  const inFlight = new InFlight();
   let completions = 0;
   const delays = new Delays();
-
-  const decide = async (call: FakeGuardCall): Promise<FakeGuardReply> => {
-    const queued = queue.shift();
-    if (queued) return queued;
-    if (handler) return handler(call);
-    return { type: "default" };
-  };
 
   const completion = (model: string, message: Record<string, unknown>, finishReason: string) => {
     completions += 1;
@@ -237,7 +230,7 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
       sendError(res, 400, `the fake knows no guard model called "${call.model}"`, "BadRequestError", null);
       return;
     }
-    const reply = await decide(call);
+    const reply = await replies.next(call);
     switch (reply.type) {
       case "default": {
         if (!(await delays.wait(reply.delayMs, res))) return;
@@ -261,11 +254,7 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
   };
 
   const server = createServer((req, res) => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.once("close", () => {
-      inFlight -= 1;
-    });
+    inFlight.track(res);
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         sendError(res, 500, `Fake guard handler failed: ${String(error)}`, "InternalServerError", null);
@@ -280,25 +269,18 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
     url: `http://127.0.0.1:${port}/v1`,
     calls,
     get inFlight() {
-      return inFlight;
+      return inFlight.current;
     },
     get maxInFlight() {
-      return maxInFlight;
+      return inFlight.max;
     },
     script(script) {
-      if (typeof script === "function") {
-        handler = script;
-        queue = [];
-      } else {
-        handler = undefined;
-        queue = Array.isArray(script) ? [...(script as readonly FakeGuardReply[])] : [script as FakeGuardReply];
-      }
+      replies.set(script);
     },
     reset() {
-      handler = undefined;
-      queue = [];
+      replies.clear();
       calls.length = 0;
-      maxInFlight = inFlight;
+      inFlight.reset();
     },
     close() {
       delays.clear();

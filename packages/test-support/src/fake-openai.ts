@@ -26,6 +26,7 @@ import {
   maskKey,
   type RecordedCall,
   recordRequest,
+  ReplyScript,
   type ScriptedReply,
   send,
   sendError,
@@ -149,17 +150,9 @@ export interface FakeOpenAI {
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const calls: FakeOpenAICall[] = [];
-  let handler: FakeHandler | undefined;
-  let queue: FakeReply[] = [];
+  const replies = new ReplyScript<FakeOpenAICall, FakeReply>(() => ({ type: "default" }));
   let responseCount = 0;
   const delays = new Delays();
-
-  const decide = async (call: FakeOpenAICall): Promise<FakeReply> => {
-    const queued = queue.shift();
-    if (queued) return queued;
-    if (handler) return handler(call);
-    return { type: "default" };
-  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const call: FakeOpenAICall = await recordRequest(req, (body) => ({ inputs: inputsOf(body) }));
@@ -190,7 +183,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return;
     }
 
-    const reply = await decide(call);
+    const reply = await replies.next(call);
     if (reply.type !== "default") return answerScripted(reply, req, res, delays);
     if (!(await delays.wait(reply.delayMs, res))) return;
     responseCount += 1;
@@ -218,17 +211,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     url: `http://127.0.0.1:${port}/v1`,
     calls,
     script(script) {
-      if (typeof script === "function") {
-        handler = script;
-        queue = [];
-      } else {
-        handler = undefined;
-        queue = Array.isArray(script) ? [...(script as readonly FakeReply[])] : [script as FakeReply];
-      }
+      replies.set(script);
     },
     reset() {
-      handler = undefined;
-      queue = [];
+      replies.clear();
       calls.length = 0;
     },
     close() {

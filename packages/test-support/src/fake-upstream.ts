@@ -210,3 +210,56 @@ export async function answerScripted(
       return;
   }
 }
+
+/**
+ * The scripted replies of a fake: a handler answers every following request; an array (or a single
+ * reply) is a queue consumed one reply per request, after which `fallback` answers again.
+ */
+export class ReplyScript<C, R> {
+  private handler: ((call: C) => R | Promise<R>) | undefined;
+  private queue: R[] = [];
+
+  constructor(private readonly fallback: () => R) {}
+
+  set(script: ((call: C) => R | Promise<R>) | R | readonly R[]): void {
+    if (typeof script === "function") {
+      this.handler = script as (call: C) => R | Promise<R>;
+      this.queue = [];
+    } else {
+      this.handler = undefined;
+      this.queue = Array.isArray(script) ? [...(script as readonly R[])] : [script as R];
+    }
+  }
+
+  /** The reply for `call`. */
+  async next(call: C): Promise<R> {
+    const queued = this.queue.shift();
+    if (queued) return queued;
+    if (this.handler) return this.handler(call);
+    return this.fallback();
+  }
+
+  clear(): void {
+    this.handler = undefined;
+    this.queue = [];
+  }
+}
+
+/** Requests a fake is answering right now, and the most at once since the last `reset`. */
+export class InFlight {
+  current = 0;
+  max = 0;
+
+  /** Counts `res` until it closes. */
+  track(res: ServerResponse): void {
+    this.current += 1;
+    this.max = Math.max(this.max, this.current);
+    res.once("close", () => {
+      this.current -= 1;
+    });
+  }
+
+  reset(): void {
+    this.max = this.current;
+  }
+}

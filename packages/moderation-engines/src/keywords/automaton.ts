@@ -340,7 +340,8 @@ class DoubleArrayBuilder {
   }
 }
 
-function grow32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
+/** A copy of `a` in a new array of `size` elements (zero-filled beyond `a`). */
+export function grow32(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
   b.set(a);
   return b;

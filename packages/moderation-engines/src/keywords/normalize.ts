@@ -197,12 +197,15 @@ export class NormalizedBuffer {
 
   /** The normalised text as a string. */
   toString(): string {
-    let out = "";
-    for (let i = 0; i < this.length; i += 4096) {
-      out += String.fromCharCode(...this.units.subarray(i, Math.min(this.length, i + 4096)));
-    }
-    return out;
+    return unitsToString(this.units, this.length);
   }
+}
+
+/** `units[0..length)` as a string (in slices, so a long text does not overflow the argument list). */
+export function unitsToString(units: Uint16Array, length: number): string {
+  let out = "";
+  for (let i = 0; i < length; i += 4096) out += String.fromCharCode(...units.subarray(i, Math.min(length, i + 4096)));
+  return out;
 }
 
 function push(out: NormalizedBuffer, s: string, start: number, end: number): void {

@@ -2,7 +2,8 @@
  * The verdict cache of engines backed by an upstream model: a bounded LRU with a TTL (lru-cache),
  * and coalescing, so concurrent calls for the same key share one upstream judgement. A caller that
  * aborts stops waiting; when the last caller of a batch has aborted, the batch's upstream request
- * is aborted too. Failures are never cached.
+ * is aborted too. Failures are never cached. Keys can be digested (`digest`), so the cache holds
+ * no text, and its size counted in bytes (`maxBytes`).
  */
 import { LRUCache } from "lru-cache";
 import type { EngineUnavailableError, UpstreamEvent } from "../engine.ts";
@@ -10,8 +11,21 @@ import type { EngineUnavailableError, UpstreamEvent } from "../engine.ts";
 export interface CoalescingCacheOptions<I, J> {
   /** Cache name in metrics events (`openai`, `guard`). */
   name: string;
-  /** `max`: entries (0 disables the cache), `ttlMs`: lifetime, `maxChars`: total length of the keys. */
-  cache: { max: number; ttlMs: number; maxChars: number };
+  /**
+   * `max`: entries (0 disables the cache), `ttlMs`: lifetime, and the size bound: `maxChars`, the
+   * total length of the keys, or `maxBytes`, the estimated bytes of keys and values together.
+   */
+  cache: { max: number; ttlMs: number } & (
+    | { maxChars: number; maxBytes?: never }
+    | { maxBytes: number; maxChars?: never }
+  );
+  /**
+   * Turns each key into what the cache and the in-flight map hold (a SHA-256 digest: see
+   * `digest.ts`); identity when absent. Equal keys must give equal digests.
+   */
+  digest?: (key: string) => string;
+  /** Estimated bytes of a value, for `maxBytes` (default 64). */
+  valueBytes?: (value: J) => number;
   /**
    * Starts judging `inputs` (distinct keys, none cached or in flight), with `controller` aborted
    * when no caller waits any more: one promise per input, in order.
@@ -45,18 +59,28 @@ interface Pending<J> {
   readonly batch: Batch;
 }
 
+/** Bytes an LRU entry costs besides its key and value (map slot, list links, TTL bookkeeping). */
+export const CACHE_ENTRY_BYTES = 128;
+
 /** Creates the cache; its size is bounded by entries and by the total length of the keys. */
 export function createCoalescingCache<I, J extends object>(
   options: CoalescingCacheOptions<I, J>,
 ): CoalescingCache<I, J> {
   const { name, onUpstream } = options;
+  const digest = options.digest ?? ((key: string) => key);
+  const valueBytes = options.valueBytes ?? (() => 64);
+  const { maxBytes, maxChars } = options.cache;
   const cache =
     options.cache.max > 0
       ? new LRUCache<string, J>({
           max: options.cache.max,
           ttl: options.cache.ttlMs,
-          maxSize: options.cache.maxChars,
-          sizeCalculation: (_value, key) => Math.max(1, key.length),
+          maxSize: maxBytes ?? maxChars,
+          // UTF-16 keys take two bytes a unit; an entry of the map costs about CACHE_ENTRY_BYTES more.
+          sizeCalculation:
+            maxBytes === undefined
+              ? (_value, key) => Math.max(1, key.length)
+              : (value, key) => 2 * key.length + valueBytes(value) + CACHE_ENTRY_BYTES,
         })
       : undefined;
   const inFlight = new Map<string, Pending<J>>();
@@ -91,7 +115,8 @@ export function createCoalescingCache<I, J extends object>(
       const sendKeys: string[] = [];
       const sendInputs: I[] = [];
       const slotsOf = new Map<string, number[]>();
-      entries.forEach(({ key, input }, index) => {
+      entries.forEach(({ key: text, input }, index) => {
+        const key = digest(text);
         const cached = cache?.get(key);
         if (cache) onUpstream?.({ kind: "cache", cache: name, hit: cached !== undefined });
         if (cached !== undefined) {

@@ -83,7 +83,8 @@ export function cappedReplyFetch(baseFetch: typeof fetch, label: string): typeof
   };
 }
 
-function requestedRetryDelayMs(headers: Headers): number | undefined {
+/** The wait an error reply asks for (`retry-after-ms`, `retry-after` in seconds or as a date), in ms. */
+export function requestedRetryDelayMs(headers: Headers): number | undefined {
   const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
   if (Number.isFinite(ms)) return ms;
   const retryAfter = headers.get("retry-after");
@@ -92,6 +93,13 @@ function requestedRetryDelayMs(headers: Headers): number | undefined {
   if (Number.isFinite(seconds)) return seconds * 1000;
   const date = Date.parse(retryAfter);
   return Number.isFinite(date) ? date - Date.now() : undefined;
+}
+
+/** What an error status usually means, for messages: ` (check the API key)`, ` (rate limited)` or nothing. */
+export function statusHint(status: number): string {
+  if (status === 401 || status === 403) return " (check the API key)";
+  if (status === 429) return " (rate limited)";
+  return "";
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,73 @@
+/**
+ * One upstream call under a hard deadline, with its outcome reported for metrics. SDK-free: the
+ * `openai`-SDK engines (`sdk-call.ts`) and the plain-HTTP ones (`http-call.ts`) both run through it
+ * and differ only in how they name a failure.
+ */
+import { EngineUnavailableError, type UpstreamEvent } from "../engine.ts";
+
+export interface DeadlineOptions {
+  /** Engine name on errors and metrics (`openai`, `guard`, `injection`). */
+  engine: string;
+  /** What answers, in messages: `OpenAI moderation`, `The guard model`, `The injection classifier`. */
+  label: string;
+  /** Hard limit of the whole call, retries included. */
+  budgetMs: number;
+  /** Aborted when the deadline passes; the caller also aborts it when nobody waits any more. */
+  controller: AbortController;
+  onUpstream?: (event: UpstreamEvent) => void;
+}
+
+/** What happened besides the error itself, for naming a failure. */
+export interface FailureState {
+  /** The deadline passed. */
+  deadlineHit: boolean;
+  /** The controller was aborted (by the deadline or by the caller). */
+  aborted: boolean;
+}
+
+/**
+ * Runs `call` (bound to `options.controller.signal`) under a hard deadline: when `budgetMs`
+ * passes, the controller is aborted and the call rejects at once, whatever the call is doing.
+ * Failures become `EngineUnavailableError`s: those the call threw as such (or the controller's
+ * abort reason, when the owner aborted it with one) pass through, others go through `describe`.
+ * Reports the call's outcome and duration through `onUpstream`.
+ */
+export async function runWithDeadline<T>(
+  call: () => Promise<T>,
+  options: DeadlineOptions,
+  describe: (error: unknown, state: FailureState) => EngineUnavailableError,
+): Promise<T> {
+  const { engine, label, budgetMs, controller } = options;
+  let deadlineHit = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      deadlineHit = true;
+      controller.abort();
+      reject(new EngineUnavailableError(engine, `${label} did not answer within its ${budgetMs} ms budget`));
+    }, budgetMs);
+  });
+  const started = performance.now();
+  const report = (outcome: "ok" | "error" | "timeout") =>
+    options.onUpstream?.({ kind: "call", upstream: engine, outcome, seconds: (performance.now() - started) / 1000 });
+  try {
+    const pending = call();
+    pending.catch(() => {});
+    const result = await Promise.race([pending, deadline]);
+    report("ok");
+    return result;
+  } catch (error) {
+    // An owner that aborts the controller for its own deadline gives the error as the abort's reason.
+    const reason: unknown = controller.signal.reason;
+    const unavailable =
+      error instanceof EngineUnavailableError
+        ? error
+        : reason instanceof EngineUnavailableError
+          ? reason
+          : describe(error, { deadlineHit, aborted: controller.signal.aborted });
+    report(deadlineHit || /timed out|did not answer/.test(unavailable.message) ? "timeout" : "error");
+    throw unavailable;
+  } finally {
+    clearTimeout(timer);
+  }
+}
