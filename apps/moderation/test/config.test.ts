@@ -42,7 +42,7 @@ describe("the composite app's config", () => {
 
   it("names an unknown engine", () => {
     expect(problems({ MODERATION_ENGINES: "keywords,perspective" })).toEqual([
-      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai, guard',
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, injection, pii, openai, guard',
     ]);
   });
 

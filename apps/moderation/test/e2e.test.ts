@@ -17,7 +17,7 @@ describe("moderation (composite) start-up checks (Node)", () => {
     }).catch((e: Error) => e);
     expect(String(error)).toMatch(/exited with code 1/);
     expect(String(error)).toContain(
-      'MODERATION_ENGINES: unknown engine \\"perspective\\"; expected any of keywords, obscenity, pii, openai, guard',
+      'MODERATION_ENGINES: unknown engine \\"perspective\\"; expected any of keywords, obscenity, injection, pii, openai, guard',
     );
   });
 

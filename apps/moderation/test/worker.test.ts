@@ -32,7 +32,7 @@ describe("moderation (composite) as a Worker", () => {
 
   it("refuses an unknown engine with a 500 naming MODERATION_ENGINES and the valid names", async () => {
     expect(await misconfiguration({ API_KEYS: KEY, MODERATION_ENGINES: "keywords,perspective" })).toBe(
-      'moderation is misconfigured: MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai, guard',
+      'moderation is misconfigured: MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, injection, pii, openai, guard',
     );
   });
 

@@ -13,6 +13,11 @@ export interface Finding extends Span {
    * character becomes the policy's mask character.
    */
   replacement?: string;
+  /**
+   * What the finding revealed or how it matched, for a person reading the playground (the decoded
+   * hidden text of an injection). Never logged: it may hold the user's words.
+   */
+  detail?: string;
 }
 
 /** An engine's judgement of one text. */

@@ -177,6 +177,7 @@ function textsOf(trace: PolicyTrace): ExplainText[] {
           engine: run.engine,
           label: finding.label,
           categories: verdict.categories,
+          ...(finding.detail === undefined ? {} : { detail: finding.detail }),
         });
       }
     }

@@ -13,6 +13,8 @@ export interface ExplainFinding {
   label: string;
   /** The engine's categories for this text (for keywords: the names of the lists that matched). */
   categories: string[];
+  /** What the finding revealed or how it matched (the decoded hidden text of an injection). */
+  detail?: string;
 }
 
 /** One judged text of the call: where it came from, its findings, and the text with them masked. */

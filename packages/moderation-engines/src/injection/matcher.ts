@@ -462,6 +462,7 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
         rule: DETECTOR_RULES[run.kind],
         category: "smuggling",
         decoded: run.decoded.slice(0, DECODED_CHARS),
+        detail: `decoded: ${run.decoded.slice(0, DECODED_CHARS)}`,
       });
       if (inner?.flagged) for (const category of inner.categories) extraCategories.push(category);
     }

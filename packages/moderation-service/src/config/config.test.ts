@@ -50,7 +50,7 @@ describe("readEngineList", () => {
 
   it("names an unknown, repeated or missing engine", () => {
     expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,perspective" }, []))).toEqual([
-      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, pii, openai, guard',
+      'MODERATION_ENGINES: unknown engine "perspective"; expected any of keywords, obscenity, injection, pii, openai, guard',
     ]);
     expect(problemsOf(() => readEngineList({ MODERATION_ENGINES: "keywords,keywords" }, []))[0]).toMatch(
       /listed twice/,

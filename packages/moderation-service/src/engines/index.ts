@@ -1,5 +1,6 @@
 import type { AnyEngineModule } from "../engine-module.ts";
 import { guard } from "./guard.ts";
+import { injection } from "./injection.ts";
 import { keywords } from "./keywords.ts";
 import { obscenity } from "./obscenity.ts";
 import { openai } from "./openai.ts";
@@ -10,7 +11,7 @@ import { pii } from "./pii.ts";
  * MODERATION_ENGINES, the policy file's sections, the Worker bundler and the docs tables are built
  * from it. To add an engine, write its module (see `engine-module.ts`) and add it here.
  */
-export const ENGINES: readonly AnyEngineModule[] = [keywords, obscenity, pii, openai, guard];
+export const ENGINES: readonly AnyEngineModule[] = [keywords, obscenity, injection, pii, openai, guard];
 
 /** The registered engines' names, cheapest first. */
 export const ENGINE_NAMES: readonly string[] = byRank(ENGINES).map((module) => module.name);

@@ -191,7 +191,9 @@ function renderText(text: ExplainText): HTMLElement {
   if (text.findings.length > 0) {
     const table = make("table", undefined, { class: "findings" });
     const head = make("tr");
-    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Categories"]) head.append(make("th", title));
+    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Categories", "Detail"]) {
+      head.append(make("th", title));
+    }
     table.append(make("thead"), make("tbody"));
     table.tHead?.append(head);
     for (const finding of text.findings) {
@@ -202,6 +204,7 @@ function renderText(text: ExplainText): HTMLElement {
           finding.engine,
           finding.label,
           finding.categories.join(", "),
+          finding.detail ?? "",
         ]),
       );
     }
