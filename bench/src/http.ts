@@ -104,6 +104,15 @@ export const APPS: readonly AppSpec[] = [
     setup: "bundled sample list, a policy file of 1,000 apps (bench-app among them)",
   },
   {
+    // Prompt-injection rules on every text of the call (issue 24: >= 0.8x the keyword app's input case).
+    id: "moderation-injection",
+    dir: "apps/moderation-injection",
+    cases: ["ping", "input", "output"],
+    targetCases: ["ping"],
+    env: () => ({}),
+    setup: "shipped rules",
+  },
+  {
     id: "moderation-obscenity",
     dir: "apps/moderation-obscenity",
     cases: ["ping", "input", "output"],
