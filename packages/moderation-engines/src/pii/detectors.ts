@@ -8,7 +8,7 @@
  * `indexOf` loops with bounded windows. `pii.property.test.ts` runs long adversarial strings
  * through every detector.
  */
-import { electronicFormatIBAN, getCountrySpecifications, isValidIBAN } from "ibantools";
+import { getCountrySpecifications, isValidIBAN } from "ibantools";
 import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import {
   cardGroupingUsual,
@@ -43,41 +43,87 @@ const isAsciiAlnum = (c: number) => isDigit(c) || isAsciiLetter(c);
 /** Characters of the local part that mail users actually use (RFC 5322 allows more). */
 const isLocalChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
 const isDomainChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 45;
+/**
+ * The ASCII character a full-width form stands for (`ｊ` → `j`, `＠` → `@`, `．` → `.`), else the
+ * character itself: East Asian input methods type addresses in full width, and mail clients read them.
+ */
+const foldWidth = (c: number) => (c >= 0xff01 && c <= 0xff5e ? c - 0xfee0 : c);
+/**
+ * Characters that show nothing (zero-width space, non-joiner and joiner, word joiner, byte-order
+ * mark, soft hyphen): inside an address they hide it from a plain scan, so they are read through
+ * and masked with it.
+ */
+const isInvisible = (c: number) => c === 0xad || (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff;
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
+/** Code units scanned per side of an `@` at most, invisible characters included. */
+const MAX_SCAN = 4 * MAX_DOMAIN;
+const AT_SIGN = /[@\uff20]/g;
 const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const TOP_LEVEL = /^(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
 
 /**
- * `local@domain.tld` with an ASCII local part and domain (internationalised addresses are found only
- * in their ASCII form). Each `@` looks at most 64 characters back and 253 forward.
+ * `local@domain.tld` with an ASCII local part and domain, also typed in full-width forms
+ * (`ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ`) and with invisible characters inside (`us\u200ber@…`): the span
+ * covers the whole address, invisible characters included. (Internationalised addresses are found
+ * only in their ASCII form.) Each `@` looks at most 64 address characters back and 253 forward,
+ * and at most {@link MAX_SCAN} code units either way.
  */
 export const findEmails: Detector = (text, out) => {
-  let at = text.indexOf("@");
-  while (at !== -1) {
-    let next = at + 1;
+  AT_SIGN.lastIndex = 0;
+  for (let match = AT_SIGN.exec(text); match !== null; match = AT_SIGN.exec(text)) {
+    const at = match.index;
+    // The local part, backwards: address characters, and invisible ones between them.
     let start = at;
-    const floor = Math.max(0, at - MAX_LOCAL);
-    while (start > floor && isLocalChar(text.charCodeAt(start - 1))) start--;
-    const tooLong = start === floor && start > 0 && isLocalChar(text.charCodeAt(start - 1));
-    while (start < at && text.charCodeAt(start) === 46) start++;
-    if (!tooLong && start < at && text.charCodeAt(at - 1) !== 46) {
-      let end = at + 1;
-      const ceiling = Math.min(text.length, at + 1 + MAX_DOMAIN);
-      while (end < ceiling && isDomainChar(text.charCodeAt(end))) end++;
-      while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;
-      const labels = text.slice(at + 1, end).split(".");
-      if (
-        labels.length >= 2 &&
-        labels.every((label) => DOMAIN_LABEL.test(label)) &&
-        TOP_LEVEL.test(labels.at(-1)!) &&
-        !(end < text.length && isDomainChar(text.charCodeAt(end)) && end === ceiling)
-      ) {
-        out.push({ type: "email", start, end });
-        next = end;
+    let local = 0;
+    let tooLong = false;
+    for (let i = at - 1; i >= 0 && at - i <= MAX_SCAN; i--) {
+      const c = text.charCodeAt(i);
+      if (isLocalChar(foldWidth(c))) {
+        if (++local > MAX_LOCAL) {
+          tooLong = true;
+          break;
+        }
+        start = i;
+      } else if (!isInvisible(c)) break;
+      if (at - i === MAX_SCAN && i > 0) tooLong = true;
+    }
+    if (tooLong) continue;
+    // A local part neither starts nor ends with a dot.
+    while (start < at && (foldWidth(text.charCodeAt(start)) === 46 || isInvisible(text.charCodeAt(start)))) start++;
+    let last = at - 1;
+    while (last >= start && isInvisible(text.charCodeAt(last))) last--;
+    if (start >= at || foldWidth(text.charCodeAt(last)) === 46) continue;
+
+    // The domain, forwards, read without its invisible characters and in ASCII.
+    let end = at + 1;
+    let domain = "";
+    let cut = false;
+    for (let i = at + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      const folded = foldWidth(c);
+      if (isDomainChar(folded)) {
+        domain += String.fromCharCode(folded);
+        end = i + 1;
+      } else if (!isInvisible(c)) break;
+      // Longer than any domain: not an address (and not scanned further).
+      if (domain.length > MAX_DOMAIN || i - at >= MAX_SCAN) {
+        cut = true;
+        break;
       }
     }
-    at = text.indexOf("@", next);
+    if (cut) continue;
+    // A domain ends with neither a dot nor a hyphen (`mail me at a@b.com.`).
+    while (domain.length > 0 && (domain.endsWith(".") || domain.endsWith("-"))) {
+      domain = domain.slice(0, -1);
+      end--;
+      while (end > at + 1 && isInvisible(text.charCodeAt(end - 1))) end--;
+    }
+    const labels = domain.split(".");
+    if (labels.length >= 2 && labels.every((label) => DOMAIN_LABEL.test(label)) && TOP_LEVEL.test(labels.at(-1)!)) {
+      out.push({ type: "email", start, end });
+      AT_SIGN.lastIndex = end;
+    }
   }
 };
 
@@ -87,13 +133,38 @@ export const findEmails: Detector = (text, out) => {
 /** Does the text hold an ASCII digit at all? Most texts without one skip every number detector. */
 export const hasDigit = (text: string) => /\d/.test(text);
 
-/** 12–19 digits, possibly joined by single spaces or hyphens, not glued to a letter or digit. */
-const CARD_CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/g;
+/**
+ * 12–19 digits, possibly joined by single separators, not glued to a letter or digit. A separator
+ * is a space, a no-break space (U+00A0), a figure, thin or narrow no-break space (U+2007, U+2009,
+ * U+202F: what word processors and locales put between digit groups), a hyphen, a Unicode hyphen
+ * or non-breaking hyphen (U+2010, U+2011), or an en dash (U+2013, what typography makes of a
+ * hyphen between digits).
+ */
+const CARD_CANDIDATE = /(?<![\dA-Za-z])\d(?:[ \u00a0\u2007\u2009\u202f\u2010\u2011\u2013-]?\d){11,18}(?![\dA-Za-z])/g;
 
-function cardValid(raw: string): boolean {
-  const groups = raw.split(/[ -]/).map((group) => group.length);
-  const digits = raw.replace(/[ -]/g, "");
-  return cardGroupingUsual(groups) && cardIssuerPlausible(digits) && luhnValid(digits);
+/**
+ * Is `raw[0, end)` a card: one kind of separator between usual groups, a known issuer prefix, and
+ * Luhn-valid? The issuer and Luhn are checked first: most candidates in a run of numbers fail
+ * there, before the groups are counted.
+ */
+function cardValid(raw: string, end: number, separator: number): boolean {
+  let digits = "";
+  for (let i = 0; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (isDigit(c)) digits += raw[i];
+  }
+  if (!cardIssuerPlausible(digits) || !luhnValid(digits)) return false;
+  if (separator === -1) return true;
+  const groups: number[] = [];
+  let group = 0;
+  for (let i = 0; i < end; i++) {
+    if (raw.charCodeAt(i) === separator) {
+      groups.push(group);
+      group = 0;
+    } else group++;
+  }
+  groups.push(group);
+  return cardGroupingUsual(groups);
 }
 
 /**
@@ -103,25 +174,33 @@ function cardValid(raw: string): boolean {
  */
 export const findCards: Detector = (text, out) => {
   for (const match of text.matchAll(CARD_CANDIDATE)) {
-    let raw = match[0];
+    const raw = match[0];
     const start = match.index;
-    const separators = new Set(raw.replace(/\d/g, ""));
-    if (separators.size > 1) continue;
-    const [separator] = separators;
-    if (separator !== undefined) {
-      const before = text.charCodeAt(start - 1) === separator.charCodeAt(0) && isDigit(text.charCodeAt(start - 2));
+    // One kind of separator throughout (`4111-1111 1111 1111` is not taken), and none at all is fine.
+    let separator = -1;
+    let mixed = false;
+    let lastSeparator = -1;
+    for (let i = 1; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (isDigit(c)) continue;
+      if (separator === -1) separator = c;
+      else if (c !== separator) mixed = true;
+      lastSeparator = i;
+    }
+    if (mixed) continue;
+    if (separator !== -1) {
+      const before = text.charCodeAt(start - 1) === separator && isDigit(text.charCodeAt(start - 2));
       const after =
-        text.charCodeAt(start + raw.length) === separator.charCodeAt(0) &&
-        isDigit(text.charCodeAt(start + raw.length + 1));
+        text.charCodeAt(start + raw.length) === separator && isDigit(text.charCodeAt(start + raw.length + 1));
       if (before || after) continue;
     }
-    if (!cardValid(raw)) {
-      const cut = separator === undefined ? -1 : raw.lastIndexOf(separator);
-      if (cut === -1 || raw.length - cut - 1 >= 4) continue;
-      raw = raw.slice(0, cut);
-      if (!cardValid(raw)) continue;
+    let end = raw.length;
+    if (!cardValid(raw, end, separator)) {
+      if (lastSeparator === -1 || raw.length - lastSeparator - 1 >= 4) continue;
+      end = lastSeparator;
+      if (!cardValid(raw, end, separator)) continue;
     }
-    out.push({ type: "card", start, end: start + raw.length });
+    out.push({ type: "card", start, end: start + end });
   }
 };
 
@@ -195,7 +274,10 @@ export const findIps: Detector = (text, out) => {
 // ---------------------------------------------------------------------------------------------
 // IBANs
 
-const IBAN_START = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?= ?[A-Za-z0-9])/g;
+/** Where an IBAN may start: two letters (any case) and two digits at the start of a word. */
+const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \u00a0\u202f]?[A-Za-z0-9])/g;
+/** What IBAN groups are separated by: a space, or a no-break or narrow no-break space. */
+const isIbanSpace = (c: number) => c === 32 || c === 0xa0 || c === 0x202f;
 let ibanLengths: Map<string, number> | undefined;
 
 /** The length of each country's IBAN, from ibantools' registry. */
@@ -210,25 +292,26 @@ function ibanLength(country: string): number | undefined {
 }
 
 /**
- * IBANs, written whole or in groups separated by single spaces: exactly as many characters as the
- * country's IBAN has, checked by ibantools (country format and MOD 97-10 checksum).
+ * IBANs, in upper or lower case, written whole or in groups separated by single spaces (or no-break
+ * spaces): exactly as many characters as the country's IBAN has, checked by ibantools (country
+ * format and MOD 97-10 checksum) in upper case.
  */
 export const findIbans: Detector = (text, out) => {
   IBAN_START.lastIndex = 0;
   for (let match = IBAN_START.exec(text); match !== null; match = IBAN_START.exec(text)) {
-    const length = ibanLength(match[0].slice(0, 2));
+    const length = ibanLength(match[0].slice(0, 2).toUpperCase());
     if (length === undefined) continue;
-    let count = 0;
+    let iban = "";
     let end = match.index;
-    while (end < text.length && count < length) {
+    while (end < text.length && iban.length < length) {
       const c = text.charCodeAt(end);
-      if (isAsciiAlnum(c)) count++;
-      else if (!(c === 32 && count > 0 && isAsciiAlnum(text.charCodeAt(end + 1)))) break;
+      if (isAsciiAlnum(c)) iban += text[end];
+      else if (!(isIbanSpace(c) && iban.length > 0 && isAsciiAlnum(text.charCodeAt(end + 1)))) break;
       end++;
     }
-    if (count !== length || (end < text.length && isAsciiAlnum(text.charCodeAt(end)))) continue;
-    const iban = electronicFormatIBAN(text.slice(match.index, end).toUpperCase());
-    if (iban && isValidIBAN(iban)) {
+    if (iban.length !== length || (end < text.length && isAsciiAlnum(text.charCodeAt(end)))) continue;
+    iban = iban.toUpperCase();
+    if (isValidIBAN(iban)) {
       out.push({ type: "iban", start: match.index, end });
       IBAN_START.lastIndex = end;
     }
