@@ -12,13 +12,13 @@ import { getCountrySpecifications, isValidIBAN } from "ibantools";
 import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import {
   cardGroupingUsual,
-  cardIssuerPlausible,
+  cardIssuerPlausibleByPrefix,
   cnResidentIdValid,
   ipv4Valid,
   ipv6Valid,
-  luhnValid,
   usSsnValid,
 } from "./checks.ts";
+import { phonePlanCheck } from "./phone-plans.ts";
 import type { PiiType } from "./types.ts";
 
 export interface Hit {
@@ -148,12 +148,30 @@ const CARD_CANDIDATE = /(?<![\dA-Za-z])\d(?:[ \u00a0\u2007\u2009\u202f\u2010\u20
  * there, before the groups are counted.
  */
 function cardValid(raw: string, end: number, separator: number): boolean {
-  let digits = "";
+  let digits = 0;
+  let prefix = 0;
   for (let i = 0; i < end; i++) {
     const c = raw.charCodeAt(i);
-    if (isDigit(c)) digits += raw[i];
+    if (!isDigit(c)) continue;
+    if (digits < 6) prefix = prefix * 10 + c - 48;
+    digits++;
   }
-  if (!cardIssuerPlausible(digits) || !luhnValid(digits)) return false;
+  for (let padding = digits; padding < 6; padding++) prefix *= 10;
+  if (!cardIssuerPlausibleByPrefix(digits, prefix)) return false;
+  // Luhn: from the right, every second digit doubled.
+  let sum = 0;
+  let left = digits;
+  for (let i = 0; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (!isDigit(c)) continue;
+    let d = c - 48;
+    if (left-- % 2 === 0) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  if (sum % 10 !== 0) return false;
   if (separator === -1) return true;
   const groups: number[] = [];
   let group = 0;
@@ -327,6 +345,9 @@ export const findIbans: Detector = (text, out) => {
  */
 const PHONE_WINDOW = /[+(]?\d[\d \-.()/\u00a0]*/g;
 const MIN_PHONE_DIGITS = 7;
+/** Verdicts the phone detector keeps per text (a power of two): repeated numbers are judged once. */
+const RECENT_PIECES = 256;
+const NOT_DIGIT = /\D/g;
 /** E.164 numbers have at most 15 digits, country code included. */
 const MAX_PHONE_DIGITS = 15;
 /**
@@ -352,26 +373,38 @@ function gluedToWord(text: string, edge: number, direction: 1 | -1): boolean {
 
 /**
  * Cuts a candidate run where one number ends and the next begins: at `/`, at two spaces, and at a
- * space before `+` or `(` (`+49 30 901820 / +49 30 901821`). Returns `[start, end)` pairs.
+ * space before `+` or `(` (`+49 30 901820 / +49 30 901821`). Writes `[start, end)` pairs into
+ * `pieces` from its start (flat: start, end, start, end…) and returns how many numbers it wrote.
  */
-function phonePieces(text: string, start: number, end: number): Array<[number, number]> {
-  const pieces: Array<[number, number]> = [];
+function phonePieces(text: string, start: number, end: number, pieces: number[]): number {
+  let count = 0;
   let from = start;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 47) {
-      pieces.push([from, i]);
+      pieces[count++] = from;
+      pieces[count++] = i;
       from = i + 1;
     } else if ((c === 43 || c === 40) && i > from && isSpace(text.charCodeAt(i - 1))) {
-      pieces.push([from, i]);
+      pieces[count++] = from;
+      pieces[count++] = i;
       from = i;
     } else if (isSpace(c) && isSpace(text.charCodeAt(i + 1))) {
-      pieces.push([from, i]);
+      pieces[count++] = from;
+      pieces[count++] = i;
       from = i + 1;
     }
   }
-  pieces.push([from, end]);
-  return pieces;
+  pieces[count++] = from;
+  pieces[count++] = end;
+  return count;
+}
+
+/** Is `text[start, end)` exactly `piece`? */
+function sameAt(text: string, start: number, end: number, piece: string): boolean {
+  if (piece.length !== end - start) return false;
+  for (let i = 0; i < piece.length; i++) if (text.charCodeAt(start + i) !== piece.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -385,8 +418,13 @@ function phonePieces(text: string, start: number, end: number): Array<[number, n
  * Luhn-invalid card, a date, an ISBN) the library's text search tries its inner groupings one by
  * one, at milliseconds a candidate (docs/performance.md, pii engine). And before parsing, a
  * candidate without `+` must have as many digits as a national number of the region (its number
- * plan's possible lengths, one more for a trunk prefix), one with `+` at most 15: a failed parse
- * costs far more than a valid one.
+ * plan's possible lengths, one more for a trunk prefix), one with `+` at most 15.
+ *
+ * The validity itself comes from the library's number plans with each pattern compiled once
+ * (`phonePlanCheck`, which follows the library's parse and `isValid` and is tested against them):
+ * the library's own call builds every pattern anew and costs 5–15 µs a candidate, the check well
+ * under one. The library is asked where the check does not follow it (a number written with `00`
+ * or its calling code instead of `+`).
  */
 export function phoneDetector(region: CountryCode): Detector {
   const metadata = new Metadata();
@@ -394,28 +432,69 @@ export function phoneDetector(region: CountryCode): Detector {
   const nationalLengths = new Set(metadata.numberingPlan?.possibleLengths() ?? []);
   const plausible = (digits: number, international: boolean) =>
     international ? digits <= MAX_PHONE_DIGITS : nationalLengths.has(digits) || nationalLengths.has(digits - 1);
+  const fromPlans = phonePlanCheck(region);
+  /** Is `piece` (past the cheap filters) a phone number? `bare`: it is digits alone, after its `+` if it has one. */
+  const judge = (piece: string, bare: boolean, dotOrHyphen: boolean) => {
+    if (dotOrHyphen && (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece))) return false;
+    const international = piece.charCodeAt(0) === 43;
+    const digits = bare ? (international ? piece.slice(1) : piece) : piece.replace(NOT_DIGIT, "");
+    return (
+      fromPlans(digits, international) ??
+      parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false })?.isValid() === true
+    );
+  };
   return (text, out, taken) => {
-    for (const match of text.matchAll(PHONE_WINDOW)) {
+    // The last verdicts, by a hash of the piece: a number repeated (a table, a paste) is judged once,
+    // found by comparing its characters, without a string made or hashed for it.
+    const recentPieces: Array<string | undefined> = new Array(RECENT_PIECES);
+    const recentHashes = new Int32Array(RECENT_PIECES);
+    const recentVerdicts: boolean[] = new Array(RECENT_PIECES);
+    const pieces: number[] = [];
+    PHONE_WINDOW.lastIndex = 0;
+    for (let match = PHONE_WINDOW.exec(text); match !== null; match = PHONE_WINDOW.exec(text)) {
       const windowStart = match.index;
       let windowEnd = windowStart + match[0].length;
       while (!isDigit(text.charCodeAt(windowEnd - 1))) windowEnd--;
       if (gluedToWord(text, windowStart, -1) || gluedToWord(text, windowEnd - 1, 1)) continue;
-      for (let [start, end] of phonePieces(text, windowStart, windowEnd)) {
+      const count = phonePieces(text, windowStart, windowEnd, pieces);
+      for (let p = 0; p < count; p += 2) {
+        let start = pieces[p]!;
+        let end = pieces[p + 1]!;
         while (start < end && !isDigit(text.charCodeAt(start)) && text[start] !== "+" && text[start] !== "(") start++;
         while (end > start && !isDigit(text.charCodeAt(end - 1))) end--;
         if (end - start > MAX_PHONE_CHARS) continue;
         let digits = 0;
         let free = 0;
+        // Dots and hyphens make dates and amounts; a piece without other punctuation is its digits.
+        let dotOrHyphen = false;
+        let punctuation = 0;
+        let hash = 0;
         for (let i = start; i < end; i++) {
-          if (!isDigit(text.charCodeAt(i))) continue;
+          const c = text.charCodeAt(i);
+          hash = (Math.imul(hash, 31) + c) | 0;
+          if (!isDigit(c)) {
+            punctuation++;
+            if (c === 46 || c === 45) dotOrHyphen = true;
+            continue;
+          }
           digits++;
-          if (!taken?.[i]) free++;
+          if (taken === undefined || taken[i] === 0) free++;
         }
-        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, text[start] === "+")) continue;
-        const piece = text.slice(start, end);
-        if (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece)) continue;
-        const phone = parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false });
-        if (phone?.isValid()) out.push({ type: "phone", start, end });
+        const international = text.charCodeAt(start) === 43;
+        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, international)) continue;
+        const slot = hash & (RECENT_PIECES - 1);
+        const recent = recentPieces[slot];
+        let verdict: boolean;
+        if (recent !== undefined && recentHashes[slot] === hash && sameAt(text, start, end, recent)) {
+          verdict = recentVerdicts[slot]!;
+        } else {
+          const piece = text.slice(start, end);
+          verdict = judge(piece, punctuation === (international ? 1 : 0), dotOrHyphen);
+          recentPieces[slot] = piece;
+          recentHashes[slot] = hash;
+          recentVerdicts[slot] = verdict;
+        }
+        if (verdict) out.push({ type: "phone", start, end });
       }
     }
   };
