@@ -166,7 +166,7 @@ function planOf(key: string): Plan {
     leadingDigits: leading ? compile(leading, false) : undefined,
     types,
     typeLengths:
-      types && types.every((type) => type.lengths !== undefined)
+      types?.every((type) => type.lengths !== undefined)
         ? new Set(types.flatMap((type) => type.lengths!))
         : undefined,
     nationalPrefix: prefix ? compile(prefix, false) : undefined,
@@ -229,7 +229,7 @@ function hasType(plan: Plan, national: string): boolean {
     typed = sources.length === 0 ? null : compile(`(?=(?:${plan.generalSource})$)(?:${sources.join("|")})`, true);
     plan.typed.set(national.length, typed);
   }
-  return typed !== null && typed.test(national);
+  return typed?.test(national) === true;
 }
 
 /** libphonenumber-js `isValidNumber`: by type where the plan has types, else by its general pattern. */
