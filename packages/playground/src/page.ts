@@ -100,6 +100,7 @@ table { border-collapse: collapse; margin: .3rem 0 1rem; }
 th, td { border: 1px solid var(--line); padding: .2rem .6rem; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .flagged { color: #c62828; font-weight: 600; }
+.skipped { color: #777; }
 .text-box { margin-bottom: 1rem; }
 .text-box h4 { margin: .4rem 0 .2rem; font-family: ui-monospace, monospace; font-size: .9rem; }
 #verdict.block, #verdict.mask { color: #c62828; }

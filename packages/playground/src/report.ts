@@ -69,6 +69,11 @@ export interface StreamedCall {
   call: number;
   /** Characters of the answer this call carried (the answer so far). */
   chars: number;
+  /**
+   * Whether the call was replayed: with an engine that judges whole texts only, some are not
+   * (see {@link StreamReplay.sparse}); a call not replayed shows `flagged: false`, `action: null`.
+   */
+  replayed: boolean;
   flagged: boolean;
   /** The reply's action (`direct_output`, `overridden`, or none when it passed). */
   action: string | null;
@@ -81,6 +86,8 @@ export interface StreamReplay {
   calls: StreamedCall[];
   /** 1-based; `null` when no call was flagged. */
   firstFlaggedCall: number | null;
+  /** Why only some calls were replayed (an engine judges whole texts only); absent when all were. */
+  sparse?: string;
 }
 
 /** The explain endpoint's answer. */

@@ -3,7 +3,8 @@
  * (libphonenumber-js), payment cards (Luhn), IBANs (ibantools), IP addresses, China resident IDs
  * and mobile numbers, US SSNs, API keys and tokens, JWTs and PEM private keys. Judging is
  * synchronous, local and linear in the text; findings are UTF-16 spans of the original text, each
- * carrying its type label (`[EMAIL]`) when the mask style is `label`.
+ * carrying its type label (`[EMAIL]`) when the mask style is `label`. A streamed answer is judged
+ * incrementally (`incremental.ts`): only the text after the last cut is judged again.
  *
  * See docs/engine-pii.md for what it catches and what it misses.
  */
@@ -24,6 +25,7 @@ import {
   type SecretType,
   secretDetector,
 } from "./detectors.ts";
+import { piiIncremental } from "./incremental.ts";
 import {
   DEFAULT_PII_MASK_STYLE,
   DEFAULT_PII_PHONE_REGION,
@@ -128,6 +130,7 @@ export function createPiiEngine(options: PiiEngineOptions = {}): ModerationEngin
     moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
       return Promise.resolve(texts.map(judge));
     },
+    incremental: piiIncremental(judge),
   };
 }
 

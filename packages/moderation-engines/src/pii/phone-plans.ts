@@ -165,10 +165,9 @@ function planOf(key: string): Plan {
     lengths: numbering.possibleLengths(),
     leadingDigits: leading ? compile(leading, false) : undefined,
     types,
-    typeLengths:
-      types?.every((type) => type.lengths !== undefined)
-        ? new Set(types.flatMap((type) => type.lengths!))
-        : undefined,
+    typeLengths: types?.every((type) => type.lengths !== undefined)
+      ? new Set(types.flatMap((type) => type.lengths!))
+      : undefined,
     nationalPrefix: prefix ? compile(prefix, false) : undefined,
     transformRule: numbering.nationalPrefixTransformRule() || undefined,
     idd: idd ? compile(idd, false) : undefined,

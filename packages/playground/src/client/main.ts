@@ -227,22 +227,24 @@ function render(report: ExplainReport): void {
   streamBody.replaceChildren();
   stream.hidden = !report.stream;
   if (report.stream) {
-    const { calls, firstFlaggedCall, bufferSize } = report.stream;
+    const { calls, firstFlaggedCall, bufferSize, sparse } = report.stream;
     element("stream-summary").textContent =
-      firstFlaggedCall === null
+      (firstFlaggedCall === null
         ? `${calls.length} calls (every ${bufferSize} characters, then the whole answer); none was flagged.`
-        : `First flagged at call ${firstFlaggedCall} of ${calls.length} (every ${bufferSize} characters, then the whole answer).`;
+        : `First flagged at call ${firstFlaggedCall} of ${calls.length} (every ${bufferSize} characters, then the whole answer).`) +
+      (sparse ? ` Not every call was replayed: ${sparse}.` : "");
     for (const call of calls) {
       const tr = row(
         [
           `${call.call}${call.final ? " (final)" : ""}`,
           String(call.chars),
-          call.flagged ? "yes" : "no",
+          call.replayed ? (call.flagged ? "yes" : "no") : "not replayed",
           call.action ?? "—",
         ],
         [1],
       );
       if (call.flagged) tr.classList.add("flagged");
+      if (!call.replayed) tr.classList.add("skipped");
       streamBody.append(tr);
     }
   }
