@@ -37,7 +37,12 @@ export async function createModerationApp({
   watchPolicy,
 }: ModerationAppDeps): Promise<ModerationApp> {
   const policyFile = config.policyFile === undefined ? undefined : await readPolicyFileSource(config.policyFile);
-  const moderation = await composeModeration(config, nodeEngines, { logger, observer: metrics, policyFile });
+  const moderation = await composeModeration(config, nodeEngines, {
+    logger,
+    observer: metrics,
+    policyFile,
+    onState: (state) => metrics?.engineReadiness(state.engines.map(({ engine, ready }) => ({ engine, ready }))),
+  });
   const watcher =
     config.policyFile === undefined
       ? undefined

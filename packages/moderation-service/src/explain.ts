@@ -17,6 +17,7 @@ import type {
 } from "@dify-ext/playground/report";
 import { type ExplainRequest, type HandlerContext, HttpError } from "@dify-ext/server";
 import type { ModerationHandlers } from "./handlers.ts";
+import type { ModerationState } from "./state.ts";
 
 /** Most calls a streamed replay makes: each judges the whole answer so far. */
 export const MAX_STREAMED_CALLS = 200;
@@ -54,7 +55,16 @@ export function createExplainer(
   handlers: ModerationHandlers,
   /** The engines of the policy an `app_id` gets (its lists are what the report shows). */
   enginesFor: (appId: string | undefined) => readonly ModerationEngine[],
+  /** Whether the service moderates: a report says when it cannot fully. */
+  state: () => ModerationState = () => ({ moderating: "yes", engines: [] }),
 ): (request: ExplainRequest, context: HandlerContext) => Promise<ExplainReport> {
+  function notModerating(): Pick<ExplainReport, "notModerating"> {
+    const now = state();
+    return now.moderating === "yes" || now.reason === undefined
+      ? {}
+      : { notModerating: { moderating: now.moderating, reason: now.reason } };
+  }
+
   async function explainCall(
     request: Pick<ExplainRequest, "point" | "params">,
     context: HandlerContext,
@@ -118,7 +128,7 @@ export function createExplainer(
   return async function explain(request, context) {
     if (request.mode === "single") {
       const call = await explainCall(request, context, context.logFields);
-      return { ...call, mode: "single", lists: lists(request.params.app_id) };
+      return { ...notModerating(), ...call, mode: "single", lists: lists(request.params.app_id) };
     }
     const { text } = request.params;
     const ends = streamedCallEnds(text, request.bufferSize);
@@ -158,6 +168,7 @@ export function createExplainer(
     context.logFields.streamedCalls = calls.length;
     if (replayed < calls.length) context.logFields.replayedCalls = replayed;
     return {
+      ...notModerating(),
       ...last!,
       mode: "streamed",
       stream: {

@@ -2,6 +2,7 @@ import type { Env } from "@dify-ext/server";
 import { runService } from "@dify-ext/server/node";
 import { createModerationApp } from "./app.ts";
 import type { ModerationConfig } from "./config/read.ts";
+import { serviceState } from "./state.ts";
 
 export interface RunModerationOptions {
   /** Service name, on every log line and metric. */
@@ -17,7 +18,11 @@ export function runModerationService(options: RunModerationOptions) {
     loadConfig: options.loadConfig,
     async start(config, { logger, metrics }) {
       const moderation = await createModerationApp({ config, logger, metrics });
-      return { app: moderation.app, onClose: () => moderation.close() };
+      return {
+        app: moderation.app,
+        onClose: () => moderation.close(),
+        state: () => serviceState(moderation.moderation.state()),
+      };
     },
   });
 }

@@ -55,6 +55,7 @@ export const PLAYGROUND_HTML = `<!doctype html>
 </form>
 <p id="error" role="alert" hidden></p>
 <section id="result" hidden aria-live="polite">
+  <div id="not-moderating" role="alert" hidden></div>
   <h2>Verdict: <span id="verdict"></span></h2>
   <p id="summary"></p>
   <div id="stream" hidden>
@@ -91,6 +92,8 @@ label.row input[type=text] { flex: 1; width: auto; }
 textarea { resize: vertical; }
 button { font: inherit; padding: .4rem 1rem; border-radius: 4px; border: 1px solid var(--line); cursor: pointer; }
 #run { font-weight: 600; }
+#not-moderating { border: 2px solid #e65100; background: #e651001f; color: inherit; padding: .6rem .8rem; border-radius: 6px; margin: .6rem 0; white-space: pre-wrap; }
+#not-moderating strong { color: #e65100; }
 #error { border: 1px solid #c62828; background: #c628281a; color: #c62828; padding: .6rem .8rem; border-radius: 6px; white-space: pre-wrap; }
 pre { background: #8881; border: 1px solid var(--line); border-radius: 4px; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 .highlighted { white-space: pre-wrap; word-break: break-word; background: #8881; border: 1px solid var(--line); border-radius: 4px; padding: .6rem; margin: .3rem 0; }

@@ -90,8 +90,21 @@ export interface StreamReplay {
   sparse?: string;
 }
 
+/**
+ * The service cannot fully moderate: an engine cannot judge (no API key, no model server), and the
+ * failure policy answers for it. The page shows it as a banner over the result.
+ */
+export interface NotModerating {
+  /** `no`: no engine can judge; `partly`: some can. */
+  moderating: "partly" | "no";
+  /** Which engines cannot judge, why, and what the failure policy makes of every call. */
+  reason: string;
+}
+
 /** The explain endpoint's answer. */
 export interface ExplainReport extends ExplainCall {
+  /** Present when the service cannot fully moderate (also what `GET /readyz` says). */
+  notModerating?: NotModerating;
   mode: "single" | "streamed";
   /** With mode `streamed`; the rest of the report explains the final call (the whole answer). */
   stream?: StreamReplay;

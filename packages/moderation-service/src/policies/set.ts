@@ -10,6 +10,7 @@ import { ConfigError, OTHER_APP } from "@dify-ext/server";
 import type { EngineContext, EngineFactories, EngineFactory } from "../compose.ts";
 import { ENGINE_NAMES, type EngineName } from "../config/engines.ts";
 import type { EngineSettings } from "../config/read.ts";
+import { type ModerationState, moderationState } from "../state.ts";
 import { type PolicySpec, type ResolvedPolicies, sectionName } from "./file.ts";
 
 /** The policy one call gets, with what its log lines and metrics say about it. */
@@ -34,8 +35,10 @@ export interface PolicySet {
   apps: number;
   /** How many engines were built (policies with equal settings share one). */
   engineCount: number;
-  /** `true` when every engine can judge, otherwise why not. */
+  /** `true` when every engine can judge, otherwise why not and what the failure policy does about it. */
   readiness(): true | string;
+  /** Whether the service moderates: each engine, whether it can judge, and what follows. */
+  state(): ModerationState;
   /**
    * Saved judgements of streamed output texts, shared by this set's policies: keyed by app id, and
    * an app id gets one policy within a set, so no judgement reaches engines it did not come from. A
@@ -64,13 +67,17 @@ export async function buildPolicySet(
 ): Promise<PolicySet> {
   const { stream, ...engineBase } = context;
   const streamCache = createStreamCache(stream);
-  const notReady = new Set<string>();
+  /** Why each engine (by name) cannot judge, as its factory said. */
+  const notReady = new Map<string, Set<string>>();
   const closers: Array<() => void> = [];
-  const engineContext: EngineContext = {
+  const engineContext = (name: EngineName): EngineContext => ({
     ...engineBase,
-    notReady: (reason) => notReady.add(reason),
+    notReady: (reason) => {
+      const reasons = notReady.get(name) ?? new Set<string>();
+      notReady.set(name, reasons.add(reason));
+    },
     onClose: (close) => closers.push(close),
-  };
+  });
   const close = () => {
     for (const closer of closers.splice(0)) closer();
   };
@@ -89,7 +96,7 @@ export async function buildPolicySet(
     }
     let engine: ModerationEngine;
     try {
-      engine = await factory(settings, engineContext);
+      engine = await factory(settings, engineContext(name));
     } catch (error) {
       if (source === undefined || error instanceof ConfigError) throw error;
       throw new ConfigError([`${source}: ${where}.${name}: ${(error as Error).message}`]);
@@ -114,6 +121,14 @@ export async function buildPolicySet(
       apps.set(appId, { ...(await policyFor(spec, sectionName(appId))), app: appId, version: resolved.version });
     }
     const { engines } = defaults;
+    const names = [...new Set([...built.values()].map((engine) => engine.name))];
+    const state = moderationState(
+      names.map((engine) => {
+        const reasons = notReady.get(engine as EngineName);
+        return reasons ? { engine, ready: false, reason: [...reasons].join("; ") } : { engine, ready: true };
+      }),
+      { input: resolved.defaults.policy.input.onEngineError, output: resolved.defaults.policy.output.onEngineError },
+    );
     return {
       version: resolved.version,
       select: (appId) => (appId === undefined ? defaults : (apps.get(appId) ?? defaults)),
@@ -121,7 +136,8 @@ export async function buildPolicySet(
       apps: apps.size,
       engineCount: built.size,
       streamCache,
-      readiness: () => (notReady.size === 0 ? true : [...notReady].join("; ")),
+      readiness: () => state.reason ?? true,
+      state: () => state,
       close,
     };
   } catch (error) {

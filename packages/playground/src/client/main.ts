@@ -213,7 +213,22 @@ function listLoaded(list: ExplainList): string {
   return list.loadedAt ? new Date(list.loadedAt).toLocaleString() : "";
 }
 
+/** The banner over the result when the service cannot fully moderate (what `GET /readyz` says). */
+function renderNotModerating(report: ExplainReport): void {
+  const banner = element<HTMLDivElement>("not-moderating");
+  const warning = report.notModerating;
+  banner.hidden = warning === undefined;
+  if (!warning) {
+    banner.replaceChildren();
+    return;
+  }
+  const title =
+    warning.moderating === "no" ? "This service is not moderating." : "This service is only partly moderating.";
+  banner.replaceChildren(make("strong", title), ` ${warning.reason}.`);
+}
+
 function render(report: ExplainReport): void {
+  renderNotModerating(report);
   const verdict = element<HTMLSpanElement>("verdict");
   verdict.textContent = report.verdict;
   verdict.className = report.verdict;

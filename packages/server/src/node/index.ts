@@ -1,12 +1,20 @@
 export { createReceiveApp, createReceiveRouter, errorMiddleware, type ReceiveApp } from "./koa.ts";
 export { type ListenOptions, listen, type RunningServer } from "./listen.ts";
-export { createLogger, REDACTED_PATHS } from "./logger.ts";
-export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
+export {
+  createLogger,
+  type LogFormat,
+  loadPretty,
+  type PrettyFactory,
+  REDACTED_PATHS,
+  resolveLogFormat,
+} from "./logger.ts";
+export { createServiceMetrics, type EngineReadiness, type ServiceMetrics } from "./metrics.ts";
 export {
   commonReceiveOptions,
   type RunServiceOptions,
   runService,
   type ServiceConfig,
   type ServiceContext,
+  type ServiceState,
 } from "./run-service.ts";
 export { type FileWatch, readSettingsFile, type WatchFilesOptions, watchFiles } from "./watch-files.ts";
