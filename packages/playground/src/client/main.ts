@@ -224,7 +224,9 @@ function renderNotModerating(report: ExplainReport): void {
   }
   const title =
     warning.moderating === "no" ? "This service is not moderating." : "This service is only partly moderating.";
-  banner.replaceChildren(make("strong", title), ` ${warning.reason}.`);
+  // The reason starts with the state the title already says ("partly moderating: …").
+  const detail = warning.reason.replace(/^(?:not|partly) moderating: /, "");
+  banner.replaceChildren(make("strong", title), ` ${detail[0]!.toUpperCase()}${detail.slice(1)}.`);
 }
 
 function render(report: ExplainReport): void {
