@@ -29,16 +29,17 @@ export type PrettyFactory = (options: {
 }) => NodeJS.WritableStream;
 
 /**
- * The format LOG_FORMAT asks for: `json` or `pretty`, and with `auto` (the default) pretty when
- * standard output is a terminal (as under `pnpm dev`: turbo gives each task a terminal when it has
- * one) and JSON otherwise (a file, a pipe, a container's log driver).
+ * The format LOG_FORMAT asks for: `json` or `pretty`, and with `auto` (the default) pretty when a
+ * person reads the lines: standard output is a terminal, or the service runs as a package's `dev`
+ * script (`pnpm dev`: turbo reads each task's output through a pipe and shows it on its own
+ * terminal); JSON otherwise (a file, a pipe, a container's log driver, `pnpm start`).
  */
 export function resolveLogFormat(
   setting: "auto" | LogFormat,
-  stdoutIsTerminal = process.stdout.isTTY === true,
+  where: { terminal: boolean; devScript: boolean } = { terminal: process.stdout.isTTY === true, devScript: false },
 ): LogFormat {
   if (setting !== "auto") return setting;
-  return stdoutIsTerminal ? "pretty" : "json";
+  return where.terminal || where.devScript ? "pretty" : "json";
 }
 
 /** Loads pino-pretty for `pretty`; nothing for `json` (a service writing JSON never loads it). */

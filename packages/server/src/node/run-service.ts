@@ -70,10 +70,12 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   // Start-up failures exit at once: their one line is written synchronously, in the format
   // LOG_FORMAT asks for if it is a valid one (the config, read next, reports it if not).
   const asked = env.LOG_FORMAT === "json" || env.LOG_FORMAT === "pretty" ? env.LOG_FORMAT : "auto";
+  // Where the lines go, for LOG_FORMAT=auto: a terminal, or `pnpm dev` (the `dev` script's output).
+  const where = { terminal: process.stdout.isTTY === true, devScript: env.npm_lifecycle_event === "dev" };
   const bootLogger = createLogger({
     name: options.name,
     sync: true,
-    pretty: await loadPretty(resolveLogFormat(asked)),
+    pretty: await loadPretty(resolveLogFormat(asked, where)),
   });
   let logger: Logger | undefined;
   const fail = (fields: object, message: string): never => {
@@ -92,7 +94,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   logger = createLogger({
     name: options.name,
     level: common.logLevel,
-    pretty: await loadPretty(resolveLogFormat(common.logFormat)),
+    pretty: await loadPretty(resolveLogFormat(common.logFormat, where)),
   });
   const metrics = common.metrics.enabled ? createServiceMetrics({ service: options.name }) : undefined;
   try {
