@@ -33,27 +33,27 @@ export interface Hit {
  */
 export type Detector = (text: string, out: Hit[], taken?: Uint8Array) => void;
 
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const isAsciiLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isAsciiAlnum = (c: number) => isDigit(c) || isAsciiLetter(c);
+export const isDigit = (c: number) => c >= 48 && c <= 57;
+export const isAsciiLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+export const isAsciiAlnum = (c: number) => isDigit(c) || isAsciiLetter(c);
 
 // ---------------------------------------------------------------------------------------------
 // E-mail addresses
 
 /** Characters of the local part that mail users actually use (RFC 5322 allows more). */
-const isLocalChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+export const isLocalChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
 const isDomainChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 45;
 /**
  * The ASCII character a full-width form stands for (`ｊ` → `j`, `＠` → `@`, `．` → `.`), else the
  * character itself: East Asian input methods type addresses in full width, and mail clients read them.
  */
-const foldWidth = (c: number) => (c >= 0xff01 && c <= 0xff5e ? c - 0xfee0 : c);
+export const foldWidth = (c: number) => (c >= 0xff01 && c <= 0xff5e ? c - 0xfee0 : c);
 /**
  * Characters that show nothing (zero-width space, non-joiner and joiner, word joiner, byte-order
  * mark, soft hyphen): inside an address they hide it from a plain scan, so they are read through
  * and masked with it.
  */
-const isInvisible = (c: number) => c === 0xad || (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff;
+export const isInvisible = (c: number) => c === 0xad || (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff;
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
 /** Code units scanned per side of an `@` at most, invisible characters included. */
@@ -295,7 +295,7 @@ export const findIps: Detector = (text, out) => {
 /** Where an IBAN may start: two letters (any case) and two digits at the start of a word. */
 const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \u00a0\u202f]?[A-Za-z0-9])/g;
 /** What IBAN groups are separated by: a space, or a no-break or narrow no-break space. */
-const isIbanSpace = (c: number) => c === 32 || c === 0xa0 || c === 0x202f;
+export const isIbanSpace = (c: number) => c === 32 || c === 0xa0 || c === 0x202f;
 let ibanLengths: Map<string, number> | undefined;
 
 /** The length of each country's IBAN, from ibantools' registry. */

@@ -20,6 +20,7 @@
  * `incremental.property.test.ts` checks that `extend(judge(prefix), text)` equals `judge(text)`.
  */
 import type { Finding, IncrementalJudge, IncrementalJudgement, TextVerdict } from "../engine.ts";
+import { foldWidth, isAsciiAlnum, isDigit, isIbanSpace, isInvisible, isLocalChar } from "./detectors.ts";
 
 /** How far any detector looks past a candidate's ends. */
 const LOOKAROUND = 2;
@@ -39,9 +40,6 @@ interface PiiStreamState {
   pem: boolean;
 }
 
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const isAsciiLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isAsciiAlnum = (c: number) => isDigit(c) || isAsciiLetter(c);
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 /** API keys, tokens and JWTs: letters, digits, `_`, `-` and (JWT) `.`. */
 const isToken = (c: number) => isAsciiAlnum(c) || c === 95 || c === 45 || c === 46;
@@ -59,14 +57,9 @@ const isCardRun = (c: number) =>
   c === 0x202f ||
   (c >= 0x2010 && c <= 0x2013);
 const isIp = (c: number) => isHex(c) || c === 58 || c === 46;
-const isIbanSpace = (c: number) => c === 32 || c === 0xa0 || c === 0x202f;
-const foldWidth = (c: number) => (c >= 0xff01 && c <= 0xff5e ? c - 0xfee0 : c);
-const isInvisible = (c: number) => c === 0xad || (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff;
 const isAt = (c: number) => c === 64 || c === 0xff20;
-const isEmailLocal = (c: number) => {
-  const f = foldWidth(c);
-  return isAsciiAlnum(f) || f === 46 || f === 95 || f === 37 || f === 43 || f === 45 || isInvisible(c);
-};
+/** An address's character (its domain's are among them), full-width or invisible ones included. */
+const isEmailLocal = (c: number) => isLocalChar(foldWidth(c)) || isInvisible(c);
 /** Two letters and two digits: where an IBAN may start. */
 const IBAN_START_LIKE = /[A-Za-z]{2}\d{2}/;
 
