@@ -11,6 +11,13 @@
  * alternately on each text; the report gives the median of the rounds and the median of the
  * per-round ratios. It also prints the cost per 1,000 characters at 3,000, 300,000 and 1,200,000
  * characters (ordinary and hostile text), which stays flat for a linear engine.
+ *
+ * Phone-like text (issue 22): 260,000 characters of nothing but `+<digits>` runs (repeated or
+ * random, valid numbers or not) against prose of the same length with ordinary numbers in every
+ * sentence, timed alternately in each round; the ratio is the median of the per-round ratios. The
+ * target is at most 5×. Each text is judged 10 times first (the number plans' patterns are compiled
+ * on first use). Digit-free prose is shown beside it (the number detectors skip it whole), and the
+ * time of one call on 1,000,000 characters of the issue's run.
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -19,7 +26,8 @@ import { createKeywordEngine, createKeywordMatcher } from "@dify-ext/moderation-
 import { createPiiEngine, PII_TYPES } from "@dify-ext/moderation-engines/pii";
 import { msPerCall } from "./engines.ts";
 import { generateTerms } from "./synthetic.ts";
-import { scrub, syntheticText, withTerms } from "./texts.ts";
+import { mulberry32 } from "@dify-ext/test-support/random";
+import { prose, proseWithNumbers, scrub, syntheticText, withTerms } from "./texts.ts";
 
 /** 20 findings, every type, as users paste them. */
 export const DENSE_PII = [
@@ -80,10 +88,58 @@ export interface PiiBenchRow {
   piiNoPhoneMs: number;
 }
 
+/** Characters of each phone-like text and of the prose it is compared with. */
+export const PHONE_TEXT_LENGTH = 260_000;
+
+/** `unit` repeated to exactly `length` characters. */
+const repeatTo = (unit: string, length: number) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+
+/** Random numbers of `min`–`max` digits (no leading 0), each after `prefix` and before a space, to `length` characters. */
+function randomNumbers(length: number, prefix: string, min: number, max: number, seed: number): string {
+  const rand = mulberry32(seed);
+  let text = "";
+  while (text.length < length) {
+    const digits = min + Math.floor(rand() * (max - min + 1));
+    let number = String(1 + Math.floor(rand() * 9));
+    while (number.length < digits) number += String(Math.floor(rand() * 10));
+    text += `${prefix}${number} `;
+  }
+  return text.slice(0, length);
+}
+
+/** Texts of nothing but phone-like runs, as the review of issue 22 sent them, and variants. */
+export function phoneLikeTexts(length: number): Array<[string, string]> {
+  return [
+    ["`+861380013800 ` repeated (no valid number)", repeatTo("+861380013800 ", length)],
+    ["`+8613800138000 ` repeated (a China mobile)", repeatTo("+8613800138000 ", length)],
+    ["`+44 20 7946 0958 ` repeated (a London number)", repeatTo("+44 20 7946 0958 ", length)],
+    ["random `+` numbers, 10–13 digits, all different", randomNumbers(length, "+", 10, 13, 22)],
+    ["random 10-digit numbers without `+` (region US)", randomNumbers(length, "", 10, 10, 23)],
+  ];
+}
+
+export interface PhoneRow {
+  text: string;
+  findings: number;
+  ms: number;
+  /** Median over rounds of this text's time ÷ the prose's, each pair measured back to back. */
+  ratio: number;
+}
+
 export interface PiiBenchResult {
   terms: number;
   rounds: number;
   rows: PiiBenchRow[];
+  /** Phone-like texts against prose with numbers of the same length. */
+  phone: {
+    length: number;
+    proseMs: number;
+    /** Digit-free prose, for comparison. */
+    plainProseMs: number;
+    rows: PhoneRow[];
+    /** One call on 1,000,000 characters of the issue's run. */
+    megabyteMs: number;
+  };
   /** ms per 1,000 characters at 3,000, 300,000 and 1,200,000 characters. */
   scaling: Array<{ text: string; per1000At3k: number; per1000At300k: number; per1000At1200k: number }>;
 }
@@ -161,10 +217,51 @@ export async function runPiiBench(
       per1000At1200k: median(hugeMs) / 1200,
     });
   }
-  return { terms: options.terms, rounds: options.rounds, rows, scaling };
+
+  log("phone-like texts…");
+  const baseline = proseWithNumbers(PHONE_TEXT_LENGTH);
+  const plain = prose(PHONE_TEXT_LENGTH);
+  const phoneTexts = phoneLikeTexts(PHONE_TEXT_LENGTH);
+  const proseTimes: number[] = [];
+  const plainTimes: number[] = [];
+  const phoneTimes = phoneTexts.map(() => [] as number[]);
+  const phoneRatios = phoneTexts.map(() => [] as number[]);
+  // The number plans' patterns are compiled, and tiered up by V8, on first use: judged in steady state.
+  for (const [, text] of phoneTexts) for (let call = 0; call < 10; call++) await pii.moderate([text], input);
+  for (let round = 0; round < options.rounds; round++) {
+    plainTimes.push(await msPerCall(() => pii.moderate([plain], input), options.budgetMs / 2));
+    for (const [index, [, text]] of phoneTexts.entries()) {
+      const proseMs = await msPerCall(() => pii.moderate([baseline], input), options.budgetMs);
+      const phoneMs = await msPerCall(() => pii.moderate([text], input), options.budgetMs);
+      proseTimes.push(proseMs);
+      phoneTimes[index]!.push(phoneMs);
+      phoneRatios[index]!.push(phoneMs / proseMs);
+    }
+  }
+  const megabyte = repeatTo("+861380013800 ", 1_000_000);
+  const megabyteTimes: number[] = [];
+  for (let round = 0; round < Math.min(options.rounds, 3); round++) {
+    megabyteTimes.push(await msPerCall(() => pii.moderate([megabyte], input), options.budgetMs));
+  }
+  const phone: PiiBenchResult["phone"] = {
+    length: PHONE_TEXT_LENGTH,
+    proseMs: median(proseTimes),
+    plainProseMs: median(plainTimes),
+    rows: await Promise.all(
+      phoneTexts.map(async ([name, text], index) => ({
+        text: name,
+        findings: (await findings(pii, text)).length,
+        ms: median(phoneTimes[index]!),
+        ratio: median(phoneRatios[index]!),
+      })),
+    ),
+    megabyteMs: median(megabyteTimes),
+  };
+  return { terms: options.terms, rounds: options.rounds, rows, scaling, phone };
 }
 
 const ms = (value: number) => `${value.toFixed(3)} ms`;
+const perThousand = (msPerCall: number, length: number) => ((msPerCall * 1000 * 1000) / length).toFixed(2);
 
 /** The result as Markdown tables. */
 export function formatPiiBench(result: PiiBenchResult): string {
@@ -181,6 +278,17 @@ export function formatPiiBench(result: PiiBenchResult): string {
     ...result.scaling.map(
       (row) => `| ${row.text} | ${ms(row.per1000At3k)} | ${ms(row.per1000At300k)} | ${ms(row.per1000At1200k)} |`,
     ),
+    "",
+    `| ${result.phone.length.toLocaleString("en-US")} ch of | findings | pii | µs per 1,000 ch | ÷ prose with numbers (target ≤ 5×) |`,
+    "| --- | ---: | ---: | ---: | ---: |",
+    `| prose with numbers (the baseline) | 0 | ${ms(result.phone.proseMs)} | ${perThousand(result.phone.proseMs, result.phone.length)} | 1× |`,
+    `| prose without digits | 0 | ${ms(result.phone.plainProseMs)} | ${perThousand(result.phone.plainProseMs, result.phone.length)} | — |`,
+    ...result.phone.rows.map(
+      (row) =>
+        `| ${row.text} | ${row.findings.toLocaleString("en-US")} | ${ms(row.ms)} | ${perThousand(row.ms, result.phone.length)} | ${row.ratio.toFixed(2)}× |`,
+    ),
+    "",
+    `One call on 1,000,000 characters of \`+861380013800 \`: ${ms(result.phone.megabyteMs)}.`,
   ];
   return lines.join("\n");
 }

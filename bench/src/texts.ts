@@ -22,6 +22,22 @@ export function prose(length: number, options: { chinese?: boolean } = {}): stri
   return text.slice(0, length).trimEnd().padEnd(length, ".");
 }
 
+/** The same kind of prose with the numbers ordinary writing has: dates, times, amounts, counts, percentages. */
+const PROSE_WITH_NUMBERS = [
+  "The quarterly report for Q3 2024 shows 12% growth in every region, and support hours run from 9:00 to 18:00 from 1 March.",
+  "Customers asked for clearer invoices, so invoice 48213 of 27.11.2024 now lists each of its 3 items with 19% tax.",
+  "今天的会议讨论了新产品在2025年3月15日的发布时间，预算为120万元，大家同意下周再确认。",
+  "Please summarise the 2 attached notes of 14 May in three short paragraphs, at most 250 words, by 5 pm on Friday.",
+  "Our garden club of 35 members meets at 8:30 on Saturdays; the seeds cost $4.50 a pack, or €12 for 3 packs.",
+];
+
+/** Prose of exactly `length` characters with ordinary numbers in every sentence (English, one Chinese sentence). */
+export function proseWithNumbers(length: number): string {
+  let text = "";
+  for (let i = 0; text.length < length; i++) text += `${PROSE_WITH_NUMBERS[i % PROSE_WITH_NUMBERS.length]!} `;
+  return text.slice(0, length).trimEnd().padEnd(length, ".");
+}
+
 /** Ten short form inputs, as a Dify app with a form sends them. */
 export function tenInputs(): Record<string, string> {
   const inputs: Record<string, string> = {};

@@ -29,7 +29,11 @@ describe("moderation-guard without GUARD_BASE_URL (Node)", () => {
   it("reports not ready on /readyz, with the reason", async () => {
     const response = await fetch(`${app.url}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: "not ready", reason: "GUARD_BASE_URL is not set" });
+    expect(await response.json()).toEqual({
+      status: "not ready",
+      reason:
+        "not moderating: the guard engine cannot judge (GUARD_BASE_URL is not set); MODERATION_INPUT_ON_ERROR=closed blocks every input call, MODERATION_OUTPUT_ON_ERROR=open lets every output call through unmoderated",
+    });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 

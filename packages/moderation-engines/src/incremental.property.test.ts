@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import type { IncrementalJudgement, ModerationEngine } from "./engine.ts";
 import { createKeywordEngine, createKeywordMatcher } from "./keywords/index.ts";
 import { createObscenityEngine } from "./obscenity/index.ts";
+import { createPiiEngine } from "./pii/index.ts";
 import { createModerationPolicy } from "./policy.ts";
 import { createStreamCache } from "./stream-cache.ts";
 
@@ -95,6 +96,88 @@ const streamed = () =>
       .uniqueArray(fc.integer({ min: 1, max: Math.max(1, text.length) }), { maxLength: 12 })
       .map((cuts) => ({ text, cuts: [...cuts.filter((cut) => cut < text.length).sort((a, b) => a - b), text.length] })),
   );
+
+/** What the pii engine's texts are made of: its findings, look-alikes, and what joins or parts them. */
+const PII_ATOMS = [
+  "jane.doe@example.com",
+  "us\u200ber@exa\u200bmple.org",
+  "ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+  "@",
+  "＠",
+  "+44 20 7946 0958",
+  "+8613800138000",
+  "+861380013800",
+  "(415) 555-2671",
+  "415.555.2671",
+  "4111 1111 1111 1111",
+  "4111\u00a01111\u00a01111\u00a01111",
+  "5555\u20135555\u20135555\u20134444",
+  "DE89 3704 0044 0532 0130 00",
+  "de89370400440532013000",
+  "GB29NWBK60161331926819",
+  "GB82 WEST 1234 5698 7654 32",
+  "gb82 west 1234 5698 7654 32",
+  "FR14 2004 1010 0505 0001 3M02 606",
+  "MT84 MALT 0110 0001 2345 MTLC AST0 01S",
+  "192.168.1.10",
+  "2001:db8::8a2e:370:7334",
+  "11010519491231002X",
+  "13800138000",
+  "123-45-6789",
+  "AKIAIOSFODNN7EXAMPLE",
+  "sk-proj-AbC123dEf456GhI789jKl012MnO345pQr",
+  "ghp_1234567890abcdefghijABCDEFGHIJ123456",
+  "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+  "-----BEGIN PRIVATE KEY-----\nMIIEvQIB\n-----END PRIVATE KEY-----",
+  "-----BEGIN ",
+  "2024-11-27",
+  "1.2.3.4.5",
+  "v1",
+  "INV-",
+  "#",
+  "/",
+  "  ",
+  " ",
+  " ",
+  "\n",
+  ",",
+  "，",
+  "。",
+  "a",
+  "Z",
+  "x",
+  "0",
+  "1",
+  "4",
+  "9",
+  "-",
+  ".",
+  ":",
+  "+",
+  "(",
+  ")",
+  "_",
+  "\u00a0",
+  "\u202f",
+  "\u2013",
+  "\u200b",
+  "邮件",
+  "电话",
+  "the ",
+  "call ",
+  "😀",
+];
+/** A pii text and the increasing lengths at which Dify sends it. */
+const piiStreamed = () =>
+  fc
+    .array(fc.constantFrom(...PII_ATOMS), { maxLength: 120, size: "max" })
+    .map((parts) => parts.join(""))
+    .chain((text) =>
+      fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, text.length) }), { maxLength: 16 }).map((cuts) => ({
+        text,
+        cuts: [...cuts.filter((cut) => cut < text.length).sort((a, b) => a - b), text.length],
+      })),
+    );
 
 const keywordLists = () =>
   fc.record({
@@ -181,6 +264,42 @@ describe("incremental judging of streamed texts equals whole-text judging", () =
     },
     TIMEOUT_MS,
   );
+
+  it(
+    "pii: random texts of personal data, look-alikes and the characters around them, and cuts",
+    async () => {
+      let extended = 0;
+      const engines = [
+        createPiiEngine(),
+        createPiiEngine({ maskStyle: "stars", phoneRegion: "DE" }),
+        createPiiEngine({ types: ["phone", "iban", "email"] }),
+      ];
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...engines), piiStreamed(), async (engine, { text, cuts }) => {
+          extended += checkStream(engine, text, cuts);
+          const [verdict] = await engine.moderate([text], { point: "output" });
+          expect(engine.incremental!.judge(text).verdict).toEqual(verdict);
+        }),
+        propertySettings("incremental pii equals whole text", { runs: RUNS * 2 }),
+      );
+      expect(extended).toBeGreaterThan(RUNS / 2);
+    },
+    TIMEOUT_MS,
+  );
+
+  it("pii: a stream of phone-like runs is extended, not judged whole, after its first call", () => {
+    const engine = createPiiEngine();
+    const text = "+861380013800 +8613800138000 ".repeat(200);
+    let prior = engine.incremental!.judge(text.slice(0, 300));
+    // Dify's calls: every 300 characters, then the whole answer.
+    for (let end = 600; end < text.length + 300; end += 300) {
+      const next = engine.incremental!.extend(prior, text.slice(0, Math.min(end, text.length)));
+      expect(next, `extending to ${end}`).toBeDefined();
+      prior = next!;
+    }
+    expect(prior.verdict).toEqual(engine.incremental!.judge(text).verdict);
+    expect(prior.verdict.findings).toHaveLength(200);
+  });
 
   it(
     "the policy with a stream cache answers every call of a stream as without one",

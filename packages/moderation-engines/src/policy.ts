@@ -126,6 +126,12 @@ export interface PolicyCallContext {
   onVerdict?: (record: VerdictRecord) => void;
   /** Called once per call with what the policy did, when given (the explain endpoint gives it). */
   trace?: (trace: PolicyTrace) => void;
+  /**
+   * Saved judgements for this call's output text instead of the policy's own `streamCache` (the
+   * playground's replay of a streamed answer keeps its own, so it is judged incrementally whatever
+   * the service's cache holds or is set to, and leaves that cache alone).
+   */
+  streamCache?: StreamCache;
 }
 
 export interface ModerationPolicy {
@@ -222,8 +228,6 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
   const ownResponses = new Set([options.input.presetResponse, options.output.presetResponse]);
   const mode: PolicyMode = options.mode ?? "enforce";
   if (mode !== "enforce" && mode !== "shadow") throw new RangeError(`unknown policy mode "${String(mode)}"`);
-
-  const streamCache = options.streamCache;
 
   /** One text's verdict from an incremental engine: the cached one, extended, or judged whole. */
   function judgeIncrementally(engine: ModerationEngine, index: number, text: string, stream: StreamJudging) {
@@ -396,6 +400,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
       const texts = skip ? [] : [params.text];
       // Without an app id (older Dify, hand-made calls) answers of all apps share the key's first part.
       const appId = params.app_id ?? "";
+      const streamCache = context.streamCache ?? options.streamCache;
       const stream: StreamJudging | undefined =
         streamCache && !skip ? { prior: streamCache.lookup(appId, "output", params.text), judgements: [] } : undefined;
       let judged: Outcome;

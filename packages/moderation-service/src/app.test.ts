@@ -1,7 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { difyReplyProblems } from "@dify-ext/protocol";
+import { PLAYGROUND_PATHS } from "@dify-ext/playground/paths";
 import { type Logger, silentLogger } from "@dify-ext/receive";
+import { createServiceMetrics } from "@dify-ext/runtime/node";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +12,7 @@ import { type ModerationConfig, readCommonSettings, readEngineList, readPolicySe
 import { keywords } from "./engines/keywords.ts";
 import { obscenity } from "./engines/obscenity.ts";
 import { openai } from "./engines/openai.ts";
+import { serviceState } from "./state.ts";
 
 const KEY = "in-process-key-123";
 const OPENAI_KEY = "sk-in-process-5e1b";
@@ -101,10 +104,12 @@ describe("createModerationApp, in-process", () => {
       recordingLogger(lines),
     );
     running.push(app);
-    expect(app.built.moderation.readiness()).toBe("OPENAI_API_KEY is not set");
+    const reason =
+      "not moderating: the openai engine cannot judge (OPENAI_API_KEY is not set); MODERATION_INPUT_ON_ERROR=closed blocks every input call, MODERATION_OUTPUT_ON_ERROR=open lets every output call through unmoderated";
+    expect(app.built.moderation.readiness()).toBe(reason);
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: "not ready", reason: "OPENAI_API_KEY is not set" });
+    expect(await ready.json()).toEqual({ status: "not ready", reason });
     expect(
       lines.filter((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set")),
     ).toHaveLength(1);
@@ -117,6 +122,57 @@ describe("createModerationApp, in-process", () => {
     expect(lines.filter((line) => line.includes("OPENAI_API_KEY is not set"))).toHaveLength(3);
     expect(lines.join("\n")).not.toContain("hello");
     expect(fake.calls).toHaveLength(0);
+  });
+
+  it("says so everywhere when it does not moderate: /readyz, the metrics, the playground, the state", async () => {
+    const metrics = createServiceMetrics({ service: "moderation-test" });
+    const config = configFrom({ MODERATION_ENGINES: "keywords,openai" });
+    const built = await createModerationApp({ config, logger: silentLogger, metrics });
+    const server = createServer(built.app.callback());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    running.push({ server, built });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const reason =
+      "partly moderating: the openai engine cannot judge (OPENAI_API_KEY is not set); keywords still judges; MODERATION_INPUT_ON_ERROR=open lets input calls through without its verdict, MODERATION_OUTPUT_ON_ERROR=open lets output calls through without its verdict";
+
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: "not ready", reason });
+    const exposition = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+    expect(exposition).toMatch(/^dify_ext_moderating\{service="moderation-test"\} 0$/m);
+    expect(exposition).toMatch(/^dify_ext_engine_ready\{engine="openai",service="moderation-test"\} 0$/m);
+    expect(exposition).toMatch(/^dify_ext_engine_ready\{engine="keywords",service="moderation-test"\} 1$/m);
+
+    const explained = await fetch(`${url}${PLAYGROUND_PATHS.explain}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ point: "app.moderation.input", params: { inputs: {}, query: "hello" } }),
+    });
+    expect(((await explained.json()) as { notModerating?: unknown }).notModerating).toEqual({
+      moderating: "partly",
+      reason,
+    });
+
+    expect(serviceState(built.moderation.state())).toEqual({
+      ok: false,
+      summary: `PARTLY MODERATING: ${reason.slice("partly moderating: ".length)}`,
+      fields: { engines: ["keywords", "openai"], moderating: "partly", reason },
+    });
+  });
+
+  it("is moderating, with every engine ready, in the metrics and the state", async () => {
+    const metrics = createServiceMetrics({ service: "moderation-test" });
+    const config = configFrom({
+      MODERATION_ENGINES: "keywords,openai",
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+    });
+    const built = await createModerationApp({ config, logger: silentLogger, metrics });
+    built.close();
+    const { body } = await metrics.render();
+    expect(body).toMatch(/^dify_ext_moderating\{service="moderation-test"\} 1$/m);
+    expect(serviceState(built.moderation.state())).toMatchObject({
+      ok: true,
+      summary: "moderating with keywords, openai",
+    });
   });
 
   it("never logs the OpenAI key", async () => {

@@ -48,6 +48,7 @@ export async function createModerationApp({
     observer: metrics,
     policyFile,
     files: nodeEngineFiles(logger),
+    onState: (state) => metrics?.engineReadiness(state.engines.map(({ engine, ready }) => ({ engine, ready }))),
   });
   const watcher =
     config.policyFile === undefined

@@ -77,7 +77,13 @@ describe("composeModeration", () => {
       ],
       { logger, files },
     );
-    expect(moderation.readiness()).toBe("lists are still loading");
+    expect(moderation.readiness()).toBe(
+      "not moderating: the obscenity engine cannot judge (lists are still loading); MODERATION_INPUT_ON_ERROR=open and MODERATION_OUTPUT_ON_ERROR=open let every call through unmoderated",
+    );
+    expect(moderation.state()).toMatchObject({
+      moderating: "no",
+      engines: [{ engine: "obscenity", ready: false, reason: "lists are still loading" }],
+    });
     moderation.close();
     moderation.close();
     expect(closed).toBe(1);

@@ -8,6 +8,7 @@ import type { ModerationConfig } from "./config/read.ts";
 import { createExplainer } from "./explain.ts";
 import { type ModerationHandlers, moderationHandlers } from "./handlers.ts";
 import { envSpec, parsePolicyFile, resolvePolicies } from "./policies/file.ts";
+import type { ModerationState } from "./state.ts";
 import { buildPolicySet, ENV_POLICY_VERSION, type PolicySet } from "./policies/set.ts";
 
 /** A policy file's text and where it came from (MODERATION_POLICY_FILE). */
@@ -29,6 +30,8 @@ export interface Moderation {
   explain: (request: ExplainRequest, context: HandlerContext) => Promise<ExplainReport>;
   /** `true` when every engine can judge, otherwise why not (for `GET /readyz`). */
   readiness(): true | string;
+  /** Whether the service moderates (every engine, whether it can judge, what follows), for people and metrics. */
+  state(): ModerationState;
   /** Saved judgements of streamed output texts, of the policies now serving (its `stats()` show its size). */
   readonly streamCache: StreamCache;
   /** The policies now serving: their version and how many apps have their own. */
@@ -52,7 +55,14 @@ export interface Moderation {
 export async function composeModeration(
   config: Pick<ModerationConfig, "common" | "policy" | "engines" | "stream">,
   modules: readonly AnyEngineModule[],
-  options: { logger: Logger; observer?: UpstreamObserver; policyFile?: PolicyFileSource; files: EngineFiles },
+  options: {
+    logger: Logger;
+    observer?: UpstreamObserver;
+    policyFile?: PolicyFileSource;
+    files: EngineFiles;
+    /** Told the service's state when it starts and whenever a reloaded policy file changes it (metrics). */
+    onState?: (state: ModerationState) => void;
+  },
 ): Promise<Moderation> {
   const { logger, observer, files } = options;
   const base = envSpec(config);
@@ -89,6 +99,7 @@ export async function composeModeration(
   let current = await build(options.policyFile);
   const handlers = moderationHandlers((appId) => current.select(appId), { logUserText: config.common.logUserText });
   announce(current, options.policyFile, "moderation engines ready");
+  options.onState?.(current.state());
   let closed = false;
 
   return {
@@ -99,8 +110,13 @@ export async function composeModeration(
       return current.streamCache;
     },
     handlers,
-    explain: createExplainer(handlers, (appId) => current.select(appId).engines),
+    explain: createExplainer(
+      handlers,
+      (appId) => current.select(appId).engines,
+      () => current.state(),
+    ),
     readiness: () => current.readiness(),
+    state: () => current.state(),
     policies: () => ({ version: current.version, apps: current.apps, engineCount: current.engineCount }),
     async reloadPolicy(file) {
       const next = await build(file);
@@ -112,6 +128,7 @@ export async function composeModeration(
       current = next;
       previous.close();
       announce(next, file, "moderation policy reloaded");
+      options.onState?.(next.state());
     },
     close() {
       closed = true;

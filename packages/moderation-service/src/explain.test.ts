@@ -4,14 +4,23 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExplainReport } from "@dify-ext/playground/report";
+import { createModerationPolicy, type ModerationEngine } from "@dify-ext/moderation-engines";
+import { createPiiEngine } from "@dify-ext/moderation-engines/pii";
 import { PLAYGROUND_PATHS } from "@dify-ext/playground/paths";
-import type { Logger } from "@dify-ext/receive";
+import { type Logger, silentLogger } from "@dify-ext/receive";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createModerationApp, type ModerationApp } from "./app.ts";
 import { type ModerationConfig, readCommonSettings, readEngineList, readPolicySettings } from "./config/index.ts";
-import { MAX_STREAMED_CALLS, streamedCallEnds } from "./explain.ts";
+import {
+  createExplainer,
+  MAX_STREAMED_CALLS,
+  sparseReplay,
+  streamedCallEnds,
+  WHOLE_TEXT_REPLAY_BUDGET,
+} from "./explain.ts";
+import { moderationHandlers } from "./handlers.ts";
 import { injection } from "./engines/injection.ts";
 import { keywords } from "./engines/keywords.ts";
 import { obscenity } from "./engines/obscenity.ts";
@@ -178,10 +187,10 @@ describe("the explain endpoint, with the real policy and engines", () => {
       bufferSize: 300,
       firstFlaggedCall: 3,
       calls: [
-        { call: 1, chars: 300, flagged: false, action: null, final: false },
-        { call: 2, chars: 600, flagged: false, action: null, final: false },
-        { call: 3, chars: 900, flagged: true, action: "direct_output", final: false },
-        { call: 4, chars: text.length, flagged: true, action: "direct_output", final: true },
+        { call: 1, chars: 300, replayed: true, flagged: false, action: null, final: false },
+        { call: 2, chars: 600, replayed: true, flagged: false, action: null, final: false },
+        { call: 3, chars: 900, replayed: true, flagged: true, action: "direct_output", final: false },
+        { call: 4, chars: text.length, replayed: true, flagged: true, action: "direct_output", final: true },
       ],
     });
     expect(body.texts[0]!.text).toBe(text);
@@ -189,8 +198,34 @@ describe("the explain endpoint, with the real policy and engines", () => {
     expect(short.body.stream).toEqual({
       bufferSize: 300,
       firstFlaggedCall: null,
-      calls: [{ call: 1, chars: 10, flagged: false, action: null, final: true }],
+      calls: [{ call: 1, chars: 10, replayed: true, flagged: false, action: null, final: true }],
     });
+  });
+
+  it("replays only some calls with an engine that judges whole texts, and says so", async () => {
+    const { explain } = await serve({
+      MODERATION_ENGINES: "keywords,openai",
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MAX_RETRIES: "0",
+    });
+    const text = `${"calm words ".repeat(5000)}scam`;
+    const { status, body } = await explain({ point: "app.moderation.output", params: { text }, mode: "streamed" });
+    expect(status).toBe(200);
+    const calls = body.stream!.calls;
+    expect(calls).toHaveLength(Math.ceil(text.length / 300));
+    const replayed = calls.filter((call) => call.replayed);
+    // The first, the last, and one per halving of the answer: 184 calls, 8 replayed.
+    expect(replayed.map((call) => call.call)).toEqual([1, 2, 5, 11, 22, 45, 91, 184]);
+    expect(replayed.reduce((sum, call) => sum + call.chars, 0)).toBeLessThanOrEqual(3 * text.length);
+    // Each replayed call but the last went upstream (keywords blocks the last before openai runs).
+    expect(fake.calls).toHaveLength(replayed.length - 1);
+    const upstreamChars = fake.calls.reduce((sum, call) => sum + JSON.stringify(call.body).length, 0);
+    expect(upstreamChars).toBeLessThan(3 * text.length);
+    expect(body.stream!.sparse).toMatch(/^openai judges whole texts only: 8 of 184 calls replayed/);
+    expect(body.stream!.firstFlaggedCall).toBe(184);
+    for (const call of calls.filter((each) => !each.replayed))
+      expect(call).toMatchObject({ flagged: false, action: null });
   });
 
   it("refuses a replay of more calls than the limit, naming it", async () => {
@@ -248,5 +283,93 @@ describe("streamedCallEnds", () => {
     expect(streamedCallEnds("", 3)).toEqual([0]);
     // An emoji is one character of two UTF-16 units: never split.
     expect(streamedCallEnds("a😀bc😀d", 2)).toEqual([3, 5, 8]);
+  });
+});
+
+describe("the cost of a streamed replay (issue 22, hole 3)", () => {
+  /**
+   * The pii engine as the app builds it, counting the characters it is given to judge whole (not
+   * extending an earlier judgement), and noting, at each time it is asked, how many turns of the
+   * event loop have passed.
+   */
+  function countingPii(turns: () => number) {
+    const inner = createPiiEngine();
+    const seen = { wholeChars: 0, atTurn: [] as number[] };
+    const engine: ModerationEngine = {
+      name: inner.name,
+      moderate(texts, context) {
+        for (const text of texts) seen.wholeChars += text.length;
+        seen.atTurn.push(turns());
+        return inner.moderate(texts, context);
+      },
+      ...(inner.incremental && {
+        incremental: {
+          judge(text) {
+            seen.wholeChars += text.length;
+            seen.atTurn.push(turns());
+            return inner.incremental!.judge(text);
+          },
+          extend(prior, text) {
+            seen.atTurn.push(turns());
+            return inner.incremental!.extend(prior, text);
+          },
+        },
+      }),
+    };
+    return { engine, seen };
+  }
+
+  async function replay(text: string) {
+    let turns = 0;
+    let running = true;
+    const turn = () => {
+      turns++;
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const { engine, seen } = countingPii(() => turns);
+    const point = { action: "mask", presetResponse: "Withheld.", onEngineError: "open" } as const;
+    // No stream cache of its own, as with MODERATION_STREAM_CACHE_BYTES=0: the replay brings its own.
+    const policy = createModerationPolicy({ engines: [engine], input: point, output: point });
+    const explain = createExplainer(moderationHandlers(policy), () => [engine]);
+    try {
+      const report = await explain(
+        { point: "app.moderation.output", params: { app_id: "a", text }, mode: "streamed", bufferSize: 300 },
+        { requestId: "r", logger: silentLogger, logFields: {} },
+      );
+      return { report, seen };
+    } finally {
+      running = false;
+    }
+  }
+
+  it("judges 60,000 characters of phone-like runs whole once, extending the judgement on each later call", async () => {
+    const text = "+861380013800 +8613800138000 ".repeat(2069).slice(0, 60_000);
+    const { report, seen } = await replay(text);
+    expect(report.stream!.calls).toHaveLength(200);
+    expect(report.stream!.calls.every((call) => call.replayed)).toBe(true);
+    // The first call's 300 characters, not the 6 million of 200 growing texts.
+    expect(seen.wholeChars).toBeLessThanOrEqual(text.length);
+    // And the verdict is the whole text's.
+    const [whole] = await createPiiEngine().moderate([text], { point: "output" });
+    expect(report.texts[0]!.findings).toHaveLength(whole!.findings.length);
+    expect(report.stream!.firstFlaggedCall).toBe(1);
+  });
+
+  it("lets the event loop turn between two replayed calls", async () => {
+    const { seen } = await replay("call me on +44 20 7946 0958, ".repeat(200));
+    expect(seen.atTurn.length).toBeGreaterThan(10);
+    for (let i = 1; i < seen.atTurn.length; i++) expect(seen.atTurn[i]!).toBeGreaterThan(seen.atTurn[i - 1]!);
+  });
+
+  it("with a whole-text engine, replays calls carrying at most three times the answer", () => {
+    for (const calls of [1, 2, 3, 7, 50, 199, 200]) {
+      const ends = Array.from({ length: calls }, (_, i) => (i + 1) * 300 - (i === calls - 1 ? 17 : 0));
+      const replayed = sparseReplay(ends);
+      expect(replayed[0]).toBe(true);
+      expect(replayed.at(-1)).toBe(true);
+      const chars = ends.reduce((sum, end, i) => sum + (replayed[i] ? end : 0), 0);
+      expect(chars).toBeLessThanOrEqual(WHOLE_TEXT_REPLAY_BUDGET * ends.at(-1)!);
+    }
   });
 });

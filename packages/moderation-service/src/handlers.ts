@@ -48,14 +48,16 @@ export function moderationHandlers(
   function callContext(
     appId: string | undefined,
     selected: SelectedPolicy,
-    context: HandlerContext & Pick<PolicyCallContext, "trace">,
+    context: HandlerContext & Pick<PolicyCallContext, "trace" | "streamCache">,
   ): PolicyCallContext {
     context.logFields.app = selected.app;
     return {
       logger: context.logger,
       logFields: context.logFields,
-      // The playground's explain asks the policy for a trace through the handler's context.
+      // The playground's explain asks the policy for a trace, and replays with its own stream
+      // cache, through the handler's context.
       ...(context.trace && { trace: context.trace }),
+      ...(context.streamCache && { streamCache: context.streamCache }),
       onVerdict(record: VerdictRecord) {
         if (record.verdict === "pass") return;
         context.logger.info(

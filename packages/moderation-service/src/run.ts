@@ -1,6 +1,7 @@
 import { runService } from "@dify-ext/runtime/node";
 import { createModerationApp } from "./app.ts";
 import type { ModerationAppDefinition } from "./config/app.ts";
+import { serviceState } from "./state.ts";
 
 /** The `main` of a moderation app: env → config → engines → policy → receive app → listen. */
 export function runModerationService(app: ModerationAppDefinition) {
@@ -9,7 +10,11 @@ export function runModerationService(app: ModerationAppDefinition) {
     loadConfig: app.loadConfig,
     async start(config, { logger, metrics }) {
       const moderation = await createModerationApp({ config, logger, metrics, engines: app.engines });
-      return { app: moderation.app, onClose: () => moderation.close() };
+      return {
+        app: moderation.app,
+        onClose: () => moderation.close(),
+        state: () => serviceState(moderation.moderation.state()),
+      };
     },
   });
 }

@@ -56,6 +56,7 @@ export const PLAYGROUND_HTML = `<!doctype html>
 </form>
 <p id="error" role="alert" hidden></p>
 <section id="result" hidden aria-live="polite">
+  <div id="not-moderating" role="alert" hidden></div>
   <h2>Verdict: <span id="verdict"></span></h2>
   <p id="summary"></p>
   <div id="stream" hidden>
@@ -92,6 +93,8 @@ label.row input[type=text] { flex: 1; width: auto; }
 textarea { resize: vertical; }
 button { font: inherit; padding: .4rem 1rem; border-radius: 4px; border: 1px solid var(--line); cursor: pointer; }
 #run { font-weight: 600; }
+#not-moderating { border: 2px solid #e65100; background: #e651001f; color: inherit; padding: .6rem .8rem; border-radius: 6px; margin: .6rem 0; white-space: pre-wrap; }
+#not-moderating strong { color: #e65100; }
 #error { border: 1px solid #c62828; background: #c628281a; color: #c62828; padding: .6rem .8rem; border-radius: 6px; white-space: pre-wrap; }
 pre { background: #8881; border: 1px solid var(--line); border-radius: 4px; padding: .6rem; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 .highlighted { white-space: pre-wrap; word-break: break-word; background: #8881; border: 1px solid var(--line); border-radius: 4px; padding: .6rem; margin: .3rem 0; }
@@ -101,6 +104,7 @@ table { border-collapse: collapse; margin: .3rem 0 1rem; }
 th, td { border: 1px solid var(--line); padding: .2rem .6rem; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .flagged { color: #c62828; font-weight: 600; }
+.skipped { color: #777; }
 .text-box { margin-bottom: 1rem; }
 .text-box h4 { margin: .4rem 0 .2rem; font-family: ui-monospace, monospace; font-size: .9rem; }
 #verdict.block, #verdict.mask { color: #c62828; }

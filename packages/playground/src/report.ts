@@ -71,6 +71,11 @@ export interface StreamedCall {
   call: number;
   /** Characters of the answer this call carried (the answer so far). */
   chars: number;
+  /**
+   * Whether the call was replayed: with an engine that judges whole texts only, some are not
+   * (see {@link StreamReplay.sparse}); a call not replayed shows `flagged: false`, `action: null`.
+   */
+  replayed: boolean;
   flagged: boolean;
   /** The reply's action (`direct_output`, `overridden`, or none when it passed). */
   action: string | null;
@@ -83,10 +88,25 @@ export interface StreamReplay {
   calls: StreamedCall[];
   /** 1-based; `null` when no call was flagged. */
   firstFlaggedCall: number | null;
+  /** Why only some calls were replayed (an engine judges whole texts only); absent when all were. */
+  sparse?: string;
+}
+
+/**
+ * The service cannot fully moderate: an engine cannot judge (no API key, no model server), and the
+ * failure policy answers for it. The page shows it as a banner over the result.
+ */
+export interface NotModerating {
+  /** `no`: no engine can judge; `partly`: some can. */
+  moderating: "partly" | "no";
+  /** Which engines cannot judge, why, and what the failure policy makes of every call. */
+  reason: string;
 }
 
 /** The explain endpoint's answer. */
 export interface ExplainReport extends ExplainCall {
+  /** Present when the service cannot fully moderate (also what `GET /readyz` says). */
+  notModerating?: NotModerating;
   mode: "single" | "streamed";
   /** With mode `streamed`; the rest of the report explains the final call (the whole answer). */
   stream?: StreamReplay;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError, DEVELOPMENT_API_KEY, parseAppEnv, parseCommonEnv } from "./env.ts";
+import { resolveLogFormat } from "./node/logger.ts";
 
 function problemsOf(run: () => unknown): readonly string[] {
   try {
@@ -63,6 +64,22 @@ describe("shared env vars", () => {
       true,
     );
     expect(problemsOf(() => parseCommonEnv({ PLAYGROUND: "maybe" }))).toEqual(["PLAYGROUND: expected true or false"]);
+  });
+
+  it("reads LOG_FORMAT (auto by default) and names a bad one", () => {
+    expect(parseCommonEnv({}).logFormat).toBe("auto");
+    expect(parseCommonEnv({ LOG_FORMAT: "pretty" }).logFormat).toBe("pretty");
+    expect(problemsOf(() => parseCommonEnv({ LOG_FORMAT: "colour" }))).toEqual([
+      "LOG_FORMAT: expected auto, json or pretty",
+    ]);
+  });
+
+  it("writes readable lines with LOG_FORMAT=auto on a terminal and under pnpm dev, JSON elsewhere", () => {
+    expect(resolveLogFormat("auto", { terminal: true, devScript: false })).toBe("pretty");
+    expect(resolveLogFormat("auto", { terminal: false, devScript: true })).toBe("pretty");
+    expect(resolveLogFormat("auto", { terminal: false, devScript: false })).toBe("json");
+    expect(resolveLogFormat("json", { terminal: true, devScript: true })).toBe("json");
+    expect(resolveLogFormat("pretty", { terminal: false, devScript: false })).toBe("pretty");
   });
 
   it("requires API_KEYS in production", () => {

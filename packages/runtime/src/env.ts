@@ -148,6 +148,7 @@ export const commonEnvSchema = z.object({
       error: "expected fatal, error, warn, info, debug, trace or silent",
     })
     .default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"], { error: "expected auto, json or pretty" }).default("auto"),
   LOG_USER_TEXT: booleanVar(false),
   METRICS: booleanVar(true),
   METRICS_PORT: portVar(),
@@ -166,6 +167,8 @@ export interface CommonConfig {
   /** Per-key rate limit; absent (off) unless RATE_LIMIT_RPS is set. */
   rateLimit?: RateLimitOptions;
   logLevel: z.output<typeof commonEnvSchema>["LOG_LEVEL"];
+  /** `json`, `pretty` (pino-pretty), or `auto`: pretty when standard output is a terminal (Node only). */
+  logFormat: z.output<typeof commonEnvSchema>["LOG_FORMAT"];
   /** Log end users' text (debugging only; off by default). */
   logUserText: boolean;
   /** `/metrics`: off, on the service's port, or on a port of its own. */
@@ -238,6 +241,7 @@ function commonConfig(parsed: z.output<typeof commonEnvSchema>): CommonConfig {
       ? {}
       : { rateLimit: { requestsPerSecond: parsed.RATE_LIMIT_RPS, burst: parsed.RATE_LIMIT_BURST } }),
     logLevel: parsed.LOG_LEVEL,
+    logFormat: parsed.LOG_FORMAT,
     logUserText: parsed.LOG_USER_TEXT,
     metrics: { enabled: parsed.METRICS, port: parsed.METRICS_PORT },
     ...(parsed.MAX_CONNECTIONS === undefined ? {} : { maxConnections: parsed.MAX_CONNECTIONS }),

@@ -26,12 +26,19 @@ export function luhnValid(digits: string): boolean {
  * prefix no network issues (ISBN-13s start with 978/979) are not cards.
  */
 export function cardIssuerPlausible(digits: string): boolean {
-  const n = digits.length;
-  const p2 = Number(digits.slice(0, 2));
-  const p3 = Number(digits.slice(0, 3));
-  const p4 = Number(digits.slice(0, 4));
-  const p6 = Number(digits.slice(0, 6));
-  if (digits[0] === "4") return n === 13 || n === 16 || n === 19; // Visa
+  return cardIssuerPlausibleByPrefix(digits.length, Number(digits.slice(0, 6).padEnd(6, "0")));
+}
+
+/**
+ * {@link cardIssuerPlausible} for a number of `n` digits whose first six digits are `prefix6` (as a
+ * number; `411111` for `4111 1111 …`), so a caller scanning the digits need not build a string.
+ */
+export function cardIssuerPlausibleByPrefix(n: number, prefix6: number): boolean {
+  const p2 = Math.floor(prefix6 / 10_000);
+  const p3 = Math.floor(prefix6 / 1000);
+  const p4 = Math.floor(prefix6 / 100);
+  const p6 = prefix6;
+  if (p2 >= 40 && p2 <= 49) return n === 13 || n === 16 || n === 19; // Visa
   if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) return n === 16; // Mastercard
   if (p2 === 34 || p2 === 37) return n === 15; // American Express
   if (p4 === 6011 || p2 === 65 || (p3 >= 644 && p3 <= 649) || (p6 >= 622126 && p6 <= 622925)) return n >= 16 && n <= 19; // Discover

@@ -8,17 +8,17 @@
  * `indexOf` loops with bounded windows. `pii.property.test.ts` runs long adversarial strings
  * through every detector.
  */
-import { electronicFormatIBAN, getCountrySpecifications, isValidIBAN } from "ibantools";
+import { getCountrySpecifications, isValidIBAN } from "ibantools";
 import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import {
   cardGroupingUsual,
-  cardIssuerPlausible,
+  cardIssuerPlausibleByPrefix,
   cnResidentIdValid,
   ipv4Valid,
   ipv6Valid,
-  luhnValid,
   usSsnValid,
 } from "./checks.ts";
+import { phonePlanCheck } from "./phone-plans.ts";
 import type { PiiType, SecretType } from "./types.ts";
 
 export interface Hit {
@@ -33,51 +33,97 @@ export interface Hit {
  */
 export type Detector = (text: string, out: Hit[], taken?: Uint8Array) => void;
 
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const isAsciiLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isAsciiAlnum = (c: number) => isDigit(c) || isAsciiLetter(c);
+export const isDigit = (c: number) => c >= 48 && c <= 57;
+export const isAsciiLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+export const isAsciiAlnum = (c: number) => isDigit(c) || isAsciiLetter(c);
 
 // ---------------------------------------------------------------------------------------------
 // E-mail addresses
 
 /** Characters of the local part that mail users actually use (RFC 5322 allows more). */
-const isLocalChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+export const isLocalChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
 const isDomainChar = (c: number) => isAsciiAlnum(c) || c === 46 || c === 45;
+/**
+ * The ASCII character a full-width form stands for (`ｊ` → `j`, `＠` → `@`, `．` → `.`), else the
+ * character itself: East Asian input methods type addresses in full width, and mail clients read them.
+ */
+export const foldWidth = (c: number) => (c >= 0xff01 && c <= 0xff5e ? c - 0xfee0 : c);
+/**
+ * Characters that show nothing (zero-width space, non-joiner and joiner, word joiner, byte-order
+ * mark, soft hyphen): inside an address they hide it from a plain scan, so they are read through
+ * and masked with it.
+ */
+export const isInvisible = (c: number) => c === 0xad || (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff;
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
+/** Code units scanned per side of an `@` at most, invisible characters included. */
+const MAX_SCAN = 4 * MAX_DOMAIN;
+const AT_SIGN = /[@\uff20]/g;
 const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const TOP_LEVEL = /^(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
 
 /**
- * `local@domain.tld` with an ASCII local part and domain (internationalised addresses are found only
- * in their ASCII form). Each `@` looks at most 64 characters back and 253 forward.
+ * `local@domain.tld` with an ASCII local part and domain, also typed in full-width forms
+ * (`ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ`) and with invisible characters inside (`us\u200ber@…`): the span
+ * covers the whole address, invisible characters included. (Internationalised addresses are found
+ * only in their ASCII form.) Each `@` looks at most 64 address characters back and 253 forward,
+ * and at most {@link MAX_SCAN} code units either way.
  */
 export const findEmails: Detector = (text, out) => {
-  let at = text.indexOf("@");
-  while (at !== -1) {
-    let next = at + 1;
+  AT_SIGN.lastIndex = 0;
+  for (let match = AT_SIGN.exec(text); match !== null; match = AT_SIGN.exec(text)) {
+    const at = match.index;
+    // The local part, backwards: address characters, and invisible ones between them.
     let start = at;
-    const floor = Math.max(0, at - MAX_LOCAL);
-    while (start > floor && isLocalChar(text.charCodeAt(start - 1))) start--;
-    const tooLong = start === floor && start > 0 && isLocalChar(text.charCodeAt(start - 1));
-    while (start < at && text.charCodeAt(start) === 46) start++;
-    if (!tooLong && start < at && text.charCodeAt(at - 1) !== 46) {
-      let end = at + 1;
-      const ceiling = Math.min(text.length, at + 1 + MAX_DOMAIN);
-      while (end < ceiling && isDomainChar(text.charCodeAt(end))) end++;
-      while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;
-      const labels = text.slice(at + 1, end).split(".");
-      if (
-        labels.length >= 2 &&
-        labels.every((label) => DOMAIN_LABEL.test(label)) &&
-        TOP_LEVEL.test(labels.at(-1)!) &&
-        !(end < text.length && isDomainChar(text.charCodeAt(end)) && end === ceiling)
-      ) {
-        out.push({ type: "email", start, end });
-        next = end;
+    let local = 0;
+    let tooLong = false;
+    for (let i = at - 1; i >= 0 && at - i <= MAX_SCAN; i--) {
+      const c = text.charCodeAt(i);
+      if (isLocalChar(foldWidth(c))) {
+        if (++local > MAX_LOCAL) {
+          tooLong = true;
+          break;
+        }
+        start = i;
+      } else if (!isInvisible(c)) break;
+      if (at - i === MAX_SCAN && i > 0) tooLong = true;
+    }
+    if (tooLong) continue;
+    // A local part neither starts nor ends with a dot.
+    while (start < at && (foldWidth(text.charCodeAt(start)) === 46 || isInvisible(text.charCodeAt(start)))) start++;
+    let last = at - 1;
+    while (last >= start && isInvisible(text.charCodeAt(last))) last--;
+    if (start >= at || foldWidth(text.charCodeAt(last)) === 46) continue;
+
+    // The domain, forwards, read without its invisible characters and in ASCII.
+    let end = at + 1;
+    let domain = "";
+    let cut = false;
+    for (let i = at + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      const folded = foldWidth(c);
+      if (isDomainChar(folded)) {
+        domain += String.fromCharCode(folded);
+        end = i + 1;
+      } else if (!isInvisible(c)) break;
+      // Longer than any domain: not an address (and not scanned further).
+      if (domain.length > MAX_DOMAIN || i - at >= MAX_SCAN) {
+        cut = true;
+        break;
       }
     }
-    at = text.indexOf("@", next);
+    if (cut) continue;
+    // A domain ends with neither a dot nor a hyphen (`mail me at a@b.com.`).
+    while (domain.length > 0 && (domain.endsWith(".") || domain.endsWith("-"))) {
+      domain = domain.slice(0, -1);
+      end--;
+      while (end > at + 1 && isInvisible(text.charCodeAt(end - 1))) end--;
+    }
+    const labels = domain.split(".");
+    if (labels.length >= 2 && labels.every((label) => DOMAIN_LABEL.test(label)) && TOP_LEVEL.test(labels.at(-1)!)) {
+      out.push({ type: "email", start, end });
+      AT_SIGN.lastIndex = end;
+    }
   }
 };
 
@@ -87,13 +133,56 @@ export const findEmails: Detector = (text, out) => {
 /** Does the text hold an ASCII digit at all? Most texts without one skip every number detector. */
 export const hasDigit = (text: string) => /\d/.test(text);
 
-/** 12–19 digits, possibly joined by single spaces or hyphens, not glued to a letter or digit. */
-const CARD_CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/g;
+/**
+ * 12–19 digits, possibly joined by single separators, not glued to a letter or digit. A separator
+ * is a space, a no-break space (U+00A0), a figure, thin or narrow no-break space (U+2007, U+2009,
+ * U+202F: what word processors and locales put between digit groups), a hyphen, a Unicode hyphen
+ * or non-breaking hyphen (U+2010, U+2011), or an en dash (U+2013, what typography makes of a
+ * hyphen between digits).
+ */
+const CARD_CANDIDATE = /(?<![\dA-Za-z])\d(?:[ \u00a0\u2007\u2009\u202f\u2010\u2011\u2013-]?\d){11,18}(?![\dA-Za-z])/g;
 
-function cardValid(raw: string): boolean {
-  const groups = raw.split(/[ -]/).map((group) => group.length);
-  const digits = raw.replace(/[ -]/g, "");
-  return cardGroupingUsual(groups) && cardIssuerPlausible(digits) && luhnValid(digits);
+/**
+ * Is `raw[0, end)` a card: one kind of separator between usual groups, a known issuer prefix, and
+ * Luhn-valid? The issuer and Luhn are checked first: most candidates in a run of numbers fail
+ * there, before the groups are counted.
+ */
+function cardValid(raw: string, end: number, separator: number): boolean {
+  let digits = 0;
+  let prefix = 0;
+  for (let i = 0; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (!isDigit(c)) continue;
+    if (digits < 6) prefix = prefix * 10 + c - 48;
+    digits++;
+  }
+  for (let padding = digits; padding < 6; padding++) prefix *= 10;
+  if (!cardIssuerPlausibleByPrefix(digits, prefix)) return false;
+  // Luhn: from the right, every second digit doubled.
+  let sum = 0;
+  let left = digits;
+  for (let i = 0; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (!isDigit(c)) continue;
+    let d = c - 48;
+    if (left-- % 2 === 0) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  if (sum % 10 !== 0) return false;
+  if (separator === -1) return true;
+  const groups: number[] = [];
+  let group = 0;
+  for (let i = 0; i < end; i++) {
+    if (raw.charCodeAt(i) === separator) {
+      groups.push(group);
+      group = 0;
+    } else group++;
+  }
+  groups.push(group);
+  return cardGroupingUsual(groups);
 }
 
 /**
@@ -103,25 +192,33 @@ function cardValid(raw: string): boolean {
  */
 export const findCards: Detector = (text, out) => {
   for (const match of text.matchAll(CARD_CANDIDATE)) {
-    let raw = match[0];
+    const raw = match[0];
     const start = match.index;
-    const separators = new Set(raw.replace(/\d/g, ""));
-    if (separators.size > 1) continue;
-    const [separator] = separators;
-    if (separator !== undefined) {
-      const before = text.charCodeAt(start - 1) === separator.charCodeAt(0) && isDigit(text.charCodeAt(start - 2));
+    // One kind of separator throughout (`4111-1111 1111 1111` is not taken), and none at all is fine.
+    let separator = -1;
+    let mixed = false;
+    let lastSeparator = -1;
+    for (let i = 1; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (isDigit(c)) continue;
+      if (separator === -1) separator = c;
+      else if (c !== separator) mixed = true;
+      lastSeparator = i;
+    }
+    if (mixed) continue;
+    if (separator !== -1) {
+      const before = text.charCodeAt(start - 1) === separator && isDigit(text.charCodeAt(start - 2));
       const after =
-        text.charCodeAt(start + raw.length) === separator.charCodeAt(0) &&
-        isDigit(text.charCodeAt(start + raw.length + 1));
+        text.charCodeAt(start + raw.length) === separator && isDigit(text.charCodeAt(start + raw.length + 1));
       if (before || after) continue;
     }
-    if (!cardValid(raw)) {
-      const cut = separator === undefined ? -1 : raw.lastIndexOf(separator);
-      if (cut === -1 || raw.length - cut - 1 >= 4) continue;
-      raw = raw.slice(0, cut);
-      if (!cardValid(raw)) continue;
+    let end = raw.length;
+    if (!cardValid(raw, end, separator)) {
+      if (lastSeparator === -1 || raw.length - lastSeparator - 1 >= 4) continue;
+      end = lastSeparator;
+      if (!cardValid(raw, end, separator)) continue;
     }
-    out.push({ type: "card", start, end: start + raw.length });
+    out.push({ type: "card", start, end: start + end });
   }
 };
 
@@ -195,7 +292,10 @@ export const findIps: Detector = (text, out) => {
 // ---------------------------------------------------------------------------------------------
 // IBANs
 
-const IBAN_START = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?= ?[A-Za-z0-9])/g;
+/** Where an IBAN may start: two letters (any case) and two digits at the start of a word. */
+const IBAN_START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \u00a0\u202f]?[A-Za-z0-9])/g;
+/** What IBAN groups are separated by: a space, or a no-break or narrow no-break space. */
+export const isIbanSpace = (c: number) => c === 32 || c === 0xa0 || c === 0x202f;
 let ibanLengths: Map<string, number> | undefined;
 
 /** The length of each country's IBAN, from ibantools' registry. */
@@ -210,25 +310,26 @@ function ibanLength(country: string): number | undefined {
 }
 
 /**
- * IBANs, written whole or in groups separated by single spaces: exactly as many characters as the
- * country's IBAN has, checked by ibantools (country format and MOD 97-10 checksum).
+ * IBANs, in upper or lower case, written whole or in groups separated by single spaces (or no-break
+ * spaces): exactly as many characters as the country's IBAN has, checked by ibantools (country
+ * format and MOD 97-10 checksum) in upper case.
  */
 export const findIbans: Detector = (text, out) => {
   IBAN_START.lastIndex = 0;
   for (let match = IBAN_START.exec(text); match !== null; match = IBAN_START.exec(text)) {
-    const length = ibanLength(match[0].slice(0, 2));
+    const length = ibanLength(match[0].slice(0, 2).toUpperCase());
     if (length === undefined) continue;
-    let count = 0;
+    let iban = "";
     let end = match.index;
-    while (end < text.length && count < length) {
+    while (end < text.length && iban.length < length) {
       const c = text.charCodeAt(end);
-      if (isAsciiAlnum(c)) count++;
-      else if (!(c === 32 && count > 0 && isAsciiAlnum(text.charCodeAt(end + 1)))) break;
+      if (isAsciiAlnum(c)) iban += text[end];
+      else if (!(isIbanSpace(c) && iban.length > 0 && isAsciiAlnum(text.charCodeAt(end + 1)))) break;
       end++;
     }
-    if (count !== length || (end < text.length && isAsciiAlnum(text.charCodeAt(end)))) continue;
-    const iban = electronicFormatIBAN(text.slice(match.index, end).toUpperCase());
-    if (iban && isValidIBAN(iban)) {
+    if (iban.length !== length || (end < text.length && isAsciiAlnum(text.charCodeAt(end)))) continue;
+    iban = iban.toUpperCase();
+    if (isValidIBAN(iban)) {
       out.push({ type: "iban", start: match.index, end });
       IBAN_START.lastIndex = end;
     }
@@ -244,6 +345,9 @@ export const findIbans: Detector = (text, out) => {
  */
 const PHONE_WINDOW = /[+(]?\d[\d \-.()/\u00a0]*/g;
 const MIN_PHONE_DIGITS = 7;
+/** Verdicts the phone detector keeps per text (a power of two): repeated numbers are judged once. */
+const RECENT_PIECES = 256;
+const NOT_DIGIT = /\D/g;
 /** E.164 numbers have at most 15 digits, country code included. */
 const MAX_PHONE_DIGITS = 15;
 /**
@@ -269,26 +373,38 @@ function gluedToWord(text: string, edge: number, direction: 1 | -1): boolean {
 
 /**
  * Cuts a candidate run where one number ends and the next begins: at `/`, at two spaces, and at a
- * space before `+` or `(` (`+49 30 901820 / +49 30 901821`). Returns `[start, end)` pairs.
+ * space before `+` or `(` (`+49 30 901820 / +49 30 901821`). Writes `[start, end)` pairs into
+ * `pieces` from its start (flat: start, end, start, end…) and returns how many numbers it wrote.
  */
-function phonePieces(text: string, start: number, end: number): Array<[number, number]> {
-  const pieces: Array<[number, number]> = [];
+function phonePieces(text: string, start: number, end: number, pieces: number[]): number {
+  let count = 0;
   let from = start;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 47) {
-      pieces.push([from, i]);
+      pieces[count++] = from;
+      pieces[count++] = i;
       from = i + 1;
     } else if ((c === 43 || c === 40) && i > from && isSpace(text.charCodeAt(i - 1))) {
-      pieces.push([from, i]);
+      pieces[count++] = from;
+      pieces[count++] = i;
       from = i;
     } else if (isSpace(c) && isSpace(text.charCodeAt(i + 1))) {
-      pieces.push([from, i]);
+      pieces[count++] = from;
+      pieces[count++] = i;
       from = i + 1;
     }
   }
-  pieces.push([from, end]);
-  return pieces;
+  pieces[count++] = from;
+  pieces[count++] = end;
+  return count;
+}
+
+/** Is `text[start, end)` exactly `piece`? */
+function sameAt(text: string, start: number, end: number, piece: string): boolean {
+  if (piece.length !== end - start) return false;
+  for (let i = 0; i < piece.length; i++) if (text.charCodeAt(start + i) !== piece.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -302,8 +418,13 @@ function phonePieces(text: string, start: number, end: number): Array<[number, n
  * Luhn-invalid card, a date, an ISBN) the library's text search tries its inner groupings one by
  * one, at milliseconds a candidate (docs/performance.md, pii engine). And before parsing, a
  * candidate without `+` must have as many digits as a national number of the region (its number
- * plan's possible lengths, one more for a trunk prefix), one with `+` at most 15: a failed parse
- * costs far more than a valid one.
+ * plan's possible lengths, one more for a trunk prefix), one with `+` at most 15.
+ *
+ * The validity itself comes from the library's number plans with each pattern compiled once
+ * (`phonePlanCheck`, which follows the library's parse and `isValid` and is tested against them):
+ * the library's own call builds every pattern anew and costs 5–15 µs a candidate, the check well
+ * under one. The library is asked where the check does not follow it (a number written with `00`
+ * or its calling code instead of `+`).
  */
 export function phoneDetector(region: CountryCode): Detector {
   const metadata = new Metadata();
@@ -311,28 +432,69 @@ export function phoneDetector(region: CountryCode): Detector {
   const nationalLengths = new Set(metadata.numberingPlan?.possibleLengths() ?? []);
   const plausible = (digits: number, international: boolean) =>
     international ? digits <= MAX_PHONE_DIGITS : nationalLengths.has(digits) || nationalLengths.has(digits - 1);
+  const fromPlans = phonePlanCheck(region);
+  /** Is `piece` (past the cheap filters) a phone number? `bare`: it is digits alone, after its `+` if it has one. */
+  const judge = (piece: string, bare: boolean, dotOrHyphen: boolean) => {
+    if (dotOrHyphen && (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece))) return false;
+    const international = piece.charCodeAt(0) === 43;
+    const digits = bare ? (international ? piece.slice(1) : piece) : piece.replace(NOT_DIGIT, "");
+    return (
+      fromPlans(digits, international) ??
+      parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false })?.isValid() === true
+    );
+  };
   return (text, out, taken) => {
-    for (const match of text.matchAll(PHONE_WINDOW)) {
+    // The last verdicts, by a hash of the piece: a number repeated (a table, a paste) is judged once,
+    // found by comparing its characters, without a string made or hashed for it.
+    const recentPieces: Array<string | undefined> = new Array(RECENT_PIECES);
+    const recentHashes = new Int32Array(RECENT_PIECES);
+    const recentVerdicts: boolean[] = new Array(RECENT_PIECES);
+    const pieces: number[] = [];
+    PHONE_WINDOW.lastIndex = 0;
+    for (let match = PHONE_WINDOW.exec(text); match !== null; match = PHONE_WINDOW.exec(text)) {
       const windowStart = match.index;
       let windowEnd = windowStart + match[0].length;
       while (!isDigit(text.charCodeAt(windowEnd - 1))) windowEnd--;
       if (gluedToWord(text, windowStart, -1) || gluedToWord(text, windowEnd - 1, 1)) continue;
-      for (let [start, end] of phonePieces(text, windowStart, windowEnd)) {
+      const count = phonePieces(text, windowStart, windowEnd, pieces);
+      for (let p = 0; p < count; p += 2) {
+        let start = pieces[p]!;
+        let end = pieces[p + 1]!;
         while (start < end && !isDigit(text.charCodeAt(start)) && text[start] !== "+" && text[start] !== "(") start++;
         while (end > start && !isDigit(text.charCodeAt(end - 1))) end--;
         if (end - start > MAX_PHONE_CHARS) continue;
         let digits = 0;
         let free = 0;
+        // Dots and hyphens make dates and amounts; a piece without other punctuation is its digits.
+        let dotOrHyphen = false;
+        let punctuation = 0;
+        let hash = 0;
         for (let i = start; i < end; i++) {
-          if (!isDigit(text.charCodeAt(i))) continue;
+          const c = text.charCodeAt(i);
+          hash = (Math.imul(hash, 31) + c) | 0;
+          if (!isDigit(c)) {
+            punctuation++;
+            if (c === 46 || c === 45) dotOrHyphen = true;
+            continue;
+          }
           digits++;
-          if (!taken?.[i]) free++;
+          if (taken === undefined || taken[i] === 0) free++;
         }
-        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, text[start] === "+")) continue;
-        const piece = text.slice(start, end);
-        if (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece)) continue;
-        const phone = parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false });
-        if (phone?.isValid()) out.push({ type: "phone", start, end });
+        const international = text.charCodeAt(start) === 43;
+        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, international)) continue;
+        const slot = hash & (RECENT_PIECES - 1);
+        const recent = recentPieces[slot];
+        let verdict: boolean;
+        if (recent !== undefined && recentHashes[slot] === hash && sameAt(text, start, end, recent)) {
+          verdict = recentVerdicts[slot]!;
+        } else {
+          const piece = text.slice(start, end);
+          verdict = judge(piece, punctuation === (international ? 1 : 0), dotOrHyphen);
+          recentPieces[slot] = piece;
+          recentHashes[slot] = hash;
+          recentVerdicts[slot] = verdict;
+        }
+        if (verdict) out.push({ type: "phone", start, end });
       }
     }
   };

@@ -138,6 +138,90 @@ describe("the pii engine", () => {
     expect(await found(text)).toEqual([]);
   });
 
+  // Issue 22, hole 6: forms the engine used to miss.
+  it.each<[string, string, string, string]>([
+    ["a lower-case IBAN", "iban", "iban de89370400440532013000 ok", "de89370400440532013000"],
+    ["a lower-case IBAN in groups", "iban", "iban de89 3704 0044 0532 0130 00 ok", "de89 3704 0044 0532 0130 00"],
+    [
+      "a lower-case IBAN with letters in its BBAN",
+      "iban",
+      "send to gb82west12345698765432 now",
+      "gb82west12345698765432",
+    ],
+    ["a mixed-case IBAN in groups", "iban", "IBAN Gb82 West 1234 5698 7654 32.", "Gb82 West 1234 5698 7654 32"],
+    [
+      "an IBAN grouped with no-break spaces",
+      "iban",
+      "IBAN DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000",
+      "DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000",
+    ],
+    [
+      "a card with no-break spaces",
+      "card",
+      "Visa 4111\u00a01111\u00a01111\u00a01111 exp",
+      "4111\u00a01111\u00a01111\u00a01111",
+    ],
+    [
+      "a card with narrow no-break spaces",
+      "card",
+      "Visa 4111\u202f1111\u202f1111\u202f1111.",
+      "4111\u202f1111\u202f1111\u202f1111",
+    ],
+    [
+      "a card with en dashes",
+      "card",
+      "Karte 5555\u20135555\u20135555\u20134444 bitte",
+      "5555\u20135555\u20135555\u20134444",
+    ],
+    ["an Amex card with no-break spaces", "card", "Amex 3782\u00a0822463\u00a010005", "3782\u00a0822463\u00a010005"],
+    [
+      "a full-width e-mail address",
+      "email",
+      "メール：ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ まで",
+      "ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+    ],
+    ["an e-mail address with a full-width at sign", "email", "mail bob＠example.org today", "bob＠example.org"],
+    [
+      "a zero-width space in an address's local part",
+      "email",
+      "to us\u200ber@example.com today",
+      "us\u200ber@example.com",
+    ],
+    ["a zero-width joiner before the at sign", "email", "to user\u200d@example.com", "user\u200d@example.com"],
+    ["a zero-width space in the domain", "email", "to user@exa\u200bmple.com.", "user@exa\u200bmple.com"],
+    [
+      "a soft hyphen and a word joiner in an address",
+      "email",
+      "to jo\u00adhn@exam\u2060ple.org",
+      "jo\u00adhn@exam\u2060ple.org",
+    ],
+  ])("finds %s", async (_, type, text, expected) => {
+    expect(await found(text)).toEqual([[type, expected]]);
+  });
+
+  it.each<[string, string]>([
+    ["a lower-case IBAN with a bad checksum", "iban de88 3704 0044 0532 0130 00 ok"],
+    ["a lower-case word with two letters and two digits", "the ab12 model and de89 units"],
+    ["a card with mixed separators", "4111\u00a01111 1111\u20131111"],
+    ["a Luhn-invalid card with en dashes", "4111\u20131111\u20131111\u20131112"],
+    ["a date range with en dashes", "2019\u20132024 and 1999\u20132000\u20132001"],
+    ["a full-width at sign without a domain", "ｊａｎｅ＠ｌｏｃａｌｈｏｓｔ"],
+    ["an address split by a visible space", "us er@example com"],
+  ])("does not flag %s", async (_, text) => {
+    expect(await found(text)).toEqual([]);
+  });
+
+  it("masks the whole address, the invisible characters inside it too", async () => {
+    const text = "write to us\u200ber@example.com please";
+    const [verdict] = await engine.moderate([text], { point: "output" });
+    expect(maskSpans(text, verdict!.findings)).toBe("write to [EMAIL] please");
+  });
+
+  it("leaves invisible characters around an address outside it, and does not join two words into one", async () => {
+    expect(await found("mail \u200bbob@example.com\u200b now")).toEqual([["email", "bob@example.com"]]);
+    expect(await found("hello \u200b@example.com")).toEqual([]);
+  });
+
   it("reads numbers without a country code in the configured region", async () => {
     expect(await found("Ruf an: 030 901820", { phoneRegion: "DE" })).toEqual([["phone", "030 901820"]]);
     expect(await found("Ruf an: 030 901820")).toEqual([]);

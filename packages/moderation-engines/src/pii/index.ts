@@ -3,7 +3,8 @@
  * (libphonenumber-js), payment cards (Luhn), IBANs (ibantools), IP addresses, China resident IDs
  * and mobile numbers, US SSNs, API keys and tokens, JWTs and PEM private keys. Judging is
  * synchronous, local and linear in the text; findings are UTF-16 spans of the original text, each
- * carrying its type label (`[EMAIL]`) when the mask style is `label`.
+ * carrying its type label (`[EMAIL]`) when the mask style is `label`. A streamed answer is judged
+ * incrementally (`incremental.ts`): only the text after the last cut is judged again.
  *
  * See docs/engine-pii.md for what it catches and what it misses.
  */
@@ -23,6 +24,7 @@ import {
   phoneDetector,
   secretDetector,
 } from "./detectors.ts";
+import { piiIncremental } from "./incremental.ts";
 import {
   DEFAULT_PII_MASK_STYLE,
   DEFAULT_PII_PHONE_REGION,
@@ -120,32 +122,40 @@ export function createPiiEngine(options: PiiEngineOptions = {}): ModerationEngin
     moderate(texts: readonly string[], _context: ModerateContext): Promise<TextVerdict[]> {
       return Promise.resolve(texts.map(judge));
     },
+    incremental: piiIncremental(judge),
   };
 }
 
 /**
  * Keeps one type per character: where findings overlap (a card number a phone pattern also
  * matches, an e-mail address inside a JWT's text), the type earlier in {@link PII_TYPES} wins,
- * then the longer finding. Linear in the text: each kept finding marks its characters once.
+ * then the longer finding, then the earlier. Linear in the text: each kept finding marks its
+ * characters once. Findings are taken type by type (each detector reports in text order, so the
+ * sorts below mostly find their input sorted).
  */
 function resolveOverlaps(hits: Hit[], length: number): Hit[] {
-  if (hits.length === 1) return hits;
-  hits.sort(
-    (a, b) => RANK.get(a.type)! - RANK.get(b.type)! || b.end - b.start - (a.end - a.start) || a.start - b.start,
-  );
+  // Already in text order with nothing overlapping (one detector's findings, typically): nothing to resolve.
+  let ordered = true;
+  for (let i = 1; i < hits.length && ordered; i++) ordered = hits[i - 1]!.end <= hits[i]!.start;
+  if (ordered) return hits;
+  const byType: Hit[][] = PII_TYPES.map(() => []);
+  for (const hit of hits) byType[RANK.get(hit.type)!]!.push(hit);
   const taken = new Uint8Array(length);
   const kept: Hit[] = [];
-  for (const hit of hits) {
-    let free = true;
-    for (let i = hit.start; i < hit.end; i++) {
-      if (taken[i]) {
-        free = false;
-        break;
+  for (const ofType of byType) {
+    ofType.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
+    for (const hit of ofType) {
+      let free = true;
+      for (let i = hit.start; i < hit.end; i++) {
+        if (taken[i]) {
+          free = false;
+          break;
+        }
       }
+      if (!free) continue;
+      taken.fill(1, hit.start, hit.end);
+      kept.push(hit);
     }
-    if (!free) continue;
-    taken.fill(1, hit.start, hit.end);
-    kept.push(hit);
   }
   return kept.sort((a, b) => a.start - b.start);
 }

@@ -9,6 +9,7 @@ import {
 import { ConfigError, OTHER_APP } from "@dify-ext/runtime";
 import type { AnyEngineModule, EngineContext } from "../engine-module.ts";
 import { byRank } from "../engines/index.ts";
+import { type ModerationState, moderationState } from "../state.ts";
 import { type PolicySpec, type ResolvedPolicies, sectionName } from "./file.ts";
 
 /** The policy one call gets, with what its log lines and metrics say about it. */
@@ -33,8 +34,10 @@ export interface PolicySet {
   apps: number;
   /** How many engines were built (policies with equal settings share one). */
   engineCount: number;
-  /** `true` when every engine can judge, otherwise why not. */
+  /** `true` when every engine can judge, otherwise why not and what the failure policy does about it. */
   readiness(): true | string;
+  /** Whether the service moderates: each engine, whether it can judge, and what follows. */
+  state(): ModerationState;
   /**
    * Saved judgements of streamed output texts, shared by this set's policies: keyed by app id, and
    * an app id gets one policy within a set, so no judgement reaches engines it did not come from. A
@@ -63,13 +66,17 @@ export async function buildPolicySet(
 ): Promise<PolicySet> {
   const { stream, ...engineBase } = context;
   const streamCache = createStreamCache(stream);
-  const notReady = new Set<string>();
+  /** Why each engine (by name) cannot judge, as its factory said. */
+  const notReady = new Map<string, Set<string>>();
   const closers: Array<() => void> = [];
-  const engineContext: EngineContext = {
+  const engineContext = (name: string): EngineContext => ({
     ...engineBase,
-    notReady: (reason) => notReady.add(reason),
+    notReady: (reason) => {
+      const reasons = notReady.get(name) ?? new Set<string>();
+      notReady.set(name, reasons.add(reason));
+    },
     onClose: (close) => closers.push(close),
-  };
+  });
   const close = () => {
     for (const closer of closers.splice(0)) closer();
   };
@@ -88,7 +95,7 @@ export async function buildPolicySet(
     }
     let engine: ModerationEngine;
     try {
-      engine = await module.create(settings, engineContext);
+      engine = await module.create(settings, engineContext(name));
     } catch (error) {
       if (source === undefined || error instanceof ConfigError) throw error;
       throw new ConfigError([`${source}: ${where}.${name}: ${(error as Error).message}`]);
@@ -113,6 +120,14 @@ export async function buildPolicySet(
       apps.set(appId, { ...(await policyFor(spec, sectionName(appId))), app: appId, version: resolved.version });
     }
     const { engines } = defaults;
+    const names = [...new Set([...built.values()].map((engine) => engine.name))];
+    const state = moderationState(
+      names.map((engine) => {
+        const reasons = notReady.get(engine);
+        return reasons ? { engine, ready: false, reason: [...reasons].join("; ") } : { engine, ready: true };
+      }),
+      { input: resolved.defaults.policy.input.onEngineError, output: resolved.defaults.policy.output.onEngineError },
+    );
     return {
       version: resolved.version,
       select: (appId) => (appId === undefined ? defaults : (apps.get(appId) ?? defaults)),
@@ -120,7 +135,8 @@ export async function buildPolicySet(
       apps: apps.size,
       engineCount: built.size,
       streamCache,
-      readiness: () => (notReady.size === 0 ? true : [...notReady].join("; ")),
+      readiness: () => state.reason ?? true,
+      state: () => state,
       close,
     };
   } catch (error) {

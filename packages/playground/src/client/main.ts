@@ -217,7 +217,24 @@ function listLoaded(list: ExplainList): string {
   return list.loadedAt ? new Date(list.loadedAt).toLocaleString() : "";
 }
 
+/** The banner over the result when the service cannot fully moderate (what `GET /readyz` says). */
+function renderNotModerating(report: ExplainReport): void {
+  const banner = element<HTMLDivElement>("not-moderating");
+  const warning = report.notModerating;
+  banner.hidden = warning === undefined;
+  if (!warning) {
+    banner.replaceChildren();
+    return;
+  }
+  const title =
+    warning.moderating === "no" ? "This service is not moderating." : "This service is only partly moderating.";
+  // The reason starts with the state the title already says ("partly moderating: …").
+  const detail = warning.reason.replace(/^(?:not|partly) moderating: /, "");
+  banner.replaceChildren(make("strong", title), ` ${detail[0]!.toUpperCase()}${detail.slice(1)}.`);
+}
+
 function render(report: ExplainReport): void {
+  renderNotModerating(report);
   const verdict = element<HTMLSpanElement>("verdict");
   verdict.textContent = report.verdict;
   verdict.className = report.verdict;
@@ -231,22 +248,24 @@ function render(report: ExplainReport): void {
   streamBody.replaceChildren();
   stream.hidden = !report.stream;
   if (report.stream) {
-    const { calls, firstFlaggedCall, bufferSize } = report.stream;
+    const { calls, firstFlaggedCall, bufferSize, sparse } = report.stream;
     element("stream-summary").textContent =
-      firstFlaggedCall === null
+      (firstFlaggedCall === null
         ? `${calls.length} calls (every ${bufferSize} characters, then the whole answer); none was flagged.`
-        : `First flagged at call ${firstFlaggedCall} of ${calls.length} (every ${bufferSize} characters, then the whole answer).`;
+        : `First flagged at call ${firstFlaggedCall} of ${calls.length} (every ${bufferSize} characters, then the whole answer).`) +
+      (sparse ? ` Not every call was replayed: ${sparse}.` : "");
     for (const call of calls) {
       const tr = row(
         [
           `${call.call}${call.final ? " (final)" : ""}`,
           String(call.chars),
-          call.flagged ? "yes" : "no",
+          call.replayed ? (call.flagged ? "yes" : "no") : "not replayed",
           call.action ?? "—",
         ],
         [1],
       );
       if (call.flagged) tr.classList.add("flagged");
+      if (!call.replayed) tr.classList.add("skipped");
       streamBody.append(tr);
     }
   }

@@ -1,12 +1,21 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RequestObserver, RequestRecord } from "@dify-ext/receive";
 import type { UpstreamEvent, UpstreamObserver } from "../upstream.ts";
+
+/** Which engines can judge (a moderation service's engines, by name). */
+export type EngineReadiness = ReadonlyArray<{ engine: string; ready: boolean }>;
 
 /** Prometheus metrics of one service (prom-client, its own registry). */
 export interface ServiceMetrics extends RequestObserver, UpstreamObserver {
   readonly registry: Registry;
   /** Counts a connection refused because MAX_CONNECTIONS were open. */
   connectionDropped(): void;
+  /**
+   * Sets `dify_ext_engine_ready{engine}` for each engine (engines no longer listed are removed)
+   * and `dify_ext_moderating`: 1 when every engine can judge, 0 when one cannot (its share of every
+   * call is then answered by the failure policy).
+   */
+  engineReadiness(engines: EngineReadiness): void;
   /** The text exposition of every metric, for `GET /metrics`. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -23,6 +32,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  *   (OpenAI, Open-Meteo: `ok`, `error`, `timeout`)
  * - `dify_ext_cache_lookups_total{cache,result}` (`hit`, `miss`)
  * - `dify_ext_connections_dropped_total` (connections closed at once past MAX_CONNECTIONS)
+ * - `dify_ext_moderating` (1: every engine can judge; 0: one cannot, and the failure policy answers
+ *   for it) and `dify_ext_engine_ready{engine}`, on moderation services
  * - Node's process metrics (CPU, memory, event loop lag) with the `dify_ext_` prefix.
  */
 export function createServiceMetrics(options: { service: string }): ServiceMetrics {
@@ -80,12 +91,29 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     registers: [registry],
   });
 
+  const moderating = new Gauge({
+    name: "dify_ext_moderating",
+    help: "1 when every moderation engine can judge; 0 when one cannot and the failure policy answers for it",
+    registers: [registry],
+  });
+  const engineReady = new Gauge({
+    name: "dify_ext_engine_ready",
+    help: "1 when the moderation engine can judge; 0 when it cannot (e.g. no API key or model server configured)",
+    labelNames: ["engine"] as const,
+    registers: [registry],
+  });
+
   const requestSeries = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
 
   return {
     registry,
     connectionDropped() {
       droppedConnections.inc();
+    },
+    engineReadiness(engines) {
+      engineReady.reset();
+      for (const { engine, ready } of engines) engineReady.set({ engine }, ready ? 1 : 0);
+      moderating.set(engines.every((engine) => engine.ready) ? 1 : 0);
     },
     observeRequest(record: RequestRecord) {
       // Label-bound children, made once per point and status: prom-client hashes labels on every call otherwise.

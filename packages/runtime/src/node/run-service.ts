@@ -4,12 +4,23 @@ import type { Logger } from "@dify-ext/receive";
 import { receiveOptionsFrom } from "../worker.ts";
 import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import { listen, type RunningServer } from "./listen.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, loadPretty, resolveLogFormat } from "./logger.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 
 export interface ServiceConfig {
   common: CommonConfig;
   port: number;
+}
+
+/**
+ * What a service says about itself in its one line of state at start-up: whether it does its job
+ * (`ok`), in words (`summary`: what it runs, or why it is not doing its job), and fields for the
+ * JSON line.
+ */
+export interface ServiceState {
+  ok: boolean;
+  summary: string;
+  fields?: Record<string, unknown>;
 }
 
 /** What `runService` hands an app's `start`: its logger and (unless METRICS=false) its metrics. */
@@ -25,8 +36,14 @@ export interface RunServiceOptions<C extends ServiceConfig> {
   name: string;
   /** Reads and validates the env; throws `ConfigError` naming every bad variable. */
   loadConfig: (env: Env) => C | Promise<C>;
-  /** Builds the app (loads lists, creates engines); may return a clean-up run after shutdown. */
-  start: (config: C, context: ServiceContext) => Promise<{ app: ReceiveApp; onClose?: () => void | Promise<void> }>;
+  /**
+   * Builds the app (loads lists, creates engines); may return a clean-up run after shutdown, and
+   * its state for the start-up line (without it the line says the service is ready).
+   */
+  start: (
+    config: C,
+    context: ServiceContext,
+  ) => Promise<{ app: ReceiveApp; onClose?: () => void | Promise<void>; state?: () => ServiceState }>;
   env?: Env;
 }
 
@@ -49,8 +66,17 @@ export function commonReceiveOptions(
  * and exits with code 1.
  */
 export async function runService<C extends ServiceConfig>(options: RunServiceOptions<C>): Promise<RunningServer> {
-  // Start-up failures exit at once: their one line is written synchronously.
-  const bootLogger = createLogger({ name: options.name, sync: true });
+  const env = options.env ?? process.env;
+  // Start-up failures exit at once: their one line is written synchronously, in the format
+  // LOG_FORMAT asks for if it is a valid one (the config, read next, reports it if not).
+  const asked = env.LOG_FORMAT === "json" || env.LOG_FORMAT === "pretty" ? env.LOG_FORMAT : "auto";
+  // Where the lines go, for LOG_FORMAT=auto: a terminal, or `pnpm dev` (the `dev` script's output).
+  const where = { terminal: process.stdout.isTTY === true, devScript: env.npm_lifecycle_event === "dev" };
+  const bootLogger = createLogger({
+    name: options.name,
+    sync: true,
+    pretty: await loadPretty(resolveLogFormat(asked, where)),
+  });
   let logger: Logger | undefined;
   const fail = (fields: object, message: string): never => {
     logger?.flush?.();
@@ -59,17 +85,21 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
   };
   let config: C;
   try {
-    config = await options.loadConfig(options.env ?? process.env);
+    config = await options.loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return fail({ problems: error.problems }, error.message);
     throw error;
   }
   const { common } = config;
-  logger = createLogger({ name: options.name, level: common.logLevel });
+  logger = createLogger({
+    name: options.name,
+    level: common.logLevel,
+    pretty: await loadPretty(resolveLogFormat(common.logFormat, where)),
+  });
   const metrics = common.metrics.enabled ? createServiceMetrics({ service: options.name }) : undefined;
   try {
     const receiveOptions = commonReceiveOptions(common, logger, metrics);
-    const { app, onClose } = await options.start(config, { logger, metrics, receiveOptions });
+    const { app, onClose, state } = await options.start(config, { logger, metrics, receiveOptions });
     const metricsServer =
       metrics && common.metrics.port !== undefined
         ? await serveMetrics(receiveOptions, metrics, common.metrics.port, common.host, logger)
@@ -95,6 +125,13 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
       { endpoint: `${running.url}/api/dify/receive` },
       "register this endpoint in Dify (Settings → API Extension)",
     );
+    // The one line that says whether the service does its job: last, so it is what a person sees.
+    const now = state?.() ?? { ok: true, summary: "ready" };
+    const line = { state: now.ok ? "ok" : "degraded", port: running.port, ...now.fields };
+    const message = `${options.name} on port ${running.port}: ${now.summary}`;
+    if (now.ok) logger.info(line, message);
+    else logger.warn(line, message);
+    logger.flush?.();
     return running;
   } catch (error) {
     if (error instanceof ConfigError) return fail({ problems: error.problems }, error.message);
