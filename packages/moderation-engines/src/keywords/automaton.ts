@@ -201,6 +201,23 @@ export class Automaton {
     }
   }
 
+  /**
+   * The trie child of `state` on code unit `unit` (no failure links: the state of the patterns
+   * that continue with `unit`), or -1 when no pattern does. The root is state 0. For walks that
+   * follow several paths at once (the `pinyin` and `homophones` folds), which `scan` cannot.
+   */
+  next(state: number, unit: number): number {
+    const c = this.alphabet[unit]!;
+    if (c === 0) return -1;
+    const t = this.base[state]! + c;
+    return this.check[t] === state ? t : -1;
+  }
+
+  /** The id of the pattern that ends at `state`, or -1. */
+  patternAt(state: number): number {
+    return this.nodePattern[state]! - 1;
+  }
+
   /** Approximate bytes held by the automaton's arrays. */
   get byteSize(): number {
     return (

@@ -1,0 +1,536 @@
+/**
+ * The sound pass of Chinese keyword lists: terms found by how they sound, for the `pinyin` fold
+ * (a term's characters written as toneless pinyin syllables, `fa lun gong`, `法lun功`) and the
+ * `homophones` fold (characters replaced by others that share a syllable, `发轮功`).
+ *
+ * Terms are turned, when the matcher is built, into sequences of syllables: one sequence per
+ * combination of their characters' readings (a polyphonic character matches on any of its
+ * readings), at most {@link MAX_READING_VARIANTS} per term. The sequences go into a trie (an
+ * {@link Automaton} over syllable ids). The text is read once: each Han character stands for the
+ * syllables it can be read as, each run of Latin letters for every way it splits into syllables,
+ * and the trie is walked along all of them at once (a set of active paths, each with its start).
+ * Then each found sequence is checked against the term: a Han character that is not the term's own
+ * (as the list's other folds see it) needs `homophones`, Latin syllables need `pinyin`.
+ *
+ * Only tables for the syllables the terms use are built; the pinyin library is not called while
+ * texts are judged.
+ */
+import { Automaton } from "./automaton.ts";
+import { chineseFoldTable } from "./chinese-fold.ts";
+import { isSeparator, isSpacedWordChar, type NormalizedBuffer } from "./normalize.ts";
+import { latinSpellings, readingTable, readingsOf } from "./readings.ts";
+import { isHan, lookalikeTable } from "./zh-folds.ts";
+
+/** Most syllable sequences one term is expanded into (products of its characters' readings). */
+export const MAX_READING_VARIANTS = 64;
+/** Most active paths kept while reading a text (a safety bound; real lists stay far below it). */
+const MAX_ACTIVE = 4096;
+/** Most steps spent checking one found sequence against one term (a safety bound). */
+const MAX_VERIFY_STEPS = 4096;
+
+/** How a sound match was made, as bits. */
+export const TAG_PINYIN = 1;
+export const TAG_HOMOPHONES = 2;
+export const TAG_CHINESE = 4;
+export const TAG_LOOKALIKES = 8;
+export const TAG_REPEATS = 16;
+export const TAG_NUMERALS = 32;
+export const TAG_INITIALS = 64;
+
+/** A term of a list with `pinyin` or `homophones`. */
+export interface SoundTerm {
+  /** The term as written: the finding's label. */
+  label: string;
+  /** Its normalised form. */
+  normalized: string;
+  /** Index of its list. */
+  list: number;
+  pinyin: boolean;
+  homophones: boolean;
+}
+
+/** The text folds of the group the sound pass runs in (the same as its lists'). */
+export interface SoundFolds {
+  chinese: boolean;
+  lookalikes: boolean;
+  repeats: boolean;
+  /** The matcher's `separators` option: separators may stand between any two syllables. */
+  separators: boolean;
+}
+
+export interface SoundPass {
+  /**
+   * Finds the terms in a normalised buffer (before the in-place folds: it reads the characters as
+   * written), calling `onMatch` with normalised offsets `[start, end)`, the entry and its tags.
+   * Only matches that need `pinyin` or `homophones` are reported: the others are found by the
+   * matcher's own pass.
+   */
+  scan(buffer: NormalizedBuffer, onMatch: (start: number, end: number, entry: number, tags: number) => void): void;
+  /** Entry → its term. */
+  readonly entries: readonly SoundTerm[];
+  /** Terms whose readings made more than {@link MAX_READING_VARIANTS} sequences (the first ones are kept). */
+  readonly capped: number;
+  readonly patterns: number;
+  readonly nodes: number;
+  readonly bytes: number;
+  /** The longest term in normalised units (for nothing else than stats). */
+  readonly terms: number;
+}
+
+/** True for a term the sound folds apply to: two or more Han characters, each with a reading. */
+function soundCodePoints(normalized: string): number[] | undefined {
+  const cps: number[] = [];
+  for (const ch of normalized) {
+    const cp = ch.codePointAt(0)!;
+    if (!isHan(cp) || readingsOf(cp).length === 0) return undefined;
+    cps.push(cp);
+  }
+  return cps.length >= 2 ? cps : undefined;
+}
+
+const isAsciiLetter = (c: number) => c >= 0x61 && c <= 0x7a;
+const isLatinUnit = (c: number) => isAsciiLetter(c) || c === 0xfc;
+
+/** Builds the sound pass of a group's `pinyin`/`homophones` terms; `undefined` when there is none. */
+export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds): SoundPass | undefined {
+  const chineseTable = folds.chinese ? chineseFoldTable() : undefined;
+  const radicals = folds.lookalikes ? lookalikeTable().radical : undefined;
+  /** The character the other folds read `cp` as. */
+  const foldCp = (cp: number): number => {
+    let f = cp;
+    if (radicals && f >= 0x2e80 && f <= 0x2eff && radicals[f] !== 0) f = radicals[f]!;
+    if (chineseTable) {
+      const k = f < 0x10000 ? chineseTable.bmp[f]! : (chineseTable.astral.get(f) ?? 0);
+      if (k !== 0) f = k;
+    }
+    return f;
+  };
+
+  const syllableIds = new Map<string, number>();
+  const syllables: string[] = [];
+  const idOf = (s: string) => {
+    let id = syllableIds.get(s);
+    if (id === undefined) {
+      id = syllables.length;
+      syllables.push(s);
+      syllableIds.set(s, id);
+    }
+    return id;
+  };
+
+  const entries: SoundTerm[] = [];
+  const entryChars: Int32Array[] = [];
+  const entryFolded: Int32Array[] = [];
+  const patterns: string[] = [];
+  const patternEntry: number[] = [];
+  let capped = 0;
+  let anyPinyin = false;
+  let anyHomophones = false;
+  for (const term of terms) {
+    const cps = soundCodePoints(term.normalized);
+    if (!cps) continue;
+    const entry = entries.length;
+    entries.push(term);
+    entryChars.push(Int32Array.from(cps));
+    entryFolded.push(Int32Array.from(cps, foldCp));
+    anyPinyin ||= term.pinyin;
+    anyHomophones ||= term.homophones;
+    const readings = cps.map((cp) => readingsOf(cp).map(idOf));
+    // Every combination of readings, odometer order (the most common readings first), capped.
+    const digits = new Array<number>(cps.length).fill(0);
+    for (let count = 0; ; count++) {
+      if (count === MAX_READING_VARIANTS) {
+        capped++;
+        break;
+      }
+      let pattern = "";
+      for (let k = 0; k < cps.length; k++) pattern += String.fromCharCode(1 + readings[k]![digits[k]!]!);
+      patterns.push(pattern);
+      patternEntry.push(entry);
+      let k = cps.length - 1;
+      while (k >= 0 && ++digits[k]! === readings[k]!.length) digits[k--] = 0;
+      if (k < 0) break;
+    }
+  }
+  if (patterns.length === 0) return undefined;
+
+  const patternIds = new Int32Array(patterns.length);
+  const trie = new Automaton(patterns, patternIds);
+  const patternCount = trie.patternCount;
+  const groupStart = new Int32Array(patternCount + 1);
+  for (let i = 0; i < patterns.length; i++) groupStart[patternIds[i]! + 1]!++;
+  for (let p = 0; p < patternCount; p++) groupStart[p + 1]! += groupStart[p]!;
+  const fill = groupStart.slice(0, patternCount);
+  const groupEntry = new Int32Array(patterns.length);
+  const patternSyllables: Uint16Array[] = new Array(patternCount);
+  for (let i = 0; i < patterns.length; i++) {
+    const p = patternIds[i]!;
+    groupEntry[fill[p]!++] = patternEntry[i]!;
+    if (!patternSyllables[p]) {
+      const s = patterns[i]!;
+      const u = new Uint16Array(s.length);
+      for (let k = 0; k < s.length; k++) u[k] = s.charCodeAt(k) - 1;
+      patternSyllables[p] = u;
+    }
+  }
+  const groupEnd = fill;
+
+  // What each (folded) character of a text can be read as, for the syllables the terms use: with
+  // `homophones`, every character that has one of them; with `pinyin` alone, the terms' own.
+  const symbolIndex = new Int32Array(0x10000);
+  const symbolLists: Uint16Array[] = [new Uint16Array(0)];
+  const astralSymbols = new Map<number, Uint16Array>();
+  const collected = new Map<number, number[]>();
+  const addReadings = (cp: number, readings: readonly string[]) => {
+    const key = foldCp(cp);
+    let list = collected.get(key);
+    for (const r of readings) {
+      const id = syllableIds.get(r);
+      if (id === undefined) continue;
+      if (!list) {
+        list = [];
+        collected.set(key, list);
+      }
+      if (!list.includes(id + 1)) list.push(id + 1);
+    }
+  };
+  if (anyHomophones) {
+    const all = readingTable();
+    for (let i = 0; i < all.chars.length; i++) addReadings(all.chars[i]!, all.readings[i]!);
+  }
+  for (const cps of entryChars) for (const cp of cps) addReadings(cp, readingsOf(cp));
+  for (const [key, list] of collected) {
+    const symbols = Uint16Array.from(list);
+    if (key < 0x10000) {
+      symbolIndex[key] = symbolLists.length;
+      symbolLists.push(symbols);
+    } else astralSymbols.set(key, symbols);
+  }
+  const symbolsOf = (folded: number): Uint16Array | undefined =>
+    folded < 0x10000
+      ? symbolIndex[folded] === 0
+        ? undefined
+        : symbolLists[symbolIndex[folded]!]
+      : astralSymbols.get(folded);
+
+  // Latin spellings of the syllables in use, for splitting runs of letters.
+  const spellings = new Map<string, number[]>();
+  let longestSpelling = 0;
+  if (anyPinyin) {
+    for (const [syllable, id] of syllableIds) {
+      for (const spelling of latinSpellings(syllable)) {
+        let list = spellings.get(spelling);
+        if (!list) {
+          list = [];
+          spellings.set(spelling, list);
+        }
+        list.push(id + 1);
+        longestSpelling = Math.max(longestSpelling, spelling.length);
+      }
+    }
+  }
+
+  // Scratch state, reused between calls.
+  let curNode = new Int32Array(64);
+  let curStart = new Int32Array(64);
+  let curCount = 0;
+  let nxtNode = new Int32Array(64);
+  let nxtStart = new Int32Array(64);
+  let nxtCount = 0;
+  let runOk = new Uint8Array(64);
+  // Paths inside a run of letters, per offset (linked lists in a pool).
+  let runHead = new Int32Array(64);
+  let poolNode = new Int32Array(256);
+  let poolStart = new Int32Array(256);
+  let poolNext = new Int32Array(256);
+  let poolCount = 0;
+
+  let units: Uint16Array = new Uint16Array(0);
+  let length = 0;
+  let report: (start: number, end: number, entry: number, tags: number) => void = () => {};
+
+  const pushNext = (node: number, start: number) => {
+    if (nxtCount === MAX_ACTIVE) return;
+    if (nxtCount === nxtNode.length) {
+      nxtNode = grow(nxtNode);
+      nxtStart = grow(nxtStart);
+    }
+    nxtNode[nxtCount] = node;
+    nxtStart[nxtCount] = start;
+    nxtCount++;
+  };
+  const swap = () => {
+    const n = curNode;
+    curNode = nxtNode;
+    nxtNode = n;
+    const s = curStart;
+    curStart = nxtStart;
+    nxtStart = s;
+    curCount = nxtCount;
+    nxtCount = 0;
+  };
+  const poolPush = (offset: number, node: number, start: number) => {
+    if (poolCount === poolNode.length) {
+      poolNode = grow(poolNode);
+      poolStart = grow(poolStart);
+      poolNext = grow(poolNext);
+    }
+    poolNode[poolCount] = node;
+    poolStart[poolCount] = start;
+    poolNext[poolCount] = runHead[offset]!;
+    runHead[offset] = poolCount;
+    poolCount++;
+  };
+
+  const codePointAt = (i: number): number => {
+    const c = units[i]!;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+      const d = units[i + 1]!;
+      if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+    }
+    return c;
+  };
+  const wordBefore = (i: number): boolean => {
+    if (i <= 0) return false;
+    const c = units[i - 1]!;
+    if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+    let cp = c;
+    if (c >= 0xdc00 && c <= 0xdfff && i >= 2) {
+      const h = units[i - 2]!;
+      if (h >= 0xd800 && h <= 0xdbff) cp = ((h - 0xd800) << 10) + (c - 0xdc00) + 0x10000;
+    }
+    return isSpacedWordChar(cp);
+  };
+  const wordAt = (i: number): boolean => {
+    if (i >= length) return false;
+    const c = units[i]!;
+    if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+    return isSpacedWordChar(codePointAt(i));
+  };
+
+  // Verification: does `entry` fit the found sequence `syl` on [start, end), and how?
+  let steps = 0;
+  let vEntry = 0;
+  let vSyl: Uint16Array = new Uint16Array(0);
+  let vEnd = 0;
+  const tagRank = (tags: number) =>
+    (tags & TAG_HOMOPHONES ? 4 : 0) + (tags & TAG_PINYIN ? 2 : 0) + (tags === 0 ? 0 : 1);
+  const better = (a: number, b: number) => (a < 0 ? b : b < 0 ? a : tagRank(b) < tagRank(a) ? b : a);
+  const latin = (p: number, runEnd: number, j: number, tags: number): number => {
+    if (++steps > MAX_VERIFY_STEPS) return -1;
+    if (p === runEnd) return align(runEnd, j, -1, tags | TAG_PINYIN);
+    if (j >= vSyl.length) return -1;
+    let best = -1;
+    for (const spelling of latinSpellings(syllables[vSyl[j]!]!)) {
+      if (p + spelling.length > runEnd) continue;
+      let same = true;
+      for (let k = 0; k < spelling.length && same; k++) same = units[p + k] === spelling.charCodeAt(k);
+      if (same) best = better(best, latin(p + spelling.length, runEnd, j + 1, tags));
+    }
+    return best;
+  };
+  const align = (pos: number, j: number, previous: number, tags: number): number => {
+    if (++steps > MAX_VERIFY_STEPS) return -1;
+    const term = entries[vEntry]!;
+    const n = vSyl.length;
+    while (pos < vEnd) {
+      const cp = codePointAt(pos);
+      const size = cp > 0xffff ? 2 : 1;
+      if (isLatinUnit(cp)) {
+        if (!term.pinyin) return -1;
+        let runEnd = pos;
+        while (runEnd < vEnd && isLatinUnit(units[runEnd]!)) runEnd++;
+        return latin(pos, runEnd, j, tags);
+      }
+      const folded = foldCp(cp);
+      const symbols = symbolsOf(folded);
+      if (!symbols) {
+        // A separator between syllables (the scan only lets through those it may skip).
+        if (isSeparator(cp)) {
+          pos += size;
+          previous = -1;
+          continue;
+        }
+        return -1;
+      }
+      const repeat = folds.repeats && cp === previous;
+      let best = -1;
+      if (j < n && symbols.includes(vSyl[j]! + 1)) {
+        const own = entryFolded[vEntry]![j]!;
+        let t = tags;
+        if (folded !== own) t |= TAG_HOMOPHONES;
+        else if (cp !== entryChars[vEntry]![j]!) {
+          t |= radicals && cp >= 0x2e80 && cp <= 0x2eff && radicals[cp] !== 0 ? TAG_LOOKALIKES : TAG_CHINESE;
+        }
+        if ((t & TAG_HOMOPHONES) === 0 || term.homophones) best = align(pos + size, j + 1, cp, t);
+      }
+      if (repeat) best = better(best, align(pos + size, j, cp, tags | TAG_REPEATS));
+      return best;
+    }
+    return j === n ? tags : -1;
+  };
+
+  const emit = (node: number, start: number, end: number) => {
+    const p = trie.patternAt(node);
+    if (p < 0) return;
+    vSyl = patternSyllables[p]!;
+    vEnd = end;
+    for (let g = groupStart[p]!; g < groupEnd[p]!; g++) {
+      vEntry = groupEntry[g]!;
+      steps = 0;
+      const tags = align(start, 0, -1, 0);
+      if (tags >= 0 && (tags & (TAG_PINYIN | TAG_HOMOPHONES)) !== 0) report(start, end, vEntry, tags);
+    }
+  };
+
+  /** Walks a run of letters [a, b) that splits wholly into syllables. */
+  const latinRun = (a: number, b: number, canStart: boolean) => {
+    const size = b - a + 1;
+    if (runOk.length < size) runOk = new Uint8Array(Math.max(size, runOk.length * 2));
+    // runOk[k - a]: the letters from k to the run's end split into syllables.
+    runOk.fill(0, 0, size);
+    runOk[size - 1] = 1;
+    for (let k = b - 1; k >= a; k--) {
+      for (let len = 1; len <= longestSpelling && k + len <= b; len++) {
+        if (runOk[k + len - a] === 0) continue;
+        if (spellings.has(String.fromCharCode(...units.subarray(k, k + len)))) {
+          runOk[k - a] = 1;
+          break;
+        }
+      }
+    }
+    if (runOk[0] === 0) {
+      curCount = 0;
+      return;
+    }
+    if (runHead.length < size) runHead = new Int32Array(Math.max(size, runHead.length * 2));
+    runHead.fill(-1, 0, size);
+    poolCount = 0;
+    for (let q = 0; q < curCount; q++) poolPush(0, curNode[q]!, curStart[q]!);
+    if (canStart) poolPush(0, 0, a);
+    nxtCount = 0;
+    for (let k = a; k < b; k++) {
+      if (runOk[k - a] === 0 || runHead[k - a] === -1) continue;
+      for (let len = 1; len <= longestSpelling && k + len <= b; len++) {
+        if (runOk[k + len - a] === 0) continue;
+        const symbols = spellings.get(String.fromCharCode(...units.subarray(k, k + len)));
+        if (!symbols) continue;
+        for (let e = runHead[k - a]!; e !== -1; e = poolNext[e]!) {
+          for (const s of symbols) {
+            const t = trie.next(poolNode[e]!, s);
+            if (t < 0) continue;
+            if (k + len === b) pushNext(t, poolStart[e]!);
+            else if (poolCount < MAX_ACTIVE * 4) poolPush(k + len - a, t, poolStart[e]!);
+          }
+        }
+      }
+    }
+    const endsWord = !wordAt(b);
+    swap();
+    if (endsWord) for (let q = 0; q < curCount; q++) emit(curNode[q]!, curStart[q]!, b);
+  };
+
+  const scan = (
+    buffer: NormalizedBuffer,
+    onMatch: (start: number, end: number, entry: number, tags: number) => void,
+  ): void => {
+    units = buffer.units;
+    length = buffer.length;
+    report = onMatch;
+    curCount = 0;
+    nxtCount = 0;
+    let previousHan = -1;
+    let previousLatin = false;
+    let pos = 0;
+    while (pos < length) {
+      const c = units[pos]!;
+      if (isLatinUnit(c)) {
+        if (!anyPinyin) {
+          curCount = 0;
+          pos++;
+          previousHan = -1;
+          continue;
+        }
+        let end = pos + 1;
+        while (end < length && isLatinUnit(units[end]!)) end++;
+        // A run that follows a letter or digit of another script, or a digit, is not a word of its own.
+        latinRun(pos, end, !wordBefore(pos));
+        if (wordBefore(pos)) curCount = 0;
+        pos = end;
+        previousHan = -1;
+        previousLatin = true;
+        continue;
+      }
+      const cp = codePointAt(pos);
+      const size = cp > 0xffff ? 2 : 1;
+      const symbols = c >= 0x2e80 ? symbolsOf(foldCp(cp)) : undefined;
+      if (symbols) {
+        const repeat = folds.repeats && cp === previousHan;
+        nxtCount = 0;
+        const end = pos + size;
+        for (let q = 0; q < curCount; q++) {
+          const node = curNode[q]!;
+          const start = curStart[q]!;
+          for (let k = 0; k < symbols.length; k++) {
+            const t = trie.next(node, symbols[k]!);
+            if (t >= 0) {
+              pushNext(t, start);
+              emit(t, start, end);
+            }
+          }
+          if (repeat) {
+            pushNext(node, start);
+            emit(node, start, end);
+          }
+        }
+        if (!repeat) {
+          for (let k = 0; k < symbols.length; k++) {
+            const t = trie.next(0, symbols[k]!);
+            if (t >= 0) pushNext(t, pos);
+          }
+        }
+        swap();
+        pos = end;
+        previousHan = cp;
+        previousLatin = false;
+        continue;
+      }
+      if (isSeparator(cp)) {
+        let end = pos + size;
+        while (end < length) {
+          const d = codePointAt(end);
+          if (!isSeparator(d)) break;
+          end += d > 0xffff ? 2 : 1;
+        }
+        const skip = folds.separators || previousLatin || (end < length && isLatinUnit(units[end]!) && anyPinyin);
+        if (!skip) curCount = 0;
+        pos = end;
+        previousHan = -1;
+        continue;
+      }
+      curCount = 0;
+      pos += size;
+      previousHan = -1;
+      previousLatin = false;
+    }
+  };
+
+  let bytes = trie.byteSize + symbolIndex.byteLength + syllables.length * 64;
+  for (const list of symbolLists) bytes += list.byteLength + 16;
+  for (const cps of entryChars) bytes += cps.byteLength * 2 + 64;
+  return Object.freeze({
+    scan,
+    entries,
+    capped,
+    patterns: patternCount,
+    nodes: trie.nodeCount,
+    bytes,
+    terms: entries.length,
+  });
+}
+
+function grow(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
