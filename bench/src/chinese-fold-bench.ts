@@ -67,7 +67,7 @@ async function loadBaseline(): Promise<{ ref: string; create: (o: KeywordMatcher
  * returns the medians of the per-call times and of the per-round ratios b/a, and the ratio of the
  * fastest rounds (the least disturbed by other load on a shared machine).
  */
-function interleaved(a: () => unknown, b: () => unknown, rounds = 101, batch = 40) {
+export function interleaved(a: () => unknown, b: () => unknown, rounds = 101, batch = 40) {
   for (let i = 0; i < 20; i++) {
     a();
     b();
@@ -101,7 +101,7 @@ function interleaved(a: () => unknown, b: () => unknown, rounds = 101, batch = 4
 }
 
 /** Builds `build()` and reports the CPU time and the heap it added (GC before and after when exposed). */
-function measureBuild(build: () => KeywordMatcher) {
+export function measureBuild(build: () => KeywordMatcher) {
   const h0 = heapMb();
   const t0 = process.cpuUsage();
   const matcher = build();

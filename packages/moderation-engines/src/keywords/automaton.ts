@@ -218,6 +218,15 @@ export class Automaton {
     return this.nodePattern[state]! - 1;
   }
 
+  /**
+   * The arrays behind {@link next} and {@link patternAt}, for hot loops that inline them: the child
+   * of `s` on `unit` is `t = base[s] + alphabet[unit]` when `alphabet[unit] !== 0 && check[t] === s`;
+   * `nodePattern[t] - 1` is the pattern ending at `t`. Read-only.
+   */
+  trie(): { alphabet: Int32Array; base: Int32Array; check: Int32Array; nodePattern: Int32Array } {
+    return { alphabet: this.alphabet, base: this.base, check: this.check, nodePattern: this.nodePattern };
+  }
+
   /** Approximate bytes held by the automaton's arrays. */
   get byteSize(): number {
     return (

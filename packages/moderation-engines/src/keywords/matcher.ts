@@ -24,8 +24,11 @@ import {
   foldNumeralsInto,
   foldRadicals,
   foldRadicalsInto,
+  hasRepeats,
   isHan,
   lookalikeTable,
+  MARK_NUMERAL,
+  MARK_RECOMPOSED,
   recomposeInto,
 } from "./zh-folds.ts";
 
@@ -452,19 +455,24 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
 
   const sound: SoundPass | undefined =
     soundTerms.length > 0 ? createSoundPass(soundTerms, { chinese, lookalikes, repeats, separators }) : undefined;
+  // Text kept on either side of a recomposed character: any match that covers it, with the
+  // characters its whole-word checks look at. With separators a match may span any run of them:
+  // the whole text is kept.
+  const recomposeContext = separators ? 1 << 30 : Math.max(longestPattern, longestAllow) + 2;
 
   // Per-call scratch state, reused: find() is synchronous, so calls never interleave.
   const normalized = new NormalizedBuffer();
   const recomposed = new NormalizedBuffer();
   const contracted = new NormalizedBuffer();
   const runs = { value: new Uint16Array(256) };
-  let fromNumeral = new Uint8Array(256);
-  let fromNumeralRecomposed = new Uint8Array(256);
-  const fromNumeralContracted = { value: new Uint8Array(256) };
-  /** The buffer being scanned, its runs (with `repeats`) and its Chinese-numeral marks (with `numerals`). */
+  /** Unit marks (`MARK_NUMERAL`, `MARK_RECOMPOSED`) of the text, of its recomposed parts, of a contracted buffer. */
+  let textMarks = new Uint8Array(256);
+  const recomposedMarks = { value: new Uint8Array(256) };
+  const contractedMarks = { value: new Uint8Array(256) };
+  /** The buffer being scanned, its runs (with `repeats`) and its unit marks (with `numerals` or `lookalikes`). */
   let cur = normalized;
   let curRuns: Uint16Array | undefined;
-  let curNumeral: Uint8Array | undefined;
+  let curMarks: Uint8Array | undefined;
   let passTag = 0;
   let collapsedUnits = new Uint16Array(256);
   let collapsedMap = new Int32Array(256);
@@ -509,7 +517,7 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
    * character next to letters, which it does not join.
    */
   const joins = (inside: number, outside: number): boolean => {
-    if (!curNumeral || (curNumeral[inside] === 0 && curNumeral[outside] === 0)) return true;
+    if (!curMarks || ((curMarks[inside]! | curMarks[outside]!) & MARK_NUMERAL) === 0) return true;
     const a = cur.units[inside]!;
     const b = cur.units[outside]!;
     return a >= 0x30 && a <= 0x39 && b >= 0x30 && b <= 0x39;
@@ -605,7 +613,13 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
     return true;
   };
 
+  /** Whether [start, end) of the scanned buffer holds a recomposed character (else the first pass found it). */
+  const coversRecomposed = (start: number, end: number): boolean => {
+    for (let i = start; i < end; i++) if ((curMarks![i]! & MARK_RECOMPOSED) !== 0) return true;
+    return false;
+  };
   const reportEntry = (e: number, flags: number, start: number, end: number) => {
+    if (passTag !== 0 && !coversRecomposed(start, end)) return;
     const need = entryRuns[e];
     if (need && !runsOk(need, start, end)) return;
     if ((flags & F_ALLOW) !== 0) {
@@ -682,21 +696,21 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
   };
 
   /** Scans one reading of the text (the text, or its recomposed look-alikes), both passes. */
-  const scanBuffer = (buffer: NormalizedBuffer, numeralMarks: Uint8Array | undefined, tag: number) => {
+  const scanBuffer = (buffer: NormalizedBuffer, marks: Uint8Array | undefined, tag: number) => {
     cur = buffer;
     curRuns = undefined;
-    curNumeral = numeralMarks;
+    curMarks = marks;
     passTag = tag;
-    if (repeats && !buffer.identity) {
+    if (repeats && !buffer.identity && hasRepeats(buffer)) {
       contractRepeatsInto(
         buffer,
         contracted,
         runs,
-        numeralMarks ? { src: numeralMarks, out: ensureBytes(fromNumeralContracted, buffer.length) } : undefined,
+        marks ? { src: marks, out: ensureBytes(contractedMarks, buffer.units.length) } : undefined,
       );
       cur = contracted;
       curRuns = runs.value;
-      if (numeralMarks) curNumeral = fromNumeralContracted.value;
+      if (marks) curMarks = contractedMarks.value;
     }
     automaton.scan(cur.units, cur.length, onPlainMatch);
     if (separators && collapse()) {
@@ -716,27 +730,23 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
     let hasRecomposed = false;
     let marks: Uint8Array | undefined;
     if (anyTextFold && !normalized.identity) {
+      if (numerals) {
+        if (textMarks.length < normalized.units.length) textMarks = new Uint8Array(normalized.units.length);
+        textMarks.fill(0, 0, normalized.length);
+        marks = textMarks;
+      }
       if (chinese) foldChineseInto(normalized);
       if (lookalikes) {
         foldRadicalsInto(normalized);
-        hasRecomposed = recomposeInto(normalized, recomposed, chinese);
+        hasRecomposed = recomposeInto(normalized, recomposed, chinese, recomposeContext, recomposedMarks, repeats);
       }
       if (numerals) {
-        if (fromNumeral.length < normalized.length) fromNumeral = new Uint8Array(normalized.units.length);
-        fromNumeral.fill(0, 0, normalized.length);
-        foldNumeralsInto(normalized, fromNumeral);
-        marks = fromNumeral;
-        if (hasRecomposed) {
-          if (fromNumeralRecomposed.length < recomposed.length) {
-            fromNumeralRecomposed = new Uint8Array(recomposed.units.length);
-          }
-          fromNumeralRecomposed.fill(0, 0, recomposed.length);
-          foldNumeralsInto(recomposed, fromNumeralRecomposed);
-        }
+        foldNumeralsInto(normalized, textMarks);
+        if (hasRecomposed) foldNumeralsInto(recomposed, recomposedMarks.value);
       }
     }
     scanBuffer(normalized, marks, 0);
-    if (hasRecomposed) scanBuffer(recomposed, numerals ? fromNumeralRecomposed : undefined, TAG_LOOKALIKES);
+    if (hasRecomposed) scanBuffer(recomposed, recomposedMarks.value, TAG_LOOKALIKES);
     if (candCount === 0) return [];
     const findings: KeywordFinding[] = [];
     const tags: number[] = [];

@@ -21,6 +21,15 @@ import { isSeparator, isSpacedWordChar, type NormalizedBuffer } from "./normaliz
 import { latinSpellings, readingTable, readingsOf } from "./readings.ts";
 import { isHan, lookalikeTable } from "./zh-folds.ts";
 
+/**
+ * Shortest term `homophones` applies to, in characters. Two syllables out of about 400 meet a large
+ * share of any Chinese text (a 100,000-term list of random words flagged more than one finding per
+ * character of random text), and the homophones of two-character words are mostly ordinary words
+ * (赌博 "gambling" → 读博 "doing a PhD"): two-character terms match by sound through `pinyin` and
+ * `initials` only.
+ */
+export const MIN_HOMOPHONE_TERM = 3;
+
 /** Most syllable sequences one term is expanded into (products of its characters' readings). */
 export const MAX_READING_VARIANTS = 64;
 /** Most active paths kept while reading a text (a safety bound; real lists stay far below it). */
@@ -93,6 +102,7 @@ const isLatinUnit = (c: number) => isAsciiLetter(c) || c === 0xfc;
 
 /** Builds the sound pass of a group's `pinyin`/`homophones` terms; `undefined` when there is none. */
 export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds): SoundPass | undefined {
+  const repeats = folds.repeats;
   const chineseTable = folds.chinese ? chineseFoldTable() : undefined;
   const radicals = folds.lookalikes ? lookalikeTable().radical : undefined;
   /** The character the other folds read `cp` as. */
@@ -129,12 +139,14 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   for (const term of terms) {
     const cps = soundCodePoints(term.normalized);
     if (!cps) continue;
+    const homophones = term.homophones && cps.length >= MIN_HOMOPHONE_TERM;
+    if (!term.pinyin && !homophones) continue;
     const entry = entries.length;
-    entries.push(term);
+    entries.push(homophones === term.homophones ? term : { ...term, homophones });
     entryChars.push(Int32Array.from(cps));
     entryFolded.push(Int32Array.from(cps, foldCp));
     anyPinyin ||= term.pinyin;
-    anyHomophones ||= term.homophones;
+    anyHomophones ||= homophones;
     const readings = cps.map((cp) => readingsOf(cp).map(idOf));
     // Every combination of readings, odometer order (the most common readings first), capped.
     const digits = new Array<number>(cps.length).fill(0);
@@ -174,6 +186,19 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     }
   }
   const groupEnd = fill;
+  // Per pattern: does any of its terms allow pinyin (1) or homophones (2)? Most found sequences
+  // can then be dropped without looking at the terms.
+  const patternFolds = new Uint8Array(patternCount);
+  for (let p = 0; p < patternCount; p++) {
+    for (let g = groupStart[p]!; g < groupEnd[p]!; g++) {
+      const term = entries[groupEntry[g]!]!;
+      patternFolds[p]! |= (term.pinyin ? 1 : 0) | (term.homophones ? 2 : 0);
+    }
+  }
+  const { alphabet, base, check, nodePattern } = trie.trie();
+  // Trie states with children: a path that reaches a leaf ends there (unless a repeat extends it).
+  const hasChildren = new Uint8Array(check.length);
+  for (let t = 1; t < check.length; t++) if (check[t]! >= 0) hasChildren[check[t]!] = 1;
 
   // What each (folded) character of a text can be read as, for the syllables the terms use: with
   // `homophones`, every character that has one of them; with `pinyin` alone, the terms' own.
@@ -213,6 +238,26 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
         : symbolLists[symbolIndex[folded]!]
       : astralSymbols.get(folded);
 
+  // For the scan: each BMP code unit of a text, as written, straight to the trie codes of what it
+  // can be read as (radical forms and Traditional/Simplified folded first, as `foldCp` does).
+  const unitCodesStart = new Int32Array(0x10000);
+  const unitCodesCount = new Uint8Array(0x10000);
+  const codes: number[] = [];
+  for (let u = 0x2e80; u < 0x10000; u++) {
+    if (u >= 0xd800 && u <= 0xdfff) continue;
+    const symbols = symbolsOf(foldCp(u));
+    if (!symbols) continue;
+    unitCodesStart[u] = codes.length;
+    let count = 0;
+    // Every syllable in use is in some pattern, so it has a code.
+    for (const symbol of symbols) {
+      codes.push(alphabet[symbol]!);
+      count++;
+    }
+    unitCodesCount[u] = count;
+  }
+  const unitCodes = Int32Array.from(codes);
+
   // Latin spellings of the syllables in use, for splitting runs of letters.
   const spellings = new Map<string, number[]>();
   let longestSpelling = 0;
@@ -231,11 +276,14 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   }
 
   // Scratch state, reused between calls.
+  // Active paths: trie node, start offset, and whether they went through Latin letters.
   let curNode = new Int32Array(64);
   let curStart = new Int32Array(64);
+  let curLatin = new Uint8Array(64);
   let curCount = 0;
   let nxtNode = new Int32Array(64);
   let nxtStart = new Int32Array(64);
+  let nxtLatin = new Uint8Array(64);
   let nxtCount = 0;
   let runOk = new Uint8Array(64);
   // Paths inside a run of letters, per offset (linked lists in a pool).
@@ -243,20 +291,23 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   let poolNode = new Int32Array(256);
   let poolStart = new Int32Array(256);
   let poolNext = new Int32Array(256);
+  let poolLatin = new Uint8Array(256);
   let poolCount = 0;
 
   let units: Uint16Array = new Uint16Array(0);
   let length = 0;
   let report: (start: number, end: number, entry: number, tags: number) => void = () => {};
 
-  const pushNext = (node: number, start: number) => {
+  const pushNext = (node: number, start: number, latin: number) => {
     if (nxtCount === MAX_ACTIVE) return;
     if (nxtCount === nxtNode.length) {
       nxtNode = grow(nxtNode);
       nxtStart = grow(nxtStart);
+      nxtLatin = growBytes(nxtLatin);
     }
     nxtNode[nxtCount] = node;
     nxtStart[nxtCount] = start;
+    nxtLatin[nxtCount] = latin;
     nxtCount++;
   };
   const swap = () => {
@@ -266,17 +317,22 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     const s = curStart;
     curStart = nxtStart;
     nxtStart = s;
+    const l = curLatin;
+    curLatin = nxtLatin;
+    nxtLatin = l;
     curCount = nxtCount;
     nxtCount = 0;
   };
-  const poolPush = (offset: number, node: number, start: number) => {
+  const poolPush = (offset: number, node: number, start: number, latin: number) => {
     if (poolCount === poolNode.length) {
       poolNode = grow(poolNode);
       poolStart = grow(poolStart);
       poolNext = grow(poolNext);
+      poolLatin = growBytes(poolLatin);
     }
     poolNode[poolCount] = node;
     poolStart[poolCount] = start;
+    poolLatin[poolCount] = latin;
     poolNext[poolCount] = runHead[offset]!;
     runHead[offset] = poolCount;
     poolCount++;
@@ -370,15 +426,45 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     return j === n ? tags : -1;
   };
 
-  const emit = (node: number, start: number, end: number) => {
-    const p = trie.patternAt(node);
+  /**
+   * Homophones without Latin letters or skipped repeats: the found characters line up one for one
+   * with the term's; returns the tags, or -1 when the span holds more characters (repeats or
+   * separators to skip: `align` decides then).
+   */
+  const direct = (start: number, end: number): number => {
+    const own = entryFolded[vEntry]!;
+    const chars = entryChars[vEntry]!;
+    let tags = 0;
+    let j = 0;
+    for (let pos = start; pos < end; j++) {
+      if (j === own.length) return -1;
+      const cp = codePointAt(pos);
+      const folded = foldCp(cp);
+      if (folded !== own[j]) tags |= TAG_HOMOPHONES;
+      else if (cp !== chars[j]) {
+        tags |= radicals && cp >= 0x2e80 && cp <= 0x2eff && radicals[cp] !== 0 ? TAG_LOOKALIKES : TAG_CHINESE;
+      }
+      pos += cp > 0xffff ? 2 : 1;
+    }
+    return j === own.length ? tags : -1;
+  };
+
+  const emit = (node: number, start: number, end: number, latin: number) => {
+    const p = nodePattern[node]! - 1;
     if (p < 0) return;
+    // Without Latin letters a match needs homophones; with them, pinyin.
+    if ((patternFolds[p]! & (latin ? 1 : 2)) === 0) return;
     vSyl = patternSyllables[p]!;
     vEnd = end;
     for (let g = groupStart[p]!; g < groupEnd[p]!; g++) {
       vEntry = groupEntry[g]!;
-      steps = 0;
-      const tags = align(start, 0, -1, 0);
+      const term = entries[vEntry]!;
+      if (latin ? !term.pinyin : !term.homophones) continue;
+      let tags = latin ? -1 : direct(start, end);
+      if (tags < 0) {
+        steps = 0;
+        tags = align(start, 0, -1, 0);
+      }
       if (tags >= 0 && (tags & (TAG_PINYIN | TAG_HOMOPHONES)) !== 0) report(start, end, vEntry, tags);
     }
   };
@@ -406,8 +492,8 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (runHead.length < size) runHead = new Int32Array(Math.max(size, runHead.length * 2));
     runHead.fill(-1, 0, size);
     poolCount = 0;
-    for (let q = 0; q < curCount; q++) poolPush(0, curNode[q]!, curStart[q]!);
-    if (canStart) poolPush(0, 0, a);
+    for (let q = 0; q < curCount; q++) poolPush(0, curNode[q]!, curStart[q]!, 1);
+    if (canStart) poolPush(0, 0, a, 1);
     nxtCount = 0;
     for (let k = a; k < b; k++) {
       if (runOk[k - a] === 0 || runHead[k - a] === -1) continue;
@@ -419,15 +505,15 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
           for (const s of symbols) {
             const t = trie.next(poolNode[e]!, s);
             if (t < 0) continue;
-            if (k + len === b) pushNext(t, poolStart[e]!);
-            else if (poolCount < MAX_ACTIVE * 4) poolPush(k + len - a, t, poolStart[e]!);
+            if (k + len === b) pushNext(t, poolStart[e]!, 1);
+            else if (poolCount < MAX_ACTIVE * 4) poolPush(k + len - a, t, poolStart[e]!, 1);
           }
         }
       }
     }
     const endsWord = !wordAt(b);
     swap();
-    if (endsWord) for (let q = 0; q < curCount; q++) emit(curNode[q]!, curStart[q]!, b);
+    if (endsWord) for (let q = 0; q < curCount; q++) emit(curNode[q]!, curStart[q]!, b, 1);
   };
 
   const scan = (
@@ -455,7 +541,6 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
         while (end < length && isLatinUnit(units[end]!)) end++;
         // A run that follows a letter or digit of another script, or a digit, is not a word of its own.
         latinRun(pos, end, !wordBefore(pos));
-        if (wordBefore(pos)) curCount = 0;
         pos = end;
         previousHan = -1;
         previousLatin = true;
@@ -463,32 +548,67 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
       }
       const cp = codePointAt(pos);
       const size = cp > 0xffff ? 2 : 1;
-      const symbols = c >= 0x2e80 ? symbolsOf(foldCp(cp)) : undefined;
-      if (symbols) {
+      let codeStart = 0;
+      let codeCount = 0;
+      let codeArray = unitCodes;
+      if (cp < 0x10000) {
+        codeCount = unitCodesCount[cp]!;
+        codeStart = unitCodesStart[cp]!;
+      } else {
+        const symbols = symbolsOf(foldCp(cp));
+        if (symbols) {
+          codeArray = Int32Array.from(symbols, (symbol) => alphabet[symbol]!);
+          codeCount = codeArray.length;
+        }
+      }
+      if (codeCount > 0) {
+        const codeEnd = codeStart + codeCount;
         const repeat = folds.repeats && cp === previousHan;
         nxtCount = 0;
         const end = pos + size;
+        if (nxtNode.length < (curCount + 1) * codeCount + curCount + 1) {
+          const size2 = Math.max(nxtNode.length * 2, (curCount + 1) * codeCount + curCount + 1);
+          nxtNode = new Int32Array(size2);
+          nxtStart = new Int32Array(size2);
+          nxtLatin = new Uint8Array(size2);
+        }
         for (let q = 0; q < curCount; q++) {
           const node = curNode[q]!;
           const start = curStart[q]!;
-          for (let k = 0; k < symbols.length; k++) {
-            const t = trie.next(node, symbols[k]!);
-            if (t >= 0) {
-              pushNext(t, start);
-              emit(t, start, end);
+          const latin = curLatin[q]!;
+          const b = base[node]!;
+          for (let k = codeStart; k < codeEnd; k++) {
+            const t = b + codeArray[k]!;
+            if (check[t] !== node) continue;
+            if (hasChildren[t] !== 0 || (repeats && nodePattern[t] !== 0)) {
+              nxtNode[nxtCount] = t;
+              nxtStart[nxtCount] = start;
+              nxtLatin[nxtCount] = latin;
+              nxtCount++;
             }
+            if (nodePattern[t] !== 0) emit(t, start, end, latin);
           }
           if (repeat) {
-            pushNext(node, start);
-            emit(node, start, end);
+            nxtNode[nxtCount] = node;
+            nxtStart[nxtCount] = start;
+            nxtLatin[nxtCount] = latin;
+            nxtCount++;
+            if (nodePattern[node] !== 0) emit(node, start, end, latin);
           }
         }
         if (!repeat) {
-          for (let k = 0; k < symbols.length; k++) {
-            const t = trie.next(0, symbols[k]!);
-            if (t >= 0) pushNext(t, pos);
+          const b = base[0]!;
+          for (let k = codeStart; k < codeEnd; k++) {
+            const t = b + codeArray[k]!;
+            if (check[t] === 0) {
+              nxtNode[nxtCount] = t;
+              nxtStart[nxtCount] = pos;
+              nxtLatin[nxtCount] = 0;
+              nxtCount++;
+            }
           }
         }
+        if (nxtCount > MAX_ACTIVE) nxtCount = MAX_ACTIVE;
         swap();
         pos = end;
         previousHan = cp;
@@ -531,6 +651,12 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
 
 function grow(a: Int32Array): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function growBytes(a: Uint8Array): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(a.length * 2);
   b.set(a);
   return b;
 }

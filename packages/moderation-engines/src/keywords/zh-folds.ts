@@ -52,6 +52,10 @@ export const CHINESE_DIGITS: Readonly<Record<string, string>> = Object.freeze({
   玖: "9",
 });
 
+/** Marks on the units of a folded buffer: the unit was a Chinese numeral / is a recomposed character. */
+export const MARK_NUMERAL = 1;
+export const MARK_RECOMPOSED = 2;
+
 const digitOf = new Uint16Array(0x10000);
 for (const [ch, digit] of Object.entries(CHINESE_DIGITS)) digitOf[ch.charCodeAt(0)] = digit.charCodeAt(0);
 
@@ -61,16 +65,16 @@ export function chineseDigit(unit: number): number {
 }
 
 /**
- * Folds Chinese digits to ASCII digits in place, marking in `fromNumeral` (when given) the units
- * that were one, so that word boundaries can tell a Chinese numeral from a digit written as one.
+ * Folds Chinese digits to ASCII digits in place, marking them {@link MARK_NUMERAL} in `marks`, so
+ * that word boundaries can tell a Chinese numeral from a digit written as one.
  */
-export function foldNumeralsInto(buffer: NormalizedBuffer, fromNumeral?: Uint8Array): void {
+export function foldNumeralsInto(buffer: NormalizedBuffer, marks: Uint8Array): void {
   const units = buffer.units;
   for (let i = 0; i < buffer.length; i++) {
     const d = digitOf[units[i]!]!;
     if (d !== 0) {
       units[i] = d;
-      if (fromNumeral) fromNumeral[i] = 1;
+      marks[i]! |= MARK_NUMERAL;
     }
   }
 }
@@ -90,9 +94,12 @@ interface LookalikeTable {
   radical: Uint16Array;
   /** 1 for a code unit that starts the first component of a split (BMP, or a high surrogate). */
   firstUnit: Uint8Array;
-  /** "first component + second component" → the character, with and without the Chinese fold. */
-  pairs: Map<string, string>;
-  pairsFolded: Map<string, string>;
+  /** BMP pairs, `first * 0x10000 + second` → the character (BMP), without and with the Chinese fold. */
+  pairs: Map<number, number>;
+  pairsFolded: Map<number, number>;
+  /** Pairs with a component or a character outside the BMP, as strings. */
+  astralPairs: Map<string, string>;
+  astralPairsFolded: Map<string, string>;
   bytes: number;
 }
 
@@ -129,24 +136,32 @@ export function lookalikeTable(): LookalikeTable {
     return out;
   };
   const firstUnit = new Uint8Array(0x10000);
-  const pairs = new Map<string, string>();
-  const pairsFolded = new Map<string, string>();
+  const pairs = new Map<number, number>();
+  const pairsFolded = new Map<number, number>();
+  const astralPairs = new Map<string, string>();
+  const astralPairsFolded = new Map<string, string>();
+  const add = (pair: string, ch: string, bmp: Map<number, number>, astral: Map<string, string>) => {
+    firstUnit[pair.charCodeAt(0)] = 1;
+    if (pair.length === 2 && ch.length === 1) {
+      const key = pair.charCodeAt(0) * 0x10000 + pair.charCodeAt(1);
+      if (!bmp.has(key)) bmp.set(key, ch.charCodeAt(0));
+    } else if (!astral.has(pair)) astral.set(pair, ch);
+  };
   for (const entry of COMPONENT_SPLITS.split("|")) {
     const [ch, first, second] = Array.from(entry);
     if (ch === undefined || first === undefined || second === undefined) continue;
     const pair = unradical(first) + unradical(second);
-    if (!pairs.has(pair)) pairs.set(pair, ch);
-    const folded = foldChineseString(pair);
-    if (!pairsFolded.has(folded)) pairsFolded.set(folded, foldChineseString(ch));
-    firstUnit[pair.charCodeAt(0)] = 1;
-    firstUnit[folded.charCodeAt(0)] = 1;
+    add(pair, ch, pairs, astralPairs);
+    add(foldChineseString(pair), foldChineseString(ch), pairsFolded, astralPairsFolded);
   }
   lookalikes = {
     radical,
     firstUnit,
     pairs,
     pairsFolded,
-    bytes: radical.byteLength + firstUnit.byteLength + (pairs.size + pairsFolded.size) * 48,
+    astralPairs,
+    astralPairsFolded,
+    bytes: radical.byteLength + firstUnit.byteLength + (pairs.size + pairsFolded.size) * 40,
   };
   return lookalikes;
 }
@@ -184,58 +199,97 @@ function codePointLength(units: Uint16Array, i: number, length: number): number 
 }
 
 /**
- * Writes into `out` the text of `src` with every pair of adjacent components that splits a
- * character replaced by that character (greedily, left to right; one level: a recomposed character
- * is not recomposed again). The new unit maps to the original range of both components. Returns
- * false, leaving `out` alone, when there is no pair to recompose (the usual case).
+ * Where two components at `i` recompose: the character (as a string), and how many units the
+ * pair takes in `units`; undefined when they do not.
+ */
+function pairAt(
+  table: LookalikeTable,
+  chinese: boolean,
+  units: Uint16Array,
+  i: number,
+  n: number,
+): { ch: string; size: number } | undefined {
+  if (table.firstUnit[units[i]!] === 0) return undefined;
+  const a = codePointLength(units, i, n);
+  if (i + a >= n) return undefined;
+  const b = codePointLength(units, i + a, n);
+  if (a === 1 && b === 1) {
+    const c = (chinese ? table.pairsFolded : table.pairs).get(units[i]! * 0x10000 + units[i + 1]!);
+    return c === undefined ? undefined : { ch: String.fromCharCode(c), size: 2 };
+  }
+  const ch = (chinese ? table.astralPairsFolded : table.astralPairs).get(
+    String.fromCharCode(...units.subarray(i, i + a + b)),
+  );
+  return ch === undefined ? undefined : { ch, size: a + b };
+}
+
+/**
+ * Writes into `out` the parts of `src` around every pair of adjacent components that splits a
+ * character, with the pair replaced by that character (greedily, left to right; one level: a
+ * recomposed character is not recomposed again) and marked {@link MARK_RECOMPOSED} in `marks`.
+ * Each part keeps `context` units of text on either side (with `repeats`, a run of one character
+ * counts once), so that a match covering a recomposed character lies wholly in its part with its
+ * neighbours; parts are separated by U+FFFF, which no pattern holds. Every unit maps to the
+ * original range it came from. Returns false, leaving `out` alone, when there is no pair to
+ * recompose.
  */
 export function recomposeInto(
   src: NormalizedBuffer,
   out: NormalizedBuffer,
   chinese: boolean,
-  fromNumeral?: { src: Uint8Array; out: Uint8Array },
+  context: number,
+  marks: { value: Uint8Array },
+  repeats = false,
 ): boolean {
-  const { firstUnit, pairs, pairsFolded } = lookalikeTable();
-  const table = chinese ? pairsFolded : pairs;
+  const table = lookalikeTable();
   const units = src.units;
   const n = src.length;
-  let found = -1;
-  for (let i = 0; i < n && found < 0; i++) {
-    if (firstUnit[units[i]!] === 0) continue;
-    const a = codePointLength(units, i, n);
-    if (i + a >= n) break;
-    const b = codePointLength(units, i + a, n);
-    if (table.has(String.fromCharCode(...units.subarray(i, i + a + b)))) found = i;
-  }
-  if (found < 0) return false;
-  out.ensure(n);
+  let i = 0;
+  while (i < n && !(table.firstUnit[units[i]!] !== 0 && pairAt(table, chinese, units, i, n))) i++;
+  if (i === n) return false;
+  // Parts never overlap, and each separator stands before a part: at most 2n units.
+  out.ensure(2 * n + 2);
   out.identity = false;
+  if (marks.value.length < out.units.length) marks.value = new Uint8Array(out.units.length);
+  const mark = marks.value;
   let m = 0;
-  for (let i = 0; i < n; ) {
-    const a = codePointLength(units, i, n);
-    if (firstUnit[units[i]!] !== 0 && i + a < n) {
-      const b = codePointLength(units, i + a, n);
-      const ch = table.get(String.fromCharCode(...units.subarray(i, i + a + b)));
-      if (ch !== undefined) {
-        for (let k = 0; k < ch.length; k++) {
-          out.units[m] = ch.charCodeAt(k);
-          out.mapStart[m] = src.originalStart(i);
-          out.mapEnd[m] = src.originalEnd(i + a + b - 1);
-          if (fromNumeral) fromNumeral.out[m] = 0;
-          m++;
-        }
-        i += a + b;
-        continue;
-      }
+  /** End of the text copied so far. */
+  let copied = 0;
+  const put = (unit: number, start: number, end: number, bits: number) => {
+    out.units[m] = unit;
+    out.mapStart[m] = start;
+    out.mapEnd[m] = end;
+    mark[m] = bits;
+    m++;
+  };
+  while (i < n) {
+    const found = table.firstUnit[units[i]!] !== 0 ? pairAt(table, chinese, units, i, n) : undefined;
+    if (!found) {
+      i += codePointLength(units, i, n);
+      continue;
     }
-    for (let k = 0; k < a; k++) {
-      out.units[m] = units[i + k]!;
-      out.mapStart[m] = src.originalStart(i + k);
-      out.mapEnd[m] = src.originalEnd(i + k);
-      if (fromNumeral) fromNumeral.out[m] = fromNumeral.src[i + k]!;
-      m++;
+    let from = i;
+    for (let counted = 0; from > copied && counted < context; from--) {
+      if (!(repeats && from >= 2 && units[from - 1] === units[from - 2])) counted++;
     }
-    i += a;
+    // Never start a part inside a surrogate pair.
+    if (from > 0 && from < n && units[from]! >= 0xdc00 && units[from]! <= 0xdfff) from--;
+    if (from > copied && m > 0) put(0xffff, src.originalStart(from), src.originalStart(from), 0);
+    for (let k = Math.max(from, copied); k < i; k++) put(units[k]!, src.originalStart(k), src.originalEnd(k), 0);
+    const start = src.originalStart(i);
+    const end = src.originalEnd(i + found.size - 1);
+    for (let k = 0; k < found.ch.length; k++) put(found.ch.charCodeAt(k), start, end, MARK_RECOMPOSED);
+    i += found.size;
+    copied = i;
+    // Context after the pair, up to the next pair (recomposed on the next turn).
+    for (let counted = 0; i < n && counted < context; ) {
+      if (table.firstUnit[units[i]!] !== 0 && pairAt(table, chinese, units, i, n)) break;
+      if (!(repeats && i > 0 && units[i] === units[i - 1])) counted++;
+      const size = codePointLength(units, i, n);
+      for (let k = i; k < i + size; k++) put(units[k]!, src.originalStart(k), src.originalEnd(k), 0);
+      i += size;
+    }
+    copied = i;
   }
   out.length = m;
   return true;
@@ -264,6 +318,16 @@ export function isHan(cp: number): boolean {
   return h;
 }
 
+/** True when `buffer` holds two adjacent equal Han characters (a run {@link contractRepeatsInto} writes once). */
+export function hasRepeats(buffer: NormalizedBuffer): boolean {
+  const units = buffer.units;
+  for (let i = 1; i < buffer.length; i++) {
+    const c = units[i]!;
+    if (c === units[i - 1] && c >= 0x2e80 && (c < 0xd800 || c > 0xdfff ? isHan(c) : true)) return true;
+  }
+  return false;
+}
+
 /**
  * Writes into `out` the text of `src` with every run of one Han character (adjacent, as folded)
  * written once; `runs[k]` is how many times unit `k` of `out` stood in `src` (the first unit of a
@@ -273,7 +337,7 @@ export function contractRepeatsInto(
   src: NormalizedBuffer,
   out: NormalizedBuffer,
   runs: { value: Uint16Array },
-  fromNumeral?: { src: Uint8Array; out: Uint8Array },
+  marks?: { src: Uint8Array; out: Uint8Array },
 ): void {
   const units = src.units;
   const n = src.length;
@@ -298,7 +362,11 @@ export function contractRepeatsInto(
       out.mapStart[m + k] = src.originalStart(i);
       out.mapEnd[m + k] = src.originalEnd(j - 1);
       counts[m + k] = Math.min(count, 0xffff);
-      if (fromNumeral) fromNumeral.out[m + k] = fromNumeral.src[i + k]!;
+      if (marks) {
+        let bits = 0;
+        for (let q = i + k; q < j; q += a) bits |= marks.src[q]!;
+        marks.out[m + k] = bits;
+      }
     }
     m += a;
     i = j;
