@@ -175,6 +175,7 @@ function textsOf(trace: PolicyTrace): ExplainText[] {
           end: finding.end,
           engine: run.engine,
           label: finding.label,
+          ...(finding.fold === undefined ? {} : { fold: finding.fold }),
           categories: verdict.categories,
         });
       }

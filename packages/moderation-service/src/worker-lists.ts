@@ -26,7 +26,7 @@ async function read(file: string) {
   const text = await readFile(file, "utf8");
   const name = basename(file, extname(file));
   const list = parseKeywordList(text, name);
-  return { name, text, terms: list.terms.length, fold: list.fold };
+  return { name, text, terms: list.terms.length, folds: list.folds };
 }
 
 const listFiles = files(process.env.KEYWORDS_FILES);
@@ -69,7 +69,7 @@ try {
   );
   const bytes = [...lists, ...allow].reduce((sum, list) => sum + Buffer.byteLength(list.text), 0);
   console.log(
-    `keyword lists for the Worker: ${lists.map((l) => `${l.name} (${l.terms} terms${l.fold ? `, fold: ${l.fold}` : ""})`).join(", ")}; allow: ${allow.map((l) => `${l.name} (${l.terms})`).join(", ") || "none"}; ${bytes} bytes${sample ? " (the sample list: set KEYWORDS_FILES at build time for yours)" : ""}`,
+    `keyword lists for the Worker: ${lists.map((l) => `${l.name} (${l.terms} terms${l.folds ? `, fold: ${l.folds.join(", ")}` : ""})`).join(", ")}; allow: ${allow.map((l) => `${l.name} (${l.terms})`).join(", ") || "none"}; ${bytes} bytes${sample ? " (the sample list: set KEYWORDS_FILES at build time for yours)" : ""}`,
   );
   if (policy) {
     console.log(

@@ -22,4 +22,4 @@ export {
   parseFoldNames,
   parseKeywordList,
 } from "./parse.ts";
-export { chineseReadingsLoaded, loadChineseReadings } from "./readings.ts";
+export { chineseReadingsLoaded, loadChineseReadings, loadReadingsFor } from "./readings.ts";

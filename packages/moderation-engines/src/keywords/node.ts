@@ -7,7 +7,8 @@ import { basename, dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KeywordEngine } from "./keyword-engine.ts";
 import { createKeywordMatcher, type KeywordMatcher } from "./matcher.ts";
-import { type KeywordList, type MatchMode, parseKeywordList } from "./parse.ts";
+import { type KeywordList, type ListFold, type MatchMode, parseKeywordList } from "./parse.ts";
+import { loadReadingsFor } from "./readings.ts";
 
 /**
  * Set only inside a deployable built by `dify-ext-bundle` (an esbuild `define`): the sample lists'
@@ -50,6 +51,11 @@ export interface KeywordFilesOptions {
   match?: MatchMode;
   /** Catch terms written with separators between letters. Default `false`. */
   separators?: boolean;
+  /**
+   * Folds by list file (a path as given in `listFiles`), replacing the file's own `# fold:`
+   * directives (an empty array turns them off): how a policy file sets them per list.
+   */
+  folds?: Readonly<Record<string, readonly ListFold[]>>;
 }
 
 /** Reads and parses one list file, with errors that name the file and, where known, the line. */
@@ -134,8 +140,17 @@ export async function loadKeywordFiles(options: KeywordFilesOptions): Promise<Ke
   if (!Array.isArray(options.listFiles) || options.listFiles.length === 0) {
     throw new TypeError("listFiles must name at least one keyword list file");
   }
-  const lists = await Promise.all(options.listFiles.map(readList));
+  const lists: KeywordList[] = await Promise.all(
+    options.listFiles.map(async (file): Promise<KeywordList> => {
+      const list = await readList(file);
+      const folds = options.folds?.[file];
+      if (folds === undefined) return list;
+      const { folds: _own, ...rest } = list;
+      return folds.length === 0 ? rest : { ...rest, folds: [...folds] };
+    }),
+  );
   const allowLists = await Promise.all((options.allowFiles ?? []).map(readList));
+  await loadReadingsFor(lists);
   return createKeywordMatcher({
     lists,
     allowLists,

@@ -11,6 +11,8 @@
  * Platform-neutral: runs in Node and in Workers.
  */
 
+import type { ListFold } from "./parse.ts";
+
 type Polyphonic = (text: string, options: { toneType: "none"; type: "array" }) => string[][];
 
 let polyphonic: Polyphonic | undefined;
@@ -25,6 +27,17 @@ export function loadChineseReadings(): Promise<void> {
     polyphonic = module.polyphonic as Polyphonic;
   });
   return loading;
+}
+
+/**
+ * Loads the pinyin readings when one of `lists` asks for `pinyin`, `initials` or `homophones`, and
+ * only then (the library is about 270 KB of code and data).
+ */
+export async function loadReadingsFor(lists: readonly { folds?: readonly ListFold[] }[]): Promise<void> {
+  const needs = lists.some((list) =>
+    list.folds?.some((fold) => fold === "pinyin" || fold === "initials" || fold === "homophones"),
+  );
+  if (needs) await loadChineseReadings();
 }
 
 /** True once {@link loadChineseReadings} has resolved. */

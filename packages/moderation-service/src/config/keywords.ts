@@ -1,4 +1,4 @@
-import type { MatchMode } from "@dify-ext/moderation-engines/keywords";
+import type { ListFold, MatchMode } from "@dify-ext/moderation-engines/keywords";
 import { booleanVar, type Env, listVar, parseEnv } from "@dify-ext/server";
 import { z } from "zod";
 
@@ -28,6 +28,8 @@ export interface KeywordsSettings {
   separators?: boolean;
   /** Watch the list files and reload them when they change (Node only). */
   watch?: boolean;
+  /** Folds by list file (a path of `listFiles`), replacing the file's `# fold:` directives: set by a policy file. */
+  folds?: Record<string, ListFold[]>;
 }
 
 /** Reads the keyword engine's variables; throws a `ConfigError` naming each bad one. */

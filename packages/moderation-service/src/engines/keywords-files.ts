@@ -24,7 +24,12 @@ export async function keywordsFromFiles(settings: KeywordsSettings, context: Eng
   logger.info(
     {
       engine: "keywords",
-      lists: stats.lists.map((list) => ({ name: list.name, terms: list.terms, match: list.match })),
+      lists: stats.lists.map((list) => ({
+        name: list.name,
+        terms: list.terms,
+        match: list.match,
+        ...(list.folds && { folds: list.folds }),
+      })),
       allowTerms: stats.allowTerms,
       buildMs: Math.round(stats.buildMs),
       separators: matcher.options.separators,

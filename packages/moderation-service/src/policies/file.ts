@@ -1,4 +1,6 @@
 import type { PointPolicy, PolicyMode } from "@dify-ext/moderation-engines";
+import type { ListFold } from "@dify-ext/moderation-engines/keywords/parse";
+import { FOLD_NAMES } from "@dify-ext/moderation-engines/keywords/parse";
 import { checkCategory, checkScore } from "@dify-ext/moderation-engines/openai/settings";
 import { ConfigError, type PerAppFile, parsePerAppFile } from "@dify-ext/server";
 import { z } from "zod";
@@ -52,6 +54,15 @@ export const policySectionSchema = z.strictObject({
       allow_files: fileList.optional(),
       match: z.enum(["word", "substring"], { error: "expected word or substring" }).optional(),
       separators: z.boolean({ error: "expected true or false" }).optional(),
+      /** Folds by list file (as named in `files`), replacing the file's `# fold:` directives; `[]` turns them off. */
+      folds: z
+        .record(
+          z.string().trim().min(1, "a file name must not be empty"),
+          z
+            .array(z.enum(FOLD_NAMES, { error: `expected one of ${FOLD_NAMES.join(", ")}` }))
+            .refine((names) => new Set(names).size === names.length, "a fold is listed twice"),
+        )
+        .optional(),
     })
     .optional(),
   obscenity: z
@@ -131,13 +142,30 @@ export function applySection(
     const keywords = base.settings.keywords;
     if (!keywords) notRunning("keywords", "keywords");
     else {
-      const { files, allow_files: allowFiles, match, separators } = section.keywords;
+      const { files, allow_files: allowFiles, match, separators, folds } = section.keywords;
+      const listFiles = files ? files.map(resolvePath) : keywords.listFiles;
+      // Folds follow the list files: those set before for files still listed, then this section's.
+      let listFolds: Record<string, ListFold[]> | undefined;
+      for (const [file, names] of Object.entries(keywords.folds ?? {})) {
+        if (listFiles.includes(file)) (listFolds ??= {})[file] = names;
+      }
+      for (const [file, names] of Object.entries(folds ?? {})) {
+        const path = resolvePath(file);
+        if (listFiles.includes(path)) (listFolds ??= {})[path] = names;
+        else {
+          problems.push(
+            `${where}.keywords.folds: "${file}" is not one of the list files here; name it in keywords.files (of this section or of default)`,
+          );
+        }
+      }
+      const { folds: _previous, ...rest } = keywords;
       settings.keywords = {
-        ...keywords,
-        ...(files && { listFiles: files.map(resolvePath), usingSampleList: false }),
+        ...rest,
+        ...(files && { listFiles, usingSampleList: false }),
         ...(allowFiles && { allowFiles: allowFiles.map(resolvePath) }),
         ...(match !== undefined && { match }),
         ...(separators !== undefined && { separators }),
+        ...(listFolds && { folds: listFolds }),
       };
     }
   }

@@ -1,4 +1,10 @@
-import { createKeywordEngine, createKeywordMatcher, parseKeywordList } from "@dify-ext/moderation-engines/keywords";
+import {
+  createKeywordEngine,
+  createKeywordMatcher,
+  type KeywordList,
+  loadReadingsFor,
+  parseKeywordList,
+} from "@dify-ext/moderation-engines/keywords";
 import type { EngineFactory } from "../compose.ts";
 import type { KeywordsSettings } from "../config/keywords.ts";
 import { BUNDLED_POLICY_PREFIX, type BundledKeywordLists, type BundledList } from "./index.ts";
@@ -17,10 +23,20 @@ export function keywordsWorkerEngine(bundled: BundledKeywordLists): EngineFactor
     });
   const ownLists = (settings: KeywordsSettings) => settings.listFiles.some((f) => f.startsWith(BUNDLED_POLICY_PREFIX));
   const ownAllow = (settings: KeywordsSettings) => settings.allowFiles.some((f) => f.startsWith(BUNDLED_POLICY_PREFIX));
-  return (settings, { logger }) => {
-    const listSources = ownLists(settings) ? fromPolicy(settings.listFiles) : bundled.lists;
+  return async (settings, { logger }) => {
+    const own = ownLists(settings);
+    const listSources = own ? fromPolicy(settings.listFiles) : bundled.lists;
     const allowSources = ownAllow(settings) ? fromPolicy(settings.allowFiles) : bundled.allow;
-    const lists = listSources.map((list) => parseKeywordList(list.text, list.name));
+    const lists = listSources.map((source, index): KeywordList => {
+      const list = parseKeywordList(source.text, source.name);
+      // Folds a policy sets for its own list files replace the files' directives.
+      const folds = own ? settings.folds?.[settings.listFiles[index]!] : undefined;
+      if (folds === undefined) return list;
+      const { folds: _directives, ...rest } = list;
+      return folds.length === 0 ? rest : { ...rest, folds };
+    });
+    // The pinyin library is loaded only when a list asks for a fold that needs it.
+    await loadReadingsFor(lists);
     const allowLists = allowSources.map((list) => parseKeywordList(list.text, list.name));
     const matcher = createKeywordMatcher({
       lists,
