@@ -145,13 +145,13 @@ export function applySection(
       const { files, allow_files: allowFiles, match, separators, folds } = section.keywords;
       const listFiles = files ? files.map(resolvePath) : keywords.listFiles;
       // Folds follow the list files: those set before for files still listed, then this section's.
-      let listFolds: Record<string, ListFold[]> | undefined;
+      const listFolds: Record<string, ListFold[]> = {};
       for (const [file, names] of Object.entries(keywords.folds ?? {})) {
-        if (listFiles.includes(file)) (listFolds ??= {})[file] = names;
+        if (listFiles.includes(file)) listFolds[file] = names;
       }
       for (const [file, names] of Object.entries(folds ?? {})) {
         const path = resolvePath(file);
-        if (listFiles.includes(path)) (listFolds ??= {})[path] = names;
+        if (listFiles.includes(path)) listFolds[path] = names;
         else {
           problems.push(
             `${where}.keywords.folds: "${file}" is not one of the list files here; name it in keywords.files (of this section or of default)`,
@@ -165,7 +165,7 @@ export function applySection(
         ...(allowFiles && { allowFiles: allowFiles.map(resolvePath) }),
         ...(match !== undefined && { match }),
         ...(separators !== undefined && { separators }),
-        ...(listFolds && { folds: listFolds }),
+        ...(Object.keys(listFolds).length > 0 && { folds: listFolds }),
       };
     }
   }
