@@ -37,6 +37,21 @@ const flags = async (engine: KeywordEngine, text: string) =>
   (await engine.moderate([text], { point: "input" }))[0]!.flagged;
 
 describe("loadKeywordFiles", () => {
+  it("reads a list's folds, loads the pinyin library for them, and lets `folds` replace them per file", async () => {
+    const zh = join(dir, "zh.txt");
+    const other = join(dir, "other.txt");
+    await writeFile(zh, "# fold: pinyin\n法轮功\n");
+    await writeFile(other, "# fold: pinyin\n赌博\n");
+    const own = await loadKeywordFiles({ listFiles: [zh, other] });
+    expect(own.find("falungong dubo").map((f) => [f.label, f.fold])).toEqual([
+      ["法轮功", "pinyin"],
+      ["赌博", "pinyin"],
+    ]);
+    const replaced = await loadKeywordFiles({ listFiles: [zh, other], folds: { [zh]: ["initials"], [other]: [] } });
+    expect(replaced.find("falungong flg dubo").map((f) => [f.label, f.fold])).toEqual([["法轮功", "initials"]]);
+    expect(replaced.stats.lists.map((list) => list.folds)).toEqual([["initials"], undefined]);
+  });
+
   it("loads list and allow files, naming lists after the files", async () => {
     await writeFile(join(dir, "profanity.txt"), "# match: substring\ncunt\r\n");
     await writeFile(join(dir, "words.txt"), "\uFEFFass\n");
