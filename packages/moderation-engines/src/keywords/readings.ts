@@ -23,7 +23,7 @@ let loading: Promise<void> | undefined;
  * `initials` or `homophones` list is built; `loadKeywordFiles` and the Worker's keyword engine do it.
  */
 export function loadChineseReadings(): Promise<void> {
-  loading ??= import("pinyin-pro").then((module) => {
+  loading ??= import("./pinyin-library.ts").then((module) => {
     polyphonic = module.polyphonic as Polyphonic;
   });
   return loading;
