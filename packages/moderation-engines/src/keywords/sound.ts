@@ -32,6 +32,22 @@ export const MIN_HOMOPHONE_TERM = 3;
 
 /** Most syllable sequences one term is expanded into (products of its characters' readings). */
 export const MAX_READING_VARIANTS = 64;
+/** Size of the start filters, as a power of two of bits (2^21 bits: 256 KiB each). */
+const FILTER_BITS = 21;
+
+/** Three syllable codes (each below 1024: there are about 410 syllables) hashed to a filter bit. */
+function hash3(a: number, b: number, c: number): number {
+  return Math.imul((a << 20) | (b << 10) | c, 0x9e3779b1) >>> (32 - FILTER_BITS);
+}
+
+function setBit(bits: Int32Array, i: number): void {
+  bits[i >>> 5]! |= 1 << (i & 31);
+}
+
+function getBit(bits: Int32Array, i: number): boolean {
+  return (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+}
+
 /** Most active paths kept while reading a text (a safety bound; real lists stay far below it). */
 const MAX_ACTIVE = 4096;
 /** Most steps spent checking one found sequence against one term (a safety bound). */
@@ -257,6 +273,36 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     unitCodesCount[u] = count;
   }
   const unitCodes = Int32Array.from(codes);
+  let longestTerm = 0;
+  for (const cps of entryChars) longestTerm = Math.max(longestTerm, cps.length);
+
+  // Where a path of Han characters alone may start: with homophones, where the next characters
+  // can be read as the first syllables of a term (a hashed bit set of their first three; with
+  // repeats, of the term with its repeated characters written once, and shorter ones in sets of
+  // their own). A text is read for these first, so the trie is walked only from such places.
+  const tri = new Int32Array(1 << (FILTER_BITS - 5));
+  // Shorter readings (with repeats: 妈妈X is read 妈X), exactly: one syllable code, or two (c0 * 1024 + c1).
+  const uni = new Uint8Array(1024);
+  const bi = new Int32Array((1024 * 1024) >>> 5);
+  let shortTerms = false;
+  for (let p = 0; p < patternCount; p++) {
+    if ((patternFolds[p]! & 2) === 0) continue;
+    const syllablesOfP = patternSyllables[p]!;
+    // Any entry of the pattern gives the characters (they share the syllables); take the first with homophones.
+    let entryChars0: Int32Array | undefined;
+    for (let g = groupStart[p]!; g < groupEnd[p]! && !entryChars0; g++) {
+      if (entries[groupEntry[g]!]!.homophones) entryChars0 = entryChars[groupEntry[g]!];
+    }
+    const keys: number[] = [];
+    for (let k = 0; k < syllablesOfP.length && keys.length < 3; k++) {
+      if (repeats && k > 0 && entryChars0![k] === entryChars0![k - 1]) continue;
+      keys.push(alphabet[syllablesOfP[k]! + 1]!);
+    }
+    if (keys.length === 3) setBit(tri, hash3(keys[0]!, keys[1]!, keys[2]!));
+    else if (keys.length === 2) setBit(bi, keys[0]! * 1024 + keys[1]!);
+    else uni[keys[0]!] = 1;
+    if (keys.length < 3) shortTerms = true;
+  }
 
   // Latin spellings of the syllables in use, for splitting runs of letters.
   const spellings = new Map<string, number[]>();
@@ -296,6 +342,9 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
 
   let units: Uint16Array = new Uint16Array(0);
   let length = 0;
+  /** 1 where a path may start at a Han character (see `gateStarts`). */
+  let gate = new Uint8Array(256);
+
   let report: (start: number, end: number, entry: number, tags: number) => void = () => {};
 
   const pushNext = (node: number, start: number, latin: number) => {
@@ -343,6 +392,15 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
       const d = units[i + 1]!;
       if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+    }
+    return c;
+  };
+  /** The code point that ends at `i` (a surrogate pair read whole). */
+  const codePointBefore = (i: number): number => {
+    const c = units[i - 1]!;
+    if (c >= 0xdc00 && c <= 0xdfff && i >= 2) {
+      const h = units[i - 2]!;
+      if (h >= 0xd800 && h <= 0xdbff) return ((h - 0xd800) << 10) + (c - 0xdc00) + 0x10000;
     }
     return c;
   };
@@ -516,6 +574,108 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (endsWord) for (let q = 0; q < curCount; q++) emit(curNode[q]!, curStart[q]!, b, 1);
   };
 
+  // The gate's window: offset and codes of up to three characters.
+  const windowPos = new Int32Array(3);
+  const windowStart = new Int32Array(3);
+  const windowCount = new Int32Array(3);
+  const shiftWindow = () => {
+    windowPos[0] = windowPos[1]!;
+    windowStart[0] = windowStart[1]!;
+    windowCount[0] = windowCount[1]!;
+    windowPos[1] = windowPos[2]!;
+    windowStart[1] = windowStart[2]!;
+    windowCount[1] = windowCount[2]!;
+  };
+  /** Opens the gate at the window's first character when it and the next `n - 1` can begin a term. */
+  const gateWindow = (n: number) => {
+    const s0 = windowStart[0]!;
+    const e0 = s0 + windowCount[0]!;
+    for (let a = s0; a < e0; a++) {
+      const c0 = unitCodes[a]!;
+      if (shortTerms && uni[c0] === 1) {
+        gate[windowPos[0]!] = 1;
+        return;
+      }
+      if (n < 2) continue;
+      const e1 = windowStart[1]! + windowCount[1]!;
+      for (let b = windowStart[1]!; b < e1; b++) {
+        const c1 = unitCodes[b]!;
+        if (shortTerms && getBit(bi, c0 * 1024 + c1)) {
+          gate[windowPos[0]!] = 1;
+          return;
+        }
+        if (n < 3) continue;
+        const e2 = windowStart[2]! + windowCount[2]!;
+        for (let c = windowStart[2]!; c < e2; c++) {
+          if (getBit(tri, hash3(c0, c1, unitCodes[c]!))) {
+            gate[windowPos[0]!] = 1;
+            return;
+          }
+        }
+      }
+    }
+  };
+
+  /**
+   * Marks in `gate` the Han characters where a path may start: with homophones, those whose next
+   * characters can be read as the first syllables of a term; with pinyin, those near enough before
+   * a Latin letter for a path to reach it.
+   */
+  const gateStarts = () => {
+    if (gate.length < length + 1) gate = new Uint8Array(Math.max(length + 1, gate.length * 2));
+    gate.fill(0, 0, length + 1);
+    if (anyHomophones) {
+      // A window of the last three characters that begin readings (with repeats, a character that
+      // repeats the one before is read with it), over a run of Han characters.
+      let n = 0;
+      let previousCp = -1;
+      for (let pos = 0; pos <= length; ) {
+        const cp = pos < length ? codePointAt(pos) : -1;
+        const size = cp > 0xffff ? 2 : 1;
+        const count = cp >= 0 && cp < 0x10000 ? unitCodesCount[cp]! : 0;
+        if (count > 0) {
+          if (!(repeats && cp === previousCp)) {
+            if (n === 3) {
+              gateWindow(3);
+              shiftWindow();
+              n = 2;
+            }
+            windowPos[n] = pos;
+            windowStart[n] = unitCodesStart[cp]!;
+            windowCount[n] = count;
+            n++;
+          }
+          previousCp = cp;
+        } else if (cp >= 0 && folds.separators && isSeparator(cp)) {
+          previousCp = -1;
+        } else {
+          // The end of a run: the characters left start only shorter readings.
+          for (; n > 0; n--) {
+            gateWindow(n);
+            shiftWindow();
+          }
+          previousCp = -1;
+          // Rare characters outside the BMP: always a possible start.
+          if (cp > 0xffff && symbolsOf(foldCp(cp))) gate[pos] = 1;
+        }
+        pos += size;
+      }
+    }
+    if (anyPinyin) {
+      // A path that reaches a Latin letter starts at most as many characters before it as a term
+      // has (separators between do not count: a run of them may stand beside Latin letters).
+      let before = -1;
+      for (let pos = length - 1; pos >= 0; pos--) {
+        const c = units[pos]!;
+        if (isLatinUnit(c)) before = 0;
+        else if (before >= 0 && !((c < 0xd800 || c > 0xdfff) && isSeparator(c))) {
+          if (++before <= longestTerm || folds.separators) gate[pos] = 1;
+          else before = -1;
+        }
+      }
+    }
+  };
+
   const scan = (
     buffer: NormalizedBuffer,
     onMatch: (start: number, end: number, entry: number, tags: number) => void,
@@ -525,10 +685,19 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     report = onMatch;
     curCount = 0;
     nxtCount = 0;
+    gateStarts();
     let previousHan = -1;
     let previousLatin = false;
     let pos = 0;
     while (pos < length) {
+      if (curCount === 0) {
+        // No path to continue: go straight to the next place one may start.
+        while (pos < length && gate[pos] === 0 && !(anyPinyin && isLatinUnit(units[pos]!))) pos++;
+        if (pos >= length) break;
+        const before = pos > 0 ? units[pos - 1]! : 0;
+        previousHan = before >= 0x2e80 && before < 0xd800 ? before : pos > 1 ? codePointBefore(pos) : -1;
+        previousLatin = false;
+      }
       const c = units[pos]!;
       if (isLatinUnit(c)) {
         if (!anyPinyin) {
@@ -561,9 +730,18 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
           codeCount = codeArray.length;
         }
       }
+      if (codeCount > 0 && curCount === 0 && gate[pos] === 0) {
+        // Nothing to continue and nothing to start here.
+        pos += size;
+        previousHan = cp;
+        previousLatin = false;
+        continue;
+      }
       if (codeCount > 0) {
         const codeEnd = codeStart + codeCount;
         const repeat = folds.repeats && cp === previousHan;
+        // A path that ends a term here lives on only when the next character repeats this one.
+        const nextRepeats = repeats && pos + size < length && codePointAt(pos + size) === cp;
         nxtCount = 0;
         const end = pos + size;
         if (nxtNode.length < (curCount + 1) * codeCount + curCount + 1) {
@@ -580,7 +758,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;
             if (check[t] !== node) continue;
-            if (hasChildren[t] !== 0 || (repeats && nodePattern[t] !== 0)) {
+            if (hasChildren[t] !== 0 || (nextRepeats && nodePattern[t] !== 0)) {
               nxtNode[nxtCount] = t;
               nxtStart[nxtCount] = start;
               nxtLatin[nxtCount] = latin;
@@ -596,7 +774,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
             if (nodePattern[node] !== 0) emit(node, start, end, latin);
           }
         }
-        if (!repeat) {
+        if (!repeat && gate[pos] === 1) {
           const b = base[0]!;
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;
