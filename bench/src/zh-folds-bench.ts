@@ -15,6 +15,7 @@ import {
   createKeywordMatcher,
   FOLD_NAMES,
   type KeywordMatcher,
+  type ListFold,
   loadChineseReadings,
 } from "@dify-ext/moderation-engines/keywords";
 import { interleaved, measureBuild } from "./chinese-fold-bench.ts";
@@ -84,6 +85,24 @@ async function main() {
       `| ${name} | ${p.find(text).length} / ${f.find(text).length} | ${fmt(t.a)} | ${fmt(t.b)} | ${fmt(t.ratio, 2)}x; ${fmt(t.minRatio, 2)}x | ${fmt(text.length / t.b / 1000, 1)} |`,
     );
   }
+  // Each fold alone, and the text folds together, on the evasive text (same run, interleaved with the plain list).
+  console.log("\n## Each fold alone (the evasive text; ratio to the list without folds, median of rounds)");
+  const alone: Array<[string, ListFold[]]> = [
+    ...FOLD_NAMES.map((fold): [string, ListFold[]] => [fold, [fold]]),
+    ["chinese, numerals, lookalikes, repeats", ["chinese", "numerals", "lookalikes", "repeats"]],
+    ["pinyin, homophones", ["pinyin", "homophones"]],
+  ];
+  const row: string[] = [];
+  for (const [name, folds] of alone) {
+    const m = createKeywordMatcher({ lists: [{ name: "zh", terms: list, folds }] });
+    const t = interleaved(
+      () => p.find(evasiveText),
+      () => m.find(evasiveText),
+      31,
+    );
+    row.push(`${name} ${fmt(t.ratio, 2)}x`);
+  }
+  console.log(row.join("; "));
   const byFold = new Map<string, number>();
   for (const finding of f.find(evasiveText))
     byFold.set(finding.fold ?? "(none)", (byFold.get(finding.fold ?? "(none)") ?? 0) + 1);

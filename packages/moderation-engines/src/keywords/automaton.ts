@@ -13,6 +13,8 @@ export class Automaton {
   readonly nodeCount: number;
   /** Number of distinct patterns. */
   readonly patternCount: number;
+  /** Number of distinct code units in the patterns: their dense codes are 1 to this. */
+  readonly alphabetSize: number;
   private readonly alphabet: Int32Array;
   private readonly base: Int32Array;
   private readonly check: Int32Array;
@@ -156,6 +158,7 @@ export class Automaton {
 
     this.nodeCount = nodes;
     this.patternCount = distinct;
+    this.alphabetSize = alphabetSize;
     this.alphabet = alphabet;
     this.base = base;
     this.check = check;

@@ -1,6 +1,6 @@
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
-import { chineseFoldTable, foldChinese, foldChineseInto } from "./chinese-fold.ts";
+import { chineseFoldTable } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
 import { FOLD_NAMES, type ListFold, type MatchMode } from "./parse.ts";
 import { chineseReadingsLoaded, readingsOf } from "./readings.ts";
@@ -20,16 +20,15 @@ import {
   chineseDigit,
   contractRepeatsInto,
   contractTermRepeats,
-  foldNumerals,
-  foldNumeralsInto,
-  foldRadicals,
-  foldRadicalsInto,
+  foldTextInto,
   hasRepeats,
   isHan,
   lookalikeTable,
   MARK_NUMERAL,
   MARK_RECOMPOSED,
+  pairTable,
   recomposeInto,
+  textFoldTable,
 } from "./zh-folds.ts";
 
 /** A keyword finding: span of the original text, the term as written, and its list. */
@@ -293,12 +292,17 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
   let blockTerms = 0;
   let allowTerms = 0;
 
+  // The in-place folds, composed into one table, and the component splits folded the same way.
+  const foldTable = chinese || lookalikes || numerals ? textFoldTable(chinese, lookalikes, numerals) : undefined;
+  const splits = lookalikes && foldTable ? pairTable(foldTable) : undefined;
+
   /** A normalised term as this group reads texts: in-place folds, then repeats written once. */
   const termKey = (normalized: string): { key: string; runs?: Uint16Array } => {
     let key = normalized;
-    if (chinese) key = foldChinese(key);
-    if (lookalikes) key = foldRadicals(key);
-    if (numerals) key = foldNumerals(key);
+    if (foldTable) {
+      key = "";
+      for (const ch of normalized) key += String.fromCodePoint(foldTable.fold(ch.codePointAt(0)!));
+    }
     return repeats ? contractTermRepeats(key) : { key };
   };
 
@@ -729,20 +733,20 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
     }
     let hasRecomposed = false;
     let marks: Uint8Array | undefined;
-    if (anyTextFold && !normalized.identity) {
-      if (numerals) {
-        if (textMarks.length < normalized.units.length) textMarks = new Uint8Array(normalized.units.length);
-        textMarks.fill(0, 0, normalized.length);
-        marks = textMarks;
-      }
-      if (chinese) foldChineseInto(normalized);
-      if (lookalikes) {
-        foldRadicalsInto(normalized);
-        hasRecomposed = recomposeInto(normalized, recomposed, chinese, recomposeContext, recomposedMarks, repeats);
-      }
-      if (numerals) {
-        foldNumeralsInto(normalized, textMarks);
-        if (hasRecomposed) foldNumeralsInto(recomposed, recomposedMarks.value);
+    if (foldTable && !normalized.identity) {
+      if (textMarks.length < normalized.units.length) textMarks = new Uint8Array(normalized.units.length);
+      foldTextInto(normalized, foldTable, textMarks);
+      if (numerals) marks = textMarks;
+      if (splits) {
+        hasRecomposed = recomposeInto(
+          normalized,
+          recomposed,
+          splits,
+          recomposeContext,
+          recomposedMarks,
+          repeats,
+          numerals ? textMarks : undefined,
+        );
       }
     }
     scanBuffer(normalized, marks, 0);
@@ -772,7 +776,10 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
       } else {
         label = entryLabel[e]!;
         list = entryList[e]!;
-        if (anyTextFold && (tag & TAG_INITIALS) === 0) tag |= textFoldTags(text.slice(start, end), entryNormalized[e]!);
+        // The usual case, the term as written, needs no look at the folds.
+        if (anyTextFold && (tag & TAG_INITIALS) === 0 && !text.startsWith(label, start)) {
+          tag |= textFoldTags(text.slice(start, end), entryNormalized[e]!);
+        }
       }
       const fold = foldNamesOf(tag);
       findings.push({ start, end, label, list: listNames[list]!, ...(fold === undefined ? {} : { fold }) });
@@ -878,7 +885,8 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
 
   let bytes = automaton.byteSize + (sound?.bytes ?? 0);
   if (chinese) bytes += chineseFoldTable().bytes;
-  if (lookalikes) bytes += lookalikeTable().bytes;
+  if (foldTable) bytes += foldTable.bytes;
+  if (splits) bytes += splits.bytes + lookalikeTable().bytes;
   const stats: KeywordMatcherStats = {
     terms: blockTerms,
     allowTerms,

@@ -281,6 +281,13 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   // repeats, of the term with its repeated characters written once, and shorter ones in sets of
   // their own). A text is read for these first, so the trie is walked only from such places.
   const tri = new Int32Array(1 << (FILTER_BITS - 5));
+  // The first two syllables of those terms, exactly (about 400 syllables: 20 KiB, which stays in
+  // the processor's nearest cache): most places are ruled out without touching the larger filter.
+  const codeCount = trie.alphabetSize + 1;
+  // The filters take syllable codes below 1024 (there are about 410 syllables); were there more,
+  // every place would be a possible start (correct, only slower).
+  const filtered = codeCount <= 1024;
+  const pairs = new Int32Array(Math.ceil((codeCount * codeCount) / 32));
   // Shorter readings (with repeats: 妈妈X is read 妈X), exactly: one syllable code, or two (c0 * 1024 + c1).
   const uni = new Uint8Array(1024);
   const bi = new Int32Array((1024 * 1024) >>> 5);
@@ -298,8 +305,10 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
       if (repeats && k > 0 && entryChars0![k] === entryChars0![k - 1]) continue;
       keys.push(alphabet[syllablesOfP[k]! + 1]!);
     }
-    if (keys.length === 3) setBit(tri, hash3(keys[0]!, keys[1]!, keys[2]!));
-    else if (keys.length === 2) setBit(bi, keys[0]! * 1024 + keys[1]!);
+    if (keys.length === 3) {
+      setBit(tri, hash3(keys[0]!, keys[1]!, keys[2]!));
+      setBit(pairs, keys[0]! * codeCount + keys[1]!);
+    } else if (keys.length === 2) setBit(bi, keys[0]! * 1024 + keys[1]!);
     else uni[keys[0]!] = 1;
     if (keys.length < 3) shortTerms = true;
   }
@@ -574,93 +583,51 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (endsWord) for (let q = 0; q < curCount; q++) emit(curNode[q]!, curStart[q]!, b, 1);
   };
 
-  // The gate's window: offset and codes of up to three characters.
-  const windowPos = new Int32Array(3);
-  const windowStart = new Int32Array(3);
-  const windowCount = new Int32Array(3);
-  const shiftWindow = () => {
-    windowPos[0] = windowPos[1]!;
-    windowStart[0] = windowStart[1]!;
-    windowCount[0] = windowCount[1]!;
-    windowPos[1] = windowPos[2]!;
-    windowStart[1] = windowStart[2]!;
-    windowCount[1] = windowCount[2]!;
-  };
-  /** Opens the gate at the window's first character when it and the next `n - 1` can begin a term. */
-  const gateWindow = (n: number) => {
-    const s0 = windowStart[0]!;
-    const e0 = s0 + windowCount[0]!;
+  /**
+   * With homophones: can a path of Han characters alone start at `pos` (character `u`, with
+   * codes)? Yes when it and the next two characters (with repeats, a character that repeats the one
+   * before is read with it; with separators, separators between are skipped) can be read as the
+   * first syllables of a term, as the start filters say.
+   */
+  const homophoneStart = (pos: number, u: number): boolean => {
+    if (!filtered) return true;
+    let p1 = pos + 1;
+    if (repeats) while (p1 < length && units[p1] === u) p1++;
+    if (folds.separators) while (p1 < length && isSeparator(units[p1]!)) p1++;
+    const u1 = p1 < length ? units[p1]! : 0;
+    if (u1 >= 0xd800 && u1 <= 0xdbff) return true;
+    const n1 = u1 >= 0x2e80 ? unitCodesCount[u1]! : 0;
+    let p2 = p1 + 1;
+    if (repeats) while (p2 < length && units[p2] === u1) p2++;
+    if (folds.separators) while (p2 < length && isSeparator(units[p2]!)) p2++;
+    const u2 = n1 > 0 && p2 < length ? units[p2]! : 0;
+    if (u2 >= 0xd800 && u2 <= 0xdbff) return true;
+    const n2 = u2 >= 0x2e80 ? unitCodesCount[u2]! : 0;
+    const s0 = unitCodesStart[u]!;
+    const e0 = s0 + unitCodesCount[u]!;
     for (let a = s0; a < e0; a++) {
       const c0 = unitCodes[a]!;
-      if (shortTerms && uni[c0] === 1) {
-        gate[windowPos[0]!] = 1;
-        return;
-      }
-      if (n < 2) continue;
-      const e1 = windowStart[1]! + windowCount[1]!;
-      for (let b = windowStart[1]!; b < e1; b++) {
+      if (shortTerms && uni[c0] === 1) return true;
+      const s1 = unitCodesStart[u1]!;
+      for (let b = s1; b < s1 + n1; b++) {
         const c1 = unitCodes[b]!;
-        if (shortTerms && getBit(bi, c0 * 1024 + c1)) {
-          gate[windowPos[0]!] = 1;
-          return;
-        }
-        if (n < 3) continue;
-        const e2 = windowStart[2]! + windowCount[2]!;
-        for (let c = windowStart[2]!; c < e2; c++) {
-          if (getBit(tri, hash3(c0, c1, unitCodes[c]!))) {
-            gate[windowPos[0]!] = 1;
-            return;
-          }
-        }
+        if (shortTerms && getBit(bi, c0 * 1024 + c1)) return true;
+        if (!getBit(pairs, c0 * codeCount + c1)) continue;
+        const s2 = unitCodesStart[u2]!;
+        for (let c = s2; c < s2 + n2; c++) if (getBit(tri, hash3(c0, c1, unitCodes[c]!))) return true;
       }
     }
+    return false;
   };
 
   /**
-   * Marks in `gate` the Han characters where a path may start: with homophones, those whose next
-   * characters can be read as the first syllables of a term; with pinyin, those near enough before
-   * a Latin letter for a path to reach it.
+   * With pinyin: marks in `gate` the Han characters near enough before a Latin letter for a path
+   * that starts there to reach it. (Where paths of Han characters alone start, `homophoneStart`
+   * decides on the way.)
    */
-  const gateStarts = () => {
+  const gateLatin = () => {
     if (gate.length < length + 1) gate = new Uint8Array(Math.max(length + 1, gate.length * 2));
     gate.fill(0, 0, length + 1);
-    if (anyHomophones) {
-      // A window of the last three characters that begin readings (with repeats, a character that
-      // repeats the one before is read with it), over a run of Han characters.
-      let n = 0;
-      let previousCp = -1;
-      for (let pos = 0; pos <= length; ) {
-        const cp = pos < length ? codePointAt(pos) : -1;
-        const size = cp > 0xffff ? 2 : 1;
-        const count = cp >= 0 && cp < 0x10000 ? unitCodesCount[cp]! : 0;
-        if (count > 0) {
-          if (!(repeats && cp === previousCp)) {
-            if (n === 3) {
-              gateWindow(3);
-              shiftWindow();
-              n = 2;
-            }
-            windowPos[n] = pos;
-            windowStart[n] = unitCodesStart[cp]!;
-            windowCount[n] = count;
-            n++;
-          }
-          previousCp = cp;
-        } else if (cp >= 0 && folds.separators && isSeparator(cp)) {
-          previousCp = -1;
-        } else {
-          // The end of a run: the characters left start only shorter readings.
-          for (; n > 0; n--) {
-            gateWindow(n);
-            shiftWindow();
-          }
-          previousCp = -1;
-          // Rare characters outside the BMP: always a possible start.
-          if (cp > 0xffff && symbolsOf(foldCp(cp))) gate[pos] = 1;
-        }
-        pos += size;
-      }
-    }
     if (anyPinyin) {
       // A path that reaches a Latin letter starts at most as many characters before it as a term
       // has (separators between do not count: a run of them may stand beside Latin letters).
@@ -685,14 +652,27 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     report = onMatch;
     curCount = 0;
     nxtCount = 0;
-    gateStarts();
+    if (anyPinyin) gateLatin();
     let previousHan = -1;
     let previousLatin = false;
     let pos = 0;
     while (pos < length) {
       if (curCount === 0) {
         // No path to continue: go straight to the next place one may start.
-        while (pos < length && gate[pos] === 0 && !(anyPinyin && isLatinUnit(units[pos]!))) pos++;
+        for (; pos < length; pos++) {
+          const u = units[pos]!;
+          if (anyPinyin && (gate[pos] === 1 || isLatinUnit(u))) break;
+          if (u >= 0xd800 && u <= 0xdbff) break;
+          if (
+            anyHomophones &&
+            u >= 0x2e80 &&
+            unitCodesCount[u] !== 0 &&
+            !(repeats && pos > 0 && units[pos - 1] === u) &&
+            homophoneStart(pos, u)
+          ) {
+            break;
+          }
+        }
         if (pos >= length) break;
         const before = pos > 0 ? units[pos - 1]! : 0;
         previousHan = before >= 0x2e80 && before < 0xd800 ? before : pos > 1 ? codePointBefore(pos) : -1;
@@ -729,13 +709,6 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
           codeArray = Int32Array.from(symbols, (symbol) => alphabet[symbol]!);
           codeCount = codeArray.length;
         }
-      }
-      if (codeCount > 0 && curCount === 0 && gate[pos] === 0) {
-        // Nothing to continue and nothing to start here.
-        pos += size;
-        previousHan = cp;
-        previousLatin = false;
-        continue;
       }
       if (codeCount > 0) {
         const codeEnd = codeStart + codeCount;
@@ -774,7 +747,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
             if (nodePattern[node] !== 0) emit(node, start, end, latin);
           }
         }
-        if (!repeat && gate[pos] === 1) {
+        if (!repeat && (cp > 0xffff || (anyPinyin && gate[pos] === 1) || (anyHomophones && homophoneStart(pos, cp)))) {
           const b = base[0]!;
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;

@@ -64,129 +64,147 @@ export function chineseDigit(unit: number): number {
   return digitOf[unit]!;
 }
 
-/**
- * Folds Chinese digits to ASCII digits in place, marking them {@link MARK_NUMERAL} in `marks`, so
- * that word boundaries can tell a Chinese numeral from a digit written as one.
- */
-export function foldNumeralsInto(buffer: NormalizedBuffer, marks: Uint8Array): void {
-  const units = buffer.units;
-  for (let i = 0; i < buffer.length; i++) {
-    const d = digitOf[units[i]!]!;
-    if (d !== 0) {
-      units[i] = d;
-      marks[i]! |= MARK_NUMERAL;
-    }
-  }
-}
-
-/** Folds Chinese digits of a string to ASCII digits. */
-export function foldNumerals(s: string): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const d = digitOf[s.charCodeAt(i)]!;
-    out += d === 0 ? s[i] : String.fromCharCode(d);
-  }
-  return out;
-}
-
 interface LookalikeTable {
   /** Radical form (BMP) → the character it is written for; 0 for none. */
   radical: Uint16Array;
-  /** 1 for a code unit that starts the first component of a split (BMP, or a high surrogate). */
-  firstUnit: Uint8Array;
-  /** BMP pairs, `first * 0x10000 + second` → the character (BMP), without and with the Chinese fold. */
-  pairs: Map<number, number>;
-  pairsFolded: Map<number, number>;
-  /** Pairs with a component or a character outside the BMP, as strings. */
-  astralPairs: Map<string, string>;
-  astralPairsFolded: Map<string, string>;
   bytes: number;
 }
 
 let lookalikes: LookalikeTable | undefined;
 
-function foldChineseString(s: string): string {
-  const { bmp, astral } = chineseFoldTable();
-  let out = "";
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    const f = cp < 0x10000 ? bmp[cp]! : (astral.get(cp) ?? 0);
-    out += f === 0 ? ch : String.fromCodePoint(f);
-  }
-  return out;
-}
-
-/**
- * The look-alike table (built on first use, from `lookalikes-data.ts`): radical forms, and the
- * component splits as pairs to recompose. Components are folded like text is (radical forms, and
- * for lists that also fold Chinese, Traditional/Simplified) so that they meet the folded text.
- */
+/** The look-alike table's radical forms (built on first use, from `lookalikes-data.ts`). */
 export function lookalikeTable(): LookalikeTable {
   if (lookalikes) return lookalikes;
   const radical = new Uint16Array(0x10000);
   for (let i = 0; i + 1 < RADICAL_FORMS.length; i += 2) {
     radical[RADICAL_FORMS.charCodeAt(i)] = RADICAL_FORMS.charCodeAt(i + 1);
   }
-  const unradical = (s: string) => {
-    let out = "";
-    for (let i = 0; i < s.length; i++) {
-      const r = radical[s.charCodeAt(i)]!;
-      out += r === 0 ? s[i] : String.fromCharCode(r);
+  lookalikes = { radical, bytes: radical.byteLength };
+  return lookalikes;
+}
+
+/**
+ * How a group of lists folds the text in place, one code unit for one: radical forms (with
+ * `lookalikes`), then Traditional/Simplified (with `chinese`), then Chinese digits (with
+ * `numerals`), composed into one table so that the text is read once.
+ */
+export interface TextFoldTable {
+  /** BMP unit → its folded unit; 0 where it stays. */
+  readonly unit: Uint16Array;
+  /** 1 for a unit that is a Chinese digit (marked {@link MARK_NUMERAL} when folded). */
+  readonly numeral: Uint8Array;
+  /** Traditional/Simplified of characters outside the BMP (with `chinese`). */
+  readonly astral?: ReadonlyMap<number, number>;
+  /** Folds one code point the same way. */
+  readonly fold: (cp: number) => number;
+  readonly bytes: number;
+}
+
+const textFoldTables = new Map<string, TextFoldTable>();
+
+/** The in-place fold of a group with these folds (built once per combination). */
+export function textFoldTable(chinese: boolean, lookalikes: boolean, numerals: boolean): TextFoldTable {
+  const key = `${+chinese}${+lookalikes}${+numerals}`;
+  let table = textFoldTables.get(key);
+  if (table) return table;
+  const radical = lookalikes ? lookalikeTable().radical : undefined;
+  const cc = chinese ? chineseFoldTable() : undefined;
+  const fold = (cp: number): number => {
+    let f = cp;
+    if (radical && f < 0x10000 && radical[f] !== 0) f = radical[f]!;
+    if (cc) {
+      const k = f < 0x10000 ? cc.bmp[f]! : (cc.astral.get(f) ?? 0);
+      if (k !== 0) f = k;
     }
+    if (numerals && f < 0x10000 && digitOf[f] !== 0) f = digitOf[f]!;
+    return f;
+  };
+  const unit = new Uint16Array(0x10000);
+  const numeral = new Uint8Array(0x10000);
+  for (let u = 0x80; u < 0x10000; u++) {
+    if (u >= 0xd800 && u <= 0xdfff) continue;
+    const f = fold(u);
+    if (f !== u && f < 0x10000) unit[u] = f;
+    if (numerals && f >= 0x30 && f <= 0x39) numeral[u] = 1;
+  }
+  table = {
+    unit,
+    numeral,
+    ...(cc && cc.astral.size > 0 ? { astral: cc.astral } : {}),
+    fold,
+    bytes: unit.byteLength + numeral.byteLength,
+  };
+  textFoldTables.set(key, table);
+  return table;
+}
+
+/**
+ * Folds a buffer in place with a group's table, writing each unit's marks into `marks` (a
+ * Chinese digit: {@link MARK_NUMERAL}; else 0).
+ */
+export function foldTextInto(buffer: NormalizedBuffer, table: TextFoldTable, marks: Uint8Array): void {
+  const units = buffer.units;
+  const { unit, numeral, astral } = table;
+  const n = buffer.length;
+  for (let i = 0; i < n; i++) {
+    const u = units[i]!;
+    const f = unit[u]!;
+    marks[i] = numeral[u]!;
+    if (f !== 0) units[i] = f;
+    else if (astral && u >= 0xd800 && u <= 0xdbff && i + 1 < n) {
+      const d = units[i + 1]!;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        const g = astral.get(((u - 0xd800) << 10) + (d - 0xdc00) + 0x10000);
+        if (g !== undefined && g > 0xffff) {
+          units[i] = 0xd800 + ((g - 0x10000) >> 10);
+          units[i + 1] = 0xdc00 + ((g - 0x10000) & 0x3ff);
+        }
+        marks[i + 1] = 0;
+        i++;
+      }
+    }
+  }
+}
+
+/** Component splits as pairs to recompose, keyed by components folded the way a group folds text. */
+export interface PairTable {
+  /** 1 for a code unit that starts the first component of a split (BMP, or a high surrogate). */
+  readonly firstUnit: Uint8Array;
+  /** BMP pairs, `first * 0x10000 + second` → the character (BMP), folded. */
+  readonly pairs: ReadonlyMap<number, number>;
+  /** Pairs with a component or a character outside the BMP, as strings. */
+  readonly astralPairs: ReadonlyMap<string, string>;
+  readonly bytes: number;
+}
+
+const pairTables = new Map<TextFoldTable, PairTable>();
+
+/** The component splits of `lookalikes-data.ts`, folded by `fold` (built once per fold table). */
+export function pairTable(fold: TextFoldTable): PairTable {
+  let table = pairTables.get(fold);
+  if (table) return table;
+  const foldString = (s: string) => {
+    let out = "";
+    for (const ch of s) out += String.fromCodePoint(fold.fold(ch.codePointAt(0)!));
     return out;
   };
   const firstUnit = new Uint8Array(0x10000);
   const pairs = new Map<number, number>();
-  const pairsFolded = new Map<number, number>();
   const astralPairs = new Map<string, string>();
-  const astralPairsFolded = new Map<string, string>();
-  const add = (pair: string, ch: string, bmp: Map<number, number>, astral: Map<string, string>) => {
-    firstUnit[pair.charCodeAt(0)] = 1;
-    if (pair.length === 2 && ch.length === 1) {
-      const key = pair.charCodeAt(0) * 0x10000 + pair.charCodeAt(1);
-      if (!bmp.has(key)) bmp.set(key, ch.charCodeAt(0));
-    } else if (!astral.has(pair)) astral.set(pair, ch);
-  };
   for (const entry of COMPONENT_SPLITS.split("|")) {
     const [ch, first, second] = Array.from(entry);
     if (ch === undefined || first === undefined || second === undefined) continue;
-    const pair = unradical(first) + unradical(second);
-    add(pair, ch, pairs, astralPairs);
-    add(foldChineseString(pair), foldChineseString(ch), pairsFolded, astralPairsFolded);
+    const pair = foldString(first + second);
+    const to = foldString(ch);
+    firstUnit[pair.charCodeAt(0)] = 1;
+    if (pair.length === 2 && to.length === 1) {
+      const key = pair.charCodeAt(0) * 0x10000 + pair.charCodeAt(1);
+      if (!pairs.has(key)) pairs.set(key, to.charCodeAt(0));
+    } else if (!astralPairs.has(pair)) astralPairs.set(pair, to);
   }
-  lookalikes = {
-    radical,
-    firstUnit,
-    pairs,
-    pairsFolded,
-    astralPairs,
-    astralPairsFolded,
-    bytes: radical.byteLength + firstUnit.byteLength + (pairs.size + pairsFolded.size) * 40,
-  };
-  return lookalikes;
-}
-
-/** Replaces radical forms by the character they stand for, in place (one unit for one). */
-export function foldRadicalsInto(buffer: NormalizedBuffer): void {
-  const { radical } = lookalikeTable();
-  const units = buffer.units;
-  for (let i = 0; i < buffer.length; i++) {
-    const c = units[i]!;
-    if (c < 0x2e80 || c > 0x2eff) continue;
-    const r = radical[c]!;
-    if (r !== 0) units[i] = r;
-  }
-}
-
-/** Replaces radical forms of a string by the character they stand for. */
-export function foldRadicals(s: string): string {
-  const { radical } = lookalikeTable();
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const r = radical[s.charCodeAt(i)]!;
-    out += r === 0 ? s[i] : String.fromCharCode(r);
-  }
-  return out;
+  table = { firstUnit, pairs, astralPairs, bytes: firstUnit.byteLength + (pairs.size + astralPairs.size) * 40 };
+  pairTables.set(fold, table);
+  return table;
 }
 
 function codePointLength(units: Uint16Array, i: number, length: number): number {
@@ -202,24 +220,16 @@ function codePointLength(units: Uint16Array, i: number, length: number): number 
  * Where two components at `i` recompose: the character (as a string), and how many units the
  * pair takes in `units`; undefined when they do not.
  */
-function pairAt(
-  table: LookalikeTable,
-  chinese: boolean,
-  units: Uint16Array,
-  i: number,
-  n: number,
-): { ch: string; size: number } | undefined {
+function pairAt(table: PairTable, units: Uint16Array, i: number, n: number): { ch: string; size: number } | undefined {
   if (table.firstUnit[units[i]!] === 0) return undefined;
   const a = codePointLength(units, i, n);
   if (i + a >= n) return undefined;
   const b = codePointLength(units, i + a, n);
   if (a === 1 && b === 1) {
-    const c = (chinese ? table.pairsFolded : table.pairs).get(units[i]! * 0x10000 + units[i + 1]!);
+    const c = table.pairs.get(units[i]! * 0x10000 + units[i + 1]!);
     return c === undefined ? undefined : { ch: String.fromCharCode(c), size: 2 };
   }
-  const ch = (chinese ? table.astralPairsFolded : table.astralPairs).get(
-    String.fromCharCode(...units.subarray(i, i + a + b)),
-  );
+  const ch = table.astralPairs.get(String.fromCharCode(...units.subarray(i, i + a + b)));
   return ch === undefined ? undefined : { ch, size: a + b };
 }
 
@@ -236,16 +246,16 @@ function pairAt(
 export function recomposeInto(
   src: NormalizedBuffer,
   out: NormalizedBuffer,
-  chinese: boolean,
+  table: PairTable,
   context: number,
   marks: { value: Uint8Array },
   repeats = false,
+  srcMarks?: Uint8Array,
 ): boolean {
-  const table = lookalikeTable();
   const units = src.units;
   const n = src.length;
   let i = 0;
-  while (i < n && !(table.firstUnit[units[i]!] !== 0 && pairAt(table, chinese, units, i, n))) i++;
+  while (i < n && !(table.firstUnit[units[i]!] !== 0 && pairAt(table, units, i, n))) i++;
   if (i === n) return false;
   // Parts never overlap, and each separator stands before a part: at most 2n units.
   out.ensure(2 * n + 2);
@@ -263,7 +273,7 @@ export function recomposeInto(
     m++;
   };
   while (i < n) {
-    const found = table.firstUnit[units[i]!] !== 0 ? pairAt(table, chinese, units, i, n) : undefined;
+    const found = table.firstUnit[units[i]!] !== 0 ? pairAt(table, units, i, n) : undefined;
     if (!found) {
       i += codePointLength(units, i, n);
       continue;
@@ -275,7 +285,9 @@ export function recomposeInto(
     // Never start a part inside a surrogate pair.
     if (from > 0 && from < n && units[from]! >= 0xdc00 && units[from]! <= 0xdfff) from--;
     if (from > copied && m > 0) put(0xffff, src.originalStart(from), src.originalStart(from), 0);
-    for (let k = Math.max(from, copied); k < i; k++) put(units[k]!, src.originalStart(k), src.originalEnd(k), 0);
+    for (let k = Math.max(from, copied); k < i; k++) {
+      put(units[k]!, src.originalStart(k), src.originalEnd(k), srcMarks ? srcMarks[k]! : 0);
+    }
     const start = src.originalStart(i);
     const end = src.originalEnd(i + found.size - 1);
     for (let k = 0; k < found.ch.length; k++) put(found.ch.charCodeAt(k), start, end, MARK_RECOMPOSED);
@@ -283,10 +295,11 @@ export function recomposeInto(
     copied = i;
     // Context after the pair, up to the next pair (recomposed on the next turn).
     for (let counted = 0; i < n && counted < context; ) {
-      if (table.firstUnit[units[i]!] !== 0 && pairAt(table, chinese, units, i, n)) break;
+      if (table.firstUnit[units[i]!] !== 0 && pairAt(table, units, i, n)) break;
       if (!(repeats && i > 0 && units[i] === units[i - 1])) counted++;
       const size = codePointLength(units, i, n);
-      for (let k = i; k < i + size; k++) put(units[k]!, src.originalStart(k), src.originalEnd(k), 0);
+      for (let k = i; k < i + size; k++)
+        put(units[k]!, src.originalStart(k), src.originalEnd(k), srcMarks ? srcMarks[k]! : 0);
       i += size;
     }
     copied = i;
