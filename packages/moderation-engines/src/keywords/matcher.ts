@@ -777,7 +777,11 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
         label = entryLabel[e]!;
         list = entryList[e]!;
         // The usual case, the term as written, needs no look at the folds.
-        if (anyTextFold && (tag & TAG_INITIALS) === 0 && !text.startsWith(label, start)) {
+        if (
+          anyTextFold &&
+          (tag & TAG_INITIALS) === 0 &&
+          !(end - start === label.length && text.startsWith(label, start))
+        ) {
           tag |= textFoldTags(text.slice(start, end), entryNormalized[e]!);
         }
       }

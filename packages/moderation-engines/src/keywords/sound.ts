@@ -145,8 +145,10 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   };
 
   const entries: SoundTerm[] = [];
-  const entryChars: Int32Array[] = [];
-  const entryFolded: Int32Array[] = [];
+  // Each entry's characters as written and as folded, flat: entry e is [charStart[e], charStart[e + 1]).
+  const chars: number[] = [];
+  const foldedChars: number[] = [];
+  const charStarts: number[] = [0];
   const patterns: string[] = [];
   const patternEntry: number[] = [];
   let capped = 0;
@@ -159,8 +161,11 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (!term.pinyin && !homophones) continue;
     const entry = entries.length;
     entries.push(homophones === term.homophones ? term : { ...term, homophones });
-    entryChars.push(Int32Array.from(cps));
-    entryFolded.push(Int32Array.from(cps, foldCp));
+    for (const cp of cps) {
+      chars.push(cp);
+      foldedChars.push(foldCp(cp));
+    }
+    charStarts.push(chars.length);
     anyPinyin ||= term.pinyin;
     anyHomophones ||= homophones;
     const readings = cps.map((cp) => readingsOf(cp).map(idOf));
@@ -181,6 +186,11 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     }
   }
   if (patterns.length === 0) return undefined;
+  const charStart = Int32Array.from(charStarts);
+  const entryChars = Int32Array.from(chars);
+  const entryFolded = Int32Array.from(foldedChars);
+  const entryCharAt = (j: number) => entryChars[charStart[vEntry]! + j]!;
+  const entryFoldedAt = (j: number) => entryFolded[charStart[vEntry]! + j]!;
 
   const patternIds = new Int32Array(patterns.length);
   const trie = new Automaton(patterns, patternIds);
@@ -190,15 +200,19 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   for (let p = 0; p < patternCount; p++) groupStart[p + 1]! += groupStart[p]!;
   const fill = groupStart.slice(0, patternCount);
   const groupEntry = new Int32Array(patterns.length);
-  const patternSyllables: Uint16Array[] = new Array(patternCount);
+  // Each pattern's syllable ids, flat: pattern p is [syllableStart[p], syllableStart[p + 1]).
+  const syllableStart = new Int32Array(patternCount + 1);
+  for (let i = 0; i < patterns.length; i++) syllableStart[patternIds[i]! + 1] = patterns[i]!.length;
+  for (let p = 0; p < patternCount; p++) syllableStart[p + 1]! += syllableStart[p]!;
+  const patternSyllableIds = new Uint16Array(syllableStart[patternCount]!);
+  const filled = new Uint8Array(patternCount);
   for (let i = 0; i < patterns.length; i++) {
     const p = patternIds[i]!;
     groupEntry[fill[p]!++] = patternEntry[i]!;
-    if (!patternSyllables[p]) {
+    if (filled[p] === 0) {
+      filled[p] = 1;
       const s = patterns[i]!;
-      const u = new Uint16Array(s.length);
-      for (let k = 0; k < s.length; k++) u[k] = s.charCodeAt(k) - 1;
-      patternSyllables[p] = u;
+      for (let k = 0; k < s.length; k++) patternSyllableIds[syllableStart[p]! + k] = s.charCodeAt(k) - 1;
     }
   }
   const groupEnd = fill;
@@ -239,7 +253,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     const all = readingTable();
     for (let i = 0; i < all.chars.length; i++) addReadings(all.chars[i]!, all.readings[i]!);
   }
-  for (const cps of entryChars) for (const cp of cps) addReadings(cp, readingsOf(cp));
+  for (const cp of entryChars) addReadings(cp, readingsOf(cp));
   for (const [key, list] of collected) {
     const symbols = Uint16Array.from(list);
     if (key < 0x10000) {
@@ -274,7 +288,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   }
   const unitCodes = Int32Array.from(codes);
   let longestTerm = 0;
-  for (const cps of entryChars) longestTerm = Math.max(longestTerm, cps.length);
+  for (let e = 0; e < entries.length; e++) longestTerm = Math.max(longestTerm, charStart[e + 1]! - charStart[e]!);
 
   // Where a path of Han characters alone may start: with homophones, where the next characters
   // can be read as the first syllables of a term (a hashed bit set of their first three; with
@@ -294,15 +308,15 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   let shortTerms = false;
   for (let p = 0; p < patternCount; p++) {
     if ((patternFolds[p]! & 2) === 0) continue;
-    const syllablesOfP = patternSyllables[p]!;
+    const syllablesOfP = patternSyllableIds.subarray(syllableStart[p]!, syllableStart[p + 1]!);
     // Any entry of the pattern gives the characters (they share the syllables); take the first with homophones.
-    let entryChars0: Int32Array | undefined;
-    for (let g = groupStart[p]!; g < groupEnd[p]! && !entryChars0; g++) {
-      if (entries[groupEntry[g]!]!.homophones) entryChars0 = entryChars[groupEntry[g]!];
+    let first = -1;
+    for (let g = groupStart[p]!; g < groupEnd[p]! && first < 0; g++) {
+      if (entries[groupEntry[g]!]!.homophones) first = charStart[groupEntry[g]!]!;
     }
     const keys: number[] = [];
     for (let k = 0; k < syllablesOfP.length && keys.length < 3; k++) {
-      if (repeats && k > 0 && entryChars0![k] === entryChars0![k - 1]) continue;
+      if (repeats && k > 0 && entryChars[first + k] === entryChars[first + k - 1]) continue;
       keys.push(alphabet[syllablesOfP[k]! + 1]!);
     }
     if (keys.length === 3) {
@@ -479,10 +493,10 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
       const repeat = folds.repeats && cp === previous;
       let best = -1;
       if (j < n && symbols.includes(vSyl[j]! + 1)) {
-        const own = entryFolded[vEntry]![j]!;
+        const own = entryFoldedAt(j);
         let t = tags;
         if (folded !== own) t |= TAG_HOMOPHONES;
-        else if (cp !== entryChars[vEntry]![j]!) {
+        else if (cp !== entryCharAt(j)) {
           t |= radicals && cp >= 0x2e80 && cp <= 0x2eff && radicals[cp] !== 0 ? TAG_LOOKALIKES : TAG_CHINESE;
         }
         if ((t & TAG_HOMOPHONES) === 0 || term.homophones) best = align(pos + size, j + 1, cp, t);
@@ -499,21 +513,21 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
    * separators to skip: `align` decides then).
    */
   const direct = (start: number, end: number): number => {
-    const own = entryFolded[vEntry]!;
-    const chars = entryChars[vEntry]!;
+    const from = charStart[vEntry]!;
+    const count = charStart[vEntry + 1]! - from;
     let tags = 0;
     let j = 0;
     for (let pos = start; pos < end; j++) {
-      if (j === own.length) return -1;
+      if (j === count) return -1;
       const cp = codePointAt(pos);
       const folded = foldCp(cp);
-      if (folded !== own[j]) tags |= TAG_HOMOPHONES;
-      else if (cp !== chars[j]) {
+      if (folded !== entryFolded[from + j]) tags |= TAG_HOMOPHONES;
+      else if (cp !== entryChars[from + j]) {
         tags |= radicals && cp >= 0x2e80 && cp <= 0x2eff && radicals[cp] !== 0 ? TAG_LOOKALIKES : TAG_CHINESE;
       }
       pos += cp > 0xffff ? 2 : 1;
     }
-    return j === own.length ? tags : -1;
+    return j === count ? tags : -1;
   };
 
   const emit = (node: number, start: number, end: number, latin: number) => {
@@ -521,7 +535,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (p < 0) return;
     // Without Latin letters a match needs homophones; with them, pinyin.
     if ((patternFolds[p]! & (latin ? 1 : 2)) === 0) return;
-    vSyl = patternSyllables[p]!;
+    vSyl = patternSyllableIds.subarray(syllableStart[p]!, syllableStart[p + 1]!);
     vEnd = end;
     for (let g = groupStart[p]!; g < groupEnd[p]!; g++) {
       vEntry = groupEntry[g]!;
@@ -788,7 +802,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
 
   let bytes = trie.byteSize + symbolIndex.byteLength + syllables.length * 64;
   for (const list of symbolLists) bytes += list.byteLength + 16;
-  for (const cps of entryChars) bytes += cps.byteLength * 2 + 64;
+  bytes += charStart.byteLength + entryChars.byteLength * 2 + syllableStart.byteLength + patternSyllableIds.byteLength;
   return Object.freeze({
     scan,
     entries,
