@@ -251,27 +251,33 @@ export const MAX_INITIALS_VARIANTS = 64;
  * of the first letters of its characters' readings (`法轮功` → `flg`; `长城` → `cc`, `zc`), capped.
  */
 function initialsOf(normalized: string): string[] {
-  const firsts: string[][] = [];
+  let out = [""];
+  let count = 0;
   for (const ch of normalized) {
     const cp = ch.codePointAt(0)!;
     if (!isHan(cp)) return [];
-    const letters: string[] = [];
-    for (const reading of readingsOf(cp)) {
-      const first = reading[0] === "ü" ? "v" : reading[0]!;
-      if (!letters.includes(first)) letters.push(first);
+    const readings = readingsOf(cp);
+    if (readings.length === 0) return [];
+    count++;
+    const first = readings[0]![0] === "ü" ? "v" : readings[0]![0]!;
+    // The common case, one first letter: extend every prefix.
+    let single = true;
+    for (const r of readings) if (r[0] !== readings[0]![0]) single = false;
+    if (single) {
+      for (let k = 0; k < out.length; k++) out[k] += first;
+      continue;
     }
-    if (letters.length === 0) return [];
-    firsts.push(letters);
-  }
-  if (firsts.length < 2) return [];
-  let out = [""];
-  for (const letters of firsts) {
+    const letters: string[] = [];
+    for (const reading of readings) {
+      const letter = reading[0] === "ü" ? "v" : reading[0]!;
+      if (!letters.includes(letter)) letters.push(letter);
+    }
     const next: string[] = [];
     for (const prefix of out)
       for (const letter of letters) if (next.length < MAX_INITIALS_VARIANTS) next.push(prefix + letter);
     out = next;
   }
-  return out;
+  return count >= 2 ? out : [];
 }
 
 function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_TEXT_FOLDS): KeywordMatcher {

@@ -12,7 +12,7 @@
  */
 import { chineseFoldTable } from "./chinese-fold.ts";
 import { COMPONENT_SPLITS, RADICAL_FORMS } from "./lookalikes-data.ts";
-import { NormalizedBuffer } from "./normalize.ts";
+import type { NormalizedBuffer } from "./normalize.ts";
 
 /**
  * Chinese digits and what they are read as: the common (〇 一 … 九, and ○ as writers use it for
@@ -393,15 +393,24 @@ export function contractRepeatsInto(
  * there at least as often in the text. `runs` is undefined when the term has none.
  */
 export function contractTermRepeats(term: string): { key: string; runs?: Uint16Array } {
-  const buffer = new NormalizedBuffer();
-  buffer.ensure(term.length);
-  for (let i = 0; i < term.length; i++) buffer.units[i] = term.charCodeAt(i);
-  buffer.length = term.length;
-  buffer.identity = true;
-  const out = new NormalizedBuffer();
-  const runs = { value: new Uint16Array(0) };
-  contractRepeatsInto(buffer, out, runs);
-  const key = out.toString();
-  if (key.length === term.length) return { key };
-  return { key, runs: runs.value.slice(0, out.length) };
+  let key = "";
+  const runs: number[] = [];
+  let repeated = false;
+  for (let i = 0; i < term.length; ) {
+    const cp = term.codePointAt(i)!;
+    const size = cp > 0xffff ? 2 : 1;
+    let j = i + size;
+    let count = 1;
+    if (cp >= 0x2e80 && isHan(cp)) {
+      while (j < term.length && term.codePointAt(j) === cp) {
+        j += size;
+        count++;
+      }
+    }
+    key += term.slice(i, i + size);
+    for (let k = 0; k < size; k++) runs.push(Math.min(count, 0xffff));
+    if (count > 1) repeated = true;
+    i = j;
+  }
+  return repeated ? { key, runs: Uint16Array.from(runs) } : { key };
 }
