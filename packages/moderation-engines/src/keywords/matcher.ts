@@ -294,6 +294,8 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
   const pending: PendingEntry[] = [];
   const soundTerms: SoundTerm[] = [];
   let initialsPatterns = 0;
+  /** Initials (without separators) → the terms of each list they stand for (the first term wins). */
+  const initialsWords = new Map<string, Array<{ label: string; list: number }>>();
   let skipped = 0;
   let blockTerms = 0;
   let allowTerms = 0;
@@ -338,9 +340,21 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
     }
     if (mode !== "allow" && folds) {
       if (folds.includes("initials")) {
-        // Initials are Latin letters: whole words, in either pass.
+        // Initials are whole Latin words: without separators, a table of words (a text's Latin
+        // words are looked up in it, and the automaton stays the list's own); with separators,
+        // patterns of the automaton, for the pass that reads `f.l.g`.
         for (const initials of initialsOf(plain)) {
-          const passes = separators ? F_PASS_PLAIN | F_PASS_COLLAPSED : F_PASS_PLAIN;
+          initialsPatterns++;
+          if (!separators) {
+            let entries = initialsWords.get(initials);
+            if (!entries) {
+              entries = [];
+              initialsWords.set(initials, entries);
+            }
+            if (!entries.some((e) => e.list === list)) entries.push({ label: term, list });
+            continue;
+          }
+          const passes = F_PASS_PLAIN | F_PASS_COLLAPSED;
           pending.push({
             pattern: initials,
             flags: edgeFlags(initials) | passes,
@@ -349,7 +363,6 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
             tag: TAG_INITIALS,
             normalized: plain,
           });
-          initialsPatterns++;
         }
       }
       const pinyin = folds.includes("pinyin");
@@ -465,6 +478,10 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
 
   const sound: SoundPass | undefined =
     soundTerms.length > 0 ? createSoundPass(soundTerms, { chinese, lookalikes, repeats, separators }) : undefined;
+  let longestInitials = 0;
+  for (const word of initialsWords.keys()) longestInitials = Math.max(longestInitials, word.length);
+  const initialsBase = mainEntries + (sound?.entries.length ?? 0);
+
   // Text kept on either side of a recomposed character: any match that covers it, with the
   // characters its whole-word checks look at. With separators a match may span any run of them:
   // the whole text is kept.
@@ -669,6 +686,52 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
     pushCandidate(from, to, mainEntries + entry, tags);
   };
 
+  // Initials candidates are entries after the sound pass's: `initialsEntries[k - initialsBase]`.
+  const initialsEntries: Array<{ label: string; list: number }> = [];
+  for (const entries of initialsWords.values()) initialsEntries.push(...entries);
+  const initialsIndex = new Map<string, number>();
+  {
+    let k = 0;
+    for (const [word, entries] of initialsWords) {
+      initialsIndex.set(word, k);
+      k += entries.length;
+    }
+  }
+  /** Looks every whole Latin word of the text (letters a–z, after normalisation) up in the initials. */
+  const findInitials = () => {
+    const units = normalized.units;
+    const n = normalized.length;
+    for (let i = 0; i < n; ) {
+      const c = units[i]!;
+      if (c < 0x61 || c > 0x7a) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && units[j]! >= 0x61 && units[j]! <= 0x7a) j++;
+      const before = i > 0 ? units[i - 1]! : 0x20;
+      const after = j < n ? units[j]! : 0x20;
+      const word = j - i <= longestInitials ? String.fromCharCode(...units.subarray(i, j)) : "";
+      const at = initialsIndex.get(word);
+      if (
+        at !== undefined &&
+        !(i > 0 && isSpacedWordUnit(before, before < 0x80 ? before : codePointBefore(units, i))) &&
+        !(j < n && isSpacedWordUnit(after, after < 0x80 ? after : codePointAtUnits(units, j, n)))
+      ) {
+        const count = initialsWords.get(word)!.length;
+        for (let k = 0; k < count; k++) {
+          pushCandidate(
+            normalized.originalStart(i),
+            normalized.originalEnd(j - 1),
+            initialsBase + at + k,
+            TAG_INITIALS,
+          );
+        }
+      }
+      i = j;
+    }
+  };
+
   const collapse = (): boolean => {
     const n = cur.length;
     if (collapsedUnits.length < n) {
@@ -757,6 +820,7 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
     }
     scanBuffer(normalized, marks, 0);
     if (hasRecomposed) scanBuffer(recomposed, recomposedMarks.value, TAG_LOOKALIKES);
+    if (initialsWords.size > 0) findInitials();
     if (candCount === 0) return [];
     const findings: KeywordFinding[] = [];
     const tags: number[] = [];
@@ -775,7 +839,11 @@ function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_
       let tag = candTag[k]!;
       let label: string;
       let list: number;
-      if (e >= mainEntries) {
+      if (e >= initialsBase) {
+        const entry = initialsEntries[e - initialsBase]!;
+        label = entry.label;
+        list = entry.list;
+      } else if (e >= mainEntries) {
         const term = sound!.entries[e - mainEntries]!;
         label = term.label;
         list = term.list;

@@ -302,6 +302,8 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   // every place would be a possible start (correct, only slower).
   const filtered = codeCount <= 1024;
   const pairs = new Int32Array(Math.ceil((codeCount * codeCount) / 32));
+  // And their second and third syllables, the same way.
+  const laterPairs = new Int32Array(Math.ceil((codeCount * codeCount) / 32));
   // Shorter readings (with repeats: 妈妈X is read 妈X), exactly: one syllable code, or two (c0 * 1024 + c1).
   const uni = new Uint8Array(1024);
   const bi = new Int32Array((1024 * 1024) >>> 5);
@@ -322,6 +324,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     if (keys.length === 3) {
       setBit(tri, hash3(keys[0]!, keys[1]!, keys[2]!));
       setBit(pairs, keys[0]! * codeCount + keys[1]!);
+      setBit(laterPairs, keys[1]! * codeCount + keys[2]!);
     } else if (keys.length === 2) setBit(bi, keys[0]! * 1024 + keys[1]!);
     else uni[keys[0]!] = 1;
     if (keys.length < 3) shortTerms = true;
@@ -628,7 +631,10 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
         if (shortTerms && getBit(bi, c0 * 1024 + c1)) return true;
         if (!getBit(pairs, c0 * codeCount + c1)) continue;
         const s2 = unitCodesStart[u2]!;
-        for (let c = s2; c < s2 + n2; c++) if (getBit(tri, hash3(c0, c1, unitCodes[c]!))) return true;
+        for (let c = s2; c < s2 + n2; c++) {
+          const c2 = unitCodes[c]!;
+          if (getBit(laterPairs, c1 * codeCount + c2) && getBit(tri, hash3(c0, c1, c2))) return true;
+        }
       }
     }
     return false;

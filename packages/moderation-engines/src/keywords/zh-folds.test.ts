@@ -223,6 +223,13 @@ describe("folds together", () => {
     for (const [text, label, fold] of cases) expect(found(m, `>${text}<`)).toEqual([[text, label, fold]]);
   });
 
+  it("never takes digits written as digits for the components of a character (11 is not 二, 一一 is)", () => {
+    // Found by the property test: with numerals and lookalikes, 一一 (the split of 二) and 11 read alike.
+    const two = matcherOf(["贰"], ...every);
+    expect(two.find("11法")).toEqual([]);
+    expect(found(two, "2")).toEqual([["2", "贰", "numerals"]]);
+  });
+
   it("has none of the naive false positives", () => {
     for (const text of ["flight", "Lun is my friend", "发展", "123456789", "壹贰叁肆伍陆柒捌玖", "lun gong"]) {
       expect(m.find(text)).toEqual([]);

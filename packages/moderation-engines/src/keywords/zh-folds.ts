@@ -220,11 +220,20 @@ function codePointLength(units: Uint16Array, i: number, length: number): number 
  * Where two components at `i` recompose: the character (as a string), and how many units the
  * pair takes in `units`; undefined when they do not.
  */
-function pairAt(table: PairTable, units: Uint16Array, i: number, n: number): { ch: string; size: number } | undefined {
+function pairAt(
+  table: PairTable,
+  units: Uint16Array,
+  i: number,
+  n: number,
+  marks: Uint8Array | undefined,
+): { ch: string; size: number } | undefined {
   if (table.firstUnit[units[i]!] === 0) return undefined;
   const a = codePointLength(units, i, n);
   if (i + a >= n) return undefined;
   const b = codePointLength(units, i + a, n);
+  // A digit is a component only where it was a Chinese numeral (一一 is 二; 11 is not).
+  if (units[i]! < 0x80 && (marks === undefined || (marks[i]! & MARK_NUMERAL) === 0)) return undefined;
+  if (units[i + a]! < 0x80 && (marks === undefined || (marks[i + a]! & MARK_NUMERAL) === 0)) return undefined;
   if (a === 1 && b === 1) {
     const c = table.pairs.get(units[i]! * 0x10000 + units[i + 1]!);
     return c === undefined ? undefined : { ch: String.fromCharCode(c), size: 2 };
@@ -255,7 +264,7 @@ export function recomposeInto(
   const units = src.units;
   const n = src.length;
   let i = 0;
-  while (i < n && !(table.firstUnit[units[i]!] !== 0 && pairAt(table, units, i, n))) i++;
+  while (i < n && !(table.firstUnit[units[i]!] !== 0 && pairAt(table, units, i, n, srcMarks))) i++;
   if (i === n) return false;
   // Parts never overlap, and each separator stands before a part: at most 2n units.
   out.ensure(2 * n + 2);
@@ -273,7 +282,7 @@ export function recomposeInto(
     m++;
   };
   while (i < n) {
-    const found = table.firstUnit[units[i]!] !== 0 ? pairAt(table, units, i, n) : undefined;
+    const found = table.firstUnit[units[i]!] !== 0 ? pairAt(table, units, i, n, srcMarks) : undefined;
     if (!found) {
       i += codePointLength(units, i, n);
       continue;
@@ -295,7 +304,7 @@ export function recomposeInto(
     copied = i;
     // Context after the pair, up to the next pair (recomposed on the next turn).
     for (let counted = 0; i < n && counted < context; ) {
-      if (table.firstUnit[units[i]!] !== 0 && pairAt(table, units, i, n)) break;
+      if (table.firstUnit[units[i]!] !== 0 && pairAt(table, units, i, n, srcMarks)) break;
       if (!(repeats && i > 0 && units[i] === units[i - 1])) counted++;
       const size = codePointLength(units, i, n);
       for (let k = i; k < i + size; k++)
