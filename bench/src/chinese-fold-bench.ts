@@ -160,7 +160,9 @@ async function main() {
   let plain = measureBuild(() => createKeywordMatcher(plainOptions));
   let folded = measureBuild(() => createKeywordMatcher({ lists: [{ name: "bench", terms, folds: ["chinese"] }] }));
   const firstFolded = folded.ms;
-  const tiny = measureBuild(() => createKeywordMatcher({ lists: [{ name: "tiny", terms: ["后"], folds: ["chinese"] }] }));
+  const tiny = measureBuild(() =>
+    createKeywordMatcher({ lists: [{ name: "tiny", terms: ["后"], folds: ["chinese"] }] }),
+  );
   const tinyMs = tiny.ms;
   for (let i = 0; i < 3; i++) {
     plain = measureBuild(() => createKeywordMatcher(plainOptions));
