@@ -368,7 +368,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
 
   let units: Uint16Array = new Uint16Array(0);
   let length = 0;
-  /** 1 where a path may start at a Han character (see `gateStarts`). */
+  /** With pinyin: 1 where a path may start because Latin letters follow near enough (see `gateLatin`). */
   let gate = new Uint8Array(256);
 
   let report: (start: number, end: number, entry: number, tags: number) => void = () => {};
