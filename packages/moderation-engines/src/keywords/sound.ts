@@ -673,6 +673,8 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     curCount = 0;
     nxtCount = 0;
     if (anyPinyin) gateLatin();
+    // Where the skip below last found that a path may start (so as not to ask twice).
+    let openAt = -1;
     let previousHan = -1;
     let previousLatin = false;
     let pos = 0;
@@ -690,6 +692,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
             !(repeats && pos > 0 && units[pos - 1] === u) &&
             homophoneStart(pos, u)
           ) {
+            openAt = pos;
             break;
           }
         }
@@ -767,7 +770,12 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
             if (nodePattern[node] !== 0) emit(node, start, end, latin);
           }
         }
-        if (!repeat && (cp > 0xffff || (anyPinyin && gate[pos] === 1) || (anyHomophones && homophoneStart(pos, cp)))) {
+        if (
+          !repeat &&
+          (cp > 0xffff ||
+            (anyPinyin && gate[pos] === 1) ||
+            (anyHomophones && (openAt === pos || homophoneStart(pos, cp))))
+        ) {
           const b = base[0]!;
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;
