@@ -9,7 +9,7 @@ import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } f
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
-const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "pii", "stream"] as const;
+const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "zh-folds", "pii", "stream"] as const;
 type NoteBlock = (typeof NOTE_BLOCKS)[number];
 
 /** The hand-written blocks of an existing report. */
@@ -309,6 +309,14 @@ export function renderReport(result: BenchResult, previous = ""): string {
       "chinese-fold",
       notes,
       "_Keyword lists with `# fold: chinese`: run `bench/src/chinese-fold-bench.ts` and write the figures here._",
+    ),
+  );
+  // The other Chinese folds, measured by bench/src/zh-folds-bench.ts.
+  out.push(
+    noteBlock(
+      "zh-folds",
+      notes,
+      "_Chinese folds (`pinyin`, `initials`, `homophones`, …): run `bench/src/zh-folds-bench.ts` and write the figures here._",
     ),
   );
   out.push("");

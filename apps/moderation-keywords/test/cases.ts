@@ -23,8 +23,11 @@ export const SAMPLE_ENV = {
 /** The custom list `customListCases` expects, and the target's env besides KEYWORDS_FILES. */
 export const CUSTOM_LIST = "# team list\nbadword\n秘密\n";
 export const CUSTOM_ENV = { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" };
-/** A second custom list, folded (`# fold: chinese`): its Simplified term also matches Traditional text. */
-export const CUSTOM_FOLDED_LIST = "# fold: chinese\n共产党\n";
+/**
+ * A second custom list, folded (`# fold: chinese, pinyin, homophones`): its Simplified terms also
+ * match Traditional text, toneless pinyin and homophones.
+ */
+export const CUSTOM_FOLDED_LIST = "# fold: chinese, pinyin, homophones\n共产党\n法轮功\n";
 
 async function accepted(response: Response, point: Point, params?: unknown) {
   expect(response.status).toBe(200);
@@ -176,6 +179,21 @@ export function customListCases(transport: string, target: () => Target): void {
         params,
       );
       expect(body).toEqual({ flagged: true, action: "overridden", inputs: {}, query: "打倒***, 打倒***" });
+    });
+
+    it("matches a folded list's term written in pinyin or with homophones, and not a word sharing one syllable", async () => {
+      const params = { app_id: "a", inputs: {}, query: "练 Fa Lun Gong 或发轮功，发展经济" };
+      const body = await accepted(
+        await difyCall(target().receiveUrl, KEY, "app.moderation.input", params),
+        "app.moderation.input",
+        params,
+      );
+      expect(body).toEqual({
+        flagged: true,
+        action: "overridden",
+        inputs: {},
+        query: "练 *********** 或***，发展经济",
+      });
     });
 
     it("no longer knows the sample list", async () => {

@@ -16,7 +16,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const KEY = "playground-key-2468";
 
 /** A CJK term and an English one; the text writes the English one in full-width letters. */
-const LIST = "# match: word\n赌博\nscam\n";
+const LIST = "# match: word\n# fold: repeats\n赌博\nscam\n";
 const ALLOW = "scampi\n";
 const QUERY = "这里有赌博网站，还有 ＳＣＡＭ offers, and scampi for dinner";
 const MASKED = "这里有**网站，还有 **** offers, and scampi for dinner";
@@ -120,13 +120,27 @@ describe("the playground page in headless Chromium", () => {
       ["keywords", "gambling", "block", "2"],
       ["keywords", "food", "allow", "1"],
     ]);
-    expect(await page.locator("#lists tbody tr").first().locator("td").nth(5).textContent()).not.toBe("");
+    // The list's folds, then when it was loaded.
+    expect(await page.locator("#lists tbody tr").first().locator("td").nth(5).textContent()).toBe("repeats");
+    expect(await page.locator("#lists tbody tr").first().locator("td").nth(6).textContent()).not.toBe("");
 
     // The key lives in this tab's session storage only.
     // (Expressions evaluated in the page: this package's TypeScript has no DOM types.)
     expect(await page.evaluate('sessionStorage.getItem("dify-ext-playground-key")')).toBe(KEY);
     expect(await page.evaluate("localStorage.length + document.cookie.length")).toBe(0);
     await page.screenshot({ path: join(artifacts, "playground.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
+  it("says which fold a finding needed", async () => {
+    await page.fill("#query", "来赌赌博博吧");
+    await page.fill("#inputs", "{}");
+    await page.click("#run");
+    await page.waitForFunction('document.querySelector("#reply")?.textContent?.includes("来****吧")');
+    const query = page.locator('.text-box[data-source="query"]');
+    expect(await query.locator(".tag").allTextContents()).toEqual(["keywords · 赌博 [via repeats] (gambling)"]);
+    const row = await query.locator(".findings tbody tr td").allTextContents();
+    expect(row).toEqual(["1–5", "赌赌博博", "keywords", "赌博", "repeats", "gambling"]);
     expect(pageErrors).toEqual([]);
   }, 30_000);
 

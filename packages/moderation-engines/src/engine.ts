@@ -18,6 +18,11 @@ export interface Finding extends Span {
    * hidden text of an injection). Never logged: it may hold the user's words.
    */
   detail?: string;
+  /**
+   * Keyword findings only: the list folds the match needed (`pinyin`, `chinese+repeats`); unset
+   * when the text holds the term as written.
+   */
+  fold?: string;
 }
 
 /** An engine's judgement of one text. */
@@ -72,6 +77,8 @@ export interface LoadedList {
   terms: number;
   /** How its terms match (`word`, `substring`), where that applies. */
   match?: string;
+  /** The keyword list's folds (`chinese`, `pinyin`, …), when it has any. */
+  folds?: string[];
 }
 
 /** What an engine has loaded, as it describes itself to an operator (`GET`-free: no text in it). */

@@ -84,13 +84,24 @@ export interface EngineModule<S = unknown, Section = unknown> {
   /** Its section of the policy file (`<name>:`), if it has one. */
   readonly policy?: {
     readonly section: z.ZodType<Section>;
-    /** The settings with a section's overrides; `resolvePath` turns a file the section names into the path to read. */
-    apply(settings: S, section: Section, resolvePath: (file: string) => string): S;
+    /**
+     * The settings with a section's overrides. `resolvePath` turns a file the section names into
+     * the path to read; `problem` reports a field of the section that cannot apply (the file's error
+     * names the app and the field).
+     */
+    apply(settings: S, section: Section, helpers: PolicyHelpers): S;
     /** Files the section names, for the Worker bundler. */
     files?(section: Section): string[];
   };
   /** Builds the engine from its settings. */
   create(settings: S, context: EngineContext): ModerationEngine | Promise<ModerationEngine>;
+}
+
+/** What a module's policy section gets to apply itself. */
+export interface PolicyHelpers {
+  resolvePath(file: string): string;
+  /** Reports that `field` (within the engine's section) cannot apply, and why. */
+  problem(field: string, message: string): void;
 }
 
 /** An engine module of any settings type, as the registry holds them. */

@@ -69,6 +69,10 @@ describe("the explain endpoint, with the real policy and engines", () => {
     dir = await mkdtemp(join(tmpdir(), "explain-"));
     await writeFile(join(dir, "gambling.txt"), "赌博\nscam\n");
     await writeFile(join(dir, "food.txt"), "scampi\n");
+    await writeFile(
+      join(dir, "zh.txt"),
+      "# fold: chinese, pinyin, initials, homophones, lookalikes, repeats\n法轮功\n赌博\n",
+    );
     fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
   });
   afterEach(async () => {
@@ -156,6 +160,31 @@ describe("the explain endpoint, with the real policy and engines", () => {
     expect(body.lists).toContainEqual(
       expect.objectContaining({ engine: "injection", name: "shipped", match: "rules" }),
     );
+  });
+
+  it("names the fold each finding of a folded list needed, and the list's folds", async () => {
+    const { explain } = await serve({ KEYWORDS_FILES: join(dir, "zh.txt"), MODERATION_INPUT_ACTION: "mask" });
+    const query = "练fa lun gong，发轮功，氵去轮功，flg，赌赌博博，法輪功，法轮功";
+    const { status, body } = await explain({
+      point: "app.moderation.input",
+      params: { app_id: "a", inputs: {}, query },
+    });
+    expect(status).toBe(200);
+    const text = body.texts[0]!;
+    expect(text.findings.map((f) => [query.slice(f.start, f.end), f.label, f.fold ?? ""])).toEqual([
+      ["fa lun gong", "法轮功", "pinyin"],
+      ["发轮功", "法轮功", "homophones"],
+      ["氵去轮功", "法轮功", "lookalikes"],
+      ["flg", "法轮功", "initials"],
+      ["赌赌博博", "赌博", "repeats"],
+      ["法輪功", "法轮功", "chinese"],
+      ["法轮功", "法轮功", ""],
+    ]);
+    expect(text.masked).toBe("练***********，***，****，***，****，***，***");
+    expect(body.lists[0]).toMatchObject({
+      name: "zh",
+      folds: ["chinese", "lookalikes", "repeats", "pinyin", "initials", "homophones"],
+    });
   });
 
   it("shows every engine's time, and an engine that could not judge, as the failure policy answers", async () => {

@@ -250,6 +250,7 @@ function textsOf(trace: PolicyTrace): ExplainText[] {
           end: finding.end,
           engine: run.engine,
           label: finding.label,
+          ...(finding.fold === undefined ? {} : { fold: finding.fold }),
           categories: verdict.categories,
           ...(finding.detail === undefined ? {} : { detail: finding.detail }),
         });

@@ -11,6 +11,8 @@ export interface ExplainFinding {
   engine: string;
   /** The list term, or the engine's rule name. */
   label: string;
+  /** Keyword findings: the list folds the match needed (`pinyin`, `chinese+repeats`); absent when the term stands as written. */
+  fold?: string;
   /** The engine's categories for this text (for keywords: the names of the lists that matched). */
   categories: string[];
   /** What the finding revealed or how it matched (the decoded hidden text of an injection). */
@@ -45,6 +47,8 @@ export interface ExplainList {
   kind: "block" | "allow";
   terms: number;
   match?: string;
+  /** A keyword list's folds (`chinese`, `pinyin`, …), when it has any. */
+  folds?: string[];
   /** When the engine's lists were loaded or last reloaded (ISO 8601). */
   loadedAt?: string;
 }

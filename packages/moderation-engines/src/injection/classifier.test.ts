@@ -26,7 +26,7 @@ afterEach(() => {
 
 const teiClient = (options: Partial<InjectionClassifierOptions> = {}, onUpstream?: (e: UpstreamEvent) => void) =>
   createInjectionClassifier(
-    { url: `${tei.url}/predict`, timeoutMs: 1000, ...options },
+    { url: `${tei.url}/predict`, timeoutMs: 10_000, ...options },
     onUpstream ? { onUpstream } : {},
   );
 
@@ -135,7 +135,7 @@ describe("injection classifier: vLLM /classify", () => {
       url: `${vllm.url}/classify`,
       model: "protectai/deberta-v3-base-prompt-injection-v2",
       apiKey: KEY,
-      timeoutMs: 1000,
+      timeoutMs: 10_000,
       ...options,
     });
 

@@ -79,7 +79,7 @@ describe("injection engine", () => {
 
 describe("injection engine with a classifier", () => {
   const withClassifier = (extra: Parameters<typeof createInjectionEngine>[0] = {}) =>
-    createInjectionEngine({ classifier: { url: `${fake.url}/predict`, timeoutMs: 300 }, ...extra });
+    createInjectionEngine({ classifier: { url: `${fake.url}/predict`, timeoutMs: 10_000 }, ...extra });
 
   it("asks the model about the input texts the rules let through, and flags its verdicts without spans", async () => {
     const engine = withClassifier();

@@ -13,6 +13,8 @@ export class Automaton {
   readonly nodeCount: number;
   /** Number of distinct patterns. */
   readonly patternCount: number;
+  /** Number of distinct code units in the patterns: their dense codes are 1 to this. */
+  readonly alphabetSize: number;
   private readonly alphabet: Int32Array;
   private readonly base: Int32Array;
   private readonly check: Int32Array;
@@ -156,6 +158,7 @@ export class Automaton {
 
     this.nodeCount = nodes;
     this.patternCount = distinct;
+    this.alphabetSize = alphabetSize;
     this.alphabet = alphabet;
     this.base = base;
     this.check = check;
@@ -199,6 +202,32 @@ export class Automaton {
         o = dict[o]!;
       }
     }
+  }
+
+  /**
+   * The trie child of `state` on code unit `unit` (no failure links: the state of the patterns
+   * that continue with `unit`), or -1 when no pattern does. The root is state 0. For walks that
+   * follow several paths at once (the `pinyin` and `homophones` folds), which `scan` cannot.
+   */
+  next(state: number, unit: number): number {
+    const c = this.alphabet[unit]!;
+    if (c === 0) return -1;
+    const t = this.base[state]! + c;
+    return this.check[t] === state ? t : -1;
+  }
+
+  /** The id of the pattern that ends at `state`, or -1. */
+  patternAt(state: number): number {
+    return this.nodePattern[state]! - 1;
+  }
+
+  /**
+   * The arrays behind {@link next} and {@link patternAt}, for hot loops that inline them: the child
+   * of `s` on `unit` is `t = base[s] + alphabet[unit]` when `alphabet[unit] !== 0 && check[t] === s`;
+   * `nodePattern[t] - 1` is the pattern ending at `t`. Read-only.
+   */
+  trie(): { alphabet: Int32Array; base: Int32Array; check: Int32Array; nodePattern: Int32Array } {
+    return { alphabet: this.alphabet, base: this.base, check: this.check, nodePattern: this.nodePattern };
   }
 
   /** Approximate bytes held by the automaton's arrays. */

@@ -13,7 +13,7 @@ const spans = (found: KeywordFinding[]) => found.map(({ start, end, label, list 
 const folded = (terms: string[], extra: Partial<KeywordListInput> = {}): KeywordListInput => ({
   name: "zh",
   terms,
-  fold: "chinese",
+  folds: ["chinese"],
   ...extra,
 });
 
@@ -22,23 +22,25 @@ describe("the # fold: chinese directive", () => {
     expect(parseKeywordList("# fold: chinese\n共产党", "zh")).toEqual({
       name: "zh",
       terms: ["共产党"],
-      fold: "chinese",
+      folds: ["chinese"],
       skipped: 0,
     });
-    expect(parseKeywordList("#FOLD:Chinese\n# match: substring\nx", "a").fold).toBe("chinese");
+    expect(parseKeywordList("#FOLD:Chinese\n# match: substring\nx", "a").folds).toEqual(["chinese"]);
     expect(parseKeywordList("共产党", "plain")).toEqual({ name: "plain", terms: ["共产党"], skipped: 0 });
   });
 
   it("rejects an unknown fold, naming list and line", () => {
     expect(() => parseKeywordList("a\n# fold: japanese", "bad")).toThrow(
-      'keyword list "bad", line 2: unknown fold "japanese" (expected "chinese")',
+      'keyword list "bad", line 2: unknown fold "japanese" (expected chinese, numerals, lookalikes, repeats, pinyin, initials, homophones)',
     );
   });
 
   it("is refused by the matcher when the value is unknown", () => {
     expect(() =>
-      createKeywordMatcher({ lists: [{ name: "x", terms: ["a"], fold: "klingon" as unknown as "chinese" }] }),
-    ).toThrow('list "x": fold must be "chinese", got "klingon"');
+      createKeywordMatcher({ lists: [{ name: "x", terms: ["a"], folds: ["klingon" as unknown as "chinese"] }] }),
+    ).toThrow(
+      'list "x": unknown fold "klingon" (expected one of chinese, numerals, lookalikes, repeats, pinyin, initials, homophones)',
+    );
   });
 });
 
@@ -160,7 +162,7 @@ describe("Traditional/Simplified folding", () => {
     expect(m.stats.allowTerms).toBe(1);
     expect(m.stats.skipped).toBe(2);
     expect(m.stats.lists).toEqual([
-      { name: "zh", terms: 1, skipped: 1, match: "word", fold: "chinese" },
+      { name: "zh", terms: 1, skipped: 1, match: "word", folds: ["chinese"] },
       { name: "plain", terms: 1, skipped: 0, match: "word" },
     ]);
     expect(m.stats.bytes).toBeGreaterThan(chineseFoldTable().bytes);

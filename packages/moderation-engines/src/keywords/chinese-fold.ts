@@ -22,7 +22,6 @@ import HKVariantsRev from "opencc-js/dict/HKVariantsRev";
 import STCharacters from "opencc-js/dict/STCharacters";
 import TSCharacters from "opencc-js/dict/TSCharacters";
 import TWVariantsRev from "opencc-js/dict/TWVariantsRev";
-import type { NormalizedBuffer } from "./normalize.ts";
 
 /**
  * The OpenCC character tables the fold is built from (`"from to|from to|…"`): Taiwan and Hong Kong
@@ -134,50 +133,6 @@ export function chineseFoldTable(): ChineseFoldTable {
   }
   table = { bmp, astral, mapped, skippedPairs, bytes: bmp.byteLength + astral.size * 32 };
   return table;
-}
-
-/**
- * Folds normalised text in place: each Han character with a Traditional/Simplified counterpart is
- * replaced by its group's key. Lengths never change, so the buffer's map to the original text stays
- * exact. Pure-ASCII buffers are left alone.
- */
-export function foldChineseInto(buffer: NormalizedBuffer): void {
-  if (buffer.identity) return;
-  const { bmp, astral } = chineseFoldTable();
-  const units = buffer.units;
-  const n = buffer.length;
-  for (let i = 0; i < n; i++) {
-    const c = units[i]!;
-    if (c < 0x3400) continue;
-    const f = bmp[c]!;
-    if (f !== 0) {
-      units[i] = f;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && astral.size > 0) {
-      const d = units[i + 1]!;
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        const g = astral.get(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000);
-        if (g !== undefined) {
-          units[i] = 0xd800 + ((g - 0x10000) >> 10);
-          units[i + 1] = 0xdc00 + ((g - 0x10000) & 0x3ff);
-        }
-        i++;
-      }
-    }
-  }
-}
-
-/**
- * True when a normalised string holds a character of a fold group (one the fold changes, or a key
- * others fold to). A string without one is found in folded text exactly where it is found in the
- * text before folding: the fold maps group characters to group characters and leaves others.
- */
-export function hasChineseFoldCharacter(normalized: string): boolean {
-  const { bmp, astral } = chineseFoldTable();
-  for (const ch of normalized) {
-    const cp = ch.codePointAt(0)!;
-    if (cp < 0x10000 ? bmp[cp] !== 0 : astral.has(cp)) return true;
-  }
-  return false;
 }
 
 /** Folds a string (already normalised) the same way as {@link foldChineseInto}. */

@@ -13,4 +13,13 @@ export {
   type KeywordMatcherStats,
 } from "./matcher.ts";
 export { normalizeForMatching } from "./normalize.ts";
-export { type KeywordList, KeywordListError, type ListFold, type MatchMode, parseKeywordList } from "./parse.ts";
+export {
+  FOLD_NAMES,
+  type KeywordList,
+  KeywordListError,
+  type ListFold,
+  type MatchMode,
+  parseFoldNames,
+  parseKeywordList,
+} from "./parse.ts";
+export { chineseReadingsLoaded, loadChineseReadings, loadReadingsFor } from "./readings.ts";

@@ -78,6 +78,7 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
         kind: "block",
         terms: list.terms,
         match: list.match,
+        ...(list.folds ? { folds: list.folds } : {}),
       }));
       for (const list of stats.allowLists) lists.push({ name: list.name, kind: "allow", terms: list.terms });
       const listed = stats.allowLists.reduce((sum, list) => sum + list.terms, 0);
@@ -99,7 +100,13 @@ function verdictOf(found: readonly KeywordFinding[]): TextVerdict {
   if (found.length === 0) return { flagged: false, findings: [], categories: [] };
   const categories: string[] = [];
   for (const f of found) if (!categories.includes(f.list)) categories.push(f.list);
-  return { flagged: true, findings: found.map(({ start, end, label }) => ({ start, end, label })), categories };
+  return {
+    flagged: true,
+    findings: found.map(({ start, end, label, fold }) =>
+      fold === undefined ? { start, end, label } : { start, end, label, fold },
+    ),
+    categories,
+  };
 }
 
 function assertMatcher(m: unknown): asserts m is KeywordMatcher {

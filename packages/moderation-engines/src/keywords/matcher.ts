@@ -1,13 +1,45 @@
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
-import { chineseFoldTable, foldChinese, foldChineseInto, hasChineseFoldCharacter } from "./chinese-fold.ts";
+import { chineseFoldTable } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
-import type { ListFold, MatchMode } from "./parse.ts";
+import { FOLD_NAMES, type ListFold, type MatchMode } from "./parse.ts";
+import { chineseReadingsLoaded, readingsOf } from "./readings.ts";
+import {
+  createSoundPass,
+  type SoundPass,
+  type SoundTerm,
+  TAG_CHINESE,
+  TAG_HOMOPHONES,
+  TAG_INITIALS,
+  TAG_LOOKALIKES,
+  TAG_NUMERALS,
+  TAG_PINYIN,
+  TAG_REPEATS,
+} from "./sound.ts";
+import {
+  chineseDigit,
+  contractRepeatsInto,
+  contractTermRepeats,
+  foldTextInto,
+  hasRepeats,
+  isHan,
+  lookalikeTable,
+  MARK_NUMERAL,
+  MARK_RECOMPOSED,
+  pairTable,
+  recomposeInto,
+  textFoldTable,
+} from "./zh-folds.ts";
 
 /** A keyword finding: span of the original text, the term as written, and its list. */
 export interface KeywordFinding extends Finding {
   /** Name of the list the term came from. */
   list: string;
+  /**
+   * The list folds the match needed, `+`-joined in the order of `FOLD_NAMES` (`pinyin`,
+   * `chinese+repeats`); absent when the text holds the term as written (after normalisation).
+   */
+  fold?: string;
 }
 
 /** A list of terms to block, as given to {@link createKeywordMatcher}. */
@@ -16,8 +48,8 @@ export interface KeywordListInput {
   terms: readonly string[];
   /** Overrides the matcher's `match` option for this list. */
   match?: MatchMode;
-  /** `chinese`: Traditional and Simplified Chinese match each other (terms and text folded to one form). */
-  fold?: ListFold;
+  /** The list's folds (`# fold:` directives): see docs/keywords.md. None by default. */
+  folds?: readonly ListFold[];
 }
 
 export interface KeywordMatcherOptions {
@@ -40,8 +72,8 @@ export interface KeywordListStats {
   /** Terms skipped because they normalise to nothing. */
   skipped: number;
   match: MatchMode;
-  /** The list's fold, when it has one. */
-  fold?: ListFold;
+  /** The list's folds, when it has any. */
+  folds?: ListFold[];
 }
 
 export interface KeywordMatcherStats {
@@ -62,6 +94,12 @@ export interface KeywordMatcherStats {
   /** Build time in milliseconds. */
   buildMs: number;
   lists: KeywordListStats[];
+  /**
+   * With `initials`, `pinyin` or `homophones` lists: initials patterns added, terms the sound
+   * folds apply to, their syllable sequences, and terms whose readings made more sequences than
+   * the cap (the first ones are kept).
+   */
+  variants?: { initials: number; soundTerms: number; soundPatterns: number; capped: number };
 }
 
 /** An immutable keyword matcher. */
@@ -146,66 +184,190 @@ interface PendingEntry {
   list: number;
   /** With {@link F_OWN_SEPARATORS}: the normalised term, separators included. */
   term?: string;
+  /** The fold that made this pattern (`TAG_INITIALS`), 0 for the term itself. */
+  tag: number;
+  /** With `repeats`: how often each unit of the pattern must stand in the text (terms such as 妈妈). */
+  runs?: Uint16Array;
+  /** The normalised term (before the list's folds), to tell which folds a finding needed. */
+  normalized: string;
 }
 
 /**
+/**
  * Builds an immutable matcher from block lists, allow terms and options. Terms are normalised
  * exactly as texts are (NFKC, case folding, invisible characters removed); terms that normalise to
- * nothing are skipped and counted in `stats.skipped`.
+ * nothing are skipped and counted in `stats.skipped`. A list with `pinyin`, `initials` or
+ * `homophones` needs the pinyin readings loaded first (`await loadChineseReadings()`).
  */
 export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMatcher {
-  if (Array.isArray(options?.lists) && options.lists.some((list) => list?.fold !== undefined)) {
+  if (Array.isArray(options?.lists) && options.lists.some((list) => (list?.folds?.length ?? 0) > 0)) {
     return createFoldingMatcher(options);
   }
   return buildMatcher(options);
 }
 
-/** How the matcher of folded lists folds normalised terms and texts (lengths never change). */
-interface TextFold {
-  term(normalized: string): string;
-  text(buffer: NormalizedBuffer): void;
+/** The folds that change the text a group of lists is matched against (the others add patterns). */
+interface TextFolds {
+  chinese: boolean;
+  numerals: boolean;
+  lookalikes: boolean;
+  repeats: boolean;
 }
 
-function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordMatcher {
+const NO_TEXT_FOLDS: TextFolds = { chinese: false, numerals: false, lookalikes: false, repeats: false };
+
+function textFoldsOf(folds: readonly ListFold[] | undefined): TextFolds {
+  const has = (fold: ListFold) => folds?.includes(fold) ?? false;
+  return { chinese: has("chinese"), numerals: has("numerals"), lookalikes: has("lookalikes"), repeats: has("repeats") };
+}
+
+/** Fold tag bits → fold names, in the order of {@link FOLD_NAMES}. */
+const TAG_OF: Readonly<Record<ListFold, number>> = {
+  chinese: TAG_CHINESE,
+  numerals: TAG_NUMERALS,
+  lookalikes: TAG_LOOKALIKES,
+  repeats: TAG_REPEATS,
+  initials: TAG_INITIALS,
+  pinyin: TAG_PINYIN,
+  homophones: TAG_HOMOPHONES,
+};
+
+function foldNamesOf(tags: number): string | undefined {
+  if (tags === 0) return undefined;
+  return FOLD_NAMES.filter((name) => (tags & TAG_OF[name]) !== 0).join("+");
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+/** Most initials patterns one term is expanded into (its polyphonic characters' first letters). */
+export const MAX_INITIALS_VARIANTS = 64;
+
+/**
+ * The initials of a term of two or more Han characters that all have a reading: every combination
+ * of the first letters of its characters' readings (`法轮功` → `flg`; `长城` → `cc`, `zc`), capped.
+ */
+function initialsOf(normalized: string): string[] {
+  let out = [""];
+  let count = 0;
+  for (const ch of normalized) {
+    const cp = ch.codePointAt(0)!;
+    if (!isHan(cp)) return [];
+    const readings = readingsOf(cp);
+    if (readings.length === 0) return [];
+    count++;
+    const first = readings[0]![0] === "ü" ? "v" : readings[0]![0]!;
+    // The common case, one first letter: extend every prefix.
+    let single = true;
+    for (const r of readings) if (r[0] !== readings[0]![0]) single = false;
+    if (single) {
+      for (let k = 0; k < out.length; k++) out[k] += first;
+      continue;
+    }
+    const letters: string[] = [];
+    for (const reading of readings) {
+      const letter = reading[0] === "ü" ? "v" : reading[0]!;
+      if (!letters.includes(letter)) letters.push(letter);
+    }
+    const next: string[] = [];
+    for (const prefix of out)
+      for (const letter of letters) if (next.length < MAX_INITIALS_VARIANTS) next.push(prefix + letter);
+    out = next;
+  }
+  return count >= 2 ? out : [];
+}
+
+function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_TEXT_FOLDS): KeywordMatcher {
   const started = performance.now();
   const defaultMode: MatchMode = options.match ?? "word";
   if (defaultMode !== "word" && defaultMode !== "substring") {
     throw new TypeError(`match must be "word" or "substring", got ${JSON.stringify(options.match)}`);
   }
   const separators = options.separators ?? false;
+  const { chinese, numerals, lookalikes, repeats } = textFolds;
+  const anyTextFold = chinese || numerals || lookalikes || repeats;
   const listNames: string[] = [];
   const listStats: KeywordListStats[] = [];
   const pending: PendingEntry[] = [];
+  const soundTerms: SoundTerm[] = [];
+  let initialsPatterns = 0;
+  /** Initials (without separators) → the terms of each list they stand for (the first term wins). */
+  const initialsWords = new Map<string, Array<{ label: string; list: number }>>();
   let skipped = 0;
   let blockTerms = 0;
   let allowTerms = 0;
 
-  const add = (term: string, mode: MatchMode | "allow", list: number): boolean => {
-    const normalized = fold ? fold.term(normalizeForMatching(term)) : normalizeForMatching(term);
-    if (normalized === "") return false;
+  // The in-place folds, composed into one table, and the component splits folded the same way.
+  const foldTable = chinese || lookalikes || numerals ? textFoldTable(chinese, lookalikes, numerals) : undefined;
+  const splits = lookalikes && foldTable ? pairTable(foldTable) : undefined;
+
+  /** A normalised term as this group reads texts: in-place folds, then repeats written once. */
+  const termKey = (normalized: string): { key: string; runs?: Uint16Array } => {
+    let key = normalized;
+    if (foldTable) {
+      key = "";
+      for (const ch of normalized) key += String.fromCodePoint(foldTable.fold(ch.codePointAt(0)!));
+    }
+    return repeats ? contractTermRepeats(key) : { key };
+  };
+
+  const add = (term: string, mode: MatchMode | "allow", list: number, folds?: readonly ListFold[]): boolean => {
+    const plain = normalizeForMatching(term);
+    if (plain === "") return false;
+    const { key: normalized, runs } = termKey(plain);
     const kind = mode === "allow" ? F_ALLOW : mode === "word" ? 0 : -1;
     const flagsFor = (p: string) => (kind === F_ALLOW ? F_ALLOW : kind === 0 ? edgeFlags(p) : 0);
+    const entry = (pattern: string, flags: number, extra: Partial<PendingEntry> = {}) =>
+      pending.push({ pattern, flags, label: term, list, tag: 0, normalized: plain, ...(runs && { runs }), ...extra });
     if (!separators) {
-      pending.push({ pattern: normalized, flags: flagsFor(normalized) | F_PASS_PLAIN, label: term, list });
-      return true;
-    }
-    const collapsed = removeSeparators(normalized);
-    if (collapsed === normalized) {
-      pending.push({
-        pattern: normalized,
-        flags: flagsFor(normalized) | F_PASS_PLAIN | F_PASS_COLLAPSED,
-        label: term,
-        list,
-      });
+      entry(normalized, flagsFor(normalized) | F_PASS_PLAIN);
     } else {
-      pending.push({ pattern: normalized, flags: flagsFor(normalized) | F_PASS_PLAIN, label: term, list });
-      // The collapsed pass finds the term's letters; the term's own separators are then required
-      // around and between them (see ownSeparatorsSpan), so `$hit` never matches `hit`. Word
-      // boundaries apply to the term as written: `$hit` starts with a symbol, so it needs none there.
-      if (collapsed !== "") {
-        const flags = flagsFor(normalized) | F_PASS_COLLAPSED | F_OWN_SEPARATORS;
-        pending.push({ pattern: collapsed, flags, label: term, list, term: normalized });
+      const collapsed = removeSeparators(normalized);
+      if (collapsed === normalized) {
+        entry(normalized, flagsFor(normalized) | F_PASS_PLAIN | F_PASS_COLLAPSED);
+      } else {
+        entry(normalized, flagsFor(normalized) | F_PASS_PLAIN);
+        // The collapsed pass finds the term's letters; the term's own separators are then required
+        // around and between them (see ownSeparatorsSpan), so `$hit` never matches `hit`. Word
+        // boundaries apply to the term as written: `$hit` starts with a symbol, so it needs none there.
+        if (collapsed !== "") {
+          entry(collapsed, flagsFor(normalized) | F_PASS_COLLAPSED | F_OWN_SEPARATORS, { term: normalized });
+        }
       }
+    }
+    if (mode !== "allow" && folds) {
+      if (folds.includes("initials")) {
+        // Initials are whole Latin words: without separators, a table of words (a text's Latin
+        // words are looked up in it, and the automaton stays the list's own); with separators,
+        // patterns of the automaton, for the pass that reads `f.l.g`.
+        for (const initials of initialsOf(plain)) {
+          initialsPatterns++;
+          if (!separators) {
+            let entries = initialsWords.get(initials);
+            if (!entries) {
+              entries = [];
+              initialsWords.set(initials, entries);
+            }
+            if (!entries.some((e) => e.list === list)) entries.push({ label: term, list });
+            continue;
+          }
+          const passes = F_PASS_PLAIN | F_PASS_COLLAPSED;
+          pending.push({
+            pattern: initials,
+            flags: edgeFlags(initials) | passes,
+            label: term,
+            list,
+            tag: TAG_INITIALS,
+            normalized: plain,
+          });
+        }
+      }
+      const pinyin = folds.includes("pinyin");
+      const homophones = folds.includes("homophones");
+      if (pinyin || homophones) soundTerms.push({ label: term, normalized: plain, list, pinyin, homophones });
     }
     return true;
   };
@@ -220,7 +382,7 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     let used = 0;
     let listSkipped = 0;
     for (const term of list.terms) {
-      if (add(term.trim(), mode, index)) used++;
+      if (add(term.trim(), mode, index, list.folds)) used++;
       else listSkipped++;
     }
     blockTerms += used;
@@ -230,7 +392,7 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
       terms: used,
       skipped: listSkipped,
       match: mode,
-      ...(list.fold ? { fold: list.fold } : {}),
+      ...(list.folds && list.folds.length > 0 ? { folds: [...list.folds] } : {}),
     });
   }
   const allowList = listNames.length;
@@ -262,8 +424,8 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     patternIds,
   );
 
-  // Entries grouped by pattern id (CSR), dropping exact duplicates (same pattern, flags, list and
-  // own-separators term).
+  // Entries grouped by pattern id (CSR), dropping exact duplicates (same pattern, flags, list,
+  // fold and own-separators term).
   const patternCount = automaton.patternCount;
   const patternLength = new Int32Array(patternCount);
   const groupStart = new Int32Array(patternCount + 1);
@@ -274,16 +436,25 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
   for (let p = 0; p < patternCount; p++) groupStart[p + 1]! += groupStart[p]!;
   const slot = groupStart.slice(0, patternCount);
   const entryFlags = new Uint8Array(pending.length);
+  const entryTag = new Uint8Array(pending.length);
   const entryList = new Int32Array(pending.length);
   const entryLabel: string[] = new Array(pending.length);
+  const entryNormalized: string[] = new Array(pending.length);
   const entryTerm: Array<Uint16Array | undefined> = new Array(pending.length);
   const entryTermText: Array<string | undefined> = new Array(pending.length);
+  const entryRuns: Array<Uint16Array | undefined> = new Array(pending.length);
   for (let i = 0; i < pending.length; i++) {
     const p = patternIds[i]!;
     const entry = pending[i]!;
     let duplicate = false;
     for (let e = groupStart[p]!; e < slot[p]!; e++) {
-      if (entryFlags[e] === entry.flags && entryList[e] === entry.list && entryTermText[e] === entry.term) {
+      if (
+        entryFlags[e] === entry.flags &&
+        entryList[e] === entry.list &&
+        entryTermText[e] === entry.term &&
+        entryTag[e] === entry.tag &&
+        entryRuns[e]?.join() === entry.runs?.join()
+      ) {
         duplicate = true;
         break;
       }
@@ -291,8 +462,11 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     if (duplicate) continue;
     const e = slot[p]!++;
     entryFlags[e] = entry.flags;
+    entryTag[e] = entry.tag;
     entryList[e] = entry.list;
     entryLabel[e] = entry.label;
+    entryNormalized[e] = entry.normalized;
+    if (entry.runs) entryRuns[e] = entry.runs;
     if (entry.term !== undefined) {
       entryTerm[e] = stringUnits(entry.term);
       entryTermText[e] = entry.term;
@@ -300,29 +474,58 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
   }
   const groupEnd = slot;
   pending.length = 0;
+  const mainEntries = entryFlags.length;
+
+  const sound: SoundPass | undefined =
+    soundTerms.length > 0 ? createSoundPass(soundTerms, { chinese, lookalikes, repeats, separators }) : undefined;
+  let longestInitials = 0;
+  for (const word of initialsWords.keys()) longestInitials = Math.max(longestInitials, word.length);
+  const initialsBase = mainEntries + (sound?.entries.length ?? 0);
+
+  // Text kept on either side of a recomposed character: any match that covers it, with the
+  // characters its whole-word checks look at. With separators a match may span any run of them:
+  // the whole text is kept.
+  const recomposeContext = separators ? 1 << 30 : Math.max(longestPattern, longestAllow) + 2;
 
   // Per-call scratch state, reused: find() is synchronous, so calls never interleave.
   const normalized = new NormalizedBuffer();
+  const recomposed = new NormalizedBuffer();
+  const contracted = new NormalizedBuffer();
+  const runs = { value: new Uint16Array(256) };
+  /** Unit marks (`MARK_NUMERAL`, `MARK_RECOMPOSED`) of the text, of its recomposed parts, of a contracted buffer. */
+  let textMarks = new Uint8Array(256);
+  const recomposedMarks = { value: new Uint8Array(256) };
+  const contractedMarks = { value: new Uint8Array(256) };
+  /** The buffer being scanned, its runs (with `repeats`) and its unit marks (with `numerals` or `lookalikes`). */
+  let cur = normalized;
+  let curRuns: Uint16Array | undefined;
+  let curMarks: Uint8Array | undefined;
+  let passTag = 0;
   let collapsedUnits = new Uint16Array(256);
   let collapsedMap = new Int32Array(256);
   let collapsedLength = 0;
   let candStart = new Int32Array(64);
   let candEnd = new Int32Array(64);
   let candEntry = new Int32Array(64);
+  let candTag = new Int32Array(64);
   let candCount = 0;
   let allowStart = new Int32Array(16);
   let allowEnd = new Int32Array(16);
   let allowCount = 0;
+  /** Sound matches by start and entry: a longer one (a run of repeats) replaces a shorter one. */
+  const soundSeen = new Map<number, number>();
 
-  const pushCandidate = (start: number, end: number, entry: number) => {
+  const pushCandidate = (start: number, end: number, entry: number, tag: number) => {
     if (candCount === candStart.length) {
       candStart = grow(candStart);
       candEnd = grow(candEnd);
       candEntry = grow(candEntry);
+      candTag = grow(candTag);
     }
     candStart[candCount] = start;
     candEnd[candCount] = end;
     candEntry[candCount] = entry;
+    candTag[candCount] = tag;
     candCount++;
   };
   const pushAllow = (start: number, end: number) => {
@@ -335,16 +538,44 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     allowCount++;
   };
 
-  // Whole-word checks look at the normalised (uncollapsed) text around [start, end).
+  /**
+   * Whether the word characters at units `inside` (in the match) and `outside` join into one word.
+   * With `numerals`, a Chinese numeral is a digit among digits (one number), but a Chinese
+   * character next to letters, which it does not join.
+   */
+  const joins = (inside: number, outside: number): boolean => {
+    if (!curMarks || ((curMarks[inside]! | curMarks[outside]!) & MARK_NUMERAL) === 0) return true;
+    const a = cur.units[inside]!;
+    const b = cur.units[outside]!;
+    return a >= 0x30 && a <= 0x39 && b >= 0x30 && b <= 0x39;
+  };
+  // Whole-word checks look at the scanned (uncollapsed) text around [start, end).
   const boundaryOk = (flags: number, start: number, end: number): boolean => {
-    const units = normalized.units;
+    const units = cur.units;
     if ((flags & F_WORD_START) !== 0 && start > 0) {
       const c = units[start - 1]!;
-      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointBefore(units, start))) return false;
+      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointBefore(units, start)) && joins(start, start - 1)) return false;
     }
-    if ((flags & F_WORD_END) !== 0 && end < normalized.length) {
+    if ((flags & F_WORD_END) !== 0 && end < cur.length) {
       const c = units[end]!;
-      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointAtUnits(units, end, normalized.length))) return false;
+      if (isSpacedWordUnit(c, c < 0x80 ? c : codePointAtUnits(units, end, cur.length)) && joins(end - 1, end)) {
+        return false;
+      }
+    }
+    return true;
+  };
+
+  /**
+   * With `repeats`: a term's own runs (妈妈, written 妈 twice) must stand in the text at least as
+   * often. Walks the scanned units of the match, skipping separators (the collapsed pass).
+   */
+  const runsOk = (need: Uint16Array, start: number, end: number): boolean => {
+    let k = 0;
+    for (let i = start; i < end && k < need.length; i++) {
+      const c = cur.units[i]!;
+      if ((c < 0xd800 || c > 0xdfff) && isSeparator(c)) continue;
+      if ((curRuns ? curRuns[i]! : 1) < need[k]!) return false;
+      k++;
     }
     return true;
   };
@@ -361,8 +592,8 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
    * separator of the term the nearest equal one is enough: a subsequence is found greedily.
    */
   const ownSeparatorsSpan = (term: Uint16Array, start: number, end: number): boolean => {
-    const units = normalized.units;
-    const n = normalized.length;
+    const units = cur.units;
+    const n = cur.length;
     const termLength = term.length;
     let first = 0;
     for (let tc = 0; first < termLength; first += tc > 0xffff ? 2 : 1) {
@@ -409,11 +640,19 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     return true;
   };
 
+  /** Whether [start, end) of the scanned buffer holds a recomposed character (else the first pass found it). */
+  const coversRecomposed = (start: number, end: number): boolean => {
+    for (let i = start; i < end; i++) if ((curMarks![i]! & MARK_RECOMPOSED) !== 0) return true;
+    return false;
+  };
   const reportEntry = (e: number, flags: number, start: number, end: number) => {
+    if (passTag !== 0 && !coversRecomposed(start, end)) return;
+    const need = entryRuns[e];
+    if (need && !runsOk(need, start, end)) return;
     if ((flags & F_ALLOW) !== 0) {
-      pushAllow(normalized.originalStart(start), normalized.originalEnd(end - 1));
+      pushAllow(cur.originalStart(start), cur.originalEnd(end - 1));
     } else if (boundaryOk(flags, start, end)) {
-      pushCandidate(normalized.originalStart(start), normalized.originalEnd(end - 1), e);
+      pushCandidate(cur.originalStart(start), cur.originalEnd(end - 1), e, entryTag[e]! | passTag);
     }
   };
   const report = (pass: number, start: number, end: number, patternId: number) => {
@@ -431,14 +670,75 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     const start = collapsedMap[end - patternLength[patternId]!]!;
     report(F_PASS_COLLAPSED, start, collapsedMap[end - 1]! + 1, patternId);
   };
+  const onSoundMatch = (start: number, end: number, entry: number, tags: number) => {
+    const from = normalized.originalStart(start);
+    const to = normalized.originalEnd(end - 1);
+    const key = from * (sound!.entries.length + 1) + entry;
+    const seen = soundSeen.get(key);
+    if (seen !== undefined) {
+      if (to > candEnd[seen]!) {
+        candEnd[seen] = to;
+        candTag[seen] = tags;
+      }
+      return;
+    }
+    soundSeen.set(key, candCount);
+    pushCandidate(from, to, mainEntries + entry, tags);
+  };
+
+  // Initials candidates are entries after the sound pass's: `initialsEntries[k - initialsBase]`.
+  const initialsEntries: Array<{ label: string; list: number }> = [];
+  for (const entries of initialsWords.values()) initialsEntries.push(...entries);
+  const initialsIndex = new Map<string, number>();
+  {
+    let k = 0;
+    for (const [word, entries] of initialsWords) {
+      initialsIndex.set(word, k);
+      k += entries.length;
+    }
+  }
+  /** Looks every whole Latin word of the text (letters a–z, after normalisation) up in the initials. */
+  const findInitials = () => {
+    const units = normalized.units;
+    const n = normalized.length;
+    for (let i = 0; i < n; ) {
+      const c = units[i]!;
+      if (c < 0x61 || c > 0x7a) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && units[j]! >= 0x61 && units[j]! <= 0x7a) j++;
+      const before = i > 0 ? units[i - 1]! : 0x20;
+      const after = j < n ? units[j]! : 0x20;
+      const word = j - i <= longestInitials ? String.fromCharCode(...units.subarray(i, j)) : "";
+      const at = initialsIndex.get(word);
+      if (
+        at !== undefined &&
+        !(i > 0 && isSpacedWordUnit(before, before < 0x80 ? before : codePointBefore(units, i))) &&
+        !(j < n && isSpacedWordUnit(after, after < 0x80 ? after : codePointAtUnits(units, j, n)))
+      ) {
+        const count = initialsWords.get(word)!.length;
+        for (let k = 0; k < count; k++) {
+          pushCandidate(
+            normalized.originalStart(i),
+            normalized.originalEnd(j - 1),
+            initialsBase + at + k,
+            TAG_INITIALS,
+          );
+        }
+      }
+      i = j;
+    }
+  };
 
   const collapse = (): boolean => {
-    const n = normalized.length;
+    const n = cur.length;
     if (collapsedUnits.length < n) {
-      collapsedUnits = new Uint16Array(normalized.units.length);
-      collapsedMap = new Int32Array(normalized.units.length);
+      collapsedUnits = new Uint16Array(cur.units.length);
+      collapsedMap = new Int32Array(cur.units.length);
     }
-    const units = normalized.units;
+    const units = cur.units;
     let m = 0;
     for (let i = 0; i < n; i++) {
       const c = units[i]!;
@@ -468,18 +768,62 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     return m < n;
   };
 
+  /** Scans one reading of the text (the text, or its recomposed look-alikes), both passes. */
+  const scanBuffer = (buffer: NormalizedBuffer, marks: Uint8Array | undefined, tag: number) => {
+    cur = buffer;
+    curRuns = undefined;
+    curMarks = marks;
+    passTag = tag;
+    if (repeats && !buffer.identity && hasRepeats(buffer)) {
+      contractRepeatsInto(
+        buffer,
+        contracted,
+        runs,
+        marks ? { src: marks, out: ensureBytes(contractedMarks, buffer.units.length) } : undefined,
+      );
+      cur = contracted;
+      curRuns = runs.value;
+      if (marks) curMarks = contractedMarks.value;
+    }
+    automaton.scan(cur.units, cur.length, onPlainMatch);
+    if (separators && collapse()) {
+      automaton.scan(collapsedUnits, collapsedLength, onCollapsedMatch);
+    }
+  };
+
   const find = (text: string): KeywordFinding[] => {
     if (typeof text !== "string") throw new TypeError("text must be a string");
     candCount = 0;
     allowCount = 0;
     normalizeInto(text, normalized);
-    if (fold) fold.text(normalized);
-    automaton.scan(normalized.units, normalized.length, onPlainMatch);
-    if (separators && collapse()) {
-      automaton.scan(collapsedUnits, collapsedLength, onCollapsedMatch);
+    if (sound) {
+      soundSeen.clear();
+      sound.scan(normalized, onSoundMatch);
     }
+    let hasRecomposed = false;
+    let marks: Uint8Array | undefined;
+    if (foldTable && !normalized.identity) {
+      if (textMarks.length < normalized.units.length) textMarks = new Uint8Array(normalized.units.length);
+      foldTextInto(normalized, foldTable, textMarks);
+      if (numerals) marks = textMarks;
+      if (splits) {
+        hasRecomposed = recomposeInto(
+          normalized,
+          recomposed,
+          splits,
+          recomposeContext,
+          recomposedMarks,
+          repeats,
+          numerals ? textMarks : undefined,
+        );
+      }
+    }
+    scanBuffer(normalized, marks, 0);
+    if (hasRecomposed) scanBuffer(recomposed, recomposedMarks.value, TAG_LOOKALIKES);
+    if (initialsWords.size > 0) findInitials();
     if (candCount === 0) return [];
     const findings: KeywordFinding[] = [];
+    const tags: number[] = [];
     for (let k = 0; k < candCount; k++) {
       const start = candStart[k]!;
       const end = candEnd[k]!;
@@ -492,38 +836,174 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
       }
       if (allowed) continue;
       const e = candEntry[k]!;
-      findings.push({ start, end, label: entryLabel[e]!, list: listNames[entryList[e]!]! });
+      let tag = candTag[k]!;
+      let label: string;
+      let list: number;
+      if (e >= initialsBase) {
+        const entry = initialsEntries[e - initialsBase]!;
+        label = entry.label;
+        list = entry.list;
+      } else if (e >= mainEntries) {
+        const term = sound!.entries[e - mainEntries]!;
+        label = term.label;
+        list = term.list;
+      } else {
+        label = entryLabel[e]!;
+        list = entryList[e]!;
+        // The usual case, the term as written, needs no look at the folds.
+        if (
+          anyTextFold &&
+          (tag & TAG_INITIALS) === 0 &&
+          !(end - start === label.length && text.startsWith(label, start))
+        ) {
+          tag |= textFoldTags(text.slice(start, end), entryNormalized[e]!);
+        }
+      }
+      const fold = foldNamesOf(tag);
+      findings.push({ start, end, label, list: listNames[list]!, ...(fold === undefined ? {} : { fold }) });
+      tags.push(popcount(tag));
     }
-    findings.sort((a, b) => a.start - b.start || b.end - a.end || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-    let w = 0;
-    for (let r = 0; r < findings.length; r++) {
-      const f = findings[r]!;
-      const prev = w > 0 ? findings[w - 1]! : undefined;
+    // Same span and label once: the one that needed the fewest folds.
+    const order = findings.map((_, i) => i);
+    order.sort((x, y) => {
+      const a = findings[x]!;
+      const b = findings[y]!;
+      return (
+        a.start - b.start ||
+        b.end - a.end ||
+        (a.label < b.label ? -1 : a.label > b.label ? 1 : 0) ||
+        tags[x]! - tags[y]! ||
+        x - y
+      );
+    });
+    const out: KeywordFinding[] = [];
+    for (const i of order) {
+      const f = findings[i]!;
+      const prev = out.length > 0 ? out[out.length - 1]! : undefined;
       if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
-      findings[w++] = f;
+      out.push(f);
     }
-    findings.length = w;
-    return findings;
+    return out;
   };
 
+  /**
+   * Which of the group's text folds a finding of the term itself needed: the original characters
+   * it covers are normalised again and compared with the term, character by character.
+   */
+  const textFoldTags = (original: string, term: string): number => {
+    const segment = normalizeForMatching(original);
+    if (segment === term) return 0;
+    const a = Array.from(segment, (ch) => ch.codePointAt(0)!);
+    const b = Array.from(term, (ch) => ch.codePointAt(0)!);
+    const chineseOf = (cp: number) => {
+      const t = chineseFoldTable();
+      const k = cp < 0x10000 ? t.bmp[cp]! : (t.astral.get(cp) ?? 0);
+      return k === 0 ? cp : k;
+    };
+    const radicalOf = (cp: number) =>
+      cp < 0x10000 && lookalikeTable().radical[cp]! !== 0 ? lookalikeTable().radical[cp]! : cp;
+    let tags = 0;
+    let i = 0;
+    let j = 0;
+    let previous = -1;
+    while (i < a.length) {
+      const x = a[i]!;
+      const y = j < b.length ? b[j]! : -1;
+      if (x === y) {
+        previous = x;
+        i++;
+        j++;
+        continue;
+      }
+      if (y !== -1) {
+        let fx = x;
+        let fy = y;
+        let t = 0;
+        if (lookalikes && (radicalOf(fx) !== fx || radicalOf(fy) !== fy)) {
+          fx = radicalOf(fx);
+          fy = radicalOf(fy);
+          t |= TAG_LOOKALIKES;
+        }
+        if (chinese && fx !== fy && chineseOf(fx) === chineseOf(fy)) {
+          fx = chineseOf(fx);
+          fy = chineseOf(fy);
+          t |= TAG_CHINESE;
+        }
+        if (numerals && fx !== fy && fx < 0x10000 && fy < 0x10000) {
+          const dx = chineseDigit(fx) || fx;
+          const dy = chineseDigit(fy) || fy;
+          if (dx === dy) {
+            fx = dx;
+            fy = dy;
+            t |= TAG_NUMERALS;
+          }
+        }
+        if (fx === fy) {
+          tags |= t;
+          previous = x;
+          i++;
+          j++;
+          continue;
+        }
+      }
+      if (repeats && x === previous && isHan(x)) {
+        tags |= TAG_REPEATS;
+        i++;
+        continue;
+      }
+      if (separators && isSeparator(x)) {
+        previous = -1;
+        i++;
+        continue;
+      }
+      break;
+    }
+    return tags;
+  };
+
+  let bytes = automaton.byteSize + (sound?.bytes ?? 0);
+  if (chinese) bytes += chineseFoldTable().bytes;
+  if (foldTable) bytes += foldTable.bytes;
+  if (splits) bytes += splits.bytes + lookalikeTable().bytes;
   const stats: KeywordMatcherStats = {
     terms: blockTerms,
     allowTerms,
     allowLists: allowListStats,
     skipped,
-    patterns: patternCount,
-    nodes: automaton.nodeCount,
-    bytes: automaton.byteSize,
+    patterns: patternCount + (sound?.patterns ?? 0),
+    nodes: automaton.nodeCount + (sound?.nodes ?? 0),
+    bytes,
     buildMs: 0,
     lists: listStats,
+    ...(initialsPatterns > 0 || sound
+      ? {
+          variants: {
+            initials: initialsPatterns,
+            soundTerms: sound?.terms ?? 0,
+            soundPatterns: sound?.patterns ?? 0,
+            capped: sound?.capped ?? 0,
+          },
+        }
+      : {}),
   };
   stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
+  // A group with folds is judged whole on streamed answers: incremental judging (`extendFindings`)
+  // is proven for plain matching only (runs of repeats and separators around pinyin are unbounded).
+  const reach =
+    separators || anyTextFold || sound || initialsPatterns > 0
+      ? null
+      : Object.freeze({ pattern: longestPattern, allow: longestAllow });
   return Object.freeze({
     find,
     stats: Object.freeze(stats),
     options: Object.freeze({ match: defaultMode, separators }),
-    reach: separators ? null : Object.freeze({ pattern: longestPattern, allow: longestAllow }),
+    reach,
   });
+}
+
+function ensureBytes(holder: { value: Uint8Array }, length: number): Uint8Array {
+  if (holder.value.length < length) holder.value = new Uint8Array(Math.max(length, holder.value.length * 2));
+  return holder.value;
 }
 
 function grow(a: Int32Array): Int32Array<ArrayBuffer> {
@@ -532,24 +1012,45 @@ function grow(a: Int32Array): Int32Array<ArrayBuffer> {
   return b;
 }
 
-const CHINESE_FOLD: TextFold = { term: foldChinese, text: foldChineseInto };
+/** True when a normalised term holds a character that the text folds `folds` may change or produce. */
+function touchedBy(folds: TextFolds, normalized: string): boolean {
+  const table = folds.chinese ? chineseFoldTable() : undefined;
+  for (const ch of normalized) {
+    const cp = ch.codePointAt(0)!;
+    if (table && (cp < 0x10000 ? table.bmp[cp] !== 0 : table.astral.has(cp))) return true;
+    // Numerals produce ASCII digits; look-alikes and repeats change how Han characters match.
+    if (folds.numerals && ((cp >= 0x30 && cp <= 0x39) || (cp < 0x10000 && chineseDigit(cp) !== 0))) return true;
+    if ((folds.lookalikes || folds.repeats) && cp >= 0x2e80 && isHan(cp)) return true;
+  }
+  return false;
+}
 
 /**
- * A matcher over lists some of which have a fold. The folded lists get a matcher whose terms and
- * texts are folded after normalisation (allow terms too). Folding keeps lengths, so spans map to the
- * original text exactly as without it.
+ * A matcher over lists some of which have folds. Lists are grouped by the folds that change the
+ * text (`chinese`, `numerals`, `lookalikes`, `repeats`): each group gets a matcher whose terms and
+ * texts are folded that way (allow terms too), with the patterns of its lists' `initials` and the
+ * sound pass of their `pinyin` and `homophones`. Spans map to the original text exactly.
  *
- * Lists without a fold must find exactly what they found before. When neither they nor the allow
- * terms hold a character of a fold group (English lists beside a Chinese one, the usual case),
- * folding changes nothing for them, so they join the folded matcher: one pass over the text. Else
- * they get a matcher of their own, built and run exactly as when no list has a fold, and `find`
- * runs both and merges their findings.
+ * Lists without folds must find exactly what they found before. When neither they nor the allow
+ * terms hold a character a group's folds can change (English lists beside a Chinese one, the usual
+ * case), they join that group: one pass over the text. Else they get a matcher of their own, built
+ * and run exactly as when no list has a fold, and `find` runs every matcher and merges findings.
  */
 function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
   const started = performance.now();
+  const needsReadings = new Set<ListFold>(["pinyin", "initials", "homophones"]);
   for (const list of options.lists) {
-    if (list.fold !== undefined && list.fold !== "chinese") {
-      throw new TypeError(`list "${list.name}": fold must be "chinese", got ${JSON.stringify(list.fold)}`);
+    for (const fold of list.folds ?? []) {
+      if (!FOLD_NAMES.includes(fold)) {
+        throw new TypeError(
+          `list "${list.name}": unknown fold ${JSON.stringify(fold)} (expected one of ${FOLD_NAMES.join(", ")})`,
+        );
+      }
+      if (needsReadings.has(fold) && !chineseReadingsLoaded()) {
+        throw new Error(
+          `list "${list.name}" uses the ${fold} fold: await loadChineseReadings() (from @dify-ext/moderation-engines/keywords) before building the matcher`,
+        );
+      }
     }
   }
   const common: Omit<KeywordMatcherOptions, "lists"> = {
@@ -558,57 +1059,100 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
     ...(options.match === undefined ? {} : { match: options.match }),
     ...(options.separators === undefined ? {} : { separators: options.separators }),
   };
-  const touchedByFold = (terms: readonly string[] | undefined) =>
-    (terms ?? []).some((term) => hasChineseFoldCharacter(normalizeForMatching(term)));
-  const separate =
-    touchedByFold(options.allow) ||
-    (options.allowLists ?? []).some((list) => touchedByFold(list.terms)) ||
-    options.lists.some((list) => list.fold === undefined && touchedByFold(list.terms));
-  const inFolded = (list: KeywordListInput) => list.fold !== undefined || !separate;
-  const plainLists = options.lists.filter((list) => !inFolded(list));
-  const foldedLists = options.lists.filter(inFolded);
-  const plain = plainLists.length > 0 ? buildMatcher({ ...common, lists: plainLists }) : undefined;
-  const folded = buildMatcher({ ...common, lists: foldedLists }, CHINESE_FOLD);
+  const signature = (folds: TextFolds) => `${+folds.chinese}${+folds.numerals}${+folds.lookalikes}${+folds.repeats}`;
+  const groups = new Map<string, { folds: TextFolds; lists: KeywordListInput[] }>();
+  const plainLists: KeywordListInput[] = [];
+  for (const list of options.lists) {
+    if ((list.folds?.length ?? 0) === 0) {
+      plainLists.push(list);
+      continue;
+    }
+    const folds = textFoldsOf(list.folds);
+    const key = signature(folds);
+    let group = groups.get(key);
+    if (!group) {
+      group = { folds, lists: [] };
+      groups.set(key, group);
+    }
+    group.lists.push(list);
+  }
+  // The plain lists join the first group whose folds cannot change what they (or the allow terms) find.
+  const allowTerms = [...(options.allow ?? []), ...(options.allowLists ?? []).flatMap((list) => list.terms)];
+  const plainTerms = plainLists.flatMap((list) => list.terms);
+  const host =
+    plainLists.length === 0
+      ? undefined
+      : [...groups.values()].find(({ folds }) =>
+          [...plainTerms, ...allowTerms].every((term) => !touchedBy(folds, normalizeForMatching(term))),
+        );
+  if (host) host.lists.push(...plainLists);
+  const plain = plainLists.length > 0 && !host ? buildMatcher({ ...common, lists: plainLists }) : undefined;
+  const groupMatchers = [...groups.values()].map((group) => ({
+    lists: group.lists,
+    matcher: buildMatcher({ ...common, lists: group.lists }, group.folds),
+  }));
+  const matchers = [...(plain ? [plain] : []), ...groupMatchers.map((g) => g.matcher)];
 
   const find = (text: string): KeywordFinding[] => {
-    const fromFolded = folded.find(text);
-    if (!plain) return fromFolded;
-    const fromPlain = plain.find(text);
-    if (fromFolded.length === 0) return fromPlain;
-    if (fromPlain.length === 0) return fromFolded;
-    return mergeFindings(fromPlain, fromFolded);
+    if (matchers.length === 1) return matchers[0]!.find(text);
+    let all: KeywordFinding[] = [];
+    for (const m of matchers) {
+      const found = m.find(text);
+      if (found.length > 0) all = all.length === 0 ? found : mergeFindings(all, found);
+    }
+    return all;
   };
 
-  const a = plain?.stats;
-  const b = folded.stats;
-  const plainStats = a?.lists ?? [];
-  const lists: KeywordListStats[] = [];
-  let p = 0;
-  let f = 0;
-  for (const list of options.lists) lists.push(inFolded(list) ? b.lists[f++]! : plainStats[p++]!);
+  // Stats in the order the lists were given.
+  const statsOf = new Map<KeywordListInput, KeywordListStats>();
+  if (plain) {
+    for (const [i, list] of plainLists.entries()) statsOf.set(list, plain.stats.lists[i]!);
+  }
+  for (const { lists, matcher } of groupMatchers) {
+    for (const [i, list] of lists.entries()) statsOf.set(list, matcher.stats.lists[i]!);
+  }
+  const lists = options.lists.map((list) => statsOf.get(list)!);
+  const first = matchers[0]!.stats;
   const listSkipped = lists.reduce((sum, list) => sum + list.skipped, 0);
-  const allowSkipped = b.skipped - b.lists.reduce((sum, list) => sum + list.skipped, 0);
+  const allowSkipped = first.skipped - first.lists.reduce((sum, list) => sum + list.skipped, 0);
+  let variants: KeywordMatcherStats["variants"];
+  for (const m of matchers) {
+    const v = m.stats.variants;
+    if (!v) continue;
+    variants = variants ?? { initials: 0, soundTerms: 0, soundPatterns: 0, capped: 0 };
+    variants.initials += v.initials;
+    variants.soundTerms += v.soundTerms;
+    variants.soundPatterns += v.soundPatterns;
+    variants.capped += v.capped;
+  }
   const stats: KeywordMatcherStats = {
-    terms: (a?.terms ?? 0) + b.terms,
-    allowTerms: b.allowTerms,
-    allowLists: b.allowLists,
+    terms: lists.reduce((sum, list) => sum + list.terms, 0),
+    allowTerms: first.allowTerms,
+    allowLists: first.allowLists,
     skipped: listSkipped + allowSkipped,
-    patterns: (a?.patterns ?? 0) + b.patterns,
-    nodes: (a?.nodes ?? 0) + b.nodes,
-    bytes: (a?.bytes ?? 0) + b.bytes + chineseFoldTable().bytes,
+    patterns: matchers.reduce((sum, m) => sum + m.stats.patterns, 0),
+    nodes: matchers.reduce((sum, m) => sum + m.stats.nodes, 0),
+    bytes: matchers.reduce((sum, m) => sum + m.stats.bytes, 0),
     buildMs: 0,
     lists,
+    ...(variants ? { variants } : {}),
   };
   stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
   // Streamed answers are judged whole with a folded list: incremental judging (`extendFindings`) is
   // proven by property tests for the plain matcher only, and a null reach makes it fall back.
-  return Object.freeze({ find, stats: Object.freeze(stats), options: folded.options, reach: null });
+  return Object.freeze({ find, stats: Object.freeze(stats), options: matchers[0]!.options, reach: null });
 }
 
 /** Findings of two matchers in one list, in the matcher's order, the same span and label once. */
 function mergeFindings(a: KeywordFinding[], b: KeywordFinding[]): KeywordFinding[] {
   const findings = a.concat(b);
-  findings.sort((x, y) => x.start - y.start || y.end - x.end || (x.label < y.label ? -1 : x.label > y.label ? 1 : 0));
+  findings.sort(
+    (x, y) =>
+      x.start - y.start ||
+      y.end - x.end ||
+      (x.label < y.label ? -1 : x.label > y.label ? 1 : 0) ||
+      (x.fold === undefined ? 0 : 1) - (y.fold === undefined ? 0 : 1),
+  );
   let w = 0;
   for (let r = 0; r < findings.length; r++) {
     const f = findings[r]!;

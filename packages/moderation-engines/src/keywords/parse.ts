@@ -4,10 +4,38 @@ import { normalizeForMatching } from "./normalize.ts";
 export type MatchMode = "word" | "substring";
 
 /**
- * A fold applied to a list's terms and to the text before they are compared: `chinese` folds
- * Traditional and Simplified Chinese characters to one form (see `chinese-fold.ts`).
+ * The folds a list can ask for (`# fold: …`), in the order findings name them; each is off unless
+ * the list (or the policy file) turns it on. See docs/keywords.md for what each one matches.
+ * - `chinese`: Traditional and Simplified characters match each other.
+ * - `numerals`: Chinese digits (一二三, 壹贰叁, 〇) read as 0–9.
+ * - `lookalikes`: radical forms, and two components written for one character (`氵去` for `法`).
+ * - `repeats`: a run of one Han character reads as one (`赌赌博博`).
+ * - `pinyin`: a term's characters written as toneless pinyin (`fa lun gong`, `法lun功`).
+ * - `initials`: a term written as its pinyin initials, a whole word (`flg`).
+ * - `homophones`: characters replaced by others with the same toneless syllable (`发轮功`).
  */
-export type ListFold = "chinese";
+export const FOLD_NAMES = ["chinese", "numerals", "lookalikes", "repeats", "pinyin", "initials", "homophones"] as const;
+
+/** One of {@link FOLD_NAMES}. */
+export type ListFold = (typeof FOLD_NAMES)[number];
+
+/**
+ * Reads the value of a `# fold:` directive: fold names separated by commas and/or spaces, any
+ * case. Throws an `Error` naming the unknown name.
+ */
+export function parseFoldNames(value: string): ListFold[] {
+  const names = value
+    .split(/[\s,]+/)
+    .map((name) => name.toLowerCase())
+    .filter(Boolean);
+  if (names.length === 0) throw new Error(`expected one or more folds (${FOLD_NAMES.join(", ")})`);
+  for (const name of names) {
+    if (!(FOLD_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`unknown fold "${name}" (expected ${FOLD_NAMES.join(", ")})`);
+    }
+  }
+  return FOLD_NAMES.filter((fold) => names.includes(fold));
+}
 
 /** A parsed keyword list. */
 export interface KeywordList {
@@ -17,8 +45,8 @@ export interface KeywordList {
   terms: string[];
   /** Match mode set by a `# match: …` directive; absent means "use the engine option". */
   match?: MatchMode;
-  /** Fold set by a `# fold: chinese` directive; absent means none (the list matches as before). */
-  fold?: ListFold;
+  /** Folds set by `# fold:` directives (every one the list names, in {@link FOLD_NAMES} order); absent means none. */
+  folds?: ListFold[];
   /** Number of term lines skipped because they normalise to nothing (only invisible characters). */
   skipped: number;
 }
@@ -42,15 +70,16 @@ const FOLD_DIRECTIVE_RE = /^#\s*fold\s*:\s*(.*?)\s*$/i;
  * Parses a keyword list: one term per line; blank lines and lines whose first non-space character
  * is `#` are ignored; a leading `\#` stands for a literal `#`. Whitespace around terms is trimmed,
  * CRLF line ends and a leading BOM are accepted. A comment `# match: word` or `# match: substring`
- * sets the list's match mode; `# fold: chinese` makes Traditional and Simplified Chinese match each
- * other. Throws {@link KeywordListError} on an unknown or conflicting mode, or an unknown fold.
+ * sets the list's match mode; `# fold: chinese, pinyin` (one or more of {@link FOLD_NAMES}, on one
+ * line or several, which add up) sets its folds. Throws {@link KeywordListError} on an unknown or
+ * conflicting mode, or an unknown fold.
  */
 export function parseKeywordList(text: string, name: string): KeywordList {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = source.split(/\r\n|\r|\n/);
   const terms: string[] = [];
   let match: MatchMode | undefined;
-  let fold: ListFold | undefined;
+  const folds = new Set<ListFold>();
   let skipped = 0;
   for (let index = 0; index < lines.length; index++) {
     let line = lines[index]!.trim();
@@ -77,11 +106,11 @@ export function parseKeywordList(text: string, name: string): KeywordList {
       }
       const foldDirective = FOLD_DIRECTIVE_RE.exec(line);
       if (foldDirective) {
-        const value = foldDirective[1]!.toLowerCase();
-        if (value !== "chinese") {
-          throw new KeywordListError(name, index + 1, `unknown fold "${foldDirective[1]}" (expected "chinese")`);
+        try {
+          for (const fold of parseFoldNames(foldDirective[1]!)) folds.add(fold);
+        } catch (error) {
+          throw new KeywordListError(name, index + 1, (error as Error).message);
         }
-        fold = value;
       }
       continue;
     }
@@ -96,7 +125,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
     name,
     terms,
     ...(match === undefined ? {} : { match }),
-    ...(fold === undefined ? {} : { fold }),
+    ...(folds.size === 0 ? {} : { folds: FOLD_NAMES.filter((fold) => folds.has(fold)) }),
     skipped,
   };
 }

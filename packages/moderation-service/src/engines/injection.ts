@@ -235,7 +235,7 @@ export const injection = defineEngine<
         .max(INJECTION_SETTINGS.threshold.max, `expected a number from ${INJECTION_SETTINGS.threshold.min} to 100`)
         .optional(),
     }),
-    apply: (settings, section, resolvePath) => ({
+    apply: (settings, section, { resolvePath }) => ({
       ...settings,
       ...(section.rules_file !== undefined && { rulesFile: resolvePath(section.rules_file) }),
       ...(section.canaries !== undefined && { canaries: section.canaries }),

@@ -76,6 +76,26 @@ describe("the keyword engine's module under Node", () => {
     expect(verdict!.categories.sort()).toEqual(["profanity", "words"]);
   });
 
+  it("reads a list's folds, loads the pinyin library for them, and lets the policy's folds replace them per file", async () => {
+    const zh = join(dir, "zh.txt");
+    const other = join(dir, "other.txt");
+    await writeFile(zh, "# fold: pinyin\n法轮功\n");
+    await writeFile(other, "# fold: pinyin\n赌博\n");
+    const { context } = nodeContext();
+    const labelsOf = async (engine: ModerationEngine, text: string) =>
+      (await engine.moderate([text], { point: "input" }))[0]!.findings.map((f) => [f.label, f.fold]);
+    const own = await keywords.create(settings([zh, other]), context);
+    expect(await labelsOf(own, "falungong dubo")).toEqual([
+      ["法轮功", "pinyin"],
+      ["赌博", "pinyin"],
+    ]);
+    const replaced = await keywords.create(
+      settings([zh, other], { folds: { [zh]: ["initials"], [other]: [] } }),
+      context,
+    );
+    expect(await labelsOf(replaced, "falungong flg dubo")).toEqual([["法轮功", "initials"]]);
+  });
+
   it("uses the sample lists when no file is set", async () => {
     const { context, logged } = nodeContext();
     const engine = await keywords.create({ listFiles: [], allowFiles: [], usingSampleList: true }, context);

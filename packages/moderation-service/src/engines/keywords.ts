@@ -1,4 +1,5 @@
 import type { KeywordList, MatchMode } from "@dify-ext/moderation-engines/keywords";
+import { FOLD_NAMES, type ListFold } from "@dify-ext/moderation-engines/keywords/parse";
 import { booleanVar, listVar, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 import { defineEngine, type EngineContext } from "../engine-module.ts";
@@ -23,6 +24,8 @@ export interface KeywordsSettings {
   separators?: boolean;
   /** Watch the list files and reload them when they change (Node only). */
   watch?: boolean;
+  /** Folds by list file (a path of `listFiles`), replacing the file's `# fold:` directives: set by a policy file. */
+  folds?: Record<string, ListFold[]>;
 }
 
 const fileList = z.array(z.string().trim().min(1, "a file name must not be empty"));
@@ -42,6 +45,15 @@ const section = z.strictObject({
   allow_files: fileList.optional(),
   match: z.enum(["word", "substring"], { error: "expected word or substring" }).optional(),
   separators: z.boolean({ error: "expected true or false" }).optional(),
+  /** Folds by list file (as named in `files`), replacing the file's `# fold:` directives; `[]` turns them off. */
+  folds: z
+    .record(
+      z.string().trim().min(1, "a file name must not be empty"),
+      z
+        .array(z.enum(FOLD_NAMES, { error: `expected one of ${FOLD_NAMES.join(", ")}` }))
+        .refine((names) => new Set(names).size === names.length, "a fold is listed twice"),
+    )
+    .optional(),
 });
 
 /** A list's name: its file's base name without the extension (`lists/profanity.txt` → `profanity`). */
@@ -67,16 +79,29 @@ async function readList(file: string, context: EngineContext): Promise<KeywordLi
 
 /** Builds the matcher from the settings' files, or from the sample lists. */
 async function loadMatcher(settings: KeywordsSettings, context: EngineContext) {
-  const { createKeywordMatcher, parseKeywordList } = await import("@dify-ext/moderation-engines/keywords");
+  const { createKeywordMatcher, loadReadingsFor, parseKeywordList } = await import(
+    "@dify-ext/moderation-engines/keywords"
+  );
   const { SAMPLE_ALLOW_LIST, SAMPLE_LIST } = await import("@dify-ext/moderation-engines/keywords/sample");
   const sample = (list: { name: string; text: string }) => parseKeywordList(list.text, list.name);
   const lists = settings.usingSampleList
     ? [sample(SAMPLE_LIST)]
-    : await Promise.all(settings.listFiles.map((file) => readList(file, context)));
+    : await Promise.all(
+        settings.listFiles.map(async (file): Promise<KeywordList> => {
+          const list = await readList(file, context);
+          // Folds a policy file sets for a list replace the list's own directives.
+          const folds = settings.folds?.[file];
+          if (folds === undefined) return list;
+          const { folds: _own, ...rest } = list;
+          return folds.length === 0 ? rest : { ...rest, folds: [...folds] };
+        }),
+      );
   const allowLists =
     settings.usingSampleList && settings.allowFiles.length === 0
       ? [sample(SAMPLE_ALLOW_LIST)]
       : await Promise.all(settings.allowFiles.map((file) => readList(file, context)));
+  // The pinyin library is loaded only when a list asks for a fold that needs it.
+  await loadReadingsFor(lists);
   return createKeywordMatcher({
     lists,
     allowLists,
@@ -139,13 +164,31 @@ export const keywords = defineEngine<KeywordsSettings, z.output<typeof section>>
   },
   policy: {
     section,
-    apply(settings, { files, allow_files: allowFiles, match, separators }, resolvePath) {
+    apply(settings, { files, allow_files: allowFiles, match, separators, folds }, { resolvePath, problem }) {
+      const listFiles = files ? files.map(resolvePath) : settings.listFiles;
+      // Folds follow the list files: those set before for files still listed, then this section's.
+      const listFolds: Record<string, ListFold[]> = {};
+      for (const [file, names] of Object.entries(settings.folds ?? {})) {
+        if (listFiles.includes(file)) listFolds[file] = names;
+      }
+      for (const [file, names] of Object.entries(folds ?? {})) {
+        const path = resolvePath(file);
+        if (listFiles.includes(path)) listFolds[path] = names;
+        else {
+          problem(
+            "folds",
+            `"${file}" is not one of the list files here; name it in keywords.files (of this section or of default)`,
+          );
+        }
+      }
+      const { folds: _previous, ...rest } = settings;
       return {
-        ...settings,
-        ...(files && { listFiles: files.map(resolvePath), usingSampleList: false }),
+        ...rest,
+        ...(files && { listFiles, usingSampleList: false }),
         ...(allowFiles && { allowFiles: allowFiles.map(resolvePath) }),
         ...(match !== undefined && { match }),
         ...(separators !== undefined && { separators }),
+        ...(Object.keys(listFolds).length > 0 && { folds: listFolds }),
       };
     },
     files: (found) => [...(found.files ?? []), ...(found.allow_files ?? [])],
@@ -162,7 +205,7 @@ export const keywords = defineEngine<KeywordsSettings, z.output<typeof section>>
           name: list.name,
           terms: list.terms,
           match: list.match,
-          ...(list.fold && { fold: list.fold }),
+          ...(list.folds && { folds: list.folds }),
         })),
         allowTerms: stats.allowTerms,
         buildMs: Math.round(stats.buildMs),

@@ -46,6 +46,36 @@ describe("policy sections over the environment", () => {
     expect(base.settings.openai?.thresholds).toEqual({ violence: 0.4, harassment: 0.6 });
   });
 
+  it("sets folds per list file, replacing the file's directives; a file not listed here is an error", async () => {
+    const spec = applySection(
+      base,
+      { keywords: { files: ["zh.txt", "en.txt"], folds: { "zh.txt": ["pinyin", "homophones"], "en.txt": [] } } },
+      "apps.x",
+      (file) => `/policies/${file}`,
+    );
+    expect(spec.settings.keywords?.folds).toEqual({
+      "/policies/zh.txt": ["pinyin", "homophones"],
+      "/policies/en.txt": [],
+    });
+    // An app over it keeps the folds of the files it still lists.
+    const app = applySection(
+      spec,
+      { keywords: { folds: { "en.txt": ["repeats"] } } },
+      "apps.y",
+      (file) => `/policies/${file}`,
+    );
+    expect(app.settings.keywords?.folds).toEqual({
+      "/policies/zh.txt": ["pinyin", "homophones"],
+      "/policies/en.txt": ["repeats"],
+    });
+    expect(() =>
+      applySection(base, { keywords: { folds: { "other.txt": ["pinyin"] } } }, "apps.z", (file) => `/policies/${file}`),
+    ).toThrow(/apps\.z\.keywords\.folds: "other\.txt" is not one of the list files here/);
+    await expect(
+      parsePolicyFile("apps: { a: { keywords: { files: [zh.txt], folds: { zh.txt: [pinyin, soundex] } } } }", "p.yaml"),
+    ).rejects.toThrow('apps.a.keywords.folds."zh.txt"[1]: expected one of chinese, numerals');
+  });
+
   it("refuses an engine the service does not run, naming the section and field", () => {
     const error = (() => {
       try {

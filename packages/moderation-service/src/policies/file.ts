@@ -108,7 +108,12 @@ export function applySection(
     if (own === undefined || !module.policy) continue;
     const current = base.settings[module.name];
     if (current === undefined) notRunning(module.name, module.name);
-    else settings[module.name] = module.policy.apply(current, own, resolvePath);
+    else {
+      settings[module.name] = module.policy.apply(current, own, {
+        resolvePath,
+        problem: (field, message) => problems.push(`${where}.${module.name}.${field}: ${message}`),
+      });
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -1,5 +1,5 @@
 import { PLAYGROUND_PATHS } from "../paths.ts";
-import type { ExplainList, ExplainReport, ExplainText } from "../report.ts";
+import type { ExplainFinding, ExplainList, ExplainReport, ExplainText } from "../report.ts";
 import { segmentsOf } from "./segments.ts";
 
 /** The playground's client: reads the form, calls the explain endpoint, shows the report. */
@@ -173,7 +173,7 @@ function renderText(text: ExplainText): HTMLElement {
       highlighted.append(part);
       continue;
     }
-    const labels = segment.findings.map((finding) => `${finding.engine}: ${finding.label}`);
+    const labels = segment.findings.map((finding) => `${finding.engine}: ${finding.label}${foldNote(finding)}`);
     highlighted.append(
       make("mark", part, {
         title: labels.join("\n"),
@@ -183,7 +183,9 @@ function renderText(text: ExplainText): HTMLElement {
     );
     for (const finding of segment.ending) {
       const list = finding.categories.length > 0 ? ` (${finding.categories.join(", ")})` : "";
-      highlighted.append(make("span", `${finding.engine} · ${finding.label}${list}`, { class: "tag" }));
+      highlighted.append(
+        make("span", `${finding.engine} · ${finding.label}${foldNote(finding)}${list}`, { class: "tag" }),
+      );
     }
   }
   box.append(highlighted);
@@ -191,7 +193,7 @@ function renderText(text: ExplainText): HTMLElement {
   if (text.findings.length > 0) {
     const table = make("table", undefined, { class: "findings" });
     const head = make("tr");
-    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Categories", "Detail"]) {
+    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Fold", "Categories", "Detail"]) {
       head.append(make("th", title));
     }
     table.append(make("thead"), make("tbody"));
@@ -203,6 +205,7 @@ function renderText(text: ExplainText): HTMLElement {
           text.text.slice(finding.start, finding.end),
           finding.engine,
           finding.label,
+          finding.fold ?? "",
           finding.categories.join(", "),
           finding.detail ?? "",
         ]),
@@ -211,6 +214,11 @@ function renderText(text: ExplainText): HTMLElement {
     box.append(table);
   }
   return box;
+}
+
+/** How a keyword finding matched, when a list fold was needed: ` [via pinyin]`. */
+function foldNote(finding: ExplainFinding): string {
+  return finding.fold ? ` [via ${finding.fold}]` : "";
 }
 
 function listLoaded(list: ExplainList): string {
@@ -298,7 +306,18 @@ function render(report: ExplainReport): void {
   const lists = element<HTMLTableElement>("lists").tBodies[0]!;
   lists.replaceChildren(
     ...report.lists.map((list) =>
-      row([list.engine, list.name, list.kind, String(list.terms), list.match ?? "", listLoaded(list)], [3]),
+      row(
+        [
+          list.engine,
+          list.name,
+          list.kind,
+          String(list.terms),
+          list.match ?? "",
+          list.folds?.join(", ") ?? "",
+          listLoaded(list),
+        ],
+        [3],
+      ),
     ),
   );
   errorBox.hidden = true;
