@@ -1,0 +1,184 @@
+/**
+ * What every app's test files repeat around a running app: start it once for a suite (as a Node
+ * process, or through a transport that may be a Worker) and stop it after, and the fuzz suite every
+ * app runs against its real process.
+ */
+import { difyReplyProblems, type Point } from "@dify-ext/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AppProcess, difyCall, type StartAppOptions, startAppProcess } from "./app-process.ts";
+import { type FuzzReport, fuzzReceiveEndpoint } from "./fuzz.ts";
+import { propertyRuns, propertyTimeout } from "./seed.ts";
+import type { RunningTarget, Transport } from "./worker.ts";
+
+/** An app's environment, or a function that gives it when the suite starts (to read a fake upstream's URL). */
+export type SuiteEnv = Record<string, string> | (() => Record<string, string>);
+
+const envOf = (env: SuiteEnv | undefined): Record<string, string> => (typeof env === "function" ? env() : (env ?? {}));
+
+/** The app the suite started; throws when a test reads it outside the suite's tests. */
+function started<T>(app: T | undefined): T {
+  if (app === undefined) throw new Error("the suite's app is not running: read it inside a test or a hook after it");
+  return app;
+}
+
+/**
+ * Starts the app through `transport` with `env` before the suite's first test (`beforeAll`, within
+ * `timeoutMs`) and stops it after its last (`afterAll`). Call it inside a `describe`: the returned
+ * app is that suite's, and its fields can be read from its first test on.
+ *
+ * @example const app = startAppForSuite(transport, () => ({ API_KEYS: KEY, OPENAI_BASE_URL: fake.url }));
+ */
+export function startAppForSuite(transport: Transport, env: SuiteEnv, timeoutMs = 60_000): RunningTarget {
+  let app: RunningTarget | undefined;
+  beforeAll(async () => {
+    app = await transport.start(envOf(env));
+  }, timeoutMs);
+  afterAll(() => app?.stop());
+  return {
+    get url() {
+      return started(app).url;
+    },
+    get receiveUrl() {
+      return started(app).receiveUrl;
+    },
+    get output() {
+      return started(app).output;
+    },
+    stop: () => started(app).stop(),
+  };
+}
+
+/** Options of {@link startProcessForSuite}: those of `startAppProcess`, with an env that may be a function. */
+export interface SuiteProcessOptions extends Omit<StartAppOptions, "env"> {
+  env?: SuiteEnv;
+}
+
+/**
+ * Starts the app as a real Node process (`startAppProcess`) before the suite's first test, and
+ * after its last stops it with SIGTERM, expecting a clean exit (code 0). Call it inside a
+ * `describe`; the returned process is readable from the suite's first test on.
+ */
+export function startProcessForSuite(options: SuiteProcessOptions): AppProcess {
+  let app: AppProcess | undefined;
+  beforeAll(
+    async () => {
+      app = await startAppProcess({ ...options, env: envOf(options.env) });
+    },
+    (options.startTimeoutMs ?? 20_000) + 30_000,
+  );
+  afterAll(async () => {
+    if (app) expect(await app.stop()).toBe(0);
+  });
+  return {
+    get url() {
+      return started(app).url;
+    },
+    get receiveUrl() {
+      return started(app).receiveUrl;
+    },
+    get port() {
+      return started(app).port;
+    },
+    get child() {
+      return started(app).child;
+    },
+    get output() {
+      return started(app).output;
+    },
+    stop: (signal, timeoutMs) => started(app).stop(signal, timeoutMs),
+  };
+}
+
+/** The API key the fuzzed app accepts and the fuzz sends. */
+export const FUZZ_KEY = "fuzz-key-0123456789";
+
+/** A fake upstream a fuzzed app talks to (the fake OpenAI, guard model or Open-Meteo). */
+export interface FuzzUpstream {
+  close(): Promise<void>;
+}
+
+/** What {@link fuzzAppSuite} needs to know of one app; `U` is its fake upstream, if it has one. */
+export interface FuzzAppOptions<U extends FuzzUpstream | undefined> {
+  /** The suite's title. */
+  title: string;
+  /**
+   * The fuzz run's name: it picks the fixed seed CI runs with (so keep it when moving the test) and
+   * names the run in its report. Unique in the repository.
+   */
+  name: string;
+  /** The app's folder (its package root). */
+  appDir: string;
+  /** Requests per run in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+  runs: number;
+  /** Starts the fake upstream the app talks to, before the app; it is closed after the app stopped. */
+  upstream?: () => Promise<U>;
+  /** The app's variables besides `API_KEYS` (set to {@link FUZZ_KEY}); given the upstream. */
+  env?: Record<string, string> | ((upstream: U) => Record<string, string>);
+  /** The points well-formed requests name (default: ping and the two moderation points). */
+  points?: readonly Point[];
+  /** Points that must get valid 200 answers during the run (default: every point but ping). */
+  mustAnswer?: readonly Point[];
+  /** Problems of a reply beyond Dify's acceptance rules (an app's own promises). */
+  moreProblems?: (point: string, reply: unknown, params: unknown) => string[];
+  /** A line for the run's report, e.g. how many requests reached the upstream. */
+  note?: (upstream: U) => string;
+  /** Checks after the run, beyond "never a 500" (e.g. on what the upstream received). */
+  afterRun?: (report: FuzzReport, upstream: U) => void;
+  /** The valid call the app must still answer after the storm, and the reply it must give (`toEqual`). */
+  afterStorm: { point?: Point; params: unknown; reply: unknown };
+}
+
+const MODERATION_POINTS: readonly Point[] = ["ping", "app.moderation.input", "app.moderation.output"];
+
+/**
+ * The fuzz suite every app runs against its real process: starts the app (and its fake upstream),
+ * sends it `runs` generated hostile requests (`fuzzReceiveEndpoint`: hostile transport, content and
+ * bytes, with the repository's fixed seed in CI), and expects only 200s and 4xx, replies Dify
+ * accepts, no reset and no hang; then that the process is still up and answers a valid call
+ * correctly, and that it exits cleanly (code 0) on SIGTERM.
+ */
+export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(options: FuzzAppOptions<U>): void {
+  const points = options.points ?? MODERATION_POINTS;
+  const mustAnswer = options.mustAnswer ?? points.filter((point) => point !== "ping");
+  describe(options.title, () => {
+    let upstream: U;
+    let app: AppProcess | undefined;
+    beforeAll(async () => {
+      upstream = (await options.upstream?.()) as U;
+      const env = typeof options.env === "function" ? options.env(upstream) : options.env;
+      app = await startAppProcess({ cwd: options.appDir, env: { API_KEYS: FUZZ_KEY, ...env }, startTimeoutMs: 60_000 });
+    }, 90_000);
+    afterAll(async () => {
+      if (app) expect(await app.stop()).toBe(0);
+      await upstream?.close();
+    });
+
+    it(
+      `answers ${propertyRuns(options.runs)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
+      async () => {
+        const report = await fuzzReceiveEndpoint(started(app).url, FUZZ_KEY, {
+          name: options.name,
+          runs: options.runs,
+          points,
+          checkReply: (point, reply, params) => [
+            ...difyReplyProblems(point as Point, reply, params),
+            ...(options.moreProblems?.(point, reply, params) ?? []),
+          ],
+          mustAnswer,
+          ...(options.note && { note: () => options.note!(upstream) }),
+        });
+        expect(report.statuses[500]).toBeUndefined();
+        options.afterRun?.(report, upstream);
+      },
+      propertyTimeout(300_000, options.runs),
+    );
+
+    it("is still up and answers a valid request correctly after the storm", async () => {
+      const { point = "app.moderation.input", params, reply } = options.afterStorm;
+      expect(started(app).child.exitCode).toBeNull();
+      const response = await difyCall(started(app).receiveUrl, FUZZ_KEY, point, params);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(reply);
+    });
+  });
+}
