@@ -1,17 +1,9 @@
-import { ConfigError } from "@dify-ext/runtime";
+import { problemNames, problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { createWeatherService, WEATHER_SETTINGS } from "@dify-ext/weather-service";
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOfEnv = (env: Record<string, string>) => problemsOf(() => loadConfig(env));
 
 describe("loadConfig", () => {
   it("needs no variables at all, and its defaults are the service's", () => {
@@ -70,7 +62,7 @@ describe("loadConfig", () => {
   });
 
   it("names every bad variable at once, never echoing a value", () => {
-    const problems = problemsOf({
+    const problems = problemsOfEnv({
       WEATHER_LOCATION_VARIABLE: "my location",
       WEATHER_UNITS: "kelvin",
       WEATHER_LANGUAGE: "english please",
@@ -84,7 +76,7 @@ describe("loadConfig", () => {
       OPEN_METEO_FORECAST_URL: "https://user:hunter22@api.open-meteo.com",
       PORT: "70000",
     });
-    expect(problems.map((line) => line.split(":")[0]).sort()).toEqual(
+    expect(problemNames(problems)).toEqual(
       [
         "OPEN_METEO_FORECAST_URL",
         "OPEN_METEO_GEOCODING_URL",
@@ -112,12 +104,12 @@ describe("loadConfig", () => {
       ["https://customer-api.open-meteo.com/?apikey=abc", /without a query or fragment/],
       ["https://api.open-meteo.com/#x", /without a query or fragment/],
     ] as const) {
-      expect(problemsOf({ OPEN_METEO_FORECAST_URL: value })).toEqual([expect.stringMatching(message)]);
+      expect(problemsOfEnv({ OPEN_METEO_FORECAST_URL: value })).toEqual([expect.stringMatching(message)]);
     }
   });
 
   it("reports shared and weather variables together", () => {
-    const problems = problemsOf({ NODE_ENV: "production", WEATHER_UNITS: "si" });
+    const problems = problemsOfEnv({ NODE_ENV: "production", WEATHER_UNITS: "si" });
     expect(problems.some((line) => line.startsWith("API_KEYS:"))).toBe(true);
     expect(problems.some((line) => line.startsWith("WEATHER_UNITS:"))).toBe(true);
   });
@@ -135,7 +127,7 @@ describe("loadConfig", () => {
       expect(() => loadConfig({ [name]: String(setting.min) })).not.toThrow();
       expect(() => loadConfig({ [name]: String(setting.max) })).not.toThrow();
       for (const bad of [setting.min - 1, setting.max + 1]) {
-        expect(problemsOf({ [name]: String(bad) })).toEqual([
+        expect(problemsOfEnv({ [name]: String(bad) })).toEqual([
           `${name}: expected a whole number from ${setting.min} to ${setting.max}`,
         ]);
       }
