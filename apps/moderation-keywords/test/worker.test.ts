@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
 import {
@@ -9,31 +6,17 @@ import {
   workerBasicsSuite,
   workerTransport,
 } from "@dify-ext/test-support/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CUSTOM_ENV, CUSTOM_FOLDED_LIST, CUSTOM_LIST, customListCases, SAMPLE_ENV, sampleListCases } from "./cases.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { CUSTOM_ENV, customListCases, customListFiles, SAMPLE_ENV, sampleListCases } from "./cases.ts";
 
 const worker = workerTransport(fileURLToPath(new URL("..", import.meta.url)));
 
 describe("the Worker in workerd", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "keywords-worker-"));
-    await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
-    await writeFile(join(dir, "zh.txt"), CUSTOM_FOLDED_LIST);
-    await writeFile(join(dir, "allow.txt"), "");
-  });
-  afterAll(async () => {
-    await worker.close();
-    await rm(dir, { recursive: true, force: true });
-  });
   // The lists are bundled at build time: the custom one makes a second build (builds run one at a time).
-  const customEnv = () => ({
-    ...CUSTOM_ENV,
-    KEYWORDS_FILES: `${join(dir, "block.txt")},${join(dir, "zh.txt")}`,
-    KEYWORDS_ALLOW_FILES: join(dir, "allow.txt"),
-  });
+  const lists = customListFiles("keywords-worker-");
+  afterAll(() => worker.close());
   const sample = startAppForSuite(worker, SAMPLE_ENV, 120_000);
-  const custom = startAppForSuite(worker, customEnv, 120_000);
+  const custom = startAppForSuite(worker, lists.env, 120_000);
 
   sampleListCases("Worker", () => sample);
   customListCases("Worker", () => custom);
@@ -68,7 +51,7 @@ describe("the Worker in workerd", () => {
         }),
       });
     expect((await call(custom)).status).toBe(404);
-    const on = await worker.start({ ...customEnv(), PLAYGROUND: "true" });
+    const on = await worker.start({ ...lists.env(), PLAYGROUND: "true" });
     try {
       const response = await call(on);
       expect(response.status).toBe(200);

@@ -1,8 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { startupFailure } from "@dify-ext/test-support/app-process";
+import { startProcessForSuite } from "@dify-ext/test-support/app-suite";
+import { expectPong, INPUT_BLOCKED, PASS } from "@dify-ext/test-support/dify";
 import { nodeTransport } from "@dify-ext/test-support/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, INPUT_BLOCKED, input, KEY, OPENAI_KEY, openaiCases, PASS } from "./cases.ts";
+import { describe, expect, it } from "vitest";
+import { input, KEY, OPENAI_KEY, openaiCases, output } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -11,20 +13,13 @@ openaiCases(nodeTransport(appDir));
 
 // Node only: outside production the app starts without an OpenAI key (a Worker is production).
 describe("moderation-openai without OPENAI_API_KEY (Node)", () => {
-  let app: AppProcess;
-  beforeAll(async () => {
-    app = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_INPUT_ON_ERROR: "closed" } });
-  });
-  afterAll(async () => {
-    expect(await app.stop()).toBe(0);
-  });
+  const app = startProcessForSuite({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_INPUT_ON_ERROR: "closed" } });
 
   it("starts outside production, says so loudly, and answers ping", async () => {
     expect(
       app.output.some((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set")),
     ).toBe(true);
-    const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-    expect(await response.text()).toBe('{"result":"pong"}');
+    await expectPong(app, KEY);
   });
 
   it("reports not ready on /readyz, with the reason", async () => {
@@ -36,26 +31,22 @@ describe("moderation-openai without OPENAI_API_KEY (Node)", () => {
 
   it("answers moderation calls by the failure policy of each point", async () => {
     expect(await input(app, "I am VIOLENT")).toEqual(INPUT_BLOCKED); // MODERATION_INPUT_ON_ERROR=closed
-    const output = await call(app, "app.moderation.output", { app_id: "app", text: "I am VIOLENT" });
-    expect(output.body).toEqual(PASS); // MODERATION_OUTPUT_ON_ERROR defaults to open
+    expect(await output(app, "I am VIOLENT")).toEqual(PASS); // MODERATION_OUTPUT_ON_ERROR defaults to open
   });
 });
 
 describe("moderation-openai start-up checks (Node)", () => {
   it("refuses to start in production without OPENAI_API_KEY, naming it", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY } }).catch(
-      (e: Error) => e,
-    );
-    expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
+    const message = await startupFailure({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY } });
+    expect(message).toMatch(/exited with code 1/);
+    expect(message).toContain("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
   });
 
   it("names a bad threshold and a bad timeout", async () => {
-    const error = await startAppProcess({
+    const message = await startupFailure({
       cwd: appDir,
       env: { API_KEYS: KEY, OPENAI_API_KEY: OPENAI_KEY, OPENAI_THRESHOLDS: "violance=0.7", OPENAI_TIMEOUT_MS: "soon" },
-    }).catch((e: Error) => e);
-    const message = String(error);
+    });
     expect(message).toMatch(/exited with code 1/);
     expect(message).toMatch(/OPENAI_THRESHOLDS: threshold \\?"violance=0.7\\?": unknown category/);
     expect(message).toContain("OPENAI_TIMEOUT_MS: expected a whole number from 100 to 29000");

@@ -1,5 +1,5 @@
 import { difyReplyProblems } from "@dify-ext/protocol";
-import { difyCall } from "@dify-ext/test-support/app-process";
+import { difyCall, logRecords } from "@dify-ext/test-support/app-process";
 import {
   type FakeBehaviour,
   type FakeEndpoint,
@@ -60,17 +60,6 @@ async function askWeather(
   expect(result.length).toBeGreaterThan(0);
   expect(result.length).toBeLessThanOrEqual(600);
   return result;
-}
-
-/** The JSON log lines of the app so far. */
-export function logRecords(app: { output: string[] }): Record<string, unknown>[] {
-  return app.output.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 }
 
 let placeCounter = 0;

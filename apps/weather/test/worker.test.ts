@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { workerBasicsSuite, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
-import { KEY, logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
+import { KEY, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 /** Configuration checks send no weather question: any valid URL does. */

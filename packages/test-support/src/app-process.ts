@@ -141,3 +141,14 @@ export async function startupFailure(options: StartAppOptions): Promise<string> 
   await app.stop();
   throw new Error(`expected the app in ${options.cwd} to refuse to start, but it listens:\n${app.output.join("\n")}`);
 }
+
+/** The JSON lines an app logged (its log records), skipping any other line. */
+export function logRecords(app: { output: readonly string[] }): Record<string, unknown>[] {
+  return app.output.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}

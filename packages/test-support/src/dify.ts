@@ -26,6 +26,13 @@ export interface DifyClient {
   input(app: ReceiveTarget, query: string, inputs?: Record<string, unknown>): Promise<Reply>;
   /** Moderates the model's answer (`app_id` "app"). */
   output(app: ReceiveTarget, text: string): Promise<Reply>;
+  /**
+   * {@link DifyClient.input} with no inputs, expecting the reply within `budgetMs` (an engine's
+   * worst case, plus slack for a loaded machine): what a failing upstream must not stretch.
+   */
+  inputWithin(app: ReceiveTarget, query: string, budgetMs: number): Promise<Reply>;
+  /** {@link DifyClient.output}, expecting the reply within `budgetMs`. */
+  outputWithin(app: ReceiveTarget, text: string, budgetMs: number): Promise<Reply>;
 }
 
 /**
@@ -46,11 +53,20 @@ export function difyClient(key: string): DifyClient {
     return { body: body as Reply, ms };
   };
   const call = async (app: ReceiveTarget, point: Point, params: unknown) => (await timedCall(app, point, params)).body;
+  const within = async (budgetMs: number, timed: Promise<{ body: Reply; ms: number }>) => {
+    const { body, ms } = await timed;
+    expect(ms, "milliseconds to answer").toBeLessThan(budgetMs);
+    return body;
+  };
   return {
     call,
     timedCall,
     input: (app, query, inputs = {}) => call(app, "app.moderation.input", { app_id: "app", inputs, query }),
     output: (app, text) => call(app, "app.moderation.output", { app_id: "app", text }),
+    inputWithin: (app, query, budgetMs) =>
+      within(budgetMs, timedCall(app, "app.moderation.input", { app_id: "app", inputs: {}, query })),
+    outputWithin: (app, text, budgetMs) =>
+      within(budgetMs, timedCall(app, "app.moderation.output", { app_id: "app", text })),
   };
 }
 
