@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { difyCall } from "@dify-ext/test-support/app-process";
 import { FREE_PLAN_GZIP_LIMIT, workerBasicsSuite, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
-import { enginesOf, KEY, moderationCases } from "./cases.ts";
+import { call, enginesOf, KEY, moderationCases } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const worker = workerTransport(appDir);
@@ -68,15 +67,8 @@ describe("per-app policies on the Worker (MODERATION_POLICY_FILE bundled at buil
     );
     const app = await worker.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords", MODERATION_POLICY_FILE: file });
     try {
-      const input = async (appId: string, query: string) => {
-        const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
-          app_id: appId,
-          inputs: {},
-          query,
-        });
-        expect(response.status).toBe(200);
-        return response.json();
-      };
+      const input = (appId: string, query: string) =>
+        call(app, "app.moderation.input", { app_id: appId, inputs: {}, query });
       expect(await input("tutor", "the homework answers")).toEqual({
         flagged: true,
         action: "overridden",

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { difyCall } from "@dify-ext/test-support/app-process";
+import { difyCall, logRecords } from "@dify-ext/test-support/app-process";
 import { workerBasicsSuite, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
 import { KEY, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
