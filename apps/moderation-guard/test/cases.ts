@@ -1,16 +1,7 @@
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
-import {
-  difyClient,
-  expectBadRequest,
-  expectKeyRefused,
-  expectPong,
-  INPUT_BLOCKED,
-  OUTPUT_BLOCKED,
-  OUTPUT_PRESET,
-  PASS,
-  streamedCalls,
-} from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeGuard, type FakeGuardReply, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import type { Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -24,7 +15,7 @@ export const GUARD_KEY = "guard-e2e-secret-5b8e2a";
 /** Room for a loaded shared machine on top of the engine's worst case. */
 const SLACK_MS = 1500;
 
-export const { input, output, inputWithin, outputWithin } = difyClient(KEY);
+export const { input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Every way the model can fail to give a verdict, as the fake scripts them, for one attempt. */
 const FAILURES: Record<string, FakeGuardReply> = {
@@ -81,14 +72,14 @@ export function guardCases(transport: Transport): void {
       );
 
       it("answers ping without asking the model, and is ready", async () => {
-        await expectPong(app, KEY);
+        await expectPong(app);
         expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
         expect(fake.calls).toHaveLength(0);
       });
 
       it("rejects a wrong key with 401 and a malformed call with 400, without asking the model", async () => {
         await expectKeyRefused(app, "wrong-key-00000");
-        await expectBadRequest(app, KEY, "app.moderation.output", { app_id: "app", text: 42 });
+        await expectBadRequest(app, "app.moderation.output", { app_id: "app", text: 42 });
         expect(fake.calls).toHaveLength(0);
       });
 

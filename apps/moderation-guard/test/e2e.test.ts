@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { startupFailure } from "@dify-ext/test-support/app-process";
 import { startProcessForSuite } from "@dify-ext/test-support/app-suite";
-import { expectPong, INPUT_BLOCKED, PASS } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, PASS } from "@dify-ext/test-support/replies";
 import { nodeTransport } from "@dify-ext/test-support/worker";
 import { describe, expect, it } from "vitest";
-import { GUARD_KEY, guardCases, input, KEY, output } from "./cases.ts";
+import { expectPong, GUARD_KEY, guardCases, input, KEY, output } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -19,7 +19,7 @@ describe("moderation-guard without GUARD_BASE_URL (Node)", () => {
     expect(
       app.output.some((line) => line.includes('"level":"warn"') && line.includes("GUARD_BASE_URL is not set")),
     ).toBe(true);
-    await expectPong(app, KEY);
+    await expectPong(app);
   });
 
   it("reports not ready on /readyz, with the reason", async () => {

@@ -2,18 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { difyCall } from "@dify-ext/test-support/app-process";
-import {
-  difyClient,
-  expectBadJsonRefused,
-  expectBadRequest,
-  expectKeyRefused,
-  expectPong,
-  INPUT_BLOCKED,
-  INPUT_PRESET,
-  PASS,
-  type ReceiveTarget,
-  streamedCalls,
-} from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused, type ReceiveTarget, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, INPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -36,7 +26,7 @@ export const CUSTOM_ENV = { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" };
 /** A second custom list, folded (`# fold: chinese`): its Simplified term also matches Traditional text. */
 export const CUSTOM_FOLDED_LIST = "# fold: chinese\n共产党\n";
 
-const { call, input, output } = difyClient(KEY);
+const { call, input, output, expectBadJson, expectBadRequest, expectPong } = difyClient(KEY);
 
 /**
  * Writes CUSTOM_LIST, CUSTOM_FOLDED_LIST and an empty allow list into a new temporary folder
@@ -65,7 +55,7 @@ export function customListFiles(prefix: string): { dir(): string; env(): Record<
 export function sampleListCases(transport: string, target: () => ReceiveTarget): void {
   describe(`moderation-keywords with the sample list (${transport})`, () => {
     it("answers Dify's ping", async () => {
-      await expectPong(target(), KEY);
+      await expectPong(target());
     });
 
     it("accepts the second key and rejects a wrong one with 401", async () => {
@@ -113,8 +103,8 @@ export function sampleListCases(transport: string, target: () => ReceiveTarget):
     });
 
     it("answers bad JSON, an unknown point and an oversized body with clear errors", async () => {
-      await expectBadJsonRefused(target(), KEY);
-      const unknown = await expectBadRequest(target(), KEY, "app.external_data_tool.query", {
+      await expectBadJson(target());
+      const unknown = await expectBadRequest(target(), "app.external_data_tool.query", {
         tool_variable: "x",
         inputs: {},
         query: "",

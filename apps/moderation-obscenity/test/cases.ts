@@ -1,17 +1,6 @@
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
-import {
-  difyClient,
-  expectBadJsonRefused,
-  expectBadRequest,
-  expectKeyRefused,
-  expectPong,
-  INPUT_BLOCKED,
-  INPUT_PRESET,
-  OUTPUT_BLOCKED,
-  OUTPUT_PRESET,
-  PASS,
-  streamedCalls,
-} from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import type { Transport } from "@dify-ext/test-support/worker";
 import { describe, expect, it } from "vitest";
 
@@ -21,7 +10,7 @@ import { describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const SECOND_KEY = "second-key-98765";
-const { call, input, output } = difyClient(KEY);
+const { call, input, output, expectBadJson, expectBadRequest, expectPong } = difyClient(KEY);
 
 const LONG_ANSWER = `${"Here is a long and perfectly polite answer. ".repeat(9)}Then it says shit, and ${"goes on politely. ".repeat(20)}`;
 
@@ -40,14 +29,14 @@ export function obscenityCases(transport: Transport): void {
     });
 
     it("answers bad JSON, a point it does not serve and a malformed call with a 400 saying what is wrong", async () => {
-      await expectBadJsonRefused(app, KEY);
-      const unserved = await expectBadRequest(app, KEY, "app.external_data_tool.query", {
+      await expectBadJson(app);
+      const unserved = await expectBadRequest(app, "app.external_data_tool.query", {
         tool_variable: "x",
         inputs: {},
         query: "",
       });
       expect(unserved.message).toContain("ping, app.moderation.input, app.moderation.output");
-      const malformed = await expectBadRequest(app, KEY, "app.moderation.input", {
+      const malformed = await expectBadRequest(app, "app.moderation.input", {
         app_id: "app",
         inputs: "not an object",
         query: "hi",

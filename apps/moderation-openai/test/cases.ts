@@ -1,17 +1,7 @@
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
-import {
-  difyClient,
-  expectBadRequest,
-  expectKeyRefused,
-  expectPong,
-  INPUT_BLOCKED,
-  INPUT_PRESET,
-  OUTPUT_BLOCKED,
-  OUTPUT_PRESET,
-  PASS,
-  streamedCalls,
-} from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import type { Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -25,7 +15,7 @@ export const OPENAI_KEY = "sk-e2e-secret-4f9a1c7d2b";
 /** Room for a loaded shared machine on top of the engine's worst case. */
 const SLACK_MS = 1500;
 
-export const { call, input, output, inputWithin, outputWithin } = difyClient(KEY);
+export const { call, input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Every way the upstream can fail, as the fake scripts them, for one attempt. */
 const FAILURES = {
@@ -75,7 +65,7 @@ export function openaiCases(transport: Transport): void {
       beforeEach(() => fake.reset());
 
       it("answers ping without calling OpenAI, and is ready", async () => {
-        await expectPong(app, KEY);
+        await expectPong(app);
         expect(fake.calls).toHaveLength(0);
         const ready = await fetch(`${app.url}/readyz`);
         expect(ready.status).toBe(200);
@@ -84,7 +74,7 @@ export function openaiCases(transport: Transport): void {
       it("rejects a wrong or missing key with 401, and a malformed call with 400", async () => {
         await expectKeyRefused(app, "wrong-key-00000");
         await expectKeyRefused(app, undefined);
-        const malformed = await expectBadRequest(app, KEY, "app.moderation.output", { app_id: "app", text: 42 });
+        const malformed = await expectBadRequest(app, "app.moderation.output", { app_id: "app", text: 42 });
         expect(malformed.code).toBe("invalid_request");
         expect(fake.calls).toHaveLength(0);
       });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { type AppProcess, startAppProcess } from "@dify-ext/test-support/app-process";
-import { difyClient, INPUT_BLOCKED, OUTPUT_BLOCKED } from "@dify-ext/test-support/dify";
+import { difyClient } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, OUTPUT_BLOCKED } from "@dify-ext/test-support/replies";
 import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
 import { type FakeOpenAI, type FakeReply, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { fuzzAppSuite } from "@dify-ext/test-support/app-suite";
-import { INPUT_BLOCKED } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED } from "@dify-ext/test-support/replies";
 import { startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { expect } from "vitest";
 

@@ -1,15 +1,6 @@
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
-import {
-  difyClient,
-  expectBadRequest,
-  expectKeyRefused,
-  expectPong,
-  INPUT_PRESET,
-  OUTPUT_BLOCKED,
-  OUTPUT_PRESET,
-  PASS,
-  streamedCalls,
-} from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import type { Transport } from "@dify-ext/test-support/worker";
 import { describe, expect, it } from "vitest";
 
@@ -19,7 +10,7 @@ import { describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const SECOND_KEY = "second-key-98765";
-const { call, input, output } = difyClient(KEY);
+const { call, input, output, expectBadRequest, expectPong } = difyClient(KEY);
 
 const EMAIL = "jane.doe@example.com";
 const LONG_ANSWER = `${"Here is a long and perfectly harmless answer. ".repeat(9)}Write to ${EMAIL} for details, ${"and so on, politely. ".repeat(20)}`;
@@ -36,7 +27,7 @@ export function piiCases(transport: Transport): void {
     });
 
     it("answers a malformed call with a 400 saying what is wrong", async () => {
-      const malformed = await expectBadRequest(app, KEY, "app.moderation.input", {
+      const malformed = await expectBadRequest(app, "app.moderation.input", {
         app_id: "app",
         inputs: "not an object",
         query: "hi",

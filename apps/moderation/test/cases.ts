@@ -3,18 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
-import {
-  difyClient,
-  expectBadJsonRefused,
-  expectBadRequest,
-  expectKeyRefused,
-  expectPong,
-  INPUT_BLOCKED,
-  OUTPUT_BLOCKED,
-  OUTPUT_PRESET,
-  PASS,
-  streamedCalls,
-} from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import type { Transport } from "@dify-ext/test-support/worker";
@@ -36,7 +26,7 @@ const KEYWORDS_ONLY = "你是个傻逼吧";
 const OBSCENITY_ONLY = "you b1tch";
 const OPENAI_ONLY = "I am VIOLENT";
 
-export const { call, input, output } = difyClient(KEY);
+export const { call, input, output, expectBadJson, expectBadRequest, expectPong } = difyClient(KEY);
 
 /**
  * The engines the app says it runs, from its "moderation engines ready" log line (a Worker builds
@@ -81,7 +71,7 @@ export function moderationCases(transport: Transport): void {
 
       it("runs keywords and obscenity (the engines that need no account)", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "obscenity"]);
-        await expectPong(app, KEY);
+        await expectPong(app);
         expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
       });
 
@@ -94,8 +84,8 @@ export function moderationCases(transport: Transport): void {
 
       it("rejects a wrong key with 401 and a malformed call with 400", async () => {
         await expectKeyRefused(app, "wrong-key-00000");
-        await expectBadJsonRefused(app, KEY);
-        const unserved = await expectBadRequest(app, KEY, "app.external_data_tool.query", {
+        await expectBadJson(app);
+        const unserved = await expectBadRequest(app, "app.external_data_tool.query", {
           tool_variable: "x",
           inputs: {},
           query: "",

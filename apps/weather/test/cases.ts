@@ -1,6 +1,6 @@
 import { difyCall, logRecords } from "@dify-ext/test-support/app-process";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
-import { difyClient, expectBadRequest, expectKeyRefused, expectPong } from "@dify-ext/test-support/dify";
+import { difyClient, expectKeyRefused } from "@dify-ext/test-support/dify";
 import {
   type FakeBehaviour,
   type FakeEndpoint,
@@ -43,7 +43,7 @@ export function weatherEnv(openMeteoUrl: string, extra: Record<string, string> =
   };
 }
 
-const { call } = difyClient(KEY);
+const { call, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Calls the tool exactly as Dify does and checks the reply against Dify's acceptance rules. */
 async function askWeather(
@@ -92,7 +92,7 @@ export function weatherCases(transport: Transport): void {
       const app = startAppForSuite(transport, () => weatherEnv(fake.url));
 
       it("answers Dify's ping", async () => {
-        await expectPong(app, KEY);
+        await expectPong(app);
       });
 
       it("refuses a wrong or missing key with 401", async () => {
@@ -242,7 +242,7 @@ export function weatherCases(transport: Transport): void {
           ["app.moderation.input", { app_id: "a", inputs: { location: "Paris" }, query: "hi" }],
           ["app.moderation.output", { app_id: "a", text: "hi" }],
         ] as const) {
-          const error = await expectBadRequest(app, KEY, point, params);
+          const error = await expectBadRequest(app, point, params);
           expect(error.code).toBe("unsupported_point");
           expect(error.message).toContain("this service answers: ping, app.external_data_tool.query");
         }

@@ -1,58 +1,22 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExplainReport } from "@dify-ext/playground/report";
 import { PLAYGROUND_PATHS } from "@dify-ext/playground/paths";
-import type { Logger } from "@dify-ext/receive";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { type RecordedLine, recordingLogger } from "@dify-ext/test-support/logger";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createModerationApp, type ModerationApp } from "./app.ts";
-import { type ModerationConfig, readCommonSettings, readEngineList, readPolicySettings } from "./config/index.ts";
+import { configFrom, inProcessApps, jsonLines } from "../test/in-process.ts";
 import { MAX_STREAMED_CALLS, streamedCallEnds } from "./explain.ts";
-import { keywords } from "./engines/keywords.ts";
-import { obscenity } from "./engines/obscenity.ts";
-import { openai } from "./engines/openai.ts";
 
 const KEY = "explain-key-1234";
 const OPENAI_KEY = "sk-explain-9a7c";
 
-function recordingLogger(lines: string[]): Logger {
-  const log = (level: string) => (fields: object, message?: string) => {
-    lines.push(JSON.stringify({ level, ...fields, msg: message }));
-  };
-  const logger: Logger = {
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    fatal: log("fatal"),
-    child: () => logger,
-  };
-  return logger;
-}
-
-function configFrom(env: Record<string, string>): ModerationConfig {
-  const full = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env };
-  const named: string[] = readEngineList(full, ["keywords"]);
-  return {
-    common: readCommonSettings(full),
-    port: 0,
-    policy: readPolicySettings(full),
-    engines: {
-      ...(named.includes("keywords") && { keywords: keywords.read(full) }),
-      ...(named.includes("obscenity") && { obscenity: obscenity.read(full) }),
-      ...(named.includes("openai") && { openai: openai.read(full) }),
-    },
-  };
-}
-
 describe("the explain endpoint, with the real policy and engines", () => {
   let dir: string;
   let fake: FakeOpenAI;
-  const running: Array<{ server: Server; built: ModerationApp }> = [];
+  const serveApp = inProcessApps();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "explain-"));
@@ -60,29 +24,19 @@ describe("the explain endpoint, with the real policy and engines", () => {
     await writeFile(join(dir, "food.txt"), "scampi\n");
     fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
   });
-  afterEach(async () => {
-    for (const { server, built } of running.splice(0)) {
-      built.moderation.close();
-      await new Promise((resolve) => server.close(resolve));
-    }
-    fake.reset();
-  });
+  afterEach(() => fake.reset());
   afterAll(async () => {
     await fake.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function serve(env: Record<string, string>, lines: string[] = []) {
-    const config = configFrom({
+  async function serve(env: Record<string, string>, lines: RecordedLine[] = []) {
+    const config = configFrom(KEY, {
       KEYWORDS_FILES: join(dir, "gambling.txt"),
       KEYWORDS_ALLOW_FILES: join(dir, "food.txt"),
       ...env,
     });
-    const built = await createModerationApp({ config, logger: recordingLogger(lines) });
-    const server = createServer(built.app.callback());
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    running.push({ server, built });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { url, receiveUrl } = await serveApp(config, recordingLogger(lines));
     const explain = async (body: unknown) => {
       const response = await fetch(`${url}${PLAYGROUND_PATHS.explain}`, {
         method: "POST",
@@ -91,7 +45,7 @@ describe("the explain endpoint, with the real policy and engines", () => {
       });
       return { status: response.status, body: (await response.json()) as ExplainReport & { error?: unknown } };
     };
-    return { url, receiveUrl: `${url}/api/dify/receive`, explain };
+    return { url, receiveUrl, explain };
   }
 
   it("answers exactly the reply the receive endpoint gives, with each finding, the masked texts and the lists", async () => {
@@ -187,18 +141,18 @@ describe("the explain endpoint, with the real policy and engines", () => {
   });
 
   it("never logs the text unless LOG_USER_TEXT, and keeps explain calls out of the metrics", async () => {
-    const quiet: string[] = [];
+    const quiet: RecordedLine[] = [];
     const first = await serve({}, quiet);
     await first.explain({ point: "app.moderation.input", params: { query: "secret words about scam" } });
-    const access = quiet.find((line) => line.includes(PLAYGROUND_PATHS.explain));
+    const access = jsonLines(quiet).find((line) => line.includes(PLAYGROUND_PATHS.explain));
     expect(access).toBeDefined();
     expect(JSON.parse(access!)).toMatchObject({ verdict: "block", engine: "keywords", mode: "single" });
-    expect(quiet.join("\n")).not.toContain("secret words");
+    expect(jsonLines(quiet).join("\n")).not.toContain("secret words");
 
-    const verbose: string[] = [];
+    const verbose: RecordedLine[] = [];
     const second = await serve({ LOG_USER_TEXT: "true" }, verbose);
     await second.explain({ point: "app.moderation.input", params: { query: "secret words about scam" } });
-    expect(verbose.join("\n")).toContain("secret words");
+    expect(jsonLines(verbose).join("\n")).toContain("secret words");
   });
 
   it("is off with PLAYGROUND=false, and by default with NODE_ENV=production", async () => {

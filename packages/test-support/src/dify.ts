@@ -16,9 +16,9 @@ export interface ReceiveTarget {
 /** A reply as the tests read it. */
 export type Reply = Record<string, unknown>;
 
-/** Calls of one API key; every call expects a 200 whose body Dify accepts ({@link difyReplyProblems}). */
+/** Calls with one API key, checked as Dify checks them; from {@link difyClient}. */
 export interface DifyClient {
-  /** Calls `point` with `params`; the reply. */
+  /** Calls `point` with `params`, expecting a 200 whose body Dify accepts ({@link difyReplyProblems}); the reply. */
   call(app: ReceiveTarget, point: Point, params: unknown): Promise<Reply>;
   /** {@link DifyClient.call}, timed: the reply and the milliseconds from sending to the whole body read. */
   timedCall(app: ReceiveTarget, point: Point, params: unknown): Promise<{ body: Reply; ms: number }>;
@@ -33,11 +33,20 @@ export interface DifyClient {
   inputWithin(app: ReceiveTarget, query: string, budgetMs: number): Promise<Reply>;
   /** {@link DifyClient.output}, expecting the reply within `budgetMs`. */
   outputWithin(app: ReceiveTarget, text: string, budgetMs: number): Promise<Reply>;
+  /** Pings as Dify does when an extension is saved (with `key`, default the client's) and expects `{"result":"pong"}`. */
+  expectPong(app: ReceiveTarget, key?: string): Promise<void>;
+  /** Posts a body that is not JSON and expects the 400 that says so. */
+  expectBadJson(app: ReceiveTarget): Promise<void>;
+  /**
+   * Calls `point` with `params` Dify never sends (wrong types, a point the app does not serve) and
+   * expects a 400; the error, to check what it says.
+   */
+  expectBadRequest(app: ReceiveTarget, point: string, params: unknown): Promise<{ code: string; message: string }>;
 }
 
 /**
- * The calls Dify makes with `key` (`Authorization: Bearer <key>`), each checked as Dify checks the
- * reply: status 200 and no problem by Dify's own acceptance rules for that point.
+ * The calls Dify makes with `key` (`Authorization: Bearer <key>`), each reply checked as Dify
+ * checks it: status 200, and no problem by Dify's own acceptance rules for that point.
  *
  * @example const { input, output } = difyClient(KEY);
  * expect(await input(app, "what the fuck")).toEqual(INPUT_BLOCKED);
@@ -67,36 +76,26 @@ export function difyClient(key: string): DifyClient {
       within(budgetMs, timedCall(app, "app.moderation.input", { app_id: "app", inputs: {}, query })),
     outputWithin: (app, text, budgetMs) =>
       within(budgetMs, timedCall(app, "app.moderation.output", { app_id: "app", text })),
+    async expectPong(app, pingKey = key) {
+      const response = await difyCall(app.receiveUrl, pingKey, "ping", {});
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('{"result":"pong"}');
+    },
+    async expectBadJson(app) {
+      const response = await fetch(app.receiveUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: "{oops",
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
+    },
+    async expectBadRequest(app, point, params) {
+      const response = await difyCall(app.receiveUrl, key, point, params);
+      expect(response.status).toBe(400);
+      return ((await response.json()) as { error: { code: string; message: string } }).error;
+    },
   };
-}
-
-/** The preset a moderation app answers for a blocked input when none is configured. */
-export const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-/** The preset a moderation app answers for a blocked answer when none is configured. */
-export const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-/** A moderation reply that lets the text through. */
-export const PASS = { flagged: false, action: "direct_output" };
-/** A moderation reply that blocks an input with the default preset. */
-export const INPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: INPUT_PRESET };
-/** A moderation reply that blocks an answer with the default preset. */
-export const OUTPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: OUTPUT_PRESET };
-
-/**
- * The texts Dify sends to `app.moderation.output` for one streamed answer: the whole prefix every
- * `every` characters (Dify's default buffer is 300), then the full text.
- */
-export function streamedCalls(answer: string, every = 300): string[] {
-  const calls: string[] = [];
-  for (let length = every; length < answer.length; length += every) calls.push(answer.slice(0, length));
-  calls.push(answer);
-  return calls;
-}
-
-/** Pings the app as Dify does when an extension is saved, and expects `{"result":"pong"}`. */
-export async function expectPong(app: ReceiveTarget, key: string): Promise<void> {
-  const response = await difyCall(app.receiveUrl, key, "ping", {});
-  expect(response.status).toBe(200);
-  expect(await response.text()).toBe('{"result":"pong"}');
 }
 
 /**
@@ -121,28 +120,13 @@ export async function expectKeyRefused(
   expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
 }
 
-/** Posts a body that is not JSON with a valid `key`, and expects the 400 that says so. */
-export async function expectBadJsonRefused(app: ReceiveTarget, key: string): Promise<void> {
-  const response = await fetch(app.receiveUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-    body: "{oops",
-  });
-  expect(response.status).toBe(400);
-  expect(await response.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
-}
-
 /**
- * Calls `point` with `params` Dify never sends (wrong types, a point the app does not serve) and
- * expects a 400; the error, to check what it says.
+ * The texts Dify sends to `app.moderation.output` for one streamed answer: the whole prefix every
+ * `every` characters (Dify's default buffer is 300), then the full text.
  */
-export async function expectBadRequest(
-  app: ReceiveTarget,
-  key: string,
-  point: string,
-  params: unknown,
-): Promise<{ code: string; message: string }> {
-  const response = await difyCall(app.receiveUrl, key, point, params);
-  expect(response.status).toBe(400);
-  return ((await response.json()) as { error: { code: string; message: string } }).error;
+export function streamedCalls(answer: string, every = 300): string[] {
+  const calls: string[] = [];
+  for (let length = every; length < answer.length; length += every) calls.push(answer.slice(0, length));
+  calls.push(answer);
+  return calls;
 }
