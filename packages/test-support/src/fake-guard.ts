@@ -15,17 +15,18 @@
  * any reply text (malformed, truncated, a refusal to classify), an OpenAI-style refusal, and every
  * failure the fake OpenAI has (HTTP errors, hangs, resets, bodies dropped or stalled, delays).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   answerScripted,
   Delays,
   type RecordedCall,
   recordRequest,
   type ScriptedReply,
+  ScriptedReplies,
   send,
   sendError,
+  serveFake,
 } from "./fake-upstream.ts";
-import { listenOnLoopback } from "./loopback.ts";
 
 export type FakeGuardFormat = "llama-guard" | "qwen3guard" | "shieldgemma";
 
@@ -173,19 +174,11 @@ export function fakeGuardVerdict(
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<FakeGuard> {
   const calls: FakeGuardCall[] = [];
-  let handler: FakeGuardHandler | undefined;
-  let queue: FakeGuardReply[] = [];
+  const replies = new ScriptedReplies<FakeGuardCall, FakeGuardReply>();
   let inFlight = 0;
   let maxInFlight = 0;
   let completions = 0;
   const delays = new Delays();
-
-  const decide = async (call: FakeGuardCall): Promise<FakeGuardReply> => {
-    const queued = queue.shift();
-    if (queued) return queued;
-    if (handler) return handler(call);
-    return { type: "default" };
-  };
 
   const completion = (model: string, message: Record<string, unknown>, finishReason: string) => {
     completions += 1;
@@ -200,6 +193,11 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once("close", () => {
+      inFlight -= 1;
+    });
     const call: FakeGuardCall = await recordRequest(req, (body) => {
       const messages = messagesOf(body);
       const last = messages.at(-1);
@@ -237,7 +235,7 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
       sendError(res, 400, `the fake knows no guard model called "${call.model}"`, "BadRequestError", null);
       return;
     }
-    const reply = await decide(call);
+    const reply = await replies.next(call, { type: "default" });
     switch (reply.type) {
       case "default": {
         if (!(await delays.wait(reply.delayMs, res))) return;
@@ -260,24 +258,9 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
     }
   };
 
-  const server = createServer((req, res) => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.once("close", () => {
-      inFlight -= 1;
-    });
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        sendError(res, 500, `Fake guard handler failed: ${String(error)}`, "InternalServerError", null);
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  const { port, close: closeServer } = await listenOnLoopback(server);
-
+  const { url, close } = await serveFake("Fake guard", "InternalServerError", delays, handle);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url,
     calls,
     get inFlight() {
       return inFlight;
@@ -285,25 +268,13 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
     get maxInFlight() {
       return maxInFlight;
     },
-    script(script) {
-      if (typeof script === "function") {
-        handler = script;
-        queue = [];
-      } else {
-        handler = undefined;
-        queue = Array.isArray(script) ? [...(script as readonly FakeGuardReply[])] : [script as FakeGuardReply];
-      }
-    },
+    script: (script) => replies.set(script),
     reset() {
-      handler = undefined;
-      queue = [];
+      replies.clear();
       calls.length = 0;
       maxInFlight = inFlight;
     },
-    close() {
-      delays.clear();
-      return closeServer();
-    },
+    close,
   };
 }
 

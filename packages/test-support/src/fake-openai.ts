@@ -18,7 +18,7 @@
  * await fake.close();
  * ```
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   answerScripted,
   bearerOf,
@@ -27,10 +27,11 @@ import {
   type RecordedCall,
   recordRequest,
   type ScriptedReply,
+  ScriptedReplies,
   send,
   sendError,
+  serveFake,
 } from "./fake-upstream.ts";
-import { listenOnLoopback } from "./loopback.ts";
 
 /** The 13 categories of `omni-moderation-latest`, in OpenAI's order. */
 export const OMNI_CATEGORIES = [
@@ -149,17 +150,9 @@ export interface FakeOpenAI {
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const calls: FakeOpenAICall[] = [];
-  let handler: FakeHandler | undefined;
-  let queue: FakeReply[] = [];
+  const replies = new ScriptedReplies<FakeOpenAICall, FakeReply>();
   let responseCount = 0;
   const delays = new Delays();
-
-  const decide = async (call: FakeOpenAICall): Promise<FakeReply> => {
-    const queued = queue.shift();
-    if (queued) return queued;
-    if (handler) return handler(call);
-    return { type: "default" };
-  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const call: FakeOpenAICall = await recordRequest(req, (body) => ({ inputs: inputsOf(body) }));
@@ -190,7 +183,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return;
     }
 
-    const reply = await decide(call);
+    const reply = await replies.next(call, { type: "default" });
     if (reply.type !== "default") return answerScripted(reply, req, res, delays);
     if (!(await delays.wait(reply.delayMs, res))) return;
     responseCount += 1;
@@ -203,38 +196,16 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     send(res, 200, JSON.stringify(payload), reply.headers);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        sendError(res, 500, `Fake OpenAI handler failed: ${String(error)}`, "server_error", null);
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  const { port, close: closeServer } = await listenOnLoopback(server);
-
+  const { url, close } = await serveFake("Fake OpenAI", "server_error", delays, handle);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url,
     calls,
-    script(script) {
-      if (typeof script === "function") {
-        handler = script;
-        queue = [];
-      } else {
-        handler = undefined;
-        queue = Array.isArray(script) ? [...(script as readonly FakeReply[])] : [script as FakeReply];
-      }
-    },
+    script: (script) => replies.set(script),
     reset() {
-      handler = undefined;
-      queue = [];
+      replies.clear();
       calls.length = 0;
     },
-    close() {
-      delays.clear();
-      return closeServer();
-    },
+    close,
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * What the fake upstream servers on loopback share (the fake OpenAI moderation endpoint, the fake
- * guard model): reading a request, recording it with its key hidden, and answering a scripted
- * failure (an HTTP error in OpenAI's error shape, a hang, a reset, a dropped or stalled body).
+ * guard model): serving on a free loopback port, reading a request, recording it with its key
+ * hidden, the script of replies a test sets, and answering a scripted failure (an HTTP error in
+ * OpenAI's error shape, a hang, a reset, a dropped or stalled body).
  */
 import { timingSafeEqual } from "node:crypto";
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { listenOnLoopback } from "./loopback.ts";
 
 /** A request a fake received. */
 export interface RecordedCall {
@@ -196,17 +198,87 @@ export async function answerScripted(
       req.socket.destroy();
       return;
     case "drop-after-headers":
-      if (!(await delays.wait(reply.delayMs, res))) return;
-      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
-      res.flushHeaders();
-      res.write('{"id":"fake","choices":[');
-      setImmediate(() => req.socket.destroy());
-      return;
     case "stall-after-headers":
       if (!(await delays.wait(reply.delayMs, res))) return;
       res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
       res.flushHeaders();
       res.write('{"id":"fake","choices":[');
+      // A stalled body never finishes; a dropped one loses its connection.
+      if (reply.type === "drop-after-headers") setImmediate(() => req.socket.destroy());
       return;
   }
+}
+
+/** How a test scripts a fake's next replies: a handler for every request, or a queue (an array, or one reply). */
+export type ReplyScript<C, R> = ((call: C) => R | Promise<R>) | R | readonly R[];
+
+/**
+ * The replies a test scripted for a fake. A handler answers every following request; an array (or a
+ * single reply) is a queue consumed one reply per request, after which the fake's default answer
+ * resumes. Setting a script replaces the previous one.
+ */
+export class ScriptedReplies<C, R extends { type: string }> {
+  private handler: ((call: C) => R | Promise<R>) | undefined;
+  private queue: R[] = [];
+
+  set(script: ReplyScript<C, R>): void {
+    if (typeof script === "function") {
+      this.handler = script as (call: C) => R | Promise<R>;
+      this.queue = [];
+    } else {
+      this.handler = undefined;
+      this.queue = Array.isArray(script) ? [...(script as readonly R[])] : [script as R];
+    }
+  }
+
+  clear(): void {
+    this.handler = undefined;
+    this.queue = [];
+  }
+
+  /** The reply to `call`: the next queued one, the handler's, or `fallback` (the fake's default). */
+  async next(call: C, fallback: R): Promise<R> {
+    const queued = this.queue.shift();
+    if (queued) return queued;
+    if (this.handler) return this.handler(call);
+    return fallback;
+  }
+}
+
+/** A fake served by {@link serveFake}. */
+export interface ServedFake {
+  /** Base URL including `/v1`, e.g. `http://127.0.0.1:43121/v1`. */
+  url: string;
+  /** Clears pending delays, stops the server and destroys open connections (hanging ones included). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handle` on 127.0.0.1 on a free port as an OpenAI-compatible API (base URL ending in
+ * `/v1`). A handler that fails answers a 500 in OpenAI's error shape (`{name} handler failed: ...`,
+ * of type `errorType`), or drops the connection when its answer had begun.
+ */
+export async function serveFake(
+  name: string,
+  errorType: string,
+  delays: Delays,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<ServedFake> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        sendError(res, 500, `${name} handler failed: ${String(error)}`, errorType, null);
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  const { port, close } = await listenOnLoopback(server);
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    close() {
+      delays.clear();
+      return close();
+    },
+  };
 }
