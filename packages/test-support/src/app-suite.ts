@@ -6,7 +6,9 @@
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppProcess, difyCall, type StartAppOptions, startAppProcess } from "./app-process.ts";
+import { difyClient } from "./dify.ts";
 import { type FuzzReport, fuzzReceiveEndpoint } from "./fuzz.ts";
+import { INPUT_BLOCKED, PASS } from "./replies.ts";
 import { propertyRuns, propertyTimeout } from "./seed.ts";
 import type { RunningTarget, Transport } from "./worker.ts";
 
@@ -179,6 +181,42 @@ export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(opt
       const response = await difyCall(started(app).receiveUrl, FUZZ_KEY, point, params);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual(reply);
+    });
+  });
+}
+
+/**
+ * What a moderation app whose engine calls an upstream does outside production when `variable`
+ * (the upstream's URL or key) is not set, as a real Node process: it starts anyway and warns
+ * loudly, answers ping, reports not ready on /readyz with the reason, and answers moderation calls
+ * by each point's failure policy (input set to fail closed, output open by default). A Worker runs
+ * as production, so this is a Node suite.
+ */
+export function upstreamUnsetSuite(options: { app: string; appDir: string; key: string; variable: string }): void {
+  const { key, variable } = options;
+  const reason = `${variable} is not set`;
+  const { expectPong, input, output } = difyClient(key);
+  describe(`${options.app} without ${variable} (Node)`, () => {
+    const app = startProcessForSuite({
+      cwd: options.appDir,
+      env: { API_KEYS: key, MODERATION_INPUT_ON_ERROR: "closed" },
+    });
+
+    it("starts outside production, says so loudly, and answers ping", async () => {
+      expect(app.output.some((line) => line.includes('"level":"warn"') && line.includes(reason))).toBe(true);
+      await expectPong(app);
+    });
+
+    it("reports not ready on /readyz, with the reason", async () => {
+      const response = await fetch(`${app.url}/readyz`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ status: "not ready", reason });
+      expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    });
+
+    it("answers moderation calls by the failure policy of each point", async () => {
+      expect(await input(app, "I am VIOLENT")).toEqual(INPUT_BLOCKED); // MODERATION_INPUT_ON_ERROR=closed
+      expect(await output(app, "I am VIOLENT")).toEqual(PASS); // MODERATION_OUTPUT_ON_ERROR defaults to open
     });
   });
 }
