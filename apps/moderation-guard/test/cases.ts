@@ -15,7 +15,7 @@ export const GUARD_KEY = "guard-e2e-secret-5b8e2a";
 /** Room for a loaded shared machine on top of the engine's worst case. */
 const SLACK_MS = 1500;
 
-export const { input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
+const { input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Every way the model can fail to give a verdict, as the fake scripts them, for one attempt. */
 const FAILURES: Record<string, FakeGuardReply> = {

@@ -49,19 +49,16 @@ function call(port: number, options: { pauseMs?: number; agent?: Agent | false }
         "x-request-id": id,
       },
     });
+    const reset = (error: NodeJS.ErrnoException): Outcome => ({
+      kind: "reset",
+      code: error.code ?? error.message,
+      slow: Boolean(options.pauseMs),
+      started,
+      ended: performance.now(),
+      id,
+    });
     request.on("error", (error: NodeJS.ErrnoException) => {
-      resolve(
-        error.code === "ECONNREFUSED"
-          ? { kind: "refused" }
-          : {
-              kind: "reset",
-              code: error.code ?? error.message,
-              slow: Boolean(options.pauseMs),
-              started,
-              ended: performance.now(),
-              id,
-            },
-      );
+      resolve(error.code === "ECONNREFUSED" ? { kind: "refused" } : reset(error));
     });
     request.on("response", (response) => {
       let body = "";
@@ -69,16 +66,7 @@ function call(port: number, options: { pauseMs?: number; agent?: Agent | false }
       response.on("data", (chunk: string) => {
         body += chunk;
       });
-      response.on("error", (error: NodeJS.ErrnoException) =>
-        resolve({
-          kind: "reset",
-          code: error.code ?? error.message,
-          slow: Boolean(options.pauseMs),
-          started,
-          ended: performance.now(),
-          id,
-        }),
-      );
+      response.on("error", (error: NodeJS.ErrnoException) => resolve(reset(error)));
       response.on("end", () => {
         if (response.statusCode === 200 && body === EXPECTED)
           resolve({ kind: "ok", started, ended: performance.now(), headers: response.headers, id });

@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const SECOND_KEY = "second-key-98765";
-const { call, input, output, expectBadJson, expectBadRequest, expectPong } = difyClient(KEY);
+const { call, input, output, expectBadJson, expectBadRequest, expectPong, expectModerationPointsOnly } =
+  difyClient(KEY);
 
 const LONG_ANSWER = `${"Here is a long and perfectly polite answer. ".repeat(9)}Then it says shit, and ${"goes on politely. ".repeat(20)}`;
 
@@ -30,12 +31,7 @@ export function obscenityCases(transport: Transport): void {
 
     it("answers bad JSON, a point it does not serve and a malformed call with a 400 saying what is wrong", async () => {
       await expectBadJson(app);
-      const unserved = await expectBadRequest(app, "app.external_data_tool.query", {
-        tool_variable: "x",
-        inputs: {},
-        query: "",
-      });
-      expect(unserved.message).toContain("ping, app.moderation.input, app.moderation.output");
+      await expectModerationPointsOnly(app);
       const malformed = await expectBadRequest(app, "app.moderation.input", {
         app_id: "app",
         inputs: "not an object",

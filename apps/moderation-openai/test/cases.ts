@@ -15,7 +15,7 @@ export const OPENAI_KEY = "sk-e2e-secret-4f9a1c7d2b";
 /** Room for a loaded shared machine on top of the engine's worst case. */
 const SLACK_MS = 1500;
 
-export const { call, input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
+const { call, input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Every way the upstream can fail, as the fake scripts them, for one attempt. */
 const FAILURES = {

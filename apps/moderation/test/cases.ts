@@ -26,7 +26,7 @@ const KEYWORDS_ONLY = "你是个傻逼吧";
 const OBSCENITY_ONLY = "you b1tch";
 const OPENAI_ONLY = "I am VIOLENT";
 
-export const { call, input, output, expectBadJson, expectBadRequest, expectPong } = difyClient(KEY);
+export const { call, input, output, expectBadJson, expectPong, expectModerationPointsOnly } = difyClient(KEY);
 
 /**
  * The engines the app says it runs, from its "moderation engines ready" log line (a Worker builds
@@ -85,12 +85,7 @@ export function moderationCases(transport: Transport): void {
       it("rejects a wrong key with 401 and a malformed call with 400", async () => {
         await expectKeyRefused(app, "wrong-key-00000");
         await expectBadJson(app);
-        const unserved = await expectBadRequest(app, "app.external_data_tool.query", {
-          tool_variable: "x",
-          inputs: {},
-          query: "",
-        });
-        expect(unserved.message).toContain("ping, app.moderation.input, app.moderation.output");
+        await expectModerationPointsOnly(app);
       });
 
       it("judges every call of a growing output text on its whole text, and never flags its own preset", async () => {

@@ -151,6 +151,13 @@ async function json(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** The JSON reply of a deployable to an input moderation of `query`, as Dify sends it. */
+async function moderateInput(app: Deployed, query: string): Promise<Record<string, unknown>> {
+  return json(
+    await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query }),
+  );
+}
+
 let spec: DockerfileSpec;
 let root: string;
 
@@ -391,14 +398,7 @@ describe("every other app's deployable starts and serves", () => {
       OPENAI_BASE_URL: fake.url,
     });
     try {
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
-          app_id: "a",
-          inputs: {},
-          query: "VIOLENT words",
-        }),
-      );
-      expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
+      expect(await moderateInput(app, "VIOLENT words")).toMatchObject({ flagged: true, action: "direct_output" });
       expect(fake.calls.length).toBeGreaterThan(0);
     } finally {
       expect(await app.stop()).toBe(0);
@@ -415,14 +415,7 @@ describe("every other app's deployable starts and serves", () => {
       GUARD_MODEL: "llama-guard3:8b",
     });
     try {
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
-          app_id: "a",
-          inputs: {},
-          query: "VIOLENT words",
-        }),
-      );
-      expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
+      expect(await moderateInput(app, "VIOLENT words")).toMatchObject({ flagged: true, action: "direct_output" });
       expect(fake.calls.length).toBe(1);
     } finally {
       expect(await app.stop()).toBe(0);
@@ -434,14 +427,12 @@ describe("every other app's deployable starts and serves", () => {
     const { dir } = await buildDeployable(spec, "moderation", root);
     const app = await startDeployable(spec, dir, { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" });
     try {
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
-          app_id: "a",
-          inputs: {},
-          query: "你是个傻逼吧, sh1t",
-        }),
-      );
-      expect(reply).toEqual({ flagged: true, action: "overridden", inputs: {}, query: "你是个**吧, ****" });
+      expect(await moderateInput(app, "你是个傻逼吧, sh1t")).toEqual({
+        flagged: true,
+        action: "overridden",
+        inputs: {},
+        query: "你是个**吧, ****",
+      });
     } finally {
       expect(await app.stop()).toBe(0);
     }

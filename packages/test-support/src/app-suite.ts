@@ -23,6 +23,13 @@ function started<T>(app: T | undefined): T {
   return app;
 }
 
+/** An object whose `keys` read those of the suite's app once it runs (the hooks start it after the suite is defined). */
+function lateBound<T extends object>(current: () => T | undefined, keys: ReadonlyArray<keyof T>): T {
+  const view = {} as T;
+  for (const key of keys) Object.defineProperty(view, key, { enumerable: true, get: () => started(current())[key] });
+  return view;
+}
+
 /**
  * Starts the app through `transport` with `env` before the suite's first test (`beforeAll`, within
  * `timeoutMs`) and stops it after its last (`afterAll`). Call it inside a `describe`: the returned
@@ -36,18 +43,7 @@ export function startAppForSuite(transport: Transport, env: SuiteEnv, timeoutMs 
     app = await transport.start(envOf(env));
   }, timeoutMs);
   afterAll(() => app?.stop());
-  return {
-    get url() {
-      return started(app).url;
-    },
-    get receiveUrl() {
-      return started(app).receiveUrl;
-    },
-    get output() {
-      return started(app).output;
-    },
-    stop: () => started(app).stop(),
-  };
+  return lateBound(() => app, ["url", "receiveUrl", "output", "stop"]);
 }
 
 /** Options of {@link startProcessForSuite}: those of `startAppProcess`, with an env that may be a function. */
@@ -71,24 +67,7 @@ export function startProcessForSuite(options: SuiteProcessOptions): AppProcess {
   afterAll(async () => {
     if (app) expect(await app.stop()).toBe(0);
   });
-  return {
-    get url() {
-      return started(app).url;
-    },
-    get receiveUrl() {
-      return started(app).receiveUrl;
-    },
-    get port() {
-      return started(app).port;
-    },
-    get child() {
-      return started(app).child;
-    },
-    get output() {
-      return started(app).output;
-    },
-    stop: (signal, timeoutMs) => started(app).stop(signal, timeoutMs),
-  };
+  return lateBound(() => app, ["url", "receiveUrl", "port", "child", "output", "stop"]);
 }
 
 /** The API key the fuzzed app accepts and the fuzz sends. */

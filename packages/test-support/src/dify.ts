@@ -42,6 +42,11 @@ export interface DifyClient {
    * expects a 400; the error, to check what it says.
    */
   expectBadRequest(app: ReceiveTarget, point: string, params: unknown): Promise<{ code: string; message: string }>;
+  /**
+   * Calls the external data tool's point, which a moderation app does not serve, and expects the 400
+   * that lists the points it does serve.
+   */
+  expectModerationPointsOnly(app: ReceiveTarget): Promise<void>;
 }
 
 /**
@@ -67,6 +72,11 @@ export function difyClient(key: string): DifyClient {
     expect(ms, "milliseconds to answer").toBeLessThan(budgetMs);
     return body;
   };
+  const expectBadRequest = async (app: ReceiveTarget, point: string, params: unknown) => {
+    const response = await difyCall(app.receiveUrl, key, point, params);
+    expect(response.status).toBe(400);
+    return ((await response.json()) as { error: { code: string; message: string } }).error;
+  };
   return {
     call,
     timedCall,
@@ -90,10 +100,11 @@ export function difyClient(key: string): DifyClient {
       expect(response.status).toBe(400);
       expect(await response.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
     },
-    async expectBadRequest(app, point, params) {
-      const response = await difyCall(app.receiveUrl, key, point, params);
-      expect(response.status).toBe(400);
-      return ((await response.json()) as { error: { code: string; message: string } }).error;
+    expectBadRequest,
+    async expectModerationPointsOnly(app) {
+      const params = { tool_variable: "x", inputs: {}, query: "" };
+      const { message } = await expectBadRequest(app, "app.external_data_tool.query", params);
+      expect(message).toContain("ping, app.moderation.input, app.moderation.output");
     },
   };
 }
