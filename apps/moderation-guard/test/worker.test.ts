@@ -10,7 +10,7 @@ afterAll(() => worker.close());
 guardCases(worker);
 
 describe("moderation-guard as a Worker", () => {
-  const { misconfiguration } = workerBasicsSuite({ app: "moderation-guard", worker, key: KEY, secret: GUARD_KEY });
+  const { misconfiguration } = workerBasicsSuite(worker, { key: KEY, secret: GUARD_KEY });
 
   it("requires GUARD_BASE_URL and GUARD_MODEL (a Worker runs as production), naming them in the 500", async () => {
     const message = await misconfiguration({ API_KEYS: KEY });

@@ -22,13 +22,7 @@ describe("the Worker in workerd", () => {
   customListCases("Worker", () => custom);
 
   // Its own size check: one per build. The check for API keys starts the sample build without any.
-  workerBasicsSuite({
-    app: "moderation-keywords",
-    worker,
-    key: "dify-ext-dev-key",
-    sizeCheck: false,
-    apiKeysRequired: {},
-  });
+  workerBasicsSuite(worker, { key: "dify-ext-dev-key", sizeCheck: false, apiKeysRequired: {} });
 
   it("bundles the lists at build time and stays within the free plan's size limit", () => {
     const [sampleBuild, customBuild] = worker.builds.map(({ build }) => build);

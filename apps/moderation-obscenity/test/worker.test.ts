@@ -10,9 +10,7 @@ afterAll(() => worker.close());
 obscenityCases(worker);
 
 describe("moderation-obscenity as a Worker", () => {
-  const { misconfiguration } = workerBasicsSuite({
-    app: "moderation-obscenity",
-    worker,
+  const { misconfiguration } = workerBasicsSuite(worker, {
     key: "good-key-1234",
     apiKeysRequired: { key: "dify-ext-dev-key" },
   });

@@ -10,9 +10,7 @@ afterAll(() => worker.close());
 openaiCases(worker);
 
 describe("moderation-openai as a Worker", () => {
-  const { misconfiguration } = workerBasicsSuite({
-    app: "moderation-openai",
-    worker,
+  const { misconfiguration } = workerBasicsSuite(worker, {
     key: KEY,
     secret: OPENAI_KEY,
     apiKeysRequired: { env: { OPENAI_API_KEY: OPENAI_KEY } },

@@ -10,7 +10,7 @@ afterAll(() => worker.close());
 piiCases(worker);
 
 describe("moderation-pii as a Worker", () => {
-  const { misconfiguration } = workerBasicsSuite({ app: "moderation-pii", worker, key: "good-key-1234" });
+  const { misconfiguration } = workerBasicsSuite(worker, { key: "good-key-1234" });
 
   it("answers every call with a 500 naming the bad variables, and never echoes a key", async () => {
     const message = await misconfiguration({ API_KEYS: "abcd,good-key-1234", PII_MASK_STYLE: "hash" });

@@ -15,13 +15,7 @@ moderationCases(worker);
 
 describe("moderation (composite) as a Worker", () => {
   // The size check is this app's own: it checks every build (the sample list and the custom ones).
-  const { misconfiguration } = workerBasicsSuite({
-    app: "moderation",
-    worker,
-    key: KEY,
-    sizeCheck: false,
-    apiKeysRequired: {},
-  });
+  const { misconfiguration } = workerBasicsSuite(worker, { key: KEY, sizeCheck: false, apiKeysRequired: {} });
 
   it("bundles the sample list or the custom one, and stays within the free plan's size limit", async () => {
     const sample = await worker.build();

@@ -14,9 +14,7 @@ afterAll(() => worker.close());
 weatherCases(worker);
 
 describe("weather as a Worker", () => {
-  const { misconfiguration } = workerBasicsSuite({
-    app: "weather",
-    worker,
+  const { misconfiguration } = workerBasicsSuite(worker, {
     key: KEY,
     secret: OPEN_METEO_KEY,
     apiKeysRequired: { env: { OPEN_METEO_GEOCODING_URL: UNUSED_URL } },

@@ -16,17 +16,8 @@
  * failure the fake OpenAI has (HTTP errors, hangs, resets, bodies dropped or stalled, delays).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  answerScripted,
-  Delays,
-  type RecordedCall,
-  recordRequest,
-  type ScriptedReply,
-  ScriptedReplies,
-  send,
-  sendError,
-  serveFake,
-} from "./fake-upstream.ts";
+import type { RecordedCall, ScriptedReply } from "./fake-upstream.ts";
+import { answerScripted, Delays, recordRequest, ScriptedReplies, send, sendError, serveFake } from "./fake-upstream.ts";
 
 export type FakeGuardFormat = "llama-guard" | "qwen3guard" | "shieldgemma";
 

@@ -19,14 +19,13 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RecordedCall, ScriptedReply } from "./fake-upstream.ts";
 import {
   answerScripted,
   bearerOf,
   Delays,
   maskKey,
-  type RecordedCall,
   recordRequest,
-  type ScriptedReply,
   ScriptedReplies,
   send,
   sendError,

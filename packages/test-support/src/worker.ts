@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
@@ -152,6 +152,8 @@ import { WORKER_BUILD_VARS } from "./worker-build-vars.ts";
 export { WORKER_BUILD_VARS };
 
 export interface WorkerTransport extends Transport {
+  /** The app's folder; its name is the app's (`apps/moderation-openai`: `moderation-openai`). */
+  readonly appDir: string;
   /** Every build made so far, with the build-time variables it was made with. */
   readonly builds: ReadonlyArray<{ env: Record<string, string>; build: BuiltWorker }>;
   /** Builds the Worker with these build-time variables (once per distinct set; later calls reuse it). */
@@ -188,6 +190,7 @@ export function workerTransport(appDir: string): WorkerTransport {
 
   return {
     name: "Worker",
+    appDir,
     builds,
     build,
     async start(env) {
@@ -241,9 +244,6 @@ export async function pingOnce(
 
 /** What {@link workerBasicsSuite} needs to know of one app's Worker. */
 export interface WorkerBasicsOptions {
-  /** The app's name, as its misconfiguration 500s say it (`moderation-openai is misconfigured: ...`). */
-  app: string;
-  worker: WorkerTransport;
   /** The API key the checks call with. */
   key: string;
   /** A secret the checks' env may hold (an upstream's key): never in a 500 or in the Worker's log. */
@@ -263,7 +263,8 @@ export interface WorkerBasics {
   /**
    * Starts the Worker with `env`, pings it with `key` (default the suite's) as Dify does when the
    * extension is saved, and expects the 500 of a misconfigured Worker: its message starts with
-   * `<app> is misconfigured: `, and neither it nor the Worker's log holds the key or the secret.
+   * `<app> is misconfigured: ` (the app's folder name), and neither it nor the Worker's log holds
+   * the key or the secret.
    * Returns the message, for the app's test to check which variables it names.
    */
   misconfiguration(env: Record<string, string>, key?: string): Promise<string>;
@@ -275,8 +276,9 @@ export interface WorkerBasics {
  * without API keys refuses every call. Returns {@link WorkerBasics.misconfiguration} for the
  * app's own checks of its variables.
  */
-export function workerBasicsSuite(options: WorkerBasicsOptions): WorkerBasics {
-  const { app, worker, secret } = options;
+export function workerBasicsSuite(worker: WorkerTransport, options: WorkerBasicsOptions): WorkerBasics {
+  const app = basename(worker.appDir);
+  const { secret } = options;
   async function misconfiguration(env: Record<string, string>, key = options.key): Promise<string> {
     const { status, message = "", output } = await pingOnce(worker, key, env);
     expect(status).toBe(500);
