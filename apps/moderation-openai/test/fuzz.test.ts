@@ -19,10 +19,9 @@ fuzzAppSuite({
     MODERATION_INPUT_ACTION: "mask",
     MODERATION_OUTPUT_ACTION: "mask",
   }),
-  note: (fake) => `upstream requests ${fake.calls.length}`,
+  upstreamRequests: (fake) => fake.calls.length,
   afterRun: (_report, fake) => {
     // Hostile texts really went upstream, and the fake never saw a malformed request from the engine.
-    expect(fake.calls.length).toBeGreaterThan(0);
     expect(fake.calls.every((call) => call.path === "/v1/moderations" && call.inputs.length > 0)).toBe(true);
   },
   // OpenAI judges whole texts: a flagged text cannot be masked, so the call is blocked.

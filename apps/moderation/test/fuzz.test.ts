@@ -1,7 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { fuzzAppSuite } from "@dify-ext/test-support/app-suite";
 import { startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
-import { expect } from "vitest";
 
 const OPENAI_KEY = "sk-fuzz-composite-61f0";
 
@@ -20,8 +19,7 @@ fuzzAppSuite({
     MODERATION_INPUT_ACTION: "mask",
     MODERATION_OUTPUT_ACTION: "mask",
   }),
-  note: (fake) => `upstream requests ${fake.calls.length}`,
-  afterRun: (_report, fake) => expect(fake.calls.length).toBeGreaterThan(0),
+  upstreamRequests: (fake) => fake.calls.length,
   afterStorm: {
     params: { app_id: "a", inputs: { n: 1, t: "a shit day" }, query: "你是个傻逼吧" },
     reply: { flagged: true, action: "overridden", inputs: { n: 1, t: "a **** day" }, query: "你是个**吧" },

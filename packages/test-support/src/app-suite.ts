@@ -101,7 +101,12 @@ export interface FuzzAppOptions<U extends FuzzUpstream | undefined> {
   mustAnswer?: readonly Point[];
   /** Problems of a reply beyond Dify's acceptance rules (an app's own promises). */
   moreProblems?: (point: string, reply: unknown, params: unknown) => string[];
-  /** A line for the run's report, e.g. how many requests reached the upstream. */
+  /**
+   * How many requests reached the upstream: the run's report says it, and the run fails when none
+   * did (the hostile texts must really have gone upstream).
+   */
+  upstreamRequests?: (upstream: U) => number;
+  /** The report's line about the upstream, when more than {@link FuzzAppOptions.upstreamRequests} is worth saying. */
   note?: (upstream: U) => string;
   /** Checks after the run, beyond "never a 500" (e.g. on what the upstream received). */
   afterRun?: (report: FuzzReport, upstream: U) => void;
@@ -121,6 +126,9 @@ const MODERATION_POINTS: readonly Point[] = ["ping", "app.moderation.input", "ap
 export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(options: FuzzAppOptions<U>): void {
   const points = options.points ?? MODERATION_POINTS;
   const mustAnswer = options.mustAnswer ?? points.filter((point) => point !== "ping");
+  const note = (upstream: U) =>
+    options.note?.(upstream) ??
+    (options.upstreamRequests ? `upstream requests ${options.upstreamRequests(upstream)}` : "");
   describe(options.title, () => {
     let upstream: U;
     let app: AppProcess | undefined;
@@ -146,9 +154,10 @@ export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(opt
             ...(options.moreProblems?.(point, reply, params) ?? []),
           ],
           mustAnswer,
-          ...(options.note && { note: () => options.note!(upstream) }),
+          note: () => note(upstream),
         });
         expect(report.statuses[500]).toBeUndefined();
+        if (options.upstreamRequests) expect(options.upstreamRequests(upstream)).toBeGreaterThan(0);
         options.afterRun?.(report, upstream);
       },
       propertyTimeout(300_000, options.runs),
