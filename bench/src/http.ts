@@ -159,19 +159,16 @@ export interface HttpBenchOptions {
   log: (line: string) => void;
 }
 
-/** Median figures of one server on one case at one connection count. */
-export interface HttpCell {
+/**
+ * The figures of one server on one case at one connection count: the throughput and latencies are
+ * the medians of its runs; non2xx, errors and mismatches are totals over every run.
+ */
+export interface HttpCell
+  extends Pick<LoadResult, "requestsPerSec" | "p50Ms" | "p99Ms" | "non2xx" | "errors" | "mismatches"> {
   server: string;
   caseId: CaseId;
   connections: number;
   runs: LoadResult[];
-  requestsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Totals over every run. */
-  non2xx: number;
-  errors: number;
-  mismatches: number;
 }
 
 export interface AppMemory {

@@ -1,7 +1,9 @@
-import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeGuard, type FakeGuardReply, startFakeGuard } from "@dify-ext/test-support/fake-guard";
-import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
+import type { Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 /**
@@ -10,35 +12,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const GUARD_KEY = "guard-e2e-secret-5b8e2a";
-export const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
 /** Room for a loaded shared machine on top of the engine's worst case. */
 const SLACK_MS = 1500;
-const START_MS = 60_000;
 
-/** Calls the app as Dify does, checks the reply against Dify's own rules, and times it. */
-export async function call(
-  app: { receiveUrl: string },
-  point: Point,
-  params: unknown,
-): Promise<{ body: Record<string, unknown>; ms: number }> {
-  const started = performance.now();
-  const response = await difyCall(app.receiveUrl, KEY, point, params);
-  const body = await response.json();
-  const ms = performance.now() - started;
-  expect(response.status).toBe(200);
-  expect(difyReplyProblems(point, body, params)).toEqual([]);
-  return { body: body as Record<string, unknown>, ms };
-}
-
-export const input = async (app: { receiveUrl: string }, query: string, inputs: Record<string, unknown> = {}) =>
-  (await call(app, "app.moderation.input", { app_id: "app", inputs, query })).body;
-export const output = async (app: { receiveUrl: string }, text: string) =>
-  (await call(app, "app.moderation.output", { app_id: "app", text })).body;
-
-export const PASS = { flagged: false, action: "direct_output" };
-export const INPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: INPUT_PRESET };
-export const OUTPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: OUTPUT_PRESET };
+const { input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Every way the model can fail to give a verdict, as the fake scripts them, for one attempt. */
 const FAILURES: Record<string, FakeGuardReply> = {
@@ -80,34 +57,29 @@ export function guardCases(transport: Transport): void {
     });
 
     describe(`Llama Guard, failing open (the default) (${transport.name})`, () => {
-      let app: RunningTarget;
       // Generous: on a loaded machine the first requests of a process took up to 1.4 s (warm-up).
       const timeoutMs = 3000;
-      beforeAll(async () => {
-        app = await transport.start(
-          guardEnv("llama-guard3:8b", {
-            GUARD_TIMEOUT_MS: String(timeoutMs),
-            GUARD_MAX_RETRIES: "0",
-            GUARD_INPUT_CATEGORIES: "S1,Hate",
-            GUARD_WINDOW_CHARS: "1000",
-            GUARD_WINDOW_OVERLAP_CHARS: "100",
-            MODERATION_INPUT_ACTION: "mask",
-            MODERATION_OUTPUT_ACTION: "mask",
-          }),
-        );
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () =>
+        guardEnv("llama-guard3:8b", {
+          GUARD_TIMEOUT_MS: String(timeoutMs),
+          GUARD_MAX_RETRIES: "0",
+          GUARD_INPUT_CATEGORIES: "S1,Hate",
+          GUARD_WINDOW_CHARS: "1000",
+          GUARD_WINDOW_OVERLAP_CHARS: "100",
+          MODERATION_INPUT_ACTION: "mask",
+          MODERATION_OUTPUT_ACTION: "mask",
+        }),
+      );
 
       it("answers ping without asking the model, and is ready", async () => {
-        expect(await (await difyCall(app.receiveUrl, KEY, "ping", {})).text()).toBe('{"result":"pong"}');
+        await expectPong(app);
         expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
         expect(fake.calls).toHaveLength(0);
       });
 
       it("rejects a wrong key with 401 and a malformed call with 400, without asking the model", async () => {
-        expect((await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {})).status).toBe(401);
-        const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.output", { app_id: "app", text: 42 });
-        expect(malformed.status).toBe(400);
+        await expectKeyRefused(app, "wrong-key-00000");
+        await expectBadRequest(app, "app.moderation.output", { app_id: "app", text: 42 });
         expect(fake.calls).toHaveLength(0);
       });
 
@@ -131,9 +103,7 @@ export function guardCases(transport: Transport): void {
       it("judges a long answer in overlapping windows, and asks only for the new windows as it grows", async () => {
         const answer = `${words(300, "calm")} then VIOLENT ${words(100, "still")}`;
         const at = answer.indexOf("VIOLENT");
-        const calls: string[] = [];
-        for (let length = 300; length < answer.length; length += 300) calls.push(answer.slice(0, length));
-        calls.push(answer);
+        const calls = streamedCalls(answer);
         for (const text of calls) {
           expect(await output(app, text), `prefix of ${text.length}`).toEqual(
             text.length < at + 7 ? PASS : OUTPUT_BLOCKED,
@@ -155,13 +125,7 @@ export function guardCases(transport: Transport): void {
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`lets the text through when the model gives no verdict (${name}), within the time budget`, async () => {
           fake.script(() => reply);
-          const { body, ms } = await call(app, "app.moderation.input", {
-            app_id: "app",
-            inputs: {},
-            query: `I am VIOLENT, failing with ${name}`,
-          });
-          expect(body).toEqual(PASS);
-          expect(ms).toBeLessThan(timeoutMs + SLACK_MS);
+          expect(await inputWithin(app, `I am VIOLENT, failing with ${name}`, timeoutMs + SLACK_MS)).toEqual(PASS);
           expect(fake.calls).toHaveLength(1);
         });
       }
@@ -180,21 +144,17 @@ export function guardCases(transport: Transport): void {
     });
 
     describe(`Qwen3Guard, failing closed, one retry (${transport.name})`, () => {
-      let app: RunningTarget;
       const timeoutMs = 1500;
       const worstCaseMs = timeoutMs * 2 + 1000;
-      beforeAll(async () => {
-        app = await transport.start(
-          guardEnv("Qwen/Qwen3Guard-Gen-4B", {
-            GUARD_TIMEOUT_MS: String(timeoutMs),
-            GUARD_MAX_RETRIES: "1",
-            GUARD_CONTROVERSIAL: "pass",
-            MODERATION_INPUT_ON_ERROR: "closed",
-            MODERATION_OUTPUT_ON_ERROR: "closed",
-          }),
-        );
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () =>
+        guardEnv("Qwen/Qwen3Guard-Gen-4B", {
+          GUARD_TIMEOUT_MS: String(timeoutMs),
+          GUARD_MAX_RETRIES: "1",
+          GUARD_CONTROVERSIAL: "pass",
+          MODERATION_INPUT_ON_ERROR: "closed",
+          MODERATION_OUTPUT_ON_ERROR: "closed",
+        }),
+      );
 
       it("logs the format and the worst-case wait when the engine starts", async () => {
         await difyCall(app.receiveUrl, KEY, "ping", {});
@@ -215,19 +175,9 @@ export function guardCases(transport: Transport): void {
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`blocks with the presets when the model gives no verdict (${name}), within the time budget`, async () => {
           fake.script(() => reply);
-          const inputCall = await call(app, "app.moderation.input", {
-            app_id: "app",
-            inputs: {},
-            query: `a calm question, failing with ${name}`,
-          });
-          expect(inputCall.body).toEqual(INPUT_BLOCKED);
-          expect(inputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
-          const outputCall = await call(app, "app.moderation.output", {
-            app_id: "app",
-            text: `a calm answer, failing with ${name}`,
-          });
-          expect(outputCall.body).toEqual(OUTPUT_BLOCKED);
-          expect(outputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
+          const budgetMs = worstCaseMs + SLACK_MS;
+          expect(await inputWithin(app, `a calm question, failing with ${name}`, budgetMs)).toEqual(INPUT_BLOCKED);
+          expect(await outputWithin(app, `a calm answer, failing with ${name}`, budgetMs)).toEqual(OUTPUT_BLOCKED);
         });
       }
 
@@ -239,11 +189,9 @@ export function guardCases(transport: Transport): void {
     });
 
     describe(`ShieldGemma, one policy at output (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start(guardEnv("shieldgemma:2b", { GUARD_OUTPUT_CATEGORIES: "harassment" }));
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () =>
+        guardEnv("shieldgemma:2b", { GUARD_OUTPUT_CATEGORIES: "harassment" }),
+      );
 
       it("asks about the configured policies only, and reads Yes and No", async () => {
         expect(await input(app, "a VIOLENT question")).toEqual(INPUT_BLOCKED);

@@ -49,19 +49,16 @@ function call(port: number, options: { pauseMs?: number; agent?: Agent | false }
         "x-request-id": id,
       },
     });
+    const reset = (error: NodeJS.ErrnoException): Outcome => ({
+      kind: "reset",
+      code: error.code ?? error.message,
+      slow: Boolean(options.pauseMs),
+      started,
+      ended: performance.now(),
+      id,
+    });
     request.on("error", (error: NodeJS.ErrnoException) => {
-      resolve(
-        error.code === "ECONNREFUSED"
-          ? { kind: "refused" }
-          : {
-              kind: "reset",
-              code: error.code ?? error.message,
-              slow: Boolean(options.pauseMs),
-              started,
-              ended: performance.now(),
-              id,
-            },
-      );
+      resolve(error.code === "ECONNREFUSED" ? { kind: "refused" } : reset(error));
     });
     request.on("response", (response) => {
       let body = "";
@@ -69,16 +66,7 @@ function call(port: number, options: { pauseMs?: number; agent?: Agent | false }
       response.on("data", (chunk: string) => {
         body += chunk;
       });
-      response.on("error", (error: NodeJS.ErrnoException) =>
-        resolve({
-          kind: "reset",
-          code: error.code ?? error.message,
-          slow: Boolean(options.pauseMs),
-          started,
-          ended: performance.now(),
-          id,
-        }),
-      );
+      response.on("error", (error: NodeJS.ErrnoException) => resolve(reset(error)));
       response.on("end", () => {
         if (response.statusCode === 200 && body === EXPECTED)
           resolve({ kind: "ok", started, ended: performance.now(), headers: response.headers, id });
@@ -100,8 +88,8 @@ describe("graceful shutdown of the real process under load", () => {
   afterAll(async () => {
     for (const app of apps) await app.stop("SIGKILL");
   });
-
-  it(`SIGTERM with ${CLIENTS} clients calling on new connections: every request the service read gets its 200, none a reset, exit 0`, async () => {
+  /** Starts the app (killed after the suite if a test left it running) and the promise of its exit code. */
+  async function start() {
     const app = await startAppProcess({
       cwd: appDir,
       env: { API_KEYS: KEY, KEYWORDS_WATCH: "false", MODERATION_INPUT_ACTION: "mask" },
@@ -109,6 +97,11 @@ describe("graceful shutdown of the real process under load", () => {
     });
     apps.push(app);
     const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
+    return { app, exited };
+  }
+
+  it(`SIGTERM with ${CLIENTS} clients calling on new connections: every request the service read gets its 200, none a reset, exit 0`, async () => {
+    const { app, exited } = await start();
     let sigtermAt = Number.POSITIVE_INFINITY;
     let stopped = false;
     const outcomes: Outcome[] = [];
@@ -164,13 +157,7 @@ describe("graceful shutdown of the real process under load", () => {
   }, 60_000);
 
   it("a keep-alive client gets `connection: close` on the answer in flight at SIGTERM, not a reset", async () => {
-    const app = await startAppProcess({
-      cwd: appDir,
-      env: { API_KEYS: KEY, KEYWORDS_WATCH: "false", MODERATION_INPUT_ACTION: "mask" },
-      startTimeoutMs: 60_000,
-    });
-    apps.push(app);
-    const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
+    const { app, exited } = await start();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const connections = new Set<unknown>();
     agent.on("free", (socket) => connections.add(socket));

@@ -1,60 +1,42 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
 import {
-  buildWorker,
-  type BuiltWorker,
   FREE_PLAN_GZIP_LIMIT,
-  type RunningWorker,
-  startWorker,
+  type RunningTarget,
+  workerBasicsSuite,
+  workerTransport,
 } from "@dify-ext/test-support/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CUSTOM_ENV, CUSTOM_FOLDED_LIST, CUSTOM_LIST, customListCases, SAMPLE_ENV, sampleListCases } from "./cases.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { CUSTOM_ENV, customListCases, customListFiles, SAMPLE_ENV, sampleListCases } from "./cases.ts";
 
-const appDir = fileURLToPath(new URL("..", import.meta.url));
+const worker = workerTransport(fileURLToPath(new URL("..", import.meta.url)));
 
 describe("the Worker in workerd", () => {
-  let dir: string;
-  let builds: BuiltWorker[] = [];
-  let sample: RunningWorker;
-  let custom: RunningWorker;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "keywords-worker-"));
-    await writeFile(join(dir, "block.txt"), CUSTOM_LIST);
-    await writeFile(join(dir, "zh.txt"), CUSTOM_FOLDED_LIST);
-    await writeFile(join(dir, "allow.txt"), "");
-    // Sequential: both builds write the app's .worker/files.js.
-    const sampleBuild = await buildWorker(appDir);
-    const customBuild = await buildWorker(appDir, {
-      KEYWORDS_FILES: `${join(dir, "block.txt")},${join(dir, "zh.txt")}`,
-      KEYWORDS_ALLOW_FILES: join(dir, "allow.txt"),
-    });
-    builds = [sampleBuild, customBuild];
-    [sample, custom] = await Promise.all([startWorker(sampleBuild, SAMPLE_ENV), startWorker(customBuild, CUSTOM_ENV)]);
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all([sample?.stop(), custom?.stop()]);
-    await Promise.all(builds.map((build) => build.remove()));
-    await rm(dir, { recursive: true, force: true });
-  });
+  // The lists are bundled at build time: the custom one makes a second build (builds run one at a time).
+  const lists = customListFiles("keywords-worker-");
+  afterAll(() => worker.close());
+  const sample = startAppForSuite(worker, SAMPLE_ENV, 120_000);
+  const custom = startAppForSuite(worker, lists.env, 120_000);
 
   sampleListCases("Worker", () => sample);
   customListCases("Worker", () => custom);
 
+  // Its own size check: one per build. The check for API keys starts the sample build without any.
+  workerBasicsSuite(worker, { key: "dify-ext-dev-key", sizeCheck: false, apiKeysRequired: {} });
+
   it("bundles the lists at build time and stays within the free plan's size limit", () => {
-    expect(builds[0]!.log).toMatch(/"lists":\[\{"name":"sample","terms":\d+/);
-    expect(builds[1]!.log).toMatch(
+    const [sampleBuild, customBuild] = worker.builds.map(({ build }) => build);
+    expect(sampleBuild!.log).toMatch(/"lists":\[\{"name":"sample","terms":\d+/);
+    expect(customBuild!.log).toMatch(
       /"lists":\[\{"name":"block","terms":2,[^}]*\},\{"name":"zh","terms":2,[^}]*"folds":\["chinese","pinyin","homophones"\]\}\]/,
     );
-    for (const build of builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
-    console.log(`moderation-keywords Worker bundle: ${builds[0]!.bytes} bytes, ${builds[0]!.gzipBytes} gzipped`);
+    for (const { build } of worker.builds) expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
+    console.log(`moderation-keywords Worker bundle: ${sampleBuild!.bytes} bytes, ${sampleBuild!.gzipBytes} gzipped`);
   });
 
   it("serves the playground's explain endpoint (not the page) only with PLAYGROUND=true", async () => {
-    const build = builds[1]!;
-    const call = (worker: RunningWorker) =>
-      fetch(`${worker.url}/api/playground/explain`, {
+    const call = (app: RunningTarget) =>
+      fetch(`${app.url}/api/playground/explain`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${CUSTOM_ENV.API_KEYS}` },
         body: JSON.stringify({
@@ -63,7 +45,7 @@ describe("the Worker in workerd", () => {
         }),
       });
     expect((await call(custom)).status).toBe(404);
-    const on = await startWorker(build, { ...CUSTOM_ENV, PLAYGROUND: "true" });
+    const on = await worker.start({ ...lists.env(), PLAYGROUND: "true" });
     try {
       const response = await call(on);
       expect(response.status).toBe(200);
@@ -79,24 +61,6 @@ describe("the Worker in workerd", () => {
       expect((await fetch(`${on.url}/playground`)).status).toBe(404);
     } finally {
       await on.stop();
-    }
-  });
-
-  it("requires API keys: a Worker is public, so there is no development key", async () => {
-    const build = builds[0]!;
-    const bare = await startWorker(build, {});
-    try {
-      const response = await fetch(bare.receiveUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: "Bearer dify-ext-dev-key" },
-        body: JSON.stringify({ point: "ping", params: {} }),
-      });
-      expect(response.status).toBe(500);
-      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
-        /misconfigured: API_KEYS: required/,
-      );
-    } finally {
-      await bare.stop();
     }
   });
 });

@@ -1,7 +1,8 @@
-import { difyReplyProblems, type Point } from "@dify-ext/protocol";
-import { difyCall } from "@dify-ext/test-support/app-process";
-import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
+import type { Transport } from "@dify-ext/test-support/worker";
+import { describe, expect, it } from "vitest";
 
 /**
  * The obscenity app's end-to-end cases, run against every transport (the Node process and the
@@ -9,104 +10,46 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const SECOND_KEY = "second-key-98765";
-const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-const START_MS = 60_000;
-
-/** Calls the app as Dify does and checks the reply against Dify's own acceptance rules. */
-async function call(app: RunningTarget, point: Point, params: unknown): Promise<Record<string, unknown>> {
-  const response = await difyCall(app.receiveUrl, KEY, point, params);
-  expect(response.status).toBe(200);
-  const body = await response.json();
-  expect(difyReplyProblems(point, body, params)).toEqual([]);
-  return body as Record<string, unknown>;
-}
-
-const input = (app: RunningTarget, query: string, inputs: Record<string, unknown> = {}) =>
-  call(app, "app.moderation.input", { app_id: "app", inputs, query });
-const output = (app: RunningTarget, text: string) => call(app, "app.moderation.output", { app_id: "app", text });
-
-/** The texts Dify sends for one streamed answer: the whole prefix every 300 characters, then the full text. */
-function streamedCalls(answer: string): string[] {
-  const calls: string[] = [];
-  for (let length = 300; length < answer.length; length += 300) calls.push(answer.slice(0, length));
-  calls.push(answer);
-  return calls;
-}
+const { call, input, output, expectBadJson, expectBadRequest, expectPong, expectModerationPointsOnly } =
+  difyClient(KEY);
 
 const LONG_ANSWER = `${"Here is a long and perfectly polite answer. ".repeat(9)}Then it says shit, and ${"goes on politely. ".repeat(20)}`;
 
 /** Every shared case, each group on its own instance of the app started through `transport`. */
 export function obscenityCases(transport: Transport): void {
   describe(`moderation-obscenity with the default policy (block) (${transport.name})`, () => {
-    let app: RunningTarget;
-    beforeAll(async () => {
-      app = await transport.start({ API_KEYS: `${KEY},${SECOND_KEY}` });
-    }, START_MS);
-    afterAll(() => app?.stop());
+    const app = startAppForSuite(transport, { API_KEYS: `${KEY},${SECOND_KEY}` });
 
     it("answers Dify's ping, with either key", async () => {
-      for (const key of [KEY, SECOND_KEY]) {
-        const response = await difyCall(app.receiveUrl, key, "ping", {});
-        expect(response.status).toBe(200);
-        expect(await response.text()).toBe('{"result":"pong"}');
-      }
+      for (const key of [KEY, SECOND_KEY]) await expectPong(app, key);
     });
 
     it("rejects a wrong or missing key with 401", async () => {
-      const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {});
-      expect(wrong.status).toBe(401);
-      expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-      const missing = await fetch(app.receiveUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: '{"point":"ping","params":{}}',
-      });
-      expect(missing.status).toBe(401);
+      await expectKeyRefused(app, "wrong-key-00000");
+      await expectKeyRefused(app, undefined);
     });
 
     it("answers bad JSON, a point it does not serve and a malformed call with a 400 saying what is wrong", async () => {
-      const badJson = await fetch(app.receiveUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-        body: "{oops",
-      });
-      expect(badJson.status).toBe(400);
-      expect(await badJson.json()).toEqual({ error: { code: "invalid_json", message: "the body is not valid JSON" } });
-      const unserved = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", {
-        tool_variable: "x",
-        inputs: {},
-        query: "",
-      });
-      expect(unserved.status).toBe(400);
-      expect(((await unserved.json()) as { error: { message: string } }).error.message).toContain(
-        "ping, app.moderation.input, app.moderation.output",
-      );
-      const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
+      await expectBadJson(app);
+      await expectModerationPointsOnly(app);
+      const malformed = await expectBadRequest(app, "app.moderation.input", {
         app_id: "app",
         inputs: "not an object",
         query: "hi",
       });
-      expect(malformed.status).toBe(400);
-      expect(((await malformed.json()) as { error: { code: string; message: string } }).error).toMatchObject({
-        code: "invalid_request",
-      });
+      expect(malformed).toMatchObject({ code: "invalid_request" });
     });
 
     it("passes clean input, including innocent words the dataset excepts", async () => {
       for (const query of ["What is a class?", "Book an assessment in Scunthorpe", "A cocktail with grapes"]) {
-        expect(await input(app, query, { topic: "classic assignments", count: 3 })).toEqual({
-          flagged: false,
-          action: "direct_output",
-        });
+        expect(await input(app, query, { topic: "classic assignments", count: 3 })).toEqual(PASS);
       }
     });
 
     it("blocks profanity in the query, in a string input, or in a list input", async () => {
-      const blocked = { flagged: true, action: "direct_output", preset_response: INPUT_PRESET };
-      expect(await input(app, "what the fuck")).toEqual(blocked);
-      expect(await input(app, "", { note: "you are a bitch", count: 2 })).toEqual(blocked);
-      expect(await input(app, "hello", { tags: ["fine", "shit"], file: { type: "document" } })).toEqual(blocked);
+      expect(await input(app, "what the fuck")).toEqual(INPUT_BLOCKED);
+      expect(await input(app, "", { note: "you are a bitch", count: 2 })).toEqual(INPUT_BLOCKED);
+      expect(await input(app, "hello", { tags: ["fine", "shit"], file: { type: "document" } })).toEqual(INPUT_BLOCKED);
     });
 
     it("blocks the usual evasions: leetspeak, repeated letters, case, full-width and look-alike letters", async () => {
@@ -117,7 +60,7 @@ export function obscenityCases(transport: Transport): void {
 
     it("does not catch letters separated by spaces or dots (a documented limit)", async () => {
       for (const query of ["f u c k you", "f.u.c.k you"]) {
-        expect(await input(app, query), query).toEqual({ flagged: false, action: "direct_output" });
+        expect(await input(app, query), query).toEqual(PASS);
       }
     });
 
@@ -132,18 +75,11 @@ export function obscenityCases(transport: Transport): void {
       expect(calls.some((text) => text.length < at + 4)).toBe(true);
       for (const text of calls) {
         const body = await output(app, text);
-        if (text.length < at + 4)
-          expect(body, `prefix of ${text.length}`).toEqual({ flagged: false, action: "direct_output" });
-        else
-          expect(body, `prefix of ${text.length}`).toEqual({
-            flagged: true,
-            action: "direct_output",
-            preset_response: OUTPUT_PRESET,
-          });
+        expect(body, `prefix of ${text.length}`).toEqual(text.length < at + 4 ? PASS : OUTPUT_BLOCKED);
       }
       // After a direct_output, Dify's last call may carry the preset response itself.
-      expect(await output(app, OUTPUT_PRESET)).toEqual({ flagged: false, action: "direct_output" });
-      expect(await output(app, INPUT_PRESET)).toEqual({ flagged: false, action: "direct_output" });
+      expect(await output(app, OUTPUT_PRESET)).toEqual(PASS);
+      expect(await output(app, INPUT_PRESET)).toEqual(PASS);
     });
 
     it("logs verdicts without the end user's text", async () => {
@@ -159,17 +95,13 @@ export function obscenityCases(transport: Transport): void {
   });
 
   describe(`moderation-obscenity with masking, allowed and extra terms (${transport.name})`, () => {
-    let app: RunningTarget;
-    beforeAll(async () => {
-      app = await transport.start({
-        API_KEYS: KEY,
-        MODERATION_INPUT_ACTION: "mask",
-        MODERATION_OUTPUT_ACTION: "mask",
-        OBSCENITY_ALLOW_TERMS: "penistone, cumin",
-        OBSCENITY_EXTRA_TERMS: "scam,*blorp*",
-      });
-    }, START_MS);
-    afterAll(() => app?.stop());
+    const app = startAppForSuite(transport, {
+      API_KEYS: KEY,
+      MODERATION_INPUT_ACTION: "mask",
+      MODERATION_OUTPUT_ACTION: "mask",
+      OBSCENITY_ALLOW_TERMS: "penistone, cumin",
+      OBSCENITY_EXTRA_TERMS: "scam,*blorp*",
+    });
 
     it("masks matches, echoes every input, keeps non-text inputs exactly, and returns the full query", async () => {
       const inputs = {
@@ -201,18 +133,12 @@ export function obscenityCases(transport: Transport): void {
     });
 
     it("passes clean input unchanged", async () => {
-      expect(await input(app, "How do I grow tomatoes?", { topic: "gardening" })).toEqual({
-        flagged: false,
-        action: "direct_output",
-      });
+      expect(await input(app, "How do I grow tomatoes?", { topic: "gardening" })).toEqual(PASS);
     });
 
     it("lets allowed terms through (OBSCENITY_ALLOW_TERMS) without allowing the word elsewhere", async () => {
-      expect(await input(app, "I live in Penistone and cook with cumin")).toEqual({
-        flagged: false,
-        action: "direct_output",
-      });
-      expect(await input(app, "PENISTONE station")).toEqual({ flagged: false, action: "direct_output" });
+      expect(await input(app, "I live in Penistone and cook with cumin")).toEqual(PASS);
+      expect(await input(app, "PENISTONE station")).toEqual(PASS);
       expect(await input(app, "Penistone has no penis")).toEqual({
         flagged: true,
         action: "overridden",
@@ -224,7 +150,7 @@ export function obscenityCases(transport: Transport): void {
     it("flags extra terms (OBSCENITY_EXTRA_TERMS) as whole words or anywhere, through the same evasion handling", async () => {
       expect(await input(app, "this is a SCAAAM")).toMatchObject({ query: "this is a ******" });
       expect(await input(app, "a sc4m offer")).toMatchObject({ query: "a **** offer" });
-      expect(await input(app, "scampi for dinner")).toEqual({ flagged: false, action: "direct_output" });
+      expect(await input(app, "scampi for dinner")).toEqual(PASS);
       expect(await input(app, "megablorpification")).toMatchObject({ query: "mega*****ification" });
     });
 
@@ -232,7 +158,7 @@ export function obscenityCases(transport: Transport): void {
       const at = LONG_ANSWER.indexOf("shit");
       for (const text of streamedCalls(LONG_ANSWER)) {
         const body = await output(app, text);
-        if (text.length < at + 4) expect(body).toEqual({ flagged: false, action: "direct_output" });
+        if (text.length < at + 4) expect(body).toEqual(PASS);
         else
           expect(body).toEqual({
             flagged: true,

@@ -1,7 +1,9 @@
-import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
-import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
+import type { Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 /**
@@ -10,35 +12,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const OPENAI_KEY = "sk-e2e-secret-4f9a1c7d2b";
-export const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
 /** Room for a loaded shared machine on top of the engine's worst case. */
 const SLACK_MS = 1500;
-const START_MS = 60_000;
 
-/** Calls the app as Dify does, checks the reply against Dify's own rules, and times it. */
-async function call(
-  app: { receiveUrl: string },
-  point: Point,
-  params: unknown,
-): Promise<{ body: Record<string, unknown>; ms: number }> {
-  const started = performance.now();
-  const response = await difyCall(app.receiveUrl, KEY, point, params);
-  const body = await response.json();
-  const ms = performance.now() - started;
-  expect(response.status).toBe(200);
-  expect(difyReplyProblems(point, body, params)).toEqual([]);
-  return { body: body as Record<string, unknown>, ms };
-}
-
-export const input = async (app: { receiveUrl: string }, query: string, inputs: Record<string, unknown> = {}) =>
-  (await call(app, "app.moderation.input", { app_id: "app", inputs, query })).body;
-
-export { call };
-
-export const PASS = { flagged: false, action: "direct_output" };
-export const INPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: INPUT_PRESET };
-const OUTPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: OUTPUT_PRESET };
+const { call, input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
 /** Every way the upstream can fail, as the fake scripts them, for one attempt. */
 const FAILURES = {
@@ -74,57 +51,43 @@ export function openaiCases(transport: Transport): void {
     afterAll(() => fake?.close());
 
     describe(`failing open (the default) (${transport.name})`, () => {
-      let app: RunningTarget;
       const timeoutMs = 300;
-      beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          OPENAI_API_KEY: OPENAI_KEY,
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_TIMEOUT_MS: String(timeoutMs),
-          OPENAI_MAX_RETRIES: "0",
-          OPENAI_THRESHOLDS: "violence=0.5,sexual=0.9",
-          MODERATION_INPUT_ACTION: "mask",
-          MODERATION_OUTPUT_ACTION: "mask",
-        });
-      }, START_MS);
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_TIMEOUT_MS: String(timeoutMs),
+        OPENAI_MAX_RETRIES: "0",
+        OPENAI_THRESHOLDS: "violence=0.5,sexual=0.9",
+        MODERATION_INPUT_ACTION: "mask",
+        MODERATION_OUTPUT_ACTION: "mask",
+      }));
       beforeEach(() => fake.reset());
-      afterAll(() => app?.stop());
 
       it("answers ping without calling OpenAI, and is ready", async () => {
-        const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-        expect(await response.text()).toBe('{"result":"pong"}');
+        await expectPong(app);
         expect(fake.calls).toHaveLength(0);
         const ready = await fetch(`${app.url}/readyz`);
         expect(ready.status).toBe(200);
       });
 
       it("rejects a wrong or missing key with 401, and a malformed call with 400", async () => {
-        const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {});
-        expect(wrong.status).toBe(401);
-        expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-        const missing = await fetch(app.receiveUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: '{"point":"ping","params":{}}',
-        });
-        expect(missing.status).toBe(401);
-        const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.output", { app_id: "app", text: 42 });
-        expect(malformed.status).toBe(400);
-        expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+        await expectKeyRefused(app, "wrong-key-00000");
+        await expectKeyRefused(app, undefined);
+        const malformed = await expectBadRequest(app, "app.moderation.output", { app_id: "app", text: 42 });
+        expect(malformed.code).toBe("invalid_request");
         expect(fake.calls).toHaveLength(0);
       });
 
       it("judges every call of a growing output text on its whole text", async () => {
         const answer = `${"A calm and helpful answer. ".repeat(14)}Then it turns VIOLENT and ${"goes on calmly. ".repeat(20)}`;
         const at = answer.indexOf("VIOLENT");
-        const calls: string[] = [];
-        for (let length = 300; length < answer.length; length += 300) calls.push(answer.slice(0, length));
-        calls.push(answer);
+        const calls = streamedCalls(answer);
         expect(calls.some((text) => text.length < at + 7)).toBe(true);
         for (const text of calls) {
-          const { body } = await call(app, "app.moderation.output", { app_id: "app", text });
-          expect(body, `prefix of ${text.length}`).toEqual(text.length < at + 7 ? PASS : OUTPUT_BLOCKED);
+          expect(await output(app, text), `prefix of ${text.length}`).toEqual(
+            text.length < at + 7 ? PASS : OUTPUT_BLOCKED,
+          );
         }
         expect(fake.calls.map((c) => c.inputs)).toEqual(calls.map((text) => [text]));
       });
@@ -159,16 +122,14 @@ export function openaiCases(transport: Transport): void {
 
       it("blocks a flagged text even with the mask action: OpenAI gives no spans to mask", async () => {
         const params = { app_id: "app", inputs: { note: "fine note" }, query: "I am VIOLENT today 1" };
-        expect((await call(app, "app.moderation.input", params)).body).toEqual(INPUT_BLOCKED);
-        expect(
-          (await call(app, "app.moderation.output", { app_id: "app", text: "an answer that is VIOLENT 1" })).body,
-        ).toEqual(OUTPUT_BLOCKED);
+        expect(await call(app, "app.moderation.input", params)).toEqual(INPUT_BLOCKED);
+        expect(await output(app, "an answer that is VIOLENT 1")).toEqual(OUTPUT_BLOCKED);
       });
 
       it("answers a repeated text from its cache, and asks only for the new texts", async () => {
         const text = "The answer so far, cached 1.";
-        expect((await call(app, "app.moderation.output", { app_id: "app", text })).body).toEqual(PASS);
-        expect((await call(app, "app.moderation.output", { app_id: "app", text })).body).toEqual(PASS);
+        expect(await output(app, text)).toEqual(PASS);
+        expect(await output(app, text)).toEqual(PASS);
         expect(fake.calls).toHaveLength(1);
         expect(await input(app, text, { other: "a new text 1" })).toEqual(PASS);
         expect(fake.calls).toHaveLength(2);
@@ -177,7 +138,7 @@ export function openaiCases(transport: Transport): void {
 
       it("never flags its own preset responses (Dify may send them back as the output)", async () => {
         for (const text of [OUTPUT_PRESET, INPUT_PRESET]) {
-          expect((await call(app, "app.moderation.output", { app_id: "app", text })).body).toEqual(PASS);
+          expect(await output(app, text)).toEqual(PASS);
         }
         expect(fake.calls).toHaveLength(0);
       });
@@ -185,13 +146,7 @@ export function openaiCases(transport: Transport): void {
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`lets the text through when OpenAI fails (${name}), within the time budget`, async () => {
           fake.script(() => reply);
-          const { body, ms } = await call(app, "app.moderation.input", {
-            app_id: "app",
-            inputs: {},
-            query: `I am VIOLENT, failing with ${name}`,
-          });
-          expect(body).toEqual(PASS);
-          expect(ms).toBeLessThan(timeoutMs + SLACK_MS);
+          expect(await inputWithin(app, `I am VIOLENT, failing with ${name}`, timeoutMs + SLACK_MS)).toEqual(PASS);
           expect(fake.calls).toHaveLength(1);
         });
       }
@@ -220,23 +175,19 @@ export function openaiCases(transport: Transport): void {
     });
 
     describe(`failing closed, one retry (${transport.name})`, () => {
-      let app: RunningTarget;
       const timeoutMs = 300;
       // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
       const worstCaseMs = timeoutMs * 2 + 1000;
-      beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          OPENAI_API_KEY: OPENAI_KEY,
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_TIMEOUT_MS: String(timeoutMs),
-          OPENAI_MAX_RETRIES: "1",
-          MODERATION_INPUT_ON_ERROR: "closed",
-          MODERATION_OUTPUT_ON_ERROR: "closed",
-        });
-      }, START_MS);
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_TIMEOUT_MS: String(timeoutMs),
+        OPENAI_MAX_RETRIES: "1",
+        MODERATION_INPUT_ON_ERROR: "closed",
+        MODERATION_OUTPUT_ON_ERROR: "closed",
+      }));
       beforeEach(() => fake.reset());
-      afterAll(() => app?.stop());
 
       it("logs the worst-case wait when the engine starts", async () => {
         await difyCall(app.receiveUrl, KEY, "ping", {});
@@ -246,19 +197,9 @@ export function openaiCases(transport: Transport): void {
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`blocks input and output with the presets when OpenAI fails (${name}), within the time budget`, async () => {
           fake.script(() => reply);
-          const inputCall = await call(app, "app.moderation.input", {
-            app_id: "app",
-            inputs: {},
-            query: `a clean question, failing with ${name}`,
-          });
-          expect(inputCall.body).toEqual(INPUT_BLOCKED);
-          expect(inputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
-          const outputCall = await call(app, "app.moderation.output", {
-            app_id: "app",
-            text: `a clean answer, failing with ${name}`,
-          });
-          expect(outputCall.body).toEqual(OUTPUT_BLOCKED);
-          expect(outputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
+          const budgetMs = worstCaseMs + SLACK_MS;
+          expect(await inputWithin(app, `a clean question, failing with ${name}`, budgetMs)).toEqual(INPUT_BLOCKED);
+          expect(await outputWithin(app, `a clean answer, failing with ${name}`, budgetMs)).toEqual(OUTPUT_BLOCKED);
         });
       }
 

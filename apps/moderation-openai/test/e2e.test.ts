@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { startupFailure } from "@dify-ext/test-support/app-process";
+import { upstreamUnsetSuite } from "@dify-ext/test-support/app-suite";
 import { nodeTransport } from "@dify-ext/test-support/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, INPUT_BLOCKED, input, KEY, OPENAI_KEY, openaiCases, PASS } from "./cases.ts";
+import { describe, expect, it } from "vitest";
+import { KEY, OPENAI_KEY, openaiCases } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 
@@ -11,73 +12,7 @@ const appDir = fileURLToPath(new URL("..", import.meta.url));
 openaiCases(nodeTransport(appDir));
 
 // Node only: outside production the app starts without an OpenAI key (a Worker is production).
-describe("moderation-openai without OPENAI_API_KEY (Node)", () => {
-  let app: AppProcess;
-  beforeAll(async () => {
-    app = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_INPUT_ON_ERROR: "closed" } });
-  });
-  afterAll(async () => {
-    expect(await app.stop()).toBe(0);
-  });
-
-  it("starts outside production, says so loudly, and answers ping", async () => {
-    expect(
-      app.output.some((line) => line.includes('"level":"warn"') && line.includes("OPENAI_API_KEY is not set")),
-    ).toBe(true);
-    const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-    expect(await response.text()).toBe('{"result":"pong"}');
-  });
-
-  const REASON =
-    "not moderating: the openai engine cannot judge (OPENAI_API_KEY is not set); MODERATION_INPUT_ON_ERROR=closed blocks every input call, MODERATION_OUTPUT_ON_ERROR=open lets every output call through unmoderated";
-
-  it("reports not ready on /readyz, with the reason and what the failure policy does", async () => {
-    const response = await fetch(`${app.url}/readyz`);
-    expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: "not ready", reason: REASON });
-    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
-  });
-
-  it("ends its start-up with one line of state that says it is not moderating, and why", async () => {
-    const line = await waitForLine(app, (record) => record.state !== undefined);
-    expect(line).toMatchObject({
-      level: "warn",
-      name: "moderation-openai",
-      state: "degraded",
-      port: app.port,
-      engines: ["openai"],
-      moderating: "no",
-      reason: REASON,
-      msg: `moderation-openai on port ${app.port}: NOT MODERATING: ${REASON.slice("not moderating: ".length)}`,
-    });
-  });
-
-  it("exposes dify_ext_moderating 0 and dify_ext_engine_ready 0 for openai", async () => {
-    const metrics = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
-    expect(metrics).toMatch(/^dify_ext_moderating\{service="moderation-openai"\} 0$/m);
-    expect(metrics).toMatch(/^dify_ext_engine_ready\{engine="openai",service="moderation-openai"\} 0$/m);
-  });
-
-  it("answers moderation calls by the failure policy of each point", async () => {
-    expect(await input(app, "I am VIOLENT")).toEqual(INPUT_BLOCKED); // MODERATION_INPUT_ON_ERROR=closed
-    const output = await call(app, "app.moderation.output", { app_id: "app", text: "I am VIOLENT" });
-    expect(output.body).toEqual(PASS); // MODERATION_OUTPUT_ON_ERROR defaults to open
-  });
-});
-
-/** The first JSON log line of the app that `match` accepts, waiting up to 10 s for it. */
-async function waitForLine(app: AppProcess, match: (record: Record<string, unknown>) => boolean) {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    for (const line of app.output) {
-      if (!line.startsWith("{")) continue;
-      const record = JSON.parse(line) as Record<string, unknown>;
-      if (match(record)) return record;
-    }
-    if (Date.now() > until) throw new Error(`no such log line in:\n${app.output.join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+upstreamUnsetSuite({ app: "moderation-openai", engine: "openai", appDir, key: KEY, variable: "OPENAI_API_KEY" });
 
 /** Starts the app with `env` and collects its output until `done` holds (or 20 s pass), then stops it. */
 async function outputOf(env: Record<string, string>, done: (output: string) => boolean): Promise<string> {
@@ -135,19 +70,16 @@ describe("moderation-openai logs (Node)", () => {
 
 describe("moderation-openai start-up checks (Node)", () => {
   it("refuses to start in production without OPENAI_API_KEY, naming it", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY } }).catch(
-      (e: Error) => e,
-    );
-    expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
+    const message = await startupFailure({ cwd: appDir, env: { NODE_ENV: "production", API_KEYS: KEY } });
+    expect(message).toMatch(/exited with code 1/);
+    expect(message).toContain("OPENAI_API_KEY: required by the openai engine with NODE_ENV=production");
   });
 
   it("names a bad threshold and a bad timeout", async () => {
-    const error = await startAppProcess({
+    const message = await startupFailure({
       cwd: appDir,
       env: { API_KEYS: KEY, OPENAI_API_KEY: OPENAI_KEY, OPENAI_THRESHOLDS: "violance=0.7", OPENAI_TIMEOUT_MS: "soon" },
-    }).catch((e: Error) => e);
-    const message = String(error);
+    });
     expect(message).toMatch(/exited with code 1/);
     expect(message).toMatch(/OPENAI_THRESHOLDS: threshold \\?"violance=0.7\\?": unknown category/);
     expect(message).toContain("OPENAI_TIMEOUT_MS: expected a whole number from 100 to 29000");

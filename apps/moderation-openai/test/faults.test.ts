@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
-import { difyReplyProblems } from "@dify-ext/protocol";
-import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { type AppProcess, startAppProcess } from "@dify-ext/test-support/app-process";
+import { difyClient } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, OUTPUT_BLOCKED } from "@dify-ext/test-support/replies";
 import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
 import { type FakeOpenAI, type FakeReply, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,14 +15,14 @@ const RETRIES = 1;
 const BUDGET_MS = TIMEOUT_MS * (RETRIES + 1) + RETRIES * 1000;
 /** Room for a loaded shared machine on top of the budget. */
 const SLACK_MS = 1500;
-const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
 
 type Verdict = "pass" | "blocked";
 interface Answer {
   verdict: Verdict;
   ms: number;
 }
+
+const { timedCall } = difyClient(KEY);
 
 let counter = 0;
 /** A text never sent before, so no cache or coalescing hides the fault. */
@@ -35,18 +36,9 @@ async function moderate(
 ): Promise<Answer> {
   const params =
     point === "app.moderation.input" ? { app_id: "app", inputs: { note: 1 }, query: text } : { app_id: "app", text };
-  const started = performance.now();
-  const response = await difyCall(app.receiveUrl, KEY, point, params);
-  const body = (await response.json()) as Record<string, unknown>;
-  const ms = performance.now() - started;
-  expect(response.status).toBe(200);
-  expect(difyReplyProblems(point, body, params)).toEqual([]);
+  const { body, ms } = await timedCall(app, point, params);
   if (body.flagged === false) return { verdict: "pass", ms };
-  expect(body).toEqual({
-    flagged: true,
-    action: "direct_output",
-    preset_response: point === "app.moderation.input" ? INPUT_PRESET : OUTPUT_PRESET,
-  });
+  expect(body).toEqual(point === "app.moderation.input" ? INPUT_BLOCKED : OUTPUT_BLOCKED);
   return { verdict: "blocked", ms };
 }
 

@@ -1,7 +1,8 @@
-import { difyReplyProblems, type Point } from "@dify-ext/protocol";
-import { difyCall } from "@dify-ext/test-support/app-process";
-import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
+import type { Transport } from "@dify-ext/test-support/worker";
+import { describe, expect, it } from "vitest";
 
 /**
  * The pii app's end-to-end cases, run against every transport (the Node process and the Worker in
@@ -9,31 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const SECOND_KEY = "second-key-98765";
-const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-const START_MS = 60_000;
-const PASS = { flagged: false, action: "direct_output" };
-
-/** Calls the app as Dify does and checks the reply against Dify's own acceptance rules. */
-async function call(app: RunningTarget, point: Point, params: unknown): Promise<Record<string, unknown>> {
-  const response = await difyCall(app.receiveUrl, KEY, point, params);
-  expect(response.status).toBe(200);
-  const body = await response.json();
-  expect(difyReplyProblems(point, body, params)).toEqual([]);
-  return body as Record<string, unknown>;
-}
-
-const input = (app: RunningTarget, query: string, inputs: Record<string, unknown> = {}) =>
-  call(app, "app.moderation.input", { app_id: "app", inputs, query });
-const output = (app: RunningTarget, text: string) => call(app, "app.moderation.output", { app_id: "app", text });
-
-/** The texts Dify sends for one streamed answer: the whole prefix every 300 characters, then the full text. */
-function streamedCalls(answer: string): string[] {
-  const calls: string[] = [];
-  for (let length = 300; length < answer.length; length += 300) calls.push(answer.slice(0, length));
-  calls.push(answer);
-  return calls;
-}
+const { call, input, output, expectBadRequest, expectPong } = difyClient(KEY);
 
 const EMAIL = "jane.doe@example.com";
 const LONG_ANSWER = `${"Here is a long and perfectly harmless answer. ".repeat(9)}Write to ${EMAIL} for details, ${"and so on, politely. ".repeat(20)}`;
@@ -42,31 +19,20 @@ const AWS = "AKIAIOSFODNN7EXAMPLE";
 /** Every shared case, each group on its own instance of the app started through `transport`. */
 export function piiCases(transport: Transport): void {
   describe(`moderation-pii with its defaults (mask, labels, US) (${transport.name})`, () => {
-    let app: RunningTarget;
-    beforeAll(async () => {
-      app = await transport.start({ API_KEYS: `${KEY},${SECOND_KEY}` });
-    }, START_MS);
-    afterAll(() => app?.stop());
+    const app = startAppForSuite(transport, { API_KEYS: `${KEY},${SECOND_KEY}` });
 
     it("answers Dify's ping, with either key, and rejects a wrong key with 401", async () => {
-      for (const key of [KEY, SECOND_KEY]) {
-        const response = await difyCall(app.receiveUrl, key, "ping", {});
-        expect(response.status).toBe(200);
-        expect(await response.text()).toBe('{"result":"pong"}');
-      }
-      const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {});
-      expect(wrong.status).toBe(401);
-      expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      for (const key of [KEY, SECOND_KEY]) await expectPong(app, key);
+      await expectKeyRefused(app, "wrong-key-00000");
     });
 
     it("answers a malformed call with a 400 saying what is wrong", async () => {
-      const malformed = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
+      const malformed = await expectBadRequest(app, "app.moderation.input", {
         app_id: "app",
         inputs: "not an object",
         query: "hi",
       });
-      expect(malformed.status).toBe(400);
-      expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+      expect(malformed.code).toBe("invalid_request");
     });
 
     it("passes text without personal data, including numbers that only look like it", async () => {
@@ -133,18 +99,14 @@ export function piiCases(transport: Transport): void {
   });
 
   describe(`moderation-pii with stars, chosen types, a region, and blocking output (${transport.name})`, () => {
-    let app: RunningTarget;
-    beforeAll(async () => {
-      app = await transport.start({
-        API_KEYS: KEY,
-        PII_MASK_STYLE: "stars",
-        PII_TYPES: "email, phone, AWS-KEY",
-        PII_PHONE_REGION: "de",
-        MODERATION_MASK_CHARACTER: "#",
-        MODERATION_OUTPUT_ACTION: "block",
-      });
-    }, START_MS);
-    afterAll(() => app?.stop());
+    const app = startAppForSuite(transport, {
+      API_KEYS: KEY,
+      PII_MASK_STYLE: "stars",
+      PII_TYPES: "email, phone, AWS-KEY",
+      PII_PHONE_REGION: "de",
+      MODERATION_MASK_CHARACTER: "#",
+      MODERATION_OUTPUT_ACTION: "block",
+    });
 
     it("masks with the mask character, one per character, only the types turned on", async () => {
       expect(await input(app, `Mail a@b.de, Karte 4111 1111 1111 1111, Schlüssel ${AWS}`)).toEqual({
@@ -161,11 +123,7 @@ export function piiCases(transport: Transport): void {
     });
 
     it("blocks an answer holding personal data when the output action is block", async () => {
-      expect(await output(app, "Her address is a@b.de")).toEqual({
-        flagged: true,
-        action: "direct_output",
-        preset_response: OUTPUT_PRESET,
-      });
+      expect(await output(app, "Her address is a@b.de")).toEqual(OUTPUT_BLOCKED);
       expect(await output(app, OUTPUT_PRESET)).toEqual(PASS);
       expect(await output(app, INPUT_PRESET)).toEqual(PASS);
     });

@@ -1,16 +1,8 @@
-import { ConfigError } from "@dify-ext/moderation-service/config";
+import { problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = (env: Record<string, string>) => problemsOf(() => loadConfig(env));
 
 describe("the pii app's config", () => {
   it("runs only the pii engine, on port 3005, masking at both points, with the engine's defaults", () => {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { startAppProcess } from "@dify-ext/test-support/app-process";
+import { startupFailure } from "@dify-ext/test-support/app-process";
 import { nodeTransport } from "@dify-ext/test-support/worker";
 import { describe, expect, it } from "vitest";
 import { KEY, piiCases } from "./cases.ts";
@@ -11,20 +11,18 @@ piiCases(nodeTransport(appDir));
 
 describe("moderation-pii start-up checks (Node)", () => {
   it("refuses to start with bad variables, naming each one and never echoing a value", async () => {
-    const error = await startAppProcess({
+    const message = await startupFailure({
       cwd: appDir,
       env: { API_KEYS: KEY, PII_TYPES: "email,passport", PII_MASK_STYLE: "hash", PII_PHONE_REGION: "USA" },
-    }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/exited with code 1/);
-    for (const name of ["PII_TYPES", "PII_MASK_STYLE", "PII_PHONE_REGION"]) expect(String(error)).toContain(name);
-    expect(String(error)).toMatch(/unknown type #2 \\?"passport\\?"/);
+    });
+    expect(message).toMatch(/exited with code 1/);
+    for (const name of ["PII_TYPES", "PII_MASK_STYLE", "PII_PHONE_REGION"]) expect(message).toContain(name);
+    expect(message).toMatch(/unknown type #2 \\?"passport\\?"/);
   });
 
   it("refuses a region libphonenumber-js does not know, naming PII_PHONE_REGION", async () => {
-    const error = await startAppProcess({ cwd: appDir, env: { API_KEYS: KEY, PII_PHONE_REGION: "XX" } }).catch(
-      (e: Error) => e,
-    );
-    expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toMatch(/PII_PHONE_REGION: unknown phone region \\?"XX\\?"/);
+    const message = await startupFailure({ cwd: appDir, env: { API_KEYS: KEY, PII_PHONE_REGION: "XX" } });
+    expect(message).toMatch(/exited with code 1/);
+    expect(message).toMatch(/PII_PHONE_REGION: unknown phone region \\?"XX\\?"/);
   });
 });

@@ -1,11 +1,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
+import { INPUT_BLOCKED, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
-import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
+import type { Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 /**
@@ -16,13 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const OPENAI_KEY = "sk-e2e-composite-7c2d9e";
-const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
-const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
 const START_MS = 60_000;
-
-const PASS = { flagged: false, action: "direct_output" };
-const INPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: INPUT_PRESET };
-const OUTPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: OUTPUT_PRESET };
 
 // Caught by one engine only: a Chinese term of the keyword sample list (obscenity is English only),
 // leetspeak (the keyword engine does not fold it), and a marker only the fake OpenAI flags.
@@ -30,17 +26,7 @@ const KEYWORDS_ONLY = "你是个傻逼吧";
 const OBSCENITY_ONLY = "you b1tch";
 const OPENAI_ONLY = "I am VIOLENT";
 
-async function call(app: RunningTarget, point: Point, params: unknown): Promise<Record<string, unknown>> {
-  const response = await difyCall(app.receiveUrl, KEY, point, params);
-  expect(response.status).toBe(200);
-  const body = await response.json();
-  expect(difyReplyProblems(point, body, params)).toEqual([]);
-  return body as Record<string, unknown>;
-}
-
-const input = (app: RunningTarget, query: string, inputs: Record<string, unknown> = {}) =>
-  call(app, "app.moderation.input", { app_id: "app", inputs, query });
-const output = (app: RunningTarget, text: string) => call(app, "app.moderation.output", { app_id: "app", text });
+export const { call, input, output, expectBadJson, expectPong, expectModerationPointsOnly } = difyClient(KEY);
 
 /**
  * The engines the app says it runs, from its "moderation engines ready" log line (a Worker builds
@@ -81,15 +67,11 @@ export function moderationCases(transport: Transport): void {
     });
 
     describe(`moderation (composite) with no MODERATION_ENGINES (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start({ API_KEYS: KEY });
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, { API_KEYS: KEY });
 
       it("runs keywords and obscenity (the engines that need no account)", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "obscenity"]);
-        expect(await difyCall(app.receiveUrl, KEY, "ping", {}).then((r) => r.text())).toBe('{"result":"pong"}');
+        await expectPong(app);
         expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
       });
 
@@ -101,35 +83,15 @@ export function moderationCases(transport: Transport): void {
       });
 
       it("rejects a wrong key with 401 and a malformed call with 400", async () => {
-        const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", "ping", {});
-        expect(wrong.status).toBe(401);
-        expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-        const badJson = await fetch(app.receiveUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-          body: "{oops",
-        });
-        expect(badJson.status).toBe(400);
-        expect(await badJson.json()).toEqual({
-          error: { code: "invalid_json", message: "the body is not valid JSON" },
-        });
-        const unserved = await difyCall(app.receiveUrl, KEY, "app.external_data_tool.query", {
-          tool_variable: "x",
-          inputs: {},
-          query: "",
-        });
-        expect(unserved.status).toBe(400);
-        expect(((await unserved.json()) as { error: { message: string } }).error.message).toContain(
-          "ping, app.moderation.input, app.moderation.output",
-        );
+        await expectKeyRefused(app, "wrong-key-00000");
+        await expectBadJson(app);
+        await expectModerationPointsOnly(app);
       });
 
       it("judges every call of a growing output text on its whole text, and never flags its own preset", async () => {
         const answer = `${"Here is a long and perfectly polite answer. ".repeat(8)}Then it says 傻逼, and ${"goes on politely. ".repeat(20)}`;
         const at = answer.indexOf("傻逼");
-        const calls: string[] = [];
-        for (let length = 300; length < answer.length; length += 300) calls.push(answer.slice(0, length));
-        calls.push(answer);
+        const calls = streamedCalls(answer);
         expect(calls.some((text) => text.length < at + 2)).toBe(true);
         for (const text of calls)
           expect(await output(app, text), `prefix of ${text.length}`).toEqual(
@@ -140,67 +102,39 @@ export function moderationCases(transport: Transport): void {
     });
 
     describe(`moderation (composite), each engine alone (${transport.name})`, () => {
-      it(
-        "keywords only",
-        async () => {
-          const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords" });
-          try {
-            expect(await enginesOf(app)).toEqual(["keywords"]);
-            expect(await input(app, KEYWORDS_ONLY)).toEqual(INPUT_BLOCKED);
-            expect(await input(app, OBSCENITY_ONLY)).toEqual(PASS);
-            expect(await input(app, OPENAI_ONLY)).toEqual(PASS);
-          } finally {
-            await app.stop();
-          }
-        },
-        START_MS,
-      );
-
-      it(
-        "obscenity only",
-        async () => {
-          const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "obscenity" });
-          try {
-            expect(await enginesOf(app)).toEqual(["obscenity"]);
-            expect(await input(app, OBSCENITY_ONLY)).toEqual(INPUT_BLOCKED);
-            expect(await input(app, KEYWORDS_ONLY)).toEqual(PASS);
-            expect(await input(app, OPENAI_ONLY)).toEqual(PASS);
-          } finally {
-            await app.stop();
-          }
-        },
-        START_MS,
-      );
-
-      it(
-        "openai only",
-        async () => {
-          const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: "openai", ...openaiEnv() });
-          try {
-            expect(await enginesOf(app)).toEqual(["openai"]);
-            expect(await input(app, OPENAI_ONLY)).toEqual(INPUT_BLOCKED);
-            expect(await input(app, OBSCENITY_ONLY)).toEqual(PASS);
-            expect(fake.calls).toHaveLength(2);
-          } finally {
-            await app.stop();
-          }
-        },
-        START_MS,
-      );
+      // Each engine blocks what only it catches and passes the others' texts.
+      const alone = [
+        { engine: "keywords", env: () => ({}), blocked: KEYWORDS_ONLY, passed: [OBSCENITY_ONLY, OPENAI_ONLY] },
+        { engine: "obscenity", env: () => ({}), blocked: OBSCENITY_ONLY, passed: [KEYWORDS_ONLY, OPENAI_ONLY] },
+        { engine: "openai", env: openaiEnv, blocked: OPENAI_ONLY, passed: [OBSCENITY_ONLY], openaiCalls: 2 },
+      ];
+      for (const { engine, env, blocked, passed, openaiCalls } of alone) {
+        it(
+          `${engine} only`,
+          async () => {
+            const app = await transport.start({ API_KEYS: KEY, MODERATION_ENGINES: engine, ...env() });
+            try {
+              expect(await enginesOf(app)).toEqual([engine]);
+              expect(await input(app, blocked)).toEqual(INPUT_BLOCKED);
+              for (const text of passed) expect(await input(app, text)).toEqual(PASS);
+              if (openaiCalls !== undefined) expect(fake.calls).toHaveLength(openaiCalls);
+            } finally {
+              await app.stop();
+            }
+          },
+          START_MS,
+        );
+      }
     });
 
     describe(`moderation (composite), keywords + obscenity, masking (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          MODERATION_ENGINES: "obscenity,keywords",
-          KEYWORDS_FILES: listFile,
-          MODERATION_INPUT_ACTION: "mask",
-          MODERATION_OUTPUT_ACTION: "mask",
-        });
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        MODERATION_ENGINES: "obscenity,keywords",
+        KEYWORDS_FILES: listFile,
+        MODERATION_INPUT_ACTION: "mask",
+        MODERATION_OUTPUT_ACTION: "mask",
+      }));
 
       it("runs the engines cheapest first, whatever order MODERATION_ENGINES lists", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "obscenity"]);
@@ -231,17 +165,13 @@ export function moderationCases(transport: Transport): void {
     });
 
     describe(`moderation (composite), keywords + obscenity + pii, masking (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          MODERATION_ENGINES: "pii,obscenity,keywords",
-          KEYWORDS_FILES: listFile,
-          MODERATION_INPUT_ACTION: "mask",
-          MODERATION_OUTPUT_ACTION: "mask",
-        });
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        MODERATION_ENGINES: "pii,obscenity,keywords",
+        KEYWORDS_FILES: listFile,
+        MODERATION_INPUT_ACTION: "mask",
+        MODERATION_OUTPUT_ACTION: "mask",
+      }));
 
       it("runs pii after the list engines", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "obscenity", "pii"]);
@@ -263,18 +193,14 @@ export function moderationCases(transport: Transport): void {
     });
 
     describe(`moderation (composite), keywords + openai (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          MODERATION_ENGINES: "openai, keywords",
-          KEYWORDS_FILES: listFile,
-          MODERATION_INPUT_ACTION: "block",
-          MODERATION_OUTPUT_ACTION: "mask",
-          ...openaiEnv(),
-        });
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        MODERATION_ENGINES: "openai, keywords",
+        KEYWORDS_FILES: listFile,
+        MODERATION_INPUT_ACTION: "block",
+        MODERATION_OUTPUT_ACTION: "mask",
+        ...openaiEnv(),
+      }));
 
       it("runs keywords before openai", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "openai"]);
@@ -321,25 +247,21 @@ export function moderationCases(transport: Transport): void {
     });
 
     describe(`moderation (composite), keywords + guard (${transport.name})`, () => {
-      let app: RunningTarget;
       let guard: FakeGuard;
       beforeAll(async () => {
         guard = await startFakeGuard();
-        app = await transport.start({
-          API_KEYS: KEY,
-          MODERATION_ENGINES: "guard,keywords",
-          KEYWORDS_FILES: listFile,
-          GUARD_BASE_URL: guard.url,
-          GUARD_MODEL: "llama-guard3:8b",
-          GUARD_TIMEOUT_MS: "500",
-          GUARD_MAX_RETRIES: "0",
-        });
-      }, START_MS);
-      beforeEach(() => guard.reset());
-      afterAll(async () => {
-        await app?.stop();
-        await guard?.close();
       });
+      afterAll(() => guard?.close());
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        MODERATION_ENGINES: "guard,keywords",
+        KEYWORDS_FILES: listFile,
+        GUARD_BASE_URL: guard.url,
+        GUARD_MODEL: "llama-guard3:8b",
+        GUARD_TIMEOUT_MS: "500",
+        GUARD_MAX_RETRIES: "0",
+      }));
+      beforeEach(() => guard.reset());
 
       it("runs keywords first: a keyword hit blocks without asking the guard model", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "guard"]);
@@ -356,16 +278,12 @@ export function moderationCases(transport: Transport): void {
     });
 
     describe(`moderation (composite), all three engines failing closed (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          MODERATION_ENGINES: "keywords,obscenity,openai",
-          MODERATION_INPUT_ON_ERROR: "closed",
-          ...openaiEnv(),
-        });
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () => ({
+        API_KEYS: KEY,
+        MODERATION_ENGINES: "keywords,obscenity,openai",
+        MODERATION_INPUT_ON_ERROR: "closed",
+        ...openaiEnv(),
+      }));
 
       it("blocks input while OpenAI is down, and lets output through (its policy is still open)", async () => {
         expect(await enginesOf(app)).toEqual(["keywords", "obscenity", "openai"]);

@@ -1,18 +1,8 @@
-import { ConfigError } from "@dify-ext/moderation-service/config";
+import { problemNames, problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
-
-const names = (found: string[]) => found.map((line) => line.split(":")[0]).sort();
+const problems = (env: Record<string, string>) => problemsOf(() => loadConfig(env));
 
 describe("the composite app's config", () => {
   it("runs with no configuration: development key, keywords and obscenity, the sample list", () => {
@@ -65,7 +55,7 @@ describe("the composite app's config", () => {
       KEYWORDS_SEPARATORS: "perhaps",
       API_KEYS: "abc",
     });
-    expect(names(found)).toEqual([
+    expect(problemNames(found)).toEqual([
       "API_KEYS",
       "KEYWORDS_SEPARATORS",
       "MODERATION_INPUT_ON_ERROR",
@@ -75,16 +65,15 @@ describe("the composite app's config", () => {
   });
 
   it("checks the openai variables when MODERATION_ENGINES names openai next to an unknown engine", () => {
-    expect(names(problems({ MODERATION_ENGINES: "openai,perspective", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
-      "MODERATION_ENGINES",
-      "OPENAI_THRESHOLDS",
-    ]);
+    expect(
+      problemNames(problems({ MODERATION_ENGINES: "openai,perspective", OPENAI_THRESHOLDS: "violence=2" })),
+    ).toEqual(["MODERATION_ENGINES", "OPENAI_THRESHOLDS"]);
   });
 
   it("ignores the variables of engines not in use", () => {
-    expect(names(problems({ MODERATION_ENGINES: "keywords,perspective", OPENAI_THRESHOLDS: "violence=2" }))).toEqual([
-      "MODERATION_ENGINES",
-    ]);
+    expect(
+      problemNames(problems({ MODERATION_ENGINES: "keywords,perspective", OPENAI_THRESHOLDS: "violence=2" })),
+    ).toEqual(["MODERATION_ENGINES"]);
     const config = loadConfig({
       OPENAI_THRESHOLDS: "violence=2",
       OPENAI_TIMEOUT_MS: "soon",

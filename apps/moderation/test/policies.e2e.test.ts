@@ -2,10 +2,11 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { difyReplyProblems } from "@dify-ext/protocol";
-import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { logRecords, startupFailure } from "@dify-ext/test-support/app-process";
+import { startProcessForSuite } from "@dify-ext/test-support/app-suite";
+import type { ReceiveTarget } from "@dify-ext/test-support/dify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KEY } from "./cases.ts";
+import { call, KEY } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const STRICT = "0f8fad5b-d9cb-469f-a165-70867728950e";
@@ -31,14 +32,8 @@ apps:
     keywords: { files: [lists/new.txt] }
 `;
 
-async function moderate(app: AppProcess, appId: string | undefined, query: string) {
-  const params = { ...(appId !== undefined && { app_id: appId }), inputs: {}, query };
-  const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", params);
-  expect(response.status).toBe(200);
-  const body = await response.json();
-  expect(difyReplyProblems("app.moderation.input", body, params)).toEqual([]);
-  return body as Record<string, unknown>;
-}
+const moderate = (app: ReceiveTarget, appId: string | undefined, query: string) =>
+  call(app, "app.moderation.input", { ...(appId !== undefined && { app_id: appId }), inputs: {}, query });
 
 /** Asks until `check` holds; counts attempts, so a slow machine only waits longer. */
 async function eventually(check: () => Promise<boolean>, attempts = 200): Promise<boolean> {
@@ -49,20 +44,9 @@ async function eventually(check: () => Promise<boolean>, attempts = 200): Promis
   return false;
 }
 
-const jsonLines = (app: AppProcess) =>
-  app.output.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-
 describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)", () => {
   let dir: string;
   let file: string;
-  let app: AppProcess;
-
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
     await mkdir(join(dir, "lists"));
@@ -72,15 +56,11 @@ describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)
     await writeFile(join(dir, "lists", "new.txt"), "lottery\n");
     file = join(dir, "policy.yaml");
     await writeFile(file, policy("lists/light.txt"));
-    app = await startAppProcess({
-      cwd: appDir,
-      env: { API_KEYS: KEY, MODERATION_ENGINES: "keywords,obscenity", MODERATION_POLICY_FILE: file },
-    });
   });
-
-  afterAll(async () => {
-    await app?.stop();
-    await rm(dir, { recursive: true, force: true });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const app = startProcessForSuite({
+    cwd: appDir,
+    env: () => ({ API_KEYS: KEY, MODERATION_ENGINES: "keywords,obscenity", MODERATION_POLICY_FILE: file }),
   });
 
   it("gives two app ids different verdicts for the same text, and an unknown one the default", async () => {
@@ -111,7 +91,7 @@ describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)
     let audit: Record<string, unknown> | undefined;
     expect(
       await eventually(async () => {
-        audit = jsonLines(app).find((line) => line.audit === "verdict" && line.appId === PILOT);
+        audit = logRecords(app).find((line) => line.audit === "verdict" && line.appId === PILOT);
         return audit !== undefined;
       }),
     ).toBe(true);
@@ -147,10 +127,12 @@ describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)
     await rename(`${file}.tmp`, file);
     expect(
       await eventually(async () =>
-        jsonLines(app).some((line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving"),
+        logRecords(app).some(
+          (line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving",
+        ),
       ),
     ).toBe(true);
-    const refused = jsonLines(app).find(
+    const refused = logRecords(app).find(
       (line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving",
     );
     expect(refused?.problems).toEqual([`${file}: apps.pilot.mode: expected enforce or shadow`]);
@@ -164,12 +146,9 @@ describe("a broken policy file at start-up", () => {
     const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
     const file = join(dir, "policy.json");
     await writeFile(file, JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }));
-    const error = await startAppProcess({
-      cwd: appDir,
-      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file },
-    }).catch((e: Error) => e);
+    const message = await startupFailure({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file } });
     await rm(dir, { recursive: true, force: true });
-    expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain("apps.helpdesk.input.action: expected block or mask");
+    expect(message).toMatch(/exited with code 1/);
+    expect(message).toContain("apps.helpdesk.input.action: expected block or mask");
   });
 });

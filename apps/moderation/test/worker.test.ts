@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { difyCall } from "@dify-ext/test-support/app-process";
-import { FREE_PLAN_GZIP_LIMIT, pingOnce, workerTransport } from "@dify-ext/test-support/worker";
+import { FREE_PLAN_GZIP_LIMIT, workerBasicsSuite, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
-import { enginesOf, KEY, moderationCases } from "./cases.ts";
+import { call, enginesOf, KEY, moderationCases } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const worker = workerTransport(appDir);
@@ -14,14 +13,10 @@ afterAll(() => worker.close());
 // The shared end-to-end cases against the Worker in workerd (test/e2e.test.ts runs them under Node).
 moderationCases(worker);
 
-/** The message of the 500 a misconfigured Worker answers (Dify shows it when the extension is saved). */
-async function misconfiguration(env: Record<string, string>): Promise<string> {
-  const { status, message } = await pingOnce(worker, KEY, env);
-  expect(status).toBe(500);
-  return message ?? "";
-}
-
 describe("moderation (composite) as a Worker", () => {
+  // The size check is this app's own: it checks every build (the sample list and the custom ones).
+  const { misconfiguration } = workerBasicsSuite(worker, { key: KEY, sizeCheck: false, apiKeysRequired: {} });
+
   it("bundles the sample list or the custom one, and stays within the free plan's size limit", async () => {
     const sample = await worker.build();
     expect(sample.log).toMatch(/"lists":\[\{"name":"sample","terms":\d+/);
@@ -47,10 +42,6 @@ describe("moderation (composite) as a Worker", () => {
       await app.stop();
     }
   });
-
-  it("requires API keys: a Worker is public, so there is no development key", async () => {
-    expect(await misconfiguration({})).toMatch(/misconfigured: API_KEYS: required/);
-  });
 });
 
 describe("per-app policies on the Worker (MODERATION_POLICY_FILE bundled at build time)", () => {
@@ -70,15 +61,8 @@ describe("per-app policies on the Worker (MODERATION_POLICY_FILE bundled at buil
     );
     const app = await worker.start({ API_KEYS: KEY, MODERATION_ENGINES: "keywords", MODERATION_POLICY_FILE: file });
     try {
-      const input = async (appId: string, query: string) => {
-        const response = await difyCall(app.receiveUrl, KEY, "app.moderation.input", {
-          app_id: appId,
-          inputs: {},
-          query,
-        });
-        expect(response.status).toBe(200);
-        return response.json();
-      };
+      const input = (appId: string, query: string) =>
+        call(app, "app.moderation.input", { app_id: appId, inputs: {}, query });
       expect(await input("tutor", "the homework answers")).toEqual({
         flagged: true,
         action: "overridden",

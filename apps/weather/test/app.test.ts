@@ -1,8 +1,8 @@
 import { difyReplyProblems } from "@dify-ext/protocol";
-import type { Logger } from "@dify-ext/receive";
 import { createServiceMetrics, listen, type RunningServer } from "@dify-ext/runtime/node";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
+import { type RecordedLine, recordingLogger } from "@dify-ext/test-support/logger";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
@@ -10,29 +10,6 @@ import { createWeatherService } from "@dify-ext/weather-service";
 
 const KEY = "app-test-key-0123";
 const POINT = "app.external_data_tool.query";
-
-interface LogLine {
-  level: string;
-  msg: string | undefined;
-  [field: string]: unknown;
-}
-
-/** A Logger that keeps every line (with its child bindings) in memory. */
-function captureLogger(lines: LogLine[], bindings: object = {}): Logger {
-  const at =
-    (level: string) =>
-    (fields: object, msg?: string): void => {
-      lines.push({ ...bindings, ...fields, level, msg });
-    };
-  return {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    fatal: at("fatal"),
-    child: (more) => captureLogger(lines, { ...bindings, ...more }),
-  };
-}
 
 let fake: FakeOpenMeteo;
 beforeAll(async () => {
@@ -44,7 +21,7 @@ afterAll(async () => {
 
 interface Started {
   server: RunningServer;
-  lines: LogLine[];
+  lines: RecordedLine[];
   url: string;
   call(inputs: unknown, extra?: Record<string, unknown>): Promise<Response>;
 }
@@ -60,8 +37,8 @@ async function start(
     WEATHER_TIMEOUT_MS: "400",
     ...env,
   });
-  const lines: LogLine[] = [];
-  const logger = captureLogger(lines);
+  const lines: RecordedLine[] = [];
+  const logger = recordingLogger(lines);
   const weather = createWeatherService({ ...config.weather, logger });
   const metrics = withMetrics ? createServiceMetrics({ service: "weather-test" }) : undefined;
   const app = createApp({ config, weather, logger, metrics });
@@ -77,7 +54,7 @@ async function start(
   };
 }
 
-const accessLines = (lines: LogLine[]) => lines.filter((line) => line.msg === "request" && line.point === POINT);
+const accessLines = (lines: RecordedLine[]) => lines.filter((line) => line.msg === "request" && line.point === POINT);
 
 describe("createApp, in process", () => {
   let app: Started;

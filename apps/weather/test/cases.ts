@@ -1,5 +1,6 @@
-import { difyReplyProblems } from "@dify-ext/protocol";
-import { difyCall } from "@dify-ext/test-support/app-process";
+import { difyCall, logRecords } from "@dify-ext/test-support/app-process";
+import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { difyClient, expectKeyRefused } from "@dify-ext/test-support/dify";
 import {
   type FakeBehaviour,
   type FakeEndpoint,
@@ -18,7 +19,6 @@ export const OPEN_METEO_KEY = "om-customer-secret-4711";
 const TIMEOUT_MS = 600;
 const POINT = "app.external_data_tool.query";
 const ATTRIBUTION = "Weather data by Open-Meteo.com (CC BY 4.0).";
-const START_MS = 60_000;
 
 /** The two example results of docs/weather.md, produced by the fake's fixed clock and weather. */
 const PARIS_METRIC =
@@ -43,6 +43,8 @@ export function weatherEnv(openMeteoUrl: string, extra: Record<string, string> =
   };
 }
 
+const { call, expectBadRequest, expectPong } = difyClient(KEY);
+
 /** Calls the tool exactly as Dify does and checks the reply against Dify's acceptance rules. */
 async function askWeather(
   app: RunningTarget,
@@ -50,27 +52,12 @@ async function askWeather(
   query: string | null = "What's the weather like?",
   appId = "7d2a4c1e-app",
 ): Promise<string> {
-  const params = { app_id: appId, tool_variable: "weather", inputs, query };
-  const response = await difyCall(app.receiveUrl, KEY, POINT, params);
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { result: unknown };
-  expect(difyReplyProblems(POINT, body, params)).toEqual([]);
+  const body = await call(app, POINT, { app_id: appId, tool_variable: "weather", inputs, query });
   expect(typeof body.result).toBe("string");
   const result = body.result as string;
   expect(result.length).toBeGreaterThan(0);
   expect(result.length).toBeLessThanOrEqual(600);
   return result;
-}
-
-/** The JSON log lines of the app so far. */
-export function logRecords(app: { output: string[] }): Record<string, unknown>[] {
-  return app.output.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 }
 
 let placeCounter = 0;
@@ -102,28 +89,15 @@ export function weatherCases(transport: Transport): void {
     afterAll(() => fake?.close());
 
     describe(`weather against a fake Open-Meteo (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start(weatherEnv(fake.url));
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () => weatherEnv(fake.url));
 
       it("answers Dify's ping", async () => {
-        const response = await difyCall(app.receiveUrl, KEY, "ping", {});
-        expect(response.status).toBe(200);
-        expect(await response.text()).toBe('{"result":"pong"}');
+        await expectPong(app);
       });
 
       it("refuses a wrong or missing key with 401", async () => {
-        const wrong = await difyCall(app.receiveUrl, "wrong-key-00000", POINT, { inputs: { location: "Paris" } });
-        expect(wrong.status).toBe(401);
-        expect(wrong.headers.get("www-authenticate")).toMatch(/^Bearer/);
-        const missing = await fetch(app.receiveUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: '{"point":"ping","params":{}}',
-        });
-        expect(missing.status).toBe(401);
+        await expectKeyRefused(app, "wrong-key-00000", POINT, { inputs: { location: "Paris" } });
+        await expectKeyRefused(app, undefined);
       });
 
       it("answers a known city end to end: place, region, country, weather and attribution", async () => {
@@ -268,11 +242,9 @@ export function weatherCases(transport: Transport): void {
           ["app.moderation.input", { app_id: "a", inputs: { location: "Paris" }, query: "hi" }],
           ["app.moderation.output", { app_id: "a", text: "hi" }],
         ] as const) {
-          const response = await difyCall(app.receiveUrl, KEY, point, params);
-          expect(response.status).toBe(400);
-          const body = (await response.json()) as { error: { code: string; message: string } };
-          expect(body.error.code).toBe("unsupported_point");
-          expect(body.error.message).toContain("this service answers: ping, app.external_data_tool.query");
+          const error = await expectBadRequest(app, point, params);
+          expect(error.code).toBe("unsupported_point");
+          expect(error.message).toContain("this service answers: ping, app.external_data_tool.query");
         }
       });
 
@@ -311,13 +283,9 @@ export function weatherCases(transport: Transport): void {
     });
 
     describe(`weather with imperial units and another input variable (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        app = await transport.start(
-          weatherEnv(fake.url, { WEATHER_UNITS: "imperial", WEATHER_LOCATION_VARIABLE: "city" }),
-        );
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const app = startAppForSuite(transport, () =>
+        weatherEnv(fake.url, { WEATHER_UNITS: "imperial", WEATHER_LOCATION_VARIABLE: "city" }),
+      );
 
       it("reports °F, mph and inch", async () => {
         fake.resetCalls();
@@ -337,12 +305,8 @@ export function weatherCases(transport: Transport): void {
     });
 
     describe(`per-app settings from WEATHER_APPS (${transport.name})`, () => {
-      let app: RunningTarget;
-      beforeAll(async () => {
-        const apps = { apps: { "us-app": { units: "imperial", location_variable: "city" } } };
-        app = await transport.start(weatherEnv(fake.url, { WEATHER_APPS: JSON.stringify(apps) }));
-      }, START_MS);
-      afterAll(() => app?.stop());
+      const apps = { apps: { "us-app": { units: "imperial", location_variable: "city" } } };
+      const app = startAppForSuite(transport, () => weatherEnv(fake.url, { WEATHER_APPS: JSON.stringify(apps) }));
 
       it("answers each Dify app with its own units and location variable, and others with the env's", async () => {
         expect(await askWeather(app, { city: "Paris, Texas" }, "", "us-app")).toBe(PARIS_TEXAS_IMPERIAL);

@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
-import { difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { difyCall, logRecords, startAppProcess, startupFailure } from "@dify-ext/test-support/app-process";
 import { nodeTransport } from "@dify-ext/test-support/worker";
 import { describe, expect, it } from "vitest";
-import { KEY, logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
+import { KEY, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 /** Start-up checks send no weather question: any valid URL does. */
@@ -40,18 +40,14 @@ describe("weather start-up (Node)", () => {
   });
 
   it("exits 1 naming WEATHER_UNITS when it is not metric or imperial", async () => {
-    const error = await startAppProcess({
-      cwd: appDir,
-      env: weatherEnv(UNUSED_URL, { WEATHER_UNITS: "kelvin" }),
-    }).catch((e: Error) => e);
-    const message = String(error);
+    const message = await startupFailure({ cwd: appDir, env: weatherEnv(UNUSED_URL, { WEATHER_UNITS: "kelvin" }) });
     expect(message).toContain("exited with code 1");
     expect(message).toContain("WEATHER_UNITS: expected metric or imperial");
     expect(message).not.toContain(OPEN_METEO_KEY);
   });
 
   it("exits 1 naming every bad URL and number, never echoing values", async () => {
-    const error = await startAppProcess({
+    const message = await startupFailure({
       cwd: appDir,
       env: weatherEnv(UNUSED_URL, {
         OPEN_METEO_FORECAST_URL: "api.open-meteo.com",
@@ -60,8 +56,7 @@ describe("weather start-up (Node)", () => {
         WEATHER_FORECAST_DAYS: "0",
         WEATHER_CACHE_MAX: "lots",
       }),
-    }).catch((e: Error) => e);
-    const message = String(error);
+    });
     expect(message).toContain("exited with code 1");
     for (const name of [
       "OPEN_METEO_FORECAST_URL",
@@ -78,11 +73,11 @@ describe("weather start-up (Node)", () => {
   });
 
   it("exits 1 for a non-http URL scheme", async () => {
-    const error = await startAppProcess({
+    const message = await startupFailure({
       cwd: appDir,
       env: weatherEnv(UNUSED_URL, { OPEN_METEO_GEOCODING_URL: "ftp://geocoding.example.com" }),
-    }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/exited with code 1[\s\S]*OPEN_METEO_GEOCODING_URL: expected an http\(s\) URL/);
+    });
+    expect(message).toMatch(/exited with code 1[\s\S]*OPEN_METEO_GEOCODING_URL: expected an http\(s\) URL/);
   });
 });
 
@@ -95,12 +90,9 @@ describe("per-app weather settings from WEATHER_APPS_FILE (Node)", () => {
     const file = join(dir, "apps.yaml");
     try {
       await writeFile(file, "apps:\n  us-app: { units: kelvin }\n");
-      const error = await startAppProcess({
-        cwd: appDir,
-        env: weatherEnv(UNUSED_URL, { WEATHER_APPS_FILE: file }),
-      }).catch((e: Error) => e);
-      expect(String(error)).toContain("exited with code 1");
-      expect(String(error)).toContain(String.raw`apps.yaml: apps.\"us-app\".units: expected metric or imperial`);
+      const message = await startupFailure({ cwd: appDir, env: weatherEnv(UNUSED_URL, { WEATHER_APPS_FILE: file }) });
+      expect(message).toContain("exited with code 1");
+      expect(message).toContain(String.raw`apps.yaml: apps.\"us-app\".units: expected metric or imperial`);
 
       await writeFile(file, "apps:\n  us-app: { location_variable: city }\n");
       const app = await startAppProcess({ cwd: appDir, env: weatherEnv(UNUSED_URL, { WEATHER_APPS_FILE: file }) });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { difyReplyProblems } from "@dify-ext/protocol";
-import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { type AppProcess, startAppProcess } from "@dify-ext/test-support/app-process";
+import { difyClient } from "@dify-ext/test-support/dify";
 import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
 import {
   type FakeBehaviour,
@@ -21,6 +21,8 @@ const SLACK_MS = 1500;
 const REPORT = /^Current weather in Paris, Île-de-France, France .* Weather data by Open-Meteo\.com \(CC BY 4\.0\)\.$/;
 const unavailable = (why: string) => `Weather for 'Paris' is unavailable right now (${why}).`;
 
+const { timedCall } = difyClient(KEY);
+
 interface Row {
   fault: string;
   result: string;
@@ -30,12 +32,7 @@ interface Row {
 /** One data-tool call as Dify makes it, checked against Dify's rules, with the result and its duration. */
 async function ask(app: AppProcess, place: string): Promise<{ result: string; ms: number }> {
   const params = { app_id: "app", tool_variable: "weather", inputs: { location: place }, query: "" };
-  const started = performance.now();
-  const response = await difyCall(app.receiveUrl, KEY, POINT, params);
-  const body = (await response.json()) as { result: string };
-  const ms = performance.now() - started;
-  expect(response.status).toBe(200);
-  expect(difyReplyProblems(POINT, body, params)).toEqual([]);
+  const { body, ms } = (await timedCall(app, POINT, params)) as { body: { result: string }; ms: number };
   expect(body.result.length).toBeGreaterThan(0);
   expect(body.result.length).toBeLessThanOrEqual(600);
   return { result: body.result, ms };

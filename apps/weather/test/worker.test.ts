@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
-import { difyCall } from "@dify-ext/test-support/app-process";
-import { FREE_PLAN_GZIP_LIMIT, pingOnce, workerTransport } from "@dify-ext/test-support/worker";
+import { difyCall, logRecords } from "@dify-ext/test-support/app-process";
+import { workerBasicsSuite, workerTransport } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
-import { KEY, logRecords, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
+import { KEY, OPEN_METEO_KEY, weatherCases, weatherEnv } from "./cases.ts";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 /** Configuration checks send no weather question: any valid URL does. */
@@ -13,20 +13,11 @@ afterAll(() => worker.close());
 // The shared end-to-end cases against the Worker in workerd (test/e2e.test.ts runs them under Node).
 weatherCases(worker);
 
-/** The message of the 500 a misconfigured Worker answers (Dify shows it when the tool is saved). */
-async function misconfiguration(env: Record<string, string>): Promise<string> {
-  const { status, message, output } = await pingOnce(worker, KEY, env);
-  expect(status).toBe(500);
-  expect(message).toMatch(/^weather is misconfigured: /);
-  expect(output.join("\n")).not.toContain(OPEN_METEO_KEY);
-  return message ?? "";
-}
-
 describe("weather as a Worker", () => {
-  it("stays within the free plan's size limit", async () => {
-    const build = await worker.build();
-    console.log(`weather Worker bundle: ${build.bytes} bytes, ${build.gzipBytes} gzipped`);
-    expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
+  const { misconfiguration } = workerBasicsSuite(worker, {
+    key: KEY,
+    secret: OPEN_METEO_KEY,
+    apiKeysRequired: { env: { OPEN_METEO_GEOCODING_URL: UNUSED_URL } },
   });
 
   it("names every bad variable in the 500, never echoing values", async () => {
@@ -41,11 +32,6 @@ describe("weather as a Worker", () => {
     for (const name of ["WEATHER_UNITS", "OPEN_METEO_FORECAST_URL", "OPEN_METEO_GEOCODING_URL", "WEATHER_TIMEOUT_MS"])
       expect(message).toContain(`${name}: `);
     expect(message).toContain("WEATHER_UNITS: expected metric or imperial");
-    expect(message).not.toContain(OPEN_METEO_KEY);
-  });
-
-  it("requires API keys: a Worker is public, so there is no development key", async () => {
-    expect(await misconfiguration({ OPEN_METEO_GEOCODING_URL: UNUSED_URL })).toMatch(/API_KEYS: required/);
   });
 
   it("defaults to Open-Meteo's free API and logs its settings without secrets on the first call", async () => {

@@ -151,6 +151,13 @@ async function json(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** The JSON reply of a deployable to an input moderation of `query`, as Dify sends it. */
+async function moderateInput(app: Deployed, query: string): Promise<Record<string, unknown>> {
+  return json(
+    await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", { app_id: "a", inputs: {}, query }),
+  );
+}
+
 let spec: DockerfileSpec;
 let root: string;
 
@@ -333,14 +340,24 @@ describe("the moderation-keywords deployable, started like the image", () => {
 });
 
 describe("every other app's deployable starts and serves", () => {
-  it("moderation-obscenity, with the playground page built at bundle time (the deployable has no esbuild)", async () => {
-    const { dir } = await buildDeployable(spec, "moderation-obscenity", root);
-    const app = await startDeployable(spec, dir, {
-      API_KEYS: KEY,
-      MODERATION_OUTPUT_ACTION: "mask",
-      PLAYGROUND: "true",
-    });
+  /** Builds `name`'s deployable, starts it with `env`, runs `check`, and expects a clean exit on SIGTERM. */
+  async function checkDeployable(
+    name: string,
+    env: Record<string, string>,
+    check: (app: Deployed, dir: string) => Promise<void>,
+  ): Promise<void> {
+    const { dir } = await buildDeployable(spec, name, root);
+    const app = await startDeployable(spec, dir, env);
     try {
+      await check(app, dir);
+    } finally {
+      expect(await app.stop()).toBe(0);
+    }
+  }
+
+  it("moderation-obscenity, with the playground page built at bundle time (the deployable has no esbuild)", async () => {
+    const env = { API_KEYS: KEY, MODERATION_OUTPUT_ACTION: "mask", PLAYGROUND: "true" };
+    await checkDeployable("moderation-obscenity", env, async (app) => {
       const page = await fetch(`${app.url}/playground/playground.js`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain("/api/playground/explain");
@@ -361,15 +378,11 @@ describe("every other app's deployable starts and serves", () => {
       );
       expect(reply).toMatchObject({ flagged: true, action: "overridden" });
       expect(reply.text).toMatch(/^what the \*+$/);
-    } finally {
-      expect(await app.stop()).toBe(0);
-    }
+    });
   }, 120_000);
 
   it("moderation-pii", async () => {
-    const { dir } = await buildDeployable(spec, "moderation-pii", root);
-    const app = await startDeployable(spec, dir, { API_KEYS: KEY });
-    try {
+    await checkDeployable("moderation-pii", { API_KEYS: KEY }, async (app) => {
       const reply = await json(
         await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.output", {
           app_id: "a",
@@ -377,93 +390,59 @@ describe("every other app's deployable starts and serves", () => {
         }),
       );
       expect(reply).toEqual({ flagged: true, action: "overridden", text: "Write to [EMAIL] or call [PHONE]." });
-    } finally {
-      expect(await app.stop()).toBe(0);
-    }
+    });
   }, 120_000);
 
   it("moderation-openai, whose engine is a lazily loaded chunk, against a fake OpenAI", async () => {
     const fake = await startFakeOpenAI({ apiKey: "sk-deploy-test-0123" });
-    const { dir } = await buildDeployable(spec, "moderation-openai", root);
-    const app = await startDeployable(spec, dir, {
-      API_KEYS: KEY,
-      OPENAI_API_KEY: "sk-deploy-test-0123",
-      OPENAI_BASE_URL: fake.url,
-    });
+    const env = { API_KEYS: KEY, OPENAI_API_KEY: "sk-deploy-test-0123", OPENAI_BASE_URL: fake.url };
     try {
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
-          app_id: "a",
-          inputs: {},
-          query: "VIOLENT words",
-        }),
-      );
-      expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
-      expect(fake.calls.length).toBeGreaterThan(0);
+      await checkDeployable("moderation-openai", env, async (app) => {
+        expect(await moderateInput(app, "VIOLENT words")).toMatchObject({ flagged: true, action: "direct_output" });
+        expect(fake.calls.length).toBeGreaterThan(0);
+      });
     } finally {
-      expect(await app.stop()).toBe(0);
       await fake.close();
     }
   }, 120_000);
 
   it("moderation-guard, against a fake guard model", async () => {
     const fake = await startFakeGuard();
-    const { dir } = await buildDeployable(spec, "moderation-guard", root);
-    const app = await startDeployable(spec, dir, {
-      API_KEYS: KEY,
-      GUARD_BASE_URL: fake.url,
-      GUARD_MODEL: "llama-guard3:8b",
-    });
+    const env = { API_KEYS: KEY, GUARD_BASE_URL: fake.url, GUARD_MODEL: "llama-guard3:8b" };
     try {
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
-          app_id: "a",
-          inputs: {},
-          query: "VIOLENT words",
-        }),
-      );
-      expect(reply).toMatchObject({ flagged: true, action: "direct_output" });
-      expect(fake.calls.length).toBe(1);
+      await checkDeployable("moderation-guard", env, async (app) => {
+        expect(await moderateInput(app, "VIOLENT words")).toMatchObject({ flagged: true, action: "direct_output" });
+        expect(fake.calls.length).toBe(1);
+      });
     } finally {
-      expect(await app.stop()).toBe(0);
       await fake.close();
     }
   }, 120_000);
 
   it("moderation (composite: keywords and obscenity)", async () => {
-    const { dir } = await buildDeployable(spec, "moderation", root);
-    const app = await startDeployable(spec, dir, { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" });
-    try {
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.moderation.input", {
-          app_id: "a",
-          inputs: {},
-          query: "你是个傻逼吧, sh1t",
-        }),
-      );
-      expect(reply).toEqual({ flagged: true, action: "overridden", inputs: {}, query: "你是个**吧, ****" });
-    } finally {
-      expect(await app.stop()).toBe(0);
-    }
+    await checkDeployable("moderation", { API_KEYS: KEY, MODERATION_INPUT_ACTION: "mask" }, async (app) => {
+      expect(await moderateInput(app, "你是个傻逼吧, sh1t")).toEqual({
+        flagged: true,
+        action: "overridden",
+        inputs: {},
+        query: "你是个**吧, ****",
+      });
+    });
   }, 120_000);
 
   it("weather, against a fake Open-Meteo", async () => {
     const fake = await startFakeOpenMeteo();
-    const { dir } = await buildDeployable(spec, "weather", root);
-    expect(existsSync(join(dir, "lists"))).toBe(false);
-    const app = await startDeployable(spec, dir, {
-      API_KEYS: KEY,
-      OPEN_METEO_GEOCODING_URL: fake.url,
-      OPEN_METEO_FORECAST_URL: fake.url,
-    });
+    const env = { API_KEYS: KEY, OPEN_METEO_GEOCODING_URL: fake.url, OPEN_METEO_FORECAST_URL: fake.url };
     try {
-      const params = { app_id: "a", tool_variable: "weather", inputs: { location: "Paris" }, query: "Weather?" };
-      const reply = await json(
-        await difyCall(`${app.url}/api/dify/receive`, KEY, "app.external_data_tool.query", params),
-      );
-      expect(reply.result).toMatch(/^Current weather in Paris, .*Weather data by Open-Meteo\.com/);
+      await checkDeployable("weather", env, async (app, dir) => {
+        expect(existsSync(join(dir, "lists"))).toBe(false);
+        const params = { app_id: "a", tool_variable: "weather", inputs: { location: "Paris" }, query: "Weather?" };
+        const reply = await json(
+          await difyCall(`${app.url}/api/dify/receive`, KEY, "app.external_data_tool.query", params),
+        );
+        expect(reply.result).toMatch(/^Current weather in Paris, .*Weather data by Open-Meteo\.com/);
+      });
     } finally {
-      expect(await app.stop()).toBe(0);
       await fake.close();
     }
   }, 120_000);

@@ -118,15 +118,7 @@ describe("the obscenity module", () => {
   });
 });
 
-/** OpenAI settings without a key (the factory in these tests never uses them). */
+/** OpenAI settings without a key, as the module reads them, with the cache off (the factory in these tests never uses them). */
 function readOpenAILess() {
-  return {
-    apiKey: undefined,
-    baseURL: undefined,
-    model: "omni-moderation-latest",
-    timeoutMs: 4000,
-    maxRetries: 1,
-    thresholds: {},
-    cache: { max: 0, ttlMs: 1 },
-  };
+  return { ...openai.read({}), cache: { max: 0, ttlMs: 1 } };
 }

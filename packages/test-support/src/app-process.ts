@@ -125,3 +125,30 @@ export function difyCall(
     body: JSON.stringify({ point, params }),
   });
 }
+
+/**
+ * Starts an app that must refuse to start (a bad configuration) and returns what it said: the
+ * error `startAppProcess` rejects with, holding the exit code and every line the process printed.
+ * Fails the test when the app starts listening (after stopping it).
+ */
+export async function startupFailure(options: StartAppOptions): Promise<string> {
+  let app: AppProcess;
+  try {
+    app = await startAppProcess(options);
+  } catch (error) {
+    return String(error);
+  }
+  await app.stop();
+  throw new Error(`expected the app in ${options.cwd} to refuse to start, but it listens:\n${app.output.join("\n")}`);
+}
+
+/** The JSON lines an app logged (its log records), skipping any other line. */
+export function logRecords(app: { output: readonly string[] }): Record<string, unknown>[] {
+  return app.output.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -24,5 +24,4 @@ export const HOSTILE_INJECTION_TEXTS: ReadonlyArray<[name: string, unit: string]
 ];
 
 /** A text of `length` code units made of `unit` repeated. */
-export const repeatTo = (unit: string, length: number) =>
-  unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
+export const repeatTo = (unit: string, length: number) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);

@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
+import { expect, it } from "vitest";
 import { difyCall, startAppProcess } from "./app-process.ts";
 
 export interface BuiltWorker {
@@ -151,6 +152,8 @@ import { WORKER_BUILD_VARS } from "./worker-build-vars.ts";
 export { WORKER_BUILD_VARS };
 
 export interface WorkerTransport extends Transport {
+  /** The app's folder; its name is the app's (`apps/moderation-openai`: `moderation-openai`). */
+  readonly appDir: string;
   /** Every build made so far, with the build-time variables it was made with. */
   readonly builds: ReadonlyArray<{ env: Record<string, string>; build: BuiltWorker }>;
   /** Builds the Worker with these build-time variables (once per distinct set; later calls reuse it). */
@@ -187,6 +190,7 @@ export function workerTransport(appDir: string): WorkerTransport {
 
   return {
     name: "Worker",
+    appDir,
     builds,
     build,
     async start(env) {
@@ -236,4 +240,70 @@ export async function pingOnce(
   } finally {
     await app.stop();
   }
+}
+
+/** What {@link workerBasicsSuite} needs to know of one app's Worker. */
+export interface WorkerBasicsOptions {
+  /** The API key the checks call with. */
+  key: string;
+  /** A secret the checks' env may hold (an upstream's key): never in a 500 or in the Worker's log. */
+  secret?: string;
+  /** Check the default build's size against the free plan's limit (default); off for an app that checks its builds itself. */
+  sizeCheck?: boolean;
+  /**
+   * Check that a Worker without `API_KEYS` answers every call with a 500 naming it (a Worker is
+   * public, so there is no development key): `env` holds what else the app needs, `key` is the key
+   * the call sends (default `key`).
+   */
+  apiKeysRequired?: { env?: Record<string, string>; key?: string };
+}
+
+/** The checks {@link workerBasicsSuite} gives an app's own Worker tests. */
+export interface WorkerBasics {
+  /**
+   * Starts the Worker with `env`, pings it with `key` (default the suite's) as Dify does when the
+   * extension is saved, and expects the 500 of a misconfigured Worker: its message starts with
+   * `<app> is misconfigured: ` (the app's folder name), and neither it nor the Worker's log holds
+   * the key or the secret.
+   * Returns the message, for the app's test to check which variables it names.
+   */
+  misconfiguration(env: Record<string, string>, key?: string): Promise<string>;
+}
+
+/**
+ * What every app's Worker tests check, registered in the caller's `describe`: the bundle stays
+ * within the free plan's size limit (printing its size), and, with `apiKeysRequired`, a Worker
+ * without API keys refuses every call. Returns {@link WorkerBasics.misconfiguration} for the
+ * app's own checks of its variables.
+ */
+export function workerBasicsSuite(worker: WorkerTransport, options: WorkerBasicsOptions): WorkerBasics {
+  const app = basename(worker.appDir);
+  const { secret } = options;
+  async function misconfiguration(env: Record<string, string>, key = options.key): Promise<string> {
+    const { status, message = "", output } = await pingOnce(worker, key, env);
+    expect(status).toBe(500);
+    expect(message).toMatch(new RegExp(`^${app} is misconfigured: `));
+    for (const hidden of secret === undefined ? [key] : [key, secret]) {
+      expect(message).not.toContain(hidden);
+      expect(output.join("\n")).not.toContain(hidden);
+    }
+    return message;
+  }
+
+  if (options.sizeCheck ?? true) {
+    it("stays within the free plan's size limit", async () => {
+      const build = await worker.build();
+      console.log(`${app} Worker bundle: ${build.bytes} bytes, ${build.gzipBytes} gzipped`);
+      expect(build.gzipBytes).toBeLessThan(FREE_PLAN_GZIP_LIMIT);
+    });
+  }
+  const { apiKeysRequired } = options;
+  if (apiKeysRequired) {
+    it("requires API keys: a Worker is public, so there is no development key", async () => {
+      expect(await misconfiguration(apiKeysRequired.env ?? {}, apiKeysRequired.key)).toMatch(
+        /misconfigured: API_KEYS: required/,
+      );
+    });
+  }
+  return { misconfiguration };
 }

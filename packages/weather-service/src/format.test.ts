@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ATTRIBUTION,
-  compassPoint,
-  formatWeatherReport,
-  MAX_RESULT_LENGTH,
-  notFoundMessage,
-  unavailableMessage,
-} from "./format.ts";
+import * as format from "./format.ts";
 import type { Forecast } from "./open-meteo.ts";
 import type { GeoPlace } from "./place.ts";
 import { isWellFormed } from "./text.ts";
@@ -58,25 +51,25 @@ describe("compassPoint", () => {
     [-90, "W"],
     [450, "E"],
   ])("%d° is %s", (degrees, point) => {
-    expect(compassPoint(degrees)).toBe(point);
+    expect(format.compassPoint(degrees)).toBe(point);
   });
 });
 
 describe("formatWeatherReport", () => {
   it("says where, when, what now and what next, with units and attribution", () => {
-    const text = formatWeatherReport(PLACE, forecast(2), "metric");
+    const text = format.formatWeatherReport(PLACE, forecast(2), "metric");
     expect(text).toBe(
       "Current weather in Oslo, Norway (local time Sat 10 Jan 08:45 CET): -3°C (feels like -7.5°C), " +
         "moderate snowfall (night), humidity 91%, wind 18 km/h from N, precipitation 0.4 mm. " +
         "Outlook: Today: light snowfall, -6 to 2°C, 70% chance of precipitation (2.25 mm); " +
         "Sun: light snowfall, -6 to 2°C, 70% chance of precipitation (2.25 mm). " +
-        ATTRIBUTION,
+        format.ATTRIBUTION,
     );
   });
 
   it("leaves out readings the reply does not carry and falls back to the UTC offset", () => {
     const base = forecast(0);
-    const text = formatWeatherReport(
+    const text = format.formatWeatherReport(
       PLACE,
       {
         ...base,
@@ -89,13 +82,13 @@ describe("formatWeatherReport", () => {
       "imperial",
     );
     expect(text).toBe(
-      `Current weather in Oslo, Norway (local time Sat 10 Jan 08:45 UTC+05:30): 20°F, unknown conditions. ${ATTRIBUTION}`,
+      `Current weather in Oslo, Norway (local time Sat 10 Jan 08:45 UTC+05:30): 20°F, unknown conditions. ${format.ATTRIBUTION}`,
     );
   });
 
   it("says calm for no wind and no precipitation for zero", () => {
     const base = forecast(0);
-    const text = formatWeatherReport(
+    const text = format.formatWeatherReport(
       PLACE,
       { ...base, current: { ...base.current, wind_speed_10m: 0.3, precipitation: 0, is_day: 1 } },
       "metric",
@@ -104,10 +97,10 @@ describe("formatWeatherReport", () => {
   });
 
   it("drops outlook days from the end to stay within the limit", () => {
-    const text = formatWeatherReport(PLACE, forecast(16), "metric");
-    expect(text.length).toBeLessThanOrEqual(MAX_RESULT_LENGTH);
+    const text = format.formatWeatherReport(PLACE, forecast(16), "metric");
+    expect(text.length).toBeLessThanOrEqual(format.MAX_RESULT_LENGTH);
     expect(text).toContain("Outlook: Today: light snowfall");
-    expect(text.endsWith(`. ${ATTRIBUTION}`)).toBe(true);
+    expect(text.endsWith(`. ${format.ATTRIBUTION}`)).toBe(true);
     expect(text).not.toMatch(/; \./);
     const days = text.split("; ").length;
     expect(days).toBeGreaterThan(1);
@@ -116,26 +109,26 @@ describe("formatWeatherReport", () => {
 
   it("shortens an absurdly long description at a word but keeps the attribution", () => {
     const longName = `${"Llanfair ".repeat(80)}Gogogoch`;
-    const text = formatWeatherReport({ ...PLACE, name: longName }, forecast(3), "metric");
-    expect(text.length).toBeLessThanOrEqual(MAX_RESULT_LENGTH);
+    const text = format.formatWeatherReport({ ...PLACE, name: longName }, forecast(3), "metric");
+    expect(text.length).toBeLessThanOrEqual(format.MAX_RESULT_LENGTH);
     expect(text).not.toContain("Outlook");
-    expect(text.endsWith(`Llanfair… ${ATTRIBUTION}`)).toBe(true);
+    expect(text.endsWith(`Llanfair… ${format.ATTRIBUTION}`)).toBe(true);
   });
 
   it("never splits a surrogate pair when shortening", () => {
-    const text = formatWeatherReport({ ...PLACE, name: "🌧".repeat(400) }, forecast(3), "metric");
-    expect(text.length).toBeLessThanOrEqual(MAX_RESULT_LENGTH);
+    const text = format.formatWeatherReport({ ...PLACE, name: "🌧".repeat(400) }, forecast(3), "metric");
+    expect(text.length).toBeLessThanOrEqual(format.MAX_RESULT_LENGTH);
     expect(isWellFormed(text)).toBe(true);
   });
 });
 
 describe("failure sentences", () => {
   it("quote the place as given, shortened when very long", () => {
-    expect(notFoundMessage("  Atlantis ")).toBe("No weather found for 'Atlantis'.");
-    const long = notFoundMessage(`Atlantis ${"x".repeat(500)}`);
+    expect(format.notFoundMessage("  Atlantis ")).toBe("No weather found for 'Atlantis'.");
+    const long = format.notFoundMessage(`Atlantis ${"x".repeat(500)}`);
     // No space near the cut: the run of x is cut mid-word; with one, the cut falls at the space.
     expect(long).toBe(`No weather found for 'Atlantis ${"x".repeat(50)}…'.`);
-    expect(notFoundMessage(`Lake ${"Tahoe ".repeat(20)}`)).toBe(
+    expect(format.notFoundMessage(`Lake ${"Tahoe ".repeat(20)}`)).toBe(
       `No weather found for 'Lake ${"Tahoe ".repeat(8)}Tahoe…'.`,
     );
   });
@@ -151,7 +144,7 @@ describe("failure sentences", () => {
     ["shape", undefined, undefined, "could not be read"],
     ["internal", undefined, undefined, "internal error"],
   ] as const)("explain %s", (kind, status, reason, expected) => {
-    const text = unavailableMessage("Paris", kind, status, reason);
+    const text = format.unavailableMessage("Paris", kind, status, reason);
     expect(text.startsWith("Weather for 'Paris' is unavailable right now (")).toBe(true);
     expect(text).toContain(expected);
     expect(text.endsWith(").")).toBe(true);

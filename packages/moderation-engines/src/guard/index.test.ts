@@ -1,7 +1,7 @@
-import { inspect } from "node:util";
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EngineUnavailableError, type ModerateContext, type UpstreamEvent } from "../engine.ts";
+import { engineFailure } from "../../test/engine-failure.ts";
+import type { ModerateContext, UpstreamEvent } from "../engine.ts";
 import { createGuardEngine, type GuardEngineOptions, guardWorstCaseMs } from "./index.ts";
 
 const input: ModerateContext = { point: "input" };
@@ -22,20 +22,8 @@ function engine(options: Partial<GuardEngineOptions> = {}) {
   return createGuardEngine({ baseURL: fake.url, model: "llama-guard3:8b", timeoutMs: 1000, ...options });
 }
 
-/** The rejection of `promise`, asserting it is an EngineUnavailableError without the key. */
-async function failure(promise: Promise<unknown>): Promise<EngineUnavailableError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected the engine to reject");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineUnavailableError);
-  const unavailable = error as EngineUnavailableError;
-  expect(unavailable.engine).toBe("guard");
-  expect(`${unavailable.message}\n${inspect(unavailable, { depth: 8 })}`).not.toContain(GUARD_KEY);
-  return unavailable;
-}
+/** The rejection of `promise`, asserting it is the guard engine's EngineUnavailableError without the key. */
+const failure = (promise: Promise<unknown>) => engineFailure(promise, "guard", [GUARD_KEY]);
 
 describe("guard engine: requests and verdicts", () => {
   it("asks Llama Guard about each text as the user's turn, and reads its codes", async () => {

@@ -3,7 +3,8 @@ import { type AddressInfo, createServer } from "node:net";
 import { inspect } from "node:util";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EngineUnavailableError, type ModerateContext } from "../engine.ts";
+import { engineFailure } from "../../test/engine-failure.ts";
+import type { ModerateContext } from "../engine.ts";
 import { createOpenAIEngine, type OpenAIEngineOptions, openAIWorstCaseMs } from "./index.ts";
 
 const KEY = "sk-test-SECRET-0123456789abcdef";
@@ -24,23 +25,9 @@ function engine(options: Partial<OpenAIEngineOptions> = {}) {
   return createOpenAIEngine({ apiKey: KEY, baseURL: fake.url, ...options });
 }
 
-/** The rejection of `promise`, asserting that it is an EngineUnavailableError without the key. */
-async function failure(promise: Promise<unknown>): Promise<EngineUnavailableError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected the engine to reject");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineUnavailableError);
-  const unavailable = error as EngineUnavailableError;
-  expect(unavailable.engine).toBe("openai");
-  // Neither the key nor a fragment of the body may leak, including through the cause chain.
-  const everything = `${unavailable.message}\n${inspect(unavailable, { depth: 8 })}`;
-  expect(everything.includes(KEY)).toBe(false);
-  expect(everything.includes(KEY.slice(-4))).toBe(false);
-  return unavailable;
-}
+/** The rejection of `promise`, asserting it is the OpenAI engine's EngineUnavailableError without the key. */
+// Neither the key nor a fragment of it may leak, including through the cause chain.
+const failure = (promise: Promise<unknown>) => engineFailure(promise, "openai", [KEY, KEY.slice(-4)]);
 
 describe("openai engine: requests and verdicts", () => {
   it("sends all texts of a call in one request, deduplicated, without blank ones", async () => {

@@ -1,20 +1,9 @@
 import { createOpenAIEngine, OMNI_MODERATION_CATEGORIES, OPENAI_SETTINGS } from "@dify-ext/moderation-engines/openai";
-import { ConfigError } from "@dify-ext/runtime";
+import { problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { enginesNamedIn, readEngineList, readPolicySettings, readSettings } from "./index.ts";
 import { keywords } from "../engines/keywords.ts";
 import { openai, parseThresholds } from "../engines/openai.ts";
-
-/** The problems of a read that must fail. */
-function problemsOf(read: () => unknown): string[] {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("readSettings", () => {
   it("returns every read's result, or one ConfigError with the problems of all of them", () => {

@@ -1,17 +1,7 @@
 import { DEFAULT_STREAM_CACHE_BYTES, DEFAULT_STREAM_CACHE_IDLE_MS } from "@dify-ext/moderation-engines";
-import { ConfigError } from "@dify-ext/runtime";
+import { problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { readStreamSettings } from "./index.ts";
-
-function problemsOf(read: () => unknown): string[] {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("readStreamSettings", () => {
   it("takes the cache's own defaults when unset", () => {

@@ -1,19 +1,9 @@
 import { createGuardEngine, GUARD_SETTINGS } from "@dify-ext/moderation-engines/guard";
-import { ConfigError } from "@dify-ext/runtime";
+import { problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { guard } from "./guard.ts";
 
 const readGuardSettings = (env: Record<string, string>) => guard.read(env);
-
-function problemsOf(read: () => unknown): string[] {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
 
 const BASE = { GUARD_BASE_URL: "http://127.0.0.1:11434/v1", GUARD_MODEL: "llama-guard3:8b" };
 
