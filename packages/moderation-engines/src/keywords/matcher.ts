@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
 import { chineseFoldTable, foldChinese, foldChineseInto, hasChineseFoldCharacter } from "./chinese-fold.ts";
@@ -81,7 +82,21 @@ export interface KeywordMatcher {
    * may span any run of separators. Used to judge streamed texts incrementally (`extendFindings`).
    */
   readonly reach: Readonly<{ pattern: number; allow: number }> | null;
+  /**
+   * Names what the matcher finds: a hash of its lists, allow terms and options, and of the version
+   * of the matching rules ({@link MATCHING_VERSION}). Two matchers with the same fingerprint find
+   * the same spans in every text, so a judgement one made can be extended by the other (replicas
+   * sharing streamed-answer judgements, SHARED_STATE_URL).
+   */
+  readonly fingerprint: string;
 }
+
+/**
+ * The version of the matching rules (normalisation, word edges, allow-term handling, folds). Bump
+ * it with any change that can change what a list finds in a text: judgements saved by replicas
+ * that run the old rules are then refused, not extended.
+ */
+export const MATCHING_VERSION = 1;
 
 const F_WORD_START = 1;
 const F_WORD_END = 2;
@@ -154,10 +169,32 @@ interface PendingEntry {
  * nothing are skipped and counted in `stats.skipped`.
  */
 export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMatcher {
-  if (Array.isArray(options?.lists) && options.lists.some((list) => list?.fold !== undefined)) {
-    return createFoldingMatcher(options);
+  const built =
+    Array.isArray(options?.lists) && options.lists.some((list) => list?.fold !== undefined)
+      ? createFoldingMatcher(options)
+      : buildMatcher(options);
+  return Object.freeze({ ...built, fingerprint: fingerprintOf(options) });
+}
+
+/** The {@link KeywordMatcher.fingerprint} of a matcher built from `options` (already checked by the build). */
+function fingerprintOf(options: KeywordMatcherOptions): string {
+  const hash = createHash("sha256");
+  // Every string after its length: no two different inputs hash alike.
+  const add = (value: string) => hash.update(`${value.length}:`, "utf8").update(value, "utf16le");
+  add(`keywords ${MATCHING_VERSION} ${options.match ?? "word"} ${options.separators ?? false}`);
+  for (const list of options.lists) {
+    add(`list ${list.match ?? ""} ${list.fold ?? ""} ${list.terms.length}`);
+    add(list.name);
+    for (const term of list.terms) add(term);
   }
-  return buildMatcher(options);
+  add(`allow ${options.allow?.length ?? 0}`);
+  for (const term of options.allow ?? []) add(term);
+  for (const list of options.allowLists ?? []) {
+    add(`allow list ${list.terms.length}`);
+    add(list.name);
+    for (const term of list.terms) add(term);
+  }
+  return hash.digest("base64url").slice(0, 22);
 }
 
 /** How the matcher of folded lists folds normalised terms and texts (lengths never change). */
@@ -166,7 +203,7 @@ interface TextFold {
   text(buffer: NormalizedBuffer): void;
 }
 
-function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordMatcher {
+function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): Omit<KeywordMatcher, "fingerprint"> {
   const started = performance.now();
   const defaultMode: MatchMode = options.match ?? "word";
   if (defaultMode !== "word" && defaultMode !== "substring") {
@@ -545,7 +582,7 @@ const CHINESE_FOLD: TextFold = { term: foldChinese, text: foldChineseInto };
  * they get a matcher of their own, built and run exactly as when no list has a fold, and `find`
  * runs both and merges their findings.
  */
-function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
+function createFoldingMatcher(options: KeywordMatcherOptions): Omit<KeywordMatcher, "fingerprint"> {
   const started = performance.now();
   for (const list of options.lists) {
     if (list.fold !== undefined && list.fold !== "chinese") {

@@ -4,6 +4,7 @@ export { createLogger, REDACTED_PATHS } from "./logger.ts";
 export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 export {
   commonReceiveOptions,
+  startSharedState,
   type RunServiceOptions,
   runService,
   type ServiceConfig,
