@@ -2,10 +2,26 @@
  * The verdict cache of engines backed by an upstream model: a bounded LRU with a TTL (lru-cache),
  * and coalescing, so concurrent calls for the same key share one upstream judgement. A caller that
  * aborts stops waiting; when the last caller of a batch has aborted, the batch's upstream request
- * is aborted too. Failures are never cached.
+ * is aborted too. Failures are never cached. With a shared store (SHARED_STATE_URL), keys missing
+ * here are looked up there (in one bounded round trip per batch) before the upstream is asked, and
+ * new judgements are written there too: what one replica judged, the others need not send again.
  */
 import { LRUCache } from "lru-cache";
 import type { EngineUnavailableError, UpstreamEvent } from "../engine.ts";
+import { hashedKey, type SharedStore } from "../shared.ts";
+
+/**
+ * Judgements shared by replicas: the store, and how judgements are written to and read from it.
+ * The store key is a hash of `identity` and the cache key, so it must name everything a judgement
+ * depends on that the cache key does not (the engine, its endpoint, thresholds, categories).
+ */
+export interface SharedJudgements<J> {
+  store: SharedStore;
+  identity: string;
+  encode(judgement: J): string;
+  /** The judgement, or `undefined` for anything `encode` would not have written. Never throws. */
+  decode(value: string): J | undefined;
+}
 
 export interface CoalescingCacheOptions<I, J> {
   /** Cache name in metrics events (`openai`, `guard`). */
@@ -19,8 +35,10 @@ export interface CoalescingCacheOptions<I, J> {
   start(inputs: I[], controller: AbortController): Array<Promise<J>>;
   /** The error a caller whose signal aborted gets. */
   abortedError(signal: AbortSignal): EngineUnavailableError;
-  /** Told about every cache lookup, for metrics. */
+  /** Told about every cache lookup, for metrics (the shared store's as `<name>-shared`). */
   onUpstream?: (event: UpstreamEvent) => void;
+  /** Judgements shared with other replicas through a store; only with a cache (`max` above 0). */
+  shared?: SharedJudgements<J>;
 }
 
 /** One thing to judge: its cache key (which must say everything the judgement depends on) and input. */
@@ -60,11 +78,50 @@ export function createCoalescingCache<I, J extends object>(
         })
       : undefined;
   const inFlight = new Map<string, Pending<J>>();
+  const shared = cache ? options.shared : undefined;
+  const sharedCache = `${name}-shared`;
+
+  /**
+   * The judgements of `keys`: from the shared store where it has them, the others from the
+   * upstream in one batch (written to the store once judged).
+   */
+  const startShared = (store: SharedJudgements<J>, keys: string[], inputs: I[], controller: AbortController) => {
+    const storeKeys = keys.map((key) => hashedKey(`v:${name}`, store.identity, key));
+    const all = store.store.get(storeKeys).then((values) => {
+      const found = values.map((value) => (value === undefined ? undefined : store.decode(value)));
+      const missing: number[] = [];
+      found.forEach((judgement, i) => {
+        onUpstream?.({ kind: "cache", cache: sharedCache, hit: judgement !== undefined });
+        if (judgement === undefined) missing.push(i);
+      });
+      if (missing.length === 0) return found.map((judgement) => Promise.resolve(judgement as J));
+      // Every caller left while the store answered: nobody needs the upstream's judgement now.
+      if (controller.signal.aborted) throw options.abortedError(controller.signal);
+      const started = options.start(
+        missing.map((i) => inputs[i]!),
+        controller,
+      );
+      let next = 0;
+      return found.map((judgement, i) => {
+        if (judgement !== undefined) return Promise.resolve(judgement);
+        const judged = started[next++]!.then((result) => {
+          store.store.set(storeKeys[i]!, store.encode(result), options.cache.ttlMs);
+          return result;
+        });
+        judged.catch(() => {});
+        return judged;
+      });
+    });
+    all.catch(() => {});
+    return keys.map((_, i) => all.then((judgements) => judgements[i]!));
+  };
 
   /** Starts one batch for `keys` (distinct, uncached, not in flight). */
   const startBatch = (keys: string[], inputs: I[]): Pending<J>[] => {
     const batch: Batch = { controller: new AbortController(), waiters: 0 };
-    const started = options.start(inputs, batch.controller);
+    const started = shared
+      ? startShared(shared, keys, inputs, batch.controller)
+      : options.start(inputs, batch.controller);
     return keys.map((key, i) => {
       const judgement = started[i]!.then((result) => {
         cache?.set(key, result);
