@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { IncrementalJudgement, ModerationEngine, ModerationPoint } from "./engine.ts";
+import type { IncrementalJudgement, ModerationEngine, ModerationPoint, UpstreamEvent } from "./engine.ts";
 import { hashedKey, type SharedStore } from "./shared.ts";
 
 /** Default size limit of the stream cache: 32 MiB of texts and judgements. */
@@ -61,6 +61,12 @@ export interface StreamCacheOptions {
   shared?: SharedStore;
   /** With `shared`: how far a text may extend this replica's own entry to resume from it without asking the store (default {@link LOCAL_REACH}). */
   localReach?: number;
+  /**
+   * Told about every lookup, for metrics: `stream` (this replica's entries: a hit is a call that
+   * resumes from one) and, when the store was asked, `stream-shared` (a hit resumes from another
+   * replica's judgements).
+   */
+  onLookup?: (event: Extract<UpstreamEvent, { kind: "cache" }>) => void;
 }
 
 /** Counters for tests and benchmarks. */
@@ -164,6 +170,7 @@ export function createStreamCache(options: StreamCacheOptions = {}): StreamCache
   });
   const shared = options.shared;
   const localReach = options.localReach ?? LOCAL_REACH;
+  const onLookup = options.onLookup;
 
   /** This replica's entry for `text`, if `text` equals or extends it. */
   const local = (key: string, text: string): LocalEntry | undefined => {
@@ -184,18 +191,30 @@ export function createStreamCache(options: StreamCacheOptions = {}): StreamCache
     mine: LocalEntry | undefined,
     engines: readonly ModerationEngine[],
   ): StreamPrior | undefined {
+    const resumed = resumeFrom(value, text, mine, engines);
+    onLookup?.({ kind: "cache", cache: "stream-shared", hit: resumed !== undefined });
+    onLookup?.({ kind: "cache", cache: "stream", hit: resumed !== undefined || mine !== undefined });
+    return resumed ?? (mine && priorOf(mine));
+  }
+
+  function resumeFrom(
+    value: string | undefined,
+    text: string,
+    mine: LocalEntry | undefined,
+    engines: readonly ModerationEngine[],
+  ): StreamPrior | undefined {
     const found = value === undefined ? undefined : parseShared(value);
     const mineLength = mine?.text.length ?? 0;
-    if (!found || found.n > text.length || found.n <= mineLength) return mine && priorOf(mine);
+    if (!found || found.n > text.length || found.n <= mineLength) return undefined;
     // The hash of text[0, n), from this replica's own running hash where it has one.
     const hash = mine?.hash ? mine.hash.copy() : sha256();
     hash.update(text.slice(mineLength, found.n), "utf16le");
-    if (hash.copy().digest("base64url") !== found.h) return mine && priorOf(mine);
+    if (hash.copy().digest("base64url") !== found.h) return undefined;
     const judgements = engines.map((engine, index) => {
       const state = found.j[index];
       return state ? engine.incremental?.codec?.decode(state, found.n) : undefined;
     });
-    if (!judgements.some(Boolean)) return mine && priorOf(mine);
+    if (!judgements.some(Boolean)) return undefined;
     return { length: found.n, judgements, resume: hash };
   }
 
@@ -203,7 +222,10 @@ export function createStreamCache(options: StreamCacheOptions = {}): StreamCache
     lookup(appId, point, text, engines = []) {
       const key = keyOf(appId, point, text);
       const mine = local(key, text);
-      if (!shared || (mine && text.length - mine.text.length <= localReach)) return mine && priorOf(mine);
+      if (!shared || (mine && text.length - mine.text.length <= localReach)) {
+        onLookup?.({ kind: "cache", cache: "stream", hit: mine !== undefined });
+        return mine && priorOf(mine);
+      }
       return shared
         .get([hashedKey("s", key)])
         .then(([value]) => resumeShared(value, text, mine, engines))

@@ -1,6 +1,7 @@
 /** The Node part of the runtime: `runService` (every app's `main`), listen, pino logs, Prometheus metrics, file watching. */
 export { type ListenOptions, listen, type RunningServer } from "./listen.ts";
 export { createLogger, REDACTED_PATHS } from "./logger.ts";
+export type { SharedState, SharedStateStatus } from "@dify-ext/shared-state";
 export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 export {
   commonReceiveOptions,
