@@ -101,8 +101,12 @@ export interface SharedStateOptions {
   ca?: string;
 }
 
-/** The token bucket, run atomically by the server: `KEYS[1]` the bucket, `ARGV` rate per second, burst, expiry in ms. */
-const TAKE_TOKEN = `
+/**
+ * The token bucket, run atomically by the server: `KEYS[1]` the bucket; `ARGV` rate per second,
+ * burst, expiry in ms, and how many tokens the replica asks for (a lease). Grants what the bucket
+ * holds, up to that; answers `"<granted> <seconds to wait for one token>"`.
+ */
+const TAKE_TOKENS = `
 local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000 + tonumber(now[2]) / 1000
 local rate = tonumber(ARGV[1])
@@ -115,22 +119,54 @@ if tokens == nil or updated == nil then
   updated = now
 end
 tokens = math.min(burst, tokens + math.max(0, now - updated) * rate / 1000)
+local granted = math.min(tonumber(ARGV[4]), math.floor(tokens))
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if granted >= 1 then
+  tokens = tokens - granted
 else
+  granted = 0
   wait = (1 - tokens) / rate
 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', tostring(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return tostring(wait)
+return tostring(granted) .. ' ' .. tostring(wait)
 `;
+
+/**
+ * How long tokens a replica took from the shared bucket and has not spent yet stay its own; then
+ * they are dropped (never given back: the limit errs on the side of admitting fewer).
+ */
+const LEASE_MS = 1000;
+
+/**
+ * Tokens a replica takes from the shared bucket at once: about 50 ms worth of the rate, at most a
+ * sixteenth of the burst, at least one. A busy key then costs one round trip per lease instead of
+ * one per call; no replica ever admits a call without a token taken from the shared bucket.
+ */
+export function leaseSize(requestsPerSecond: number, burst: number): number {
+  return Math.max(1, Math.min(Math.floor(burst / 16), Math.floor(requestsPerSecond / 20)));
+}
 
 class TimeoutError extends Error {}
 
 type TakeTokenClient = Redis & {
-  takeToken(key: string, rate: number, burst: number, ttlMs: number): Promise<string>;
+  takeTokens(key: string, rate: number, burst: number, ttlMs: number, want: number): Promise<string>;
 };
+
+/** Tokens of a shared bucket a replica holds (a lease), and what it is waiting for. */
+interface Lease {
+  tokens: number;
+  expires: number;
+  /** The request for more tokens under way, if any: callers that find the lease empty wait for it. */
+  pending?: Promise<number>;
+  /** Callers waiting for tokens now: a lease asks for at least this many. */
+  waiting: number;
+  /**
+   * The bucket was empty: no token before this time (`performance.now()`), since tokens come only
+   * with time. Calls until then are refused without asking the store.
+   */
+  emptyUntil: number;
+}
 
 /** Resolves with `promise`, or rejects with a `TimeoutError` after `ms`. */
 function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -174,7 +210,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     // Reconnect forever: 100 ms, doubling, at most 2 s between attempts.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2000),
     reconnectOnError: null,
-    scripts: { takeToken: { lua: TAKE_TOKEN, numberOfKeys: 1 } },
+    scripts: { takeTokens: { lua: TAKE_TOKENS, numberOfKeys: 1 } },
   }) as TakeTokenClient;
 
   let state = "connecting" as "connecting" | "up" | "down";
@@ -317,7 +353,62 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
       const burst = limit.burst ?? Math.max(1, Math.ceil(rate));
       // A full bucket is the same as none: the bucket expires once it would have refilled.
       const ttlMs = Math.ceil((burst / rate) * 1000) + 1000;
+      const want = leaseSize(rate, burst);
       const keys = apiKeys.map((apiKey) => `${KEY_PREFIX}r:${bucketId(apiKey)}`);
+      const leases = new Map<string, Lease>();
+      /**
+       * Asks the shared bucket for a lease; resolves with the seconds to wait (0: tokens granted;
+       * -1: the store did not answer, and each caller asks the local bucket).
+       */
+      const renew = async (key: string, lease: Lease): Promise<number> => {
+        // Callers of this turn of the event loop join first, so one round trip serves them all.
+        await new Promise<void>((resolve) => process.nextTick(resolve));
+        const started = performance.now();
+        const asked = Math.min(burst, Math.max(want, lease.waiting));
+        return bounded(client.takeTokens(key, rate, burst, ttlMs, asked), timeoutMs).then(
+          (answer) => {
+            succeeded("take", (performance.now() - started) / 1000);
+            const [granted, wait] = answer.split(" ").map(Number);
+            if (granted !== undefined && granted >= 1) {
+              lease.tokens = granted;
+              lease.expires = Date.now() + LEASE_MS;
+              return 0;
+            }
+            const seconds = wait !== undefined && Number.isFinite(wait) && wait > 0 ? wait : 1 / rate;
+            lease.emptyUntil = performance.now() + seconds * 1000;
+            return seconds;
+          },
+          (error) => {
+            failed("take", error, (performance.now() - started) / 1000);
+            return -1;
+          },
+        );
+      };
+      const takeShared = async (key: string, lease: Lease, client_: number | string): Promise<number> => {
+        const deadline = performance.now() + timeoutMs;
+        lease.waiting += 1;
+        try {
+          // Tokens that arrive may be spent by the callers before this one: then ask again, until
+          // the bucket refuses or the time bound passes (then refuse for the time one token takes).
+          while (performance.now() < deadline) {
+            if (lease.tokens >= 1 && Date.now() < lease.expires) {
+              lease.tokens -= 1;
+              return 0;
+            }
+            if (!lease.pending) {
+              lease.pending = renew(key, lease).finally(() => {
+                lease.pending = undefined;
+              });
+            }
+            const wait = await lease.pending;
+            if (wait < 0) return local.take(client_);
+            if (wait > 0) return wait;
+          }
+          return 1 / rate;
+        } finally {
+          lease.waiting -= 1;
+        }
+      };
       return {
         take(client_) {
           const key = typeof client_ === "number" ? keys[client_] : `${KEY_PREFIX}r:${bucketId(client_)}`;
@@ -325,18 +416,19 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
             observer?.observeSharedState({ kind: "op", op: "take", outcome: "offline" });
             return local.take(client_);
           }
-          const started = performance.now();
-          return bounded(client.takeToken(key, rate, burst, ttlMs), timeoutMs).then(
-            (wait) => {
-              succeeded("take", (performance.now() - started) / 1000);
-              const seconds = Number(wait);
-              return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
-            },
-            (error) => {
-              failed("take", error, (performance.now() - started) / 1000);
-              return local.take(client_);
-            },
-          );
+          let lease = leases.get(key);
+          if (!lease) {
+            lease = { tokens: 0, expires: 0, waiting: 0, emptyUntil: 0 };
+            leases.set(key, lease);
+          }
+          // Most calls of a busy key spend a token this replica already holds: no round trip.
+          if (lease.tokens >= 1 && Date.now() < lease.expires) {
+            lease.tokens -= 1;
+            return 0;
+          }
+          const now = performance.now();
+          if (now < lease.emptyUntil) return (lease.emptyUntil - now) / 1000;
+          return takeShared(key, lease, client_);
         },
       };
     },

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createSharedState,
   KEY_PREFIX,
+  leaseSize,
   MAX_SHARED_VALUE_BYTES,
   type SharedState,
   type SharedStateEvent,
@@ -99,6 +100,28 @@ describe("shared state on a real redis-server", () => {
     const names = redis.cli("KEYS", `${KEY_PREFIX}r:*`);
     expect(names).not.toContain("key-one");
     expect(names.split("\n")).toHaveLength(2);
+  });
+
+  it("takes tokens in leases: a busy key costs a round trip per lease, and no replica admits more than the bucket", async () => {
+    const { events, observer } = observe();
+    const keys = ["lease-key-1"];
+    // 320/s with a burst of 320: leases of 16 tokens (a sixteenth of the burst).
+    expect(leaseSize(320, 320)).toBe(16);
+    const a = (await open(redis.url, [], { observer })).rateLimiter({ requestsPerSecond: 320, burst: 320 }, keys);
+    const b = (await open(redis.url)).rateLimiter({ requestsPerSecond: 320, burst: 320 }, keys);
+    const started = performance.now();
+    let allowed = 0;
+    for (let i = 0; i < 200; i++) {
+      const waits = await Promise.all([a.take(0), b.take(0), a.take(0), b.take(0)]);
+      allowed += waits.filter((wait) => wait === 0).length;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // Never more than the burst plus what refilled meanwhile, whichever replica asked.
+    expect(allowed).toBeLessThanOrEqual(320 + Math.ceil(320 * seconds));
+    expect(allowed).toBeGreaterThanOrEqual(320);
+    // Replica a asked the store far less often than it was asked.
+    const trips = events.filter((event) => event.kind === "op" && event.op === "take").length;
+    expect(trips).toBeLessThan(400 / 4);
   });
 
   it("refills the shared bucket at the configured rate", async () => {
@@ -232,7 +255,8 @@ describe("faults of the store", () => {
     const redis = await startRedisServer({ maxmemory: "1mb", maxmemoryPolicy: "noeviction" });
     const { events, observer } = observe();
     try {
-      const state = await open(redis.url, [], { observer });
+      // A generous bound: 300 writes at once must not time out on a loaded machine.
+      const state = await open(redis.url, [], { observer, timeoutMs: 2000 });
       const value = "v".repeat(10_000);
       for (let i = 0; i < 300; i++) state.store.set(`v:test:fill-${i}`, value, 600_000);
       await eventually(
@@ -255,7 +279,7 @@ describe("faults of the store", () => {
     const redis = await startRedisServer({ maxmemory: "2mb", maxmemoryPolicy: "allkeys-lru" });
     const { events, observer } = observe();
     try {
-      const state = await open(redis.url, [], { observer });
+      const state = await open(redis.url, [], { observer, timeoutMs: 2000 });
       const value = "w".repeat(10_000);
       for (let i = 0; i < 600; i++) state.store.set(`v:test:lru-${i}`, value, 600_000);
       await eventually(async () => (await state.store.get(["v:test:lru-599"]))[0] === value, 10_000, "last one stored");
