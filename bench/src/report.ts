@@ -406,12 +406,13 @@ export function renderReport(result: BenchResult, previous = ""): string {
       out.push("");
       out.push(
         table(
-          ["variant", "requests/s (median)", "runs", "p99"],
-          ["l", "r", "l", "r"],
+          ["variant", "requests/s (median)", "runs", "requests per server CPU-second", "p99"],
+          ["l", "r", "l", "r", "r"],
           s.keywordInput.map((r) => [
             r.variant,
             r.requestsPerSec.toFixed(0),
             r.runs.map((v) => v.toFixed(0)).join(", "),
+            r.requestsPerCpuSec.toFixed(0),
             `${r.p99Ms.toFixed(2)} ms`,
           ]),
         ),
@@ -423,7 +424,7 @@ export function renderReport(result: BenchResult, previous = ""): string {
       out.push(
         `Store killed (SIGKILL) ${k.killedAtSec.toFixed(1)} s into a ${k.durationSec.toFixed(0)} s load run on 3 replicas ` +
           `(composite with guard, RATE_LIMIT_RPS on) and started again at ${k.restartedAtSec.toFixed(1)} s: ` +
-          `${k.requests} calls answered 200, ${k.non2xx} other statuses, ${k.errors} connection errors; ` +
+          `${k.requests} calls answered 200, ${k.non2xx} other statuses (${JSON.stringify(k.statusCodes)}), ${k.errors} connection errors; ` +
           `${k.reconnected ? "every replica was using the store again after the run" : "not every replica had reconnected"}.`,
       );
       out.push("");

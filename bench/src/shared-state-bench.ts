@@ -21,7 +21,7 @@ import { CASES, COMMON_ENV } from "./http.ts";
 import { type LoadResult, startLoadGenerator } from "./load.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";
 import { median } from "./stats.ts";
-import { answer, streamCuts } from "./stream.ts";
+import { SENTENCES, streamCuts } from "./stream.ts";
 
 const API_KEY = COMMON_ENV.API_KEYS!;
 /** The streamed answer's length. */
@@ -59,6 +59,8 @@ export interface KeywordInputRow {
   /** Requests/s of each run. */
   runs: number[];
   requestsPerSec: number;
+  /** Requests answered per second of the server's own CPU time (median): what a CPU can serve. */
+  requestsPerCpuSec: number;
   p99Ms: number;
 }
 
@@ -71,6 +73,8 @@ export interface StoreKilledResult {
   restartedAtSec: number;
   /** Every replica reported the store `up` again after the run. */
   reconnected: boolean;
+  /** Replies by status. */
+  statusCodes: Record<string, number>;
 }
 
 export interface SharedStateBenchResult {
@@ -79,6 +83,28 @@ export interface SharedStateBenchResult {
   keywordInput: KeywordInputRow[];
   storeKilled?: StoreKilledResult;
   failures: string[];
+}
+
+/**
+ * A clean answer of `length` characters that shares no guard window with another answer: every
+ * sentence carries the answer's id, so each stream starts with a cold verdict cache, as a new
+ * answer does.
+ */
+function uniqueAnswer(length: number, id: number): string {
+  let text = "";
+  for (let i = 0; text.length < length; i++) text += `${SENTENCES[i % SENTENCES.length]!} (${tag(id)} ${tag(i)}) `;
+  return text.slice(0, length);
+}
+
+/** A number in letters no engine reads as a word (digits would: `0.455` is leetspeak for `ass`). */
+function tag(n: number): string {
+  const letters = "bdjkmqvz";
+  let out = "";
+  do {
+    out = letters[n % letters.length]! + out;
+    n = Math.floor(n / letters.length);
+  } while (n > 0);
+  return out;
 }
 
 /** Server CPU time of a process in ms (utime + stime, 100 Hz ticks). */
@@ -206,10 +232,10 @@ export async function runSharedStateBench(options: {
       closers.push(proxy.close);
       scenarios.push({ scenario, servers, url: proxy.url });
     }
-    const text = answer(SHARED_ANSWER_CHARS);
     const cuts = streamCuts(SHARED_ANSWER_CHARS);
     let appId = 0;
     const stream = async (url: string) => {
+      const text = uniqueAnswer(SHARED_ANSWER_CHARS, appId);
       const id = `shared-bench-${appId++}`;
       for (const cut of cuts) {
         const reply = await call(url, "app.moderation.output", { app_id: id, text: text.slice(0, cut) });
@@ -266,11 +292,13 @@ export async function runSharedStateBench(options: {
     const body = JSON.stringify({ point: CASES.input.point, params: CASES.input.params });
     const headers = { "content-type": "application/json", authorization: `Bearer ${API_KEY}` };
     const runs = variants.map(() => [] as LoadResult[]);
+    const perCpu = variants.map(() => [] as number[]);
     for (const server of keywordServers) {
       await generator.run({ url: server.receiveUrl, connections: options.connections, durationSec: 1, body, headers });
     }
     for (let run = 0; run < options.runs; run++) {
       for (const [index, server] of keywordServers.entries()) {
+        const cpuBefore = cpuMs(server.pid);
         const load = await generator.run({
           url: server.receiveUrl,
           connections: options.connections,
@@ -284,6 +312,7 @@ export async function runSharedStateBench(options: {
           );
         }
         runs[index]!.push(load);
+        perCpu[index]!.push(load.requests / Math.max(0.01, (cpuMs(server.pid) - cpuBefore) / 1000));
       }
       options.log(`shared state: keyword input run ${run + 1}/${options.runs} done`);
     }
@@ -293,6 +322,7 @@ export async function runSharedStateBench(options: {
         variant: variant.variant,
         runs: loads.map((load) => load.requestsPerSec),
         requestsPerSec: median(loads.map((load) => load.requestsPerSec)),
+        requestsPerCpuSec: median(perCpu[index]!),
         p99Ms: median(loads.map((load) => load.p99Ms)),
       });
     });
@@ -333,6 +363,7 @@ export async function runSharedStateBench(options: {
       killedAtSec: times.killedAt,
       restartedAtSec: times.restartedAt,
       reconnected,
+      statusCodes: loaded.statusCodes,
     };
   } catch (error) {
     failures.push(`shared state: ${(error as Error).message}`);

@@ -30,7 +30,7 @@ const INPUT_CALLS = 100;
 const API_KEY = COMMON_ENV.API_KEYS!;
 
 /** Prose of a Dify answer: English and Japanese sentences, nothing any engine flags. */
-const SENTENCES = [
+export const SENTENCES = [
   "The quarterly report shows steady growth in every region, and the team plans to extend support hours next month.",
   "新しい製品の発売日は来月の初めに決まり、営業チームは準備を進めています。",
   "Customers asked for clearer invoices, so the billing page now lists each item with its tax and delivery date.",

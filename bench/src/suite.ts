@@ -358,19 +358,22 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         pass: cpu <= 1.5,
       });
     }
-    const rps = (variant: string) => shared.keywordInput.find((r) => r.variant === variant)?.requestsPerSec;
+    const variant = (name: string) => shared.keywordInput.find((r) => r.variant === name);
     for (const [on, off] of [
       ["store (SHARED_STATE_URL)", "no store"],
       ["store, RATE_LIMIT_RPS (shared bucket)", "no store, RATE_LIMIT_RPS (local bucket)"],
     ] as const) {
-      const a = rps(on);
-      const b = rps(off);
-      if (a === undefined || b === undefined) continue;
+      const a = variant(on);
+      const b = variant(off);
+      if (!a || !b) continue;
+      // Requests per second of the server's own CPU: on this shared machine the wall-clock rate
+      // swings with the other load, what a CPU second buys does not (both are reported).
+      const ratio = a.requestsPerCpuSec / b.requestsPerCpuSec;
       targets.push({
-        target: `moderation-keywords, ${CASES.input.label}: ${on} vs ${off}, requests/s`,
-        measured: `${x(a / b)} (${a.toFixed(0)} vs ${b.toFixed(0)} req/s)`,
+        target: `moderation-keywords, ${CASES.input.label}: ${on} vs ${off}, requests per server CPU-second`,
+        measured: `${x(ratio)} (${a.requestsPerCpuSec.toFixed(0)} vs ${b.requestsPerCpuSec.toFixed(0)}; wall-clock ${x(a.requestsPerSec / b.requestsPerSec)})`,
         limit: "≥ 0.90×",
-        pass: a / b >= 0.9,
+        pass: ratio >= 0.9,
       });
     }
     if (shared.storeKilled) {

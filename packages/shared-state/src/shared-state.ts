@@ -170,11 +170,19 @@ interface Lease {
 
 /** Resolves with `promise`, or rejects with a `TimeoutError` after `ms`. */
 function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError()), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A short, stable id of an API key for its bucket's name (the key itself never reaches the store). */
@@ -389,7 +397,8 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
         lease.waiting += 1;
         try {
           // Tokens that arrive may be spent by the callers before this one: then ask again, until
-          // the bucket refuses or the time bound passes (then refuse for the time one token takes).
+          // the bucket refuses or the time bound passes (then the local bucket decides, as when
+          // the store does not answer in time).
           while (performance.now() < deadline) {
             if (lease.tokens >= 1 && Date.now() < lease.expires) {
               lease.tokens -= 1;
@@ -404,7 +413,7 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
             if (wait < 0) return local.take(client_);
             if (wait > 0) return wait;
           }
-          return 1 / rate;
+          return local.take(client_);
         } finally {
           lease.waiting -= 1;
         }

@@ -18,7 +18,7 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
-import { createCoalescingCache } from "../upstream/coalesce.ts";
+import { type CoalescingEntry, createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
 import type { SharedStore } from "../shared.ts";
 import { createLimiter } from "../upstream/limiter.ts";
@@ -223,7 +223,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     name: "guard",
     async moderate(texts: readonly string[], context: ModerateContext): Promise<TextVerdict[]> {
       const point = context.point;
-      const entries: Array<{ key: string; input: WindowInput }> = [];
+      const entries: Array<CoalescingEntry<WindowInput>> = [];
       const windowsOf: number[][] = texts.map(() => []);
       if (blocking[point].size > 0) {
         texts.forEach((text, index) => {
@@ -233,6 +233,9 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
             entries.push({
               key: `${format}\u0000${model}\u0000${point}\u0000${window}`,
               input: { point, text: window },
+              // A streamed answer's last window grows with every call: no replica asks for it again.
+              // Full windows, and every input, are what other replicas meet.
+              shared: point === "input" || window.length >= windowChars - 1,
             });
           }
         });

@@ -45,6 +45,11 @@ export interface CoalescingCacheOptions<I, J> {
 export interface CoalescingEntry<I> {
   key: string;
   input: I;
+  /**
+   * Look it up in the shared store and write it there (default `true`). An engine leaves out what
+   * no other replica will ask for (the growing end of a streamed answer): a round trip saved.
+   */
+  shared?: boolean;
 }
 
 export interface CoalescingCache<I, J> {
@@ -117,11 +122,10 @@ export function createCoalescingCache<I, J extends object>(
   };
 
   /** Starts one batch for `keys` (distinct, uncached, not in flight). */
-  const startBatch = (keys: string[], inputs: I[]): Pending<J>[] => {
+  const startBatch = (keys: string[], inputs: I[], share: boolean): Pending<J>[] => {
     const batch: Batch = { controller: new AbortController(), waiters: 0 };
-    const started = shared
-      ? startShared(shared, keys, inputs, batch.controller)
-      : options.start(inputs, batch.controller);
+    const started =
+      shared && share ? startShared(shared, keys, inputs, batch.controller) : options.start(inputs, batch.controller);
     return keys.map((key, i) => {
       const judgement = started[i]!.then((result) => {
         cache?.set(key, result);
@@ -148,7 +152,9 @@ export function createCoalescingCache<I, J extends object>(
       const sendKeys: string[] = [];
       const sendInputs: I[] = [];
       const slotsOf = new Map<string, number[]>();
-      entries.forEach(({ key, input }, index) => {
+      // One batch per call: shared when any of its entries is worth sharing.
+      let share = false;
+      entries.forEach(({ key, input, shared: worthSharing }, index) => {
         const cached = cache?.get(key);
         if (cache) onUpstream?.({ kind: "cache", cache: name, hit: cached !== undefined });
         if (cached !== undefined) {
@@ -167,10 +173,11 @@ export function createCoalescingCache<I, J extends object>(
           slotsOf.set(key, [index]);
           sendKeys.push(key);
           sendInputs.push(input);
+          if (worthSharing !== false) share = true;
         }
       });
       if (sendKeys.length > 0) {
-        const pendings = startBatch(sendKeys, sendInputs);
+        const pendings = startBatch(sendKeys, sendInputs, share);
         sendKeys.forEach((key, i) => {
           const pending = pendings[i]!;
           joined.add(pending.batch);
