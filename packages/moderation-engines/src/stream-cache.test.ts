@@ -193,7 +193,11 @@ describe("streamed-answer judgements shared by replicas", () => {
     }
     // Each replica asked once (its first call); later calls resumed from its own entry, 900 characters back.
     expect(shared.gets).toBe(3);
-    expect(shared.sets).toBe(calls(answer).length);
+    // Each replica wrote on its first call, then once the answer had grown by 2,048 characters.
+    const length = calls(answer).length;
+    expect(shared.sets).toBeGreaterThanOrEqual(3);
+    expect(shared.sets).toBeLessThan(3 + Math.ceil(answer.length / 2048) * 3);
+    expect(shared.sets).toBeLessThan(length);
   });
 
   it("never uses a state of other lists (a foreign or stale state): that replica judges whole", async () => {
