@@ -297,7 +297,10 @@ export async function runSharedStateBench(options: {
       await generator.run({ url: server.receiveUrl, connections: options.connections, durationSec: 1, body, headers });
     }
     for (let run = 0; run < options.runs; run++) {
-      for (const [index, server] of keywordServers.entries()) {
+      // Every other run in reverse order, so no variant always runs in the same place.
+      const order = keywordServers.map((server, index) => ({ server, index }));
+      if (run % 2 === 1) order.reverse();
+      for (const { server, index } of order) {
         const cpuBefore = cpuMs(server.pid);
         const load = await generator.run({
           url: server.receiveUrl,

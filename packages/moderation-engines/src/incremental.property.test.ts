@@ -270,7 +270,7 @@ describe("incremental judging of streamed texts equals whole-text judging", () =
               streamCache: createStreamCache({
                 shared,
                 localReach: 0,
-                sharedWriteEvery: s.cuts.length % 2 === 0 ? 0 : 40,
+                sharedWriteEvery: s.cuts.length % 2 === 0 ? 1 : 40,
               }),
             }),
           );

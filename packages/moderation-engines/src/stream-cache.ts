@@ -27,13 +27,15 @@ const HASH_BYTES = 256;
  */
 export const LOCAL_REACH = 4096;
 /**
- * With a shared store: a replica writes its judgement of an answer there when the answer has grown
- * by at least this many code units since its own last write (and on its first call of the answer).
- * Another replica resuming from the store then rescans at most about this much more; a write per
- * call would cost a round trip per call that, behind a balancer, almost nobody reads (each replica
- * resumes from its own entry within {@link LOCAL_REACH}).
+ * With a shared store: a replica writes its judgement of an answer there on its first call of the
+ * answer, and on a call whose text passes a multiple of this many code units that the text it
+ * resumed from had not reached. Behind a balancer, one call passes each mark, whichever replica
+ * gets it: about one write per this many characters for the whole deployment. Another replica
+ * resuming from the store rescans at most about this much more. A write per call would cost a
+ * round trip per call that almost nobody reads (each replica resumes from its own entry within
+ * {@link LOCAL_REACH}).
  */
-export const SHARED_WRITE_EVERY = 2048;
+export const SHARED_WRITE_EVERY = 4096;
 /** The format of a shared stream entry; bump it when its layout changes. */
 const SHARED_FORMAT = 1;
 
@@ -69,7 +71,7 @@ export interface StreamCacheOptions {
   shared?: SharedStore;
   /** With `shared`: how far a text may extend this replica's own entry to resume from it without asking the store (default {@link LOCAL_REACH}). */
   localReach?: number;
-  /** With `shared`: how much an answer grows between this replica's writes of it (default {@link SHARED_WRITE_EVERY}). */
+  /** With `shared`: the marks at which an answer is written (default {@link SHARED_WRITE_EVERY}; 1 writes every call). */
   sharedWriteEvery?: number;
   /**
    * Told about every lookup, for metrics: `stream` (this replica's entries: a hit is a call that
@@ -119,8 +121,6 @@ export interface StreamCache {
 /** An entry as the LRU keeps it: with a shared store, also a hash positioned at the text's end. */
 interface LocalEntry extends StreamEntry {
   readonly hash?: Hash;
-  /** With a shared store: the length of the text this replica last wrote there for this answer. */
-  readonly sharedAt?: number;
 }
 
 /** Bytes an entry is counted for. */
@@ -182,7 +182,7 @@ export function createStreamCache(options: StreamCacheOptions = {}): StreamCache
   });
   const shared = options.shared;
   const localReach = options.localReach ?? LOCAL_REACH;
-  const writeEvery = options.sharedWriteEvery ?? SHARED_WRITE_EVERY;
+  const writeEvery = Math.max(1, options.sharedWriteEvery ?? SHARED_WRITE_EVERY);
   const onLookup = options.onLookup;
 
   /** This replica's entry for `text`, if `text` equals or extends it. */
@@ -255,14 +255,9 @@ export function createStreamCache(options: StreamCacheOptions = {}): StreamCache
       // The running hash of the whole text, from the prior's where the call resumed from one.
       const hash = resume && prior ? resume.copy() : sha256();
       hash.update(resume && prior ? entry.text.slice(prior.length) : entry.text, "utf16le");
-      // When the call resumed from this replica's own entry, its last write carries over.
-      const previous = resume ? cache.peek(key) : undefined;
-      const sharedAt = previous && previous.hash === resume ? previous.sharedAt : undefined;
-      if (sharedAt !== undefined && entry.text.length - sharedAt < writeEvery) {
-        cache.set(key, { ...entry, hash, sharedAt });
-        return;
-      }
-      cache.set(key, { ...entry, hash, sharedAt: entry.text.length });
+      cache.set(key, { ...entry, hash });
+      // Resumed from a judgement (its own or another replica's) and passing no mark: not written.
+      if (prior && Math.floor(prior.length / writeEvery) === Math.floor(entry.text.length / writeEvery)) return;
       const states = engines.map((engine, index) => {
         const judgement = entry.judgements[index];
         return (judgement && engine.incremental?.codec?.encode(judgement)) ?? null;
