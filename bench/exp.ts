@@ -1,0 +1,21 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+const dA = mkdtempSync(join(tmpdir(), "kA-")); const dB = mkdtempSync(join(tmpdir(), "kB-"));
+import { startRedisServer } from "@dify-ext/test-support/redis-server";
+import { appDeployable } from "./src/deployables.ts";
+import { CASES, COMMON_ENV } from "./src/http.ts";
+import { startLoadGenerator } from "./src/load.ts";
+import { startPinned } from "./src/processes.ts";
+const cpu = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8"); const x = f.slice(f.lastIndexOf(")") + 2).split(" "); return (Number(x[11]) + Number(x[12])) * 10; };
+const redis = await startRedisServer();
+const a = await startPinned({ name: "nostore", ...appDeployable("apps/moderation-keywords"), env: { ...COMMON_ENV }, cpu: 0, nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dA] });
+const b = await startPinned({ name: "store", ...appDeployable("apps/moderation-keywords"), env: { ...COMMON_ENV, SHARED_STATE_URL: process.env.AA ? "" : redis.url }, cpu: 0, nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dB] });
+const g = startLoadGenerator(1);
+const body = JSON.stringify({ point: CASES.input.point, params: CASES.input.params });
+const headers = { "content-type": "application/json", authorization: `Bearer ${COMMON_ENV.API_KEYS}` };
+const res: Record<string, number[]> = { nostore: [], store: [] };
+for (const s of [a, b]) await g.run({ url: s.receiveUrl, connections: 32, durationSec: 2, body, headers });
+for (let r = 0; r < 6; r++) for (const s of r % 2 ? [b, a] : [a, b]) { const c0 = cpu(s.pid); const l = await g.run({ url: s.receiveUrl, connections: 32, durationSec: 4, body, headers }); res[s.name]!.push(Math.round(l.requests / ((cpu(s.pid) - c0) / 1000))); }
+console.log(res, dA, dB);
+await g.close(); await a.stop(); await b.stop(); await redis.stop();

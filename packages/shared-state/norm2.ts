@@ -1,0 +1,11 @@
+import { createRequire } from "node:module";
+import { createKeywordMatcher, parseKeywordList } from "../moderation-engines/src/keywords/index.ts";
+import { SAMPLE_LIST } from "../moderation-engines/src/keywords/sample.ts";
+const m = createKeywordMatcher({ lists: [parseKeywordList(SAMPLE_LIST.text, "s")] });
+const text = "The quarterly report shows steady growth in every region, and the team plans to extend support hours next month. ".repeat(3);
+const bench = () => { let best = 1e9; for (let r = 0; r < 3; r++) { const t = performance.now(); for (let i = 0; i < 20000; i++) m.find(text); best = Math.min(best, (performance.now() - t) / 20); } return best.toFixed(1); };
+const before = bench();
+const req = createRequire(import.meta.url);
+req(process.argv[2]!);
+console.log(process.argv[2]!.split("/").slice(-3).join("/"), before, "->", bench());
+process.exit(0);
