@@ -11,7 +11,6 @@
  *    RATE_LIMIT_RPS set (local bucket vs the shared one), runs alternating.
  * 3. The store killed during a load run on three replicas (and started again): failed calls.
  */
-import { readFileSync } from "node:fs";
 import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
@@ -21,7 +20,7 @@ import { CASES, COMMON_ENV } from "./http.ts";
 import { type LoadResult, startLoadGenerator } from "./load.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";
 import { median } from "./stats.ts";
-import { SENTENCES, streamCuts } from "./stream.ts";
+import { cpuMs, difyCallOnNewConnection as call, SENTENCES, streamCuts } from "./stream.ts";
 
 const API_KEY = COMMON_ENV.API_KEYS!;
 /** The streamed answer's length. */
@@ -107,13 +106,6 @@ function tag(n: number): string {
   return out;
 }
 
-/** Server CPU time of a process in ms (utime + stime, 100 Hz ticks). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 /** A round-robin HTTP proxy on loopback, as a load balancer spreads Dify's calls over replicas. */
 async function startRoundRobin(ports: readonly number[]): Promise<{ url: string; close(): Promise<void> }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -144,37 +136,6 @@ async function startRoundRobin(ports: readonly number[]): Promise<{ url: string;
         server.closeAllConnections();
       }),
   };
-}
-
-/** One Dify call on a new connection; resolves with the reply's body, rejects on a non-200. */
-function call(url: string, point: string, params: unknown): Promise<string> {
-  const body = JSON.stringify({ point, params });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: "POST",
-        agent: false,
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${API_KEY}`,
-          "content-length": Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        let reply = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => {
-          reply += chunk;
-        });
-        res.on("end", () =>
-          res.statusCode === 200 ? resolve(reply) : reject(new Error(`HTTP ${res.statusCode}: ${reply}`)),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
 }
 
 async function readyState(process: PinnedProcess): Promise<string | undefined> {
