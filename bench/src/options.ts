@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { APPS, type AppSpec, REPO_ROOT } from "./http.ts";
 
-export const PARTS = ["http", "engines", "memory", "profile", "stream"] as const;
+export const PARTS = ["http", "engines", "memory", "profile", "stream", "shared"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -23,6 +23,8 @@ export interface BenchOptions {
   profileSec: number;
   /** Rounds of the streamed-answer benchmark (each: every app's streams and single calls). */
   streamRounds: number;
+  /** Rounds of the shared-state benchmark's replicas part (each: one streamed answer per scenario). */
+  sharedRounds: number;
   /** Where the report goes (`null`: not written). */
   out: string | null;
   /** Where the raw results go as JSON (`null`: not written). */
@@ -53,6 +55,8 @@ the engines in-process, and memory; prints the tables and writes docs/performanc
   --profile-duration <s> seconds of load per profiled case (default 5; quick 1)
   --stream-rounds <n>   rounds of the streamed-answer benchmark: each replays Dify's calls for a 10,000- and a
                         50,000-character answer and makes one call on each whole answer, per app (default 5; quick 1)
+  --shared-rounds <n>   rounds of the shared-state benchmark (SHARED_STATE_URL, a real redis-server): each streams a
+                        50,000-character answer through 1 replica, 3 sharing the store and 3 without (default 3; quick 1)
   --out <file>          where the report goes (default docs/performance.md)
   --no-write            print only
   --json <file>         also write the raw results as JSON
@@ -97,6 +101,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "no-packages": { type: "boolean", default: false },
       "profile-duration": { type: "string" },
       "stream-rounds": { type: "string" },
+      "shared-rounds": { type: "string" },
       out: { type: "string" },
       "no-write": { type: "boolean", default: false },
       json: { type: "string" },
@@ -148,6 +153,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     largeListTerms: positive(values["large-list"], "--large-list", true) ?? 100_000,
     profileSec: positive(values["profile-duration"], "--profile-duration", false) ?? (quick ? 1 : 5),
     streamRounds: positive(values["stream-rounds"], "--stream-rounds", true) ?? (quick ? 1 : 5),
+    sharedRounds: positive(values["shared-rounds"], "--shared-rounds", true) ?? (quick ? 1 : 3),
     out: values["no-write"] ? null : toPath(values.out ?? resolve(REPO_ROOT, "docs/performance.md")),
     json: values.json ? toPath(values.json) : null,
     notes: values.note ?? [],

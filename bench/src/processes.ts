@@ -44,7 +44,7 @@ const TAIL_LINES = 40;
 
 /** Variables of the developer's shell that would change an app's behaviour; never passed on. */
 const APP_VARS =
-  /^(API_KEYS|PORT|HOST|BODY_LIMIT|LOG_LEVEL|NODE_ENV|NODE_OPTIONS|MODERATION_.*|KEYWORDS_.*|OBSCENITY_.*|OPENAI_.*|OPEN_METEO_.*|WEATHER_.*)$/;
+  /^(API_KEYS|PORT|HOST|BODY_LIMIT|LOG_LEVEL|NODE_ENV|NODE_OPTIONS|MODERATION_.*|KEYWORDS_.*|OBSCENITY_.*|OPENAI_.*|OPEN_METEO_.*|WEATHER_.*|GUARD_.*|PII_.*|RATE_LIMIT_.*|SHARED_STATE_.*)$/;
 
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};

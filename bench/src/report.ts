@@ -9,7 +9,7 @@ import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } f
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
-const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "zh-folds", "pii", "stream"] as const;
+const NOTE_BLOCKS = ["summary", "profile", "chinese-fold", "zh-folds", "pii", "stream", "shared"] as const;
 type NoteBlock = (typeof NOTE_BLOCKS)[number];
 
 /** The hand-written blocks of an existing report. */
@@ -381,6 +381,67 @@ export function renderReport(result: BenchResult, previous = ""): string {
     out.push("");
   }
   out.push(noteBlock("stream", notes, "_Reading of the streamed-answer figures: to be written after a run._"));
+  out.push("");
+
+  out.push("## Replicas sharing state (SHARED_STATE_URL)");
+  out.push("");
+  if (result.shared) {
+    const s = result.shared;
+    out.push(
+      "A real redis-server on loopback (`bench/src/shared-state-bench.ts`). A 50,000-character streamed answer (Dify's " +
+        "calls every 300 characters, each on a new connection) through the composite app with keywords, obscenity and the " +
+        "guard engine against the fake guard model, behind a round-robin proxy on loopback; medians of " +
+        `${s.rounds} round(s), scenarios interleaved. Server CPU from \`/proc/<pid>/stat\`.`,
+    );
+    out.push("");
+    out.push(
+      table(
+        ["setup", "calls", "model calls", "apps' CPU", "store's CPU", "total ÷ 1 replica"],
+        ["l", "r", "r", "r", "r", "r"],
+        s.replicas.map((r) => [
+          r.label,
+          String(r.calls),
+          String(r.modelCalls),
+          `${r.appCpuMs.toFixed(0)} ms`,
+          `${r.storeCpuMs.toFixed(0)} ms`,
+          `${fixed((r.appCpuMs + r.storeCpuMs) / (s.replicas[0]?.appCpuMs ?? Number.NaN), 2)}×`,
+        ]),
+      ),
+    );
+    out.push("");
+    if (s.keywordInput.length > 0) {
+      out.push(`moderation-keywords, ${CASES.input.label}, under load (runs alternating):`);
+      out.push("");
+      out.push(
+        table(
+          ["variant", "requests/s (median)", "runs", "requests per server CPU-second", "p99"],
+          ["l", "r", "l", "r", "r"],
+          s.keywordInput.map((r) => [
+            r.variant,
+            r.requestsPerSec.toFixed(0),
+            r.runs.map((v) => v.toFixed(0)).join(", "),
+            r.requestsPerCpuSec.toFixed(0),
+            `${r.p99Ms.toFixed(2)} ms`,
+          ]),
+        ),
+      );
+      out.push("");
+    }
+    if (s.storeKilled) {
+      const k = s.storeKilled;
+      out.push(
+        `Store killed (SIGKILL) ${k.killedAtSec.toFixed(1)} s into a ${k.durationSec.toFixed(0)} s load run on 3 replicas ` +
+          `(composite with guard, RATE_LIMIT_RPS on) and started again at ${k.restartedAtSec.toFixed(1)} s: ` +
+          `${k.requests} calls answered 200, ${k.non2xx} other statuses (${JSON.stringify(k.statusCodes)}), ${k.errors} connection errors; ` +
+          `${k.reconnected ? "every replica was using the store again after the run" : "not every replica had reconnected"}.`,
+      );
+      out.push("");
+    }
+  } else {
+    out.push("_Not run in this run (`pnpm bench --only shared`)._");
+    out.push("");
+  }
+  out.push(noteBlock("shared", notes, "_Reading of the shared-state figures: to be written after a run._"));
   out.push("");
 
   out.push("## Where the time goes");

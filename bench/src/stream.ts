@@ -30,7 +30,7 @@ const INPUT_CALLS = 100;
 const API_KEY = COMMON_ENV.API_KEYS!;
 
 /** Prose of a Dify answer: English and Japanese sentences, nothing any engine flags. */
-const SENTENCES = [
+export const SENTENCES = [
   "The quarterly report shows steady growth in every region, and the team plans to extend support hours next month.",
   "新しい製品の発売日は来月の初めに決まり、営業チームは準備を進めています。",
   "Customers asked for clearer invoices, so the billing page now lists each item with its tax and delivery date.",
@@ -93,7 +93,7 @@ export const STREAM_APPS = [
 ] as const;
 
 /** Server CPU time of a process in ms (utime + stime). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // Fields 14 and 15 of stat(5), counted from the state field (3) here; in clock ticks (100 Hz).
@@ -102,13 +102,14 @@ function cpuMs(pid: number): number {
 
 /** One output-moderation call (or a ping) on a new connection, as Dify makes it; resolves with the reply. */
 function call(url: string, appId: string, text: string | null | typeof CASES.input): Promise<string> {
-  const body = JSON.stringify(
-    text === null
-      ? { point: "ping", params: {} }
-      : typeof text === "object"
-        ? { point: text.point, params: text.params }
-        : { point: "app.moderation.output", params: { app_id: appId, text } },
-  );
+  if (text === null) return difyCallOnNewConnection(url, "ping", {});
+  if (typeof text === "object") return difyCallOnNewConnection(url, text.point, text.params);
+  return difyCallOnNewConnection(url, "app.moderation.output", { app_id: appId, text });
+}
+
+/** One Dify call on a new connection, as Dify makes it; resolves with the reply, rejects on a non-200. */
+export function difyCallOnNewConnection(url: string, point: string, params: unknown): Promise<string> {
+  const body = JSON.stringify({ point, params });
   return new Promise((resolve, reject) => {
     const req = request(
       url,

@@ -19,6 +19,7 @@ import { type ListMemoryResult, runListMemoryBench } from "./memory.ts";
 import type { BenchOptions } from "./options.ts";
 import { type ProfileResult, runProfile } from "./profile.ts";
 import { tasksetAvailable } from "./processes.ts";
+import { runSharedStateBench, type SharedStateBenchResult } from "./shared-state-bench.ts";
 import { runStreamBench, type StreamBenchResult, type StreamCacheMemory } from "./stream.ts";
 
 export interface MachineNotes {
@@ -55,6 +56,7 @@ export interface BenchResult {
   memory?: ListMemoryResult;
   profile?: ProfileResult;
   stream?: StreamBenchResult;
+  shared?: SharedStateBenchResult;
   targets: TargetResult[];
   /** Anything that makes the run invalid: a server that did not start, a non-200, an error. */
   failures: string[];
@@ -207,6 +209,21 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     });
     if (result.stream) failures.push(...result.stream.failures);
   }
+  if (options.parts.has("shared")) {
+    result.shared = await step("shared state (SHARED_STATE_URL, replicas and a redis-server)", () =>
+      runSharedStateBench({
+        rounds: options.sharedRounds,
+        runs: options.runs,
+        durationSec: options.durationSec,
+        connections: Math.max(...options.connections),
+        serverCpu: machine.serverCpu,
+        loadCpu: machine.loadCpu,
+        log,
+      }),
+    );
+    if (result.shared) failures.push(...result.shared.failures);
+    machine.loadAverageEnd = round2(loadavg());
+  }
   result.targets = evaluateTargets(result);
   result.elapsedSec = (performance.now() - started) / 1000;
   return result;
@@ -317,6 +334,56 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
           pass: ratio <= 4,
         });
       }
+    }
+  }
+  const shared = result.shared;
+  if (shared) {
+    const row = (id: string) => shared.replicas.find((r) => r.scenario === id);
+    const one = row("one");
+    const three = row("three-shared");
+    if (one && three) {
+      const calls = three.modelCalls / one.modelCalls;
+      targets.push({
+        target:
+          "3 replicas sharing a store vs 1 replica, streamed 50,000-char answer (composite with guard): model calls",
+        measured: `${x(calls)} (${three.modelCalls} vs ${one.modelCalls})`,
+        limit: "≤ 1.05×",
+        pass: calls <= 1.05,
+      });
+      const cpu = (three.appCpuMs + three.storeCpuMs) / one.appCpuMs;
+      targets.push({
+        target: "3 replicas sharing a store vs 1 replica, streamed 50,000-char answer: total server CPU (apps + store)",
+        measured: `${x(cpu)} (${(three.appCpuMs + three.storeCpuMs).toFixed(0)} vs ${one.appCpuMs.toFixed(0)} ms)`,
+        limit: "≤ 1.5×",
+        pass: cpu <= 1.5,
+      });
+    }
+    const variant = (name: string) => shared.keywordInput.find((r) => r.variant === name);
+    for (const [on, off] of [
+      ["store (SHARED_STATE_URL)", "no store"],
+      ["store, RATE_LIMIT_RPS (shared bucket)", "no store, RATE_LIMIT_RPS (local bucket)"],
+    ] as const) {
+      const a = variant(on);
+      const b = variant(off);
+      if (!a || !b) continue;
+      // Requests per second of the server's own CPU: on this shared machine the wall-clock rate
+      // swings with the other load, what a CPU second buys does not (both are reported).
+      const ratio = a.requestsPerCpuSec / b.requestsPerCpuSec;
+      targets.push({
+        target: `moderation-keywords, ${CASES.input.label}: ${on} vs ${off}, requests per server CPU-second`,
+        measured: `${x(ratio)} (${a.requestsPerCpuSec.toFixed(0)} vs ${b.requestsPerCpuSec.toFixed(0)}; wall-clock ${x(a.requestsPerSec / b.requestsPerSec)})`,
+        limit: "≥ 0.90×",
+        pass: ratio >= 0.9,
+      });
+    }
+    if (shared.storeKilled) {
+      const k = shared.storeKilled;
+      targets.push({
+        target: "store killed during a load run on 3 replicas (and restarted): failed calls",
+        measured: `${k.non2xx + k.errors} of ${k.requests + k.non2xx + k.errors}${k.reconnected ? ", all reconnected" : ", NOT all reconnected"}`,
+        limit: "0, and reconnected",
+        pass: k.non2xx + k.errors === 0 && k.reconnected,
+      });
     }
   }
   const engines = result.engines;

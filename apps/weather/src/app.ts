@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from "@dify-ext/receive";
-import { commonReceiveOptions, type ServiceMetrics } from "@dify-ext/runtime/node";
+import { commonReceiveOptions, type ServiceMetrics, type SharedState } from "@dify-ext/runtime/node";
 import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import type { WeatherConfig } from "./config.ts";
 import { weatherHandlers } from "./handlers.ts";
@@ -16,6 +16,8 @@ export interface WeatherAppDeps {
   metrics?: ServiceMetrics;
   /** Per-app settings now in force (WEATHER_APPS_FILE / WEATHER_APPS), if any. */
   apps?: () => WeatherApps | undefined;
+  /** The state replicas share (SHARED_STATE_URL): the rate-limit buckets, and its state in `/readyz`. */
+  shared?: SharedState;
 }
 
 /**
@@ -23,9 +25,9 @@ export interface WeatherAppDeps {
  * `app.external_data_tool.query` (and `ping`) with the handlers the Worker uses too (see
  * `handlers.ts`). The moderation points are not served and get a 400 naming the points that are.
  */
-export function createApp({ config, weather, logger, metrics, apps }: WeatherAppDeps): ReceiveApp {
+export function createApp({ config, weather, logger, metrics, apps, shared }: WeatherAppDeps): ReceiveApp {
   return createReceiveApp({
-    ...commonReceiveOptions(config.common, logger ?? silentLogger, metrics),
+    ...commonReceiveOptions(config.common, logger ?? silentLogger, metrics, shared),
     handlers: weatherHandlers({ weather, logLevel: config.common.logLevel, upstream: metrics, apps }),
   });
 }

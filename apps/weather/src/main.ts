@@ -7,9 +7,9 @@ import { startWeatherService } from "@dify-ext/weather-service";
 await runService({
   name: "weather",
   loadConfig,
-  async start(config, { logger, metrics }) {
+  async start(config, { logger, metrics, shared }) {
     const weather = startWeatherService({ ...config.weather, logger }, logger);
     const apps = await startWeatherApps(config.apps, logger);
-    return { app: createApp({ config, weather, logger, metrics, apps: apps.current }), onClose: apps.close };
+    return { app: createApp({ config, weather, logger, metrics, apps: apps.current, shared }), onClose: apps.close };
   },
 });

@@ -97,8 +97,20 @@ describe.skipIf(!pyYaml).each(apps)("deploy/kubernetes/%s.yaml", (app) => {
         optional: true,
       });
     else expect(guard).toBeUndefined();
-    const secrets = new Set(["API_KEYS", "OPENAI_API_KEY", "GUARD_API_KEY"]);
+    const secrets = new Set(["API_KEYS", "OPENAI_API_KEY", "GUARD_API_KEY", "VALKEY_PASSWORD"]);
     for (const entry of container.env) expect(secrets.has(entry.name) || !("valueFrom" in entry)).toBe(true);
+  });
+
+  it("takes the shared state's password from valkey.yaml's Secret, defined before the URL that expands it", () => {
+    const url = envVar("SHARED_STATE_URL");
+    if (!url) return;
+    const names = container.env.map((entry: Doc) => entry.name);
+    expect(names.indexOf("VALKEY_PASSWORD")).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf("VALKEY_PASSWORD")).toBeLessThan(names.indexOf("SHARED_STATE_URL"));
+    expect(envVar("VALKEY_PASSWORD").valueFrom.secretKeyRef).toEqual({ name: "dify-ext-valkey", key: "password" });
+    const valkey = parseYaml(join(repoDir, "deploy/kubernetes/valkey.yaml"));
+    const service = valkey.find((doc) => doc.kind === "Service");
+    expect(url.value).toBe(`redis://:$(VALKEY_PASSWORD)@${service.metadata.name}:${service.spec.ports[0].port}/0`);
   });
 
   it("probes readiness on /readyz and liveness on /healthz, and waits for the graceful shutdown", () => {
@@ -153,4 +165,26 @@ describe.skipIf(!pyYaml).each(apps)("deploy/kubernetes/%s.yaml", (app) => {
 
 describe.runIf(!pyYaml)("deploy/kubernetes without PyYAML", () => {
   it.skip("needs python3 with PyYAML to parse the manifests", () => {});
+});
+
+describe.skipIf(!pyYaml)("deploy/kubernetes/valkey.yaml", () => {
+  it("runs one Valkey as a cache (no persistence, LRU eviction under a memory limit), behind a Service", () => {
+    const docs = parseYaml(join(repoDir, "deploy/kubernetes/valkey.yaml"));
+    const deployment = docs.find((doc) => doc.kind === "Deployment");
+    const service = docs.find((doc) => doc.kind === "Service");
+    const config = docs.find((doc) => doc.kind === "ConfigMap").data["valkey.conf"] as string;
+    expect(config).toMatch(/^save ""$/m);
+    expect(config).toMatch(/^appendonly no$/m);
+    expect(config).toMatch(/^maxmemory-policy allkeys-lru$/m);
+    const maxmemory = Number(/^maxmemory (\d+)mb$/m.exec(config)?.[1]);
+    const container = deployment.spec.template.spec.containers[0];
+    // The memory limit leaves room above maxmemory for the server itself.
+    expect(Number.parseInt(container.resources.limits.memory, 10)).toBeGreaterThan(maxmemory);
+    expect(container.args).toContain("$(VALKEY_PASSWORD)");
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    for (const [key, value] of Object.entries(service.spec.selector)) {
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    }
+    expect(service.spec.ports[0].port).toBe(6379);
+  });
 });

@@ -108,6 +108,29 @@ export interface IncrementalJudge {
    * end. `undefined` when the engine cannot do it soundly from this state: judge the whole text.
    */
   extend(prior: IncrementalJudgement, text: string): IncrementalJudgement | undefined;
+  /**
+   * Optional: judgements as strings, so that another replica can extend them (SHARED_STATE_URL).
+   * Without it the engine's judgements stay in the process that made them.
+   */
+  readonly codec?: JudgementCodec;
+}
+
+/**
+ * Writes an engine's judgements as compact strings and reads them back. A string says which
+ * format it is in and which lists or settings made it; `decode` refuses (answers `undefined`)
+ * anything it did not write with the lists and settings the engine has now, or that does not hold
+ * together (a span outside the text, an index out of range): a stale or foreign state is never
+ * used, and the text is then judged whole. Which text a state belongs to is checked by the caller
+ * (the stream cache compares a hash of the text it judged with the text at hand).
+ */
+export interface JudgementCodec {
+  /** The judgement as a string; `undefined` when it cannot be shared (a list reloaded since, too large). */
+  encode(judgement: IncrementalJudgement): string | undefined;
+  /**
+   * The judgement `encoded` holds, if this engine wrote it with its current lists and settings for
+   * a text of `length` code units; otherwise `undefined`. Never throws.
+   */
+  decode(encoded: string, length: number): IncrementalJudgement | undefined;
 }
 
 /** An engine's judgement of one text, with the state it needs to extend it. */

@@ -6,6 +6,7 @@
  * whole answer so far, each call longer than the last).
  */
 import { hostileText } from "@dify-ext/test-support/fuzz";
+import { memoryStore } from "@dify-ext/test-support/memory-store";
 import { propertySettings, propertyTimeout } from "@dify-ext/test-support/seed";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -187,12 +188,29 @@ const keywordLists = () =>
     separators: fc.boolean(),
   });
 
-/** Judges each prefix of the stream by extending the previous judgement; checks every one. */
-function checkStream(engine: ModerationEngine, text: string, cuts: readonly number[]): number {
-  const incremental = engine.incremental!;
+/**
+ * Judges each prefix of the stream by extending the previous judgement; checks every one. With a
+ * `replica` (the same engine built again from the same settings), every other prefix is judged by
+ * it, from the previous judgement written and read back through the engines' codec, as replicas
+ * sharing streamed-answer judgements do.
+ */
+function checkStream(
+  engine: ModerationEngine,
+  text: string,
+  cuts: readonly number[],
+  replica?: ModerationEngine,
+): number {
   let prior: IncrementalJudgement | undefined;
+  let previousCut = 0;
   let extended = 0;
-  for (const cut of cuts) {
+  for (const [index, cut] of cuts.entries()) {
+    const incremental = (replica && index % 2 === 1 ? replica : engine).incremental!;
+    if (prior && replica) {
+      const encoded = (index % 2 === 1 ? engine : replica).incremental!.codec!.encode(prior);
+      prior = encoded === undefined ? undefined : incremental.codec!.decode(encoded, previousCut);
+      if (encoded !== undefined) expect(prior, "a state written by a replica is read back").toBeDefined();
+    }
+    previousCut = cut;
     const prefix = text.slice(0, cut);
     const whole = incremental.judge(prefix);
     let judgement = prior ? incremental.extend(prior, prefix) : undefined;
@@ -219,6 +237,13 @@ describe("incremental judging of streamed texts equals whole-text judging", () =
           });
           const engine = createKeywordEngine({ matcher });
           extended += checkStream(engine, text, cuts);
+          const options = {
+            lists: [{ name: "l", terms: lists.terms, match: lists.match }],
+            allow: lists.allow,
+            separators: lists.separators,
+          };
+          const replica = createKeywordEngine({ matcher: createKeywordMatcher(options) });
+          checkStream(createKeywordEngine({ matcher: createKeywordMatcher(options) }), text, cuts, replica);
           // judge() is what moderate() answers.
           const [verdict] = await engine.moderate([text], { point: "output" });
           expect(engine.incremental!.judge(text).verdict).toEqual(verdict);
@@ -254,6 +279,7 @@ describe("incremental judging of streamed texts equals whole-text judging", () =
               return; // an unusable term is refused at construction; other tests cover that
             }
             extended += checkStream(engine, text, cuts);
+            checkStream(engine, text, cuts, createObscenityEngine({ extraTerms, allowTerms }));
             const [verdict] = await engine.moderate([text], { point: "output" });
             expect(engine.incremental!.judge(text).verdict).toEqual(verdict);
           },
@@ -330,6 +356,50 @@ describe("incremental judging of streamed texts equals whole-text judging", () =
           }
         }),
         propertySettings("policy with stream cache equals policy without", { runs: RUNS / 3 }),
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "three replicas sharing a store, the calls spread over them, answer every call as one without a cache",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(keywordLists(), streamed(), fc.constantFrom("block", "mask"), async (lists, s, action) => {
+          const engines = () => [
+            createKeywordEngine({
+              matcher: createKeywordMatcher({
+                lists: [{ name: "l", terms: lists.terms, match: lists.match }],
+                allow: lists.allow,
+                separators: lists.separators,
+              }),
+            }),
+            createObscenityEngine(),
+          ];
+          const point = { action, presetResponse: "Withheld.", onEngineError: "open" } as const;
+          const shared = memoryStore();
+          const replicas = [0, 1, 2].map(() =>
+            createModerationPolicy({
+              engines: engines(),
+              input: point,
+              output: point,
+              // No local reach: every call that is not the replica's own last text asks the store.
+              // Writes on every call, or only every 40 code units: a replica may resume from a state
+              // that lags behind another's.
+              streamCache: createStreamCache({
+                shared,
+                localReach: 0,
+                sharedWriteEvery: s.cuts.length % 2 === 0 ? 1 : 40,
+              }),
+            }),
+          );
+          const plain = createModerationPolicy({ engines: engines(), input: point, output: point });
+          for (const [index, cut] of s.cuts.entries()) {
+            const params = { app_id: "app", text: s.text.slice(0, cut) };
+            expect(await replicas[index % 3]!.moderateOutput(params)).toEqual(await plain.moderateOutput(params));
+          }
+        }),
+        propertySettings("replicas sharing a stream store equal a policy without cache", { runs: RUNS / 3 }),
       );
     },
     TIMEOUT_MS,

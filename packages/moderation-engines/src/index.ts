@@ -9,5 +9,7 @@ export {
   type StreamCacheOptions,
   type StreamCacheStats,
   type StreamEntry,
+  type StreamPrior,
   streamEntryBytes,
 } from "./stream-cache.ts";
+export { hashedKey, type SharedStore } from "./shared.ts";

@@ -18,7 +18,7 @@ import {
   type TextVerdict,
 } from "./engine.ts";
 import { type MaskSpan, maskSpans } from "./mask.ts";
-import type { StreamCache, StreamEntry } from "./stream-cache.ts";
+import type { StreamCache, StreamPrior } from "./stream-cache.ts";
 
 /** What to do with flagged text at one point. */
 export type PolicyAction = "block" | "mask";
@@ -152,7 +152,7 @@ type Outcome =
 
 /** The judgements of one output text: the cached ones it extends, and the new ones. */
 interface StreamJudging {
-  prior: StreamEntry | undefined;
+  prior: StreamPrior | undefined;
   judgements: Array<IncrementalJudgement | undefined>;
 }
 
@@ -234,7 +234,7 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     const incremental = engine.incremental!;
     const before = stream.prior?.judgements[index];
     let judgement: IncrementalJudgement | undefined;
-    if (before) judgement = stream.prior!.text === text ? before : incremental.extend(before, text);
+    if (before) judgement = stream.prior!.length === text.length ? before : incremental.extend(before, text);
     judgement ??= incremental.judge(text);
     stream.judgements[index] = judgement;
     return [judgement.verdict];
@@ -401,14 +401,23 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
       // Without an app id (older Dify, hand-made calls) answers of all apps share the key's first part.
       const appId = params.app_id ?? "";
       const streamCache = context.streamCache ?? options.streamCache;
-      const stream: StreamJudging | undefined =
-        streamCache && !skip ? { prior: streamCache.lookup(appId, "output", params.text), judgements: [] } : undefined;
+      let stream: StreamJudging | undefined;
+      if (streamCache && !skip) {
+        // A promise only when a shared store is asked (SHARED_STATE_URL); its wait is bounded.
+        const found = streamCache.lookup(appId, "output", params.text, options.engines);
+        stream = { prior: found instanceof Promise ? await found : found, judgements: [] };
+      }
       let judged: Outcome;
       try {
         judged = await judgeAndTrace(texts, () => (skip ? [] : ["text"]), "output", context, matched, stream);
       } finally {
         if (stream?.judgements.some((judgement) => judgement !== undefined)) {
-          streamCache!.store(appId, "output", { text: params.text, judgements: stream.judgements });
+          streamCache!.store(
+            appId,
+            "output",
+            { text: params.text, judgements: stream.judgements },
+            { prior: stream.prior, engines: options.engines },
+          );
         }
       }
       const outcome = note(context, "output", judged, matched);

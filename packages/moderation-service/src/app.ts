@@ -1,5 +1,5 @@
 import type { Logger } from "@dify-ext/receive";
-import { commonReceiveOptions, type ServiceMetrics } from "@dify-ext/runtime/node";
+import { commonReceiveOptions, type ServiceMetrics, type SharedState } from "@dify-ext/runtime/node";
 import { createReceiveApp, type ReceiveApp } from "@dify-ext/receive/koa";
 import { composeModeration, type Moderation } from "./compose.ts";
 import type { ModerationConfig } from "./config/read.ts";
@@ -18,6 +18,11 @@ export interface ModerationAppDeps {
   watchPolicy?: boolean;
   /** The engines' modules the app can build (default: every registered engine). */
   engines?: readonly AnyEngineModule[];
+  /**
+   * The state replicas share (SHARED_STATE_URL, from `runService`): upstream verdicts,
+   * streamed-answer judgements, rate-limit buckets, and its state in `/readyz`.
+   */
+  shared?: SharedState;
 }
 
 /** A moderation app under Node, not yet listening, with what shutdown needs. */
@@ -41,6 +46,7 @@ export async function createModerationApp({
   metrics,
   watchPolicy,
   engines = ENGINES,
+  shared,
 }: ModerationAppDeps): Promise<ModerationApp> {
   const policyFile = config.policyFile === undefined ? undefined : await readPolicyFileSource(config.policyFile);
   const moderation = await composeModeration(config, engines, {
@@ -49,6 +55,7 @@ export async function createModerationApp({
     policyFile,
     files: nodeEngineFiles(logger),
     onState: (state) => metrics?.engineReadiness(state.engines.map(({ engine, ready }) => ({ engine, ready }))),
+    ...(shared && { shared: shared.store }),
   });
   const watcher =
     config.policyFile === undefined
@@ -57,7 +64,7 @@ export async function createModerationApp({
   // The page is bundled once, at start-up, and only when the playground is on.
   const page = config.common.playground ? await buildPlaygroundPage() : undefined;
   const app = createReceiveApp({
-    ...commonReceiveOptions(config.common, logger, metrics),
+    ...commonReceiveOptions(config.common, logger, metrics, shared),
     handlers: moderation.handlers,
     readiness: moderation.readiness,
     ...(page && { extraRoutes: playgroundRoutes(moderation.explain, page) }),

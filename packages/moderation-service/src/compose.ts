@@ -1,4 +1,4 @@
-import type { ModerationEngine, StreamCache } from "@dify-ext/moderation-engines";
+import type { ModerationEngine, SharedStore, StreamCache } from "@dify-ext/moderation-engines";
 import type { ExplainReport } from "@dify-ext/playground/report";
 import { ConfigError, type UpstreamObserver } from "@dify-ext/runtime";
 import type { AnyEngineModule, EngineFiles } from "./engine-module.ts";
@@ -62,9 +62,11 @@ export async function composeModeration(
     files: EngineFiles;
     /** Told the service's state when it starts and whenever a reloaded policy file changes it (metrics). */
     onState?: (state: ModerationState) => void;
+    /** The store replicas share (SHARED_STATE_URL): upstream verdicts and streamed-answer judgements. */
+    shared?: SharedStore;
   },
 ): Promise<Moderation> {
-  const { logger, observer, files } = options;
+  const { logger, observer, files, shared } = options;
   const base = envSpec(config);
 
   async function build(file: PolicyFileSource | undefined): Promise<PolicySet> {
@@ -74,11 +76,17 @@ export async function composeModeration(
         observer,
         files,
         stream: config.stream,
+        ...(shared && { shared }),
       });
     }
     const parsed = await parsePolicyFile(file.text, file.name);
     const resolved = resolvePolicies(base, parsed, file.name, file.resolvePath);
-    return buildPolicySet(resolved, modules, { logger, observer, files, stream: config.stream }, file.name);
+    return buildPolicySet(
+      resolved,
+      modules,
+      { logger, observer, files, stream: config.stream, ...(shared && { shared }) },
+      file.name,
+    );
   }
 
   function announce(set: PolicySet, file: PolicyFileSource | undefined, message: string): void {

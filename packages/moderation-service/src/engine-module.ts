@@ -1,4 +1,4 @@
-import type { ModerationEngine } from "@dify-ext/moderation-engines";
+import type { ModerationEngine, SharedStore } from "@dify-ext/moderation-engines";
 import type { Logger } from "@dify-ext/receive";
 import { ConfigError, type Env, type UpstreamObserver } from "@dify-ext/runtime";
 import type { z } from "zod";
@@ -47,6 +47,11 @@ export interface EngineContext {
   onClose(close: () => void): void;
   /** The files the settings name. */
   files: EngineFiles;
+  /**
+   * The store replicas share (SHARED_STATE_URL, Node only), for engines whose verdicts are worth
+   * sharing (an upstream model's); absent: keep everything in the process.
+   */
+  shared?: SharedStore;
 }
 
 /** One environment variable of an engine, as the docs tables show it. */

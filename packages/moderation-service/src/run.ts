@@ -8,8 +8,8 @@ export function runModerationService(app: ModerationAppDefinition) {
   return runService({
     name: app.name,
     loadConfig: app.loadConfig,
-    async start(config, { logger, metrics }) {
-      const moderation = await createModerationApp({ config, logger, metrics, engines: app.engines });
+    async start(config, { logger, metrics, shared }) {
+      const moderation = await createModerationApp({ config, logger, metrics, engines: app.engines, shared });
       return {
         app: moderation.app,
         onClose: () => moderation.close(),

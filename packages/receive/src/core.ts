@@ -14,7 +14,7 @@ import {
 import { clip, errorBody, HttpError } from "./errors.ts";
 import { checkContentLimits, type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 
 /** Dify's conventional receive path. */
 export const RECEIVE_PATH = "/api/dify/receive";
@@ -80,6 +80,16 @@ export interface ReceiveOptions {
   limits?: Partial<ContentLimits>;
   /** Per-key token-bucket rate limit (429 with `Retry-After`); off when absent. */
   rateLimit?: RateLimitOptions;
+  /**
+   * The limiter that applies `rateLimit` when its buckets are not this process's own (the buckets
+   * replicas share, SHARED_STATE_URL); it is called with the index of the presented key.
+   */
+  rateLimiter?: RateLimiter;
+  /**
+   * More about the service's state, added to every `GET /readyz` answer (the shared state store's
+   * connection, for one); it never makes the service not ready.
+   */
+  readyDetail?: () => Record<string, unknown>;
   /** Told about every answered call (Prometheus counters under Node). */
   metrics?: RequestObserver;
   /** Serves `GET /metrics` on this endpoint when given (e.g. Prometheus text). */
@@ -151,8 +161,11 @@ export interface ReceiveCore {
   begin(requestIdHeader: string | undefined): HandlerContext;
   /** The headers of every answer: JSON, never cached, never sniffed, and the request id. */
   headers(requestId: string): Record<string, string>;
-  /** What is checked before the body is read: the key, the rate limit, the encoding and type. */
-  admit(headers: CallHeaders, context: HandlerContext): void;
+  /**
+   * What is checked before the body is read: the key, the rate limit, the encoding and type. A
+   * promise only when the rate limit is decided elsewhere (shared buckets): await it then.
+   */
+  admit(headers: CallHeaders, context: HandlerContext): void | Promise<void>;
   /** Parses a body read as text (adapters without a body parser of their own). */
   parseJson(text: string): unknown;
   /** Validates the envelope and params, applies the limits, and runs the point's handler. */
@@ -221,7 +234,7 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       throw new RangeError(`limit ${name} must be a whole number of at least 1, got ${value}`);
     }
   }
-  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined;
+  const limiter = options.rateLimit ? (options.rateLimiter ?? createRateLimiter(options.rateLimit)) : undefined;
   const served = new Set<RouteKind>(options.routes ?? ["receive", "health", "ready", "metrics", "call", "asset"]);
   if (!options.metricsEndpoint) served.delete("metrics");
   const extra = new Map<string, ExtraRoute>();
@@ -271,6 +284,35 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
     return auth.keyIndex;
   }
 
+  /** The 429 of a call the limiter asked to wait. */
+  function limited(wait: number, context: HandlerContext): void {
+    if (wait <= 0) return;
+    context.logFields.rateLimited = true;
+    const seconds = Math.max(1, Math.ceil(wait));
+    throw new HttpError("rate_limited", `too many requests for this API key; retry after ${seconds} s`, {
+      "retry-after": String(seconds),
+    });
+  }
+
+  /** The 415 of a compressed body or a type other than JSON. */
+  function checkType(call: CallHeaders): void {
+    const encoding = call.contentEncoding?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") {
+      throw new HttpError(
+        "unsupported_media_type",
+        `Content-Encoding "${clip(encoding, 40)}" is not supported; send the body uncompressed`,
+      );
+    }
+    if (!isJsonContentType(call.contentType)) {
+      throw new HttpError(
+        "unsupported_media_type",
+        call.contentType
+          ? `Content-Type must be application/json, got "${clip(call.contentType, 60)}"`
+          : "Content-Type must be application/json",
+      );
+    }
+  }
+
   function headers(requestId: string): Record<string, string> {
     // One object literal: measurably cheaper for Node to write than a spread copy.
     return {
@@ -316,31 +358,15 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
 
     admit(call, context) {
       const keyIndex = authenticate(call.authorization, context);
-      if (limiter) {
-        const wait = limiter.take(keyIndex);
-        if (wait > 0) {
-          context.logFields.rateLimited = true;
-          const seconds = Math.max(1, Math.ceil(wait));
-          throw new HttpError("rate_limited", `too many requests for this API key; retry after ${seconds} s`, {
-            "retry-after": String(seconds),
-          });
-        }
+      const wait = limiter?.take(keyIndex);
+      if (typeof wait === "object") {
+        return wait.then((seconds) => {
+          limited(seconds, context);
+          checkType(call);
+        });
       }
-      const encoding = call.contentEncoding?.trim().toLowerCase();
-      if (encoding && encoding !== "identity") {
-        throw new HttpError(
-          "unsupported_media_type",
-          `Content-Encoding "${clip(encoding, 40)}" is not supported; send the body uncompressed`,
-        );
-      }
-      if (!isJsonContentType(call.contentType)) {
-        throw new HttpError(
-          "unsupported_media_type",
-          call.contentType
-            ? `Content-Type must be application/json, got "${clip(call.contentType, 60)}"`
-            : "Content-Type must be application/json",
-        );
-      }
+      if (wait !== undefined) limited(wait, context);
+      checkType(call);
     },
 
     parseJson(text) {
@@ -386,9 +412,10 @@ export function createReceiveCore(options: ReceiveOptions): ReceiveCore {
       if (kind === "health") return json(200, { status: "ok" }, context);
       if (kind === "ready") {
         const ready = options.readiness?.() ?? true;
+        const detail = options.readyDetail?.();
         return ready === true
-          ? json(200, { status: "ready" }, context)
-          : json(503, { status: "not ready", reason: ready }, context);
+          ? json(200, { status: "ready", ...detail }, context)
+          : json(503, { status: "not ready", reason: ready, ...detail }, context);
       }
       if (!options.metricsEndpoint) throw new HttpError("not_found", "metrics are not served here");
       if (!options.metricsOpen) authenticate(authorization, context);

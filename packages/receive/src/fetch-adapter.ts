@@ -76,7 +76,7 @@ export function createFetchHandler(core: ReceiveCore): FetchHandler {
     const started = performance.now();
     let answer: CoreResponse;
     try {
-      core.admit(
+      await core.admit(
         {
           authorization: request.headers.get("authorization") ?? undefined,
           contentType: request.headers.get("content-type") ?? undefined,

@@ -7,4 +7,4 @@ export { bodyTooLarge, clip, ERROR_STATUS, type ErrorCode, errorBody, HttpError 
 export { createFetchHandler, type FetchHandler, readRequestBody } from "./fetch-adapter.ts";
 export { checkContentLimits, type ContentLimits, DEFAULT_CONTENT_LIMITS } from "./limits.ts";
 export { type Logger, silentLogger } from "./logger.ts";
-export { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+export { createRateLimiter, type LocalRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";

@@ -208,7 +208,7 @@ function callChain(core: ReceiveCore, answerErrors: Koa.Middleware, path?: strin
   async function checkKeyAndType(ctx: Koa.Context, next: Koa.Next) {
     const state = stateOf(ctx);
     state.recorded = path === undefined ? {} : { path };
-    core.admit(
+    const admitted = core.admit(
       {
         authorization: authorizationOf(ctx.req),
         contentType: ctx.get("content-type") || undefined,
@@ -216,6 +216,8 @@ function callChain(core: ReceiveCore, answerErrors: Koa.Middleware, path?: strin
       },
       state.call,
     );
+    // A promise only with shared rate-limit buckets: the in-process check adds no await.
+    if (admitted) await admitted;
     await next();
   }
 

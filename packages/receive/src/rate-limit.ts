@@ -7,7 +7,15 @@ export interface RateLimitOptions {
 }
 
 export interface RateLimiter {
-  /** Takes a token for `client`; returns 0 when allowed, else the seconds until one is available. */
+  /**
+   * Takes a token for `client`; returns 0 when allowed, else the seconds until one is available.
+   * A limiter whose buckets live elsewhere (shared by replicas) answers with a promise.
+   */
+  take(client: number | string, now?: number): number | Promise<number>;
+}
+
+/** A limiter that always answers at once (the in-process one). */
+export interface LocalRateLimiter extends RateLimiter {
   take(client: number | string, now?: number): number;
 }
 
@@ -15,7 +23,7 @@ export interface RateLimiter {
  * A token bucket per client (here: per API key). State lives in this process only: with N replicas
  * each allows the configured rate, so the total is N times it.
  */
-export function createRateLimiter(options: RateLimitOptions): RateLimiter {
+export function createRateLimiter(options: RateLimitOptions): LocalRateLimiter {
   const rate = options.requestsPerSecond;
   const burst = options.burst ?? Math.max(1, Math.ceil(rate));
   if (!(rate > 0) || !Number.isFinite(rate))

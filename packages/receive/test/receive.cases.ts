@@ -314,6 +314,24 @@ export function receiveEndpointSuite(adapter: string, startTransport: StartTrans
       expect((await fetch(`${running.base}/readyz`)).status).toBe(200);
     });
 
+    it("adds the ready detail to /readyz, ready or not, without changing the status", async () => {
+      let ready: true | string = true;
+      const { running, fetch } = await start({
+        readiness: () => ready,
+        readyDetail: () => ({ sharedState: { state: "down", store: "redis://valkey:6379/0" } }),
+      });
+      const up = await fetch(`${running.base}/readyz`);
+      expect(up.status).toBe(200);
+      expect(await up.json()).toEqual({
+        status: "ready",
+        sharedState: { state: "down", store: "redis://valkey:6379/0" },
+      });
+      ready = "lists not loaded";
+      const down = await fetch(`${running.base}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: "not ready", reason: "lists not loaded", sharedState: {} });
+    });
+
     describe("limits", () => {
       it("answers too many inputs, too long a text and too deep a value with 400 naming the limit", async () => {
         const { url, post } = await start({ limits: { maxInputs: 3, maxTextLength: 10, maxDepth: 4 } });
@@ -415,6 +433,31 @@ export function receiveEndpointSuite(adapter: string, startTransport: StartTrans
         expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
         const otherKey = await post(url, { point: "ping", params: {} }, { authorization: "Bearer rotated-key-67890" });
         expect(otherKey.status).toBe(200);
+      });
+
+      it("awaits a limiter that answers later (buckets shared by replicas), with the same answers", async () => {
+        const taken: Array<number | string> = [];
+        let left = 2;
+        const { url, post } = await start({
+          rateLimit: { requestsPerSecond: 0.5, burst: 2 },
+          rateLimiter: {
+            take: (client) => {
+              taken.push(client);
+              return new Promise((resolve) => setTimeout(() => resolve(left-- > 0 ? 0 : 1.5), 5));
+            },
+          },
+        });
+        const answers = [];
+        for (let i = 0; i < 3; i++) answers.push(await post(url, { point: "ping", params: {} }));
+        expect(answers.map((r) => r.status)).toEqual([200, 200, 429]);
+        expect(answers[2]!.headers.get("retry-after")).toBe("2");
+        expect(taken).toEqual([0, 0, 0]);
+        // The type is still checked after the limiter answered.
+        const wrongType = await post(url, { point: "ping", params: {} }, { "content-type": "text/plain" });
+        expect(wrongType.status).toBe(429);
+        left = 5;
+        const typed = await post(url, { point: "ping", params: {} }, { "content-type": "text/plain" });
+        expect(typed.status).toBe(415);
       });
     });
 

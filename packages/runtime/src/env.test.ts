@@ -121,6 +121,25 @@ describe("shared env vars", () => {
     );
   });
 
+  it("reads SHARED_STATE_URL and its timeout, and names a bad one without echoing the password", () => {
+    expect(parseCommonEnv({}).sharedState).toBeUndefined();
+    expect(parseCommonEnv({ SHARED_STATE_URL: "redis://valkey:6379" }).sharedState).toEqual({
+      url: "redis://valkey:6379",
+      timeoutMs: 50,
+    });
+    expect(
+      parseCommonEnv({ SHARED_STATE_URL: "rediss://:pw@valkey:6380/2", SHARED_STATE_TIMEOUT_MS: "120" }).sharedState,
+    ).toEqual({ url: "rediss://:pw@valkey:6380/2", timeoutMs: 120 });
+    const problems = problemsOf(() =>
+      parseCommonEnv({ SHARED_STATE_URL: "http://:hunter2pass@valkey:6379", SHARED_STATE_TIMEOUT_MS: "2" }),
+    );
+    expect(problems).toEqual([
+      "SHARED_STATE_URL: expected the scheme redis:// or rediss:// (TLS), got http://",
+      "SHARED_STATE_TIMEOUT_MS: expected a whole number from 5 to 1000",
+    ]);
+    expect(problems.join(" ")).not.toContain("hunter2pass");
+  });
+
   it("reports the app's and the shared variables' problems together", () => {
     const schema = z.object({ WIDGETS: z.coerce.number({ error: "expected a number" }) });
     expect(problemsOf(() => parseAppEnv(schema, { PORT: "x", WIDGETS: "many", BODY_LIMIT: "1tb" }))).toEqual([

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { DEFAULT_BODY_LIMIT } from "@dify-ext/receive";
 import { type ContentLimits, DEFAULT_CONTENT_LIMITS } from "@dify-ext/receive";
 import type { RateLimitOptions } from "@dify-ext/receive";
+import { parseSharedStateUrl, SharedStateUrlError } from "@dify-ext/shared-state/url";
 
 /** Environment variables as a plain record (`process.env` under Node, Worker vars on Workers). */
 export type Env = Record<string, string | undefined>;
@@ -114,6 +115,25 @@ export const byteSizeVar = (fallback: number) =>
     })
     .default(fallback);
 
+/** Default bound of one operation on the shared state store (SHARED_STATE_TIMEOUT_MS), in milliseconds. */
+export const DEFAULT_SHARED_STATE_TIMEOUT_MS = 50;
+
+/** SHARED_STATE_URL: checked here (scheme, host, port, database), never echoed: it may hold a password. */
+const sharedStateUrlVar = () =>
+  z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        parseSharedStateUrl(value);
+        return value;
+      } catch (error) {
+        if (!(error instanceof SharedStateUrlError)) throw error;
+        ctx.addIssue({ code: "custom", message: error.message });
+        return z.NEVER;
+      }
+    })
+    .optional();
+
 /** A fixed key used only outside production, so `pnpm dev` works with no configuration. */
 export const DEVELOPMENT_API_KEY = "dify-ext-dev-key";
 
@@ -153,6 +173,8 @@ export const commonEnvSchema = z.object({
   METRICS: booleanVar(true),
   METRICS_PORT: portVar(),
   MAX_CONNECTIONS: integerVar(undefined, 1, 1_000_000),
+  SHARED_STATE_URL: sharedStateUrlVar(),
+  SHARED_STATE_TIMEOUT_MS: integerVar(DEFAULT_SHARED_STATE_TIMEOUT_MS, 5, 1000),
   // Unset: on outside production (`pnpm dev`), off with NODE_ENV=production.
   PLAYGROUND: booleanVar(false).unwrap().optional(),
 });
@@ -175,6 +197,12 @@ export interface CommonConfig {
   metrics: { enabled: boolean; port?: number };
   /** Most open connections (Node only); absent: derived from the open-file limit. */
   maxConnections?: number;
+  /**
+   * The store replicas share caches, streamed-answer judgements and rate-limit buckets through
+   * (SHARED_STATE_URL, Node only); absent: everything stays in this process. `url` holds the
+   * password, if any: never log it (the shared state logs a redacted form).
+   */
+  sharedState?: { url: string; timeoutMs: number };
   /**
    * Serve the playground (`GET /playground` and its explain endpoint) on moderation apps:
    * PLAYGROUND, or when unset on unless NODE_ENV=production.
@@ -245,6 +273,9 @@ function commonConfig(parsed: z.output<typeof commonEnvSchema>): CommonConfig {
     logUserText: parsed.LOG_USER_TEXT,
     metrics: { enabled: parsed.METRICS, port: parsed.METRICS_PORT },
     ...(parsed.MAX_CONNECTIONS === undefined ? {} : { maxConnections: parsed.MAX_CONNECTIONS }),
+    ...(parsed.SHARED_STATE_URL === undefined
+      ? {}
+      : { sharedState: { url: parsed.SHARED_STATE_URL, timeoutMs: parsed.SHARED_STATE_TIMEOUT_MS } }),
     playground: parsed.PLAYGROUND ?? parsed.NODE_ENV !== "production",
   };
 }

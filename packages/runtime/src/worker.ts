@@ -44,7 +44,15 @@ export function createWorkerModule(
   let ready: Promise<FetchHandler> | undefined;
   return {
     async fetch(request, env) {
-      ready ??= Promise.resolve().then(() => build(workerEnv(env)));
+      ready ??= Promise.resolve().then(() => {
+        const vars = workerEnv(env);
+        if (vars.SHARED_STATE_URL?.trim()) {
+          throw new ConfigError([
+            "SHARED_STATE_URL: not supported on Workers (the shared state needs a TCP connection to Valkey or Redis from Node); unset it",
+          ]);
+        }
+        return build(vars);
+      });
       let handler: FetchHandler;
       try {
         handler = await ready;

@@ -37,7 +37,7 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...options.env };
   // Tests control the environment: nothing from the developer's shell leaks in unless passed.
   const ours =
-    /^(API_KEYS|NODE_ENV|PORT|HOST|BODY_LIMIT|MAX_|RATE_LIMIT_|LOG_|METRICS|MODERATION_|KEYWORDS_|OBSCENITY_|OPENAI_|PII_|GUARD_|INJECTION_|WEATHER_|OPEN_METEO_|PLAYGROUND)/;
+    /^(API_KEYS|NODE_ENV|PORT|HOST|BODY_LIMIT|MAX_|RATE_LIMIT_|LOG_|METRICS|MODERATION_|KEYWORDS_|OBSCENITY_|OPENAI_|PII_|GUARD_|INJECTION_|WEATHER_|OPEN_METEO_|PLAYGROUND|SHARED_STATE_)/;
   for (const name of Object.keys(env)) {
     if (ours.test(name) && !(options.env && name in options.env)) delete env[name];
   }

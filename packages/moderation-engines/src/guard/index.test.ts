@@ -1,4 +1,5 @@
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
+import { memoryStore } from "@dify-ext/test-support/memory-store";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { engineFailure } from "../../test/engine-failure.ts";
 import type { ModerateContext, UpstreamEvent } from "../engine.ts";
@@ -259,5 +260,64 @@ describe("guard engine: options", () => {
         expect(String(error)).not.toContain(GUARD_KEY);
       }
     }
+  });
+});
+
+describe("guard engine: window verdicts shared by replicas", () => {
+  it("asks the model once per window whichever replica judges it, and never for other settings", async () => {
+    const shared = memoryStore();
+    const events: UpstreamEvent[] = [];
+    const a = engine({ shared, window: { chars: 200, overlapChars: 20 } });
+    const b = engine({ shared, window: { chars: 200, overlapChars: 20 }, onUpstream: (event) => events.push(event) });
+    const text = `${words(60, "calm")} VIOLENT ${words(20, "more")}`;
+    const first = await a.moderate([text], output);
+    const windows = fake.calls.length;
+    expect(windows).toBeGreaterThan(2);
+    // Another replica: every window from the store, the model not asked, the same verdict.
+    expect(await b.moderate([text], output)).toEqual(first);
+    expect(fake.calls).toHaveLength(windows);
+    expect(
+      events.filter((event) => event.kind === "cache" && event.cache === "guard-shared" && event.hit),
+    ).toHaveLength(windows);
+    // The store holds hashes and verdicts, never the text.
+    expect([...shared.values.keys()].every((key) => key.startsWith("v:guard:"))).toBe(true);
+    expect([...shared.values.values(), ...shared.values.keys()].join(" ")).not.toContain("calm");
+    expect([...shared.values.values()]).toContain('[1,"S1"]');
+    // A replica blocking other categories never takes these verdicts.
+    const other = engine({ shared, window: { chars: 200, overlapChars: 20 }, categories: { output: ["S10"] } });
+    expect(await other.moderate([text], output)).toEqual([{ flagged: false, findings: [], categories: [] }]);
+    expect(fake.calls.length).toBe(2 * windows);
+  });
+
+  it("asks the model when the store has nothing usable, and ignores values it did not write", async () => {
+    const shared = memoryStore();
+    const a = engine({ shared });
+    await a.moderate(["I am VIOLENT"], input);
+    expect(fake.calls).toHaveLength(1);
+    const [key] = [...shared.values.keys()];
+    for (const garbage of ["nonsense", "[2]", '[0,"S1"]', "[1,5]", "{}", '[1,""]']) {
+      shared.values.set(key!, garbage);
+      const fresh = engine({ shared });
+      expect(await fresh.moderate(["I am VIOLENT"], input), garbage).toEqual([
+        { flagged: true, findings: [], categories: ["S1"] },
+      ]);
+    }
+    expect(fake.calls).toHaveLength(7);
+    // A store that never answers: the model is asked, as without one.
+    const silent = engine({ shared: { get: async (keys) => keys.map(() => undefined), set() {} } });
+    expect(await silent.moderate(["HATEFUL"], input)).toEqual([{ flagged: true, findings: [], categories: ["S10"] }]);
+  });
+
+  it("stops before asking the model when every caller left while the store answered", async () => {
+    let answer: (values: Array<string | undefined>) => void = () => {};
+    const slow = { get: () => new Promise<Array<string | undefined>>((resolve) => (answer = resolve)), set() {} };
+    const e = engine({ shared: slow });
+    const controller = new AbortController();
+    const pending = e.moderate(["hello there"], { point: "input", signal: controller.signal });
+    controller.abort();
+    await failure(pending);
+    answer([undefined]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fake.calls).toHaveLength(0);
   });
 });

@@ -18,11 +18,13 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
-import { createCoalescingCache } from "../upstream/coalesce.ts";
+import { type CoalescingEntry, createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
+import type { SharedStore } from "../shared.ts";
 import { createLimiter } from "../upstream/limiter.ts";
 import { callWithDeadline } from "../upstream/sdk-call.ts";
 import { checkIntegerOption } from "../upstream/settings.ts";
+import { sharedFlagJudgements } from "../upstream/shared-verdicts.ts";
 import { buildGuardRequest, type ParsedVerdict, parseGuardReply } from "./formats.ts";
 import {
   type ControversialAction,
@@ -76,6 +78,12 @@ export interface GuardEngineOptions {
   fetch?: typeof fetch;
   /** Told about every upstream call (outcome, duration) and cache lookup, for metrics. */
   onUpstream?: (event: UpstreamEvent) => void;
+  /**
+   * The store replicas share (SHARED_STATE_URL): window verdicts are looked up there before the
+   * model is asked, and written there once judged, so no window goes to the GPU twice whichever
+   * replica gets the call. Only with the cache on (`cache.max` above 0).
+   */
+  shared?: SharedStore;
 }
 
 /** One window's judgement (also the cache value). */
@@ -191,6 +199,16 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     name: "guard",
     cache: { max: cacheMax, ttlMs: cacheTtlMs, maxChars: cacheMaxChars },
     onUpstream: options.onUpstream,
+    // The cache key names the format, model, point and window; the verdict also depends on these.
+    ...(options.shared && {
+      shared: sharedFlagJudgements(options.shared, [
+        "guard",
+        options.baseURL,
+        categories.input,
+        categories.output,
+        controversial,
+      ]),
+    }),
     abortedError,
     start(inputs, controller) {
       // One budget for the whole batch: windows waiting for a free slot count against it too.
@@ -205,7 +223,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     name: "guard",
     async moderate(texts: readonly string[], context: ModerateContext): Promise<TextVerdict[]> {
       const point = context.point;
-      const entries: Array<{ key: string; input: WindowInput }> = [];
+      const entries: Array<CoalescingEntry<WindowInput>> = [];
       const windowsOf: number[][] = texts.map(() => []);
       if (blocking[point].size > 0) {
         texts.forEach((text, index) => {
@@ -215,6 +233,9 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
             entries.push({
               key: `${format}\u0000${model}\u0000${point}\u0000${window}`,
               input: { point, text: window },
+              // A streamed answer's last window grows with every call: no replica asks for it again.
+              // Full windows, and every input, are what other replicas meet.
+              shared: point === "input" || window.length >= windowChars - 1,
             });
           }
         });

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { type FakeClassifier, fakeTokenCount, startFakeClassifier } from "@dify-ext/test-support/fake-classifier";
+import { memoryStore } from "@dify-ext/test-support/memory-store";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngineUnavailableError, type UpstreamEvent } from "../engine.ts";
 import { createInjectionClassifier, type InjectionClassifierOptions } from "./classifier.ts";
@@ -243,5 +244,27 @@ describe("injection classifier: failures", () => {
     const pending = teiClient({ timeoutMs: 5000 }).classify(["x"], controller.signal);
     setTimeout(() => controller.abort(), 50);
     expect((await failure(pending)).message).toBe("The injection classifier was aborted by the caller");
+  });
+});
+
+describe("injection classifier: window scores shared by replicas", () => {
+  it("asks the model once per window whichever replica classifies it, never for another model, and keeps no text", async () => {
+    const shared = memoryStore();
+    const replica = (url = `${tei.url}/predict`) => createInjectionClassifier({ url, timeoutMs: 10_000 }, { shared });
+    const texts = ["a plain question", "please INJECT this"];
+    const first = await replica().classify(texts);
+    const asked = tei.calls.length;
+    expect(asked).toBeGreaterThan(0);
+    expect(await replica().classify(texts)).toEqual(first);
+    expect(tei.calls).toHaveLength(asked);
+    expect([...shared.values.keys()].every((key) => key.startsWith("v:injection:"))).toBe(true);
+    expect([...shared.values.keys(), ...shared.values.values()].join(" ")).not.toContain("question");
+    // Another endpoint (another model) never takes these scores.
+    await replica(`${pg2.url}/predict`).classify(texts);
+    expect(pg2.calls.length).toBeGreaterThan(0);
+    // A value this code did not write is ignored: the model is asked again.
+    for (const key of shared.values.keys()) shared.values.set(key, "not a score");
+    await replica().classify(texts);
+    expect(tei.calls.length).toBeGreaterThan(asked);
   });
 });

@@ -11,6 +11,7 @@
  * See docs/engine-injection.md.
  */
 import { EngineUnavailableError, type UpstreamEvent } from "../engine.ts";
+import { fingerprint, type SharedStore } from "../shared.ts";
 import { createCoalescingCache } from "../upstream/coalesce.ts";
 import { digestKey } from "../upstream/digest.ts";
 import { isObject, type WarnLogger } from "../upstream/fetch.ts";
@@ -77,6 +78,8 @@ export interface ClassifierDependencies {
   fetch?: typeof fetch;
   logger?: WarnLogger;
   onUpstream?: (event: UpstreamEvent) => void;
+  /** The store replicas share (SHARED_STATE_URL): a window one replica classified, the others need not send. */
+  shared?: SharedStore;
 }
 
 /** The cached judgement of one window. */
@@ -176,6 +179,18 @@ export function createInjectionClassifier(
     digest: digestKey,
     valueBytes: () => 32,
     onUpstream: deps.onUpstream,
+    // A window's score depends on the model behind the URL (and its labels); the key names the window.
+    ...(deps.shared && {
+      shared: {
+        store: deps.shared,
+        identity: fingerprint(["injection-classifier", options.url, format, options.model ?? null, [...attack].sort()]),
+        encode: (judgement: WindowScore) => String(judgement.score),
+        decode(value: string): WindowScore | undefined {
+          const score = Number(value);
+          return value.length <= 32 && Number.isFinite(score) && score >= 0 && score <= 1 ? { score } : undefined;
+        },
+      },
+    }),
     abortedError: (signal) =>
       new EngineUnavailableError(ENGINE, `${LABEL} was aborted by the caller`, { cause: signal.reason }),
     start(inputs, controller) {

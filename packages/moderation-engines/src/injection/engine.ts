@@ -6,6 +6,7 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
+import type { SharedStore } from "../shared.ts";
 import type { WarnLogger } from "../upstream/fetch.ts";
 import {
   type ClassifierVerdict,
@@ -81,6 +82,8 @@ export interface InjectionEngineOptions extends InjectionMatcherSettings {
   logger?: WarnLogger;
   /** Told about every classifier call and cache lookup, for metrics. */
   onUpstream?: (event: UpstreamEvent) => void;
+  /** The store replicas share (SHARED_STATE_URL): the classifier's window scores. */
+  shared?: SharedStore;
 }
 
 /** The injection engine: a {@link ModerationEngine} whose rules can be replaced while it serves. */
@@ -113,6 +116,7 @@ export function createInjectionEngine(options: InjectionEngineOptions = {}): Inj
         ...(options.fetch ? { fetch: options.fetch } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.onUpstream ? { onUpstream: options.onUpstream } : {}),
+        ...(options.shared ? { shared: options.shared } : {}),
       })
     : undefined;
 

@@ -1,10 +1,12 @@
 import type {
   EngineDescription,
   IncrementalJudgement,
+  JudgementCodec,
   ModerateContext,
   ModerationEngine,
   TextVerdict,
 } from "../engine.ts";
+import { decodeFindings, encodeFindings } from "../shared.ts";
 import { extendFindings } from "./incremental.ts";
 import type { KeywordFinding, KeywordMatcher } from "./matcher.ts";
 
@@ -36,9 +38,26 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
   assertMatcher(options?.matcher);
   let matcher = options.matcher;
   let loadedAt = new Date();
-  const judgement = (m: KeywordMatcher, text: string, found: KeywordFinding[]): IncrementalJudgement => {
-    const state: KeywordState = { matcher: m, length: text.length, found };
+  const judgement = (m: KeywordMatcher, length: number, found: KeywordFinding[]): IncrementalJudgement => {
+    const state: KeywordState = { matcher: m, length, found };
     return { verdict: verdictOf(found), state, bytes: 64 + 96 * found.length };
+  };
+  // Findings as `[start, end, label, list]`: the list name is the finding's `tag`.
+  const codec: JudgementCodec = {
+    encode(prior) {
+      const state = prior.state as KeywordState;
+      // A list reloaded since: the state names lists no replica may still have.
+      if (state.matcher !== matcher) return undefined;
+      return encodeFindings(KEYWORD_STATE, state.matcher.fingerprint, state.length, state.found, (f) => f.list);
+    },
+    decode(encoded, length) {
+      const m = matcher;
+      const found = decodeFindings(KEYWORD_STATE, m.fingerprint, length, encoded, (finding, list) => ({
+        ...finding,
+        list,
+      }));
+      return found && judgement(m, length, found);
+    },
   };
   return {
     name: "keywords",
@@ -53,15 +72,16 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
     incremental: {
       judge(text: string): IncrementalJudgement {
         const m = matcher;
-        return judgement(m, text, m.find(text));
+        return judgement(m, text.length, m.find(text));
       },
       extend(prior: IncrementalJudgement, text: string): IncrementalJudgement | undefined {
         const state = prior.state as KeywordState;
         // A list reloaded since: the earlier findings came from another list.
         if (state.matcher !== matcher) return undefined;
         const found = extendFindings(state.matcher, state.found, state.length, text);
-        return found && judgement(state.matcher, text, found);
+        return found && judgement(state.matcher, text.length, found);
       },
+      codec,
     },
     swap(next: KeywordMatcher): void {
       assertMatcher(next);
@@ -88,6 +108,9 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
     },
   };
 }
+
+/** The format tag of a keyword state written by {@link JudgementCodec.encode}. */
+const KEYWORD_STATE = "k1";
 
 /** What the keyword engine keeps to extend a judgement: the matcher used, and its findings. */
 interface KeywordState {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
 import { chineseFoldTable } from "./chinese-fold.ts";
@@ -119,7 +120,21 @@ export interface KeywordMatcher {
    * may span any run of separators. Used to judge streamed texts incrementally (`extendFindings`).
    */
   readonly reach: Readonly<{ pattern: number; allow: number }> | null;
+  /**
+   * Names what the matcher finds: a hash of its lists, allow terms and options, and of the version
+   * of the matching rules ({@link MATCHING_VERSION}). Two matchers with the same fingerprint find
+   * the same spans in every text, so a judgement one made can be extended by the other (replicas
+   * sharing streamed-answer judgements, SHARED_STATE_URL).
+   */
+  readonly fingerprint: string;
 }
+
+/**
+ * The version of the matching rules (normalisation, word edges, allow-term handling, folds). Bump
+ * it with any change that can change what a list finds in a text: judgements saved by replicas
+ * that run the old rules are then refused, not extended.
+ */
+export const MATCHING_VERSION = 1;
 
 const F_WORD_START = 1;
 const F_WORD_END = 2;
@@ -200,10 +215,32 @@ interface PendingEntry {
  * `homophones` needs the pinyin readings loaded first (`await loadChineseReadings()`).
  */
 export function createKeywordMatcher(options: KeywordMatcherOptions): KeywordMatcher {
-  if (Array.isArray(options?.lists) && options.lists.some((list) => (list?.folds?.length ?? 0) > 0)) {
-    return createFoldingMatcher(options);
+  const built =
+    Array.isArray(options?.lists) && options.lists.some((list) => (list?.folds?.length ?? 0) > 0)
+      ? createFoldingMatcher(options)
+      : buildMatcher(options);
+  return Object.freeze({ ...built, fingerprint: fingerprintOf(options) });
+}
+
+/** The {@link KeywordMatcher.fingerprint} of a matcher built from `options` (already checked by the build). */
+function fingerprintOf(options: KeywordMatcherOptions): string {
+  const hash = createHash("sha256");
+  // Every string after its length: no two different inputs hash alike.
+  const add = (value: string) => hash.update(`${value.length}:`, "utf8").update(value, "utf16le");
+  add(`keywords ${MATCHING_VERSION} ${options.match ?? "word"} ${options.separators ?? false}`);
+  for (const list of options.lists) {
+    add(`list ${list.match ?? ""} ${(list.folds ?? []).join(",")} ${list.terms.length}`);
+    add(list.name);
+    for (const term of list.terms) add(term);
   }
-  return buildMatcher(options);
+  add(`allow ${options.allow?.length ?? 0}`);
+  for (const term of options.allow ?? []) add(term);
+  for (const list of options.allowLists ?? []) {
+    add(`allow list ${list.terms.length}`);
+    add(list.name);
+    for (const term of list.terms) add(term);
+  }
+  return hash.digest("base64url").slice(0, 22);
 }
 
 /** The folds that change the text a group of lists is matched against (the others add patterns). */
@@ -280,7 +317,10 @@ function initialsOf(normalized: string): string[] {
   return count >= 2 ? out : [];
 }
 
-function buildMatcher(options: KeywordMatcherOptions, textFolds: TextFolds = NO_TEXT_FOLDS): KeywordMatcher {
+function buildMatcher(
+  options: KeywordMatcherOptions,
+  textFolds: TextFolds = NO_TEXT_FOLDS,
+): Omit<KeywordMatcher, "fingerprint"> {
   const started = performance.now();
   const defaultMode: MatchMode = options.match ?? "word";
   if (defaultMode !== "word" && defaultMode !== "substring") {
@@ -1036,7 +1076,7 @@ function touchedBy(folds: TextFolds, normalized: string): boolean {
  * case), they join that group: one pass over the text. Else they get a matcher of their own, built
  * and run exactly as when no list has a fold, and `find` runs every matcher and merges findings.
  */
-function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
+function createFoldingMatcher(options: KeywordMatcherOptions): Omit<KeywordMatcher, "fingerprint"> {
   const started = performance.now();
   const needsReadings = new Set<ListFold>(["pinyin", "initials", "homophones"]);
   for (const list of options.lists) {

@@ -18,12 +18,20 @@ import {
 import type {
   Finding,
   IncrementalJudgement,
+  JudgementCodec,
   LoadedList,
   ModerateContext,
   ModerationEngine,
   TextVerdict,
 } from "../engine.ts";
+import { decodeFindings, encodeFindings, fingerprint } from "../shared.ts";
 import { createObscenityPrefilter, type ObscenityPrefilter } from "./prefilter.ts";
+
+/**
+ * The format tag of a shared obscenity state. Bump it when an upgrade of `obscenity` or a change
+ * here can change what is found (its dataset's patterns are in the identity already).
+ */
+const OBSCENITY_STATE = "o1";
 
 export interface ObscenityEngineOptions {
   /**
@@ -143,6 +151,27 @@ function build(options: ObscenityEngineOptions, prefiltered: boolean): Moderatio
     const state: ObscenityState = { length, found };
     return { verdict: verdictOf(found), state, bytes: 64 + 96 * found.length };
   };
+  // What a state depends on: the dataset's patterns and allowed phrases, the extra and allowed terms.
+  const identity = fingerprint([
+    OBSCENITY_STATE,
+    built.blacklistedTerms,
+    built.whitelistedTerms ?? [],
+    options.extraTerms ?? [],
+    allowTerms,
+  ]);
+  const codec: JudgementCodec = {
+    encode: (prior) => {
+      const state = prior.state as ObscenityState;
+      return encodeFindings(OBSCENITY_STATE, identity, state.length, state.found, (f) => (f.extra ? "extra" : ""));
+    },
+    decode(encoded, length) {
+      const found = decodeFindings(OBSCENITY_STATE, identity, length, encoded, (finding, tag) => ({
+        ...finding,
+        extra: tag === "extra",
+      }));
+      return found && judgement(length, found);
+    },
+  };
 
   const loadedAt = new Date().toISOString();
   const englishPatterns = englishDataset.build().blacklistedTerms.length;
@@ -170,6 +199,7 @@ function build(options: ObscenityEngineOptions, prefiltered: boolean): Moderatio
         }
         return judgement(text.length, found);
       },
+      codec,
     },
   };
 }

@@ -2,6 +2,7 @@ import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { inspect } from "node:util";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { memoryStore } from "@dify-ext/test-support/memory-store";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { engineFailure } from "../../test/engine-failure.ts";
 import type { ModerateContext } from "../engine.ts";
@@ -469,5 +470,24 @@ describe("openai engine: metrics events", () => {
       .filter((event) => (event as { kind: string }).kind === "call")
       .map((event) => (event as { outcome: string }).outcome);
     expect(outcomes).toEqual(["error", "timeout"]);
+  });
+});
+
+describe("openai engine: verdicts shared by replicas", () => {
+  it("sends a text once whichever replica judges it, and never takes verdicts of other thresholds", async () => {
+    const shared = memoryStore();
+    const a = engine({ shared });
+    const b = engine({ shared });
+    const first = await a.moderate(["I am VIOLENT", "hello"], input);
+    expect(fake.calls).toHaveLength(1);
+    expect(await b.moderate(["hello", "I am VIOLENT"], input)).toEqual([first[1], first[0]]);
+    expect(fake.calls).toHaveLength(1);
+    // Only the uncached text of a call goes upstream.
+    await b.moderate(["I am VIOLENT", "HATEFUL words"], input);
+    expect(fake.calls).toHaveLength(2);
+    expect(fake.calls[1]!.inputs).toEqual(["HATEFUL words"]);
+    expect([...shared.values.keys(), ...shared.values.values()].join(" ")).not.toMatch(/VIOLENT|hello|HATEFUL/);
+    await engine({ shared, thresholds: { violence: 0.1 } }).moderate(["I am VIOLENT"], input);
+    expect(fake.calls).toHaveLength(3);
   });
 });

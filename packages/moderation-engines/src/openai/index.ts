@@ -17,7 +17,9 @@ import {
 } from "../engine.ts";
 import { createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
+import type { SharedStore } from "../shared.ts";
 import { callWithDeadline } from "../upstream/sdk-call.ts";
+import { sharedFlagJudgements } from "../upstream/shared-verdicts.ts";
 import {
   checkCategory,
   checkIntegerSetting,
@@ -60,6 +62,11 @@ export interface OpenAIEngineOptions {
   fetch?: typeof fetch;
   /** Told about every upstream call (outcome, duration) and cache lookup, for metrics. */
   onUpstream?: (event: UpstreamEvent) => void;
+  /**
+   * The store replicas share (SHARED_STATE_URL): verdicts are looked up there before OpenAI is
+   * asked, and written there once judged. Only with the cache on (`cache.max` above 0).
+   */
+  shared?: SharedStore;
 }
 
 /** What the engine keeps of one judgement (also the cache value). */
@@ -137,6 +144,14 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
     name: "openai",
     cache: { max: cacheMax, ttlMs: cacheTtlMs, maxChars: cacheMaxChars },
     onUpstream: options.onUpstream,
+    // The cache key names the model and the text; the verdict also depends on these.
+    ...(options.shared && {
+      shared: sharedFlagJudgements(options.shared, [
+        "openai",
+        options.baseURL ?? "https://api.openai.com/v1",
+        [...thresholds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ]),
+    }),
     abortedError,
     start(texts, controller) {
       const all = callWithDeadline(

@@ -3,10 +3,27 @@
  * and coalescing, so concurrent calls for the same key share one upstream judgement. A caller that
  * aborts stops waiting; when the last caller of a batch has aborted, the batch's upstream request
  * is aborted too. Failures are never cached. Keys can be digested (`digest`), so the cache holds
- * no text, and its size counted in bytes (`maxBytes`).
+ * no text, and its size counted in bytes (`maxBytes`). With a shared store (SHARED_STATE_URL), keys
+ * missing here are looked up there (in one bounded round trip per batch) before the upstream is
+ * asked, and new judgements are written there too: what one replica judged, the others need not
+ * send again.
  */
 import { LRUCache } from "lru-cache";
 import type { EngineUnavailableError, UpstreamEvent } from "../engine.ts";
+import { hashedKey, type SharedStore } from "../shared.ts";
+
+/**
+ * Judgements shared by replicas: the store, and how judgements are written to and read from it.
+ * The store key is a hash of `identity` and the cache key, so it must name everything a judgement
+ * depends on that the cache key does not (the engine, its endpoint, thresholds, categories).
+ */
+export interface SharedJudgements<J> {
+  store: SharedStore;
+  identity: string;
+  encode(judgement: J): string;
+  /** The judgement, or `undefined` for anything `encode` would not have written. Never throws. */
+  decode(value: string): J | undefined;
+}
 
 export interface CoalescingCacheOptions<I, J> {
   /** Cache name in metrics events (`openai`, `guard`). */
@@ -33,14 +50,21 @@ export interface CoalescingCacheOptions<I, J> {
   start(inputs: I[], controller: AbortController): Array<Promise<J>>;
   /** The error a caller whose signal aborted gets. */
   abortedError(signal: AbortSignal): EngineUnavailableError;
-  /** Told about every cache lookup, for metrics. */
+  /** Told about every cache lookup, for metrics (the shared store's as `<name>-shared`). */
   onUpstream?: (event: UpstreamEvent) => void;
+  /** Judgements shared with other replicas through a store; only with a cache (`max` above 0). */
+  shared?: SharedJudgements<J>;
 }
 
 /** One thing to judge: its cache key (which must say everything the judgement depends on) and input. */
 export interface CoalescingEntry<I> {
   key: string;
   input: I;
+  /**
+   * Look it up in the shared store and write it there (default `true`). An engine leaves out what
+   * no other replica will ask for (the growing end of a streamed answer): a round trip saved.
+   */
+  shared?: boolean;
 }
 
 export interface CoalescingCache<I, J> {
@@ -84,11 +108,49 @@ export function createCoalescingCache<I, J extends object>(
         })
       : undefined;
   const inFlight = new Map<string, Pending<J>>();
+  const shared = cache ? options.shared : undefined;
+  const sharedCache = `${name}-shared`;
+
+  /**
+   * The judgements of `keys`: from the shared store where it has them, the others from the
+   * upstream in one batch (written to the store once judged).
+   */
+  const startShared = (store: SharedJudgements<J>, keys: string[], inputs: I[], controller: AbortController) => {
+    const storeKeys = keys.map((key) => hashedKey(`v:${name}`, store.identity, key));
+    const all = store.store.get(storeKeys).then((values) => {
+      const found = values.map((value) => (value === undefined ? undefined : store.decode(value)));
+      const missing: number[] = [];
+      found.forEach((judgement, i) => {
+        onUpstream?.({ kind: "cache", cache: sharedCache, hit: judgement !== undefined });
+        if (judgement === undefined) missing.push(i);
+      });
+      if (missing.length === 0) return found.map((judgement) => Promise.resolve(judgement as J));
+      // Every caller left while the store answered: nobody needs the upstream's judgement now.
+      if (controller.signal.aborted) throw options.abortedError(controller.signal);
+      const started = options.start(
+        missing.map((i) => inputs[i]!),
+        controller,
+      );
+      let next = 0;
+      return found.map((judgement, i) => {
+        if (judgement !== undefined) return Promise.resolve(judgement);
+        const judged = started[next++]!.then((result) => {
+          store.store.set(storeKeys[i]!, store.encode(result), options.cache.ttlMs);
+          return result;
+        });
+        judged.catch(() => {});
+        return judged;
+      });
+    });
+    all.catch(() => {});
+    return keys.map((_, i) => all.then((judgements) => judgements[i]!));
+  };
 
   /** Starts one batch for `keys` (distinct, uncached, not in flight). */
-  const startBatch = (keys: string[], inputs: I[]): Pending<J>[] => {
+  const startBatch = (keys: string[], inputs: I[], share: boolean): Pending<J>[] => {
     const batch: Batch = { controller: new AbortController(), waiters: 0 };
-    const started = options.start(inputs, batch.controller);
+    const started =
+      shared && share ? startShared(shared, keys, inputs, batch.controller) : options.start(inputs, batch.controller);
     return keys.map((key, i) => {
       const judgement = started[i]!.then((result) => {
         cache?.set(key, result);
@@ -115,7 +177,9 @@ export function createCoalescingCache<I, J extends object>(
       const sendKeys: string[] = [];
       const sendInputs: I[] = [];
       const slotsOf = new Map<string, number[]>();
-      entries.forEach(({ key: text, input }, index) => {
+      // One batch per call: shared when any of its entries is worth sharing.
+      let share = false;
+      entries.forEach(({ key: text, input, shared: worthSharing }, index) => {
         const key = digest(text);
         const cached = cache?.get(key);
         if (cache) onUpstream?.({ kind: "cache", cache: name, hit: cached !== undefined });
@@ -135,10 +199,11 @@ export function createCoalescingCache<I, J extends object>(
           slotsOf.set(key, [index]);
           sendKeys.push(key);
           sendInputs.push(input);
+          if (worthSharing !== false) share = true;
         }
       });
       if (sendKeys.length > 0) {
-        const pendings = startBatch(sendKeys, sendInputs);
+        const pendings = startBatch(sendKeys, sendInputs, share);
         sendKeys.forEach((key, i) => {
           const pending = pendings[i]!;
           joined.add(pending.batch);

@@ -38,7 +38,7 @@ export const streamEnvSchema = z.object({
 });
 
 /** The stream cache's settings (`createStreamCache` options). */
-export type StreamSettings = Required<StreamCacheOptions>;
+export type StreamSettings = Required<Pick<StreamCacheOptions, "maxBytes" | "idleMs">>;
 
 /** Reads the stream cache's variables; throws a `ConfigError` naming each bad one. */
 export function readStreamSettings(env: Env): StreamSettings {

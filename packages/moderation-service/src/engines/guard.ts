@@ -227,6 +227,7 @@ export const guard = defineEngine<GuardSettings>({
       ...options,
       logger,
       onUpstream: observer ? (event) => observer.observeUpstream(event) : undefined,
+      ...(context.shared && { shared: context.shared }),
     });
     logger.info(
       {

@@ -283,6 +283,7 @@ export const injection = defineEngine<
       }),
       logger,
       ...(observer && { onUpstream: (event) => observer.observeUpstream(event) }),
+      ...(context.shared && { shared: context.shared }),
     });
     logger.info(
       {

@@ -179,6 +179,7 @@ export const openai = defineEngine<OpenAISettings, { thresholds?: Record<string,
       ...options,
       logger,
       onUpstream: observer ? (event) => observer.observeUpstream(event) : undefined,
+      ...(context.shared && { shared: context.shared }),
     });
   },
 });

@@ -65,7 +65,13 @@ export async function buildPolicySet(
   source?: string,
 ): Promise<PolicySet> {
   const { stream, ...engineBase } = context;
-  const streamCache = createStreamCache(stream);
+  // With a shared store, streamed-answer judgements are shared too (their states name their lists).
+  const { observer } = context;
+  const streamCache = createStreamCache({
+    ...stream,
+    ...(context.shared && { shared: context.shared }),
+    ...(observer && { onLookup: (event) => observer.observeUpstream(event) }),
+  });
   /** Why each engine (by name) cannot judge, as its factory said. */
   const notReady = new Map<string, Set<string>>();
   const closers: Array<() => void> = [];

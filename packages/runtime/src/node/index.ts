@@ -9,8 +9,10 @@ export {
   resolveLogFormat,
 } from "./logger.ts";
 export { createServiceMetrics, type EngineReadiness, type ServiceMetrics } from "./metrics.ts";
+export type { SharedState, SharedStateStatus } from "@dify-ext/shared-state";
 export {
   commonReceiveOptions,
+  startSharedState,
   type RunServiceOptions,
   runService,
   type ServiceConfig,

@@ -1,12 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RequestObserver, RequestRecord } from "@dify-ext/receive";
+import type { SharedStateEvent, SharedStateObserver } from "@dify-ext/shared-state";
 import type { UpstreamEvent, UpstreamObserver } from "../upstream.ts";
 
 /** Which engines can judge (a moderation service's engines, by name). */
 export type EngineReadiness = ReadonlyArray<{ engine: string; ready: boolean }>;
 
 /** Prometheus metrics of one service (prom-client, its own registry). */
-export interface ServiceMetrics extends RequestObserver, UpstreamObserver {
+export interface ServiceMetrics extends RequestObserver, UpstreamObserver, SharedStateObserver {
   readonly registry: Registry;
   /** Counts a connection refused because MAX_CONNECTIONS were open. */
   connectionDropped(): void;
@@ -34,6 +35,10 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * - `dify_ext_connections_dropped_total` (connections closed at once past MAX_CONNECTIONS)
  * - `dify_ext_moderating` (1: every engine can judge; 0: one cannot, and the failure policy answers
  *   for it) and `dify_ext_engine_ready{engine}`, on moderation services
+ * - with SHARED_STATE_URL: `dify_ext_shared_state_up` (1 while the store is in use),
+ *   `dify_ext_shared_state_operations_total{op,outcome}` (`get`, `set`, `take`; `ok`, `error`,
+ *   `timeout`, `offline`: not tried, local state answered), `dify_ext_shared_state_duration_seconds{op}`
+ *   and `dify_ext_shared_state_reconnects_total`
  * - Node's process metrics (CPU, memory, event loop lag) with the `dify_ext_` prefix.
  */
 export function createServiceMetrics(options: { service: string }): ServiceMetrics {
@@ -102,6 +107,29 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     labelNames: ["engine"] as const,
     registers: [registry],
   });
+  const sharedUp = new Gauge({
+    name: "dify_ext_shared_state_up",
+    help: "1 while the shared state store (SHARED_STATE_URL) is connected and in use, else 0",
+    registers: [registry],
+  });
+  const sharedOperations = new Counter({
+    name: "dify_ext_shared_state_operations_total",
+    help: "Operations on the shared state store by op (get, set, take) and outcome (ok, error, timeout, offline)",
+    labelNames: ["op", "outcome"] as const,
+    registers: [registry],
+  });
+  const sharedDuration = new Histogram({
+    name: "dify_ext_shared_state_duration_seconds",
+    help: "Time the shared state store took to answer an operation",
+    labelNames: ["op"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [registry],
+  });
+  const sharedReconnects = new Counter({
+    name: "dify_ext_shared_state_reconnects_total",
+    help: "Reconnection attempts to the shared state store",
+    registers: [registry],
+  });
 
   const requestSeries = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
 
@@ -146,6 +174,14 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
       }
       upstreamRequests.inc({ upstream: event.upstream, outcome: event.outcome });
       if (event.seconds !== undefined) upstreamDuration.observe({ upstream: event.upstream }, event.seconds);
+    },
+    observeSharedState(event: SharedStateEvent) {
+      if (event.kind === "state") sharedUp.set(event.up ? 1 : 0);
+      else if (event.kind === "reconnect") sharedReconnects.inc();
+      else {
+        sharedOperations.inc({ op: event.op, outcome: event.outcome });
+        if (event.seconds !== undefined) sharedDuration.observe({ op: event.op }, event.seconds);
+      }
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

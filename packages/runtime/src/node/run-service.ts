@@ -1,4 +1,5 @@
 import type { ReceiveOptions } from "@dify-ext/receive";
+import type { SharedState } from "@dify-ext/shared-state";
 import { type CommonConfig, ConfigError, DEVELOPMENT_API_KEY, type Env } from "../env.ts";
 import type { Logger } from "@dify-ext/receive";
 import { receiveOptionsFrom } from "../worker.ts";
@@ -27,8 +28,10 @@ export interface ServiceState {
 export interface ServiceContext {
   logger: Logger;
   metrics: ServiceMetrics | undefined;
-  /** The receive options every app shares (keys, limits, rate limit, logging, metrics). */
+  /** The receive options every app shares (keys, limits, rate limit, logging, metrics, shared state). */
   receiveOptions: Omit<ReceiveOptions, "handlers">;
+  /** The state replicas share (SHARED_STATE_URL), when it is set. */
+  shared: SharedState | undefined;
 }
 
 export interface RunServiceOptions<C extends ServiceConfig> {
@@ -47,17 +50,36 @@ export interface RunServiceOptions<C extends ServiceConfig> {
   env?: Env;
 }
 
-/** The receive options that come from the shared env vars. */
+/**
+ * The receive options that come from the shared env vars; with `shared` (SHARED_STATE_URL), the
+ * rate-limit buckets are the replicas' shared ones and `/readyz` tells how the store is doing.
+ */
 export function commonReceiveOptions(
   common: CommonConfig,
   logger: Logger,
   metrics?: ServiceMetrics,
+  shared?: SharedState,
 ): Omit<ReceiveOptions, "handlers"> {
   return {
     ...receiveOptionsFrom(common, logger),
     metrics,
     metricsEndpoint: metrics && common.metrics.port === undefined ? () => metrics.render() : undefined,
+    ...(shared && {
+      ...(common.rateLimit && { rateLimiter: shared.rateLimiter(common.rateLimit, common.apiKeys) }),
+      readyDetail: () => ({ sharedState: shared.status() }),
+    }),
   };
+}
+
+/** Connects to SHARED_STATE_URL when it is set (the client is loaded only then). */
+export async function startSharedState(
+  common: CommonConfig,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+): Promise<SharedState | undefined> {
+  if (!common.sharedState) return undefined;
+  const { createSharedState } = await import("@dify-ext/shared-state");
+  return createSharedState({ ...common.sharedState, logger, observer: metrics });
 }
 
 /**
@@ -97,9 +119,11 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
     pretty: await loadPretty(resolveLogFormat(common.logFormat, where)),
   });
   const metrics = common.metrics.enabled ? createServiceMetrics({ service: options.name }) : undefined;
+  let shared: SharedState | undefined;
   try {
-    const receiveOptions = commonReceiveOptions(common, logger, metrics);
-    const { app, onClose, state } = await options.start(config, { logger, metrics, receiveOptions });
+    shared = await startSharedState(common, logger, metrics);
+    const receiveOptions = commonReceiveOptions(common, logger, metrics, shared);
+    const { app, onClose, state } = await options.start(config, { logger, metrics, receiveOptions, shared });
     const metricsServer =
       metrics && common.metrics.port !== undefined
         ? await serveMetrics(receiveOptions, metrics, common.metrics.port, common.host, logger)
@@ -113,6 +137,7 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
       onClose: async () => {
         await metricsServer?.close();
         await onClose?.();
+        await shared?.close();
       },
     });
     if (common.usingDevelopmentKey) {

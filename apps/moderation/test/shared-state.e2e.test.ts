@@ -1,0 +1,162 @@
+/**
+ * Two replicas of the composite app (real processes) sharing a real redis-server
+ * (SHARED_STATE_URL): a streamed answer whose calls alternate between them is judged as one
+ * replica judges it, every window goes to the guard model once, each replica resumes from the
+ * other's judgements, one rate-limit bucket holds for both, and a store that is killed and
+ * restarted never fails a call.
+ */
+import { fileURLToPath } from "node:url";
+import { splitIntoWindows } from "@dify-ext/moderation-engines/guard";
+import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
+import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
+import { type RedisServer, startRedisServer } from "@dify-ext/test-support/redis-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const KEY = "shared-state-e2e-key-1";
+const LIMITED_KEY = "shared-state-e2e-key-2";
+const WINDOW = 1000;
+const OVERLAP = 100;
+
+/** A clean answer of about 6,000 characters with a guard marker and a sample-list word near the end. */
+const ANSWER = `${Array.from({ length: 90 }, (_, i) => `Sentence ${i} of a calm answer about gardens.`).join(" ")} Then something VIOLENT happens. ${"More calm words. ".repeat(40)}`;
+
+function cuts(text: string): string[] {
+  const calls: string[] = [];
+  for (let cut = 300; cut < text.length; cut += 300) calls.push(text.slice(0, cut));
+  return [...calls, text];
+}
+
+async function metric(app: AppProcess, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
+}
+
+async function readyz(app: AppProcess) {
+  const response = await fetch(`${app.url}/readyz`);
+  return {
+    status: response.status,
+    body: (await response.json()) as { sharedState?: { state: string; store: string } },
+  };
+}
+
+describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
+  let redis: RedisServer;
+  let guard: FakeGuard;
+  let replicas: AppProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer({ password: "e2e-store-password" });
+    guard = await startFakeGuard();
+    const env = {
+      API_KEYS: `${KEY},${LIMITED_KEY}`,
+      MODERATION_ENGINES: "keywords,obscenity,guard",
+      GUARD_BASE_URL: guard.url,
+      GUARD_MODEL: "llama-guard3:8b",
+      GUARD_TIMEOUT_MS: "5000",
+      GUARD_WINDOW_CHARS: String(WINDOW),
+      GUARD_WINDOW_OVERLAP_CHARS: String(OVERLAP),
+      SHARED_STATE_URL: redis.url,
+      // Generous: a loaded machine can hold a round trip on loopback back that long.
+      SHARED_STATE_TIMEOUT_MS: "1000",
+      RATE_LIMIT_RPS: "0.01",
+      RATE_LIMIT_BURST: "100",
+    };
+    replicas = await Promise.all([
+      startAppProcess({ cwd: appDir, env, startTimeoutMs: 60_000 }),
+      startAppProcess({ cwd: appDir, env, startTimeoutMs: 60_000 }),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    await guard?.close();
+    await redis?.stop();
+  });
+
+  it("reports the store in /readyz, without its password", async () => {
+    for (const replica of replicas) {
+      const { status, body } = await readyz(replica);
+      expect(status).toBe(200);
+      expect(body.sharedState).toMatchObject({ state: "up", store: `redis://:***@127.0.0.1:${redis.port}/0` });
+      expect(replica.output.join("\n")).not.toContain("e2e-store-password");
+    }
+    expect(await metric(replicas[0]!, "dify_ext_shared_state_up", "")).toBe(1);
+  });
+
+  it("judges a streamed answer spread over both replicas as one would, each window sent to the model once", async () => {
+    guard.reset();
+    const calls = cuts(ANSWER);
+    const replies: unknown[] = [];
+    for (const [index, text] of calls.entries()) {
+      const response = await difyCall(replicas[index % 2]!.receiveUrl, KEY, "app.moderation.output", {
+        app_id: "stream-app",
+        text,
+      });
+      expect(response.status).toBe(200);
+      replies.push(await response.json());
+    }
+    const flaggedFrom = calls.findIndex((text) => text.includes("VIOLENT"));
+    replies.forEach((reply, index) => {
+      expect(reply, `call ${index}`).toMatchObject({ flagged: index >= flaggedFrom });
+    });
+    // One replica sends each distinct window once; two sharing a store do the same.
+    const windows = new Set(calls.flatMap((text) => splitIntoWindows(text, WINDOW, OVERLAP)));
+    expect(guard.calls).toHaveLength(windows.size);
+    // The second replica's first call resumed from the first's judgements (keyword and obscenity
+    // states); later calls resumed from each replica's own, a call back (the local reach).
+    expect(await metric(replicas[1]!, "dify_ext_cache_lookups_total", 'cache="stream-shared",result="hit"')).toBe(1);
+    for (const replica of replicas) {
+      expect(await metric(replica, "dify_ext_cache_lookups_total", 'cache="stream",result="hit"')).toBeGreaterThan(5);
+    }
+    expect(
+      await metric(replicas[1]!, "dify_ext_cache_lookups_total", 'cache="guard-shared",result="hit"'),
+    ).toBeGreaterThan(0);
+  });
+
+  it("keeps one rate-limit bucket per key for both replicas", async () => {
+    // RATE_LIMIT_BURST is 100: 110 calls with one key, alternating between the replicas.
+    const statuses: number[] = [];
+    for (let i = 0; i < 110; i++) {
+      const response = await difyCall(replicas[i % 2]!.receiveUrl, LIMITED_KEY, "ping", {});
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    // 100 allowed across both replicas (one more may refill at 0.01/s over a slow run), the rest 429.
+    const allowed = statuses.filter((status) => status === 200).length;
+    expect(allowed).toBeGreaterThanOrEqual(100);
+    expect(allowed).toBeLessThanOrEqual(102);
+    expect(statuses.at(-1)).toBe(429);
+  }, 120_000);
+
+  it("answers every call while the store is killed and restarted, and uses it again by itself", async () => {
+    await redis.kill();
+    for (let i = 0; i < 10; i++) {
+      const response = await difyCall(replicas[i % 2]!.receiveUrl, KEY, "app.moderation.output", {
+        app_id: "down-app",
+        text: `A calm answer number ${i} about the weather. `.repeat(20),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ flagged: false });
+    }
+    for (const replica of replicas) {
+      const { status, body } = await readyz(replica);
+      // Still ready: the app serves on local state.
+      expect(status).toBe(200);
+      expect(body.sharedState?.state).not.toBe("up");
+    }
+    await redis.restart();
+    const deadline = Date.now() + 60_000;
+    for (const replica of replicas) {
+      while ((await readyz(replica)).body.sharedState?.state !== "up") {
+        if (Date.now() > deadline) throw new Error("a replica did not reconnect within 60 s");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    const log = replicas.map((replica) => replica.output.join("\n")).join("\n");
+    expect(log).toContain("shared state store unreachable");
+    expect(log).not.toContain("e2e-store-password");
+    expect(await metric(replicas[0]!, "dify_ext_shared_state_reconnects_total", "")).toBeGreaterThan(0);
+  }, 120_000);
+});

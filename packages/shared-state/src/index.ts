@@ -1,0 +1,2 @@
+export * from "./shared-state.ts";
+export * from "./url.ts";
