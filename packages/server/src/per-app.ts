@@ -1,3 +1,4 @@
+import { APP_ID_MAX_LENGTH } from "@dify-ext/protocol";
 import { isMap, isNode, isScalar, parseDocument } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./env.ts";
@@ -27,8 +28,8 @@ export interface PerAppFile<T> {
 /** The label metrics give a call whose app id the file does not name (or a call without one). */
 export const OTHER_APP = "other";
 
-/** Longest app id the file may name: Dify's are UUIDs (36 characters). */
-export const APP_ID_MAX_LENGTH = 200;
+/** Longest app id the file may name: the longest a call may carry (Dify's are UUIDs, 36 characters). */
+export { APP_ID_MAX_LENGTH };
 
 /** Largest settings file read: a policy for thousands of apps fits in far less. */
 export const PER_APP_FILE_MAX_BYTES = 16 * 1024 * 1024;

@@ -335,6 +335,16 @@ describe("caching", () => {
     expect(fake.calls).toMatchObject({ geocoding: 4, forecast: 4 });
   });
 
+  it("counts what upstream answered against cacheMaxBytes: huge replies are evicted, not piled up", async () => {
+    // A geocoding reply with a 200,000-character region name: about 400 KB kept per name.
+    const huge = { results: [{ name: "Bigtown", latitude: 48.85, longitude: 2.35, admin1: "y".repeat(200_000) }] };
+    fake.script("geocoding", { kind: "status", status: 200, body: huge }, { times: 5 });
+    const weather = service({ cacheMaxBytes: 1024 * 1024 });
+    for (const name of ["Aaa", "Bbb", "Ccc", "Ddd", "Aaa"]) await weather.lookup(name);
+    // Four such answers do not fit in 1 MiB: "Aaa" was evicted and asked again.
+    expect(fake.calls).toMatchObject({ geocoding: 5 });
+  });
+
   it("shares one upstream call among concurrent identical lookups", async () => {
     fake.script("geocoding", { kind: "delay", ms: 50 }, { times: 1 });
     const weather = service();
@@ -486,6 +496,7 @@ describe("options", () => {
       geocodeTtlMs: 86_400_000,
       notFoundTtlMs: 600_000,
       cacheMax: 1000,
+      cacheMaxBytes: 16 * 1024 * 1024,
       locationVariable: "location",
     });
   });

@@ -10,8 +10,14 @@ import type { EngineUnavailableError, UpstreamEvent } from "../engine.ts";
 export interface CoalescingCacheOptions<I, J> {
   /** Cache name in metrics events (`openai`, `guard`). */
   name: string;
-  /** `max`: entries (0 disables the cache), `ttlMs`: lifetime, `maxChars`: total length of the keys. */
+  /**
+   * `max`: entries (0 disables the cache), `ttlMs`: lifetime, `maxChars`: total size of what is kept,
+   * in UTF-16 code units: each entry's key, its judgement ({@link CoalescingCacheOptions.judgementChars})
+   * and {@link ENTRY_OVERHEAD_CHARS}.
+   */
   cache: { max: number; ttlMs: number; maxChars: number };
+  /** Size of a judgement in code units (its strings, whatever upstream put in them, plus their objects). */
+  judgementChars(judgement: J): number;
   /**
    * Starts judging `inputs` (distinct keys, none cached or in flight), with `controller` aborted
    * when no caller waits any more: one promise per input, in order.
@@ -45,7 +51,17 @@ interface Pending<J> {
   readonly batch: Batch;
 }
 
-/** Creates the cache; its size is bounded by entries and by the total length of the keys. */
+/** Code units counted for an entry besides its key and judgement (objects, LRU bookkeeping): 128 bytes. */
+export const ENTRY_OVERHEAD_CHARS = 64;
+
+/** Code units a verdict with these category names is counted for. */
+export function categoriesChars(categories: readonly string[]): number {
+  let chars = 16;
+  for (const category of categories) chars += 8 + category.length;
+  return chars;
+}
+
+/** Creates the cache; its size is bounded by entries and by the total size of keys and judgements. */
 export function createCoalescingCache<I, J extends object>(
   options: CoalescingCacheOptions<I, J>,
 ): CoalescingCache<I, J> {
@@ -56,7 +72,8 @@ export function createCoalescingCache<I, J extends object>(
           max: options.cache.max,
           ttl: options.cache.ttlMs,
           maxSize: options.cache.maxChars,
-          sizeCalculation: (_value, key) => Math.max(1, key.length),
+          // Every string kept counts: the key (the text judged) and the judgement (upstream's names).
+          sizeCalculation: (value, key) => ENTRY_OVERHEAD_CHARS + key.length + options.judgementChars(value),
         })
       : undefined;
   const inFlight = new Map<string, Pending<J>>();
