@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -156,6 +156,36 @@ describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)
     expect(refused?.problems).toEqual([`${file}: apps.pilot.mode: expected enforce or shadow`]);
     expect(await moderate(app, LIGHT, "lottery")).toMatchObject({ flagged: true });
     expect(await moderate(app, PILOT, "lottery")).toEqual({ flagged: false, action: "direct_output" });
+  });
+
+  it("keeps the old policy while the file is truncated in place and written 0.6 s later", async () => {
+    const text = "no homework answers here";
+    expect(await moderate(app, STRICT, text)).toMatchObject({ flagged: true });
+    const reloads = () => jsonLines(app).filter((line) => line.msg === "moderation policy reloaded").length;
+    const refusals = () =>
+      jsonLines(app).filter((line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving");
+    const reloadsBefore = reloads();
+    const refusalsBefore = refusals().length;
+    // Asked without pause from the truncation until the rewritten file is in place.
+    const verdicts: unknown[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) verdicts.push((await moderate(app, STRICT, text)).flagged);
+    })();
+    try {
+      await truncate(file, 0);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await writeFile(file, policy("lists/new.txt"));
+      expect(await eventually(async () => reloads() > reloadsBefore)).toBe(true);
+    } finally {
+      polling = false;
+      await poller;
+    }
+    expect(verdicts.length).toBeGreaterThan(5);
+    expect(verdicts.filter((flagged) => flagged !== true)).toEqual([]);
+    const refused = refusals().slice(refusalsBefore);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]?.problems).toEqual([expect.stringMatching(/^.*policy\.yaml: the file is empty/)]);
   });
 });
 

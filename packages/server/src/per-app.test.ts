@@ -88,9 +88,26 @@ describe("per-app settings files", () => {
     expect((await problems(bomb)).join("\n")).toMatch(/alias|Excessive/i);
   });
 
-  it("treats an empty file as no overrides", async () => {
-    const file = await parsePerAppFile("", "policy.yaml", section);
-    expect(file.defaults).toBeUndefined();
-    expect(file.apps.size).toBe(0);
+  it("refuses an empty file (as one truncated to be rewritten is for a moment), and takes {}", async () => {
+    for (const text of ["", "\n  \n", "# nothing yet\n"]) {
+      expect(await problems(text)).toEqual([
+        "policy.yaml: the file is empty (nothing but blanks or comments); write {} for a file that sets nothing, and write the file elsewhere and rename it into place so that it is never read half-written",
+      ]);
+    }
+    for (const text of ["{}", "{}\n", "apps: {}\n"]) {
+      const file = await parsePerAppFile(text, "policy.yaml", section);
+      expect(file.defaults).toBeUndefined();
+      expect(file.apps.size).toBe(0);
+    }
+  });
+
+  it("refuses a section with nothing after its name, as a file cut off after a line ends", async () => {
+    expect(await problems("default:\n")).toEqual(["policy.yaml: default: empty; write {} for no settings of its own"]);
+    expect(await problems("apps:\n  tutor: { mode: shadow }\n  helpdesk:\n")).toEqual([
+      "policy.yaml: apps.helpdesk: empty; write {} for no settings of its own",
+    ]);
+    expect(await problems("apps:\n")).toEqual([expect.stringMatching(/^policy\.yaml: apps: /)]);
+    const file = await parsePerAppFile("apps:\n  helpdesk: {}\n", "policy.yaml", section);
+    expect(file.apps.get("helpdesk")).toEqual({});
   });
 });

@@ -79,6 +79,13 @@ export async function parsePerAppFile<S extends z.ZodType>(
   if (document.errors.length > 0) {
     fail(document.errors.slice(0, 5).map((error) => `not valid YAML or JSON: ${error.message.split("\n")[0]}`));
   }
+  // A file truncated in place to be rewritten is empty for a moment: never read that as "no
+  // settings" (every app would fall back to the environment's). A file that sets nothing says `{}`.
+  if (document.contents === null) {
+    fail([
+      "the file is empty (nothing but blanks or comments); write {} for a file that sets nothing, and write the file elsewhere and rename it into place so that it is never read half-written",
+    ]);
+  }
   let data: unknown;
   try {
     data = document.toJS({ maxAliasCount: 100 });
@@ -97,7 +104,12 @@ export async function parsePerAppFile<S extends z.ZodType>(
 
   const problems: string[] = [];
   const read = (value: unknown, path: PropertyKey[]): z.output<S> | undefined => {
-    const result = section.safeParse(value ?? {});
+    // `tutor:` with nothing after it is how a file cut off mid-write ends; `tutor: {}` takes the defaults.
+    if (value === null || value === undefined) {
+      problems.push(`${pathOf(path)}: empty; write {} for no settings of its own`);
+      return undefined;
+    }
+    const result = section.safeParse(value);
     if (result.success) return result.data;
     for (const problem of describeIssues(result.error, path)) problems.push(problem);
     return undefined;
