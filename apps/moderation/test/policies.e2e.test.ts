@@ -202,4 +202,16 @@ describe("a broken policy file at start-up", () => {
     expect(String(error)).toMatch(/exited with code 1/);
     expect(String(error)).toContain("apps.helpdesk.input.action: expected block or mask");
   });
+  it("stops the app when the file is empty, naming the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
+    const file = join(dir, "policy.yaml");
+    await writeFile(file, "");
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file },
+    }).catch((e: Error) => e);
+    await rm(dir, { recursive: true, force: true });
+    expect(String(error)).toMatch(/exited with code 1/);
+    expect(String(error)).toContain(`${file}: the file is empty`);
+  });
 });
