@@ -1,5 +1,6 @@
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
+import { GENEROUS_TIMEOUT_MS, loadedBudgetMs } from "@dify-ext/test-support/budget";
 import { type FakeGuard, type FakeGuardReply, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -12,8 +13,6 @@ export const KEY = "e2e-key-0123456789";
 export const GUARD_KEY = "guard-e2e-secret-5b8e2a";
 export const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
 const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-/** Room for a loaded shared machine on top of the engine's worst case. */
-const SLACK_MS = 1500;
 const START_MS = 60_000;
 
 /** Calls the app as Dify does, checks the reply against Dify's own rules, and times it. */
@@ -81,8 +80,9 @@ export function guardCases(transport: Transport): void {
 
     describe(`Llama Guard, failing open (the default) (${transport.name})`, () => {
       let app: RunningTarget;
-      // Generous: on a loaded machine the first requests of a process took up to 1.4 s (warm-up).
-      const timeoutMs = 3000;
+      // The model answers in time in this group, however busy the machine (the first requests of a
+      // process took up to 1.4 s on a loaded one): the timeout is never reached.
+      const timeoutMs = GENEROUS_TIMEOUT_MS;
       beforeAll(async () => {
         app = await transport.start(
           guardEnv("llama-guard3:8b", {
@@ -152,6 +152,34 @@ export function guardCases(transport: Transport): void {
         expect(fake.calls).toHaveLength(1);
       });
 
+      it("logs why the model failed, and never its API key, even when the server echoes it", async () => {
+        fake.script({ type: "error", status: 401, message: `invalid key ${GUARD_KEY}` });
+        expect(await input(app, "a text for the 401 case")).toEqual(PASS);
+        await expect
+          .poll(() => app.output.some((line) => line.includes("The guard model answered 401 (check the API key)")), {
+            timeout: 10_000,
+          })
+          .toBe(true);
+        fake.script({ type: "content", content: "Sure! The text is fine." });
+        expect(await input(app, "a text for the malformed case")).toEqual(PASS);
+        await expect
+          .poll(() => app.output.some((line) => line.includes("not the llama-guard format")), { timeout: 10_000 })
+          .toBe(true);
+        expect(app.output.join("\n")).not.toContain(GUARD_KEY);
+      });
+    });
+
+    // A short timeout, so a hang costs little; every case fails, so none needs the model in time.
+    describe(`Llama Guard, failing open, within the time budget (${transport.name})`, () => {
+      let app: RunningTarget;
+      const timeoutMs = 1000;
+      beforeAll(async () => {
+        app = await transport.start(
+          guardEnv("llama-guard3:8b", { GUARD_TIMEOUT_MS: String(timeoutMs), GUARD_MAX_RETRIES: "0" }),
+        );
+      }, START_MS);
+      afterAll(() => app?.stop());
+
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`lets the text through when the model gives no verdict (${name}), within the time budget`, async () => {
           fake.script(() => reply);
@@ -161,27 +189,15 @@ export function guardCases(transport: Transport): void {
             query: `I am VIOLENT, failing with ${name}`,
           });
           expect(body).toEqual(PASS);
-          expect(ms).toBeLessThan(timeoutMs + SLACK_MS);
+          expect(ms).toBeLessThan(loadedBudgetMs(timeoutMs));
           expect(fake.calls).toHaveLength(1);
         });
       }
-
-      it("logs why the model failed, and never its API key, even when the server echoes it", async () => {
-        fake.script({ type: "error", status: 401, message: `invalid key ${GUARD_KEY}` });
-        expect(await input(app, "a text for the 401 case")).toEqual(PASS);
-        await expect
-          .poll(() => app.output.some((line) => line.includes("The guard model answered 401 (check the API key)")))
-          .toBe(true);
-        fake.script({ type: "content", content: "Sure! The text is fine." });
-        expect(await input(app, "a text for the malformed case")).toEqual(PASS);
-        await expect.poll(() => app.output.some((line) => line.includes("not the llama-guard format"))).toBe(true);
-        expect(app.output.join("\n")).not.toContain(GUARD_KEY);
-      });
     });
 
     describe(`Qwen3Guard, failing closed, one retry (${transport.name})`, () => {
       let app: RunningTarget;
-      const timeoutMs = 1500;
+      const timeoutMs = GENEROUS_TIMEOUT_MS;
       const worstCaseMs = timeoutMs * 2 + 1000;
       beforeAll(async () => {
         app = await transport.start(
@@ -199,8 +215,10 @@ export function guardCases(transport: Transport): void {
       it("logs the format and the worst-case wait when the engine starts", async () => {
         await difyCall(app.receiveUrl, KEY, "ping", {});
         await expect
-          .poll(() =>
-            app.output.some((l) => l.includes('"format":"qwen3guard"') && l.includes(`"worstCaseMs":${worstCaseMs}`)),
+          .poll(
+            () =>
+              app.output.some((l) => l.includes('"format":"qwen3guard"') && l.includes(`"worstCaseMs":${worstCaseMs}`)),
+            { timeout: 10_000 },
           )
           .toBe(true);
       });
@@ -212,6 +230,29 @@ export function guardCases(transport: Transport): void {
         expect(await output(app, "a VIOLENT answer")).toEqual(OUTPUT_BLOCKED);
       });
 
+      it("retries once after a 500, then judges", async () => {
+        fake.script([{ type: "error", status: 500 }]);
+        expect(await input(app, "a calm question after a 500")).toEqual(PASS);
+        expect(fake.calls).toHaveLength(2);
+      });
+    });
+
+    describe(`Qwen3Guard, failing closed, one retry, within the time budget (${transport.name})`, () => {
+      let app: RunningTarget;
+      const timeoutMs = 1000;
+      const worstCaseMs = timeoutMs * 2 + 1000;
+      beforeAll(async () => {
+        app = await transport.start(
+          guardEnv("Qwen/Qwen3Guard-Gen-4B", {
+            GUARD_TIMEOUT_MS: String(timeoutMs),
+            GUARD_MAX_RETRIES: "1",
+            MODERATION_INPUT_ON_ERROR: "closed",
+            MODERATION_OUTPUT_ON_ERROR: "closed",
+          }),
+        );
+      }, START_MS);
+      afterAll(() => app?.stop());
+
       for (const [name, reply] of Object.entries(FAILURES)) {
         it(`blocks with the presets when the model gives no verdict (${name}), within the time budget`, async () => {
           fake.script(() => reply);
@@ -221,21 +262,15 @@ export function guardCases(transport: Transport): void {
             query: `a calm question, failing with ${name}`,
           });
           expect(inputCall.body).toEqual(INPUT_BLOCKED);
-          expect(inputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
+          expect(inputCall.ms).toBeLessThan(loadedBudgetMs(worstCaseMs));
           const outputCall = await call(app, "app.moderation.output", {
             app_id: "app",
             text: `a calm answer, failing with ${name}`,
           });
           expect(outputCall.body).toEqual(OUTPUT_BLOCKED);
-          expect(outputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
+          expect(outputCall.ms).toBeLessThan(loadedBudgetMs(worstCaseMs));
         });
       }
-
-      it("retries once after a 500, then judges", async () => {
-        fake.script([{ type: "error", status: 500 }]);
-        expect(await input(app, "a calm question after a 500")).toEqual(PASS);
-        expect(fake.calls).toHaveLength(2);
-      });
     });
 
     describe(`ShieldGemma, one policy at output (${transport.name})`, () => {

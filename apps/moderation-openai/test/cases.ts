@@ -1,5 +1,6 @@
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { difyCall } from "@dify-ext/test-support/app-process";
+import { GENEROUS_TIMEOUT_MS, loadedBudgetMs } from "@dify-ext/test-support/budget";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import type { RunningTarget, Transport } from "@dify-ext/test-support/worker";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -12,8 +13,6 @@ export const KEY = "e2e-key-0123456789";
 export const OPENAI_KEY = "sk-e2e-secret-4f9a1c7d2b";
 export const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
 const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-/** Room for a loaded shared machine on top of the engine's worst case. */
-const SLACK_MS = 1500;
 const START_MS = 60_000;
 
 /** Calls the app as Dify does, checks the reply against Dify's own rules, and times it. */
@@ -73,9 +72,10 @@ export function openaiCases(transport: Transport): void {
     });
     afterAll(() => fake?.close());
 
+    // OpenAI answers in time in this group, however busy the machine: the timeout is never reached.
     describe(`failing open (the default) (${transport.name})`, () => {
       let app: RunningTarget;
-      const timeoutMs = 300;
+      const timeoutMs = GENEROUS_TIMEOUT_MS;
       beforeAll(async () => {
         app = await transport.start({
           API_KEYS: KEY,
@@ -182,20 +182,6 @@ export function openaiCases(transport: Transport): void {
         expect(fake.calls).toHaveLength(0);
       });
 
-      for (const [name, reply] of Object.entries(FAILURES)) {
-        it(`lets the text through when OpenAI fails (${name}), within the time budget`, async () => {
-          fake.script(() => reply);
-          const { body, ms } = await call(app, "app.moderation.input", {
-            app_id: "app",
-            inputs: {},
-            query: `I am VIOLENT, failing with ${name}`,
-          });
-          expect(body).toEqual(PASS);
-          expect(ms).toBeLessThan(timeoutMs + SLACK_MS);
-          expect(fake.calls).toHaveLength(1);
-        });
-      }
-
       it("does not cache a failure: the next call asks again and judges", async () => {
         fake.script({ type: "error", status: 500 });
         expect(await input(app, "I am VIOLENT, not cached 1")).toEqual(PASS);
@@ -212,18 +198,49 @@ export function openaiCases(transport: Transport): void {
         });
         expect(await input(app, "a text for the 401 case")).toEqual(PASS);
         await expect
-          .poll(() => app.output.some((line) => line.includes("OpenAI moderation answered 401 (check the API key)")))
+          .poll(() => app.output.some((line) => line.includes("OpenAI moderation answered 401 (check the API key)")), {
+            timeout: 10_000,
+          })
           .toBe(true);
         expect(app.output.join("\n")).not.toContain(OPENAI_KEY);
         expect(app.output.join("\n")).not.toContain(OPENAI_KEY.slice(3, 15));
       });
     });
 
+    // A short timeout, so a hang costs little; every case fails, so none needs OpenAI in time.
+    describe(`failing open, within the time budget (${transport.name})`, () => {
+      let app: RunningTarget;
+      const timeoutMs = 1000;
+      beforeAll(async () => {
+        app = await transport.start({
+          API_KEYS: KEY,
+          OPENAI_API_KEY: OPENAI_KEY,
+          OPENAI_BASE_URL: fake.url,
+          OPENAI_TIMEOUT_MS: String(timeoutMs),
+          OPENAI_MAX_RETRIES: "0",
+        });
+      }, START_MS);
+      beforeEach(() => fake.reset());
+      afterAll(() => app?.stop());
+
+      for (const [name, reply] of Object.entries(FAILURES)) {
+        it(`lets the text through when OpenAI fails (${name}), within the time budget`, async () => {
+          fake.script(() => reply);
+          const { body, ms } = await call(app, "app.moderation.input", {
+            app_id: "app",
+            inputs: {},
+            query: `I am VIOLENT, failing with ${name}`,
+          });
+          expect(body).toEqual(PASS);
+          expect(ms).toBeLessThan(loadedBudgetMs(timeoutMs));
+          expect(fake.calls).toHaveLength(1);
+        });
+      }
+    });
+
     describe(`failing closed, one retry (${transport.name})`, () => {
       let app: RunningTarget;
-      const timeoutMs = 300;
-      // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
-      const worstCaseMs = timeoutMs * 2 + 1000;
+      const timeoutMs = GENEROUS_TIMEOUT_MS;
       beforeAll(async () => {
         app = await transport.start({
           API_KEYS: KEY,
@@ -240,27 +257,12 @@ export function openaiCases(transport: Transport): void {
 
       it("logs the worst-case wait when the engine starts", async () => {
         await difyCall(app.receiveUrl, KEY, "ping", {});
-        await expect.poll(() => app.output.some((line) => line.includes('"worstCaseMs":1600'))).toBe(true);
+        // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
+        const worstCaseMs = timeoutMs * 2 + 1000;
+        await expect
+          .poll(() => app.output.some((line) => line.includes(`"worstCaseMs":${worstCaseMs}`)), { timeout: 10_000 })
+          .toBe(true);
       });
-
-      for (const [name, reply] of Object.entries(FAILURES)) {
-        it(`blocks input and output with the presets when OpenAI fails (${name}), within the time budget`, async () => {
-          fake.script(() => reply);
-          const inputCall = await call(app, "app.moderation.input", {
-            app_id: "app",
-            inputs: {},
-            query: `a clean question, failing with ${name}`,
-          });
-          expect(inputCall.body).toEqual(INPUT_BLOCKED);
-          expect(inputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
-          const outputCall = await call(app, "app.moderation.output", {
-            app_id: "app",
-            text: `a clean answer, failing with ${name}`,
-          });
-          expect(outputCall.body).toEqual(OUTPUT_BLOCKED);
-          expect(outputCall.ms).toBeLessThan(worstCaseMs + SLACK_MS);
-        });
-      }
 
       it("retries once after a 500 or a 429 with a short retry-after, then judges", async () => {
         fake.script([{ type: "error", status: 500 }]);
@@ -281,6 +283,45 @@ export function openaiCases(transport: Transport): void {
       it("never prints the API key", () => {
         expect(app.output.join("\n")).not.toContain(OPENAI_KEY);
       });
+    });
+
+    describe(`failing closed, one retry, within the time budget (${transport.name})`, () => {
+      let app: RunningTarget;
+      const timeoutMs = 1000;
+      // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
+      const worstCaseMs = timeoutMs * 2 + 1000;
+      beforeAll(async () => {
+        app = await transport.start({
+          API_KEYS: KEY,
+          OPENAI_API_KEY: OPENAI_KEY,
+          OPENAI_BASE_URL: fake.url,
+          OPENAI_TIMEOUT_MS: String(timeoutMs),
+          OPENAI_MAX_RETRIES: "1",
+          MODERATION_INPUT_ON_ERROR: "closed",
+          MODERATION_OUTPUT_ON_ERROR: "closed",
+        });
+      }, START_MS);
+      beforeEach(() => fake.reset());
+      afterAll(() => app?.stop());
+
+      for (const [name, reply] of Object.entries(FAILURES)) {
+        it(`blocks input and output with the presets when OpenAI fails (${name}), within the time budget`, async () => {
+          fake.script(() => reply);
+          const inputCall = await call(app, "app.moderation.input", {
+            app_id: "app",
+            inputs: {},
+            query: `a clean question, failing with ${name}`,
+          });
+          expect(inputCall.body).toEqual(INPUT_BLOCKED);
+          expect(inputCall.ms).toBeLessThan(loadedBudgetMs(worstCaseMs));
+          const outputCall = await call(app, "app.moderation.output", {
+            app_id: "app",
+            text: `a clean answer, failing with ${name}`,
+          });
+          expect(outputCall.body).toEqual(OUTPUT_BLOCKED);
+          expect(outputCall.ms).toBeLessThan(loadedBudgetMs(worstCaseMs));
+        });
+      }
     });
   });
 }

@@ -2,18 +2,23 @@ import { fileURLToPath } from "node:url";
 import { difyReplyProblems } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
+import { loadedBudgetMs } from "@dify-ext/test-support/budget";
 import { type FakeOpenAI, type FakeReply, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "faults-key-0123456789";
 const OPENAI_KEY = "sk-faults-secret-2b7c";
-const TIMEOUT_MS = 500;
+/**
+ * Long enough that the healthy cases are answered in time on a loaded machine (load 20+), short
+ * enough that the hangs cost little.
+ */
+const TIMEOUT_MS = 2000;
+/** A slow answer, well inside the timeout: a quarter of it. */
+const SLOW_MS = TIMEOUT_MS / 4;
 const RETRIES = 1;
 /** The engine's worst case (openAIWorstCaseMs): each attempt's timeout plus at most 1 s between them. */
 const BUDGET_MS = TIMEOUT_MS * (RETRIES + 1) + RETRIES * 1000;
-/** Room for a loaded shared machine on top of the budget. */
-const SLACK_MS = 1500;
 const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
 const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
 
@@ -57,7 +62,8 @@ interface Row {
   maxMs: number;
 }
 
-describe("moderation-openai when OpenAI fails (input fails closed, output fails open)", () => {
+// Two calls a case, each up to loadedBudgetMs(BUDGET_MS) on a loaded machine.
+describe("moderation-openai when OpenAI fails (input fails closed, output fails open)", { timeout: 60_000 }, () => {
   let fake: FakeOpenAI;
   let proxy: FaultProxy;
   let app: AppProcess;
@@ -117,7 +123,7 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
     await proxy.accept();
     rows.push({ fault, input: input.verdict, output: output.verdict, maxMs: Math.max(input.ms, output.ms) });
     expect({ input: input.verdict, output: output.verdict }).toEqual(expected);
-    expect(Math.max(input.ms, output.ms)).toBeLessThan(BUDGET_MS + SLACK_MS);
+    expect(Math.max(input.ms, output.ms)).toBeLessThan(loadedBudgetMs(BUDGET_MS));
   }
 
   const healthy = { input: "pass", output: "blocked" } as const;
@@ -126,7 +132,11 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
 
   it("healthy upstream: judged by OpenAI", () => underFault("none (healthy)", healthy, () => {}));
   it("slow answer inside the per-attempt timeout: judged by OpenAI", () =>
-    underFault(`answer after 300 ms (timeout ${TIMEOUT_MS} ms)`, healthy, every({ type: "default", delayMs: 300 })));
+    underFault(
+      `answer after ${SLOW_MS} ms (timeout ${TIMEOUT_MS} ms)`,
+      healthy,
+      every({ type: "default", delayMs: SLOW_MS }),
+    ));
   it("one 429 with retry-after 0, then healthy: the retry is judged by OpenAI", () =>
     underFault("one 429 (retry-after: 0), then healthy", healthy, () =>
       fake.script([{ type: "error", status: 429, headers: { "retry-after": "0" } }]),
@@ -187,7 +197,7 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
     });
     expect(limited).toBeGreaterThan(0);
     expect(passed).toBe(20);
-    expect(maxMs).toBeLessThan(BUDGET_MS + SLACK_MS);
+    expect(maxMs).toBeLessThan(loadedBudgetMs(BUDGET_MS));
     fake.reset();
   });
 
@@ -208,7 +218,7 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
     });
     expect(inputs.every((answer) => answer.verdict === "blocked")).toBe(true);
     expect(outputs.every((answer) => answer.verdict === "pass")).toBe(true);
-    expect(maxMs).toBeLessThan(BUDGET_MS + SLACK_MS);
+    expect(maxMs).toBeLessThan(loadedBudgetMs(BUDGET_MS));
   });
 
   it("is healthy again after every fault, and never logged the OpenAI key", async () => {
