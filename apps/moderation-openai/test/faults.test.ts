@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { difyReplyProblems } from "@dify-ext/protocol";
 import { type AppProcess, difyCall, startAppProcess } from "@dify-ext/test-support/app-process";
 import { type FaultProxy, startFaultProxy } from "@dify-ext/test-support/fault-proxy";
-import { loadedBudgetMs } from "@dify-ext/test-support/budget";
+import { GENEROUS_TIMEOUT_MS, loadedBudgetMs } from "@dify-ext/test-support/budget";
 import { type FakeOpenAI, type FakeReply, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -69,16 +69,15 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
   let app: AppProcess;
   const rows: Row[] = [];
 
-  beforeAll(async () => {
-    fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
-    proxy = await startFaultProxy(new URL(fake.url).port);
-    app = await startAppProcess({
+  /** The app under test, with OpenAI behind the fault proxy. */
+  const startApp = (timeoutMs: number) =>
+    startAppProcess({
       cwd: appDir,
       env: {
         API_KEYS: KEY,
         OPENAI_API_KEY: OPENAI_KEY,
         OPENAI_BASE_URL: `${proxy.url}/v1`,
-        OPENAI_TIMEOUT_MS: String(TIMEOUT_MS),
+        OPENAI_TIMEOUT_MS: String(timeoutMs),
         OPENAI_MAX_RETRIES: String(RETRIES),
         OPENAI_CACHE_MAX: "0",
         MODERATION_INPUT_ON_ERROR: "closed",
@@ -86,6 +85,11 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
       },
       startTimeoutMs: 60_000,
     });
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+    proxy = await startFaultProxy(new URL(fake.url).port);
+    app = await startApp(TIMEOUT_MS);
   }, 90_000);
 
   afterAll(async () => {
@@ -177,6 +181,10 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
     fake.reset();
     // OpenAI rate-limits the first 10 requests and asks to retry after 300 ms: the one retry finds it
     // recovered. (Counted, not timed: on a slow machine a time window could close before a call arrives.)
+    // Every call must be judged, so OpenAI must answer in time: at load 26, 20 concurrent calls
+    // through one process took longer than a 2 s attempt. This case runs on its own process with a
+    // timeout that is never reached.
+    const patient = await startApp(GENEROUS_TIMEOUT_MS);
     let refused = 0;
     fake.script(() =>
       refused++ < 10
@@ -184,8 +192,8 @@ describe("moderation-openai when OpenAI fails (input fails closed, output fails 
         : { type: "default" },
     );
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => moderate(app, "app.moderation.input", fresh("burst clean text"))),
-    );
+      Array.from({ length: 20 }, () => moderate(patient, "app.moderation.input", fresh("burst clean text"))),
+    ).finally(() => patient.stop());
     const limited = fake.calls.length - 20;
     const passed = answers.filter((answer) => answer.verdict === "pass").length;
     const maxMs = answers.reduce((max, answer) => Math.max(max, answer.ms), 0);

@@ -91,16 +91,22 @@ describe("the Koa adapter under Node", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const { running, url, post } = await start({
       handlers: {
         "app.moderation.output": async (params) => {
+          entered();
           await gate;
           return outputOverride(params.text);
         },
       },
     });
     const pending = post(url, { point: "app.moderation.output", params: { text: "slow" } });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Closed once the request is in the handler (a fixed wait is too short on a busy machine).
+    await inHandler;
     const closed = running.close();
     setTimeout(release, 50);
     const response = await pending;
@@ -377,17 +383,23 @@ describe("connections", () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(answered).toContain('{"result":"pong"}');
-      // The flood is still held open by the client when the ping is answered.
-      expect(flood.filter((socket) => !socket.destroyed).length).toBe(400);
-      // Answered about one header timeout (plus Node's 1 s check interval) after the flood began.
+      // Answered about one header timeout (plus the check interval) after the flood began.
       console.info(
         `ping answered ${seconds.toFixed(2)} s after 400 silent sockets (header timeout ${headersTimeoutMs / 1000} s)`,
       );
-      const open = await new Promise<number>((resolve, reject) =>
-        running.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
-      );
-      // The server no longer holds the timed-out sockets (the ones it accepted are all gone).
-      expect(open).toBeLessThan(20);
+      // Every silent socket the server accepted times out and stops counting, while the client still
+      // holds all 400 open. (On a busy machine the server accepts some only after others timed out.)
+      const open = () =>
+        new Promise<number>((resolve, reject) =>
+          running.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+        );
+      let count = await open();
+      while (count > 0 && performance.now() < deadline + 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        count = await open();
+      }
+      expect(count).toBe(0);
+      expect(flood.filter((socket) => !socket.destroyed).length).toBe(400);
     } finally {
       for (const socket of flood) socket.destroy();
     }
