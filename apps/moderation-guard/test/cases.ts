@@ -70,6 +70,13 @@ export function guardCases(transport: Transport): void {
     afterAll(() => fake?.close());
     beforeEach(() => fake.reset());
 
+    /** One retry, and both points failing closed. */
+    const closedWithOneRetry = (timeoutMs: number) => ({
+      GUARD_TIMEOUT_MS: String(timeoutMs),
+      GUARD_MAX_RETRIES: "1",
+      MODERATION_INPUT_ON_ERROR: "closed",
+      MODERATION_OUTPUT_ON_ERROR: "closed",
+    });
     const guardEnv = (model: string, extra: Record<string, string> = {}) => ({
       API_KEYS: KEY,
       GUARD_BASE_URL: fake.url,
@@ -202,11 +209,8 @@ export function guardCases(transport: Transport): void {
       beforeAll(async () => {
         app = await transport.start(
           guardEnv("Qwen/Qwen3Guard-Gen-4B", {
-            GUARD_TIMEOUT_MS: String(timeoutMs),
-            GUARD_MAX_RETRIES: "1",
+            ...closedWithOneRetry(timeoutMs),
             GUARD_CONTROVERSIAL: "pass",
-            MODERATION_INPUT_ON_ERROR: "closed",
-            MODERATION_OUTPUT_ON_ERROR: "closed",
           }),
         );
       }, START_MS);
@@ -242,14 +246,7 @@ export function guardCases(transport: Transport): void {
       const timeoutMs = 1000;
       const worstCaseMs = timeoutMs * 2 + 1000;
       beforeAll(async () => {
-        app = await transport.start(
-          guardEnv("Qwen/Qwen3Guard-Gen-4B", {
-            GUARD_TIMEOUT_MS: String(timeoutMs),
-            GUARD_MAX_RETRIES: "1",
-            MODERATION_INPUT_ON_ERROR: "closed",
-            MODERATION_OUTPUT_ON_ERROR: "closed",
-          }),
-        );
+        app = await transport.start(guardEnv("Qwen/Qwen3Guard-Gen-4B", closedWithOneRetry(timeoutMs)));
       }, START_MS);
       afterAll(() => app?.stop());
 

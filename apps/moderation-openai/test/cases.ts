@@ -72,21 +72,29 @@ export function openaiCases(transport: Transport): void {
     });
     afterAll(() => fake?.close());
 
+    /** The app's variables against the fake: this timeout and number of retries, and `extra`. */
+    const openaiEnv = (timeoutMs: number, retries: number, extra: Record<string, string> = {}) => ({
+      API_KEYS: KEY,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_TIMEOUT_MS: String(timeoutMs),
+      OPENAI_MAX_RETRIES: String(retries),
+      ...extra,
+    });
+    const FAIL_CLOSED = { MODERATION_INPUT_ON_ERROR: "closed", MODERATION_OUTPUT_ON_ERROR: "closed" };
+
     // OpenAI answers in time in this group, however busy the machine: the timeout is never reached.
     describe(`failing open (the default) (${transport.name})`, () => {
       let app: RunningTarget;
       const timeoutMs = GENEROUS_TIMEOUT_MS;
       beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          OPENAI_API_KEY: OPENAI_KEY,
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_TIMEOUT_MS: String(timeoutMs),
-          OPENAI_MAX_RETRIES: "0",
-          OPENAI_THRESHOLDS: "violence=0.5,sexual=0.9",
-          MODERATION_INPUT_ACTION: "mask",
-          MODERATION_OUTPUT_ACTION: "mask",
-        });
+        app = await transport.start(
+          openaiEnv(timeoutMs, 0, {
+            OPENAI_THRESHOLDS: "violence=0.5,sexual=0.9",
+            MODERATION_INPUT_ACTION: "mask",
+            MODERATION_OUTPUT_ACTION: "mask",
+          }),
+        );
       }, START_MS);
       beforeEach(() => fake.reset());
       afterAll(() => app?.stop());
@@ -212,13 +220,7 @@ export function openaiCases(transport: Transport): void {
       let app: RunningTarget;
       const timeoutMs = 1000;
       beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          OPENAI_API_KEY: OPENAI_KEY,
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_TIMEOUT_MS: String(timeoutMs),
-          OPENAI_MAX_RETRIES: "0",
-        });
+        app = await transport.start(openaiEnv(timeoutMs, 0));
       }, START_MS);
       beforeEach(() => fake.reset());
       afterAll(() => app?.stop());
@@ -242,15 +244,7 @@ export function openaiCases(transport: Transport): void {
       let app: RunningTarget;
       const timeoutMs = GENEROUS_TIMEOUT_MS;
       beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          OPENAI_API_KEY: OPENAI_KEY,
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_TIMEOUT_MS: String(timeoutMs),
-          OPENAI_MAX_RETRIES: "1",
-          MODERATION_INPUT_ON_ERROR: "closed",
-          MODERATION_OUTPUT_ON_ERROR: "closed",
-        });
+        app = await transport.start(openaiEnv(timeoutMs, 1, FAIL_CLOSED));
       }, START_MS);
       beforeEach(() => fake.reset());
       afterAll(() => app?.stop());
@@ -291,15 +285,7 @@ export function openaiCases(transport: Transport): void {
       // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
       const worstCaseMs = timeoutMs * 2 + 1000;
       beforeAll(async () => {
-        app = await transport.start({
-          API_KEYS: KEY,
-          OPENAI_API_KEY: OPENAI_KEY,
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_TIMEOUT_MS: String(timeoutMs),
-          OPENAI_MAX_RETRIES: "1",
-          MODERATION_INPUT_ON_ERROR: "closed",
-          MODERATION_OUTPUT_ON_ERROR: "closed",
-        });
+        app = await transport.start(openaiEnv(timeoutMs, 1, FAIL_CLOSED));
       }, START_MS);
       beforeEach(() => fake.reset());
       afterAll(() => app?.stop());

@@ -190,28 +190,31 @@ describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)
 });
 
 describe("a broken policy file at start-up", () => {
+  /** Starts the app with a policy file of this name and text; resolves with the error it stopped with. */
+  async function startupError(name: string, text: string): Promise<{ error: string; file: string }> {
+    const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const error = await startAppProcess({
+      cwd: appDir,
+      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file },
+    }).catch((e: Error) => e);
+    await rm(dir, { recursive: true, force: true });
+    return { error: String(error), file };
+  }
+
   it("stops the app with a message naming the file, the app and the field", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
-    const file = join(dir, "policy.json");
-    await writeFile(file, JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }));
-    const error = await startAppProcess({
-      cwd: appDir,
-      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file },
-    }).catch((e: Error) => e);
-    await rm(dir, { recursive: true, force: true });
-    expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain("apps.helpdesk.input.action: expected block or mask");
+    const { error } = await startupError(
+      "policy.json",
+      JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }),
+    );
+    expect(error).toMatch(/exited with code 1/);
+    expect(error).toContain("apps.helpdesk.input.action: expected block or mask");
   });
+
   it("stops the app when the file is empty, naming the file", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
-    const file = join(dir, "policy.yaml");
-    await writeFile(file, "");
-    const error = await startAppProcess({
-      cwd: appDir,
-      env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file },
-    }).catch((e: Error) => e);
-    await rm(dir, { recursive: true, force: true });
-    expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain(`${file}: the file is empty`);
+    const { error, file } = await startupError("policy.yaml", "");
+    expect(error).toMatch(/exited with code 1/);
+    expect(error).toContain(`${file}: the file is empty`);
   });
 });
