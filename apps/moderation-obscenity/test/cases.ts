@@ -11,7 +11,8 @@ export const KEY = "e2e-key-0123456789";
 export const SECOND_KEY = "second-key-98765";
 const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
 const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-const START_MS = 60_000;
+/** Starting an app (a Worker build included) can take a minute and more on a loaded machine. */
+const START_MS = 180_000;
 
 /** Calls the app as Dify does and checks the reply against Dify's own acceptance rules. */
 async function call(app: RunningTarget, point: Point, params: unknown): Promise<Record<string, unknown>> {

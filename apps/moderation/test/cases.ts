@@ -19,7 +19,8 @@ export const KEY = "e2e-key-0123456789";
 export const OPENAI_KEY = "sk-e2e-composite-7c2d9e";
 const INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
 const OUTPUT_PRESET = "Sorry, this answer was withheld by content moderation.";
-const START_MS = 60_000;
+/** Starting an app (a Worker build included) can take a minute and more on a loaded machine. */
+const START_MS = 180_000;
 
 const PASS = { flagged: false, action: "direct_output" };
 const INPUT_BLOCKED = { flagged: true, action: "direct_output", preset_response: INPUT_PRESET };
