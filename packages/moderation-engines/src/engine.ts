@@ -13,6 +13,11 @@ export interface Finding extends Span {
    * character becomes the policy's mask character.
    */
   replacement?: string;
+  /**
+   * The finding's category from the vocabulary (`categories.ts`), which per-category actions key
+   * on. Unset: the verdict's first category, or `other`.
+   */
+  category?: string;
 }
 
 /** An engine's judgement of one text. */
@@ -23,8 +28,16 @@ export interface TextVerdict {
    * (OpenAI) return none; a flagged verdict without findings cannot be masked and is blocked.
    */
   findings: Finding[];
-  /** Categories that caused the flag (e.g. OpenAI's `violence`), for logs and metrics. */
+  /**
+   * Categories that caused the flag, from the one vocabulary (`categories.ts`: `hate`, `pii.email`,
+   * …), each once; for logs, metrics, per-category actions and reply templates.
+   */
   categories: string[];
+  /**
+   * The engine's own names for what flagged, each once: keyword list names, OpenAI's categories
+   * (`harassment/threatening`), a guard model's ids (`S10`), pii types. For the audit trail.
+   */
+  rules?: string[];
 }
 
 /** Which of Dify's moderation points a text comes from. */
@@ -67,6 +80,8 @@ export interface LoadedList {
   terms: number;
   /** How its terms match (`word`, `substring`), where that applies. */
   match?: string;
+  /** The category of its findings (docs/categories.md), for a block list. */
+  category?: string;
 }
 
 /** What an engine has loaded, as it describes itself to an operator (`GET`-free: no text in it). */

@@ -5,28 +5,58 @@ import { createKeywordMatcher } from "./matcher.ts";
 describe("createKeywordEngine", () => {
   const matcher = createKeywordMatcher({
     lists: [
-      { name: "profanity", terms: ["fuck"] },
-      { name: "insults", terms: ["傻逼", "idiot"] },
+      { name: "profanity", terms: ["fuck"], category: "profanity" },
+      { name: "insults", terms: ["傻逼", "idiot"], category: "harassment" },
+      { name: "misc", terms: ["hello world"] },
     ],
   });
 
-  it("returns one verdict per text, in order, with spans and list names", async () => {
+  it("returns one verdict per text, in order, with spans, the lists' categories and the list names", async () => {
     const engine = createKeywordEngine({ matcher });
     expect(engine.name).toBe("keywords");
-    const verdicts = await engine.moderate(["hello", "you FUCKING idiot, fuck", "", "傻逼"], { point: "input" });
+    const verdicts = await engine.moderate(["hello", "you FUCKING idiot, fuck", "", "傻逼", "hello world"], {
+      point: "input",
+    });
     expect(verdicts).toEqual([
       { flagged: false, findings: [], categories: [] },
       {
         flagged: true,
         findings: [
-          { start: 12, end: 17, label: "idiot" },
-          { start: 19, end: 23, label: "fuck" },
+          { start: 12, end: 17, label: "idiot", category: "harassment" },
+          { start: 19, end: 23, label: "fuck", category: "profanity" },
         ],
-        categories: ["insults", "profanity"],
+        categories: ["harassment", "profanity"],
+        rules: ["insults", "profanity"],
       },
       { flagged: false, findings: [], categories: [] },
-      { flagged: true, findings: [{ start: 0, end: 2, label: "傻逼" }], categories: ["insults"] },
+      {
+        flagged: true,
+        findings: [{ start: 0, end: 2, label: "傻逼", category: "harassment" }],
+        categories: ["harassment"],
+        rules: ["insults"],
+      },
+      // A list without a `# category:` line is `other`.
+      {
+        flagged: true,
+        findings: [{ start: 0, end: 11, label: "hello world", category: "other" }],
+        categories: ["other"],
+        rules: ["misc"],
+      },
     ]);
+  });
+
+  it("reports a term of two lists of different categories once per category", async () => {
+    const engine = createKeywordEngine({
+      matcher: createKeywordMatcher({
+        lists: [
+          { name: "a", terms: ["kill"], category: "violence" },
+          { name: "b", terms: ["kill"], category: "custom.games" },
+          { name: "c", terms: ["kill"], category: "violence" },
+        ],
+      }),
+    });
+    const [verdict] = await engine.moderate(["kill it"], { point: "input" });
+    expect(verdict!.findings.map((f) => f.category)).toEqual(["custom.games", "violence"]);
   });
 
   it("swaps the matcher atomically", async () => {
@@ -56,7 +86,7 @@ describe("describe (the playground's lists)", () => {
   it("lists the block lists and allow-lists with their term counts, and when they were swapped in", async () => {
     const engine = createKeywordEngine({
       matcher: createKeywordMatcher({
-        lists: [{ name: "gambling", terms: ["赌博", "scam", "\u200b"], match: "substring" }],
+        lists: [{ name: "gambling", terms: ["赌博", "scam", "\u200b"], match: "substring", category: "illicit" }],
         allowLists: [{ name: "food", terms: ["scampi", "scampo"] }],
         allow: ["loose"],
       }),
@@ -65,7 +95,7 @@ describe("describe (the playground's lists)", () => {
     expect(before).toEqual({
       engine: "keywords",
       lists: [
-        { name: "gambling", kind: "block", terms: 2, match: "substring" },
+        { name: "gambling", kind: "block", terms: 2, match: "substring", category: "illicit" },
         { name: "food", kind: "allow", terms: 2 },
         { name: "(allow)", kind: "allow", terms: 1 },
       ],
@@ -79,7 +109,7 @@ describe("describe (the playground's lists)", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     engine.swap(createKeywordMatcher({ lists: [{ name: "other", terms: ["x"] }] }));
     const after = engine.describe();
-    expect(after.lists).toEqual([{ name: "other", kind: "block", terms: 1, match: "word" }]);
+    expect(after.lists).toEqual([{ name: "other", kind: "block", terms: 1, match: "word", category: "other" }]);
     expect(Date.parse(after.loadedAt!)).toBeGreaterThan(Date.parse(before.loadedAt!));
   });
 });

@@ -29,8 +29,8 @@ export interface KeywordEngine extends ModerationEngine {
 
 /**
  * Creates the keyword engine. A text is flagged when the matcher finds at least one term; the
- * findings carry the original-text spans for masking, and `categories` lists the names of the
- * lists that matched (for logs and metrics).
+ * findings carry the original-text spans for masking and their list's category; `categories` lists
+ * the categories that matched and `rules` the names of the lists.
  */
 export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngine {
   assertMatcher(options?.matcher);
@@ -78,6 +78,7 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
         kind: "block",
         terms: list.terms,
         match: list.match,
+        category: list.category,
       }));
       for (const list of stats.allowLists) lists.push({ name: list.name, kind: "allow", terms: list.terms });
       const listed = stats.allowLists.reduce((sum, list) => sum + list.terms, 0);
@@ -98,8 +99,17 @@ interface KeywordState {
 function verdictOf(found: readonly KeywordFinding[]): TextVerdict {
   if (found.length === 0) return { flagged: false, findings: [], categories: [] };
   const categories: string[] = [];
-  for (const f of found) if (!categories.includes(f.list)) categories.push(f.list);
-  return { flagged: true, findings: found.map(({ start, end, label }) => ({ start, end, label })), categories };
+  const rules: string[] = [];
+  for (const f of found) {
+    if (!categories.includes(f.category)) categories.push(f.category);
+    if (!rules.includes(f.list)) rules.push(f.list);
+  }
+  return {
+    flagged: true,
+    findings: found.map(({ start, end, label, category }) => ({ start, end, label, category })),
+    categories,
+    rules,
+  };
 }
 
 function assertMatcher(m: unknown): asserts m is KeywordMatcher {

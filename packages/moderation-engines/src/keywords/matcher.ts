@@ -1,13 +1,16 @@
+import { OTHER_CATEGORY } from "../categories.ts";
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
 import { chineseFoldTable, foldChinese, foldChineseInto, hasChineseFoldCharacter } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
 import type { ListFold, MatchMode } from "./parse.ts";
 
-/** A keyword finding: span of the original text, the term as written, and its list. */
+/** A keyword finding: span of the original text, the term as written, its list and the list's category. */
 export interface KeywordFinding extends Finding {
   /** Name of the list the term came from. */
   list: string;
+  /** The list's category (`other` for a list without one). */
+  category: string;
 }
 
 /** A list of terms to block, as given to {@link createKeywordMatcher}. */
@@ -18,6 +21,8 @@ export interface KeywordListInput {
   match?: MatchMode;
   /** `chinese`: Traditional and Simplified Chinese match each other (terms and text folded to one form). */
   fold?: ListFold;
+  /** The category of its findings (docs/categories.md); default `other`. */
+  category?: string;
 }
 
 export interface KeywordMatcherOptions {
@@ -42,6 +47,8 @@ export interface KeywordListStats {
   match: MatchMode;
   /** The list's fold, when it has one. */
   fold?: ListFold;
+  /** The category of its findings. */
+  category: string;
 }
 
 export interface KeywordMatcherStats {
@@ -174,6 +181,7 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
   }
   const separators = options.separators ?? false;
   const listNames: string[] = [];
+  const listCategories: string[] = [];
   const listStats: KeywordListStats[] = [];
   const pending: PendingEntry[] = [];
   let skipped = 0;
@@ -217,6 +225,8 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     }
     const index = listNames.length;
     listNames.push(list.name);
+    const category = list.category ?? OTHER_CATEGORY;
+    listCategories.push(category);
     let used = 0;
     let listSkipped = 0;
     for (const term of list.terms) {
@@ -231,10 +241,12 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
       skipped: listSkipped,
       match: mode,
       ...(list.fold ? { fold: list.fold } : {}),
+      category,
     });
   }
   const allowList = listNames.length;
   listNames.push("allow");
+  listCategories.push(OTHER_CATEGORY);
   for (const term of options.allow ?? []) {
     if (add(term.trim(), "allow", allowList)) allowTerms++;
     else skipped++;
@@ -492,14 +504,15 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
       }
       if (allowed) continue;
       const e = candEntry[k]!;
-      findings.push({ start, end, label: entryLabel[e]!, list: listNames[entryList[e]!]! });
+      const list = entryList[e]!;
+      findings.push({ start, end, label: entryLabel[e]!, list: listNames[list]!, category: listCategories[list]! });
     }
-    findings.sort((a, b) => a.start - b.start || b.end - a.end || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+    findings.sort(compareFindings);
     let w = 0;
     for (let r = 0; r < findings.length; r++) {
       const f = findings[r]!;
       const prev = w > 0 ? findings[w - 1]! : undefined;
-      if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
+      if (prev && sameFinding(prev, f)) continue;
       findings[w++] = f;
     }
     findings.length = w;
@@ -524,6 +537,18 @@ function buildMatcher(options: KeywordMatcherOptions, fold?: TextFold): KeywordM
     options: Object.freeze({ match: defaultMode, separators }),
     reach: separators ? null : Object.freeze({ pattern: longestPattern, allow: longestAllow }),
   });
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The matcher's order: by start, the enclosing match first, then by term and category. */
+function compareFindings(a: KeywordFinding, b: KeywordFinding): number {
+  return a.start - b.start || b.end - a.end || byText(a.label, b.label) || byText(a.category, b.category);
+}
+
+/** One span, term and category is reported once (two lists of one category may hold the same term). */
+function sameFinding(a: KeywordFinding, b: KeywordFinding): boolean {
+  return a.start === b.start && a.end === b.end && a.label === b.label && a.category === b.category;
 }
 
 function grow(a: Int32Array): Int32Array<ArrayBuffer> {
@@ -608,12 +633,12 @@ function createFoldingMatcher(options: KeywordMatcherOptions): KeywordMatcher {
 /** Findings of two matchers in one list, in the matcher's order, the same span and label once. */
 function mergeFindings(a: KeywordFinding[], b: KeywordFinding[]): KeywordFinding[] {
   const findings = a.concat(b);
-  findings.sort((x, y) => x.start - y.start || y.end - x.end || (x.label < y.label ? -1 : x.label > y.label ? 1 : 0));
+  findings.sort(compareFindings);
   let w = 0;
   for (let r = 0; r < findings.length; r++) {
     const f = findings[r]!;
     const prev = w > 0 ? findings[w - 1]! : undefined;
-    if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
+    if (prev && sameFinding(prev, f)) continue;
     findings[w++] = f;
   }
   findings.length = w;

@@ -1,3 +1,4 @@
+import { categoryProblem } from "../categories.ts";
 import { normalizeForMatching } from "./normalize.ts";
 
 /** How a list's terms match: as whole words (Latin and other spaced scripts) or anywhere. */
@@ -19,6 +20,11 @@ export interface KeywordList {
   match?: MatchMode;
   /** Fold set by a `# fold: chinese` directive; absent means none (the list matches as before). */
   fold?: ListFold;
+  /**
+   * The list's category from a `# category: hate` directive (docs/categories.md); absent means
+   * `other`.
+   */
+  category?: string;
   /** Number of term lines skipped because they normalise to nothing (only invisible characters). */
   skipped: number;
 }
@@ -37,13 +43,15 @@ export class KeywordListError extends Error {
 
 const DIRECTIVE_RE = /^#\s*match\s*:\s*(.*?)\s*$/i;
 const FOLD_DIRECTIVE_RE = /^#\s*fold\s*:\s*(.*?)\s*$/i;
+const CATEGORY_DIRECTIVE_RE = /^#\s*category\s*:\s*(.*?)\s*$/i;
 
 /**
  * Parses a keyword list: one term per line; blank lines and lines whose first non-space character
  * is `#` are ignored; a leading `\#` stands for a literal `#`. Whitespace around terms is trimmed,
  * CRLF line ends and a leading BOM are accepted. A comment `# match: word` or `# match: substring`
  * sets the list's match mode; `# fold: chinese` makes Traditional and Simplified Chinese match each
- * other. Throws {@link KeywordListError} on an unknown or conflicting mode, or an unknown fold.
+ * other; `# category: hate` names the list's category (docs/categories.md). Throws
+ * {@link KeywordListError} on an unknown or conflicting mode or category, or an unknown fold.
  */
 export function parseKeywordList(text: string, name: string): KeywordList {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -51,6 +59,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
   const terms: string[] = [];
   let match: MatchMode | undefined;
   let fold: ListFold | undefined;
+  let category: string | undefined;
   let skipped = 0;
   for (let index = 0; index < lines.length; index++) {
     let line = lines[index]!.trim();
@@ -83,6 +92,20 @@ export function parseKeywordList(text: string, name: string): KeywordList {
         }
         fold = value;
       }
+      const categoryDirective = CATEGORY_DIRECTIVE_RE.exec(line);
+      if (categoryDirective) {
+        const value = categoryDirective[1]!.toLowerCase();
+        const problem = categoryProblem(value);
+        if (problem) throw new KeywordListError(name, index + 1, `# category: ${problem}`);
+        if (category !== undefined && category !== value) {
+          throw new KeywordListError(
+            name,
+            index + 1,
+            `conflicting category directive "${value}" (the list already says "${category}")`,
+          );
+        }
+        category = value;
+      }
       continue;
     }
     if (line.startsWith("\\#")) line = line.slice(1);
@@ -97,6 +120,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
     terms,
     ...(match === undefined ? {} : { match }),
     ...(fold === undefined ? {} : { fold }),
+    ...(category === undefined ? {} : { category }),
     skipped,
   };
 }
