@@ -8,6 +8,7 @@ import { ENGINES } from "./engines/index.ts";
 import { nodeEngineFiles } from "./node-files.ts";
 import { buildPlaygroundPage, playgroundRoutes } from "./playground.ts";
 import { readPolicyFileSource, watchPolicyFile } from "./policies/node.ts";
+import { createWebhookHub } from "./webhooks/hub.ts";
 
 export interface ModerationAppDeps {
   config: ModerationConfig;
@@ -18,6 +19,8 @@ export interface ModerationAppDeps {
   watchPolicy?: boolean;
   /** The engines' modules the app can build (default: every registered engine). */
   engines?: readonly AnyEngineModule[];
+  /** The service's name, in verdict webhook events (default `moderation`). */
+  service?: string;
 }
 
 /** A moderation app under Node, not yet listening, with what shutdown needs. */
@@ -26,8 +29,11 @@ export interface ModerationApp {
   moderation: Moderation;
   /** Reloads MODERATION_POLICY_FILE now; `false` when it is broken (logged) or not set. */
   reloadPolicy(): Promise<boolean>;
-  /** Stops watchers: the policy file's and the engines'. */
-  close(): void;
+  /**
+   * Stops watchers (the policy file's and the engines') and sends the verdict events still queued,
+   * for up to WEBHOOK_SHUTDOWN_MS.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -41,13 +47,16 @@ export async function createModerationApp({
   metrics,
   watchPolicy,
   engines = ENGINES,
+  service = "moderation",
 }: ModerationAppDeps): Promise<ModerationApp> {
   const policyFile = config.policyFile === undefined ? undefined : await readPolicyFileSource(config.policyFile);
+  const webhooks = config.webhook && createWebhookHub(config.webhook, { service, logger, observer: metrics });
   const moderation = await composeModeration(config, engines, {
     logger,
     observer: metrics,
     policyFile,
     files: nodeEngineFiles(logger),
+    ...(webhooks && { webhooks }),
   });
   const watcher =
     config.policyFile === undefined
@@ -66,9 +75,10 @@ export async function createModerationApp({
     app,
     moderation,
     reloadPolicy: () => watcher?.reload() ?? Promise.resolve(false),
-    close() {
+    async close() {
       watcher?.close();
       moderation.close();
+      await webhooks?.close();
     },
   };
 }

@@ -35,7 +35,7 @@ function recordingLogger(lines: string[]): Logger {
 }
 
 function configFrom(env: Record<string, string>): ModerationConfig {
-  const full = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env };
+  const full: Record<string, string> = { API_KEYS: KEY, KEYWORDS_WATCH: "false", ...env };
   const named: string[] = readEngineList(full, ["keywords"]);
   return {
     common: readCommonSettings(full),
@@ -46,6 +46,7 @@ function configFrom(env: Record<string, string>): ModerationConfig {
       ...(named.includes("obscenity") && { obscenity: obscenity.read(full) }),
       ...(named.includes("openai") && { openai: openai.read(full) }),
     },
+    ...(full.MODERATION_POLICY_FILE && { policyFile: full.MODERATION_POLICY_FILE }),
   };
 }
 
@@ -56,7 +57,7 @@ describe("the explain endpoint, with the real policy and engines", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "explain-"));
-    await writeFile(join(dir, "gambling.txt"), "赌博\nscam\n");
+    await writeFile(join(dir, "gambling.txt"), "# category: illicit\n赌博\nscam\n");
     await writeFile(join(dir, "food.txt"), "scampi\n");
     fake = await startFakeOpenAI({ apiKey: OPENAI_KEY });
   });
@@ -112,18 +113,48 @@ describe("the explain endpoint, with the real policy and engines", () => {
       ["inputs.list[0]", "fine"],
       ["inputs.list[1]", "a ****"],
     ]);
+    const finding = { engine: "keywords", category: "illicit", action: "mask", categories: ["illicit"] };
     expect(body.texts[0]!.findings).toEqual([
-      { start: 3, end: 5, engine: "keywords", label: "赌博", categories: ["gambling"] },
-      { start: 11, end: 15, engine: "keywords", label: "scam", categories: ["gambling"] },
+      { start: 3, end: 5, label: "赌博", ...finding },
+      { start: 11, end: 15, label: "scam", ...finding },
     ]);
     expect(body.engines).toEqual([
-      { engine: "keywords", ms: expect.any(Number), flagged: true, categories: ["gambling"] },
+      { engine: "keywords", ms: expect.any(Number), flagged: true, categories: ["illicit"], rules: ["gambling"] },
     ]);
+    expect(body.categories).toEqual([{ category: "illicit", action: "mask" }]);
     expect(body.lists).toEqual([
-      { engine: "keywords", name: "gambling", kind: "block", terms: 2, match: "word", loadedAt: expect.any(String) },
+      {
+        engine: "keywords",
+        name: "gambling",
+        kind: "block",
+        terms: 2,
+        match: "word",
+        category: "illicit",
+        loadedAt: expect.any(String),
+      },
       { engine: "keywords", name: "food", kind: "allow", terms: 1, loadedAt: expect.any(String) },
     ]);
     expect(Number.isNaN(Date.parse(body.lists[0]!.loadedAt!))).toBe(false);
+  });
+
+  it("shows each category's action under the app's policy: a pass finding is neither masked nor counted", async () => {
+    const policy = join(dir, "categories.yaml");
+    await writeFile(
+      policy,
+      "apps:\n  cat-app:\n    input: { action: mask, categories: { illicit: pass, profanity: block } }\n",
+    );
+    const { explain } = await serve({ MODERATION_POLICY_FILE: policy, MODERATION_ENGINES: "keywords,obscenity" });
+    const params = { app_id: "cat-app", inputs: {}, query: "a scam" };
+    const { body } = await explain({ point: "app.moderation.input", params });
+    expect(body.verdict).toBe("pass");
+    expect(body.categories).toEqual([{ category: "illicit", action: "pass" }]);
+    expect(body.texts[0]).toMatchObject({ masked: "a scam", findings: [{ label: "scam", action: "pass" }] });
+    const blocked = await explain({ point: "app.moderation.input", params: { ...params, query: "a fucking scam" } });
+    expect(blocked.body.verdict).toBe("block");
+    expect(blocked.body.categories).toEqual([
+      { category: "illicit", action: "pass" },
+      { category: "profanity", action: "block" },
+    ]);
   });
 
   it("shows every engine's time, and an engine that could not judge, as the failure policy answers", async () => {

@@ -8,7 +8,13 @@ export function runModerationService(app: ModerationAppDefinition) {
     name: app.name,
     loadConfig: app.loadConfig,
     async start(config, { logger, metrics }) {
-      const moderation = await createModerationApp({ config, logger, metrics, engines: app.engines });
+      const moderation = await createModerationApp({
+        config,
+        logger,
+        metrics,
+        engines: app.engines,
+        service: app.name,
+      });
       return { app: moderation.app, onClose: () => moderation.close() };
     },
   });

@@ -182,8 +182,9 @@ function renderText(text: ExplainText): HTMLElement {
       }),
     );
     for (const finding of segment.ending) {
-      const list = finding.categories.length > 0 ? ` (${finding.categories.join(", ")})` : "";
-      highlighted.append(make("span", `${finding.engine} · ${finding.label}${list}`, { class: "tag" }));
+      highlighted.append(
+        make("span", `${finding.engine} · ${finding.label} (${finding.category}: ${finding.action})`, { class: "tag" }),
+      );
     }
   }
   box.append(highlighted);
@@ -191,7 +192,8 @@ function renderText(text: ExplainText): HTMLElement {
   if (text.findings.length > 0) {
     const table = make("table", undefined, { class: "findings" });
     const head = make("tr");
-    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Categories"]) head.append(make("th", title));
+    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Category", "Action"])
+      head.append(make("th", title));
     table.append(make("thead"), make("tbody"));
     table.tHead?.append(head);
     for (const finding of text.findings) {
@@ -201,7 +203,8 @@ function renderText(text: ExplainText): HTMLElement {
           text.text.slice(finding.start, finding.end),
           finding.engine,
           finding.label,
-          finding.categories.join(", "),
+          finding.category,
+          finding.action,
         ]),
       );
     }
@@ -219,9 +222,11 @@ function render(report: ExplainReport): void {
   verdict.textContent = report.verdict;
   verdict.className = report.verdict;
   const flaggedBy = report.engines.filter((engine) => engine.flagged).map((engine) => engine.engine);
+  const categories = report.categories.map((found) => `${found.category}: ${found.action}`);
   element("summary").textContent =
     `${report.point}${report.appId ? ` for app_id ${report.appId}` : ""}; action on flag: ${report.action}` +
-    (flaggedBy.length > 0 ? `; flagged by ${flaggedBy.join(", ")}` : "; nothing flagged");
+    (flaggedBy.length > 0 ? `; flagged by ${flaggedBy.join(", ")}` : "; nothing flagged") +
+    (categories.length > 0 ? `; categories ${categories.join(", ")}` : "");
 
   const stream = element<HTMLDivElement>("stream");
   const streamBody = element<HTMLTableElement>("stream-calls").tBodies[0]!;
@@ -276,7 +281,18 @@ function render(report: ExplainReport): void {
   const lists = element<HTMLTableElement>("lists").tBodies[0]!;
   lists.replaceChildren(
     ...report.lists.map((list) =>
-      row([list.engine, list.name, list.kind, String(list.terms), list.match ?? "", listLoaded(list)], [3]),
+      row(
+        [
+          list.engine,
+          list.name,
+          list.kind,
+          String(list.terms),
+          list.match ?? "",
+          list.category ?? "",
+          listLoaded(list),
+        ],
+        [3],
+      ),
     ),
   );
   errorBox.hidden = true;
