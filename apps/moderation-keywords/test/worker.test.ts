@@ -82,6 +82,29 @@ describe("the Worker in workerd", () => {
     }
   });
 
+  it("refuses verdict webhooks, which only the Node service sends, naming the variable", async () => {
+    const hooked = await startWorker(builds[0]!, {
+      ...SAMPLE_ENV,
+      MODERATION_WEBHOOK_URL: "https://audit.example/hooks/dify",
+      MODERATION_WEBHOOK_SECRET: "whsec-worker-0123456789",
+    });
+    try {
+      const response = await fetch(hooked.receiveUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${SAMPLE_ENV.API_KEYS}` },
+        body: JSON.stringify({ point: "ping", params: {} }),
+      });
+      expect(response.status).toBe(500);
+      const { message } = ((await response.json()) as { error: { message: string } }).error;
+      expect(message).toMatch(
+        /misconfigured: MODERATION_WEBHOOK_URL: verdict webhooks are sent by the Node service only/,
+      );
+      expect(message).not.toContain("whsec");
+    } finally {
+      await hooked.stop();
+    }
+  });
+
   it("requires API keys: a Worker is public, so there is no development key", async () => {
     const build = builds[0]!;
     const bare = await startWorker(build, {});

@@ -53,6 +53,9 @@ export interface WebhookSender extends WebhookSink {
   close(budgetMs?: number): Promise<void>;
 }
 
+/** The longest wait between attempts once the service is stopping: the shutdown budget is better spent trying. */
+const CLOSING_RETRY_MS = 250;
+
 /** How often the queue-full warning is written while events keep being dropped. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -104,6 +107,8 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   let closed = false;
   /** Aborts the POST in flight and the wait between attempts when the shutdown budget is spent. */
   const stop = new AbortController();
+  /** Shortens the wait between attempts when the service starts stopping. */
+  const stopping = new AbortController();
   const idleWaiters: Array<() => void> = [];
   let delivered = 0;
   const dropped: Record<DropReason, number> = { queue_full: 0, rejected: 0, retries_exhausted: 0, shutdown: 0 };
@@ -288,15 +293,22 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     return Math.min(retryMaxMs, Math.max(jittered, retryAfterMs ?? 0));
   }
 
+  /** Waits between attempts; once the service is stopping, at most CLOSING_RETRY_MS (the budget is short). */
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(wait);
         stop.signal.removeEventListener("abort", done);
+        stopping.signal.removeEventListener("abort", shorten);
         resolve();
       };
-      const wait = setTimeout(done, ms);
+      const shorten = () => {
+        clearTimeout(wait);
+        wait = setTimeout(done, CLOSING_RETRY_MS);
+      };
+      let wait = setTimeout(done, closing ? Math.min(ms, CLOSING_RETRY_MS) : ms);
       stop.signal.addEventListener("abort", done, { once: true });
+      stopping.signal.addEventListener("abort", shorten, { once: true });
     });
   }
 
@@ -325,6 +337,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     async close(budgetMs = WEBHOOK_SHUTDOWN_MS) {
       if (closed) return;
       closing = true;
+      stopping.abort();
       schedule();
       let budget: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([whenIdle(), new Promise<void>((resolve) => (budget = setTimeout(resolve, budgetMs)))]);
