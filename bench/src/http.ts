@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { type Point, difyReplyProblems } from "@dify-ext/protocol";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { type FakeWebhookReceiver, startFakeWebhookReceiver } from "@dify-ext/test-support/fake-webhook-receiver";
 import { type LoadGenerator, type LoadResult, startLoadGenerator } from "./load.ts";
 import { appDeployable, baselineDeployable } from "./deployables.ts";
 import { type PinnedProcess, startPinned } from "./processes.ts";
@@ -55,6 +56,8 @@ export type CaseId = keyof typeof CASES;
 interface Upstreams {
   openai: FakeOpenAI;
   openMeteo: FakeOpenMeteo;
+  /** A verdict-webhook receiver that answers every POST after {@link WEBHOOK_DELAY_MS}. */
+  webhook: FakeWebhookReceiver;
 }
 
 /** An app of the repository, how to configure it for the benchmark, and what it serves. */
@@ -84,6 +87,36 @@ function writePolicyFile(apps: number): string {
   return file;
 }
 
+/** The keyword app judging every input call as a shadow verdict (recorded, answered "not flagged"), without a webhook. */
+export const SHADOW_ID = "moderation-keywords+shadow";
+/** The same, sending each verdict to a webhook receiver that answers after {@link WEBHOOK_DELAY_MS}. */
+export const WEBHOOK_ID = "moderation-keywords+shadow+webhook";
+/** How long the benchmark's webhook receiver takes to answer (issue 25: a slow receiver never slows a verdict). */
+export const WEBHOOK_DELAY_MS = 5_000;
+const WEBHOOK_SECRET = "bench-webhook-secret-0123456789";
+
+let shadowFiles: { list: string; policy: string } | undefined;
+/**
+ * A list whose term is in the input case's query, of a custom category the policy shadows: every
+ * input call is judged, recorded (audit line, metrics, webhook event) and answered "not flagged",
+ * the same reply as every other app's.
+ */
+function writeShadowFiles(): { list: string; policy: string } {
+  if (shadowFiles) return shadowFiles;
+  const dir = mkdtempSync(join(tmpdir(), "dify-ext-bench-shadow-"));
+  const list = join(dir, "bench.txt");
+  const policy = join(dir, "policy.yaml");
+  writeFileSync(list, "# category: custom.bench\nquarterly\n");
+  writeFileSync(policy, "version: bench-shadow\ndefault:\n  input: { categories: { custom.bench: shadow } }\n");
+  shadowFiles = { list, policy };
+  return shadowFiles;
+}
+
+const shadowEnv = () => {
+  const { list, policy } = writeShadowFiles();
+  return { KEYWORDS_FILES: list, MODERATION_POLICY_FILE: policy };
+};
+
 export const APPS: readonly AppSpec[] = [
   {
     id: "moderation-keywords",
@@ -102,6 +135,28 @@ export const APPS: readonly AppSpec[] = [
     targetCases: ["ping", "input"],
     env: () => ({ MODERATION_POLICY_FILE: writePolicyFile(POLICY_APPS) }),
     setup: "bundled sample list, a policy file of 1,000 apps (bench-app among them)",
+  },
+  {
+    // Every call a shadow verdict, without and with a webhook receiver that answers after 5 s: the
+    // receiver must cost the verdicts nothing (issue 25). Held to that target against each other.
+    id: SHADOW_ID,
+    dir: "apps/moderation-keywords",
+    cases: ["input"],
+    targetCases: [],
+    env: shadowEnv,
+    setup: "a one-term list matching the input query, its category in shadow: every call a shadow verdict",
+  },
+  {
+    id: WEBHOOK_ID,
+    dir: "apps/moderation-keywords",
+    cases: ["input"],
+    targetCases: [],
+    env: ({ webhook }) => ({
+      ...shadowEnv(),
+      MODERATION_WEBHOOK_URL: webhook.url,
+      MODERATION_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    }),
+    setup: `as ${SHADOW_ID}, each verdict sent to a webhook receiver that answers after ${WEBHOOK_DELAY_MS / 1000} s`,
   },
   {
     id: "moderation-obscenity",
@@ -183,6 +238,8 @@ export interface HttpBenchResult {
   skipped: string[];
   /** Environment shared by every app. */
   commonEnv: Record<string, string>;
+  /** What the webhook app's metrics said after the load: events delivered and dropped, POSTs made. */
+  webhook?: { delivered: number; dropped: Record<string, number>; deliveriesReceived: number };
 }
 
 /** The production-like settings every app runs with. */
@@ -228,7 +285,9 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const upstreams: Upstreams = {
     openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }),
     openMeteo: await startFakeOpenMeteo(),
+    webhook: await startFakeWebhookReceiver({ fallback: { status: 200, delayMs: WEBHOOK_DELAY_MS } }),
   };
+  let webhook: HttpBenchResult["webhook"];
   const running: Array<{ spec: AppSpec; server: PinnedProcess }> = [];
   const baselines: PinnedProcess[] = [];
   const upstreamCalls = () =>
@@ -349,6 +408,9 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         }
       }
     }
+    const hooked = running.find(({ spec }) => spec.id === WEBHOOK_ID);
+    if (hooked)
+      webhook = { ...(await webhookCounts(hooked.server)), deliveriesReceived: upstreams.webhook.deliveries.length };
     upstreamCallsUnderLoad = {
       openai: upstreams.openai.calls.length - callsBefore.openai,
       openMeteo: upstreamCalls() - upstreams.openai.calls.length - callsBefore.openMeteo,
@@ -373,8 +435,37 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     }
     await upstreams.openai.close();
     await upstreams.openMeteo.close();
+    await upstreams.webhook.close();
   }
-  return { cells, memory, upstreamCallsUnderLoad, failures, skipped, commonEnv: COMMON_ENV };
+  return {
+    cells,
+    memory,
+    upstreamCallsUnderLoad,
+    failures,
+    skipped,
+    commonEnv: COMMON_ENV,
+    ...(webhook && { webhook }),
+  };
+}
+
+/** The webhook app's event counts, read from its own `/metrics`. */
+async function webhookCounts(server: PinnedProcess): Promise<{ delivered: number; dropped: Record<string, number> }> {
+  const response = await fetch(server.receiveUrl.replace("/api/dify/receive", "/metrics"), {
+    headers: { authorization: `Bearer ${API_KEY}` },
+  });
+  const text = await response.text();
+  let delivered = 0;
+  const dropped: Record<string, number> = {};
+  for (const match of text.matchAll(/^dify_ext_webhook_events_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = match[1]!;
+    const count = Number(match[2]);
+    if (labels.includes('outcome="delivered"')) delivered += count;
+    else {
+      const reason = /reason="([^"]*)"/.exec(labels)?.[1] ?? "?";
+      dropped[reason] = (dropped[reason] ?? 0) + count;
+    }
+  }
+  return { delivered, dropped };
 }
 
 function summarise(server: string, caseId: CaseId, connections: number, runs: LoadResult[]): HttpCell {

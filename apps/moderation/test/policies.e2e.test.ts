@@ -170,6 +170,6 @@ describe("a broken policy file at start-up", () => {
     }).catch((e: Error) => e);
     await rm(dir, { recursive: true, force: true });
     expect(String(error)).toMatch(/exited with code 1/);
-    expect(String(error)).toContain("apps.helpdesk.input.action: expected block or mask");
+    expect(String(error)).toContain("apps.helpdesk.input.action: expected block, mask, shadow or pass");
   });
 });

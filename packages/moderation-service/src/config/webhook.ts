@@ -1,4 +1,5 @@
 import { ConfigError, type Env, integerVar, parseEnvInto } from "@dify-ext/runtime";
+import type { VariableDoc } from "../engine-module.ts";
 import { z } from "zod";
 import { WEBHOOK_SECRET_MIN_LENGTH, WEBHOOK_SETTINGS, type WebhookIntegerSetting } from "../webhooks/settings.ts";
 import { WEBHOOK_FORMATS, type WebhookTarget } from "../webhooks/types.ts";
@@ -50,6 +51,45 @@ export const webhookEnvSchema = z.object({
   MODERATION_WEBHOOK_FLUSH_MS: settingVar(WEBHOOK_SETTINGS.flushMs),
   MODERATION_WEBHOOK_QUEUE_MAX: settingVar(WEBHOOK_SETTINGS.queueMax),
 });
+
+const bounds = (setting: WebhookIntegerSetting, unit = "") => `${setting.min} to ${setting.max}${unit}`;
+
+/** Each webhook variable's default and meaning, for the docs table (docs/policies.md#verdict-webhooks). */
+export const WEBHOOK_VARIABLES: Readonly<Record<string, VariableDoc>> = {
+  MODERATION_WEBHOOK_URL: {
+    default: "unset (no events)",
+    meaning:
+      "an `http://` or `https://` URL that receives one JSON event per verdict that is not a pass (block, mask, shadow), in batches; the policy file can give apps their own (`webhook:`). Never logged: a Slack webhook's URL is its secret",
+  },
+  MODERATION_WEBHOOK_SECRET: {
+    default: "none; **required** with a `json` receiver",
+    meaning: `signs each POST (HMAC-SHA256, header \`Dify-Ext-Signature: t=…,v1=…\`), at least 16 characters (\`openssl rand -hex 32\`); comma-separated to rotate: every POST carries a signature per secret. \`MODERATION_WEBHOOK_SECRET_<NAME>\` holds a secret the policy file names (\`webhook.secret: <name>\`)`,
+  },
+  MODERATION_WEBHOOK_FORMAT: {
+    default: "`json`",
+    meaning: "`json` (signed batches of events) or `slack` (a Slack incoming webhook: one message, a line per verdict)",
+  },
+  MODERATION_WEBHOOK_TIMEOUT_MS: {
+    default: `\`${WEBHOOK_SETTINGS.timeoutMs.default}\``,
+    meaning: `time one POST may take before it counts as failed and is retried, ${bounds(WEBHOOK_SETTINGS.timeoutMs)}`,
+  },
+  MODERATION_WEBHOOK_MAX_ATTEMPTS: {
+    default: `\`${WEBHOOK_SETTINGS.maxAttempts.default}\``,
+    meaning: `POSTs of one batch at most (${bounds(WEBHOOK_SETTINGS.maxAttempts)}): retries after a 5xx, 408, 429, timeout or connection error, with backoff and jitter`,
+  },
+  MODERATION_WEBHOOK_BATCH_MAX: {
+    default: `\`${WEBHOOK_SETTINGS.batchMax.default}\``,
+    meaning: `events in one POST at most, ${bounds(WEBHOOK_SETTINGS.batchMax)} (Slack: at most 20)`,
+  },
+  MODERATION_WEBHOOK_FLUSH_MS: {
+    default: `\`${WEBHOOK_SETTINGS.flushMs.default}\``,
+    meaning: `how long an event waits for others to fill its batch while nothing is being sent, ${bounds(WEBHOOK_SETTINGS.flushMs)}`,
+  },
+  MODERATION_WEBHOOK_QUEUE_MAX: {
+    default: `\`${WEBHOOK_SETTINGS.queueMax.default}\``,
+    meaning: `events waiting at most per receiver (${bounds(WEBHOOK_SETTINGS.queueMax)}); past it new events are dropped, counted and logged`,
+  },
+};
 
 /** A named secret's variable: MODERATION_WEBHOOK_SECRET_TEAM_A for the name `team_a`. */
 export const NAMED_SECRET_PREFIX = "MODERATION_WEBHOOK_SECRET_";

@@ -68,36 +68,38 @@ const verdict = (n: number, extra: Partial<VerdictEventFields> = {}): VerdictEve
 });
 
 /**
- * The receiver's check as docs/policies.md writes it, with node:crypto and nothing of the
+ * The receiver's check exactly as docs/policies.md writes it, with node:crypto and nothing of the
  * service's code: HMAC-SHA256 of "<t>.<raw body>" with the secret, against each v1, in constant
- * time, and a timestamp no older than 5 minutes.
+ * time, and a timestamp no more than 5 minutes off.
  */
-function docsRecipeAccepts(delivery: ReceivedDelivery, secret: string): boolean {
-  const header = delivery.headers["dify-ext-signature"] ?? "";
+function verify(rawBody: string, header: string, secret: string): boolean {
   const parts = header.split(",").map((part) => part.split("="));
   const t = parts.find(([key]) => key === "t")?.[1];
   if (!t || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
-  const expected = createHmac("sha256", secret).update(`${t}.${delivery.body}`).digest();
-  return parts
-    .filter(([key]) => key === "v1")
-    .some(([, hex]) => {
-      const given = Buffer.from(hex ?? "", "hex");
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    });
+  const expected = createHmac("sha256", secret).update(`${t}.${rawBody}`).digest();
+  return parts.some(([key, hex = ""]) => {
+    const given = Buffer.from(hex, "hex");
+    return key === "v1" && given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
+const docsRecipeAccepts = (delivery: ReceivedDelivery, secret: string) =>
+  verify(delivery.body, delivery.headers["dify-ext-signature"] ?? "", secret);
+
+/** docs/policies.md's Python recipe, verbatim, run on every delivery. */
 const PYTHON_VERIFIER = `
 import hashlib, hmac, json, os, sys, time
-secret = os.environ["WEBHOOK_SECRET"].encode()
-results = []
-for delivery in json.load(sys.stdin):
-    fields = [part.split("=", 1) for part in delivery["header"].split(",")]
+
+def verify(raw_body: bytes, header: str, secret: str) -> bool:
+    fields = [part.split("=", 1) for part in header.split(",")]
     t = next((v for k, v in fields if k == "t"), None)
-    signatures = [v for k, v in fields if k == "v1"]
-    expected = hmac.new(secret, (t + "." + delivery["body"]).encode(), hashlib.sha256).hexdigest() if t else ""
-    fresh = t is not None and abs(time.time() - int(t)) <= 300
-    results.append(fresh and any(hmac.compare_digest(expected, s) for s in signatures))
-print(json.dumps(results))
+    if t is None or abs(time.time() - int(t)) > 300:
+        return False
+    expected = hmac.new(secret.encode(), t.encode() + b"." + raw_body, hashlib.sha256).hexdigest()
+    return any(k == "v1" and hmac.compare_digest(expected, v) for k, v in fields)
+
+secret = os.environ["WEBHOOK_SECRET"]
+print(json.dumps([verify(d["body"].encode(), d["header"], secret) for d in json.load(sys.stdin)]))
 `;
 
 const python = spawnSync("python3", ["--version"]).status === 0;
