@@ -15,7 +15,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-op
 import { type FakeWebhookReceiver, startFakeWebhookReceiver } from "@dify-ext/test-support/fake-webhook-receiver";
 import { type LoadGenerator, type LoadResult, startLoadGenerator } from "./load.ts";
 import { appDeployable, baselineDeployable } from "./deployables.ts";
-import { type PinnedProcess, startPinned } from "./processes.ts";
+import { cpuMs, type PinnedProcess, startPinned } from "./processes.ts";
 import { median } from "./stats.ts";
 import { prose, tenInputs } from "./texts.ts";
 
@@ -214,6 +214,11 @@ export interface HttpCell {
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * Server CPU time per answered request (µs, median over the runs): what the machine's other load
+   * disturbs least, beside the rates it disturbs most. 0 for a server whose CPU time cannot be read.
+   */
+  cpuUsPerRequest: number;
   /** Totals over every run. */
   non2xx: number;
   errors: number;
@@ -379,18 +384,22 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
             await generator.run({ ...spec, url: server.receiveUrl, durationSec: options.warmupSec });
         }
         const results = new Map<string, LoadResult[]>(servers.map((s) => [s.name, []]));
+        const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
         for (let run = 0; run < options.runs; run++) {
           for (const server of servers) {
+            const before = cpuMs(server.pid);
             const result = await generator.run({ ...spec, url: server.receiveUrl });
+            const answered = result.requests + result.non2xx;
+            if (answered > 0) cpu.get(server.name)!.push(((cpuMs(server.pid) - before) * 1000) / answered);
             results.get(server.name)!.push(result);
             requestsServed.set(server.name, (requestsServed.get(server.name) ?? 0) + result.requests + result.non2xx);
           }
         }
         for (const server of servers) {
-          const cell = summarise(server.name, caseId, connections, results.get(server.name)!);
+          const cell = summarise(server.name, caseId, connections, results.get(server.name)!, cpu.get(server.name)!);
           cells.push(cell);
           log(
-            `${server.name.padEnd(22)} ${CASES[caseId].label.padEnd(34)} c=${String(connections).padEnd(3)} ${cell.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${cell.p50Ms.toFixed(2)} ms  p99 ${cell.p99Ms.toFixed(2)} ms${cell.non2xx + cell.errors + cell.mismatches > 0 ? `  FAILED: ${cell.non2xx} non-2xx, ${cell.errors} errors, ${cell.mismatches} wrong bodies` : ""}`,
+            `${server.name.padEnd(22)} ${CASES[caseId].label.padEnd(34)} c=${String(connections).padEnd(3)} ${cell.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${cell.p50Ms.toFixed(2)} ms  p99 ${cell.p99Ms.toFixed(2)} ms  cpu ${cell.cpuUsPerRequest.toFixed(0)} µs/req${cell.non2xx + cell.errors + cell.mismatches > 0 ? `  FAILED: ${cell.non2xx} non-2xx, ${cell.errors} errors, ${cell.mismatches} wrong bodies` : ""}`,
           );
           if (cell.non2xx + cell.errors + cell.mismatches > 0) {
             const codes = Object.entries(
@@ -468,7 +477,7 @@ async function webhookCounts(server: PinnedProcess): Promise<{ delivered: number
   return { delivered, dropped };
 }
 
-function summarise(server: string, caseId: CaseId, connections: number, runs: LoadResult[]): HttpCell {
+function summarise(server: string, caseId: CaseId, connections: number, runs: LoadResult[], cpuUs: number[]): HttpCell {
   const sum = (pick: (r: LoadResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
   return {
     server,
@@ -478,6 +487,7 @@ function summarise(server: string, caseId: CaseId, connections: number, runs: Lo
     requestsPerSec: median(runs.map((r) => r.requestsPerSec)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
+    cpuUsPerRequest: cpuUs.length > 0 ? median(cpuUs) : 0,
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
     mismatches: sum((r) => r.mismatches),

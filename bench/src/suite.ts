@@ -288,6 +288,15 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         limit: "≤ 1.05× (0.95× the speed)",
         pass: p99 <= 1 / 0.95,
       });
+      if (shadow.cpuUsPerRequest > 0 && hooked.cpuUsPerRequest > 0) {
+        const cpu = hooked.cpuUsPerRequest / shadow.cpuUsPerRequest;
+        targets.push({
+          target: `${label}: server CPU per request`,
+          measured: `${x(cpu)} (${hooked.cpuUsPerRequest.toFixed(0)} vs ${shadow.cpuUsPerRequest.toFixed(0)} µs)`,
+          limit: "≤ 1.05×",
+          pass: cpu <= 1 / 0.95,
+        });
+      }
     }
     // The composite against the keyword app on the input case, same run (issue 13).
     const rps = (server: string) =>

@@ -111,6 +111,7 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     labelNames: ["receiver", "outcome", "reason"] as const,
     registers: [registry],
   });
+  const webhookEventSeries = new Map<string, { inc(value: number): void }>();
   const queues = new Map<string, () => number>();
   new Gauge({
     name: "dify_ext_webhook_queue_events",
@@ -171,10 +172,18 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
         webhookRequests.inc({ receiver: event.receiver, outcome: event.outcome });
         webhookDuration.observe({ receiver: event.receiver }, event.seconds);
       } else if (event.kind === "events") {
-        webhookEvents.inc(
-          { receiver: event.receiver, outcome: event.outcome, reason: event.reason ?? "" },
-          event.count,
-        );
+        // Label-bound children, one per receiver, outcome and reason: a full queue reports every drop.
+        const key = `${event.receiver} ${event.outcome} ${event.reason ?? ""}`;
+        let child = webhookEventSeries.get(key);
+        if (!child) {
+          child = webhookEvents.labels({
+            receiver: event.receiver,
+            outcome: event.outcome,
+            reason: event.reason ?? "",
+          });
+          webhookEventSeries.set(key, child);
+        }
+        child.inc(event.count);
       } else {
         queues.set(event.receiver, event.depth);
       }
