@@ -75,14 +75,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
             `unknown match mode "${directive[1]}" (expected "word" or "substring")`,
           );
         }
-        if (match !== undefined && match !== value) {
-          throw new KeywordListError(
-            name,
-            index + 1,
-            `conflicting match directive "${value}" (the list already says "${match}")`,
-          );
-        }
-        match = value;
+        match = agreeing(match, value, "match", name, index);
       }
       const foldDirective = FOLD_DIRECTIVE_RE.exec(line);
       if (foldDirective) {
@@ -97,14 +90,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
         const value = categoryDirective[1]!.toLowerCase();
         const problem = categoryProblem(value);
         if (problem) throw new KeywordListError(name, index + 1, `# category: ${problem}`);
-        if (category !== undefined && category !== value) {
-          throw new KeywordListError(
-            name,
-            index + 1,
-            `conflicting category directive "${value}" (the list already says "${category}")`,
-          );
-        }
-        category = value;
+        category = agreeing(category, value, "category", name, index);
       }
       continue;
     }
@@ -123,4 +109,22 @@ export function parseKeywordList(text: string, name: string): KeywordList {
     ...(category === undefined ? {} : { category }),
     skipped,
   };
+}
+
+/** A directive's value, which must agree with the one the list already gave (if any). */
+function agreeing<T extends string>(
+  previous: T | undefined,
+  value: T,
+  directive: string,
+  list: string,
+  index: number,
+): T {
+  if (previous !== undefined && previous !== value) {
+    throw new KeywordListError(
+      list,
+      index + 1,
+      `conflicting ${directive} directive "${value}" (the list already says "${previous}")`,
+    );
+  }
+  return value;
 }
