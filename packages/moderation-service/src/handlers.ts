@@ -69,7 +69,7 @@ export function moderationHandlers(
         };
         context.logger.info({ audit: "verdict", ...fields }, AUDIT_MESSAGE);
         // Queued, never awaited: a slow or failing receiver never delays or changes the verdict.
-        selected.webhook?.send({ reqId: context.requestId, ...fields });
+        selected.webhook?.send(fields, context.requestId);
       },
     };
   }

@@ -17,12 +17,18 @@ const clipAll = (values: readonly string[]) =>
  * One verdict as a `json` event: the audit line's fields with an id (for a receiver to drop a
  * repeat: delivery is at least once), the type, the time and the service.
  */
-export function verdictEvent(fields: VerdictEventFields, service: string): Record<string, unknown> {
+export function verdictEvent(
+  fields: VerdictEventFields,
+  reqId: string,
+  service: string,
+  at: number,
+): Record<string, unknown> {
   return {
     id: randomUUID(),
     type: VERDICT_EVENT_TYPE,
-    time: new Date().toISOString(),
+    time: new Date(at).toISOString(),
     service,
+    reqId,
     ...fields,
     terms: clipAll(fields.terms),
     rules: clipAll(fields.rules),
@@ -41,14 +47,14 @@ const slackText = (text: string) => text.replace(/[&<>]/g, (c) => SLACK_ESCAPES[
 const SLACK_ICON: Record<string, string> = { block: ":no_entry:", mask: ":see_no_evil:", shadow: ":eyes:" };
 
 /** One verdict as a line of a Slack message (an incoming webhook's mrkdwn). */
-export function slackLine(fields: VerdictEventFields, service: string): string {
+export function slackLine(fields: VerdictEventFields, reqId: string, service: string): string {
   const parts = [
     `${SLACK_ICON[fields.verdict] ?? ":grey_question:"} *${fields.verdict}*${fields.mode === "shadow" ? " (shadow mode)" : ""} ${fields.point}`,
     fields.categories.length > 0 ? fields.categories.join(", ") : (fields.reason ?? ""),
     fields.engines.join(", "),
     `app \`${slackText(fields.appId ?? "none")}\``,
     fields.terms.length > 0 ? `terms: ${slackText(clipAll(fields.terms).join(", "))}` : "",
-    `req \`${slackText(fields.reqId)}\``,
+    `req \`${slackText(reqId)}\``,
     slackText(service),
   ].filter(Boolean);
   let line = parts.join(" · ");
@@ -64,9 +70,9 @@ export function slackBatchBody(lines: readonly string[]): string {
   return JSON.stringify({ text: lines.join("\n") });
 }
 
-/** How a receiver's events are written, each at once when queued, the batch when sent. */
+/** How a receiver's events are written when their batch is sent (`at`: when the verdict was decided). */
 export interface EventFormat {
-  write(fields: VerdictEventFields, service: string): string;
+  write(fields: VerdictEventFields, reqId: string, service: string, at: number): string;
   batch(events: readonly string[]): string;
   /** Events per POST at most. */
   batchMax(configured: number): number;
@@ -74,7 +80,7 @@ export interface EventFormat {
 
 export const EVENT_FORMATS: Record<WebhookFormat, EventFormat> = {
   json: {
-    write: (fields, service) => JSON.stringify(verdictEvent(fields, service)),
+    write: (fields, reqId, service, at) => JSON.stringify(verdictEvent(fields, reqId, service, at)),
     batch: jsonBatchBody,
     batchMax: (configured) => configured,
   },

@@ -51,8 +51,13 @@ function sender(options: Partial<WebhookSenderOptions> = {}) {
   return created;
 }
 
-const verdict = (n: number, extra: Partial<VerdictEventFields> = {}): VerdictEventFields => ({
-  reqId: `req-${n}`,
+/** A verdict's audit fields and its request id `req-<n>`, as the handlers send them. */
+const verdict = (n: number, extra: Partial<VerdictEventFields> = {}): [VerdictEventFields, string] => [
+  fieldsOf(extra),
+  `req-${n}`,
+];
+
+const fieldsOf = (extra: Partial<VerdictEventFields> = {}): VerdictEventFields => ({
   appId: "0f8fad5b-d9cb-469f-a165-70867728950e",
   app: "other",
   point: "input",
@@ -107,7 +112,7 @@ const python = spawnSync("python3", ["--version"]).status === 0;
 describe("the webhook sender, with a real receiver on loopback", () => {
   it("sends batches that the documented recipe verifies, with the audit line's fields", async () => {
     const s = sender();
-    for (let n = 1; n <= 3; n++) s.send(verdict(n));
+    for (let n = 1; n <= 3; n++) s.send(...verdict(n));
     await receiver.waitForDeliveries(1);
     const [delivery] = receiver.deliveries;
     expect(delivery!.headers["content-type"]).toBe("application/json");
@@ -125,7 +130,8 @@ describe("the webhook sender, with a real receiver on loopback", () => {
       type: "moderation.verdict",
       time: expect.any(String),
       service: "moderation-test",
-      ...verdict(1),
+      reqId: "req-1",
+      ...fieldsOf(),
     });
     expect(new Set(body.events.map((event) => event.id)).size).toBe(3);
     await vi.waitFor(() => expect(s.stats().delivered).toBe(3), WAIT);
@@ -133,7 +139,7 @@ describe("the webhook sender, with a real receiver on loopback", () => {
 
   it.runIf(python)("signs so that Python's hmac, an independent implementation, verifies every delivery", async () => {
     const s = sender({ secrets: [SECRET, "whsec-next-0123456789abcdef"], batchMax: 2 });
-    for (let n = 1; n <= 5; n++) s.send(verdict(n, { terms: ["naïve ünïcödé ✓ 漢字"] }));
+    for (let n = 1; n <= 5; n++) s.send(...verdict(n, { terms: ["naïve ünïcödé ✓ 漢字"] }));
     await receiver.waitForDeliveries(3);
     const run = (secret: string) =>
       JSON.parse(
@@ -154,7 +160,7 @@ describe("the webhook sender, with a real receiver on loopback", () => {
   it("retries a batch after 500s with backoff, signing each attempt anew under one delivery id", async () => {
     receiver.script({ status: 500 }, { status: 503, headers: { "retry-after": "0" } });
     const s = sender();
-    s.send(verdict(1));
+    s.send(...verdict(1));
     await receiver.waitForDeliveries(3);
     await vi.waitFor(() => expect(s.stats().delivered).toBe(1), WAIT);
     const ids = receiver.deliveries.map((d) => d.headers["dify-ext-delivery"]);
@@ -170,8 +176,8 @@ describe("the webhook sender, with a real receiver on loopback", () => {
   it("gives up after maxAttempts, drops the batch, counts and logs it", async () => {
     receiver.fallback = { status: 502 };
     const s = sender({ maxAttempts: 3 });
-    s.send(verdict(1));
-    s.send(verdict(2));
+    s.send(...verdict(1));
+    s.send(...verdict(2));
     await vi.waitFor(() => expect(s.stats().dropped.retries_exhausted).toBe(2), WAIT);
     expect(receiver.deliveries).toHaveLength(3);
     expect(dropped("retries_exhausted")).toBe(2);
@@ -186,8 +192,8 @@ describe("the webhook sender, with a real receiver on loopback", () => {
   it("drops a batch the receiver refuses (4xx) at once, and follows no redirect", async () => {
     receiver.script({ status: 400 }, { status: 307, headers: { location: "http://127.0.0.1:1/elsewhere" } });
     const s = sender({ batchMax: 1 });
-    s.send(verdict(1));
-    s.send(verdict(2));
+    s.send(...verdict(1));
+    s.send(...verdict(2));
     await vi.waitFor(() => expect(s.stats().dropped.rejected).toBe(2), WAIT);
     expect(receiver.deliveries).toHaveLength(2);
     expect(requests()).toEqual(["rejected", "rejected"]);
@@ -196,7 +202,7 @@ describe("the webhook sender, with a real receiver on loopback", () => {
   it("times out a receiver that hangs, and retries", async () => {
     receiver.script({ hang: true });
     const s = sender({ timeoutMs: 300 });
-    s.send(verdict(1));
+    s.send(...verdict(1));
     await vi.waitFor(() => expect(s.stats().delivered).toBe(1), WAIT);
     expect(requests()).toEqual(["timeout", "ok"]);
     expect(receiver.deliveries).toHaveLength(2);
@@ -205,31 +211,36 @@ describe("the webhook sender, with a real receiver on loopback", () => {
   it("keeps at most queueMax events while the receiver hangs, dropping the rest, counted and logged once", async () => {
     receiver.fallback = { hang: true };
     const s = sender({ queueMax: 5, batchMax: 2, timeoutMs: 60_000 });
-    s.send(verdict(1));
-    s.send(verdict(2));
+    s.send(...verdict(1));
+    s.send(...verdict(2));
     await receiver.waitForDeliveries(1);
     // One batch of 2 is in flight; 5 wait; the other 13 are dropped, each send returning at once.
-    for (let n = 3; n <= 20; n++) s.send(verdict(n));
+    for (let n = 3; n <= 20; n++) s.send(...verdict(n));
     expect(s.stats()).toMatchObject({ queued: 5, dropped: { queue_full: 13 } });
-    expect(dropped("queue_full")).toBe(13);
+    // The metrics and the log hear of the drops within a second, in one report.
+    await vi.waitFor(() => expect(dropped("queue_full")).toBe(13), WAIT);
     const warnings = lines.filter((line) => line.msg?.startsWith("webhook queue full"));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ level: "warn", dropped: 1, queueMax: 5 });
+    expect(warnings[0]).toMatchObject({ level: "warn", dropped: 13, queueMax: 5 });
+    // More drops within 10 s are counted at once and logged in the next warning, not one each.
+    for (let n = 21; n <= 30; n++) s.send(...verdict(n));
+    await vi.waitFor(() => expect(dropped("queue_full")).toBe(23), WAIT);
+    expect(lines.filter((line) => line.msg?.startsWith("webhook queue full"))).toHaveLength(1);
     const queue = observed.find((event) => event.kind === "queue");
     expect(queue?.kind === "queue" && queue.depth()).toBe(5);
   });
 
   it("sends what is queued when closed, and within the budget counts the rest as lost at shutdown", async () => {
     const s = sender({ flushMs: 60_000 });
-    s.send(verdict(1));
-    s.send(verdict(2));
+    s.send(...verdict(1));
+    s.send(...verdict(2));
     // The batch would wait for a minute; closing sends it now.
     await s.close(5_000);
     expect(receiver.acceptedEvents().map((event) => event.reqId)).toEqual(["req-1", "req-2"]);
 
     receiver.fallback = { hang: true };
     const stuck = sender({ timeoutMs: 60_000, batchMax: 1 });
-    for (let n = 1; n <= 3; n++) stuck.send(verdict(n));
+    for (let n = 1; n <= 3; n++) stuck.send(...verdict(n));
     // The first batch (of one) hangs in flight; two wait behind it.
     await receiver.waitForDeliveries(2);
     await stuck.close(300);
@@ -238,7 +249,7 @@ describe("the webhook sender, with a real receiver on loopback", () => {
       events: 3,
     });
     // After close, events are counted as lost at once.
-    stuck.send(verdict(9));
+    stuck.send(...verdict(9));
     expect(stuck.stats().dropped.shutdown).toBe(4);
   });
 
@@ -247,8 +258,8 @@ describe("the webhook sender, with a real receiver on loopback", () => {
       target: { url: receiver.url, format: "slack", where: "MODERATION_WEBHOOK_URL" },
       secrets: [],
     });
-    s.send(verdict(1, { terms: ["<script>&"] }));
-    s.send(verdict(2, { verdict: "shadow", categories: ["pii.email"] }));
+    s.send(...verdict(1, { terms: ["<script>&"] }));
+    s.send(...verdict(2, { verdict: "shadow", categories: ["pii.email"] }));
     await receiver.waitForDeliveries(1);
     const [delivery] = receiver.deliveries;
     expect(delivery!.headers["dify-ext-signature"]).toBeUndefined();
@@ -262,7 +273,7 @@ describe("the webhook sender, with a real receiver on loopback", () => {
   it("never writes the secret or the URL's path in a log line or a label", async () => {
     receiver.fallback = { status: 500 };
     const s = sender({ maxAttempts: 2 });
-    s.send(verdict(1));
+    s.send(...verdict(1));
     await vi.waitFor(() => expect(s.stats().dropped.retries_exhausted).toBe(1), WAIT);
     await s.close(100);
     const written = JSON.stringify(lines) + JSON.stringify(observed.map((event) => ({ ...event, depth: undefined })));

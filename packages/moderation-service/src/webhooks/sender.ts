@@ -56,6 +56,9 @@ export interface WebhookSender extends WebhookSink {
 /** The longest wait between attempts once the service is stopping: the shutdown budget is better spent trying. */
 const CLOSING_RETRY_MS = 250;
 
+/** How soon the drops of a full queue reach the metrics. */
+const DROP_REPORT_MS = 1_000;
+
 /** How often the queue-full warning is written while events keep being dropped. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -97,7 +100,6 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   const log = logger.child({ webhook: receiver });
 
   const queue: string[] = [];
-  let head = 0;
   let bytes = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let pumping = false;
@@ -112,47 +114,53 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   const idleWaiters: Array<() => void> = [];
   let delivered = 0;
   const dropped: Record<DropReason, number> = { queue_full: 0, rejected: 0, retries_exhausted: 0, shutdown: 0 };
+  /** Drops of a full queue not yet told to the metrics, and not yet logged. */
+  let fullUnreported = 0;
   let fullSinceLog = 0;
   let lastFullLog = 0;
-  let fullLogTimer: ReturnType<typeof setTimeout> | undefined;
+  let fullTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const pending = () => queue.length - head;
+  const pending = () => queue.length;
   const report = (event: WebhookEvent) => observer?.observeWebhook(event);
   report({ kind: "queue", receiver, depth: pending });
 
   function drop(reason: DropReason, count: number): void {
     dropped[reason] += count;
-    report({ kind: "events", receiver, outcome: "dropped", reason, count });
-    if (reason !== "queue_full") return;
-    fullSinceLog += count;
-    const now = Date.now();
-    if (now - lastFullLog >= DROP_LOG_INTERVAL_MS) writeFullLog(now);
-    else fullLogTimer ??= setTimeout(() => writeFullLog(Date.now()), DROP_LOG_INTERVAL_MS).unref();
-  }
-
-  function writeFullLog(now: number): void {
-    if (fullLogTimer) clearTimeout(fullLogTimer);
-    fullLogTimer = undefined;
-    if (fullSinceLog === 0) return;
-    log.warn(
-      { dropped: fullSinceLog, queueMax: options.queueMax },
-      "webhook queue full: verdict events dropped (the receiver is slow or down; dify_ext_webhook_events_total counts them)",
-    );
-    fullSinceLog = 0;
-    lastFullLog = now;
-  }
-
-  /** The next batch, off the queue. */
-  function take(): string[] {
-    const end = Math.min(queue.length, head + batchMax);
-    const batch = queue.slice(head, end);
-    head = end;
-    for (const event of batch) bytes -= event.length;
-    // Compact now and then, not on every batch: the array is copied.
-    if (head > 4096 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      head = 0;
+    if (reason !== "queue_full") {
+      report({ kind: "events", receiver, outcome: "dropped", reason, count });
+      return;
     }
+    // A full queue drops every verdict's event: counted here, told to the metrics and the log by a
+    // timer, so the drop itself costs a verdict next to nothing.
+    fullUnreported += count;
+    fullSinceLog += count;
+    fullTimer ??= setTimeout(() => reportFull(false), DROP_REPORT_MS).unref();
+  }
+
+  /** Tells the metrics the drops of a full queue; logs them at most every DROP_LOG_INTERVAL_MS, or now (`final`). */
+  function reportFull(final: boolean): void {
+    if (fullTimer) clearTimeout(fullTimer);
+    fullTimer = undefined;
+    if (fullUnreported > 0) {
+      report({ kind: "events", receiver, outcome: "dropped", reason: "queue_full", count: fullUnreported });
+      fullUnreported = 0;
+    }
+    if (fullSinceLog === 0) return;
+    const now = Date.now();
+    if (final || now - lastFullLog >= DROP_LOG_INTERVAL_MS) {
+      log.warn(
+        { dropped: fullSinceLog, queueMax: options.queueMax },
+        "webhook queue full: verdict events dropped (the receiver is slow or down; dify_ext_webhook_events_total counts them)",
+      );
+      fullSinceLog = 0;
+      lastFullLog = now;
+    } else fullTimer = setTimeout(() => reportFull(false), DROP_REPORT_MS).unref();
+  }
+
+  /** The next batch, off the queue (so a sent event is garbage at once, not held by the queue). */
+  function take(): string[] {
+    const batch = queue.splice(0, batchMax);
+    for (const event of batch) bytes -= event.length;
     return batch;
   }
 
@@ -245,6 +253,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   }
 
   async function deliver(batch: string[]): Promise<void> {
+    // Once per batch: every attempt sends the same events with the same ids.
     const body = format.batch(batch);
     const delivery = randomUUID();
     for (let attempt = 1; ; attempt++) {
@@ -319,7 +328,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
 
   return {
     receiver,
-    send(fields: VerdictEventFields) {
+    send(fields: VerdictEventFields, reqId: string) {
       if (closed || closing) {
         drop("shutdown", 1);
         return;
@@ -328,7 +337,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         drop("queue_full", 1);
         return;
       }
-      const event = format.write(fields, service);
+      // Written when queued: a string is one object for the garbage collector to walk, where the
+      // fields are a dozen (a full queue of field objects cost more CPU per call in
+      // bench/src/webhook-paired-bench.ts).
+      const event = format.write(fields, reqId, service, Date.now());
       queue.push(event);
       bytes += event.length;
       schedule();
@@ -350,10 +362,9 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       if (left > 0) {
         drop("shutdown", left);
         queue.length = 0;
-        head = 0;
         bytes = 0;
       }
-      writeFullLog(Date.now());
+      reportFull(true);
       const lost = dropped.shutdown;
       if (lost > 0) {
         log.warn({ events: lost, budgetMs }, "webhook: verdict events not delivered before shutdown");

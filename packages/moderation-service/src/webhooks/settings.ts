@@ -24,7 +24,7 @@ export const WEBHOOK_SETTINGS = {
   queueMax: { default: 10_000, min: 1, max: 1_000_000 },
 } as const satisfies Record<string, WebhookIntegerSetting>;
 
-/** Bytes of events waiting at most, per receiver, whatever `queueMax` says (events are clipped, see the sender). */
+/** Characters of events waiting at most, per receiver, whatever `queueMax` says (events are written when queued). */
 export const WEBHOOK_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Backoff between attempts: full jitter, a random wait up to base × 2^(attempt − 1), at most the cap. */

@@ -24,10 +24,9 @@ export interface WebhookTarget {
 
 /**
  * The audit line's fields of one verdict that is not a pass (docs/policies.md#the-audit-trail):
- * what a webhook event carries, with an id, the time and the service added when it is sent.
+ * what a webhook event carries, with the request id, an id, the time and the service added.
  */
 export interface VerdictEventFields {
-  reqId: string;
   appId: string | null;
   app: string;
   point: string;
@@ -45,9 +44,12 @@ export interface VerdictEventFields {
   userText?: unknown;
 }
 
-/** Where a policy sends its verdicts: never blocks, never throws (a full queue drops and counts). */
+/**
+ * Where a policy sends its verdicts: never blocks, never throws (a full queue drops and counts).
+ * The audit line's own fields object, and the request id apart: a dropped event costs nothing more.
+ */
 export interface WebhookSink {
-  send(fields: VerdictEventFields): void;
+  send(fields: VerdictEventFields, reqId: string): void;
 }
 
 /**
