@@ -614,10 +614,15 @@ describe("reply templates", () => {
     expect(await policy.moderateInput(params({ t: "darn kill" }))).toMatchObject({ preset_response: "Blocked." });
   });
 
-  it("say unknown for the category when an engine failed and the failure policy blocked", async () => {
+  it("say unknown for the category when an engine failed and the failure policy blocked, with the point's reply", async () => {
     const policy = createModerationPolicy({
       engines: [failingEngine],
-      input: { ...block, presetResponse: "Blocked: {category} ({engine})", onEngineError: "closed" },
+      input: {
+        ...block,
+        presetResponse: "Blocked: {category} ({engine})",
+        onEngineError: "closed",
+        categories: { other: { presetResponse: "never for a failure" } },
+      },
       output: block,
     });
     expect(await policy.moderateInput(params({ t: "x" }))).toMatchObject({

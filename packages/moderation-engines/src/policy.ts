@@ -229,6 +229,8 @@ const TERM_REPLIES_TTL_MS = 10 * 60 * 1000;
 /** A point's rules, compiled: what a category gets, remembered per category. */
 interface CompiledPoint {
   action: CategoryAction;
+  /** The point's own reply (an engine failure's, and every category's without a reply of its own). */
+  base: ReplyTemplate;
   resolve(category: string): Resolved;
   templates: ReplyTemplate[];
 }
@@ -266,6 +268,7 @@ function compilePoint(point: ModerationPoint, policy: PointPolicy, allowTerms: b
   const resolved = new Map<string, Resolved>();
   return {
     action: policy.action,
+    base,
     templates,
     resolve(category) {
       const known = resolved.get(category);
@@ -539,10 +542,10 @@ export function createModerationPolicy(options: ModerationPolicyOptions): Modera
     });
     if (mode === "shadow" || outcome.verdict === "pass" || outcome.verdict === "shadow") return { verdict: "pass" };
     if (outcome.verdict === "mask") return outcome;
-    const { resolve } = points[point];
+    const { resolve, base } = points[point];
     // The first deciding category with a reply of its own gives the reply, else the point's.
     const own = decisive.find((category) => resolve(category).ownTemplate);
-    const template = own === undefined ? resolve(decisive[0] ?? OTHER_CATEGORY).template : resolve(own).template;
+    const template = own === undefined ? base : resolve(own).template;
     const reply = template.render({
       category: decisive[0],
       categories,
