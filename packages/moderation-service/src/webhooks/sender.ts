@@ -107,6 +107,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   let soon = false;
   let closing = false;
   let closed = false;
+  let ending: Promise<void> | undefined;
   /** Aborts the POST in flight and the wait between attempts when the shutdown budget is spent. */
   const stop = new AbortController();
   /** Shortens the wait between attempts when the service starts stopping. */
@@ -326,6 +327,31 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     return new Promise((resolve) => idleWaiters.push(resolve));
   }
 
+  /** Sends what is queued for up to `budgetMs`, then stops: what is left is counted and logged as lost. */
+  async function end(budgetMs: number): Promise<void> {
+    closing = true;
+    stopping.abort();
+    schedule();
+    let budget: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([whenIdle(), new Promise<void>((resolve) => (budget = setTimeout(resolve, budgetMs)))]);
+    clearTimeout(budget);
+    closed = true;
+    if (timer) clearTimeout(timer);
+    stop.abort();
+    await whenIdle();
+    const left = pending();
+    if (left > 0) {
+      drop("shutdown", left);
+      queue.length = 0;
+      bytes = 0;
+    }
+    reportFull(true);
+    const lost = dropped.shutdown;
+    if (lost > 0) {
+      log.warn({ events: lost, budgetMs }, "webhook: verdict events not delivered before shutdown");
+    }
+  }
+
   return {
     receiver,
     send(fields: VerdictEventFields, reqId: string) {
@@ -346,29 +372,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       schedule();
     },
     stats: () => ({ queued: pending(), delivered, dropped: { ...dropped } }),
-    async close(budgetMs = WEBHOOK_SHUTDOWN_MS) {
-      if (closed) return;
-      closing = true;
-      stopping.abort();
-      schedule();
-      let budget: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([whenIdle(), new Promise<void>((resolve) => (budget = setTimeout(resolve, budgetMs)))]);
-      clearTimeout(budget);
-      closed = true;
-      if (timer) clearTimeout(timer);
-      stop.abort();
-      await whenIdle();
-      const left = pending();
-      if (left > 0) {
-        drop("shutdown", left);
-        queue.length = 0;
-        bytes = 0;
-      }
-      reportFull(true);
-      const lost = dropped.shutdown;
-      if (lost > 0) {
-        log.warn({ events: lost, budgetMs }, "webhook: verdict events not delivered before shutdown");
-      }
+    close(budgetMs = WEBHOOK_SHUTDOWN_MS) {
+      // Once: a second call waits for the first.
+      ending ??= end(budgetMs);
+      return ending;
     },
   };
 }
