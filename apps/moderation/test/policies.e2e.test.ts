@@ -149,6 +149,6 @@ describe("a broken policy file at start-up", () => {
     const message = await startupFailure({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file } });
     await rm(dir, { recursive: true, force: true });
     expect(message).toMatch(/exited with code 1/);
-    expect(message).toContain("apps.helpdesk.input.action: expected block or mask");
+    expect(message).toContain("apps.helpdesk.input.action: expected block, mask, shadow or pass");
   });
 });
