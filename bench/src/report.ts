@@ -5,7 +5,17 @@
  */
 import { profileTables } from "./cpuprofile.ts";
 import { PACKAGE_TEXTS, TEXT_CASES, type TextCase } from "./engines.ts";
-import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } from "./http.ts";
+import {
+  APPS,
+  BASELINE,
+  BASELINES,
+  CASES,
+  type CaseId,
+  type HttpCell,
+  STACK,
+  WEBHOOK_DELAY_MS,
+  WEBHOOK_ID,
+} from "./http.ts";
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
@@ -172,6 +182,16 @@ export function renderReport(result: BenchResult, previous = ""): string {
     const { openai, openMeteo } = result.http.upstreamCallsUnderLoad;
     out.push(`Upstream calls while load ran (warm caches): OpenAI ${openai}, Open-Meteo ${openMeteo}.`);
     out.push("");
+    const hooked = result.http.webhook;
+    if (hooked) {
+      const dropped = Object.entries(hooked.dropped)
+        .map(([reason, count]) => `${count} ${reason}`)
+        .join(", ");
+      out.push(
+        `Verdict webhooks of ${WEBHOOK_ID} (receiver answering after ${WEBHOOK_DELAY_MS / 1000} s): ${hooked.delivered} events delivered in ${hooked.deliveriesReceived} POSTs, dropped: ${dropped || "none"} (its own metrics).`,
+      );
+      out.push("");
+    }
   }
 
   if (result.http?.memory.length || result.memory) {

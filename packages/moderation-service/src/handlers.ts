@@ -30,8 +30,9 @@ export type PolicySelector = (appId: string | undefined) => SelectedPolicy;
  * - The request's log line and metrics get `app`: the app id when the policy file names it, else
  *   `other`, so callers cannot grow the metrics' label set.
  * - Every verdict other than a pass (shadow ones included) writes one audit line, `moderation
- *   verdict`: app id, point, verdict, mode, engines, the list terms or categories that matched, the
- *   policy's version; the request id comes with the request's logger. No user text in it, or in
+ *   verdict`: app id, point, verdict, mode, engines, the categories, list terms and engine rules
+ *   that matched, the policy's version; the request id comes with the request's logger. The same
+ *   fields go to the policy's webhook receiver, if it has one. No user text in it, or in
  *   the request's line, unless `logUserText` (LOG_USER_TEXT, for debugging), and then at most
  *   `LOGGED_TEXT_LIMIT` characters of each part.
  */
@@ -52,6 +53,7 @@ export function moderationHandlers(
   ): PolicyCallContext {
     context.logFields.app = selected.app;
     return {
+      requestId: context.requestId,
       logger: context.logger,
       logFields: context.logFields,
       // The playground's explain asks the policy for a trace, and replays with its own stream
@@ -60,17 +62,16 @@ export function moderationHandlers(
       ...(context.streamCache && { streamCache: context.streamCache }),
       onVerdict(record: VerdictRecord) {
         if (record.verdict === "pass") return;
-        context.logger.info(
-          {
-            audit: "verdict",
-            appId: appId === undefined ? null : clip(appId, APP_ID_MAX_LENGTH),
-            app: selected.app,
-            ...record,
-            policyVersion: selected.version,
-            ...(options.logUserText && { userText: context.logFields.userText }),
-          },
-          AUDIT_MESSAGE,
-        );
+        const fields = {
+          appId: appId === undefined ? null : clip(appId, APP_ID_MAX_LENGTH),
+          app: selected.app,
+          ...record,
+          policyVersion: selected.version,
+          ...(options.logUserText && { userText: context.logFields.userText }),
+        };
+        context.logger.info({ audit: "verdict", ...fields }, AUDIT_MESSAGE);
+        // Queued, never awaited: a slow or failing receiver never delays or changes the verdict.
+        selected.webhook?.send(fields, context.requestId);
       },
     };
   }

@@ -259,7 +259,9 @@ describe("the pii engine", () => {
   it("labels findings for label masks, or leaves them to the policy's mask character", async () => {
     const text = "write to bob@example.com or call (415) 555-2671";
     const [labelled] = await engine.moderate([text], { point: "output" });
-    expect(labelled!.categories.sort()).toEqual(["email", "phone"]);
+    expect(labelled!.categories.sort()).toEqual(["pii.email", "pii.phone"]);
+    expect(labelled!.rules?.sort()).toEqual(["email", "phone"]);
+    expect(labelled!.findings.map((finding) => finding.category)).toEqual(["pii.email", "pii.phone"]);
     expect(maskSpans(text, labelled!.findings)).toBe("write to [EMAIL] or call [PHONE]");
     const [starred] = await createPiiEngine({ maskStyle: "stars" }).moderate([text], { point: "output" });
     expect(maskSpans(text, starred!.findings)).toBe("write to *************** or call **************");
