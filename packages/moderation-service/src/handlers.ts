@@ -32,7 +32,8 @@ export type PolicySelector = (appId: string | undefined) => SelectedPolicy;
  * - Every verdict other than a pass (shadow ones included) writes one audit line, `moderation
  *   verdict`: app id, point, verdict, mode, engines, the categories, list terms and engine rules
  *   that matched, the policy's version; the request id comes with the request's logger. The same
- *   fields go to the policy's webhook receiver, if it has one. No user text in it, or in
+ *   fields go to the policy's webhook receiver, if it has one, except for the playground's calls
+ *   (audited with `source: "playground"`, never sent). No user text in it, or in
  *   the request's line, unless `logUserText` (LOG_USER_TEXT, for debugging), and then at most
  *   `LOGGED_TEXT_LIMIT` characters of each part.
  */
@@ -52,6 +53,8 @@ export function moderationHandlers(
     context: HandlerContext & Pick<PolicyCallContext, "trace" | "streamCache">,
   ): PolicyCallContext {
     context.logFields.app = selected.app;
+    // Only the playground's explain asks for a trace.
+    const fromPlayground = context.trace !== undefined;
     return {
       requestId: context.requestId,
       logger: context.logger,
@@ -68,8 +71,12 @@ export function moderationHandlers(
           ...record,
           policyVersion: selected.version,
           ...(options.logUserText && { userText: context.logFields.userText }),
+          ...(fromPlayground && { source: "playground" }),
         };
         context.logger.info({ audit: "verdict", ...fields }, AUDIT_MESSAGE);
+        // An operator's trial in the playground is audited (marked as such) but never sent to the
+        // review receiver: its events are end users' verdicts, not the operator's experiments.
+        if (fromPlayground) return;
         // Queued, never awaited: a slow or failing receiver never delays or changes the verdict.
         selected.webhook?.send(fields, context.requestId);
       },

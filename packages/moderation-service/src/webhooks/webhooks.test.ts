@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PLAYGROUND_PATHS } from "@dify-ext/playground/paths";
 import { createServiceMetrics } from "@dify-ext/runtime/node";
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { type FakeWebhookReceiver, startFakeWebhookReceiver } from "@dify-ext/test-support/fake-webhook-receiver";
@@ -86,7 +87,7 @@ async function serve(policy: string | undefined, env: Record<string, string> = {
     const response = await difyCall(url, KEY, "app.moderation.input", { app_id: appId, inputs, query });
     return { status: response.status, requestId: response.headers.get("x-request-id"), body: await response.json() };
   };
-  return { built, input, metrics };
+  return { built, input, metrics, base: url.slice(0, -"/api/dify/receive".length) };
 }
 
 const POLICY = `
@@ -166,6 +167,28 @@ describe("verdict webhooks from a moderation app", () => {
     );
     main.fallback = { status: 200 };
     main.release();
+  });
+
+  it("are not sent for the playground's calls, whose audit lines say where they came from", async () => {
+    const { input, base } = await serve(undefined, { PLAYGROUND: "true" });
+    const explained = await fetch(`${base}${PLAYGROUND_PATHS.explain}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({
+        point: "app.moderation.input",
+        params: { app_id: "some-app", inputs: {}, query: "a slur" },
+      }),
+    });
+    expect(explained.status).toBe(200);
+    expect(((await explained.json()) as { verdict: string }).verdict).toBe("block");
+    const real = await input("some-app", "a real slur");
+    await vi.waitFor(() => expect(main.acceptedEvents().length).toBe(1), WAIT);
+    // The one event is the end user's call; the operator's trial is only in the audit trail.
+    expect(main.acceptedEvents()).toEqual([expect.objectContaining({ reqId: real.requestId })]);
+    const audits = lines.filter((line) => line.audit === "verdict");
+    expect(audits).toHaveLength(2);
+    expect(audits[0]).toMatchObject({ source: "playground", verdict: "block", categories: ["hate"] });
+    expect(audits[1]).not.toHaveProperty("source");
   });
 
   it("carry the user's text only with LOG_USER_TEXT", async () => {
