@@ -53,7 +53,7 @@ export const CASES = {
 
 export type CaseId = keyof typeof CASES;
 
-interface Upstreams {
+export interface Upstreams {
   openai: FakeOpenAI;
   openMeteo: FakeOpenMeteo;
   /** A verdict-webhook receiver that answers every POST after {@link WEBHOOK_DELAY_MS}. */
@@ -286,6 +286,15 @@ async function probe(server: PinnedProcess, caseId: CaseId): Promise<string> {
   return text;
 }
 
+/** The fake upstreams the apps talk to in the benchmark, on loopback. */
+export async function startUpstreams(): Promise<Upstreams> {
+  return {
+    openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }),
+    openMeteo: await startFakeOpenMeteo(),
+    webhook: await startFakeWebhookReceiver({ fallback: { status: 200, delayMs: WEBHOOK_DELAY_MS } }),
+  };
+}
+
 /** Runs the HTTP benchmark. Failures (a server not starting, a non-200) are collected, not thrown. */
 export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchResult> {
   const { log } = options;
@@ -293,11 +302,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const skipped: string[] = [];
   const cells: HttpCell[] = [];
   const memory: AppMemory[] = [];
-  const upstreams: Upstreams = {
-    openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }),
-    openMeteo: await startFakeOpenMeteo(),
-    webhook: await startFakeWebhookReceiver({ fallback: { status: 200, delayMs: WEBHOOK_DELAY_MS } }),
-  };
+  const upstreams = await startUpstreams();
   let webhook: HttpBenchResult["webhook"];
   const running: Array<{ spec: AppSpec; server: PinnedProcess }> = [];
   const baselines: PinnedProcess[] = [];
