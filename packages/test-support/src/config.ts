@@ -25,3 +25,29 @@ export function problemsOf(read: () => unknown): string[] {
 /** The variable names of `problems` (the text before each line's first colon), sorted. */
 export const problemNames = (problems: readonly string[]): string[] =>
   problems.map((line) => line.split(":")[0] ?? "").sort();
+
+/** What {@link refusedTogether} reads besides the variables it expects refused. */
+export interface RefusedTogetherOptions {
+  /** Variables that are fine, read together with the bad ones. */
+  valid?: Record<string, string>;
+  /** Values (secrets, or what a user typed) that no problem may repeat. */
+  hidden?: readonly string[];
+}
+
+/**
+ * Reads `bad` (with `valid` besides) through `read` and expects it refused with one problem for
+ * each variable of `bad`, all at once and none for another variable, and none of the `hidden`
+ * values in any problem. Returns the problems, to check what they say.
+ *
+ * @example refusedTogether(loadConfig, { PORT: "http", KEYWORDS_MATCH: "fuzzy" }, { hidden: ["fuzzy"] });
+ */
+export function refusedTogether(
+  read: (env: Record<string, string>) => unknown,
+  bad: Record<string, string>,
+  options: RefusedTogetherOptions = {},
+): string[] {
+  const problems = problemsOf(() => read({ ...options.valid, ...bad }));
+  expect(problemNames(problems)).toEqual(Object.keys(bad).sort());
+  for (const value of options.hidden ?? []) expect(problems.join("\n")).not.toContain(value);
+  return problems;
+}
