@@ -5,7 +5,14 @@
  */
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppProcess, difyCall, logRecords, type StartAppOptions, startAppProcess } from "./app-process.ts";
+import {
+  type AppProcess,
+  DEFAULT_START_TIMEOUT_MS,
+  difyCall,
+  logRecords,
+  type StartAppOptions,
+  startAppProcess,
+} from "./app-process.ts";
 import { difyClient } from "./dify.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "./fake-openai.ts";
 import { type FuzzReport, fuzzReceiveEndpoint } from "./fuzz.ts";
@@ -66,7 +73,7 @@ export function startProcessForSuite(options: SuiteProcessOptions): AppProcess {
     async () => {
       app = await startAppProcess({ ...options, env: envOf(options.env) });
     },
-    (options.startTimeoutMs ?? 20_000) + 30_000,
+    (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) + 30_000,
   );
   afterAll(async () => {
     if (app) expect(await app.stop()).toBe(0);
