@@ -1,4 +1,4 @@
-import { problemsOf, refusedTogether } from "@dify-ext/test-support/config";
+import { expectBoundsOf, problemsOf, refusedTogether } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { createWeatherService, WEATHER_SETTINGS } from "@dify-ext/weather-service";
@@ -99,15 +99,7 @@ describe("loadConfig", () => {
       WEATHER_CACHE_MAX: WEATHER_SETTINGS.cacheMax,
       WEATHER_CACHE_BYTES: WEATHER_SETTINGS.cacheMaxBytes,
     };
-    for (const [name, setting] of Object.entries(variables)) {
-      expect(() => loadConfig({ [name]: String(setting.min) })).not.toThrow();
-      expect(() => loadConfig({ [name]: String(setting.max) })).not.toThrow();
-      for (const bad of [setting.min - 1, setting.max + 1]) {
-        expect(problemsOfEnv({ [name]: String(bad) })).toEqual([
-          `${name}: expected a whole number from ${setting.min} to ${setting.max}`,
-        ]);
-      }
-    }
+    expectBoundsOf(loadConfig, variables);
     expect(loadConfig({}).weather).toMatchObject(
       Object.fromEntries(Object.entries(WEATHER_SETTINGS).map(([name, setting]) => [name, setting.default])),
     );

@@ -11,15 +11,25 @@ import { expect } from "vitest";
  * @example expect(problemsOf(() => loadConfig({ PORT: "http" }))).toEqual(["PORT: expected ..."]);
  */
 export function problemsOf(read: () => unknown): string[] {
+  const { name, problems } = thrownBy(read, "a ConfigError") as { name?: unknown; problems?: unknown };
+  expect(name).toBe("ConfigError");
+  expect(Array.isArray(problems)).toBe(true);
+  return [...(problems as string[])];
+}
+
+/**
+ * What `run` throws (an engine refusing its options, a read refusing its env), to check its type
+ * and fields; fails the test, saying `expected` was expected, when `run` returns.
+ *
+ * @example expect(thrownBy(() => createPiiEngine({ maskStyle: "hash" }))).toMatchObject({ option: "maskStyle" });
+ */
+export function thrownBy(run: () => unknown, expected = "an error"): unknown {
   try {
-    read();
+    run();
   } catch (error) {
-    const { name, problems } = error as { name?: unknown; problems?: unknown };
-    expect(name).toBe("ConfigError");
-    expect(Array.isArray(problems)).toBe(true);
-    return [...(problems as string[])];
+    return error;
   }
-  throw new Error("expected a ConfigError");
+  throw new Error(`expected ${expected}`);
 }
 
 /** The variable names of `problems` (the text before each line's first colon), sorted. */
@@ -50,4 +60,30 @@ export function refusedTogether(
   expect(problemNames(problems)).toEqual(Object.keys(bad).sort());
   for (const value of options.hidden ?? []) expect(problems.join("\n")).not.toContain(value);
   return problems;
+}
+
+/** The bounds of a whole-number setting, as an engine or a service declares them. */
+export interface WholeNumberBounds {
+  min: number;
+  max: number;
+}
+
+/**
+ * Expects `read` to take each variable's bounds from its setting (one definition): the minimum and
+ * the maximum are read, one below and one above are refused with the one problem
+ * `<variable>: expected a whole number from <min> to <max>`. `base` holds what `read` needs besides.
+ */
+export function expectBoundsOf(
+  read: (env: Record<string, string>) => unknown,
+  variables: Record<string, WholeNumberBounds>,
+  base: Record<string, string> = {},
+): void {
+  for (const [name, { min, max }] of Object.entries(variables)) {
+    for (const value of [min, max]) expect(() => read({ ...base, [name]: String(value) })).not.toThrow();
+    for (const value of [min - 1, max + 1]) {
+      expect(problemsOf(() => read({ ...base, [name]: String(value) }))).toEqual([
+        `${name}: expected a whole number from ${min} to ${max}`,
+      ]);
+    }
+  }
 }
