@@ -1,3 +1,4 @@
+import { thrownBy } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import type { TextVerdict } from "../engine.ts";
 import { createObscenityEngine, EXTRA_TERM_RULE, ObscenityTermError, PROFANITY_CATEGORY } from "./index.ts";
@@ -130,14 +131,8 @@ describe("obscenity engine", () => {
   });
 
   it("says which option and which term was unusable, in a typed error", () => {
-    const thrown = (options: Parameters<typeof createObscenityEngine>[0]) => {
-      try {
-        createObscenityEngine(options);
-      } catch (error) {
-        return error;
-      }
-      throw new Error("expected the engine to refuse its options");
-    };
+    const thrown = (options: Parameters<typeof createObscenityEngine>[0]) =>
+      thrownBy(() => createObscenityEngine(options), "the engine to refuse its options");
     expect(thrown({ extraTerms: ["ok", "  "] })).toMatchObject({
       name: "ObscenityTermError",
       option: "extraTerms",

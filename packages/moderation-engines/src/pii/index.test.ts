@@ -1,3 +1,4 @@
+import { thrownBy } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { maskSpans } from "../mask.ts";
 import { createPiiEngine, PII_TYPES, PiiOptionError, type PiiType } from "./index.ts";
@@ -276,14 +277,7 @@ describe("the pii engine", () => {
   });
 
   it("refuses unknown types, mask styles and regions at construction, naming them", () => {
-    const error = (options: object) => {
-      try {
-        createPiiEngine(options);
-      } catch (e) {
-        return e;
-      }
-      throw new Error("expected an error");
-    };
+    const error = (options: object) => thrownBy(() => createPiiEngine(options));
     expect(error({ types: ["email", "passport"] })).toMatchObject({
       option: "types",
       message: expect.stringMatching(/unknown type #2 "passport"; expected any of private-key, /),
