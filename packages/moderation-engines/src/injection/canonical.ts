@@ -181,11 +181,11 @@ export class CanonicalText {
   tCount = 0;
 
   ensure(capacity: number): void {
-    ensureCapacity(this, UNIT_BUFFERS, capacity);
+    if (capacity > this.units.length) ensureCapacity(this, UNIT_BUFFERS, capacity);
   }
 
   ensureTokens(capacity: number): void {
-    ensureCapacity(this, TOKEN_BUFFERS, capacity);
+    if (capacity > this.tStart.length) ensureCapacity(this, TOKEN_BUFFERS, capacity);
   }
 
   /** The canonical text as a string. */

@@ -192,7 +192,8 @@ export class NormalizedBuffer {
   }
 
   ensure(capacity: number): void {
-    ensureCapacity(this, NORMALIZED_BUFFERS, capacity);
+    // Called per character: the common case costs one comparison.
+    if (capacity > this.units.length) ensureCapacity(this, NORMALIZED_BUFFERS, capacity);
   }
 
   /** The normalised text as a string. */
