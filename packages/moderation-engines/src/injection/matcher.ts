@@ -13,6 +13,7 @@ import type { Finding, ModerationPoint } from "../engine.ts";
 import { Automaton } from "../keywords/automaton.ts";
 import { isSeparator, normalizeForMatching } from "../keywords/normalize.ts";
 import { ensureCapacity } from "../text/buffers.ts";
+import { sortWithoutRepeats } from "../text/order.ts";
 import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
 import { type InjectionRule, type InjectionRuleSet, InjectionRulesError } from "./rules.ts";
 import { findEncodedBlobs, findHiddenCharacters, type HiddenText } from "./smuggling.ts";
@@ -554,16 +555,11 @@ function alnumOnly(s: string): string {
 }
 
 function orderFindings(findings: InjectionFinding[]): InjectionFinding[] {
-  findings.sort((x, y) => x.start - y.start || y.end - x.end || (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0));
-  let w = 0;
-  for (let r = 0; r < findings.length; r++) {
-    const f = findings[r]!;
-    const prev = w > 0 ? findings[w - 1]! : undefined;
-    if (prev && prev.start === f.start && prev.end === f.end && prev.rule === f.rule) continue;
-    findings[w++] = f;
-  }
-  findings.length = w;
-  return findings;
+  return sortWithoutRepeats(
+    findings,
+    (x, y) => x.start - y.start || y.end - x.end || (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0),
+    (prev, f) => prev.start === f.start && prev.end === f.end && prev.rule === f.rule,
+  );
 }
 
 function splitOrigin(origin: string): [string, number] {

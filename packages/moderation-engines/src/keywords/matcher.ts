@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
+import { sortWithoutRepeats } from "../text/order.ts";
 import { chineseFoldTable } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
 import { FOLD_NAMES, type ListFold, type MatchMode } from "./parse.ts";
@@ -1185,21 +1186,13 @@ function createFoldingMatcher(options: KeywordMatcherOptions): Omit<KeywordMatch
 
 /** Findings of two matchers in one list, in the matcher's order, the same span and label once. */
 function mergeFindings(a: KeywordFinding[], b: KeywordFinding[]): KeywordFinding[] {
-  const findings = a.concat(b);
-  findings.sort(
+  return sortWithoutRepeats(
+    a.concat(b),
     (x, y) =>
       x.start - y.start ||
       y.end - x.end ||
       (x.label < y.label ? -1 : x.label > y.label ? 1 : 0) ||
       (x.fold === undefined ? 0 : 1) - (y.fold === undefined ? 0 : 1),
+    (prev, f) => prev.start === f.start && prev.end === f.end && prev.label === f.label,
   );
-  let w = 0;
-  for (let r = 0; r < findings.length; r++) {
-    const f = findings[r]!;
-    const prev = w > 0 ? findings[w - 1]! : undefined;
-    if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
-    findings[w++] = f;
-  }
-  findings.length = w;
-  return findings;
 }
