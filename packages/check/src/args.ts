@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { apiKey, argsError, checkAppId, endpointUrl, UsageError } from "./cli-args.ts";
+import { type CallOptions, callOptions, parseCallArgs, UsageError } from "./cli-args.ts";
 import { DIFY_CONNECT_TIMEOUT_MS, DIFY_READ_TIMEOUT_MS } from "./dify-client.ts";
 import { POINT_GROUPS, type PointGroup } from "./checks.ts";
 
@@ -29,19 +28,12 @@ Calls a Dify API-based extension exactly as Dify does and judges every reply wit
 
 Exit code: 0 when every check passes (SKIP allowed), 1 when one fails, 2 for a bad command line.`;
 
-export interface CliOptions {
-  url: string;
-  key: string;
+export interface CliOptions extends CallOptions {
   points?: PointGroup[];
-  appId?: string;
   texts: string[];
   toolVariable?: string;
   inputs: Record<string, string>;
   query?: string;
-  readTimeoutMs: number;
-  connectTimeoutMs: number;
-  json: boolean;
-  help: boolean;
 }
 
 const POINT_ALIASES: Record<string, PointGroup> = {
@@ -53,56 +45,18 @@ const POINT_ALIASES: Record<string, PointGroup> = {
   "app.external_data_tool.query": "external-data-tool",
 };
 
-function milliseconds(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 600_000) {
-    throw new UsageError(`${flag} must be a whole number of milliseconds between 1 and 600000, got "${value}"`);
-  }
-  return Number(value);
-}
-
 /** Parses the command line; `env` supplies the key when `--key` is absent. Throws {@link UsageError}. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined> = {}): CliOptions {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      // `pnpm check -- <args>` passes the `--` through; it is not the end of our options.
-      args: argv[0] === "--" ? argv.slice(1) : [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        key: { type: "string" },
-        points: { type: "string" },
-        "app-id": { type: "string" },
-        text: { type: "string", multiple: true },
-        "tool-variable": { type: "string" },
-        input: { type: "string", multiple: true },
-        query: { type: "string" },
-        "timeout-ms": { type: "string" },
-        "connect-timeout-ms": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (error) {
-    throw argsError(error);
-  }
-  const { values, positionals } = parsed;
-  const base = {
-    inputs: {} as Record<string, string>,
-    texts: [] as string[],
-    readTimeoutMs: DIFY_READ_TIMEOUT_MS,
-    connectTimeoutMs: DIFY_CONNECT_TIMEOUT_MS,
-    json: values.json,
-    help: values.help,
-  };
-  if (values.help) return { ...base, url: "", key: "" };
-
-  const url = endpointUrl(positionals);
-  const key = apiKey(values.key, env, "DIFY_EXT_CHECK_KEY");
+  const parsed = parseCallArgs(argv, {
+    points: { type: "string" },
+    text: { type: "string", multiple: true },
+    "tool-variable": { type: "string" },
+    input: { type: "string", multiple: true },
+    query: { type: "string" },
+  });
+  const { values } = parsed;
+  const call = callOptions(parsed, env, "DIFY_EXT_CHECK_KEY");
+  if (call.help) return { ...call, inputs: {}, texts: [] };
 
   let points: PointGroup[] | undefined;
   if (values.points !== undefined) {
@@ -129,21 +83,15 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     inputs[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
 
-  const appId = checkAppId(values["app-id"]);
   const texts = values.text ?? [];
   if (texts.some((text) => text.trim() === "")) throw new UsageError("--text must not be empty");
 
   return {
-    ...base,
-    url,
-    key,
+    ...call,
     inputs,
     texts,
-    ...(appId !== undefined ? { appId } : {}),
     ...(points ? { points } : {}),
     ...(values["tool-variable"] !== undefined ? { toolVariable: values["tool-variable"] } : {}),
     ...(values.query !== undefined ? { query: values.query } : {}),
-    readTimeoutMs: milliseconds("--timeout-ms", values["timeout-ms"], DIFY_READ_TIMEOUT_MS),
-    connectTimeoutMs: milliseconds("--connect-timeout-ms", values["connect-timeout-ms"], DIFY_CONNECT_TIMEOUT_MS),
   };
 }

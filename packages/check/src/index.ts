@@ -9,7 +9,7 @@ export {
   redactUrl,
   runChecks,
 } from "./checks.ts";
-export { apiKey, argsError, checkAppId, endpointUrl, UsageError } from "./cli-args.ts";
+export { type CallOptions, callOptions, parseCallArgs, UsageError } from "./cli-args.ts";
 export {
   type CallOutcome,
   callExtension,

@@ -1,11 +1,9 @@
-import { parseArgs } from "node:util";
 import {
-  apiKey,
-  argsError,
-  checkAppId,
+  type CallOptions,
+  callOptions,
   DIFY_CONNECT_TIMEOUT_MS,
   DIFY_READ_TIMEOUT_MS,
-  endpointUrl,
+  parseCallArgs,
   UsageError,
 } from "@dify-ext/check";
 
@@ -37,20 +35,13 @@ A progress bar is shown on a terminal (standard error), not when the output is p
 Exit code: 0 when every call got a verdict and the gates hold, 1 otherwise, 2 for a bad command
 line or cases file.`;
 
-export interface CliOptions {
-  url: string;
-  key: string;
+export interface CliOptions extends CallOptions {
   file?: string;
   concurrency: number;
   misses: number;
   minRecall?: number;
   maxFpr?: number;
-  appId?: string;
   inputVariable?: string;
-  readTimeoutMs: number;
-  connectTimeoutMs: number;
-  json: boolean;
-  help: boolean;
 }
 
 function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -75,47 +66,17 @@ function rate(flag: string, value: string | undefined): number | undefined {
 
 /** Parses the command line; `env` supplies the key when `--key` is absent. Throws {@link UsageError}. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined> = {}): CliOptions {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      // `pnpm eval -- <args>` passes the `--` through; it is not the end of our options.
-      args: argv[0] === "--" ? argv.slice(1) : [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        key: { type: "string" },
-        file: { type: "string" },
-        concurrency: { type: "string" },
-        misses: { type: "string" },
-        "min-recall": { type: "string" },
-        "max-fpr": { type: "string" },
-        "app-id": { type: "string" },
-        "input-var": { type: "string" },
-        "timeout-ms": { type: "string" },
-        "connect-timeout-ms": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (error) {
-    throw argsError(error);
-  }
-  const { values, positionals } = parsed;
-  const base = {
-    concurrency: 4,
-    misses: 10,
-    readTimeoutMs: DIFY_READ_TIMEOUT_MS,
-    connectTimeoutMs: DIFY_CONNECT_TIMEOUT_MS,
-    json: values.json,
-    help: values.help,
-  };
-  if (values.help) return { ...base, url: "", key: "" };
-  const url = endpointUrl(positionals);
-  const key = apiKey(values.key, env, "DIFY_EXT_EVAL_KEY");
-  const appId = checkAppId(values["app-id"]);
+  const parsed = parseCallArgs(argv, {
+    file: { type: "string" },
+    concurrency: { type: "string" },
+    misses: { type: "string" },
+    "min-recall": { type: "string" },
+    "max-fpr": { type: "string" },
+    "input-var": { type: "string" },
+  });
+  const { values } = parsed;
+  const call = callOptions(parsed, env, "DIFY_EXT_EVAL_KEY");
+  if (call.help) return { ...call, concurrency: 4, misses: 10 };
   const inputVariable = values["input-var"];
   if (inputVariable !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(inputVariable)) {
     throw new UsageError("--input-var must be a variable name (letters, digits and _, not starting with a digit)");
@@ -124,23 +85,12 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   const minRecall = rate("--min-recall", values["min-recall"]);
   const maxFpr = rate("--max-fpr", values["max-fpr"]);
   return {
-    ...base,
-    url,
-    key,
+    ...call,
     ...(values.file !== undefined ? { file: values.file } : {}),
     concurrency: wholeNumber("--concurrency", values.concurrency, 4, 1, 64),
     misses: wholeNumber("--misses", values.misses, 10, 0, 10_000),
     ...(minRecall !== undefined ? { minRecall } : {}),
     ...(maxFpr !== undefined ? { maxFpr } : {}),
-    ...(appId !== undefined ? { appId } : {}),
     ...(inputVariable !== undefined ? { inputVariable } : {}),
-    readTimeoutMs: wholeNumber("--timeout-ms", values["timeout-ms"], DIFY_READ_TIMEOUT_MS, 1, 600_000),
-    connectTimeoutMs: wholeNumber(
-      "--connect-timeout-ms",
-      values["connect-timeout-ms"],
-      DIFY_CONNECT_TIMEOUT_MS,
-      1,
-      600_000,
-    ),
   };
 }

@@ -49,18 +49,28 @@ export function pong(): PingReply {
   return { result: "pong" };
 }
 
-/** Input moderation: nothing flagged, everything passes unchanged. */
-export function inputPass(): ModerationInputReply {
-  return { flagged: false, action: "direct_output" };
+/** A pass: the same reply at both moderation points. */
+function passReply() {
+  return { flagged: false, action: "direct_output" } as const;
 }
 
-/** Input moderation: the preset response becomes the whole answer; the model is not called. */
-export function inputBlock(presetResponse: string): ModerationInputReply {
+/** A block with a preset response: the same reply at both moderation points. */
+function blockReply(presetResponse: string) {
   return {
     flagged: true,
     action: "direct_output",
     preset_response: requireString(presetResponse, "preset response"),
-  };
+  } as const;
+}
+
+/** Input moderation: nothing flagged, everything passes unchanged. */
+export function inputPass(): ModerationInputReply {
+  return passReply();
+}
+
+/** Input moderation: the preset response becomes the whole answer; the model is not called. */
+export function inputBlock(presetResponse: string): ModerationInputReply {
+  return blockReply(presetResponse);
 }
 
 /**
@@ -87,16 +97,12 @@ export function inputOverride(
 
 /** Output moderation: the answer passes unchanged. */
 export function outputPass(): ModerationOutputReply {
-  return { flagged: false, action: "direct_output" };
+  return passReply();
 }
 
 /** Output moderation: the preset response replaces the answer. */
 export function outputBlock(presetResponse: string): ModerationOutputReply {
-  return {
-    flagged: true,
-    action: "direct_output",
-    preset_response: requireString(presetResponse, "preset response"),
-  };
+  return blockReply(presetResponse);
 }
 
 /** Output moderation: the given text replaces the whole answer. */

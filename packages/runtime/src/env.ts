@@ -85,6 +85,21 @@ export function integerVar(fallback: number | undefined, min: number, max: numbe
   return fallback === undefined ? schema.optional() : schema.default(fallback);
 }
 
+/**
+ * A zod transform that reads a value with `parse` (canaries, thresholds); what `parse` throws
+ * becomes an issue with its message, so the variable's problem says what is wrong.
+ */
+export function parsedBy<I, O>(parse: (value: I) => O) {
+  return (value: I, ctx: z.RefinementCtx<I>): O => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  };
+}
+
 /** An env var holding a comma-separated list (blanks dropped). */
 export const listVar = () =>
   z

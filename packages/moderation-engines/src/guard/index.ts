@@ -9,30 +9,27 @@
  *
  * See docs/engine-guard.md.
  */
-import OpenAI from "openai";
 import {
   EngineUnavailableError,
   type ModerateContext,
   type ModerationEngine,
   type ModerationPoint,
   type TextVerdict,
-  type UpstreamEvent,
 } from "../engine.ts";
 import { mapCategories } from "../categories.ts";
-import { type CoalescingEntry, categoriesChars, createCoalescingCache } from "../upstream/coalesce.ts";
-import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
-import type { SharedStore } from "../shared.ts";
+import type { CoalescingEntry } from "../upstream/coalesce.ts";
+import { upstreamBudget } from "../upstream/deadline.ts";
+import { isObject } from "../upstream/fetch.ts";
 import { createLimiter } from "../upstream/limiter.ts";
-import { callWithDeadline } from "../upstream/sdk-call.ts";
-import { checkIntegerOption } from "../upstream/settings.ts";
-import { sharedFlagJudgements } from "../upstream/shared-verdicts.ts";
+import { callWithDeadline, createSdkClient } from "../upstream/sdk-call.ts";
+import { readUpstreamOptions, settingReader, type UpstreamEngineOptions } from "../upstream/settings.ts";
+import { createFlagJudgementCache } from "../upstream/shared-verdicts.ts";
 import { buildGuardRequest, type ParsedVerdict, parseGuardReply } from "./formats.ts";
 import {
   type ControversialAction,
   DEFAULT_CONTROVERSIAL,
   GUARD_SETTINGS,
   type GuardFormat,
-  guardWorstCaseMs,
   resolveGuardSettings,
   GUARD_CATEGORY_MAPS,
   UNSPECIFIED_CATEGORY,
@@ -50,7 +47,8 @@ const CONTROVERSIAL_RULE = "controversial";
 const LABEL = "The guard model";
 const OWNER = "Guard engine";
 
-export interface GuardEngineOptions {
+/** Besides the {@link UpstreamEngineOptions} (cached per window; defaults and bounds in {@link GUARD_SETTINGS}): */
+export interface GuardEngineOptions extends UpstreamEngineOptions {
   /** Base URL of the OpenAI-compatible API, including `/v1` (`http://127.0.0.1:11434/v1` for Ollama). */
   baseURL: string;
   /** The model name the server knows (`llama-guard3:8b`, `Qwen/Qwen3Guard-Gen-4B`). */
@@ -67,28 +65,10 @@ export interface GuardEngineOptions {
   categories?: { input?: readonly string[]; output?: readonly string[] };
   /** Qwen3Guard's `Controversial`: judged like `Unsafe` (`block`, default) or let through (`pass`). */
   controversial?: ControversialAction;
-  /** Timeout of one attempt in ms; default and bounds in {@link GUARD_SETTINGS}. */
-  timeoutMs?: number;
-  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx): 0 or 1 (default). */
-  maxRetries?: number;
-  /** Verdict cache, per window: `max` entries (0 disables it), `ttlMs`, `maxChars` of cached windows. */
-  cache?: { max?: number; ttlMs?: number; maxChars?: number };
   /** Windows: `chars` per request, `overlapChars` shared by consecutive windows (less than half). */
   window?: { chars?: number; overlapChars?: number };
   /** Requests in flight to the model at most. */
   maxConcurrency?: number;
-  /** Receives warnings (retry-after beyond the budget); never text or secrets. */
-  logger?: WarnLogger;
-  /** `fetch` to use instead of the global one. */
-  fetch?: typeof fetch;
-  /** Told about every upstream call (outcome, duration) and cache lookup, for metrics. */
-  onUpstream?: (event: UpstreamEvent) => void;
-  /**
-   * The store replicas share (SHARED_STATE_URL): window verdicts are looked up there before the
-   * model is asked, and written there once judged, so no window goes to the GPU twice whichever
-   * replica gets the call. Only with the cache on (`cache.max` above 0).
-   */
-  shared?: SharedStore;
 }
 
 /** One window's judgement (also the cache value). */
@@ -118,13 +98,9 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
   if (controversial !== "block" && controversial !== "pass") {
     throw new Error(`${OWNER} option controversial must be block or pass`);
   }
-  const setting = (name: keyof typeof GUARD_SETTINGS, value: number | undefined, label: string = name) =>
-    checkIntegerOption(OWNER, value ?? GUARD_SETTINGS[name].default, label, GUARD_SETTINGS[name]);
-  const timeoutMs = setting("timeoutMs", options.timeoutMs);
-  const maxRetries = setting("maxRetries", options.maxRetries);
-  const cacheMax = setting("cacheMax", options.cache?.max, "cache.max");
-  const cacheTtlMs = setting("cacheTtlMs", options.cache?.ttlMs, "cache.ttlMs");
-  const cacheMaxChars = setting("cacheMaxChars", options.cache?.maxChars, "cache.maxChars");
+  const setting = settingReader(OWNER, GUARD_SETTINGS);
+  const upstream = readUpstreamOptions(setting, options);
+  const { timeoutMs, maxRetries, cache } = upstream;
   const windowChars = setting("windowChars", options.window?.chars, "window.chars");
   const overlapChars = setting("windowOverlapChars", options.window?.overlapChars, "window.overlapChars");
   if (overlapChars * 2 >= windowChars) {
@@ -133,31 +109,14 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     );
   }
   const limiter = createLimiter(setting("maxConcurrency", options.maxConcurrency));
-  const budgetMs = guardWorstCaseMs(timeoutMs, maxRetries);
+  const budget = upstreamBudget({ ...upstream, engine: "guard", label: LABEL, onUpstream: options.onUpstream });
   const model = options.model;
-  const baseFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const blocking: Record<ModerationPoint, Set<string>> = {
     input: new Set(categories.input),
     output: new Set(categories.output),
   };
 
-  const client = new OpenAI({
-    // The SDK needs a key; without one the Authorization header is removed below.
-    apiKey: options.apiKey ?? "no-key",
-    baseURL: options.baseURL,
-    // Explicit values so the SDK reads nothing (OPENAI_API_KEY, OPENAI_ORG_ID) from the environment.
-    organization: null,
-    project: null,
-    webhookSecret: null,
-    timeout: timeoutMs,
-    maxRetries,
-    logLevel: "off",
-    ...(options.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
-    fetch: boundedRetryFetch(cappedReplyFetch(baseFetch, LABEL), options.logger, "guard", LABEL),
-  });
-
-  const outOfBudget = () =>
-    new EngineUnavailableError("guard", `${LABEL} did not answer within its ${budgetMs} ms budget`);
+  const client = createSdkClient({ ...options, engine: "guard", label: LABEL, timeoutMs, maxRetries });
 
   const decide = (verdict: ParsedVerdict, point: ModerationPoint): Judgement => {
     if (verdict.safety === "safe") return CLEAN;
@@ -187,17 +146,9 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
             }
             return decide(verdict, input.point);
           },
-          {
-            engine: "guard",
-            label: LABEL,
-            budgetMs,
-            timeoutMs,
-            attempts: maxRetries + 1,
-            controller,
-            onUpstream: options.onUpstream,
-          },
+          budget.deadline(controller),
         ),
-      () => (controller.signal.reason instanceof EngineUnavailableError ? controller.signal.reason : outOfBudget()),
+      budget.stopped(controller),
     );
   };
 
@@ -207,29 +158,13 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     input: JSON.stringify([format, model, "input"]),
     output: JSON.stringify([format, model, "output"]),
   };
-  const verdicts = createCoalescingCache<WindowInput, Judgement>({
+  const verdicts = createFlagJudgementCache<WindowInput>(options, {
     name: "guard",
-    cache: { max: cacheMax, ttlMs: cacheTtlMs, maxChars: cacheMaxChars },
-    judgementChars: (judgement) => categoriesChars(judgement.categories),
-    onUpstream: options.onUpstream,
+    cache,
     // The cache key names the format, model, point and window; the verdict also depends on these.
-    ...(options.shared && {
-      shared: sharedFlagJudgements(options.shared, [
-        "guard",
-        options.baseURL,
-        categories.input,
-        categories.output,
-        controversial,
-      ]),
-    }),
-    abortedError,
-    start(inputs, controller) {
-      // One budget for the whole batch: windows waiting for a free slot count against it too.
-      const timer = setTimeout(() => controller.abort(outOfBudget()), budgetMs);
-      const judgements = inputs.map((input) => judgeWindow(input, controller));
-      Promise.allSettled(judgements).then(() => clearTimeout(timer));
-      return judgements;
-    },
+    identity: ["guard", options.baseURL, categories.input, categories.output, controversial],
+    abortedError: budget.aborted,
+    start: (inputs, controller) => budget.run(controller, () => inputs.map((input) => judgeWindow(input, controller))),
   });
 
   return {
@@ -269,10 +204,6 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
       });
     },
   };
-}
-
-function abortedError(signal: AbortSignal): EngineUnavailableError {
-  return new EngineUnavailableError("guard", `${LABEL} was aborted by the caller`, { cause: signal.reason });
 }
 
 /** The text of the first choice of a chat completion; errors name the problem, never the content. */

@@ -4,7 +4,7 @@
  * `openai` package. See docs/engine-guard.md.
  */
 import type { ModerationPoint } from "../engine.ts";
-import { type IntegerSetting, upstreamWorstCaseMs } from "../upstream/settings.ts";
+import { type IntegerSetting, UPSTREAM_SETTINGS, upstreamWorstCaseMs } from "../upstream/settings.ts";
 
 export type { IntegerSetting } from "../upstream/settings.ts";
 
@@ -100,14 +100,8 @@ export const GUARD_SETTINGS = {
    * extension. Higher than OpenAI's 4 s: a self-hosted model may share its GPU, or run on a CPU.
    */
   timeoutMs: { default: 5000, min: 100, max: 29_000 },
-  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx). */
-  maxRetries: { default: 1, min: 0, max: 1 },
-  /** Cached window verdicts; 0 disables the cache. */
-  cacheMax: { default: 10_000, min: 0, max: 1_000_000 },
-  /** Lifetime of a cached verdict: 10 minutes by default, at most a day. */
-  cacheTtlMs: { default: 10 * 60 * 1000, min: 1, max: 24 * 60 * 60 * 1000 },
-  /** Total length of the cached windows in UTF-16 code units (10 million: about 20 MB). */
-  cacheMaxChars: { default: 10_000_000, min: 1, max: 1_000_000_000 },
+  /** Retries and the verdict cache (per window), as every engine backed by a model server. */
+  ...UPSTREAM_SETTINGS,
   /**
    * Longest text judged in one request, in UTF-16 code units. 4,000 fits the smallest context of the
    * supported families (ShieldGemma's 8,192 tokens) with room for its prompt even for Chinese or

@@ -32,7 +32,7 @@ import {
   normalizeInto,
   unitsToString,
 } from "../keywords/normalize.ts";
-import { grow32 } from "../keywords/automaton.ts";
+import { ensureCapacity } from "../text/buffers.ts";
 
 const SPACE = 0x20;
 
@@ -151,6 +151,10 @@ function isSpacedWordUnit(c: number): boolean {
   return isSpacedWordChar(c);
 }
 
+/** The buffers of {@link CanonicalText} that grow with the text, and those that grow with its tokens. */
+const UNIT_BUFFERS = ["units", "normStart", "normEnd", "tok"] as const;
+const TOKEN_BUFFERS = ["tStart", "tEnd", "tKind", "tFlags", "tSep"] as const;
+
 /**
  * A text in canonical form, with its maps. Reusable: {@link canonicalizeInto} overwrites it.
  * Canonical unit `i` came from normalised units `[normStart[i], normEnd[i])`; `tok[i]` is the
@@ -177,30 +181,11 @@ export class CanonicalText {
   tCount = 0;
 
   ensure(capacity: number): void {
-    if (capacity <= this.units.length) return;
-    let size = this.units.length * 2;
-    while (size < capacity) size *= 2;
-    const units = new Uint16Array(size);
-    units.set(this.units.subarray(0, this.length));
-    this.units = units;
-    this.normStart = grow32(this.normStart, size);
-    this.normEnd = grow32(this.normEnd, size);
-    this.tok = grow32(this.tok, size);
+    if (capacity > this.units.length) ensureCapacity(this, UNIT_BUFFERS, capacity);
   }
 
   ensureTokens(capacity: number): void {
-    if (capacity <= this.tStart.length) return;
-    let size = this.tStart.length * 2;
-    while (size < capacity) size *= 2;
-    this.tStart = grow32(this.tStart, size);
-    this.tEnd = grow32(this.tEnd, size);
-    this.tSep = grow32(this.tSep, size);
-    const kind = new Uint8Array(size);
-    kind.set(this.tKind);
-    this.tKind = kind;
-    const flags = new Uint8Array(size);
-    flags.set(this.tFlags);
-    this.tFlags = flags;
+    if (capacity > this.tStart.length) ensureCapacity(this, TOKEN_BUFFERS, capacity);
   }
 
   /** The canonical text as a string. */
@@ -226,11 +211,7 @@ function tokenize(out: CanonicalText): void {
   const n = norm.length;
   // At most one token per unit: sized once, so the arrays below stay valid through the loop.
   out.ensureTokens(n + 1);
-  const tStart = out.tStart;
-  const tEnd = out.tEnd;
-  const tKind = out.tKind;
-  const tFlags = out.tFlags;
-  const tSep = out.tSep;
+  const { tStart, tEnd, tKind, tFlags, tSep } = out;
   let count = 0;
   let inWord = false;
   let flags = 0;

@@ -10,13 +10,15 @@
  *
  * See docs/engine-injection.md.
  */
-import { EngineUnavailableError, type UpstreamEvent } from "../engine.ts";
-import { fingerprint, type SharedStore } from "../shared.ts";
+import { EngineUnavailableError } from "../engine.ts";
+import { fingerprint } from "../shared.ts";
 import { createCoalescingCache } from "../upstream/coalesce.ts";
+import { upstreamBudget } from "../upstream/deadline.ts";
 import { digestKey } from "../upstream/digest.ts";
-import { isObject, type WarnLogger } from "../upstream/fetch.ts";
+import { isObject } from "../upstream/fetch.ts";
 import { postJson } from "../upstream/http-call.ts";
 import { createLimiter } from "../upstream/limiter.ts";
+import { settingReader, type UpstreamEngineOptions } from "../upstream/settings.ts";
 import {
   CLASSIFIER_FORMATS,
   type ClassifierFormat,
@@ -74,13 +76,8 @@ export interface InjectionClassifier {
   }>;
 }
 
-export interface ClassifierDependencies {
-  fetch?: typeof fetch;
-  logger?: WarnLogger;
-  onUpstream?: (event: UpstreamEvent) => void;
-  /** The store replicas share (SHARED_STATE_URL): a window one replica classified, the others need not send. */
-  shared?: SharedStore;
-}
+/** What the client is given besides its options (`shared`: a window one replica classified, the others need not send). */
+export type ClassifierDependencies = Pick<UpstreamEngineOptions, "fetch" | "logger" | "onUpstream" | "shared">;
 
 /** The cached judgement of one window. */
 interface WindowScore {
@@ -119,9 +116,7 @@ export function createInjectionClassifier(
     throw new Error(`${OWNER} option labels must list at least one label`);
   }
   const attack = new Set(labels.map((label) => label.trim().toUpperCase()));
-  const S = INJECTION_CLASSIFIER_SETTINGS;
-  const setting = (name: keyof typeof S, value: number | undefined, label: string = name) =>
-    checkInjectionOption(OWNER, value ?? S[name].default, label, S[name]);
+  const setting = settingReader(OWNER, INJECTION_CLASSIFIER_SETTINGS, checkInjectionOption);
   const threshold = setting("threshold", options.threshold);
   const timeoutMs = setting("timeoutMs", options.timeoutMs);
   const maxRetries = setting("maxRetries", options.maxRetries);
@@ -138,11 +133,9 @@ export function createInjectionClassifier(
   const batchSize = setting("batchSize", options.batchSize);
   const limiter = createLimiter(setting("maxConcurrency", options.maxConcurrency));
   const budgetMs = classifierWorstCaseMs(timeoutMs, maxRetries);
+  const budget = upstreamBudget({ engine: ENGINE, label: LABEL, budgetMs, timeoutMs, maxRetries });
   const baseFetch: typeof fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const model = options.model;
-
-  const outOfBudget = () =>
-    new EngineUnavailableError(ENGINE, `${LABEL} did not answer within its ${budgetMs} ms budget`);
 
   const requestBody = (windows: readonly string[]) =>
     format === "tei"
@@ -168,7 +161,7 @@ export function createInjectionClassifier(
           ...(deps.logger ? { logger: deps.logger } : {}),
           ...(deps.onUpstream ? { onUpstream: deps.onUpstream } : {}),
         }),
-      () => (controller.signal.reason instanceof EngineUnavailableError ? controller.signal.reason : outOfBudget()),
+      budget.stopped(controller),
     );
     return format === "tei" ? readTei(body, windows.length, attack) : readVllm(body, windows.length, attack);
   };
@@ -191,22 +184,17 @@ export function createInjectionClassifier(
         },
       },
     }),
-    abortedError: (signal) =>
-      new EngineUnavailableError(ENGINE, `${LABEL} was aborted by the caller`, { cause: signal.reason }),
-    start(inputs, controller) {
-      // One budget for the whole batch: windows waiting for a free slot count against it too.
-      const timer = setTimeout(() => controller.abort(outOfBudget()), budgetMs);
-      const results: Array<Promise<WindowScore>> = [];
-      const all: Array<Promise<WindowScore[]>> = [];
-      for (let from = 0; from < inputs.length; from += batchSize) {
-        const batch = judgeBatch(inputs.slice(from, from + batchSize), controller);
-        all.push(batch);
-        for (let k = 0; k < Math.min(batchSize, inputs.length - from); k++)
-          results.push(batch.then((scores) => scores[k]!));
-      }
-      Promise.allSettled(all).then(() => clearTimeout(timer));
-      return results;
-    },
+    abortedError: budget.aborted,
+    start: (inputs, controller) =>
+      budget.run(controller, () => {
+        const results: Array<Promise<WindowScore>> = [];
+        for (let from = 0; from < inputs.length; from += batchSize) {
+          const batch = judgeBatch(inputs.slice(from, from + batchSize), controller);
+          for (let k = 0; k < Math.min(batchSize, inputs.length - from); k++)
+            results.push(batch.then((scores) => scores[k]!));
+        }
+        return results;
+      }),
   });
 
   return {

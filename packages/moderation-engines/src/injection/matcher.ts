@@ -10,11 +10,17 @@
  * over user text, so no input can make a rule backtrack.
  */
 import type { Finding, ModerationPoint } from "../engine.ts";
-import { Automaton, grow32 } from "../keywords/automaton.ts";
+import { Automaton } from "../keywords/automaton.ts";
 import { isSeparator, normalizeForMatching } from "../keywords/normalize.ts";
+import { ensureCapacity } from "../text/buffers.ts";
+import { sortWithoutRepeats } from "../text/order.ts";
 import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
 import { type InjectionRule, type InjectionRuleSet, InjectionRulesError } from "./rules.ts";
 import { findEncodedBlobs, findHiddenCharacters, type HiddenText } from "./smuggling.ts";
+
+/** The columns of the hit and rule-match tables a matcher reuses between calls; they grow together. */
+const HIT_COLUMNS = ["entry", "raw", "normStart", "normEnd", "tokStart", "tokEnd"] as const;
+const MATCH_COLUMNS = ["rule", "normStart", "normEnd", "tokStart"] as const;
 
 /** A finding of the injection engine: the rule that matched and its category. */
 export interface InjectionFinding extends Finding {
@@ -199,50 +205,38 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
 
   // Hits and rule matches, reused between calls (judge is synchronous; decoded text is judged only
   // after the outer text no longer needs them).
-  let hitEntry = new Int32Array(256);
-  let hitRaw = new Uint8Array(256);
-  let hitNormStart = new Int32Array(256);
-  let hitNormEnd = new Int32Array(256);
-  let hitTokStart = new Int32Array(256);
-  let hitTokEnd = new Int32Array(256);
+  const hit = {
+    entry: new Int32Array(256),
+    raw: new Uint8Array(256),
+    normStart: new Int32Array(256),
+    normEnd: new Int32Array(256),
+    tokStart: new Int32Array(256),
+    tokEnd: new Int32Array(256),
+  };
   let hits = 0;
   const pushHit = (entry: number, isRaw: number, ns: number, ne: number, ts: number, te: number) => {
-    if (hits === hitEntry.length) {
-      const size = hits * 2;
-      hitEntry = grow32(hitEntry, size);
-      hitNormStart = grow32(hitNormStart, size);
-      hitNormEnd = grow32(hitNormEnd, size);
-      hitTokStart = grow32(hitTokStart, size);
-      hitTokEnd = grow32(hitTokEnd, size);
-      const r = new Uint8Array(size);
-      r.set(hitRaw);
-      hitRaw = r;
-    }
-    hitEntry[hits] = entry;
-    hitRaw[hits] = isRaw;
-    hitNormStart[hits] = ns;
-    hitNormEnd[hits] = ne;
-    hitTokStart[hits] = ts;
-    hitTokEnd[hits] = te;
+    if (hits === hit.entry.length) ensureCapacity(hit, HIT_COLUMNS, hits + 1);
+    hit.entry[hits] = entry;
+    hit.raw[hits] = isRaw;
+    hit.normStart[hits] = ns;
+    hit.normEnd[hits] = ne;
+    hit.tokStart[hits] = ts;
+    hit.tokEnd[hits] = te;
     hits++;
   };
-  let matchRule = new Int32Array(64);
-  let matchNormStart = new Int32Array(64);
-  let matchNormEnd = new Int32Array(64);
-  let matchTokStart = new Int32Array(64);
+  const match = {
+    rule: new Int32Array(64),
+    normStart: new Int32Array(64),
+    normEnd: new Int32Array(64),
+    tokStart: new Int32Array(64),
+  };
   let matches = 0;
   const pushMatch = (rule: number, ns: number, ne: number, ts: number) => {
-    if (matches === matchRule.length) {
-      const size = matches * 2;
-      matchRule = grow32(matchRule, size);
-      matchNormStart = grow32(matchNormStart, size);
-      matchNormEnd = grow32(matchNormEnd, size);
-      matchTokStart = grow32(matchTokStart, size);
-    }
-    matchRule[matches] = rule;
-    matchNormStart[matches] = ns;
-    matchNormEnd[matches] = ne;
-    matchTokStart[matches] = ts;
+    if (matches === match.rule.length) ensureCapacity(match, MATCH_COLUMNS, matches + 1);
+    match.rule[matches] = rule;
+    match.normStart[matches] = ns;
+    match.normEnd[matches] = ne;
+    match.tokStart[matches] = ts;
     matches++;
   };
 
@@ -299,12 +293,12 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     stamp++;
     for (let k = 0; k < hits; k++) {
       const h = order[k]!;
-      const entry = hitRaw[h] ? raw.entries[hitEntry[h]!]! : words.entries[hitEntry[h]!]!;
+      const entry = hit.raw[h] ? raw.entries[hit.entry[h]!]! : words.entries[hit.entry[h]!]!;
       const r = entry.rule;
       const slot = entry.slot;
       const last = ruleSlots[r]! - 1;
-      const ts = hitTokStart[h]!;
-      let startNorm = hitNormStart[h]!;
+      const ts = hit.tokStart[h]!;
+      let startNorm = hit.normStart[h]!;
       let startTok = ts;
       if (slot > 0) {
         const base = stateBase[r]! + (slot - 1) * RING;
@@ -321,7 +315,7 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
         startTok = ringStartTok[best]!;
       }
       if (slot === last) {
-        pushMatch(r, startNorm, hitNormEnd[h]!, startTok);
+        pushMatch(r, startNorm, hit.normEnd[h]!, startTok);
       } else {
         const ring = (stateBase[r]! + slot * RING) / RING;
         if (ringNextStamp[ring] !== stamp) {
@@ -331,7 +325,7 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
         const q = ring * RING + ringNext[ring]!;
         ringNext[ring] = (ringNext[ring]! + 1) % RING;
         ringStamp[q] = stamp;
-        ringEnd[q] = hitTokEnd[h]!;
+        ringEnd[q] = hit.tokEnd[h]!;
         ringStartNorm[q] = startNorm;
         ringStartTok[q] = startTok;
       }
@@ -351,10 +345,10 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
     }
     if (hits === 0) return { score: 0, findings: [] };
-    const order = sortByToken(hits, hitTokStart, canonical.tokens);
+    const order = sortByToken(hits, hit.tokStart, canonical.tokens);
     chain(order);
     if (matches === 0) return { score: 0, findings: [] };
-    const byStart = sortByToken(matches, matchTokStart, canonical.tokens).slice(0, matches);
+    const byStart = sortByToken(matches, match.tokStart, canonical.tokens).slice(0, matches);
 
     // Sliding window: each rule counted once; matches in a window that reaches the threshold are reported.
     let score = Number.NEGATIVE_INFINITY;
@@ -365,13 +359,13 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     report.fill(0, 0, matches);
     for (let hi = 0; hi < matches; hi++) {
       const m = byStart[hi]!;
-      while (matchTokStart[m]! - matchTokStart[byStart[lo]!]! >= windowTokens) {
-        const r = matchRule[byStart[lo]!]!;
+      while (match.tokStart[m]! - match.tokStart[byStart[lo]!]! >= windowTokens) {
+        const r = match.rule[byStart[lo]!]!;
         ruleCount[r] = ruleCount[r]! - 1;
         if (ruleCount[r] === 0) sum -= ruleWeight[r]!;
         lo++;
       }
-      const r = matchRule[m]!;
+      const r = match.rule[m]!;
       if (ruleCount[r] === 0) sum += ruleWeight[r]!;
       ruleCount[r] = ruleCount[r]! + 1;
       if (sum > score) score = sum;
@@ -380,19 +374,19 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
         reportedUpTo = hi + 1;
       }
     }
-    for (let k = lo; k < matches; k++) ruleCount[matchRule[byStart[k]!]!] = 0;
+    for (let k = lo; k < matches; k++) ruleCount[match.rule[byStart[k]!]!] = 0;
 
     const findings: InjectionFinding[] = [];
     const norm = canonical.normalized;
     for (let k = 0; k < matches && findings.length < maxFindings * 4; k++) {
       if (!report[k]) continue;
       const m = byStart[k]!;
-      const r = matchRule[m]!;
+      const r = match.rule[m]!;
       if (ruleWeight[r]! <= 0) continue;
       const rule = rules[r]!;
       findings.push({
-        start: norm.originalStart(matchNormStart[m]!),
-        end: norm.originalEnd(matchNormEnd[m]! - 1),
+        start: norm.originalStart(match.normStart[m]!),
+        end: norm.originalEnd(match.normEnd[m]! - 1),
         label: rule.id,
         rule: rule.id,
         category: rule.category,
@@ -565,16 +559,11 @@ function alnumOnly(s: string): string {
 }
 
 function orderFindings(findings: InjectionFinding[]): InjectionFinding[] {
-  findings.sort((x, y) => x.start - y.start || y.end - x.end || (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0));
-  let w = 0;
-  for (let r = 0; r < findings.length; r++) {
-    const f = findings[r]!;
-    const prev = w > 0 ? findings[w - 1]! : undefined;
-    if (prev && prev.start === f.start && prev.end === f.end && prev.rule === f.rule) continue;
-    findings[w++] = f;
-  }
-  findings.length = w;
-  return findings;
+  return sortWithoutRepeats(
+    findings,
+    (x, y) => x.start - y.start || y.end - x.end || (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0),
+    (prev, f) => prev.start === f.start && prev.end === f.end && prev.rule === f.rule,
+  );
 }
 
 function splitOrigin(origin: string): [string, number] {

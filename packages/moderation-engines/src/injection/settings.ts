@@ -4,7 +4,12 @@
  * use), the classifier's API formats and known models, and the parsers of the list-valued
  * variables. See docs/engine-injection.md.
  */
-import { checkIntegerOption, type IntegerSetting, upstreamWorstCaseMs } from "../upstream/settings.ts";
+import {
+  checkIntegerOption,
+  type IntegerSetting,
+  UPSTREAM_SETTINGS,
+  upstreamWorstCaseMs,
+} from "../upstream/settings.ts";
 
 /** A numeric option: default, bounds, the environment variable an app reads it from, and whether fractions are allowed. */
 export interface InjectionSetting extends IntegerSetting {
@@ -41,12 +46,10 @@ export const INJECTION_CLASSIFIER_SETTINGS = {
    * milliseconds; 2 s leaves room for queueing. At most 29 s (see the guard engine).
    */
   timeoutMs: { default: 2000, min: 100, max: 29_000, env: "INJECTION_CLASSIFIER_TIMEOUT_MS" },
-  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx). */
-  maxRetries: { default: 1, min: 0, max: 1, env: "INJECTION_CLASSIFIER_MAX_RETRIES" },
-  /** Cached window verdicts; 0 disables the cache. */
-  cacheMax: { default: 10_000, min: 0, max: 1_000_000, env: "INJECTION_CLASSIFIER_CACHE_MAX" },
-  /** Lifetime of a cached verdict: 10 minutes by default, at most a day. */
-  cacheTtlMs: { default: 10 * 60 * 1000, min: 1, max: 24 * 60 * 60 * 1000, env: "INJECTION_CLASSIFIER_CACHE_TTL_MS" },
+  /** Retries, cached window verdicts and their lifetime: as every engine backed by a model server. */
+  maxRetries: { ...UPSTREAM_SETTINGS.maxRetries, env: "INJECTION_CLASSIFIER_MAX_RETRIES" },
+  cacheMax: { ...UPSTREAM_SETTINGS.cacheMax, env: "INJECTION_CLASSIFIER_CACHE_MAX" },
+  cacheTtlMs: { ...UPSTREAM_SETTINGS.cacheTtlMs, env: "INJECTION_CLASSIFIER_CACHE_TTL_MS" },
   /** Bytes the cache may hold (keys are SHA-256 digests, so no text is kept): 4 MiB by default. */
   cacheMaxBytes: {
     default: 4 * 1024 * 1024,

@@ -126,6 +126,12 @@ BASE64[0x5f] = 63; // `_`, URL-safe
 
 const isHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
 const hexValue = (c: number) => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10);
+/** The byte the two hex digits at `i` spell, or -1 when they are not two hex digits. */
+function hexByteAt(text: string, i: number): number {
+  const high = text.charCodeAt(i);
+  const low = text.charCodeAt(i + 1);
+  return isHex(high) && isHex(low) ? (hexValue(high) << 4) | hexValue(low) : -1;
+}
 const isBase64Char = (c: number) => c < 128 && BASE64[c]! >= 0;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -189,16 +195,24 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
     const decoded = readableText(bytes);
     if (decoded !== undefined) found.push({ start, end, kind, decoded });
   };
+  /** Judges a run decoded from `start` (escapes, spaced octets or pairs): its end, or `undefined` when there is none. */
+  const take = (
+    start: number,
+    run: { end: number; bytes: Uint8Array; kind?: HiddenText["kind"] } | undefined,
+    kind?: HiddenText["kind"],
+  ): number | undefined => {
+    if (!run) return undefined;
+    tryBytes(start, run.end, run.kind ?? kind!, run.bytes);
+    return run.end;
+  };
   for (let i = 0; i < n && attempts < limits.maxBlobs; ) {
     const c = text.charCodeAt(i);
     // `\xHH` or `\uXXXX` escapes, and percent-encoding, both with literal text in between.
-    if ((c === 0x5c || c === 0x25) && i + 2 < n) {
-      const decoded = decodeEscapes(text, i, c === 0x25, maxChars);
-      if (decoded) {
-        tryBytes(i, decoded.end, decoded.kind, decoded.bytes);
-        i = decoded.end;
-        continue;
-      }
+    const escaped =
+      (c === 0x5c || c === 0x25) && i + 2 < n ? take(i, decodeEscapes(text, i, c === 0x25, maxChars)) : undefined;
+    if (escaped !== undefined) {
+      i = escaped;
+      continue;
     }
     if (!isBase64Char(c)) {
       i++;
@@ -225,31 +239,18 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
       if (d >= 0x41 && d <= 0x5a) upper = true;
       else if (d >= 0x61 && d <= 0x7a) lower = true;
     }
-    // A word that goes on with escapes (`Ignore%20all`) is decoded from its start.
-    if ((after === 0x25 || after === 0x5c) && end + 2 < n) {
-      const decoded = decodeEscapes(text, i, after === 0x25, maxChars);
-      if (decoded) {
-        tryBytes(i, decoded.end, decoded.kind, decoded.bytes);
-        i = decoded.end;
-        continue;
-      }
-    }
     const length = end - i;
-    if (binary && length === 8) {
-      const run = binaryOctets(text, i, maxChars);
-      if (run) {
-        tryBytes(i, run.end, "binary", run.bytes);
-        i = run.end;
-        continue;
-      }
-    }
-    if (hex && length === 2) {
-      const run = hexPairs(text, i, maxChars);
-      if (run) {
-        tryBytes(i, run.end, "hex", run.bytes);
-        i = run.end;
-        continue;
-      }
+    // A word that goes on with escapes (`Ignore%20all`) is decoded from its start; a binary octet or
+    // a hex pair may start a spaced run of them.
+    const run =
+      ((after === 0x25 || after === 0x5c) && end + 2 < n
+        ? take(i, decodeEscapes(text, i, after === 0x25, maxChars))
+        : undefined) ??
+      (binary && length === 8 ? take(i, binaryOctets(text, i, maxChars), "binary") : undefined) ??
+      (hex && length === 2 ? take(i, hexPairs(text, i, maxChars), "hex") : undefined);
+    if (run !== undefined) {
+      i = run;
+      continue;
     }
     if (binary && length >= 32 && length % 8 === 0) {
       const bytes = new Uint8Array(Math.min(length, maxChars) >> 3);
@@ -258,7 +259,7 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
     } else if (hex && length >= 16 && length % 2 === 0) {
       const bytes = new Uint8Array(Math.min(length, maxChars) >> 1);
       for (let k = 0; k < bytes.length; k++) {
-        bytes[k] = (hexValue(text.charCodeAt(i + 2 * k)) << 4) | hexValue(text.charCodeAt(i + 2 * k + 1));
+        bytes[k] = hexByteAt(text, i + 2 * k);
       }
       tryBytes(i, end, "hex", bytes);
     } else if (length >= 16 && upper && lower) {
@@ -329,20 +330,15 @@ function decodeEscapes(
   const n = text.length;
   while (i < n && bytes.length < maxChars) {
     const c = text.charCodeAt(i);
-    if (percent && c === 0x25 && i + 2 < n + 0 && isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2))) {
-      bytes.push((hexValue(text.charCodeAt(i + 1)) << 4) | hexValue(text.charCodeAt(i + 2)));
+    // One byte: `%HH` in percent-encoding, `\xHH` otherwise; `digits` is where its two hex digits start.
+    let digits = 0;
+    if (percent) digits = c === 0x25 && i + 2 < n ? 1 : 0;
+    else if (c === 0x5c && (text[i + 1] === "x" || text[i + 1] === "X")) digits = 2;
+    const byte = digits > 0 ? hexByteAt(text, i + digits) : -1;
+    if (byte >= 0) {
+      bytes.push(byte);
       escapes++;
-      i += 3;
-    } else if (
-      !percent &&
-      c === 0x5c &&
-      (text[i + 1] === "x" || text[i + 1] === "X") &&
-      isHex(text.charCodeAt(i + 2)) &&
-      isHex(text.charCodeAt(i + 3))
-    ) {
-      bytes.push((hexValue(text.charCodeAt(i + 2)) << 4) | hexValue(text.charCodeAt(i + 3)));
-      escapes++;
-      i += 4;
+      i += digits + 2;
     } else if (
       !percent &&
       c === 0x5c &&

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { OTHER_CATEGORY } from "../categories.ts";
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
+import { sortWithoutRepeats } from "../text/order.ts";
 import { chineseFoldTable } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, NormalizedBuffer, normalizeForMatching, normalizeInto } from "./normalize.ts";
 import { FOLD_NAMES, type ListFold, type MatchMode } from "./parse.ts";
@@ -1209,15 +1210,9 @@ function createFoldingMatcher(options: KeywordMatcherOptions): Omit<KeywordMatch
 
 /** Findings of two matchers in one list, in the matcher's order, the same span, label and category once. */
 function mergeFindings(a: KeywordFinding[], b: KeywordFinding[]): KeywordFinding[] {
-  const findings = a.concat(b);
-  findings.sort((x, y) => compareFindings(x, y) || (x.fold === undefined ? 0 : 1) - (y.fold === undefined ? 0 : 1));
-  let w = 0;
-  for (let r = 0; r < findings.length; r++) {
-    const f = findings[r]!;
-    const prev = w > 0 ? findings[w - 1]! : undefined;
-    if (prev && sameFinding(prev, f)) continue;
-    findings[w++] = f;
-  }
-  findings.length = w;
-  return findings;
+  return sortWithoutRepeats(
+    a.concat(b),
+    (x, y) => compareFindings(x, y) || (x.fold === undefined ? 0 : 1) - (y.fold === undefined ? 0 : 1),
+    sameFinding,
+  );
 }

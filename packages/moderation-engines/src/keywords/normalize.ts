@@ -6,6 +6,7 @@
  * Platform-neutral (no Node APIs). The same function normalises list terms and moderated text, so
  * both sides always agree.
  */
+import { ensureCapacity } from "../text/buffers.ts";
 
 /** Character class bits, cached per code point. */
 export const CLASS_KNOWN = 1;
@@ -166,6 +167,8 @@ function foldJoinedChunk(chunk: string): string {
   return s;
 }
 
+const NORMALIZED_BUFFERS = ["units", "mapStart", "mapEnd"] as const;
+
 /**
  * Reusable output of {@link normalizeInto}: normalised UTF-16 code units in `units[0..length)`,
  * and for each one the original range `[mapStart[i], mapEnd[i])` of the chunk it came from.
@@ -189,18 +192,8 @@ export class NormalizedBuffer {
   }
 
   ensure(capacity: number): void {
-    if (capacity <= this.units.length) return;
-    let size = this.units.length * 2;
-    while (size < capacity) size *= 2;
-    const units = new Uint16Array(size);
-    units.set(this.units.subarray(0, this.length));
-    this.units = units;
-    const mapStart = new Int32Array(size);
-    mapStart.set(this.mapStart.subarray(0, this.length));
-    this.mapStart = mapStart;
-    const mapEnd = new Int32Array(size);
-    mapEnd.set(this.mapEnd.subarray(0, this.length));
-    this.mapEnd = mapEnd;
+    // Called per character: the common case costs one comparison.
+    if (capacity > this.units.length) ensureCapacity(this, NORMALIZED_BUFFERS, capacity);
   }
 
   /** The normalised text as a string. */

@@ -133,6 +133,19 @@ function chainOf(containers: readonly TransformerContainer[]) {
 
   const collapse = rest.length === 1 ? collapseSettings(rest[0]!) : undefined;
 
+  /** Writes code point `value`, which came from original offset `i`, at `units[n]`; returns the next `n`. */
+  const put = (value: number, i: number, n: number): number => {
+    if (value > 0xffff) {
+      units[n] = ((value - 0x10000) >> 10) + 0xd800;
+      origin[n++] = i;
+      units[n] = ((value - 0x10000) & 0x3ff) + 0xdc00;
+    } else {
+      units[n] = value;
+    }
+    origin[n] = i;
+    return n + 1;
+  };
+
   /** Transforms `text[from..to)` into `units[0..n)` (read them before the next call); returns n. */
   const run = (text: string, from: number, to: number): number => {
     if (collapse) return runCollapsing(text, from, to, collapse);
@@ -166,16 +179,7 @@ function chainOf(containers: readonly TransformerContainer[]) {
           last = value;
           emit = threshold > 0;
         }
-        if (emit) {
-          if (value > 0xffff) {
-            units[n] = ((value - 0x10000) >> 10) + 0xd800;
-            origin[n++] = i;
-            units[n] = ((value - 0x10000) & 0x3ff) + 0xdc00;
-          } else {
-            units[n] = value;
-          }
-          origin[n++] = i;
-        }
+        if (emit) n = put(value, i, n);
       }
       i += width;
     }
@@ -202,16 +206,7 @@ function chainOf(containers: readonly TransformerContainer[]) {
       const cp = codePointAt(text, i);
       let value = fold(cp);
       for (let k = 0; k < steps.length && value !== undefined; k++) value = steps[k]!(value);
-      if (value !== undefined) {
-        if (value > 0xffff) {
-          units[n] = ((value - 0x10000) >> 10) + 0xd800;
-          origin[n++] = i;
-          units[n] = ((value - 0x10000) & 0x3ff) + 0xdc00;
-        } else {
-          units[n] = value;
-        }
-        origin[n++] = i;
-      }
+      if (value !== undefined) n = put(value, i, n);
       i += cp > 0xffff ? 2 : 1;
     }
     return n;

@@ -7,68 +7,35 @@
  *
  * See docs/engine-openai.md.
  */
-import OpenAI from "openai";
-import {
-  EngineUnavailableError,
-  type ModerateContext,
-  type ModerationEngine,
-  type TextVerdict,
-  type UpstreamEvent,
-} from "../engine.ts";
+import { EngineUnavailableError, type ModerateContext, type ModerationEngine, type TextVerdict } from "../engine.ts";
+import { upstreamBudget } from "../upstream/deadline.ts";
+import { isObject } from "../upstream/fetch.ts";
+import { callWithDeadline, createSdkClient } from "../upstream/sdk-call.ts";
+import { readUpstreamOptions, settingReader, type UpstreamEngineOptions } from "../upstream/settings.ts";
+import { createFlagJudgementCache } from "../upstream/shared-verdicts.ts";
+import { checkCategory, checkScore, DEFAULT_MODEL, OPENAI_CATEGORY_MAP, OPENAI_SETTINGS } from "./settings.ts";
 import { mapCategories } from "../categories.ts";
-import { categoriesChars, createCoalescingCache } from "../upstream/coalesce.ts";
-import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
-import type { SharedStore } from "../shared.ts";
-import { callWithDeadline } from "../upstream/sdk-call.ts";
-import { sharedFlagJudgements } from "../upstream/shared-verdicts.ts";
-import {
-  checkCategory,
-  checkIntegerSetting,
-  checkScore,
-  DEFAULT_MODEL,
-  OPENAI_CATEGORY_MAP,
-  OPENAI_SETTINGS,
-  openAIWorstCaseMs,
-} from "./settings.ts";
 
 export type { WarnLogger } from "../upstream/fetch.ts";
 export * from "./settings.ts";
 
 const LABEL = "OpenAI moderation";
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
-export interface OpenAIEngineOptions {
+/** Besides the {@link UpstreamEngineOptions} (cached per text; defaults and bounds in {@link OPENAI_SETTINGS}): */
+export interface OpenAIEngineOptions extends UpstreamEngineOptions {
   /** OpenAI API key (required, non-empty). Sent as `Authorization: Bearer`; never logged. */
   apiKey: string;
   /** Base URL including `/v1`. Default: the SDK's, `https://api.openai.com/v1`. */
   baseURL?: string;
   /** Moderation model. Default `omni-moderation-latest`. */
   model?: string;
-  /** Timeout of one upstream attempt in ms; default and bounds in {@link OPENAI_SETTINGS} (4000, 100..29000). */
-  timeoutMs?: number;
-  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx): 0 or 1 (default). */
-  maxRetries?: number;
   /**
    * Per-category score thresholds (0..1). A category with a threshold is flagged iff its score
    * is >= the threshold, whatever the API's own boolean says; a category without one is
    * flagged iff the API flags it. A text is flagged iff any category is.
    */
   thresholds?: Readonly<Record<string, number>>;
-  /**
-   * Verdict cache. `max`: entries (0 disables the cache), `ttlMs`: lifetime, `maxChars`: total
-   * length of cached texts in code units. Defaults and bounds: {@link OPENAI_SETTINGS}.
-   */
-  cache?: { max?: number; ttlMs?: number; maxChars?: number };
-  /** Receives warnings (retry-after beyond the budget, a thresholded category missing from replies). */
-  logger?: WarnLogger;
-  /** `fetch` to use instead of the global one. */
-  fetch?: typeof fetch;
-  /** Told about every upstream call (outcome, duration) and cache lookup, for metrics. */
-  onUpstream?: (event: UpstreamEvent) => void;
-  /**
-   * The store replicas share (SHARED_STATE_URL): verdicts are looked up there before OpenAI is
-   * asked, and written there once judged. Only with the cache on (`cache.max` above 0).
-   */
-  shared?: SharedStore;
 }
 
 /** What the engine keeps of one judgement (also the cache value). */
@@ -86,36 +53,19 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
   }
   const model = options.model ?? DEFAULT_MODEL;
   if (typeof model !== "string" || model.trim() === "") throw new Error("OpenAI engine option model must not be empty");
-  const setting = (name: keyof typeof OPENAI_SETTINGS, value: number | undefined, label: string = name) =>
-    checkIntegerSetting(value ?? OPENAI_SETTINGS[name].default, label, OPENAI_SETTINGS[name]);
-  const timeoutMs = setting("timeoutMs", options.timeoutMs);
-  const maxRetries = setting("maxRetries", options.maxRetries);
+  const setting = settingReader("OpenAI engine", OPENAI_SETTINGS);
+  const upstream = readUpstreamOptions(setting, options);
+  const { timeoutMs, maxRetries, cache } = upstream;
   const thresholds = new Map<string, number>();
   for (const [category, score] of Object.entries(options.thresholds ?? {})) {
     checkCategory(category, "OpenAI engine option thresholds");
     checkScore(score, `OpenAI engine option thresholds.${category}`);
     thresholds.set(category, score);
   }
-  const cacheMax = setting("cacheMax", options.cache?.max, "cache.max");
-  const cacheTtlMs = setting("cacheTtlMs", options.cache?.ttlMs, "cache.ttlMs");
-  const cacheMaxChars = setting("cacheMaxChars", options.cache?.maxChars, "cache.maxChars");
-  const budgetMs = openAIWorstCaseMs(timeoutMs, maxRetries);
+  const budget = upstreamBudget({ ...upstream, engine: "openai", label: LABEL, onUpstream: options.onUpstream });
   const logger = options.logger;
-  const baseFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-
-  const client = new OpenAI({
-    apiKey: options.apiKey,
-    baseURL: options.baseURL ?? "https://api.openai.com/v1",
-    // Explicit values so the SDK does not read OPENAI_ORG_ID etc. from the environment.
-    organization: null,
-    project: null,
-    webhookSecret: null,
-    timeout: timeoutMs,
-    maxRetries,
-    // The SDK's debug logs would carry the end user's text.
-    logLevel: "off",
-    fetch: boundedRetryFetch(cappedReplyFetch(baseFetch, LABEL), logger, "openai", LABEL),
-  });
+  const baseURL = options.baseURL ?? DEFAULT_BASE_URL;
+  const client = createSdkClient({ ...options, engine: "openai", label: LABEL, baseURL, timeoutMs, maxRetries });
 
   const warnedMissing = new Set<string>();
 
@@ -144,33 +94,17 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
   // A cache key is the model (JSON, so the prefix ends unambiguously) and the text as sent.
   const keyPrefix = JSON.stringify([model]);
   // All uncached texts of one call go upstream in one request: one batch, one promise per text.
-  const verdicts = createCoalescingCache<string, Judgement>({
+  const verdicts = createFlagJudgementCache<string>(options, {
     name: "openai",
-    cache: { max: cacheMax, ttlMs: cacheTtlMs, maxChars: cacheMaxChars },
-    judgementChars: (judgement) => categoriesChars(judgement.categories),
-    onUpstream: options.onUpstream,
+    cache,
     // The cache key names the model and the text; the verdict also depends on these.
-    ...(options.shared && {
-      shared: sharedFlagJudgements(options.shared, [
-        "openai",
-        options.baseURL ?? "https://api.openai.com/v1",
-        [...thresholds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-      ]),
-    }),
-    abortedError,
+    identity: ["openai", baseURL, [...thresholds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))],
+    abortedError: budget.aborted,
     start(texts, controller) {
       const all = callWithDeadline(
         () => client.moderations.create({ model, input: texts }, { signal: controller.signal }),
         (body) => validateReply(body, texts.length).map(judge),
-        {
-          engine: "openai",
-          label: LABEL,
-          budgetMs,
-          timeoutMs,
-          attempts: maxRetries + 1,
-          controller,
-          onUpstream: options.onUpstream,
-        },
+        budget.deadline(controller),
       );
       return texts.map((_, i) => all.then((judgements) => judgements[i]!));
     },
@@ -203,10 +137,6 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
       );
     },
   };
-}
-
-function abortedError(signal: AbortSignal): EngineUnavailableError {
-  return new EngineUnavailableError("openai", "OpenAI moderation was aborted by the caller", { cause: signal.reason });
 }
 
 /** One result of a reply, in Maps: category names come from upstream and are only ever keys here. */

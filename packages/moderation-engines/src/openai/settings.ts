@@ -2,7 +2,12 @@
  * OpenAI moderation settings that need no SDK: the categories, every option's default and bounds,
  * and the time budget. Config code imports these without loading the `openai` package.
  */
-import { checkIntegerOption, type IntegerSetting, upstreamWorstCaseMs } from "../upstream/settings.ts";
+import {
+  checkIntegerOption,
+  type IntegerSetting,
+  UPSTREAM_SETTINGS,
+  upstreamWorstCaseMs,
+} from "../upstream/settings.ts";
 
 export { type IntegerSetting, MAX_REPLY_BYTES, MAX_RETRY_DELAY_MS } from "../upstream/settings.ts";
 
@@ -59,14 +64,8 @@ export const OPENAI_SETTINGS = {
    * after which Dify gives up on the extension, so the failure policy still gets to answer.
    */
   timeoutMs: { default: 4000, min: 100, max: 29_000 },
-  /** Retries after a failed attempt (timeouts, connection errors, 408/409/429/5xx). */
-  maxRetries: { default: 1, min: 0, max: 1 },
-  /** Cached verdicts; 0 disables the cache. */
-  cacheMax: { default: 10_000, min: 0, max: 1_000_000 },
-  /** Lifetime of a cached verdict: 10 minutes by default, at most a day. */
-  cacheTtlMs: { default: 10 * 60 * 1000, min: 1, max: 24 * 60 * 60 * 1000 },
-  /** Total length of the cached texts in UTF-16 code units (10 million: about 20 MB). */
-  cacheMaxChars: { default: 10_000_000, min: 1, max: 1_000_000_000 },
+  /** Retries and the verdict cache (per text), as every engine backed by a model server. */
+  ...UPSTREAM_SETTINGS,
 } as const satisfies Record<string, IntegerSetting>;
 
 /**

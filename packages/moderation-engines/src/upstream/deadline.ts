@@ -71,3 +71,47 @@ export async function runWithDeadline<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * An engine's time budget for the upstream calls of one batch (`budgetMs`, every retry and every
+ * wait for a free slot included) and the errors it gives.
+ */
+export function upstreamBudget(options: {
+  engine: string;
+  label: string;
+  budgetMs: number;
+  /** Timeout of one attempt, and retries after a failed one, for the messages. */
+  timeoutMs: number;
+  maxRetries: number;
+  onUpstream?: ((event: UpstreamEvent) => void) | undefined;
+}) {
+  const { engine, label, budgetMs, timeoutMs, maxRetries, onUpstream } = options;
+  const outOfBudget = () =>
+    new EngineUnavailableError(engine, `${label} did not answer within its ${budgetMs} ms budget`);
+  return {
+    budgetMs,
+    /** The options of one call under the budget (`callWithDeadline`), aborting `controller`. */
+    deadline: (controller: AbortController) => ({
+      engine,
+      label,
+      budgetMs,
+      timeoutMs,
+      attempts: maxRetries + 1,
+      controller,
+      onUpstream,
+    }),
+    /** The error of a batch the caller aborted (the coalescing cache's `abortedError`). */
+    aborted: (signal: AbortSignal) =>
+      new EngineUnavailableError(engine, `${label} was aborted by the caller`, { cause: signal.reason }),
+    /** Why a task queued behind the limiter never ran: the budget's error when the budget aborted it. */
+    stopped: (controller: AbortController) => () =>
+      controller.signal.reason instanceof EngineUnavailableError ? controller.signal.reason : outOfBudget(),
+    /** Runs `start` with `controller` aborted when the budget passes, until what it started settles. */
+    run<T>(controller: AbortController, start: () => Array<Promise<T>>): Array<Promise<T>> {
+      const timer = setTimeout(() => controller.abort(outOfBudget()), budgetMs);
+      const pending = start();
+      Promise.allSettled(pending).then(() => clearTimeout(timer));
+      return pending;
+    },
+  };
+}

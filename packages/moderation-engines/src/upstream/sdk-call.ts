@@ -6,13 +6,58 @@
 import OpenAI from "openai";
 import { EngineUnavailableError } from "../engine.ts";
 import { type DeadlineOptions, runWithDeadline } from "./deadline.ts";
-import { networkCode, ReplyTooLargeError, statusHint } from "./fetch.ts";
+import {
+  boundedRetryFetch,
+  cappedReplyFetch,
+  networkCode,
+  ReplyTooLargeError,
+  statusHint,
+  type WarnLogger,
+} from "./fetch.ts";
 
 export interface DeadlineCallOptions extends DeadlineOptions {
   /** Timeout of one attempt, for the message. */
   timeoutMs: number;
   /** Attempts the SDK makes at most, for the message. */
   attempts: number;
+}
+
+/** What {@link createSdkClient} needs. */
+export interface SdkClientOptions {
+  /** Engine name on warnings (`openai`, `guard`). */
+  engine: string;
+  /** What answers, in messages. */
+  label: string;
+  /** Sent as `Authorization: Bearer`; without one no Authorization header is sent. */
+  apiKey?: string;
+  baseURL: string;
+  timeoutMs: number;
+  maxRetries: number;
+  fetch?: typeof fetch;
+  logger?: WarnLogger;
+}
+
+/**
+ * An `openai` SDK client that reads nothing from the environment, logs nothing, retries only within
+ * the budget (`boundedRetryFetch`) and reads no reply past the cap (`cappedReplyFetch`).
+ */
+export function createSdkClient(options: SdkClientOptions): OpenAI {
+  const baseFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  return new OpenAI({
+    // The SDK needs a key; without one the Authorization header is removed below.
+    apiKey: options.apiKey ?? "no-key",
+    baseURL: options.baseURL,
+    // Explicit values so the SDK reads nothing (OPENAI_API_KEY, OPENAI_ORG_ID) from the environment.
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    timeout: options.timeoutMs,
+    maxRetries: options.maxRetries,
+    // The SDK's debug logs would carry the end user's text.
+    logLevel: "off",
+    ...(options.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
+    fetch: boundedRetryFetch(cappedReplyFetch(baseFetch, options.label), options.logger, options.engine, options.label),
+  });
 }
 
 /**

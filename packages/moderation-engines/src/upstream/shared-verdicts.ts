@@ -3,7 +3,14 @@
  * store keeps them, for the engines backed by an upstream model (OpenAI, guard models).
  */
 import { fingerprint, type SharedStore } from "../shared.ts";
-import type { SharedJudgements } from "./coalesce.ts";
+import {
+  type CoalescingCache,
+  type CoalescingCacheOptions,
+  categoriesChars,
+  createCoalescingCache,
+  type SharedJudgements,
+} from "./coalesce.ts";
+import type { UpstreamEngineOptions } from "./settings.ts";
 
 /** A verdict of one text (or window): the value the engines' verdict caches hold. */
 export interface FlagJudgement {
@@ -46,4 +53,24 @@ export function sharedFlagJudgements(
       return { flagged: flag === 1, categories: categories as string[] };
     },
   };
+}
+
+/**
+ * The verdict cache of an engine whose judgements are {@link FlagJudgement}s (OpenAI, guard models):
+ * sized by their categories, reported through the engine's `onUpstream`, and shared through the
+ * engine's `shared` store under `identity` (see {@link sharedFlagJudgements}) when it has one.
+ */
+export function createFlagJudgementCache<I>(
+  engine: Pick<UpstreamEngineOptions, "onUpstream" | "shared">,
+  options: Pick<CoalescingCacheOptions<I, FlagJudgement>, "name" | "cache" | "abortedError" | "start"> & {
+    identity: readonly unknown[];
+  },
+): CoalescingCache<I, FlagJudgement> {
+  const { identity, ...cache } = options;
+  return createCoalescingCache<I, FlagJudgement>({
+    ...cache,
+    judgementChars: (judgement) => categoriesChars(judgement.categories),
+    onUpstream: engine.onUpstream,
+    ...(engine.shared && { shared: sharedFlagJudgements(engine.shared, identity) }),
+  });
 }

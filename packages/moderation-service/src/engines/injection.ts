@@ -9,7 +9,7 @@ import {
   parseCanaries,
   splitList,
 } from "@dify-ext/moderation-engines/injection/settings";
-import { ConfigError, type Env, parseEnvInto } from "@dify-ext/runtime";
+import { ConfigError, type Env, parseEnvInto, parsedBy } from "@dify-ext/runtime";
 import { z } from "zod";
 import { defineEngine, type EngineContext } from "../engine-module.ts";
 
@@ -51,17 +51,7 @@ const numericVars = (settings: Record<string, InjectionSetting>) =>
 
 const env = z.object({
   [INJECTION_ENV.rulesFile]: z.string().optional(),
-  [INJECTION_ENV.canary]: z
-    .string()
-    .transform((value, ctx) => {
-      try {
-        return parseCanaries(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
+  [INJECTION_ENV.canary]: z.string().transform(parsedBy(parseCanaries)).optional(),
   [INJECTION_ENV.classifierUrl]: z.url({ error: "expected a URL such as http://tei:8080/predict" }).optional(),
   [INJECTION_ENV.classifierModel]: z.string().optional(),
   [INJECTION_ENV.classifierFormat]: z
@@ -220,14 +210,7 @@ export const injection = defineEngine<
       rules_file: z.string().trim().min(1, "a file name must not be empty").optional(),
       canaries: z
         .array(z.string())
-        .transform((list, ctx) => {
-          try {
-            return parseCanaries(list.join(","));
-          } catch (error) {
-            ctx.addIssue({ code: "custom", message: (error as Error).message });
-            return z.NEVER;
-          }
-        })
+        .transform(parsedBy((list: string[]) => parseCanaries(list.join(","))))
         .optional(),
       threshold: z
         .number()

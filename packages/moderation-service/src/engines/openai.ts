@@ -5,7 +5,7 @@ import {
   type IntegerSetting,
   OPENAI_SETTINGS,
 } from "@dify-ext/moderation-engines/openai/settings";
-import { ConfigError, type Env, integerVar, parseEnvInto } from "@dify-ext/runtime";
+import { ConfigError, type Env, integerVar, parseEnvInto, parsedBy } from "@dify-ext/runtime";
 import { z } from "zod";
 import { defineEngine, engineThatCannotJudge } from "../engine-module.ts";
 
@@ -60,17 +60,7 @@ const env = z.object({
   OPENAI_MODERATION_MODEL: z.string().default(DEFAULT_MODEL),
   OPENAI_TIMEOUT_MS: settingVar(OPENAI_SETTINGS.timeoutMs),
   OPENAI_MAX_RETRIES: settingVar(OPENAI_SETTINGS.maxRetries),
-  OPENAI_THRESHOLDS: z
-    .string()
-    .transform((spec, ctx) => {
-      try {
-        return parseThresholds(spec);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
+  OPENAI_THRESHOLDS: z.string().transform(parsedBy(parseThresholds)).optional(),
   OPENAI_CACHE_MAX: settingVar(OPENAI_SETTINGS.cacheMax),
   OPENAI_CACHE_TTL_MS: settingVar(OPENAI_SETTINGS.cacheTtlMs),
 });
