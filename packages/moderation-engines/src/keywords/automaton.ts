@@ -224,10 +224,26 @@ export class Automaton {
   /**
    * The arrays behind {@link next} and {@link patternAt}, for hot loops that inline them: the child
    * of `s` on `unit` is `t = base[s] + alphabet[unit]` when `alphabet[unit] !== 0 && check[t] === s`;
-   * `nodePattern[t] - 1` is the pattern ending at `t`. Read-only.
+   * `nodePattern[t] - 1` is the pattern ending at `t`; `fail[t]` is the state of the longest proper
+   * suffix of `t`'s path that is a path of the trie, `dict[t]` the nearest such suffix state that ends
+   * a pattern (0 for none). Read-only.
    */
-  trie(): { alphabet: Int32Array; base: Int32Array; check: Int32Array; nodePattern: Int32Array } {
-    return { alphabet: this.alphabet, base: this.base, check: this.check, nodePattern: this.nodePattern };
+  trie(): {
+    alphabet: Int32Array;
+    base: Int32Array;
+    check: Int32Array;
+    nodePattern: Int32Array;
+    fail: Int32Array;
+    dict: Int32Array;
+  } {
+    return {
+      alphabet: this.alphabet,
+      base: this.base,
+      check: this.check,
+      nodePattern: this.nodePattern,
+      fail: this.fail,
+      dict: this.dict,
+    };
   }
 
   /** Approximate bytes held by the automaton's arrays. */

@@ -5,10 +5,18 @@
  *
  * Terms are turned, when the matcher is built, into sequences of syllables: one sequence per
  * combination of their characters' readings (a polyphonic character matches on any of its
- * readings), at most {@link MAX_READING_VARIANTS} per term. The sequences go into a trie (an
- * {@link Automaton} over syllable ids). The text is read once: each Han character stands for the
- * syllables it can be read as, each run of Latin letters for every way it splits into syllables,
- * and the trie is walked along all of them at once (a set of active paths, each with its start).
+ * readings), at most {@link MAX_READING_VARIANTS} per term. The sequences go into an
+ * {@link Automaton} over syllable ids. A text is read in two ways:
+ *
+ * - Sequences of Han characters alone (`homophones`): the automaton runs over the text's runs of
+ *   characters (with `repeats`, a character and its repeats are one run), following failure links
+ *   as Aho-Corasick does, from a small set of states (one per reading of the polyphonic characters
+ *   still in reach). A found sequence ends where its last run ends; where it starts is known from
+ *   its length, or, when a run of repeats may stand for several syllables, from a short walk back.
+ * - Sequences with Latin letters (`pinyin`): a set of active paths, each with its start, walks the
+ *   trie from the characters near Latin letters, each Han character standing for its syllables and
+ *   each run of letters for every way it splits into syllables.
+ *
  * Then each found sequence is checked against the term: a Han character that is not the term's own
  * (as the list's other folds see it) needs `homophones`, Latin syllables need `pinyin`.
  *
@@ -32,23 +40,11 @@ export const MIN_HOMOPHONE_TERM = 3;
 
 /** Most syllable sequences one term is expanded into (products of its characters' readings). */
 export const MAX_READING_VARIANTS = 64;
-/** Size of the start filters, as a power of two of bits (2^21 bits: 256 KiB each). */
-const FILTER_BITS = 21;
 
-/** Three syllable codes (each below 1024: there are about 410 syllables) hashed to a filter bit. */
-function hash3(a: number, b: number, c: number): number {
-  return Math.imul((a << 20) | (b << 10) | c, 0x9e3779b1) >>> (32 - FILTER_BITS);
-}
-
-function setBit(bits: Int32Array, i: number): void {
-  bits[i >>> 5]! |= 1 << (i & 31);
-}
-
-function getBit(bits: Int32Array, i: number): boolean {
-  return (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
-}
-
-/** Most active paths kept while reading a text (a safety bound; real lists stay far below it). */
+/**
+ * Most active paths, and most automaton states, kept while reading a text (a safety bound: a state
+ * stands for the readings of the polyphonic characters in reach, and real texts keep a few).
+ */
 const MAX_ACTIVE = 4096;
 /** Most steps spent checking one found sequence against one term (a safety bound). */
 const MAX_VERIFY_STEPS = 4096;
@@ -83,12 +79,22 @@ export interface SoundFolds {
   separators: boolean;
 }
 
+export interface SoundPassOptions {
+  /**
+   * Find sequences of Han characters alone by walking paths from every character, as sequences
+   * with Latin letters are found, instead of with the automaton. The straightforward algorithm the
+   * automaton replaced: slower, kept as the reference its property test compares it with.
+   */
+  walk?: boolean;
+}
+
 export interface SoundPass {
   /**
    * Finds the terms in a normalised buffer (before the in-place folds: it reads the characters as
    * written), calling `onMatch` with normalised offsets `[start, end)`, the entry and its tags.
    * Only matches that need `pinyin` or `homophones` are reported: the others are found by the
-   * matcher's own pass.
+   * matcher's own pass. One call per start and entry (the longest match from there), in order of
+   * start, then entry.
    */
   scan(buffer: NormalizedBuffer, onMatch: (start: number, end: number, entry: number, tags: number) => void): void;
   /** Entry → its term. */
@@ -117,7 +123,12 @@ const isAsciiLetter = (c: number) => c >= 0x61 && c <= 0x7a;
 const isLatinUnit = (c: number) => isAsciiLetter(c) || c === 0xfc;
 
 /** Builds the sound pass of a group's `pinyin`/`homophones` terms; `undefined` when there is none. */
-export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds): SoundPass | undefined {
+export function createSoundPass(
+  terms: readonly SoundTerm[],
+  folds: SoundFolds,
+  options: SoundPassOptions = {},
+): SoundPass | undefined {
+  const walkAll = options.walk === true;
   const repeats = folds.repeats;
   const chineseTable = folds.chinese ? chineseFoldTable() : undefined;
   const radicals = folds.lookalikes ? lookalikeTable().radical : undefined;
@@ -225,10 +236,33 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
       patternFolds[p]! |= (term.pinyin ? 1 : 0) | (term.homophones ? 2 : 0);
     }
   }
-  const { alphabet, base, check, nodePattern } = trie.trie();
+  const { alphabet, base, check, nodePattern, fail, dict } = trie.trie();
   // Trie states with children: a path that reaches a leaf ends there (unless a repeat extends it).
   const hasChildren = new Uint8Array(check.length);
   for (let t = 1; t < check.length; t++) if (check[t]! >= 0) hasChildren[check[t]!] = 1;
+  // With homophones: 1 for a state that ends, itself or through a suffix, a sequence a homophone
+  // term uses (the automaton's run over the text looks at its outputs only there).
+  // The automaton's states for its run over a text, four numbers each, side by side so that a step
+  // mostly reads one place of memory: base, check and failure link (times four: offsets in this
+  // array), and bits: 1 for a state that ends, itself or through a suffix, a sequence a homophone
+  // term uses; bit 1 + (c & 31) set for each code c a child takes (when clear, the state has no
+  // child on c, and the step goes to the failure link without reading the child's check).
+  const states = new Int32Array(anyHomophones && !walkAll ? check.length * 4 : 0);
+  if (states.length > 0) {
+    for (let t = 0; t < check.length; t++) {
+      states[4 * t] = 4 * base[t]!;
+      states[4 * t + 1] = check[t]! < 0 ? -1 : 4 * check[t]!;
+      states[4 * t + 2] = 4 * fail[t]!;
+      if (t === 0 || check[t]! < 0) continue;
+      states[4 * check[t]! + 3]! |= 2 << ((t - base[check[t]!]!) & 31);
+      for (let o = nodePattern[t] !== 0 ? t : dict[t]!; o !== 0; o = dict[o]!) {
+        if ((patternFolds[nodePattern[o]! - 1]! & 2) !== 0) {
+          states[4 * t + 3]! |= 1;
+          break;
+        }
+      }
+    }
+  }
 
   // What each (folded) character of a text can be read as, for the syllables the terms use: with
   // `homophones`, every character that has one of them; with `pinyin` alone, the terms' own.
@@ -290,45 +324,9 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   let longestTerm = 0;
   for (let e = 0; e < entries.length; e++) longestTerm = Math.max(longestTerm, charStart[e + 1]! - charStart[e]!);
 
-  // Where a path of Han characters alone may start: with homophones, where the next characters
-  // can be read as the first syllables of a term (a hashed bit set of their first three; with
-  // repeats, of the term with its repeated characters written once, and shorter ones in sets of
-  // their own). A text is read for these first, so the trie is walked only from such places.
-  const tri = new Int32Array(1 << (FILTER_BITS - 5));
-  // The first two syllables of those terms, exactly (about 400 syllables: 20 KiB, which stays in
-  // the processor's nearest cache): most places are ruled out without touching the larger filter.
-  const codeCount = trie.alphabetSize + 1;
-  // The filters take syllable codes below 1024 (there are about 410 syllables); were there more,
-  // every place would be a possible start (correct, only slower).
-  const filtered = codeCount <= 1024;
-  const pairs = new Int32Array(Math.ceil((codeCount * codeCount) / 32));
-  // And their second and third syllables, the same way.
-  const laterPairs = new Int32Array(Math.ceil((codeCount * codeCount) / 32));
-  // Shorter readings (with repeats: 妈妈X is read 妈X), exactly: one syllable code, or two (c0 * 1024 + c1).
-  const uni = new Uint8Array(1024);
-  const bi = new Int32Array((1024 * 1024) >>> 5);
-  let shortTerms = false;
-  for (let p = 0; p < patternCount; p++) {
-    if ((patternFolds[p]! & 2) === 0) continue;
-    const syllablesOfP = patternSyllableIds.subarray(syllableStart[p]!, syllableStart[p + 1]!);
-    // Any entry of the pattern gives the characters (they share the syllables); take the first with homophones.
-    let first = -1;
-    for (let g = groupStart[p]!; g < groupEnd[p]! && first < 0; g++) {
-      if (entries[groupEntry[g]!]!.homophones) first = charStart[groupEntry[g]!]!;
-    }
-    const keys: number[] = [];
-    for (let k = 0; k < syllablesOfP.length && keys.length < 3; k++) {
-      if (repeats && k > 0 && entryChars[first + k] === entryChars[first + k - 1]) continue;
-      keys.push(alphabet[syllablesOfP[k]! + 1]!);
-    }
-    if (keys.length === 3) {
-      setBit(tri, hash3(keys[0]!, keys[1]!, keys[2]!));
-      setBit(pairs, keys[0]! * codeCount + keys[1]!);
-      setBit(laterPairs, keys[1]! * codeCount + keys[2]!);
-    } else if (keys.length === 2) setBit(bi, keys[0]! * 1024 + keys[1]!);
-    else uni[keys[0]!] = 1;
-    if (keys.length < 3) shortTerms = true;
-  }
+  // The trie codes of the astral characters that have syllables (keyed as folded), for the automaton.
+  const astralCodes = new Map<number, Int32Array>();
+  for (const [key, symbols] of astralSymbols) astralCodes.set(key, Int32Array.from(symbols, (symbol) => alphabet[symbol]!));
 
   // Latin spellings of the syllables in use, for splitting runs of letters.
   const spellings = new Map<string, number[]>();
@@ -372,6 +370,31 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   let gate = new Uint8Array(256);
 
   let report: (start: number, end: number, entry: number, tags: number) => void = () => {};
+  // Matches found in a text, reported when it has been read (the longest per start and entry).
+  let foundStart = new Int32Array(16);
+  let foundEnd = new Int32Array(16);
+  let foundEntry = new Int32Array(16);
+  let foundTags = new Int32Array(16);
+  let foundCount = 0;
+  const foundOrder: number[] = [];
+
+  // The automaton's scratch: its set of states (none for the root), the set one step reaches, the
+  // states a run of repeats reaches, and the set a step starts from inside such a run.
+  let stateSet = new Int32Array(16);
+  let stepSet = new Int32Array(16);
+  let runSet = new Int32Array(16);
+  let lastSet = new Int32Array(16);
+  // The runs of the text read so far: where each starts, its character and how often it stands.
+  let runStart = new Int32Array(256);
+  let runCp = new Int32Array(256);
+  let runLength = new Int32Array(256);
+  /** First run of the stretch of characters the automaton reads now (it restarts after a break). */
+  let segment = 0;
+  // For the walk back over runs of repeats: which syllables of a sequence are still to place.
+  let need = new Uint8Array(16);
+  let needNext = new Uint8Array(16);
+  /** Patterns already handled at the current run's end (when the set holds several states). */
+  let handled = new Int32Array(16);
 
   const pushNext = (node: number, start: number, latin: number) => {
     if (nxtCount === MAX_ACTIVE) return;
@@ -533,24 +556,42 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
     return j === count ? tags : -1;
   };
 
-  const emit = (node: number, start: number, end: number, latin: number) => {
-    const p = nodePattern[node]! - 1;
-    if (p < 0) return;
-    // Without Latin letters a match needs homophones; with them, pinyin.
-    if ((patternFolds[p]! & (latin ? 1 : 2)) === 0) return;
+  /**
+   * Checks the terms of pattern `p`, found on [start, end) through Latin letters (`latin`) or not,
+   * and keeps those that fit. Without Latin letters the sequence's last run of repeats may end
+   * earlier, after `floor`, in steps of `size` units: where a check fails at the run's end (on the
+   * step bound) the shorter spans are tried, at most as many as the term has characters.
+   */
+  const verify = (p: number, start: number, end: number, latin: number, floor: number, size: number) => {
     vSyl = patternSyllableIds.subarray(syllableStart[p]!, syllableStart[p + 1]!);
-    vEnd = end;
     for (let g = groupStart[p]!; g < groupEnd[p]!; g++) {
       vEntry = groupEntry[g]!;
       const term = entries[vEntry]!;
       if (latin ? !term.pinyin : !term.homophones) continue;
-      let tags = latin ? -1 : direct(start, end);
-      if (tags < 0) {
-        steps = 0;
-        tags = align(start, 0, -1, 0);
+      for (let e = end, tries = 0; e > floor && tries <= vSyl.length; e -= size, tries++) {
+        vEnd = e;
+        let tags = latin ? -1 : direct(start, e);
+        if (tags < 0) {
+          steps = 0;
+          tags = align(start, 0, -1, 0);
+        }
+        if (tags >= 0 && (tags & (TAG_PINYIN | TAG_HOMOPHONES)) !== 0) {
+          found(start, e, vEntry, tags);
+          break;
+        }
       }
-      if (tags >= 0 && (tags & (TAG_PINYIN | TAG_HOMOPHONES)) !== 0) report(start, end, vEntry, tags);
     }
+  };
+
+  /** A path of the walk at a trie node on [start, end): checks the pattern that ends there. */
+  const emit = (node: number, start: number, end: number, latin: number) => {
+    const p = nodePattern[node]! - 1;
+    if (p < 0) return;
+    // Sequences of characters alone are the automaton's, unless the walk goes everywhere.
+    if (latin === 0 && !walkAll) return;
+    // Without Latin letters a match needs homophones; with them, pinyin.
+    if ((patternFolds[p]! & (latin ? 1 : 2)) === 0) return;
+    verify(p, start, end, latin, end - 1, 1);
   };
 
   /** Walks a run of letters [a, b) that splits wholly into syllables. */
@@ -601,80 +642,35 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
   };
 
   /**
-   * With homophones: can a path of Han characters alone start at `pos` (character `u`, with
-   * codes)? Yes when it and the next two characters (with repeats, a character that repeats the one
-   * before is read with it; with separators, separators between are skipped) can be read as the
-   * first syllables of a term, as the start filters say.
-   */
-  const homophoneStart = (pos: number, u: number): boolean => {
-    if (!filtered) return true;
-    let p1 = pos + 1;
-    if (repeats) while (p1 < length && units[p1] === u) p1++;
-    if (folds.separators) while (p1 < length && isSeparator(units[p1]!)) p1++;
-    const u1 = p1 < length ? units[p1]! : 0;
-    if (u1 >= 0xd800 && u1 <= 0xdbff) return true;
-    const n1 = u1 >= 0x2e80 ? unitCodesCount[u1]! : 0;
-    let p2 = p1 + 1;
-    if (repeats) while (p2 < length && units[p2] === u1) p2++;
-    if (folds.separators) while (p2 < length && isSeparator(units[p2]!)) p2++;
-    const u2 = n1 > 0 && p2 < length ? units[p2]! : 0;
-    if (u2 >= 0xd800 && u2 <= 0xdbff) return true;
-    const n2 = u2 >= 0x2e80 ? unitCodesCount[u2]! : 0;
-    const s0 = unitCodesStart[u]!;
-    const e0 = s0 + unitCodesCount[u]!;
-    for (let a = s0; a < e0; a++) {
-      const c0 = unitCodes[a]!;
-      if (shortTerms && uni[c0] === 1) return true;
-      const s1 = unitCodesStart[u1]!;
-      for (let b = s1; b < s1 + n1; b++) {
-        const c1 = unitCodes[b]!;
-        if (shortTerms && getBit(bi, c0 * 1024 + c1)) return true;
-        if (!getBit(pairs, c0 * codeCount + c1)) continue;
-        const s2 = unitCodesStart[u2]!;
-        for (let c = s2; c < s2 + n2; c++) {
-          const c2 = unitCodes[c]!;
-          if (getBit(laterPairs, c1 * codeCount + c2) && getBit(tri, hash3(c0, c1, c2))) return true;
-        }
-      }
-    }
-    return false;
-  };
-
-  /**
    * With pinyin: marks in `gate` the Han characters near enough before a Latin letter for a path
-   * that starts there to reach it. (Where paths of Han characters alone start, `homophoneStart`
-   * decides on the way.)
+   * that starts there to reach it.
    */
   const gateLatin = () => {
     if (gate.length < length + 1) gate = new Uint8Array(Math.max(length + 1, gate.length * 2));
     gate.fill(0, 0, length + 1);
-    if (anyPinyin) {
-      // A path that reaches a Latin letter starts at most as many characters before it as a term
-      // has (separators between do not count: a run of them may stand beside Latin letters).
-      let before = -1;
-      for (let pos = length - 1; pos >= 0; pos--) {
-        const c = units[pos]!;
-        if (isLatinUnit(c)) before = 0;
-        else if (before >= 0 && !((c < 0xd800 || c > 0xdfff) && isSeparator(c))) {
-          if (++before <= longestTerm || folds.separators) gate[pos] = 1;
-          else before = -1;
-        }
+    // A path that reaches a Latin letter starts at most as many characters before it as a term
+    // has (separators between do not count: a run of them may stand beside Latin letters; with
+    // repeats, a run of one character counts once).
+    let before = -1;
+    for (let pos = length - 1; pos >= 0; pos--) {
+      const c = units[pos]!;
+      if (isLatinUnit(c)) before = 0;
+      else if (before >= 0 && !((c < 0xd800 || c > 0xdfff) && isSeparator(c))) {
+        if (!(repeats && pos + 1 < length && units[pos + 1] === c)) before++;
+        if (before <= longestTerm || folds.separators) gate[pos] = 1;
+        else before = -1;
       }
     }
   };
 
-  const scan = (
-    buffer: NormalizedBuffer,
-    onMatch: (start: number, end: number, entry: number, tags: number) => void,
-  ): void => {
-    units = buffer.units;
-    length = buffer.length;
-    report = onMatch;
+  /**
+   * Walks paths along the text from every place a sequence with Latin letters may start (with
+   * `walk`, from every character), reporting the sequences found.
+   */
+  const walkPaths = (): void => {
     curCount = 0;
     nxtCount = 0;
     if (anyPinyin) gateLatin();
-    // Where the skip below last found that a path may start (so as not to ask twice).
-    let openAt = -1;
     let previousHan = -1;
     let previousLatin = false;
     let pos = 0;
@@ -685,14 +681,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
           const u = units[pos]!;
           if (anyPinyin && (gate[pos] === 1 || isLatinUnit(u))) break;
           if (u >= 0xd800 && u <= 0xdbff) break;
-          if (
-            anyHomophones &&
-            u >= 0x2e80 &&
-            unitCodesCount[u] !== 0 &&
-            !(repeats && pos > 0 && units[pos - 1] === u) &&
-            homophoneStart(pos, u)
-          ) {
-            openAt = pos;
+          if (walkAll && u >= 0x2e80 && unitCodesCount[u] !== 0 && !(repeats && pos > 0 && units[pos - 1] === u)) {
             break;
           }
         }
@@ -770,12 +759,7 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
             if (nodePattern[node] !== 0) emit(node, start, end, latin);
           }
         }
-        if (
-          !repeat &&
-          (cp > 0xffff ||
-            (anyPinyin && gate[pos] === 1) ||
-            (anyHomophones && (openAt === pos || homophoneStart(pos, cp))))
-        ) {
+        if (!repeat && (cp > 0xffff || walkAll || (anyPinyin && gate[pos] === 1))) {
           const b = base[0]!;
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;
@@ -812,6 +796,315 @@ export function createSoundPass(terms: readonly SoundTerm[], folds: SoundFolds):
       previousHan = -1;
       previousLatin = false;
     }
+  };
+
+  /** Keeps a match (normalised offsets) for the report at the end of the text. */
+  const found = (start: number, end: number, entry: number, tags: number) => {
+    if (foundCount === foundStart.length) {
+      foundStart = grow(foundStart);
+      foundEnd = grow(foundEnd);
+      foundEntry = grow(foundEntry);
+      foundTags = grow(foundTags);
+    }
+    foundStart[foundCount] = start;
+    foundEnd[foundCount] = end;
+    foundEntry[foundCount] = entry;
+    foundTags[foundCount] = tags;
+    foundCount++;
+  };
+
+  /**
+   * Reports the matches kept, one per start and entry: the longest (a run of repeats at its end
+   * makes it longer), and of several ways to read it the one that needs the fewest folds (then the
+   * lowest tag bits), so the report does not depend on the order the matches were found in.
+   */
+  const flush = () => {
+    if (foundCount === 0) return;
+    foundOrder.length = foundCount;
+    for (let i = 0; i < foundCount; i++) foundOrder[i] = i;
+    foundOrder.sort(
+      (x, y) =>
+        foundStart[x]! - foundStart[y]! ||
+        foundEntry[x]! - foundEntry[y]! ||
+        foundEnd[y]! - foundEnd[x]! ||
+        tagRank(foundTags[x]!) - tagRank(foundTags[y]!) ||
+        foundTags[x]! - foundTags[y]!,
+    );
+    let lastStart = -1;
+    let lastEntry = -1;
+    for (const i of foundOrder) {
+      if (foundStart[i] === lastStart && foundEntry[i] === lastEntry) continue;
+      lastStart = foundStart[i]!;
+      lastEntry = foundEntry[i]!;
+      report(lastStart, foundEnd[i]!, lastEntry, foundTags[i]!);
+    }
+  };
+
+  /** Whether a text character `cp` (as written, with syllables) can be read as trie code `code`. */
+  const readsAs = (cp: number, code: number): boolean => {
+    if (cp < 0x10000) {
+      const from = unitCodesStart[cp]!;
+      const to = from + unitCodesCount[cp]!;
+      for (let k = from; k < to; k++) if (unitCodes[k] === code) return true;
+      return false;
+    }
+    const codes = astralCodes.get(foldCp(cp));
+    return codes !== undefined && codes.includes(code);
+  };
+
+  /**
+   * Writes into `stepSet` the states the automaton reaches from the states `set[0..n)` (from the
+   * root when `n` is 0) on any of the codes `codes[from..to)`, following failure links; the root
+   * is left out (an empty set is the root). Returns how many.
+   */
+  const step = (set: Int32Array, n: number, codes: Int32Array, from: number, to: number): number => {
+    let k = 0;
+    const count = n === 0 ? 1 : n;
+    for (let i = 0; i < count; i++) {
+      const q0 = n === 0 ? 0 : set[i]!;
+      for (let c = from; c < to; c++) {
+        const code = codes[c]!;
+        const bit = 2 << (code & 31);
+        let q = q0;
+        let t = 0;
+        for (;;) {
+          if ((states[q + 3]! & bit) !== 0) {
+            const x = states[q]! + 4 * code;
+            if (states[x + 1] === q) {
+              t = x;
+              break;
+            }
+          }
+          if (q === 0) break;
+          q = states[q + 2]!;
+        }
+        if (t === 0) continue;
+        let j = 0;
+        while (j < k && stepSet[j] !== t) j++;
+        if (j < k) continue;
+        if (k === stepSet.length) {
+          if (k >= MAX_ACTIVE) continue;
+          stepSet = grow(stepSet);
+        }
+        stepSet[k++] = t;
+      }
+    }
+    return k;
+  };
+
+  /** Adds `stepSet[0..n)` to `runSet[0..count)` (without repeating a state); returns the new count. */
+  const addToRun = (count: number, n: number): number => {
+    let k = count;
+    for (let i = 0; i < n; i++) {
+      const t = stepSet[i]!;
+      let j = 0;
+      while (j < k && runSet[j] !== t) j++;
+      if (j < k) continue;
+      if (k === runSet.length) {
+        if (k >= MAX_ACTIVE) continue;
+        runSet = grow(runSet);
+      }
+      runSet[k++] = t;
+    }
+    return k;
+  };
+
+  /**
+   * A homophone sequence (pattern `p`) found ending with run `b` (at `end`): where it starts. When
+   * no run in its reach stands more than once, it starts as many runs back as it has syllables;
+   * else a run of `m` repeats stands for 1 to `m` of its syllables (each a reading of the
+   * character), and every start the runs allow is checked.
+   */
+  const hanMatch = (p: number, b: number, end: number, lastLong: number) => {
+    const from = syllableStart[p]!;
+    const n = syllableStart[p + 1]! - from;
+    const lastSize = runCp[b]! > 0xffff ? 2 : 1;
+    const first = b - n + 1;
+    if (first >= segment && lastLong < first) {
+      verify(p, runStart[first]!, end, 0, runStart[b]!, lastSize);
+      return;
+    }
+    if (need.length < n + 1) {
+      need = new Uint8Array(n + 1);
+      needNext = new Uint8Array(n + 1);
+    }
+    need.fill(0, 0, n + 1);
+    need[n] = 1;
+    for (let r = b; r >= segment && r > b - n; r--) {
+      needNext.fill(0, 0, n + 1);
+      const m = Math.min(runLength[r]!, n);
+      const cp = runCp[r]!;
+      let left = false;
+      for (let j = 1; j <= n; j++) {
+        if (need[j] === 0) continue;
+        for (let k = 1; k <= m && k <= j; k++) {
+          if (!readsAs(cp, alphabet[patternSyllableIds[from + j - k]! + 1]!)) break;
+          needNext[j - k] = 1;
+          if (j - k > 0) left = true;
+        }
+      }
+      if (needNext[0] === 1) verify(p, runStart[r]!, end, 0, runStart[b]!, lastSize);
+      const swapped = need;
+      need = needNext;
+      needNext = swapped;
+      if (!left) break;
+    }
+  };
+
+  /** The homophone sequences that end with run `b` (at `end`): the outputs of the set's states. */
+  const outputs = (b: number, end: number, lastLong: number, stateCount: number) => {
+    let handledCount = 0;
+    for (let i = 0; i < stateCount; i++) {
+      const s = stateSet[i]! >> 2;
+      if ((states[4 * s + 3]! & 1) === 0) continue;
+      for (let o = nodePattern[s] !== 0 ? s : dict[s]!; o !== 0; o = dict[o]!) {
+        const p = nodePattern[o]! - 1;
+        if ((patternFolds[p]! & 2) === 0) continue;
+        if (stateCount > 1) {
+          let h = 0;
+          while (h < handledCount && handled[h] !== p) h++;
+          if (h < handledCount) continue;
+          if (handledCount === handled.length) handled = grow(handled);
+          handled[handledCount++] = p;
+        }
+        hanMatch(p, b, end, lastLong);
+      }
+    }
+  };
+
+  /**
+   * Reads the text's runs of Han characters with the automaton (homophones): the sequences of
+   * characters alone. A run of a character and its repeats (with `repeats`) reaches the states of 1
+   * to as many syllables as it has characters; separators keep the states with the `separators`
+   * option; anything else starts again from the root.
+   */
+  const readRuns = (): void => {
+    const runsNeeded = length + 1;
+    if (runStart.length < runsNeeded) {
+      const size = Math.max(runsNeeded, runStart.length * 2);
+      runStart = new Int32Array(size);
+      runCp = new Int32Array(size);
+      runLength = new Int32Array(size);
+    }
+    let stateCount = 0;
+    let runs = 0;
+    let lastLong = -1;
+    segment = 0;
+    let pos = 0;
+    while (pos < length) {
+      const u = units[pos]!;
+      let cp = u;
+      let size = 1;
+      let codes: Int32Array = unitCodes;
+      let from = 0;
+      let count = 0;
+      if (u >= 0x2e80) {
+        if (u < 0xd800 || u > 0xdfff) {
+          count = unitCodesCount[u]!;
+          from = unitCodesStart[u]!;
+        } else {
+          cp = codePointAt(pos);
+          if (cp > 0xffff) {
+            size = 2;
+            const astral = astralCodes.get(foldCp(cp));
+            if (astral) {
+              codes = astral;
+              count = astral.length;
+            }
+          }
+        }
+      }
+      if (count === 0) {
+        if (!(folds.separators && isSeparator(cp))) {
+          stateCount = 0;
+          segment = runs;
+        }
+        pos += size;
+        continue;
+      }
+      // The run: this character and, with repeats, the same character right after it.
+      let end = pos + size;
+      let m = 1;
+      if (repeats) {
+        if (size === 1) {
+          while (end < length && units[end] === u) {
+            end++;
+            m++;
+          }
+        } else {
+          const low = units[pos + 1]!;
+          while (end + 1 < length && units[end] === u && units[end + 1] === low) {
+            end += 2;
+            m++;
+          }
+        }
+      }
+      const b = runs++;
+      runStart[b] = pos;
+      runCp[b] = cp;
+      runLength[b] = m;
+      const to = from + count;
+      if (m === 1 && count === 1 && stateCount <= 1) {
+        // The usual case, one state and a character with one reading: one Aho-Corasick step.
+        const code = codes[from]!;
+        const bit = 2 << (code & 31);
+        let q = stateCount === 0 ? 0 : stateSet[0]!;
+        let t = 0;
+        for (;;) {
+          if ((states[q + 3]! & bit) !== 0) {
+            const x = states[q]! + 4 * code;
+            if (states[x + 1] === q) {
+              t = x;
+              break;
+            }
+          }
+          if (q === 0) break;
+          q = states[q + 2]!;
+        }
+        stateSet[0] = t;
+        stateCount = t === 0 ? 0 : 1;
+        if (t !== 0 && (states[t + 3]! & 1) !== 0) outputs(b, end, lastLong, 1);
+        pos = end;
+        continue;
+      }
+      let n = step(stateSet, stateCount, codes, from, to);
+      if (m === 1) {
+        const swapped = stateSet;
+        stateSet = stepSet;
+        stepSet = swapped;
+        stateCount = n;
+      } else {
+        lastLong = b;
+        let total = addToRun(0, n);
+        // Each further character of the run may stand for one more syllable (a sequence is at most
+        // as long as the longest term; a step from the root reaches no state the first did not).
+        for (let k = 2; k <= m && k <= longestTerm && n > 0; k++) {
+          if (lastSet.length < stepSet.length) lastSet = new Int32Array(stepSet.length);
+          lastSet.set(stepSet.subarray(0, n));
+          n = step(lastSet, n, codes, from, to);
+          total = addToRun(total, n);
+        }
+        const swapped = stateSet;
+        stateSet = runSet;
+        runSet = swapped;
+        stateCount = total;
+      }
+      outputs(b, end, lastLong, stateCount);
+      pos = end;
+    }
+  };
+
+  const scan = (
+    buffer: NormalizedBuffer,
+    onMatch: (start: number, end: number, entry: number, tags: number) => void,
+  ): void => {
+    units = buffer.units;
+    length = buffer.length;
+    report = onMatch;
+    foundCount = 0;
+    if (anyHomophones && !walkAll) readRuns();
+    if (anyPinyin || walkAll) walkPaths();
+    flush();
   };
 
   let bytes = trie.byteSize + symbolIndex.byteLength + syllables.length * 64;
