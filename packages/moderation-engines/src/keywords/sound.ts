@@ -240,12 +240,10 @@ export function createSoundPass(
   // Trie states with children: a path that reaches a leaf ends there (unless a repeat extends it).
   const hasChildren = new Uint8Array(check.length);
   for (let t = 1; t < check.length; t++) if (check[t]! >= 0) hasChildren[check[t]!] = 1;
-  // With homophones: 1 for a state that ends, itself or through a suffix, a sequence a homophone
-  // term uses (the automaton's run over the text looks at its outputs only there).
   // The automaton's states for its run over a text, four numbers each, side by side so that a step
-  // mostly reads one place of memory: base, check and failure link (times four: offsets in this
-  // array), and bits: 1 for a state that ends, itself or through a suffix, a sequence a homophone
-  // term uses; bit 1 + (c & 31) set for each code c a child takes (when clear, the state has no
+  // mostly reads one place of memory: base, check (times four: offsets in this array), failure link
+  // (times four) plus 1 for a state that ends, itself or through a suffix, a sequence a homophone
+  // term uses, and bits: bit (c & 31) set for each code c a child takes (when clear, the state has no
   // child on c, and the step goes to the failure link without reading the child's check).
   const states = new Int32Array(anyHomophones && !walkAll ? check.length * 4 : 0);
   if (states.length > 0) {
@@ -254,10 +252,10 @@ export function createSoundPass(
       states[4 * t + 1] = check[t]! < 0 ? -1 : 4 * check[t]!;
       states[4 * t + 2] = 4 * fail[t]!;
       if (t === 0 || check[t]! < 0) continue;
-      states[4 * check[t]! + 3]! |= 2 << ((t - base[check[t]!]!) & 31);
+      states[4 * check[t]! + 3]! |= 1 << ((t - base[check[t]!]!) & 31);
       for (let o = nodePattern[t] !== 0 ? t : dict[t]!; o !== 0; o = dict[o]!) {
         if ((patternFolds[nodePattern[o]! - 1]! & 2) !== 0) {
-          states[4 * t + 3]! |= 1;
+          states[4 * t + 2]! |= 1;
           break;
         }
       }
@@ -326,7 +324,11 @@ export function createSoundPass(
 
   // The trie codes of the astral characters that have syllables (keyed as folded), for the automaton.
   const astralCodes = new Map<number, Int32Array>();
-  for (const [key, symbols] of astralSymbols) astralCodes.set(key, Int32Array.from(symbols, (symbol) => alphabet[symbol]!));
+  for (const [key, symbols] of astralSymbols)
+    astralCodes.set(
+      key,
+      Int32Array.from(symbols, (symbol) => alphabet[symbol]!),
+    );
 
   // Latin spellings of the syllables in use, for splitting runs of letters.
   const spellings = new Map<string, number[]>();
@@ -849,7 +851,7 @@ export function createSoundPass(
       return false;
     }
     const codes = astralCodes.get(foldCp(cp));
-    return codes !== undefined && codes.includes(code);
+    return codes?.includes(code) === true;
   };
 
   /**
@@ -864,7 +866,7 @@ export function createSoundPass(
       const q0 = n === 0 ? 0 : set[i]!;
       for (let c = from; c < to; c++) {
         const code = codes[c]!;
-        const bit = 2 << (code & 31);
+        const bit = 1 << (code & 31);
         let q = q0;
         let t = 0;
         for (;;) {
@@ -876,7 +878,7 @@ export function createSoundPass(
             }
           }
           if (q === 0) break;
-          q = states[q + 2]!;
+          q = states[q + 2]! & ~3;
         }
         if (t === 0) continue;
         let j = 0;
@@ -956,7 +958,7 @@ export function createSoundPass(
     let handledCount = 0;
     for (let i = 0; i < stateCount; i++) {
       const s = stateSet[i]! >> 2;
-      if ((states[4 * s + 3]! & 1) === 0) continue;
+      if ((states[4 * s + 2]! & 1) === 0) continue;
       for (let o = nodePattern[s] !== 0 ? s : dict[s]!; o !== 0; o = dict[o]!) {
         const p = nodePattern[o]! - 1;
         if ((patternFolds[p]! & 2) === 0) continue;
@@ -1047,7 +1049,7 @@ export function createSoundPass(
       if (m === 1 && count === 1 && stateCount <= 1) {
         // The usual case, one state and a character with one reading: one Aho-Corasick step.
         const code = codes[from]!;
-        const bit = 2 << (code & 31);
+        const bit = 1 << (code & 31);
         let q = stateCount === 0 ? 0 : stateSet[0]!;
         let t = 0;
         for (;;) {
@@ -1059,11 +1061,11 @@ export function createSoundPass(
             }
           }
           if (q === 0) break;
-          q = states[q + 2]!;
+          q = states[q + 2]! & ~3;
         }
         stateSet[0] = t;
         stateCount = t === 0 ? 0 : 1;
-        if (t !== 0 && (states[t + 3]! & 1) !== 0) outputs(b, end, lastLong, 1);
+        if (t !== 0 && (states[t + 2]! & 1) !== 0) outputs(b, end, lastLong, 1);
         pos = end;
         continue;
       }
