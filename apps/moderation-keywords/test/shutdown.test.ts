@@ -166,7 +166,8 @@ describe("graceful shutdown of the real process under load", () => {
     expect(first).toMatchObject({ kind: "ok" });
     expect((first as Extract<Outcome, { kind: "ok" }>).headers.connection).toBe("keep-alive");
     // The second call reuses the connection; SIGTERM arrives while its body is still on the way.
-    const second = call(app.port, { agent, pauseMs: 400 });
+    // The body's second half comes 1.5 s later, so SIGTERM is handled while it is on the way even on a busy machine.
+    const second = call(app.port, { agent, pauseMs: 1500 });
     await sleep(150);
     app.child.kill("SIGTERM");
     const answer = await second;

@@ -85,8 +85,9 @@ export function obscenityCases(transport: Transport): void {
     it("logs verdicts without the end user's text", async () => {
       await input(app, "an unmistakable fuck in a unique sentence 7d1f");
       await expect
-        .poll(() =>
-          app.output.some((line) => line.includes('"verdict":"block"') && line.includes('"engine":"obscenity"')),
+        .poll(
+          () => app.output.some((line) => line.includes('"verdict":"block"') && line.includes('"engine":"obscenity"')),
+          { timeout: 10_000 },
         )
         .toBe(true);
       expect(app.output.join("\n")).not.toContain("unique sentence 7d1f");

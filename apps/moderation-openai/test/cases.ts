@@ -1,5 +1,6 @@
 import { difyCall } from "@dify-ext/test-support/app-process";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
+import { GENEROUS_TIMEOUT_MS, loadedBudgetMs } from "@dify-ext/test-support/budget";
 import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
 import { INPUT_BLOCKED, INPUT_PRESET, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
@@ -12,8 +13,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const OPENAI_KEY = "sk-e2e-secret-4f9a1c7d2b";
-/** Room for a loaded shared machine on top of the engine's worst case. */
-const SLACK_MS = 1500;
 
 const { call, input, output, inputWithin, outputWithin, expectBadRequest, expectPong } = difyClient(KEY);
 
@@ -50,18 +49,26 @@ export function openaiCases(transport: Transport): void {
     });
     afterAll(() => fake?.close());
 
+    /** The app's variables against the fake: this timeout and number of retries, and `extra`. */
+    const openaiEnv = (timeoutMs: number, retries: number, extra: Record<string, string> = {}) => ({
+      API_KEYS: KEY,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_TIMEOUT_MS: String(timeoutMs),
+      OPENAI_MAX_RETRIES: String(retries),
+      ...extra,
+    });
+    const FAIL_CLOSED = { MODERATION_INPUT_ON_ERROR: "closed", MODERATION_OUTPUT_ON_ERROR: "closed" };
+
+    // OpenAI answers in time in this group, however busy the machine: the timeout is never reached.
     describe(`failing open (the default) (${transport.name})`, () => {
-      const timeoutMs = 300;
-      const app = startAppForSuite(transport, () => ({
-        API_KEYS: KEY,
-        OPENAI_API_KEY: OPENAI_KEY,
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_TIMEOUT_MS: String(timeoutMs),
-        OPENAI_MAX_RETRIES: "0",
-        OPENAI_THRESHOLDS: "violence=0.5,sexual=0.9",
-        MODERATION_INPUT_ACTION: "mask",
-        MODERATION_OUTPUT_ACTION: "mask",
-      }));
+      const app = startAppForSuite(transport, () =>
+        openaiEnv(GENEROUS_TIMEOUT_MS, 0, {
+          OPENAI_THRESHOLDS: "violence=0.5,sexual=0.9",
+          MODERATION_INPUT_ACTION: "mask",
+          MODERATION_OUTPUT_ACTION: "mask",
+        }),
+      );
       beforeEach(() => fake.reset());
 
       it("answers ping without calling OpenAI, and is ready", async () => {
@@ -143,14 +150,6 @@ export function openaiCases(transport: Transport): void {
         expect(fake.calls).toHaveLength(0);
       });
 
-      for (const [name, reply] of Object.entries(FAILURES)) {
-        it(`lets the text through when OpenAI fails (${name}), within the time budget`, async () => {
-          fake.script(() => reply);
-          expect(await inputWithin(app, `I am VIOLENT, failing with ${name}`, timeoutMs + SLACK_MS)).toEqual(PASS);
-          expect(fake.calls).toHaveLength(1);
-        });
-      }
-
       it("does not cache a failure: the next call asks again and judges", async () => {
         fake.script({ type: "error", status: 500 });
         expect(await input(app, "I am VIOLENT, not cached 1")).toEqual(PASS);
@@ -167,41 +166,44 @@ export function openaiCases(transport: Transport): void {
         });
         expect(await input(app, "a text for the 401 case")).toEqual(PASS);
         await expect
-          .poll(() => app.output.some((line) => line.includes("OpenAI moderation answered 401 (check the API key)")))
+          .poll(() => app.output.some((line) => line.includes("OpenAI moderation answered 401 (check the API key)")), {
+            timeout: 10_000,
+          })
           .toBe(true);
         expect(app.output.join("\n")).not.toContain(OPENAI_KEY);
         expect(app.output.join("\n")).not.toContain(OPENAI_KEY.slice(3, 15));
       });
     });
 
+    // A short timeout, so a hang costs little; every case fails, so none needs OpenAI in time.
+    describe(`failing open, within the time budget (${transport.name})`, () => {
+      const timeoutMs = 1000;
+      const app = startAppForSuite(transport, () => openaiEnv(timeoutMs, 0));
+      beforeEach(() => fake.reset());
+
+      for (const [name, reply] of Object.entries(FAILURES)) {
+        it(`lets the text through when OpenAI fails (${name}), within the time budget`, async () => {
+          fake.script(() => reply);
+          const budgetMs = loadedBudgetMs(timeoutMs);
+          expect(await inputWithin(app, `I am VIOLENT, failing with ${name}`, budgetMs)).toEqual(PASS);
+          expect(fake.calls).toHaveLength(1);
+        });
+      }
+    });
+
     describe(`failing closed, one retry (${transport.name})`, () => {
-      const timeoutMs = 300;
-      // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
-      const worstCaseMs = timeoutMs * 2 + 1000;
-      const app = startAppForSuite(transport, () => ({
-        API_KEYS: KEY,
-        OPENAI_API_KEY: OPENAI_KEY,
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_TIMEOUT_MS: String(timeoutMs),
-        OPENAI_MAX_RETRIES: "1",
-        MODERATION_INPUT_ON_ERROR: "closed",
-        MODERATION_OUTPUT_ON_ERROR: "closed",
-      }));
+      const timeoutMs = GENEROUS_TIMEOUT_MS;
+      const app = startAppForSuite(transport, () => openaiEnv(timeoutMs, 1, FAIL_CLOSED));
       beforeEach(() => fake.reset());
 
       it("logs the worst-case wait when the engine starts", async () => {
         await difyCall(app.receiveUrl, KEY, "ping", {});
-        await expect.poll(() => app.output.some((line) => line.includes('"worstCaseMs":1600'))).toBe(true);
+        // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
+        const worstCaseMs = timeoutMs * 2 + 1000;
+        await expect
+          .poll(() => app.output.some((line) => line.includes(`"worstCaseMs":${worstCaseMs}`)), { timeout: 10_000 })
+          .toBe(true);
       });
-
-      for (const [name, reply] of Object.entries(FAILURES)) {
-        it(`blocks input and output with the presets when OpenAI fails (${name}), within the time budget`, async () => {
-          fake.script(() => reply);
-          const budgetMs = worstCaseMs + SLACK_MS;
-          expect(await inputWithin(app, `a clean question, failing with ${name}`, budgetMs)).toEqual(INPUT_BLOCKED);
-          expect(await outputWithin(app, `a clean answer, failing with ${name}`, budgetMs)).toEqual(OUTPUT_BLOCKED);
-        });
-      }
 
       it("retries once after a 500 or a 429 with a short retry-after, then judges", async () => {
         fake.script([{ type: "error", status: 500 }]);
@@ -222,6 +224,23 @@ export function openaiCases(transport: Transport): void {
       it("never prints the API key", () => {
         expect(app.output.join("\n")).not.toContain(OPENAI_KEY);
       });
+    });
+
+    describe(`failing closed, one retry, within the time budget (${transport.name})`, () => {
+      const timeoutMs = 1000;
+      // OPENAI_TIMEOUT_MS × 2 attempts + at most 1 s before the retry.
+      const worstCaseMs = timeoutMs * 2 + 1000;
+      const app = startAppForSuite(transport, () => openaiEnv(timeoutMs, 1, FAIL_CLOSED));
+      beforeEach(() => fake.reset());
+
+      for (const [name, reply] of Object.entries(FAILURES)) {
+        it(`blocks input and output with the presets when OpenAI fails (${name}), within the time budget`, async () => {
+          fake.script(() => reply);
+          const budgetMs = loadedBudgetMs(worstCaseMs);
+          expect(await inputWithin(app, `a clean question, failing with ${name}`, budgetMs)).toEqual(INPUT_BLOCKED);
+          expect(await outputWithin(app, `a clean answer, failing with ${name}`, budgetMs)).toEqual(OUTPUT_BLOCKED);
+        });
+      }
     });
   });
 }

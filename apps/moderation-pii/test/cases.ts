@@ -89,7 +89,9 @@ export function piiCases(transport: Transport): void {
     it("logs verdicts and types without the end user's text or the data found", async () => {
       await input(app, "a unique sentence 7d1f with jane.unique.7d1f@example.org");
       await expect
-        .poll(() => app.output.some((line) => line.includes('"verdict":"mask"') && line.includes('"engine":"pii"')))
+        .poll(() => app.output.some((line) => line.includes('"verdict":"mask"') && line.includes('"engine":"pii"')), {
+          timeout: 10_000,
+        })
         .toBe(true);
       const log = app.output.join("\n");
       expect(log).not.toContain("unique sentence 7d1f");

@@ -5,6 +5,7 @@ import { difyCall } from "@dify-ext/test-support/app-process";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
 import { difyClient, expectKeyRefused, streamedCalls } from "@dify-ext/test-support/dify";
 import { INPUT_BLOCKED, OUTPUT_BLOCKED, OUTPUT_PRESET, PASS } from "@dify-ext/test-support/replies";
+import { GENEROUS_TIMEOUT_MS } from "@dify-ext/test-support/budget";
 import { type FakeGuard, startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
 import type { Transport } from "@dify-ext/test-support/worker";
@@ -18,7 +19,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
  */
 export const KEY = "e2e-key-0123456789";
 export const OPENAI_KEY = "sk-e2e-composite-7c2d9e";
-const START_MS = 60_000;
+/** Starting an app (a Worker build included) can take a minute and more on a loaded machine. */
+const START_MS = 180_000;
 
 // Caught by one engine only: a Chinese term of the keyword sample list (obscenity is English only),
 // leetspeak (the keyword engine does not fold it), and a marker only the fake OpenAI flags.
@@ -35,7 +37,7 @@ export const { call, input, output, expectBadJson, expectPong, expectModerationP
 export async function enginesOf(app: { receiveUrl: string; output: string[] }): Promise<unknown> {
   expect((await difyCall(app.receiveUrl, KEY, "ping", {})).status).toBe(200);
   const ready = () => app.output.find((line) => line.includes('"moderation engines ready"'));
-  await expect.poll(ready).toBeDefined();
+  await expect.poll(ready, { timeout: 10_000 }).toBeDefined();
   return (JSON.parse(ready()!) as { engines?: unknown }).engines;
 }
 
@@ -258,7 +260,8 @@ export function moderationCases(transport: Transport): void {
         KEYWORDS_FILES: listFile,
         GUARD_BASE_URL: guard.url,
         GUARD_MODEL: "llama-guard3:8b",
-        GUARD_TIMEOUT_MS: "500",
+        // The fake model answers in time however busy the machine; no case here waits for the timeout.
+        GUARD_TIMEOUT_MS: String(GENEROUS_TIMEOUT_MS),
         GUARD_MAX_RETRIES: "0",
       }));
       beforeEach(() => guard.reset());

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,16 +139,63 @@ describe("per-app policies in the running composite app (MODERATION_POLICY_FILE)
     expect(await moderate(app, LIGHT, "lottery")).toMatchObject({ flagged: true });
     expect(await moderate(app, PILOT, "lottery")).toEqual({ flagged: false, action: "direct_output" });
   });
+
+  it("keeps the old policy while the file is truncated in place and written 0.6 s later", async () => {
+    const text = "no homework answers here";
+    expect(await moderate(app, STRICT, text)).toMatchObject({ flagged: true });
+    const reloads = () => logRecords(app).filter((line) => line.msg === "moderation policy reloaded").length;
+    const refusals = () =>
+      logRecords(app).filter(
+        (line) => line.msg === "moderation policy not reloaded; the previous policy keeps serving",
+      );
+    const reloadsBefore = reloads();
+    const refusalsBefore = refusals().length;
+    // Asked without pause from the truncation until the rewritten file is in place.
+    const verdicts: unknown[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) verdicts.push((await moderate(app, STRICT, text)).flagged);
+    })();
+    try {
+      await truncate(file, 0);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await writeFile(file, policy("lists/new.txt"));
+      expect(await eventually(async () => reloads() > reloadsBefore)).toBe(true);
+    } finally {
+      polling = false;
+      await poller;
+    }
+    expect(verdicts.length).toBeGreaterThan(5);
+    expect(verdicts.filter((flagged) => flagged !== true)).toEqual([]);
+    const refused = refusals().slice(refusalsBefore);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]?.problems).toEqual([expect.stringMatching(/^.*policy\.yaml: the file is empty/)]);
+  });
 });
 
 describe("a broken policy file at start-up", () => {
-  it("stops the app with a message naming the file, the app and the field", async () => {
+  /** Starts the app with a policy file of this name and text; resolves with the error it stopped with. */
+  async function startupError(name: string, text: string): Promise<{ error: string; file: string }> {
     const dir = await mkdtemp(join(tmpdir(), "dify-ext-policies-"));
-    const file = join(dir, "policy.json");
-    await writeFile(file, JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }));
-    const message = await startupFailure({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file } });
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const error = await startupFailure({ cwd: appDir, env: { API_KEYS: KEY, MODERATION_POLICY_FILE: file } });
     await rm(dir, { recursive: true, force: true });
-    expect(message).toMatch(/exited with code 1/);
-    expect(message).toContain("apps.helpdesk.input.action: expected block or mask");
+    return { error, file };
+  }
+
+  it("stops the app with a message naming the file, the app and the field", async () => {
+    const { error } = await startupError(
+      "policy.json",
+      JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }),
+    );
+    expect(error).toMatch(/exited with code 1/);
+    expect(error).toContain("apps.helpdesk.input.action: expected block or mask");
+  });
+
+  it("stops the app when the file is empty, naming the file", async () => {
+    const { error, file } = await startupError("policy.yaml", "");
+    expect(error).toMatch(/exited with code 1/);
+    expect(error).toContain(`${file}: the file is empty`);
   });
 });

@@ -1,3 +1,4 @@
+import { GENEROUS_TIMEOUT_MS } from "@dify-ext/test-support/budget";
 import { difyReplyProblems } from "@dify-ext/protocol";
 import { createServiceMetrics, listen, type RunningServer } from "@dify-ext/runtime/node";
 import { difyCall } from "@dify-ext/test-support/app-process";
@@ -34,7 +35,8 @@ async function start(
     API_KEYS: KEY,
     OPEN_METEO_GEOCODING_URL: fake.url,
     OPEN_METEO_FORECAST_URL: fake.url,
-    WEATHER_TIMEOUT_MS: "400",
+    // The fake answers in time however busy the machine; a test of a hang passes a shorter timeout.
+    WEATHER_TIMEOUT_MS: String(GENEROUS_TIMEOUT_MS),
     ...env,
   });
   const lines: RecordedLine[] = [];
@@ -163,7 +165,8 @@ describe("createApp with LOG_LEVEL=debug", () => {
 describe("createApp with metrics", () => {
   it("counts Open-Meteo calls and cache use", async () => {
     fake.reset();
-    const app = await start({}, true);
+    // Short enough that the hang below costs little, long enough for the good answers on a busy machine.
+    const app = await start({ WEATHER_TIMEOUT_MS: "2000" }, true);
     try {
       await app.call({ location: "São Paulo" });
       await app.call({ location: "São Paulo" });

@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       WEATHER_GEOCODE_TTL_MS: "3600000",
       WEATHER_NOT_FOUND_TTL_MS: "30000",
       WEATHER_CACHE_MAX: "50",
+      WEATHER_CACHE_BYTES: "1048576",
       OPEN_METEO_GEOCODING_URL: "https://customer-geocoding-api.open-meteo.com/",
       OPEN_METEO_FORECAST_URL: "http://open-meteo.internal:8080/base",
       OPEN_METEO_API_KEY: " secret-key ",
@@ -42,6 +43,7 @@ describe("loadConfig", () => {
       geocodeTtlMs: 3_600_000,
       notFoundTtlMs: 30_000,
       cacheMax: 50,
+      cacheMaxBytes: 1_048_576,
       geocodingBaseUrl: "https://customer-geocoding-api.open-meteo.com",
       forecastBaseUrl: "http://open-meteo.internal:8080/base",
       apiKey: "secret-key",
@@ -111,6 +113,7 @@ describe("loadConfig", () => {
       WEATHER_GEOCODE_TTL_MS: WEATHER_SETTINGS.geocodeTtlMs,
       WEATHER_NOT_FOUND_TTL_MS: WEATHER_SETTINGS.notFoundTtlMs,
       WEATHER_CACHE_MAX: WEATHER_SETTINGS.cacheMax,
+      WEATHER_CACHE_BYTES: WEATHER_SETTINGS.cacheMaxBytes,
     };
     for (const [name, setting] of Object.entries(variables)) {
       expect(() => loadConfig({ [name]: String(setting.min) })).not.toThrow();

@@ -39,7 +39,7 @@ describe("weather as a Worker", () => {
     try {
       expect(await (await difyCall(app.receiveUrl, KEY, "ping", {})).text()).toBe('{"result":"pong"}');
       await expect
-        .poll(() => logRecords(app).find((r) => r.msg === "weather service ready"))
+        .poll(() => logRecords(app).find((r) => r.msg === "weather service ready"), { timeout: 10_000 })
         .toMatchObject({
           geocodingBaseUrl: "https://geocoding-api.open-meteo.com",
           forecastBaseUrl: "https://api.open-meteo.com",

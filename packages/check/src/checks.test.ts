@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { loadedBudgetMs } from "@dify-ext/test-support/budget";
 import { afterEach, describe, expect, it } from "vitest";
 import { type CheckReport, runChecks } from "./checks.ts";
 
@@ -271,7 +272,8 @@ describe("broken extensions, each reported with Dify's own message", () => {
     const ping = byName(report, "ping");
     expect(ping.difyError).toBe("connection error: request timeout");
     expect(ping.problems.join()).toMatch(/no reply within 300 ms/);
-    expect(Date.now() - started).toBeLessThan(300 * 2 + 1_500);
+    // The check waits for the read timeout at most twice; room for a busy machine on top.
+    expect(Date.now() - started).toBeLessThan(loadedBudgetMs(300 * 2));
   });
 
   it("nothing listening", async () => {

@@ -62,7 +62,7 @@ describe("stream cache", () => {
 
   it("keeps its size under the limit, dropping the least recently used answers", () => {
     const entry = (i: number) => ({ text: `${i} ${"x".repeat(1000)}`, judgements: [judgement()] });
-    const size = streamEntryBytes(entry(10));
+    const size = streamEntryBytes("app10", "output", entry(10));
     const cache = createStreamCache({ maxBytes: 5 * size });
     for (let i = 10; i < 30; i++) cache.store(`app${i}`, "output", entry(i));
     const stats = cache.stats();
@@ -70,6 +70,31 @@ describe("stream cache", () => {
     expect(stats.entries).toBe(5);
     expect(cache.lookup("app10", "output", entry(10).text)).toBeUndefined();
     expect(cache.lookup("app29", "output", entry(29).text)).toBeDefined();
+  });
+
+  it("counts the app id in the key against the limit, however long it is", () => {
+    const maxBytes = 4 * 1024 * 1024;
+    const cache = createStreamCache({ maxBytes });
+    const text = "an answer as Dify streams it ".repeat(12);
+    // 40 answers of apps with 900 KB ids: 72 MB of keys if the ids were not counted.
+    for (let i = 0; i < 40; i++) {
+      const appId = `${i}`.padEnd(900 * 1024, "x");
+      cache.store(appId, "output", { text, judgements: [judgement()] });
+    }
+    const stats = cache.stats();
+    // What the cache holds, app ids included, is within the limit.
+    expect(stats.entries * 2 * 900 * 1024).toBeLessThanOrEqual(maxBytes);
+    expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it("keeps apps apart whatever their ids hold (NUL included)", () => {
+    const cache = createStreamCache();
+    // With parts joined by NUL both would have the key `output␀x␀y␀hello`: one would evict the other.
+    cache.store("x", "output", { text: "y\u0000hello", judgements: [judgement()] });
+    cache.store("x\u0000y", "output", { text: "hello", judgements: [judgement()] });
+    expect((cache.lookup("x", "output", "y\u0000hello") as StreamPrior | undefined)?.length).toBe(7);
+    expect((cache.lookup("x\u0000y", "output", "hello") as StreamPrior | undefined)?.length).toBe(5);
+    expect(cache.stats().entries).toBe(2);
   });
 
   it("does not store an answer larger than the whole limit, and 0 turns it off", () => {

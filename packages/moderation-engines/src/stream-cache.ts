@@ -15,7 +15,7 @@ export const DEFAULT_STREAM_CACHE_IDLE_MS = 5 * 60 * 1000;
  * whole-text judging (slower, never wrong).
  */
 const KEY_OPENING = 256;
-/** Bytes counted for an entry besides its text and judgements (key, object, LRU bookkeeping). */
+/** Bytes counted for an entry besides its key, text and judgements (objects, LRU bookkeeping). */
 const ENTRY_OVERHEAD = 256;
 /** Bytes counted for the running hash a shared cache keeps with each entry (an OpenSSL context). */
 const HASH_BYTES = 256;
@@ -58,7 +58,7 @@ export interface StreamPrior {
 }
 
 export interface StreamCacheOptions {
-  /** Size limit in bytes (texts at 2 bytes per code unit, plus judgements); 0 disables the cache. */
+  /** Size limit in bytes (keys and texts at 2 bytes per code unit, plus judgements); 0 disables the cache. */
   maxBytes?: number;
   /** An entry not used for this long is dropped (here and in the shared store). */
   idleMs?: number;
@@ -123,16 +123,25 @@ interface LocalEntry extends StreamEntry {
   readonly hash?: Hash;
 }
 
-/** Bytes an entry is counted for. */
-export function streamEntryBytes(entry: StreamEntry): number {
-  let bytes = ENTRY_OVERHEAD + 2 * entry.text.length + 2 * KEY_OPENING;
+/**
+ * The key of an answer: app, point and the text's opening, JSON-encoded, so no app id (which may
+ * hold any character, NUL included) can make two apps' keys equal.
+ */
+function keyOf(appId: string, point: ModerationPoint, text: string): string {
+  return JSON.stringify([point, appId, text.slice(0, KEY_OPENING)]);
+}
+
+/** Bytes an entry is counted for, given its key: every string it keeps at 2 bytes per code unit. */
+function bytesOf(entry: StreamEntry, key: string): number {
+  let bytes = ENTRY_OVERHEAD + 2 * key.length + 2 * entry.text.length;
   for (const judgement of entry.judgements) if (judgement) bytes += judgement.bytes;
   if ((entry as LocalEntry).hash) bytes += HASH_BYTES;
   return bytes;
 }
 
-function keyOf(appId: string, point: ModerationPoint, text: string): string {
-  return `${point}\u0000${appId}\u0000${text.slice(0, KEY_OPENING)}`;
+/** Bytes the entry of `appId`'s answer is counted for: its key (app id included), text and judgements. */
+export function streamEntryBytes(appId: string, point: ModerationPoint, entry: StreamEntry): number {
+  return bytesOf(entry, keyOf(appId, point, entry.text));
 }
 
 /** A shared entry as stored: `{"v", "n": length judged, "h": SHA-256 of that text, "j": states or null}`. */
@@ -174,7 +183,8 @@ export function createStreamCache(options: StreamCacheOptions = {}): StreamCache
   }
   const cache = new LRUCache<string, LocalEntry>({
     maxSize: maxBytes,
-    sizeCalculation: streamEntryBytes,
+    // The key counts too: it holds the app id, which the cache does not bound.
+    sizeCalculation: bytesOf,
     ttl: idleMs,
     updateAgeOnGet: true,
     // An entry larger than the whole limit is simply not stored.

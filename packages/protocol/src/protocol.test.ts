@@ -10,7 +10,7 @@ import {
   outputPass,
   pong,
 } from "./replies.ts";
-import { ProtocolError, parseEnvelope, parseParams } from "./requests.ts";
+import { APP_ID_MAX_LENGTH, ProtocolError, parseEnvelope, parseParams } from "./requests.ts";
 
 const request = { app_id: "app", inputs: { name: "Ann", age: 7, file: { url: "https://x" } }, query: "hello" };
 
@@ -133,5 +133,24 @@ describe("request parsing", () => {
     expect(fieldError(() => parseParams("app.external_data_tool.query", { tool_variable: 1 })).message).toBe(
       "params.tool_variable: expected a string, got number",
     );
+  });
+
+  it("refuses an app_id longer than any Dify sends, naming the limit, at every point", () => {
+    const uuid = "0d9f2c1e-7a3b-4c5d-8e9f-0a1b2c3d4e5f";
+    const longest = "a".repeat(APP_ID_MAX_LENGTH);
+    expect(parseParams("app.moderation.output", { app_id: uuid, text: "t" }).app_id).toBe(uuid);
+    expect(parseParams("app.moderation.output", { app_id: longest, text: "t" }).app_id).toBe(longest);
+    const huge = "x".repeat(900 * 1024);
+    for (const [point, params] of [
+      ["app.moderation.input", { app_id: huge, inputs: {}, query: "" }],
+      ["app.moderation.output", { app_id: huge, text: "t" }],
+      ["app.external_data_tool.query", { app_id: huge, inputs: {}, query: "" }],
+    ] as const) {
+      const error = fieldError(() => parseParams(point, params));
+      expect(error.field).toBe("params.app_id");
+      expect(error.message).toBe(
+        `params.app_id: ${huge.length} characters long; the limit is ${APP_ID_MAX_LENGTH} (Dify sends 36-character UUIDs)`,
+      );
+    }
   });
 });

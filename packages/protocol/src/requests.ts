@@ -30,6 +30,22 @@ const inputsSchema = z.custom<Record<string, unknown>>(
   },
 );
 
+/**
+ * Longest `app_id` accepted. Dify's app ids are UUIDs (36 characters); the limit leaves room for
+ * other callers' ids and is the longest id a per-app settings file may name. A longer one is a 400
+ * naming the limit: no app it could select exists, and bounding it keeps what a call makes the
+ * service hold (caches, logs) small whatever the call carries.
+ */
+export const APP_ID_MAX_LENGTH = 200;
+
+const appIdSchema = z
+  .string()
+  .max(APP_ID_MAX_LENGTH, {
+    error: (issue) =>
+      `${typeof issue.input === "string" ? `${issue.input.length} characters long; ` : ""}the limit is ${APP_ID_MAX_LENGTH} (Dify sends 36-character UUIDs)`,
+  })
+  .optional();
+
 /** `query` is a string; Dify sends `""` when the app has none. `null` or absent is read as `""`. */
 const querySchema = z
   .string()
@@ -39,18 +55,18 @@ const querySchema = z
 export const pingParamsSchema = z.object({});
 
 export const moderationInputParamsSchema = z.object({
-  app_id: z.string().optional(),
+  app_id: appIdSchema,
   inputs: inputsSchema.default({}),
   query: querySchema,
 });
 
 export const moderationOutputParamsSchema = z.object({
-  app_id: z.string().optional(),
+  app_id: appIdSchema,
   text: z.string(),
 });
 
 export const externalDataToolParamsSchema = z.object({
-  app_id: z.string().optional(),
+  app_id: appIdSchema,
   tool_variable: z.string().default(""),
   inputs: inputsSchema.default({}),
   query: querySchema,

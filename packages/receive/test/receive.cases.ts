@@ -363,6 +363,26 @@ export function receiveEndpointSuite(adapter: string, startTransport: StartTrans
         expect(fine.status).toBe(200);
       });
 
+      it("refuses an app_id longer than any Dify sends with 400 naming the limit, before the handler", async () => {
+        const { url, post, lines } = await start();
+        const appId = "x".repeat(900 * 1024);
+        const response = await post(url, { point: "app.moderation.output", params: { app_id: appId, text: "t" } });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toEqual({
+          error: {
+            code: "invalid_request",
+            message: `params.app_id: ${appId.length} characters long; the limit is 200 (Dify sends 36-character UUIDs)`,
+          },
+        });
+        // The handler never ran (it would have answered 200), and no log line carries the id.
+        expect(JSON.stringify(lines).length).toBeLessThan(10_000);
+        const uuid = await post(url, {
+          point: "app.moderation.output",
+          params: { app_id: "0d9f2c1e-7a3b-4c5d-8e9f-0a1b2c3d4e5f", text: "t" },
+        });
+        expect(uuid.status).toBe(200);
+      });
+
       it("bounds the number of strings and their total size, naming the limit and its variable", async () => {
         const { url, post } = await start({ limits: { maxTexts: 5, maxTotalTextLength: 30 } });
         const many = await post(url, {

@@ -88,9 +88,76 @@ describe("per-app settings files", () => {
     expect((await problems(bomb)).join("\n")).toMatch(/alias|Excessive/i);
   });
 
-  it("treats an empty file as no overrides", async () => {
-    const file = await parsePerAppFile("", "policy.yaml", section);
-    expect(file.defaults).toBeUndefined();
-    expect(file.apps.size).toBe(0);
+  it("refuses an empty file (as one truncated to be rewritten is for a moment), and takes {}", async () => {
+    for (const text of ["", "\n  \n", "# nothing yet\n"]) {
+      expect(await problems(text)).toEqual([
+        "policy.yaml: the file is empty (nothing but blanks or comments); write {} for a file that sets nothing, and write the file elsewhere and rename it into place so that it is never read half-written",
+      ]);
+    }
+    for (const text of ["{}", "{}\n", "apps: {}\n"]) {
+      const file = await parsePerAppFile(text, "policy.yaml", section);
+      expect(file.defaults).toBeUndefined();
+      expect(file.apps.size).toBe(0);
+    }
+  });
+
+  it("refuses a section with nothing after its name, as a file cut off after a line ends", async () => {
+    expect(await problems("default:\n")).toEqual(["policy.yaml: default: empty; write {} for no settings of its own"]);
+    expect(await problems("apps:\n  tutor: { mode: shadow }\n  helpdesk:\n")).toEqual([
+      "policy.yaml: apps.helpdesk: empty; write {} for no settings of its own",
+    ]);
+    expect(await problems("apps:\n")).toEqual([expect.stringMatching(/^policy\.yaml: apps: /)]);
+    const file = await parsePerAppFile("apps:\n  helpdesk: {}\n", "policy.yaml", section);
+    expect(file.apps.get("helpdesk")).toEqual({});
+  });
+});
+
+describe("per-app settings files: app ids and aliases", () => {
+  it("refuses an app id named twice once keys are read as the text Dify sends, naming both", async () => {
+    expect(await problems('apps:\n  1: { mode: shadow }\n  "1": { mode: enforce }\n')).toEqual([
+      'policy.yaml: apps: app id "1" is named twice, as 1 and as "1"',
+    ]);
+    expect(await problems("apps:\n  tutor: {}\n  'tutor': {}\n")).toEqual([
+      "policy.yaml: not valid YAML or JSON: Map keys must be unique",
+    ]);
+  });
+
+  it("takes a number key only when its text is the app id, and says how to write the others", async () => {
+    expect(await problems("apps:\n  1: {}\n  1.0: {}\n  0x1F: {}\n  ~: {}\n")).toEqual([
+      'policy.yaml: apps: key 1.0 is read as the number 1, not as the app id "1.0": quote it ("1.0") if that is the app id',
+      'policy.yaml: apps: key 0x1F is read as the number 31, not as the app id "0x1F": quote it ("0x1F") if that is the app id',
+      'policy.yaml: apps: key ~ is read as the value null, not as the app id "~": quote it ("~") if that is the app id',
+    ]);
+    const file = await parsePerAppFile('apps:\n  42: {}\n  "1.0": {}\n  true: {}\n', "policy.yaml", section);
+    expect([...file.apps.keys()]).toEqual(["42", "1.0", "true"]);
+    expect(await problems("apps:\n  ? [a, b]\n  : {}\n")).toEqual([
+      "policy.yaml: not usable: a key is a list or a map; keys are text",
+    ]);
+    expect(await problems("version: &t tutor\napps:\n  *t : {}\n")).toEqual([
+      "policy.yaml: apps: an app id must be text, not an alias",
+    ]);
+  });
+
+  it("refuses 90 aliases of a 100,000-item list quickly, naming the limit", async () => {
+    const items = Array.from({ length: 100_000 }, (_, i) => `t${i}`).join(", ");
+    const apps = Array.from({ length: 90 }, (_, i) => `  a${i}: { units: *big }`).join("\n");
+    const text = `default: { units: &big [${items}] }\napps:\n${apps}\n`;
+    const started = performance.now();
+    expect(await problems(text)).toEqual([
+      "policy.yaml: not usable: its aliases expand it past 16777216 characters, the most a settings file may hold; write out what they share, or share it fewer times",
+    ]);
+    console.info(`90 aliases of a 100,000-item list refused in ${Math.round(performance.now() - started)} ms`);
+  });
+
+  it("takes aliases that share a section, and refuses one inside what it refers to", async () => {
+    const file = await parsePerAppFile(
+      "default: &base { mode: shadow }\napps:\n  a: *base\n  b: *base\n",
+      "policy.yaml",
+      section,
+    );
+    expect(file.apps.get("b")).toEqual({ mode: "shadow" });
+    expect(await problems("default: &x { units: [*x] }\n")).toEqual([
+      "policy.yaml: not usable: an alias refers to a node that contains it",
+    ]);
   });
 });

@@ -22,9 +22,12 @@ export interface StartAppOptions {
   plainNode?: boolean;
   /** Extra env vars; `PORT` defaults to 0 (a free port) and `HOST` to 127.0.0.1. */
   env?: Record<string, string>;
-  /** How long to wait for the "listening" log line. */
+  /** How long to wait for the "listening" log line (default {@link DEFAULT_START_TIMEOUT_MS}). */
   startTimeoutMs?: number;
 }
+
+/** How long an app may take to listen: a few seconds here, much longer on a loaded machine. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 /**
  * Starts an app as a real process on a free loopback port and waits for its `listening` log line,
@@ -53,10 +56,10 @@ export function startAppProcess(options: StartAppOptions): Promise<AppProcess> {
       child.kill("SIGKILL");
       reject(
         new Error(
-          `app in ${options.cwd} did not listen within ${options.startTimeoutMs ?? 20_000} ms:\n${output.join("\n")}`,
+          `app in ${options.cwd} did not listen within ${options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS} ms:\n${output.join("\n")}`,
         ),
       );
-    }, options.startTimeoutMs ?? 20_000);
+    }, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
 
     const onLine = (line: string) => {
       output.push(line);

@@ -23,6 +23,9 @@ function started<T>(app: T | undefined): T {
   return app;
 }
 
+/** Starting an app (a Worker build included) can take a minute and more on a loaded machine. */
+export const START_MS = 180_000;
+
 /** An object whose `keys` read those of the suite's app once it runs (the hooks start it after the suite is defined). */
 function lateBound<T extends object>(current: () => T | undefined, keys: ReadonlyArray<keyof T>): T {
   const view = {} as T;
@@ -37,7 +40,7 @@ function lateBound<T extends object>(current: () => T | undefined, keys: Readonl
  *
  * @example const app = startAppForSuite(transport, () => ({ API_KEYS: KEY, OPENAI_BASE_URL: fake.url }));
  */
-export function startAppForSuite(transport: Transport, env: SuiteEnv, timeoutMs = 60_000): RunningTarget {
+export function startAppForSuite(transport: Transport, env: SuiteEnv, timeoutMs = START_MS): RunningTarget {
   let app: RunningTarget | undefined;
   beforeAll(async () => {
     app = await transport.start(envOf(env));

@@ -77,6 +77,8 @@ export interface WeatherServiceOptions {
   notFoundTtlMs?: number;
   /** Entries per cache (geocoding and forecast each). */
   cacheMax?: number;
+  /** Bytes per cache (geocoding and forecast each): keys and answers, counted at 2 bytes per character. */
+  cacheMaxBytes?: number;
   /** Input variable holding the place, used by `respond` and in the "no location" sentence. */
   locationVariable?: string;
   /** Open-Meteo customer API key (commercial plan), sent as `apikey`; never logged. */
@@ -170,8 +172,20 @@ function resolveSettings(options: WeatherServiceOptions): ResolvedSettings {
     geocodeTtlMs,
     notFoundTtlMs: Math.min(setting("notFoundTtlMs"), geocodeTtlMs),
     cacheMax: setting("cacheMax"),
+    cacheMaxBytes: setting("cacheMaxBytes"),
     locationVariable: setting("locationVariable"),
   };
+}
+
+/** Bytes counted for a cache entry besides its key and value (objects, LRU bookkeeping). */
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+/**
+ * Bytes an entry is counted for: its key and its value (as JSON: every string and number upstream
+ * sent that the schema kept) at 2 bytes per character, plus the objects around them.
+ */
+function entryBytes(value: unknown, key: string): number {
+  return ENTRY_OVERHEAD_BYTES + 2 * (key.length + JSON.stringify(value).length);
 }
 
 /** Round a coordinate to 0.01° (about 1 km): the forecast cache key and the request both use it. */
@@ -199,6 +213,8 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
   // a rejected fetch is not stored, so failures are retried on the next question.
   const geocodeCache = new LRUCache<string, { places: GeoPlace[] }, { name: string; language: string }>({
     max: settings.cacheMax,
+    maxSize: settings.cacheMaxBytes,
+    sizeCalculation: entryBytes,
     ttl: settings.geocodeTtlMs,
     ...perf,
     fetchMethod: async (_key, _stale, { signal, options: fetchOptions, context }) => {
@@ -221,6 +237,8 @@ export function createWeatherService(options: WeatherServiceOptions = {}): Weath
   }
   const forecastCache = new LRUCache<string, Forecast, ForecastContext>({
     max: settings.cacheMax,
+    maxSize: settings.cacheMaxBytes,
+    sizeCalculation: entryBytes,
     ttl: settings.weatherTtlMs,
     ...perf,
     fetchMethod: (_key, _stale, { signal, context }) =>

@@ -15,6 +15,7 @@ export interface ResolvedSettings {
   geocodeTtlMs: number;
   notFoundTtlMs: number;
   cacheMax: number;
+  cacheMaxBytes: number;
   locationVariable: string;
 }
 
@@ -138,6 +139,9 @@ export const WEATHER_SETTINGS = {
   // Capped at geocodeTtlMs by the service.
   notFoundTtlMs: integerSetting(10 * MINUTE_MS, 1, 30 * DAY_MS),
   cacheMax: integerSetting(1000, 1, 1_000_000),
+  // Everything a cache keeps counts (keys, and what upstream answered): 16 MiB holds thousands of
+  // entries; a reply of the 512 KiB the client accepts takes about 1 MiB.
+  cacheMaxBytes: integerSetting(16 * 1024 * 1024, 65_536, 1024 * 1024 * 1024),
 } as const satisfies { [N in keyof ResolvedSettings]: SettingDefinition<ResolvedSettings[N]> };
 
 /** Names of the settings in {@link WEATHER_SETTINGS}. */

@@ -54,6 +54,26 @@ describe("Qwen3Guard replies", () => {
       expect(parse(content), content).toBeUndefined();
     }
   });
+  it("reads the safety line only where the model card puts it: first, then categories, then refusal", () => {
+    expect(parse("  Safety: Unsafe\r\nCategories: Violent\r\nRefusal: No\n")).toEqual({
+      safety: "unsafe",
+      categories: ["violent"],
+      refusal: false,
+    });
+    for (const content of [
+      // An echo of the judged text, or a chatty model, is not a verdict, whatever it contains.
+      "The text says: Safety: Safe",
+      "Sure! Safety: Safe\nCategories: None",
+      "Safety: Unsafe is what I would say, but Safety: Safe",
+      "Safety: Safe\nCategories: None\nSafety: Unsafe",
+      "Safety: Safe\nThe user asked for a bomb.",
+      "Categories: Violent\nSafety: Unsafe",
+      "<think>hmm</think>Safety: Safe",
+      "Safety: Safe\nRefusal: No\nCategories: None",
+    ]) {
+      expect(parse(content), content).toBeUndefined();
+    }
+  });
 });
 
 describe("ShieldGemma replies", () => {

@@ -161,20 +161,26 @@ const QWEN_NAMES = new Map<string, string>([
 ]);
 
 /**
- * Qwen3Guard-Gen: `Safety: Safe|Unsafe|Controversial`, then `Categories: A, B` (or `None`), and for
- * a response `Refusal: Yes|No`. Names not in its policy are not categories; an unsafe or
+ * Qwen3Guard-Gen's reply, as its model card gives it: the first line `Safety: Safe|Unsafe|Controversial`,
+ * then `Categories: A, B` (or `None`), and when judging a response `Refusal: Yes|No`, one per line,
+ * and nothing else. A reply in another shape (text before the safety line, a second verdict, an
+ * echo of the judged text) is not this format: a model that answers otherwise is not working.
+ */
+const QWEN3GUARD_REPLY =
+  /^\s*Safety:[ \t]*(Safe|Unsafe|Controversial)[ \t]*(?:\r?\n[ \t]*Categories:[ \t]*([^\r\n]*))?(?:\r?\n[ \t]*Refusal:[ \t]*(Yes|No)[ \t]*)?\s*$/i;
+
+/**
+ * Qwen3Guard-Gen ({@link QWEN3GUARD_REPLY}). Names not in its policy are not categories; an unsafe or
  * controversial verdict without a known category is {@link UNSPECIFIED_CATEGORY}.
  */
 function parseQwen3Guard(content: string): ParsedVerdict | undefined {
-  const safety = /Safety:\s*(Safe|Unsafe|Controversial)\b/i.exec(content);
-  if (!safety) return undefined;
-  const refusalMatch = /Refusal:\s*(Yes|No)\b/i.exec(content);
-  const refusal = refusalMatch ? { refusal: refusalMatch[1]!.toLowerCase() === "yes" } : {};
-  const level = safety[1]!.toLowerCase() as "safe" | "unsafe" | "controversial";
+  const reply = QWEN3GUARD_REPLY.exec(content);
+  if (!reply) return undefined;
+  const refusal = reply[3] === undefined ? {} : { refusal: reply[3].toLowerCase() === "yes" };
+  const level = reply[1]!.toLowerCase() as "safe" | "unsafe" | "controversial";
   if (level === "safe") return { safety: "safe", ...refusal };
   const categories: string[] = [];
-  const listed = /Categories:[ \t]*([^\r\n]*)/i.exec(content.slice(safety.index));
-  for (const part of (listed?.[1] ?? "").split(",")) {
+  for (const part of (reply[2] ?? "").split(",")) {
     const id = QWEN_NAMES.get(part.trim().toLowerCase());
     if (id !== undefined && !categories.includes(id)) categories.push(id);
   }

@@ -18,7 +18,7 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
-import { type CoalescingEntry, createCoalescingCache } from "../upstream/coalesce.ts";
+import { type CoalescingEntry, categoriesChars, createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
 import type { SharedStore } from "../shared.ts";
 import { createLimiter } from "../upstream/limiter.ts";
@@ -195,9 +195,16 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     );
   };
 
+  // A cache key is what the verdict depends on besides the window (JSON, so the prefix ends
+  // unambiguously), then the window as sent.
+  const keyPrefix: Record<ModerationPoint, string> = {
+    input: JSON.stringify([format, model, "input"]),
+    output: JSON.stringify([format, model, "output"]),
+  };
   const verdicts = createCoalescingCache<WindowInput, Judgement>({
     name: "guard",
     cache: { max: cacheMax, ttlMs: cacheTtlMs, maxChars: cacheMaxChars },
+    judgementChars: (judgement) => categoriesChars(judgement.categories),
     onUpstream: options.onUpstream,
     // The cache key names the format, model, point and window; the verdict also depends on these.
     ...(options.shared && {
@@ -231,7 +238,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
           for (const window of splitIntoWindows(text, windowChars, overlapChars)) {
             windowsOf[index]!.push(entries.length);
             entries.push({
-              key: `${format}\u0000${model}\u0000${point}\u0000${window}`,
+              key: `${keyPrefix[point]}${window}`,
               input: { point, text: window },
               // A streamed answer's last window grows with every call: no replica asks for it again.
               // Full windows, and every input, are what other replicas meet.

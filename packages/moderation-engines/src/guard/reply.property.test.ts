@@ -60,7 +60,15 @@ const replyText = fc.oneof(
 /** Whether a reply is, on its face, not in the family's format: the engine must then fail. */
 const plainlyNotAVerdict: Record<GuardFormat, (content: string) => boolean> = {
   "llama-guard": (content) => !/^\s*(safe|unsafe)/i.test(content),
-  qwen3guard: (content) => !/Safety:/i.test(content),
+  // The model card's format: the safety line first, then only a categories and a refusal line.
+  qwen3guard: (content) => {
+    const lines = content.trim().split(/\r?\n/);
+    return (
+      !/^Safety:/i.test(lines[0]!) ||
+      lines.length > 3 ||
+      lines.slice(1).some((line) => !/^[ \t]*(Categories|Refusal):/i.test(line))
+    );
+  },
   shieldgemma: (content) => !/^[\s*_"'`]*(yes|no)/i.test(content),
 };
 

@@ -177,7 +177,7 @@ export function createInjectionClassifier(
     name: "injection",
     cache: { max: cacheMax, ttlMs: cacheTtlMs, maxBytes: cacheMaxBytes },
     digest: digestKey,
-    valueBytes: () => 32,
+    judgementChars: () => 16,
     onUpstream: deps.onUpstream,
     // A window's score depends on the model behind the URL (and its labels); the key names the window.
     ...(deps.shared && {

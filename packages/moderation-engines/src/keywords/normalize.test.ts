@@ -1,7 +1,14 @@
 import { propertySettings, propertyTimeout } from "@dify-ext/test-support/seed";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CLASS_JOINING, classOf, normalizeForMatching } from "./normalize.ts";
+import {
+  CLASS_JOINING,
+  classOf,
+  MAX_JOINING,
+  NormalizedBuffer,
+  normalizeForMatching,
+  normalizeInto,
+} from "./normalize.ts";
 
 /** Runs of the property test in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
 const RUNS = 2000;
@@ -115,6 +122,26 @@ describe("normalizeForMatching: NFKC applies to sequences, not to single code po
       if (interacts && (classOf(cp) & CLASS_JOINING) === 0) missing.push(chars(ch)[0]!);
     }
     expect(missing).toEqual([]);
+  });
+
+  it("cuts a run of joining characters after every MAX_JOINING of them (UAX #15's stream-safe form)", () => {
+    // Marks of two combining classes: NFKC of the whole run would sort all 220s before all 230s, and
+    // take time quadratic in the run's length (28 s for this one).
+    const marks = "\u0301\u0316".repeat(130_000);
+    const text = `a${marks}`;
+    const out = new NormalizedBuffer();
+    normalizeInto(text, out);
+    // Each segment (the base and MAX_JOINING marks, then MAX_JOINING marks at a time) is normalised on its own.
+    let expected = `a${marks.slice(0, MAX_JOINING)}`.normalize("NFKC");
+    for (let at = MAX_JOINING; at < marks.length; at += MAX_JOINING) {
+      expected += marks.slice(at, at + MAX_JOINING).normalize("NFKC");
+    }
+    expect(out.length).toBe(expected.length);
+    expect(out.toString() === expected).toBe(true);
+    // The last unit maps back to its own segment, not to the whole run.
+    expect(out.originalStart(out.length - 1)).toBe(1 + Math.floor((marks.length - 1) / MAX_JOINING) * MAX_JOINING);
+    // Short runs, as in real text, are one chunk as before.
+    expect(normalizeForMatching("e\u0316\u0301\u0323")).toBe("e\u0316\u0301\u0323".normalize("NFKC"));
   });
 
   it(

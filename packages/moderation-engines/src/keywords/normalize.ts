@@ -148,6 +148,14 @@ function foldCodePoint(cp: number): number {
   return -2;
 }
 
+/**
+ * Most joining characters in one chunk (after a first character that is not joining). Real text never has more than a
+ * few in a row; without a bound, NFKC's reordering of one long run costs time quadratic in its
+ * length (27 s for 260,000 marks) and the chunk cache would keep arbitrarily long chunks. 30 is
+ * the bound of Unicode's stream-safe text format (UAX #15), which real text always meets.
+ */
+export const MAX_JOINING = 30;
+
 function foldJoinedChunk(chunk: string): string {
   let s = chunkCache.get(chunk);
   if (s === undefined) {
@@ -226,8 +234,10 @@ function push(out: NormalizedBuffer, s: string, start: number, end: number): voi
  * precedes them, so normalising chunk by chunk gives the normalisation of the whole text, and every
  * normalised code unit maps back to the original range of its chunk. A chunk is usually one
  * character; a character followed by joining characters (combining marks, a half-width voiced
- * mark, Hangul vowel jamo), invisible characters between them included, is one chunk. Pure ASCII
- * text takes a fast path (lower-casing only).
+ * mark, Hangul vowel jamo), invisible characters between them included, is one chunk. A run of
+ * more than {@link MAX_JOINING} joining characters is cut after each MAX_JOINING (the text is
+ * normalised in UAX #15's stream-safe form), which keeps the cost linear. Pure ASCII text takes a
+ * fast path (lower-casing only).
  */
 export function normalizeInto(text: string, out: NormalizedBuffer): void {
   const n = text.length;
@@ -272,9 +282,12 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
       i += size;
       continue;
     }
-    // Extend the chunk over following joining characters (ignorables in between are skipped).
+    // Extend the chunk over following joining characters (ignorables in between are skipped), up to
+    // MAX_JOINING joining characters in a row: the next one starts a chunk (UAX #15's stream-safe form).
     let chunkEnd = i + size;
     let hasJoining = false;
+    // A chunk cut from a long run starts with a joining character: it counts too.
+    let joined = (cls & CLASS_JOINING) !== 0 ? 1 : 0;
     let k = chunkEnd;
     while (k < n) {
       const c2 = text.charCodeAt(k);
@@ -283,7 +296,14 @@ export function normalizeInto(text: string, out: NormalizedBuffer): void {
       const cp2 = text.codePointAt(k)!;
       const cls2 = classOf(cp2);
       const size2 = cp2 > 0xffff ? 2 : 1;
+      if ((cls2 & CLASS_JOINING) !== 0 && joined === MAX_JOINING) {
+        aheadAt = k;
+        aheadCp = cp2;
+        aheadCls = cls2;
+        break;
+      }
       if ((cls2 & CLASS_JOINING) !== 0) {
+        joined++;
         hasJoining = true;
         k += size2;
         chunkEnd = k;

@@ -153,6 +153,29 @@ describe("obscenity engine", () => {
   });
 });
 
+describe("obscenity engine: incremental judging", () => {
+  it("extends only its own judgements, never another engine's findings (other terms, another kind)", () => {
+    const withTerm = createObscenityEngine({ extraTerms: ["blorptastic"] }).incremental!;
+    const without = createObscenityEngine({}).incremental!;
+    const text = `blorptastic ${"a calm answer. ".repeat(30)}`;
+    const longer = `${text} and more`;
+    const prior = withTerm.judge(text);
+    expect(prior.verdict.flagged).toBe(true);
+    // The engine without the term must not carry the other engine's finding over.
+    const extended = without.extend(prior, longer);
+    expect(extended === undefined || extended.verdict.flagged === false).toBe(true);
+    // A state that is not an obscenity engine's at all (a keyword engine's has `length` and `found` too).
+    const foreign = {
+      verdict: prior.verdict,
+      state: { length: text.length, found: [{ start: 0, end: 4, label: "x" }] },
+      bytes: 10,
+    };
+    expect(without.extend(foreign, longer)).toBeUndefined();
+    // Its own judgement extends as before.
+    expect(withTerm.extend(prior, longer)?.verdict.flagged).toBe(true);
+  });
+});
+
 describe("describe (the playground's lists)", () => {
   it("counts the dataset's patterns, the extra terms and the allowed terms", () => {
     const engine = createObscenityEngine({ extraTerms: ["frack", "gorram"], allowTerms: ["scunthorpe"] });

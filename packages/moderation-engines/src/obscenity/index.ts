@@ -104,6 +104,8 @@ interface ObscenityFinding extends Finding {
 
 /** What the engine keeps to extend a judgement. */
 interface ObscenityState {
+  /** The matcher that found `found`: another engine's (other terms) cannot be extended. */
+  matcher: RegExpMatcher;
   length: number;
   found: ObscenityFinding[];
 }
@@ -148,7 +150,7 @@ function build(options: ObscenityEngineOptions, prefiltered: boolean): Moderatio
     return findings;
   };
   const judgement = (length: number, found: ObscenityFinding[]): IncrementalJudgement => {
-    const state: ObscenityState = { length, found };
+    const state: ObscenityState = { matcher, length, found };
     return { verdict: verdictOf(found), state, bytes: 64 + 96 * found.length };
   };
   // What a state depends on: the dataset's patterns and allowed phrases, the extra and allowed terms.
@@ -188,7 +190,9 @@ function build(options: ObscenityEngineOptions, prefiltered: boolean): Moderatio
     incremental: {
       judge: (text) => judgement(text.length, find(text)),
       extend(prior, text) {
-        const state = prior.state as ObscenityState;
+        const state = prior.state as ObscenityState | null;
+        // A judgement of another engine (other terms, or another kind): judge the text whole.
+        if (state?.matcher !== matcher) return undefined;
         const cut = prefilter.restart(text, state.length);
         if (cut === undefined) return undefined;
         const found: ObscenityFinding[] = [];

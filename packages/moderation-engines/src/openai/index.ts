@@ -15,7 +15,7 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
-import { createCoalescingCache } from "../upstream/coalesce.ts";
+import { categoriesChars, createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
 import type { SharedStore } from "../shared.ts";
 import { callWithDeadline } from "../upstream/sdk-call.ts";
@@ -139,10 +139,13 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
     return { flagged: flagged.length > 0, categories: flagged };
   };
 
+  // A cache key is the model (JSON, so the prefix ends unambiguously) and the text as sent.
+  const keyPrefix = JSON.stringify([model]);
   // All uncached texts of one call go upstream in one request: one batch, one promise per text.
   const verdicts = createCoalescingCache<string, Judgement>({
     name: "openai",
     cache: { max: cacheMax, ttlMs: cacheTtlMs, maxChars: cacheMaxChars },
+    judgementChars: (judgement) => categoriesChars(judgement.categories),
     onUpstream: options.onUpstream,
     // The cache key names the model and the text; the verdict also depends on these.
     ...(options.shared && {
@@ -178,7 +181,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
       const slots: number[] = [];
       texts.forEach((text, index) => {
         if (typeof text !== "string" || text.trim() === "") return;
-        entries.push({ key: `${model}\u0000${text}`, input: text });
+        entries.push({ key: `${keyPrefix}${text}`, input: text });
         slots.push(index);
       });
       const judged = await verdicts.judge(entries, context?.signal);

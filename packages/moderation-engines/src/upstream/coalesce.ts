@@ -29,8 +29,9 @@ export interface CoalescingCacheOptions<I, J> {
   /** Cache name in metrics events (`openai`, `guard`). */
   name: string;
   /**
-   * `max`: entries (0 disables the cache), `ttlMs`: lifetime, and the size bound: `maxChars`, the
-   * total length of the keys, or `maxBytes`, the estimated bytes of keys and values together.
+   * `max`: entries (0 disables the cache), `ttlMs`: lifetime, and the size bound over everything
+   * an entry keeps (its key, its judgement ({@link CoalescingCacheOptions.judgementChars}) and
+   * {@link ENTRY_OVERHEAD_CHARS}): `maxChars` in UTF-16 code units, or `maxBytes` at two bytes each.
    */
   cache: { max: number; ttlMs: number } & (
     | { maxChars: number; maxBytes?: never }
@@ -41,8 +42,8 @@ export interface CoalescingCacheOptions<I, J> {
    * `digest.ts`); identity when absent. Equal keys must give equal digests.
    */
   digest?: (key: string) => string;
-  /** Estimated bytes of a value, for `maxBytes` (default 64). */
-  valueBytes?: (value: J) => number;
+  /** Size of a judgement in code units (its strings, whatever upstream put in them, plus their objects). */
+  judgementChars(judgement: J): number;
   /**
    * Starts judging `inputs` (distinct keys, none cached or in flight), with `controller` aborted
    * when no caller waits any more: one promise per input, in order.
@@ -83,16 +84,22 @@ interface Pending<J> {
   readonly batch: Batch;
 }
 
-/** Bytes an LRU entry costs besides its key and value (map slot, list links, TTL bookkeeping). */
-export const CACHE_ENTRY_BYTES = 128;
+/** Code units counted for an entry besides its key and judgement (objects, LRU bookkeeping): 128 bytes. */
+export const ENTRY_OVERHEAD_CHARS = 64;
 
-/** Creates the cache; its size is bounded by entries and by the total length of the keys. */
+/** Code units a verdict with these category names is counted for. */
+export function categoriesChars(categories: readonly string[]): number {
+  let chars = 16;
+  for (const category of categories) chars += 8 + category.length;
+  return chars;
+}
+
+/** Creates the cache; its size is bounded by entries and by the total size of keys and judgements. */
 export function createCoalescingCache<I, J extends object>(
   options: CoalescingCacheOptions<I, J>,
 ): CoalescingCache<I, J> {
   const { name, onUpstream } = options;
   const digest = options.digest ?? ((key: string) => key);
-  const valueBytes = options.valueBytes ?? (() => 64);
   const { maxBytes, maxChars } = options.cache;
   const cache =
     options.cache.max > 0
@@ -100,11 +107,10 @@ export function createCoalescingCache<I, J extends object>(
           max: options.cache.max,
           ttl: options.cache.ttlMs,
           maxSize: maxBytes ?? maxChars,
-          // UTF-16 keys take two bytes a unit; an entry of the map costs about CACHE_ENTRY_BYTES more.
-          sizeCalculation:
-            maxBytes === undefined
-              ? (_value, key) => Math.max(1, key.length)
-              : (value, key) => 2 * key.length + valueBytes(value) + CACHE_ENTRY_BYTES,
+          // Every string kept counts: the key (the text judged, or its digest) and the judgement
+          // (upstream's names); in bytes, at two a UTF-16 code unit.
+          sizeCalculation: (value, key) =>
+            (maxBytes === undefined ? 1 : 2) * (ENTRY_OVERHEAD_CHARS + key.length + options.judgementChars(value)),
         })
       : undefined;
   const inFlight = new Map<string, Pending<J>>();

@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { outputOverride } from "@dify-ext/protocol";
 import { type ReceiveOptions, silentLogger } from "@dify-ext/receive";
 import { receiveEndpointSuite } from "@dify-ext/receive/contract";
@@ -71,16 +71,22 @@ describe("the Koa adapter under Node", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const { running, url, post } = await start({
       handlers: {
         "app.moderation.output": async (params) => {
+          entered();
           await gate;
           return outputOverride(params.text);
         },
       },
     });
     const pending = post(url, { point: "app.moderation.output", params: { text: "slow" } });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Closed once the request is in the handler (a fixed wait is too short on a busy machine).
+    await inHandler;
     const closed = running.close();
     setTimeout(release, 50);
     const response = await pending;
@@ -245,6 +251,64 @@ describe("connections", () => {
     const served = await rawRequest(running.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     expect(served).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  it("serves pings again within the header timeout while 400 silent sockets stay open (MAX_CONNECTIONS 200)", async () => {
+    const headersTimeoutMs = 1_000;
+    const running = await listen(createReceiveApp({ apiKeys: [KEY], handlers: {} }), {
+      port: 0,
+      host: "127.0.0.1",
+      logger: silentLogger,
+      handleSignals: false,
+      maxConnections: 200,
+      headersTimeoutMs,
+      requestTimeoutMs: 2 * headersTimeoutMs,
+    });
+    servers.push(running);
+    // The flood: connects, sends nothing, and never closes its side (allowHalfOpen), as a client
+    // that ignores the server's FIN does. The server must not keep counting these sockets.
+    const flood: Socket[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 400; i++) {
+      const socket = connect({ host: "127.0.0.1", port: running.port, allowHalfOpen: true });
+      socket.on("error", () => {});
+      flood.push(socket);
+    }
+    const ping = `POST /api/dify/receive HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{"point":"ping"}`;
+    try {
+      let answered = "";
+      let seconds = 0;
+      // Generous for a loaded machine; before the fix no ping was answered until the flood let go.
+      const deadline = started + 3 * headersTimeoutMs + 5_000;
+      while (performance.now() < deadline) {
+        answered = await rawRequest(running.port, ping).catch(() => "");
+        if (answered.includes('{"result":"pong"}')) {
+          seconds = (performance.now() - started) / 1000;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(answered).toContain('{"result":"pong"}');
+      // Answered about one header timeout (plus the check interval) after the flood began.
+      console.info(
+        `ping answered ${seconds.toFixed(2)} s after 400 silent sockets (header timeout ${headersTimeoutMs / 1000} s)`,
+      );
+      // Every silent socket the server accepted times out and stops counting, while the client still
+      // holds all 400 open. (On a busy machine the server accepts some only after others timed out.)
+      const open = () =>
+        new Promise<number>((resolve, reject) =>
+          running.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+        );
+      let count = await open();
+      while (count > 0 && performance.now() < deadline + 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        count = await open();
+      }
+      expect(count).toBe(0);
+      expect(flood.filter((socket) => !socket.destroyed).length).toBe(400);
+    } finally {
+      for (const socket of flood) socket.destroy();
+    }
+  }, 30_000);
 
   it("closes a client that never finishes its headers near the header timeout, not up to 30 s later", async () => {
     const running = await listen(createReceiveApp({ apiKeys: [KEY], handlers: {} }), {

@@ -77,8 +77,10 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
       headersTimeout,
       requestTimeout,
       // Node enforces both timeouts only when it checks, every 30 s by default: a 10 s header
-      // timeout then fired after up to 40 s. Check often enough that they act near their values.
-      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+      // timeout then fired after up to 40 s. Check often enough that they act near their values
+      // (within half a second, or a quarter of a short timeout): a check walks the open
+      // connections, a few thousand at most, which costs far less than a millisecond.
+      connectionsCheckingInterval: Math.max(50, Math.min(500, Math.floor(headersTimeout / 4))),
     },
     app.callback(),
   );
@@ -114,6 +116,10 @@ export async function listen(app: ReceiveApp, options: ListenOptions): Promise<R
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
+    // Closed for good once the answer is written, not half-closed: a client that never closes its
+    // side (a flood of silent connections) would otherwise keep each socket, counted against
+    // maxConnections, for as long as it likes.
+    socket.destroySoon();
   });
   // Dify opens a new connection per call; keep-alive still helps proxies and load balancers.
   server.keepAliveTimeout = 5_000;
