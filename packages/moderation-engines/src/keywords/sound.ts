@@ -645,16 +645,20 @@ export function createSoundPass(
 
   /**
    * With pinyin: marks in `gate` the Han characters near enough before a Latin letter for a path
-   * that starts there to reach it.
+   * that starts there to reach it. Returns false, leaving `gate` alone, when the text has no Latin
+   * letter.
    */
-  const gateLatin = () => {
+  const gateLatin = (): boolean => {
+    let last = length - 1;
+    while (last >= 0 && !isLatinUnit(units[last]!)) last--;
+    if (last < 0) return false;
     if (gate.length < length + 1) gate = new Uint8Array(Math.max(length + 1, gate.length * 2));
     gate.fill(0, 0, length + 1);
     // A path that reaches a Latin letter starts at most as many characters before it as a term
     // has (separators between do not count: a run of them may stand beside Latin letters; with
     // repeats, a run of one character counts once).
     let before = -1;
-    for (let pos = length - 1; pos >= 0; pos--) {
+    for (let pos = last; pos >= 0; pos--) {
       const c = units[pos]!;
       if (isLatinUnit(c)) before = 0;
       else if (before >= 0 && !((c < 0xd800 || c > 0xdfff) && isSeparator(c))) {
@@ -663,6 +667,7 @@ export function createSoundPass(
         else before = -1;
       }
     }
+    return true;
   };
 
   /**
@@ -672,7 +677,11 @@ export function createSoundPass(
   const walkPaths = (): void => {
     curCount = 0;
     nxtCount = 0;
-    if (anyPinyin) gateLatin();
+    if (!(anyPinyin && gateLatin())) {
+      // Without Latin letters there is nothing to walk, but with `walk` (which starts everywhere).
+      if (!walkAll) return;
+      gate.fill(0);
+    }
     let previousHan = -1;
     let previousLatin = false;
     let pos = 0;

@@ -369,6 +369,31 @@ export function contractRepeatsInto(
   const counts = runs.value;
   let m = 0;
   for (let i = 0; i < n; ) {
+    // Most of a text is BMP characters that no repeat follows: copied as they are, in one go.
+    let k = i;
+    while (k < n) {
+      const c = units[k]!;
+      if ((c >= 0xd800 && c <= 0xdfff) || (k + 1 < n && units[k + 1] === c && c >= 0x2e80 && isHan(c))) break;
+      k++;
+    }
+    if (k > i) {
+      out.units.set(units.subarray(i, k), m);
+      if (src.identity) {
+        for (let q = i; q < k; q++) {
+          out.mapStart[m + q - i] = q;
+          out.mapEnd[m + q - i] = q + 1;
+        }
+      } else {
+        out.mapStart.set(src.mapStart.subarray(i, k), m);
+        out.mapEnd.set(src.mapEnd.subarray(i, k), m);
+      }
+      counts.fill(1, m, m + k - i);
+      if (marks) marks.out.set(marks.src.subarray(i, k), m);
+      m += k - i;
+      i = k;
+      if (i === n) break;
+    }
+    // A surrogate pair, or a run of one Han character.
     const a = codePointLength(units, i, n);
     const cp = a === 2 ? ((units[i]! - 0xd800) << 10) + (units[i + 1]! - 0xdc00) + 0x10000 : units[i]!;
     let j = i + a;
