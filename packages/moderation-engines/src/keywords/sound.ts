@@ -41,6 +41,14 @@ export const MIN_HOMOPHONE_TERM = 3;
 /** Most syllable sequences one term is expanded into (products of its characters' readings). */
 export const MAX_READING_VARIANTS = 64;
 
+function setBit(bits: Int32Array, i: number): void {
+  bits[i >>> 5]! |= 1 << (i & 31);
+}
+
+function getBit(bits: Int32Array, i: number): boolean {
+  return (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+}
+
 /**
  * Most active paths, and most automaton states, kept while reading a text (a safety bound: a state
  * stands for the readings of the polyphonic characters in reach, and real texts keep a few).
@@ -262,6 +270,80 @@ export function createSoundPass(
     }
   }
 
+  // The automaton's first two levels are dense (about 400 syllables, and most pairs of them begin
+  // some term of a large list), the third sparse: a step that lands on a state of depth two reads a
+  // place of the large states array that is not in the processor's caches. So states of depth one
+  // and two are kept implicit, as their codes, and told apart by small bit sets: which codes a
+  // state of depth one takes (`firstCodes`), which pairs a state of depth two (`pairCodes`, exact),
+  // and which triples may begin a state of depth three (`tripleCodes`, hashed: a set bit may be a
+  // false positive, which only costs reading the states array). An implicit state is a negative
+  // number, ~(c0 * 1024 + c1) (c0 = 0 at depth one); the states array is read only from depth
+  // three on, where outputs are (homophones apply to terms of MIN_HOMOPHONE_TERM >= 3 characters).
+  // Codes must be below 1024 (there are about 410 syllables); were there more, states stay real.
+  const codeCount = trie.alphabetSize + 1;
+  const shallow = states.length > 0 && codeCount <= 1024 && MIN_HOMOPHONE_TERM >= 3;
+  const firstCodes = new Uint8Array(shallow ? codeCount : 0);
+  const pairCodes = new Int32Array(shallow ? Math.ceil((codeCount * codeCount) / 32) : 0);
+  let depthThree = 0;
+  const depthOf = (t: number): number => {
+    let d = 0;
+    for (let q = t; q !== 0 && d < 4; q = check[q]!) d++;
+    return d;
+  };
+  if (shallow) {
+    for (let t = 1; t < check.length; t++) if (check[t]! >= 0 && depthOf(t) === 3) depthThree++;
+  }
+  // About 16 bits per state of depth three (a false positive in 16), at most 2^22 bits (512 KiB).
+  let tripleBits = 10;
+  while (tripleBits < 22 && 1 << tripleBits < depthThree * 16) tripleBits++;
+  const tripleCodes = new Int32Array(shallow ? 1 << (tripleBits - 5) : 0);
+  const tripleBit = (c0: number, c1: number, c2: number): number =>
+    Math.imul((c0 << 20) | (c1 << 10) | c2, 0x9e3779b1) >>> (32 - tripleBits);
+  if (shallow) {
+    for (let t = 1; t < check.length; t++) {
+      if (check[t]! < 0) continue;
+      const depth = depthOf(t);
+      const parent = check[t]!;
+      const code = t - base[parent]!;
+      if (depth === 1) firstCodes[code] = 1;
+      else if (depth === 2) setBit(pairCodes, (parent - base[0]!) * codeCount + code);
+      else if (depth === 3) {
+        const grandparent = check[parent]!;
+        setBit(tripleCodes, tripleBit(grandparent - base[0]!, parent - base[grandparent]!, code));
+      }
+    }
+  }
+  const root4 = states.length > 0 ? states[0]! : 0;
+  /** The state of depth one or two (implicit) or the root that `code` leads to after the code `c1` (0 for none). */
+  const shallowNext = (c1: number, code: number): number =>
+    c1 !== 0 && getBit(pairCodes, c1 * codeCount + code) ? ~((c1 << 10) | code) : firstCodes[code] === 1 ? ~code : 0;
+
+  /**
+   * The state the automaton reaches from state `q` (an offset in `states`, or implicit) on trie
+   * code `code`, following failure links; 0 for the root.
+   */
+  const next = (q: number, code: number): number => {
+    if (q < 0) {
+      const key = ~q;
+      const c0 = key >> 10;
+      const c1 = key & 1023;
+      if (c0 === 0 || !getBit(tripleCodes, tripleBit(c0, c1, code))) return shallowNext(c1, code);
+      // Maybe a state of depth three: read the states array from the state of (c0, c1).
+      q = states[root4 + 4 * c0]! + 4 * c1;
+    }
+    const bit = 1 << (code & 31);
+    for (;;) {
+      // The root, or a state of depth one (its check is the root): the bit sets know what follows.
+      if (shallow && states[q + 1]! <= 0) return shallowNext(q === 0 ? 0 : (q - root4) >> 2, code);
+      if ((states[q + 3]! & bit) !== 0) {
+        const x = states[q]! + 4 * code;
+        if (states[x + 1] === q) return x;
+      }
+      if (q === 0) return 0;
+      q = states[q + 2]! & ~3;
+    }
+  };
+
   // What each (folded) character of a text can be read as, for the syllables the terms use: with
   // `homophones`, every character that has one of them; with `pinyin` alone, the terms' own.
   const symbolIndex = new Int32Array(0x10000);
@@ -304,6 +386,8 @@ export function createSoundPass(
   // can be read as (radical forms and Traditional/Simplified folded first, as `foldCp` does).
   const unitCodesStart = new Int32Array(0x10000);
   const unitCodesCount = new Uint8Array(0x10000);
+  /** The code of a unit that has one, for the automaton's usual step (0 for none or several). */
+  const unitCode = new Uint16Array(0x10000);
   const codes: number[] = [];
   for (let u = 0x2e80; u < 0x10000; u++) {
     if (u >= 0xd800 && u <= 0xdfff) continue;
@@ -317,6 +401,7 @@ export function createSoundPass(
       count++;
     }
     unitCodesCount[u] = count;
+    if (count === 1) unitCode[u] = codes[codes.length - 1]!;
   }
   const unitCodes = Int32Array.from(codes);
   let longestTerm = 0;
@@ -382,14 +467,13 @@ export function createSoundPass(
 
   // The automaton's scratch: its set of states (none for the root), the set one step reaches, the
   // states a run of repeats reaches, and the set a step starts from inside such a run.
-  let stateSet = new Int32Array(16);
-  let stepSet = new Int32Array(16);
-  let runSet = new Int32Array(16);
-  let lastSet = new Int32Array(16);
-  // The runs of the text read so far: where each starts, its character and how often it stands.
+  const setSize = anyHomophones && !walkAll ? MAX_ACTIVE : 0;
+  let stateSet = new Int32Array(setSize);
+  let stepSet = new Int32Array(setSize);
+  let runSet = new Int32Array(setSize);
+  const lastSet = new Int32Array(setSize);
+  /** Where each run of the text read so far starts (its character and repeats are read there again). */
   let runStart = new Int32Array(256);
-  let runCp = new Int32Array(256);
-  let runLength = new Int32Array(256);
   /** First run of the stretch of characters the automaton reads now (it restarts after a break). */
   let segment = 0;
   // For the walk back over runs of repeats: which syllables of a sequence are still to place.
@@ -722,15 +806,15 @@ export function createSoundPass(
       const size = cp > 0xffff ? 2 : 1;
       let codeStart = 0;
       let codeCount = 0;
-      let codeArray = unitCodes;
+      let codeArray: Int32Array = unitCodes;
       if (cp < 0x10000) {
         codeCount = unitCodesCount[cp]!;
         codeStart = unitCodesStart[cp]!;
       } else {
-        const symbols = symbolsOf(foldCp(cp));
-        if (symbols) {
-          codeArray = Int32Array.from(symbols, (symbol) => alphabet[symbol]!);
-          codeCount = codeArray.length;
+        const astral = astralCodes.get(foldCp(cp));
+        if (astral) {
+          codeArray = astral;
+          codeCount = astral.length;
         }
       }
       if (codeCount > 0) {
@@ -864,58 +948,30 @@ export function createSoundPass(
   };
 
   /**
+   * Adds state `t` to `set[0..count)` unless it is there (or the set is full); returns the new
+   * count. Sets have room for MAX_ACTIVE states.
+   */
+  const addUnique = (set: Int32Array, count: number, t: number): number => {
+    for (let j = 0; j < count; j++) if (set[j] === t) return count;
+    if (count === MAX_ACTIVE) return count;
+    set[count] = t;
+    return count + 1;
+  };
+
+  /**
    * Writes into `stepSet` the states the automaton reaches from the states `set[0..n)` (from the
-   * root when `n` is 0) on any of the codes `codes[from..to)`, following failure links; the root
-   * is left out (an empty set is the root). Returns how many.
+   * root when `n` is 0) on any of the codes `codes[from..to)`; the root is left out (an empty set
+   * is the root). Returns how many.
    */
   const step = (set: Int32Array, n: number, codes: Int32Array, from: number, to: number): number => {
     let k = 0;
     const count = n === 0 ? 1 : n;
     for (let i = 0; i < count; i++) {
-      const q0 = n === 0 ? 0 : set[i]!;
+      const q = n === 0 ? 0 : set[i]!;
       for (let c = from; c < to; c++) {
-        const code = codes[c]!;
-        const bit = 1 << (code & 31);
-        let q = q0;
-        let t = 0;
-        for (;;) {
-          if ((states[q + 3]! & bit) !== 0) {
-            const x = states[q]! + 4 * code;
-            if (states[x + 1] === q) {
-              t = x;
-              break;
-            }
-          }
-          if (q === 0) break;
-          q = states[q + 2]! & ~3;
-        }
-        if (t === 0) continue;
-        let j = 0;
-        while (j < k && stepSet[j] !== t) j++;
-        if (j < k) continue;
-        if (k === stepSet.length) {
-          if (k >= MAX_ACTIVE) continue;
-          stepSet = grow(stepSet);
-        }
-        stepSet[k++] = t;
+        const t = next(q, codes[c]!);
+        if (t !== 0) k = addUnique(stepSet, k, t);
       }
-    }
-    return k;
-  };
-
-  /** Adds `stepSet[0..n)` to `runSet[0..count)` (without repeating a state); returns the new count. */
-  const addToRun = (count: number, n: number): number => {
-    let k = count;
-    for (let i = 0; i < n; i++) {
-      const t = stepSet[i]!;
-      let j = 0;
-      while (j < k && runSet[j] !== t) j++;
-      if (j < k) continue;
-      if (k === runSet.length) {
-        if (k >= MAX_ACTIVE) continue;
-        runSet = grow(runSet);
-      }
-      runSet[k++] = t;
     }
     return k;
   };
@@ -926,10 +982,19 @@ export function createSoundPass(
    * else a run of `m` repeats stands for 1 to `m` of its syllables (each a reading of the
    * character), and every start the runs allow is checked.
    */
+  /** How many times the character `cp` at `pos` stands there in a row (once without `repeats`). */
+  const runLengthAt = (pos: number, cp: number): number => {
+    if (!repeats) return 1;
+    const size = cp > 0xffff ? 2 : 1;
+    let m = 1;
+    for (let k = pos + size; k + size <= length && codePointAt(k) === cp; k += size) m++;
+    return m;
+  };
+
   const hanMatch = (p: number, b: number, end: number, lastLong: number) => {
     const from = syllableStart[p]!;
     const n = syllableStart[p + 1]! - from;
-    const lastSize = runCp[b]! > 0xffff ? 2 : 1;
+    const lastSize = codePointAt(runStart[b]!) > 0xffff ? 2 : 1;
     const first = b - n + 1;
     if (first >= segment && lastLong < first) {
       verify(p, runStart[first]!, end, 0, runStart[b]!, lastSize);
@@ -943,8 +1008,8 @@ export function createSoundPass(
     need[n] = 1;
     for (let r = b; r >= segment && r > b - n; r--) {
       needNext.fill(0, 0, n + 1);
-      const m = Math.min(runLength[r]!, n);
-      const cp = runCp[r]!;
+      const cp = codePointAt(runStart[r]!);
+      const m = Math.min(runLengthAt(runStart[r]!, cp), n);
       let left = false;
       for (let j = 1; j <= n; j++) {
         if (need[j] === 0) continue;
@@ -966,8 +1031,9 @@ export function createSoundPass(
   const outputs = (b: number, end: number, lastLong: number, stateCount: number) => {
     let handledCount = 0;
     for (let i = 0; i < stateCount; i++) {
+      // Outputs are at depth three or more, where states are real.
+      if (stateSet[i]! <= 0 || (states[stateSet[i]! + 2]! & 1) === 0) continue;
       const s = stateSet[i]! >> 2;
-      if ((states[4 * s + 2]! & 1) === 0) continue;
       for (let o = nodePattern[s] !== 0 ? s : dict[s]!; o !== 0; o = dict[o]!) {
         const p = nodePattern[o]! - 1;
         if ((patternFolds[p]! & 2) === 0) continue;
@@ -994,8 +1060,6 @@ export function createSoundPass(
     if (runStart.length < runsNeeded) {
       const size = Math.max(runsNeeded, runStart.length * 2);
       runStart = new Int32Array(size);
-      runCp = new Int32Array(size);
-      runLength = new Int32Array(size);
     }
     let stateCount = 0;
     let runs = 0;
@@ -1004,6 +1068,17 @@ export function createSoundPass(
     let pos = 0;
     while (pos < length) {
       const u = units[pos]!;
+      const single = unitCode[u]!;
+      if (single !== 0 && stateCount <= 1 && !(repeats && pos + 1 < length && units[pos + 1] === u)) {
+        // The usual case, one state and a character with one reading: one Aho-Corasick step.
+        runStart[runs++] = pos;
+        const t = next(stateCount === 0 ? 0 : stateSet[0]!, single);
+        stateSet[0] = t;
+        stateCount = t === 0 ? 0 : 1;
+        pos++;
+        if (t > 0 && (states[t + 2]! & 1) !== 0) outputs(runs - 1, pos, lastLong, 1);
+        continue;
+      }
       let cp = u;
       let size = 1;
       let codes: Int32Array = unitCodes;
@@ -1052,32 +1127,7 @@ export function createSoundPass(
       }
       const b = runs++;
       runStart[b] = pos;
-      runCp[b] = cp;
-      runLength[b] = m;
       const to = from + count;
-      if (m === 1 && count === 1 && stateCount <= 1) {
-        // The usual case, one state and a character with one reading: one Aho-Corasick step.
-        const code = codes[from]!;
-        const bit = 1 << (code & 31);
-        let q = stateCount === 0 ? 0 : stateSet[0]!;
-        let t = 0;
-        for (;;) {
-          if ((states[q + 3]! & bit) !== 0) {
-            const x = states[q]! + 4 * code;
-            if (states[x + 1] === q) {
-              t = x;
-              break;
-            }
-          }
-          if (q === 0) break;
-          q = states[q + 2]! & ~3;
-        }
-        stateSet[0] = t;
-        stateCount = t === 0 ? 0 : 1;
-        if (t !== 0 && (states[t + 2]! & 1) !== 0) outputs(b, end, lastLong, 1);
-        pos = end;
-        continue;
-      }
       let n = step(stateSet, stateCount, codes, from, to);
       if (m === 1) {
         const swapped = stateSet;
@@ -1086,14 +1136,14 @@ export function createSoundPass(
         stateCount = n;
       } else {
         lastLong = b;
-        let total = addToRun(0, n);
+        let total = 0;
+        for (let i = 0; i < n; i++) total = addUnique(runSet, total, stepSet[i]!);
         // Each further character of the run may stand for one more syllable (a sequence is at most
         // as long as the longest term; a step from the root reaches no state the first did not).
         for (let k = 2; k <= m && k <= longestTerm && n > 0; k++) {
-          if (lastSet.length < stepSet.length) lastSet = new Int32Array(stepSet.length);
           lastSet.set(stepSet.subarray(0, n));
           n = step(lastSet, n, codes, from, to);
-          total = addToRun(total, n);
+          for (let i = 0; i < n; i++) total = addUnique(runSet, total, stepSet[i]!);
         }
         const swapped = stateSet;
         stateSet = runSet;
