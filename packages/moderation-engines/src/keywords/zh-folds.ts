@@ -172,12 +172,25 @@ export interface PairTable {
   readonly firstUnit: Uint8Array;
   /** BMP pairs, `first * 0x10000 + second` → the character (BMP), folded. */
   readonly pairs: ReadonlyMap<number, number>;
+  /**
+   * The BMP pairs as a hashed bit set ({@link pairBit}): most units start the first component of
+   * some split, and a clear bit rules the pair out without a look in `pairs`.
+   */
+  readonly pairFilter: Int32Array;
   /** Pairs with a component or a character outside the BMP, as strings. */
   readonly astralPairs: ReadonlyMap<string, string>;
   readonly bytes: number;
 }
 
 const pairTables = new Map<TextFoldTable, PairTable>();
+
+/** Bits of {@link PairTable.pairFilter}: 2^18 (32 KiB) for about 8,000 pairs, one false positive in 30. */
+const PAIR_FILTER_BITS = 18;
+
+/** The bit of a BMP pair of units in {@link PairTable.pairFilter}. */
+function pairBit(first: number, second: number): number {
+  return Math.imul((first << 16) | second, 0x9e3779b1) >>> (32 - PAIR_FILTER_BITS);
+}
 
 /** The component splits of `lookalikes-data.ts`, folded by `fold` (built once per fold table). */
 export function pairTable(fold: TextFoldTable): PairTable {
@@ -190,6 +203,7 @@ export function pairTable(fold: TextFoldTable): PairTable {
   };
   const firstUnit = new Uint8Array(0x10000);
   const pairs = new Map<number, number>();
+  const pairFilter = new Int32Array(1 << (PAIR_FILTER_BITS - 5));
   const astralPairs = new Map<string, string>();
   for (const entry of COMPONENT_SPLITS.split("|")) {
     const [ch, first, second] = Array.from(entry);
@@ -200,9 +214,17 @@ export function pairTable(fold: TextFoldTable): PairTable {
     if (pair.length === 2 && to.length === 1) {
       const key = pair.charCodeAt(0) * 0x10000 + pair.charCodeAt(1);
       if (!pairs.has(key)) pairs.set(key, to.charCodeAt(0));
+      const bit = pairBit(pair.charCodeAt(0), pair.charCodeAt(1));
+      pairFilter[bit >>> 5]! |= 1 << (bit & 31);
     } else if (!astralPairs.has(pair)) astralPairs.set(pair, to);
   }
-  table = { firstUnit, pairs, astralPairs, bytes: firstUnit.byteLength + (pairs.size + astralPairs.size) * 40 };
+  table = {
+    firstUnit,
+    pairs,
+    pairFilter,
+    astralPairs,
+    bytes: firstUnit.byteLength + pairFilter.byteLength + (pairs.size + astralPairs.size) * 40,
+  };
   pairTables.set(fold, table);
   return table;
 }
@@ -235,6 +257,8 @@ function pairAt(
   if (units[i]! < 0x80 && (marks === undefined || (marks[i]! & MARK_NUMERAL) === 0)) return undefined;
   if (units[i + a]! < 0x80 && (marks === undefined || (marks[i + a]! & MARK_NUMERAL) === 0)) return undefined;
   if (a === 1 && b === 1) {
+    const bit = pairBit(units[i]!, units[i + 1]!);
+    if ((table.pairFilter[bit >>> 5]! & (1 << (bit & 31))) === 0) return undefined;
     const c = table.pairs.get(units[i]! * 0x10000 + units[i + 1]!);
     return c === undefined ? undefined : { ch: String.fromCharCode(c), size: 2 };
   }
