@@ -1067,7 +1067,68 @@ export function createSoundPass(
     segment = 0;
     let pos = 0;
     while (pos < length) {
+      if (shallow && (stateCount === 0 || (stateCount === 1 && stateSet[0]! < 0))) {
+        // The usual case: the state is implicit (codes c0, c1 in registers), and characters with
+        // one reading, no repeat, and no possible state of depth three after them take it to
+        // another implicit state, without outputs. Anything else is left to the steps below.
+        const key = stateCount === 0 ? 0 : ~stateSet[0]!;
+        let c0 = key >> 10;
+        let c1 = key & 1023;
+        const before = pos;
+        while (pos < length) {
+          const u = units[pos]!;
+          const code = unitCode[u]!;
+          if (code === 0 || (repeats && pos + 1 < length && units[pos + 1] === u)) break;
+          if (c0 !== 0 && getBit(tripleCodes, tripleBit(c0, c1, code))) break;
+          runStart[runs++] = pos++;
+          if (c1 !== 0 && getBit(pairCodes, c1 * codeCount + code)) {
+            c0 = c1;
+            c1 = code;
+          } else {
+            c0 = 0;
+            c1 = firstCodes[code] === 1 ? code : 0;
+          }
+        }
+        if (pos > before) {
+          stateSet[0] = c1 === 0 ? 0 : ~((c0 << 10) | c1);
+          stateCount = c1 === 0 ? 0 : 1;
+          if (pos === length) break;
+        }
+      }
       const u = units[pos]!;
+      if (shallow && u < 0xd800 && unitCodesCount[u]! > 0 && !(repeats && pos + 1 < length && units[pos + 1] === u)) {
+        // After a character with several readings: a few implicit states, each stepped on each
+        // code of a BMP character without a repeat. While no state of depth three may follow, the
+        // next states are implicit too, and there are no outputs.
+        const from = unitCodesStart[u]!;
+        const to = from + unitCodesCount[u]!;
+        const n = stateCount === 0 ? 1 : stateCount;
+        let k = 0;
+        let i = 0;
+        for (; i < n; i++) {
+          const q = stateCount === 0 ? 0 : stateSet[i]!;
+          if (q > 0) break;
+          const key = ~q;
+          const c0 = key >> 10;
+          const c1 = q === 0 ? 0 : key & 1023;
+          let c = from;
+          for (; c < to; c++) {
+            const code = unitCodes[c]!;
+            if (c0 !== 0 && q !== 0 && getBit(tripleCodes, tripleBit(c0, c1, code))) break;
+            const t = shallowNext(c1, code);
+            if (t !== 0) k = addUnique(stepSet, k, t);
+          }
+          if (c < to) break;
+        }
+        if (i === n) {
+          runStart[runs++] = pos++;
+          const swapped = stateSet;
+          stateSet = stepSet;
+          stepSet = swapped;
+          stateCount = k;
+          continue;
+        }
+      }
       const single = unitCode[u]!;
       if (single !== 0 && stateCount <= 1 && !(repeats && pos + 1 < length && units[pos + 1] === u)) {
         // The usual case, one state and a character with one reading: one Aho-Corasick step.
