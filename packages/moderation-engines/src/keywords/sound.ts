@@ -275,8 +275,8 @@ export function createSoundPass(
   // place of the large states array that is not in the processor's caches. So states of depth one
   // and two are kept implicit, as their codes, and told apart by small bit sets: which codes a
   // state of depth one takes (`firstCodes`), which pairs a state of depth two (`pairCodes`, exact),
-  // and which triples may begin a state of depth three (`tripleCodes`, hashed: a set bit may be a
-  // false positive, which only costs reading the states array). An implicit state is a negative
+  // and which triples may begin a state of depth three (`tripleCodes`, a Bloom filter of two hashes:
+  // a false positive only costs reading the states array). An implicit state is a negative
   // number, ~(c0 * 1024 + c1) (c0 = 0 at depth one); the states array is read only from depth
   // three on, where outputs are (homophones apply to terms of MIN_HOMOPHONE_TERM >= 3 characters).
   // Codes must be below 1024 (there are about 410 syllables); were there more, states stay real.
@@ -293,12 +293,20 @@ export function createSoundPass(
   if (shallow) {
     for (let t = 1; t < check.length; t++) if (check[t]! >= 0 && depthOf(t) === 3) depthThree++;
   }
-  // About 16 bits per state of depth three (a false positive in 16), at most 2^22 bits (512 KiB).
+  // About 16 bits per state of depth three (two hashes: a false positive in 70), at most 2^22 bits
+  // (512 KiB). The second bit is read only where the first is set.
   let tripleBits = 10;
   while (tripleBits < 22 && 1 << tripleBits < depthThree * 16) tripleBits++;
   const tripleCodes = new Int32Array(shallow ? 1 << (tripleBits - 5) : 0);
-  const tripleBit = (c0: number, c1: number, c2: number): number =>
-    Math.imul((c0 << 20) | (c1 << 10) | c2, 0x9e3779b1) >>> (32 - tripleBits);
+  const tripleShift = 32 - tripleBits;
+  /** Whether a state of depth three may take codes c0, c1, c2 (false: it does not). */
+  const mayBeTriple = (c0: number, c1: number, c2: number): boolean => {
+    const key = (c0 << 20) | (c1 << 10) | c2;
+    return (
+      getBit(tripleCodes, Math.imul(key, 0x9e3779b1) >>> tripleShift) &&
+      getBit(tripleCodes, Math.imul(key, 0x85ebca6b) >>> tripleShift)
+    );
+  };
   if (shallow) {
     for (let t = 1; t < check.length; t++) {
       if (check[t]! < 0) continue;
@@ -309,7 +317,9 @@ export function createSoundPass(
       else if (depth === 2) setBit(pairCodes, (parent - base[0]!) * codeCount + code);
       else if (depth === 3) {
         const grandparent = check[parent]!;
-        setBit(tripleCodes, tripleBit(grandparent - base[0]!, parent - base[grandparent]!, code));
+        const key = ((grandparent - base[0]!) << 20) | ((parent - base[grandparent]!) << 10) | code;
+        setBit(tripleCodes, Math.imul(key, 0x9e3779b1) >>> tripleShift);
+        setBit(tripleCodes, Math.imul(key, 0x85ebca6b) >>> tripleShift);
       }
     }
   }
@@ -327,7 +337,7 @@ export function createSoundPass(
       const key = ~q;
       const c0 = key >> 10;
       const c1 = key & 1023;
-      if (c0 === 0 || !getBit(tripleCodes, tripleBit(c0, c1, code))) return shallowNext(c1, code);
+      if (c0 === 0 || !mayBeTriple(c0, c1, code)) return shallowNext(c1, code);
       // Maybe a state of depth three: read the states array from the state of (c0, c1).
       q = states[root4 + 4 * c0]! + 4 * c1;
     }
@@ -1079,7 +1089,7 @@ export function createSoundPass(
           const u = units[pos]!;
           const code = unitCode[u]!;
           if (code === 0 || (repeats && pos + 1 < length && units[pos + 1] === u)) break;
-          if (c0 !== 0 && getBit(tripleCodes, tripleBit(c0, c1, code))) break;
+          if (c0 !== 0 && mayBeTriple(c0, c1, code)) break;
           runStart[runs++] = pos++;
           if (c1 !== 0 && getBit(pairCodes, c1 * codeCount + code)) {
             c0 = c1;
@@ -1114,7 +1124,7 @@ export function createSoundPass(
           let c = from;
           for (; c < to; c++) {
             const code = unitCodes[c]!;
-            if (c0 !== 0 && q !== 0 && getBit(tripleCodes, tripleBit(c0, c1, code))) break;
+            if (c0 !== 0 && q !== 0 && mayBeTriple(c0, c1, code)) break;
             const t = shallowNext(c1, code);
             if (t !== 0) k = addUnique(stepSet, k, t);
           }
