@@ -468,10 +468,8 @@ export function createSoundPass(
 
   let report: (start: number, end: number, entry: number, tags: number) => void = () => {};
   // Matches found in a text, reported when it has been read (the longest per start and entry).
-  let foundStart = new Int32Array(16);
-  let foundEnd = new Int32Array(16);
-  let foundEntry = new Int32Array(16);
-  let foundTags = new Int32Array(16);
+  // Four numbers each: start, end, entry, tags.
+  let foundRows = new Int32Array(64);
   let foundCount = 0;
   const foundOrder: number[] = [];
 
@@ -549,23 +547,11 @@ export function createSoundPass(
     }
     return c;
   };
-  const wordBefore = (i: number): boolean => {
-    if (i <= 0) return false;
-    const c = units[i - 1]!;
-    if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
-    let cp = c;
-    if (c >= 0xdc00 && c <= 0xdfff && i >= 2) {
-      const h = units[i - 2]!;
-      if (h >= 0xd800 && h <= 0xdbff) cp = ((h - 0xd800) << 10) + (c - 0xdc00) + 0x10000;
-    }
-    return isSpacedWordChar(cp);
-  };
-  const wordAt = (i: number): boolean => {
-    if (i >= length) return false;
-    const c = units[i]!;
-    if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
-    return isSpacedWordChar(codePointAt(i));
-  };
+  /** Whether the code point `cp` is a letter or digit of a script written with spaces (Latin: a–z, 0–9 once normalised). */
+  const isWord = (cp: number): boolean =>
+    cp < 0x80 ? (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39) : isSpacedWordChar(cp);
+  const wordBefore = (i: number): boolean => i > 0 && isWord(codePointBefore(i));
+  const wordAt = (i: number): boolean => i < length && isWord(codePointAt(i));
 
   // Verification: does `entry` fit the found sequence `syl` on [start, end), and how?
   let steps = 0;
@@ -834,12 +820,6 @@ export function createSoundPass(
         const nextRepeats = repeats && pos + size < length && codePointAt(pos + size) === cp;
         nxtCount = 0;
         const end = pos + size;
-        if (nxtNode.length < (curCount + 1) * codeCount + curCount + 1) {
-          const size2 = Math.max(nxtNode.length * 2, (curCount + 1) * codeCount + curCount + 1);
-          nxtNode = new Int32Array(size2);
-          nxtStart = new Int32Array(size2);
-          nxtLatin = new Uint8Array(size2);
-        }
         for (let q = 0; q < curCount; q++) {
           const node = curNode[q]!;
           const start = curStart[q]!;
@@ -848,19 +828,11 @@ export function createSoundPass(
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;
             if (check[t] !== node) continue;
-            if (hasChildren[t] !== 0 || (nextRepeats && nodePattern[t] !== 0)) {
-              nxtNode[nxtCount] = t;
-              nxtStart[nxtCount] = start;
-              nxtLatin[nxtCount] = latin;
-              nxtCount++;
-            }
+            if (hasChildren[t] !== 0 || (nextRepeats && nodePattern[t] !== 0)) pushNext(t, start, latin);
             if (nodePattern[t] !== 0) emit(t, start, end, latin);
           }
           if (repeat) {
-            nxtNode[nxtCount] = node;
-            nxtStart[nxtCount] = start;
-            nxtLatin[nxtCount] = latin;
-            nxtCount++;
+            pushNext(node, start, latin);
             if (nodePattern[node] !== 0) emit(node, start, end, latin);
           }
         }
@@ -868,15 +840,9 @@ export function createSoundPass(
           const b = base[0]!;
           for (let k = codeStart; k < codeEnd; k++) {
             const t = b + codeArray[k]!;
-            if (check[t] === 0) {
-              nxtNode[nxtCount] = t;
-              nxtStart[nxtCount] = pos;
-              nxtLatin[nxtCount] = 0;
-              nxtCount++;
-            }
+            if (check[t] === 0) pushNext(t, pos, 0);
           }
         }
-        if (nxtCount > MAX_ACTIVE) nxtCount = MAX_ACTIVE;
         swap();
         pos = end;
         previousHan = cp;
@@ -905,17 +871,12 @@ export function createSoundPass(
 
   /** Keeps a match (normalised offsets) for the report at the end of the text. */
   const found = (start: number, end: number, entry: number, tags: number) => {
-    if (foundCount === foundStart.length) {
-      foundStart = grow(foundStart);
-      foundEnd = grow(foundEnd);
-      foundEntry = grow(foundEntry);
-      foundTags = grow(foundTags);
-    }
-    foundStart[foundCount] = start;
-    foundEnd[foundCount] = end;
-    foundEntry[foundCount] = entry;
-    foundTags[foundCount] = tags;
-    foundCount++;
+    const at = 4 * foundCount++;
+    if (at === foundRows.length) foundRows = grow(foundRows);
+    foundRows[at] = start;
+    foundRows[at + 1] = end;
+    foundRows[at + 2] = entry;
+    foundRows[at + 3] = tags;
   };
 
   /**
@@ -926,22 +887,23 @@ export function createSoundPass(
   const flush = () => {
     if (foundCount === 0) return;
     foundOrder.length = foundCount;
-    for (let i = 0; i < foundCount; i++) foundOrder[i] = i;
+    for (let i = 0; i < foundCount; i++) foundOrder[i] = 4 * i;
+    const rows = foundRows;
     foundOrder.sort(
       (x, y) =>
-        foundStart[x]! - foundStart[y]! ||
-        foundEntry[x]! - foundEntry[y]! ||
-        foundEnd[y]! - foundEnd[x]! ||
-        tagRank(foundTags[x]!) - tagRank(foundTags[y]!) ||
-        foundTags[x]! - foundTags[y]!,
+        rows[x]! - rows[y]! ||
+        rows[x + 2]! - rows[y + 2]! ||
+        rows[y + 1]! - rows[x + 1]! ||
+        tagRank(rows[x + 3]!) - tagRank(rows[y + 3]!) ||
+        rows[x + 3]! - rows[y + 3]!,
     );
     let lastStart = -1;
     let lastEntry = -1;
-    for (const i of foundOrder) {
-      if (foundStart[i] === lastStart && foundEntry[i] === lastEntry) continue;
-      lastStart = foundStart[i]!;
-      lastEntry = foundEntry[i]!;
-      report(lastStart, foundEnd[i]!, lastEntry, foundTags[i]!);
+    for (const at of foundOrder) {
+      if (rows[at] === lastStart && rows[at + 2] === lastEntry) continue;
+      lastStart = rows[at]!;
+      lastEntry = rows[at + 2]!;
+      report(lastStart, rows[at + 1]!, lastEntry, rows[at + 3]!);
     }
   };
 
