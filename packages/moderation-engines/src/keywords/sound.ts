@@ -931,6 +931,27 @@ export function createSoundPass(
   };
 
   /**
+   * Removes from `stepSet[0..k)` the implicit states of depth one whose code an implicit state of
+   * depth two of the set ends with; returns the new count.
+   */
+  const dropDominated = (k: number): number => {
+    let kept = 0;
+    for (let i = 0; i < k; i++) {
+      const t = stepSet[i]!;
+      if (t < 0 && ~t < 1024) {
+        let dominated = false;
+        for (let j = 0; j < k && !dominated; j++) {
+          const o = stepSet[j]!;
+          dominated = o < 0 && ~o >= 1024 && (~o & 1023) === ~t;
+        }
+        if (dominated) continue;
+      }
+      stepSet[kept++] = t;
+    }
+    return kept;
+  };
+
+  /**
    * Writes into `stepSet` the states the automaton reaches from the states `set[0..n)` (from the
    * root when `n` is 0) on any of the codes `codes[from..to)`; the root is left out (an empty set
    * is the root). Returns how many.
@@ -1093,6 +1114,9 @@ export function createSoundPass(
           if (c < to) break;
         }
         if (i === n) {
+          // A state of depth one on a code that a state of depth two also ends with adds nothing:
+          // whatever follows, it reaches a suffix of what the other reaches (so its outputs too).
+          if (k > 1) k = dropDominated(k);
           runStart[runs++] = pos++;
           const swapped = stateSet;
           stateSet = stepSet;
