@@ -1228,6 +1228,11 @@ export function createSoundPass(
   let bytes = trie.byteSize + symbolIndex.byteLength + syllables.length * 64;
   for (const list of symbolLists) bytes += list.byteLength + 16;
   bytes += charStart.byteLength + entryChars.byteLength * 2 + syllableStart.byteLength + patternSyllableIds.byteLength;
+  // The automaton's run over texts: its states, the bit sets of its first levels, the tables by
+  // code unit, and the sets of states (allocated at their bound).
+  bytes += states.byteLength + hasChildren.byteLength + firstCodes.byteLength + pairCodes.byteLength;
+  bytes += tripleCodes.byteLength + unitCodesStart.byteLength + unitCodesCount.byteLength + unitCode.byteLength;
+  bytes += unitCodes.byteLength + 4 * setSize * 4;
   return Object.freeze({
     scan,
     entries,
