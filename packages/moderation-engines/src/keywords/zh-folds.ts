@@ -249,7 +249,14 @@ function pairAt(
   n: number,
   marks: Uint8Array | undefined,
 ): { ch: string; size: number } | undefined {
-  if (table.firstUnit[units[i]!] === 0) return undefined;
+  const u = units[i]!;
+  if (table.firstUnit[u] === 0 || i + 1 >= n) return undefined;
+  const v = units[i + 1]!;
+  if ((u < 0xd800 || u > 0xdfff) && (v < 0xd800 || v > 0xdfff)) {
+    // Two BMP characters (most places): the bit set rules out nearly every pair at once.
+    const bit = pairBit(u, v);
+    if ((table.pairFilter[bit >>> 5]! & (1 << (bit & 31))) === 0) return undefined;
+  }
   const a = codePointLength(units, i, n);
   if (i + a >= n) return undefined;
   const b = codePointLength(units, i + a, n);
@@ -257,8 +264,6 @@ function pairAt(
   if (units[i]! < 0x80 && (marks === undefined || (marks[i]! & MARK_NUMERAL) === 0)) return undefined;
   if (units[i + a]! < 0x80 && (marks === undefined || (marks[i + a]! & MARK_NUMERAL) === 0)) return undefined;
   if (a === 1 && b === 1) {
-    const bit = pairBit(units[i]!, units[i + 1]!);
-    if ((table.pairFilter[bit >>> 5]! & (1 << (bit & 31))) === 0) return undefined;
     const c = table.pairs.get(units[i]! * 0x10000 + units[i + 1]!);
     return c === undefined ? undefined : { ch: String.fromCharCode(c), size: 2 };
   }
