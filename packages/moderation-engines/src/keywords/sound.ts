@@ -482,6 +482,8 @@ export function createSoundPass(
   const lastSet = new Int32Array(setSize);
   /** Where each run of the text read so far starts (its character and repeats are read there again). */
   let runStart = new Int32Array(256);
+  /** Whether the automaton's run over the text met a Latin letter (`pinyin` walks only then). */
+  let latinSeen = false;
   /** First run of the stretch of characters the automaton reads now (it restarts after a break). */
   let segment = 0;
   // For the walk back over runs of repeats: which syllables of a sequence are still to place.
@@ -1158,6 +1160,7 @@ export function createSoundPass(
         }
       }
       if (count === 0) {
+        if (isLatinUnit(cp)) latinSeen = true;
         if (!(folds.separators && isSeparator(cp))) {
           stateCount = 0;
           segment = runs;
@@ -1220,8 +1223,10 @@ export function createSoundPass(
     length = buffer.length;
     report = onMatch;
     foundCount = 0;
+    latinSeen = false;
     if (anyHomophones && !walkAll) readRuns();
-    if (anyPinyin || walkAll) walkPaths();
+    // Where the automaton read the text, it saw whether there are Latin letters to walk from.
+    if (walkAll || (anyPinyin && (latinSeen || !anyHomophones))) walkPaths();
     flush();
   };
 
