@@ -21,20 +21,24 @@ export interface Deployable {
 
 const built = new Map<string, Deployable>();
 
-/** Builds an app's deployable folder once per run (the same command the Dockerfile uses). */
-export function appDeployable(appDir: string): Deployable {
-  const known = built.get(appDir);
+/**
+ * Builds an app's deployable folder once per run (the same command the Dockerfile uses), from this
+ * checkout or from `repoRoot`, another installed checkout of the repository (an older commit's).
+ */
+export function appDeployable(appDir: string, repoRoot = REPO_ROOT): Deployable {
+  const key = join(repoRoot, appDir);
+  const known = built.get(key);
   if (known) return known;
-  const name = (JSON.parse(readFileSync(join(REPO_ROOT, appDir, "package.json"), "utf8")) as { name: string }).name;
+  const name = (JSON.parse(readFileSync(join(repoRoot, appDir, "package.json"), "utf8")) as { name: string }).name;
   const out = mkdtempSync(join(tmpdir(), "dify-ext-bench-app-"));
   const result = spawnSync("pnpm", ["--filter", name, "build:deploy", "--out", out], {
-    cwd: REPO_ROOT,
+    cwd: repoRoot,
     encoding: "utf8",
   });
   if (result.status !== 0)
-    throw new Error(`building the deployable of ${appDir} failed:\n${result.stdout}${result.stderr}`);
+    throw new Error(`building the deployable of ${appDir} in ${repoRoot} failed:\n${result.stdout}${result.stderr}`);
   const deployable = { cwd: out, entry: "main.mjs" };
-  built.set(appDir, deployable);
+  built.set(key, deployable);
   return deployable;
 }
 

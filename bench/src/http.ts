@@ -12,9 +12,10 @@ import { fileURLToPath } from "node:url";
 import { type Point, difyReplyProblems } from "@dify-ext/protocol";
 import { type FakeOpenMeteo, startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
 import { type FakeOpenAI, startFakeOpenAI } from "@dify-ext/test-support/fake-openai";
+import { type FakeWebhookReceiver, startFakeWebhookReceiver } from "@dify-ext/test-support/fake-webhook-receiver";
 import { type LoadGenerator, type LoadResult, startLoadGenerator } from "./load.ts";
 import { appDeployable, baselineDeployable } from "./deployables.ts";
-import { type PinnedProcess, startPinned } from "./processes.ts";
+import { cpuMs, type PinnedProcess, startPinned } from "./processes.ts";
 import { median } from "./stats.ts";
 import { prose, tenInputs } from "./texts.ts";
 
@@ -52,9 +53,11 @@ export const CASES = {
 
 export type CaseId = keyof typeof CASES;
 
-interface Upstreams {
+export interface Upstreams {
   openai: FakeOpenAI;
   openMeteo: FakeOpenMeteo;
+  /** A verdict-webhook receiver that answers every POST after {@link WEBHOOK_DELAY_MS}. */
+  webhook: FakeWebhookReceiver;
 }
 
 /** An app of the repository, how to configure it for the benchmark, and what it serves. */
@@ -84,6 +87,36 @@ function writePolicyFile(apps: number): string {
   return file;
 }
 
+/** The keyword app judging every input call as a shadow verdict (recorded, answered "not flagged"), without a webhook. */
+export const SHADOW_ID = "moderation-keywords+shadow";
+/** The same, sending each verdict to a webhook receiver that answers after {@link WEBHOOK_DELAY_MS}. */
+export const WEBHOOK_ID = "moderation-keywords+shadow+webhook";
+/** How long the benchmark's webhook receiver takes to answer (issue 25: a slow receiver never slows a verdict). */
+export const WEBHOOK_DELAY_MS = 5_000;
+const WEBHOOK_SECRET = "bench-webhook-secret-0123456789";
+
+let shadowFiles: { list: string; policy: string } | undefined;
+/**
+ * A list whose term is in the input case's query, of a custom category the policy shadows: every
+ * input call is judged, recorded (audit line, metrics, webhook event) and answered "not flagged",
+ * the same reply as every other app's.
+ */
+function writeShadowFiles(): { list: string; policy: string } {
+  if (shadowFiles) return shadowFiles;
+  const dir = mkdtempSync(join(tmpdir(), "dify-ext-bench-shadow-"));
+  const list = join(dir, "bench.txt");
+  const policy = join(dir, "policy.yaml");
+  writeFileSync(list, "# category: custom.bench\nquarterly\n");
+  writeFileSync(policy, "version: bench-shadow\ndefault:\n  input: { categories: { custom.bench: shadow } }\n");
+  shadowFiles = { list, policy };
+  return shadowFiles;
+}
+
+const shadowEnv = () => {
+  const { list, policy } = writeShadowFiles();
+  return { KEYWORDS_FILES: list, MODERATION_POLICY_FILE: policy };
+};
+
 export const APPS: readonly AppSpec[] = [
   {
     id: "moderation-keywords",
@@ -111,6 +144,28 @@ export const APPS: readonly AppSpec[] = [
     targetCases: ["ping"],
     env: () => ({}),
     setup: "shipped rules",
+  },
+  {
+    // Every call a shadow verdict, without and with a webhook receiver that answers after 5 s: the
+    // receiver must cost the verdicts nothing (issue 25). Held to that target against each other.
+    id: SHADOW_ID,
+    dir: "apps/moderation-keywords",
+    cases: ["input"],
+    targetCases: [],
+    env: shadowEnv,
+    setup: "a one-term list matching the input query, its category in shadow: every call a shadow verdict",
+  },
+  {
+    id: WEBHOOK_ID,
+    dir: "apps/moderation-keywords",
+    cases: ["input"],
+    targetCases: [],
+    env: ({ webhook }) => ({
+      ...shadowEnv(),
+      MODERATION_WEBHOOK_URL: webhook.url,
+      MODERATION_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    }),
+    setup: `as ${SHADOW_ID}, each verdict sent to a webhook receiver that answers after ${WEBHOOK_DELAY_MS / 1000} s`,
   },
   {
     id: "moderation-obscenity",
@@ -169,6 +224,11 @@ export interface HttpCell
   caseId: CaseId;
   connections: number;
   runs: LoadResult[];
+  /**
+   * Server CPU time per answered request (µs, median over the runs): what the machine's other load
+   * disturbs least, beside the rates it disturbs most. 0 for a server whose CPU time cannot be read.
+   */
+  cpuUsPerRequest: number;
 }
 
 export interface AppMemory {
@@ -189,6 +249,8 @@ export interface HttpBenchResult {
   skipped: string[];
   /** Environment shared by every app. */
   commonEnv: Record<string, string>;
+  /** What the webhook app's metrics said after the load: events delivered and dropped, POSTs made. */
+  webhook?: { delivered: number; dropped: Record<string, number>; deliveriesReceived: number };
 }
 
 /** The production-like settings every app runs with. */
@@ -224,6 +286,15 @@ async function probe(server: PinnedProcess, caseId: CaseId): Promise<string> {
   return text;
 }
 
+/** The fake upstreams the apps talk to in the benchmark, on loopback. */
+export async function startUpstreams(): Promise<Upstreams> {
+  return {
+    openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }),
+    openMeteo: await startFakeOpenMeteo(),
+    webhook: await startFakeWebhookReceiver({ fallback: { status: 200, delayMs: WEBHOOK_DELAY_MS } }),
+  };
+}
+
 /** Runs the HTTP benchmark. Failures (a server not starting, a non-200) are collected, not thrown. */
 export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchResult> {
   const { log } = options;
@@ -231,10 +302,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const skipped: string[] = [];
   const cells: HttpCell[] = [];
   const memory: AppMemory[] = [];
-  const upstreams: Upstreams = {
-    openai: await startFakeOpenAI({ apiKey: OPENAI_KEY }),
-    openMeteo: await startFakeOpenMeteo(),
-  };
+  const upstreams = await startUpstreams();
+  let webhook: HttpBenchResult["webhook"];
   const running: Array<{ spec: AppSpec; server: PinnedProcess }> = [];
   const baselines: PinnedProcess[] = [];
   const upstreamCalls = () =>
@@ -326,18 +395,22 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
             await generator.run({ ...spec, url: server.receiveUrl, durationSec: options.warmupSec });
         }
         const results = new Map<string, LoadResult[]>(servers.map((s) => [s.name, []]));
+        const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
         for (let run = 0; run < options.runs; run++) {
           for (const server of servers) {
+            const before = cpuMs(server.pid);
             const result = await generator.run({ ...spec, url: server.receiveUrl });
+            const answered = result.requests + result.non2xx;
+            if (answered > 0) cpu.get(server.name)!.push(((cpuMs(server.pid) - before) * 1000) / answered);
             results.get(server.name)!.push(result);
             requestsServed.set(server.name, (requestsServed.get(server.name) ?? 0) + result.requests + result.non2xx);
           }
         }
         for (const server of servers) {
-          const cell = summarise(server.name, caseId, connections, results.get(server.name)!);
+          const cell = summarise(server.name, caseId, connections, results.get(server.name)!, cpu.get(server.name)!);
           cells.push(cell);
           log(
-            `${server.name.padEnd(22)} ${CASES[caseId].label.padEnd(34)} c=${String(connections).padEnd(3)} ${cell.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${cell.p50Ms.toFixed(2)} ms  p99 ${cell.p99Ms.toFixed(2)} ms${cell.non2xx + cell.errors + cell.mismatches > 0 ? `  FAILED: ${cell.non2xx} non-2xx, ${cell.errors} errors, ${cell.mismatches} wrong bodies` : ""}`,
+            `${server.name.padEnd(22)} ${CASES[caseId].label.padEnd(34)} c=${String(connections).padEnd(3)} ${cell.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${cell.p50Ms.toFixed(2)} ms  p99 ${cell.p99Ms.toFixed(2)} ms  cpu ${cell.cpuUsPerRequest.toFixed(0)} µs/req${cell.non2xx + cell.errors + cell.mismatches > 0 ? `  FAILED: ${cell.non2xx} non-2xx, ${cell.errors} errors, ${cell.mismatches} wrong bodies` : ""}`,
           );
           if (cell.non2xx + cell.errors + cell.mismatches > 0) {
             const codes = Object.entries(
@@ -355,6 +428,9 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         }
       }
     }
+    const hooked = running.find(({ spec }) => spec.id === WEBHOOK_ID);
+    if (hooked)
+      webhook = { ...(await webhookCounts(hooked.server)), deliveriesReceived: upstreams.webhook.deliveries.length };
     upstreamCallsUnderLoad = {
       openai: upstreams.openai.calls.length - callsBefore.openai,
       openMeteo: upstreamCalls() - upstreams.openai.calls.length - callsBefore.openMeteo,
@@ -379,11 +455,40 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     }
     await upstreams.openai.close();
     await upstreams.openMeteo.close();
+    await upstreams.webhook.close();
   }
-  return { cells, memory, upstreamCallsUnderLoad, failures, skipped, commonEnv: COMMON_ENV };
+  return {
+    cells,
+    memory,
+    upstreamCallsUnderLoad,
+    failures,
+    skipped,
+    commonEnv: COMMON_ENV,
+    ...(webhook && { webhook }),
+  };
 }
 
-function summarise(server: string, caseId: CaseId, connections: number, runs: LoadResult[]): HttpCell {
+/** The webhook app's event counts, read from its own `/metrics`. */
+async function webhookCounts(server: PinnedProcess): Promise<{ delivered: number; dropped: Record<string, number> }> {
+  const response = await fetch(server.receiveUrl.replace("/api/dify/receive", "/metrics"), {
+    headers: { authorization: `Bearer ${API_KEY}` },
+  });
+  const text = await response.text();
+  let delivered = 0;
+  const dropped: Record<string, number> = {};
+  for (const match of text.matchAll(/^dify_ext_webhook_events_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = match[1]!;
+    const count = Number(match[2]);
+    if (labels.includes('outcome="delivered"')) delivered += count;
+    else {
+      const reason = /reason="([^"]*)"/.exec(labels)?.[1] ?? "?";
+      dropped[reason] = (dropped[reason] ?? 0) + count;
+    }
+  }
+  return { delivered, dropped };
+}
+
+function summarise(server: string, caseId: CaseId, connections: number, runs: LoadResult[], cpuUs: number[]): HttpCell {
   const sum = (pick: (r: LoadResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
   return {
     server,
@@ -393,6 +498,7 @@ function summarise(server: string, caseId: CaseId, connections: number, runs: Lo
     requestsPerSec: median(runs.map((r) => r.requestsPerSec)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
+    cpuUsPerRequest: cpuUs.length > 0 ? median(cpuUs) : 0,
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
     mismatches: sum((r) => r.mismatches),

@@ -60,6 +60,18 @@ export function tasksetAvailable(): boolean {
   return probe.status === 0;
 }
 
+/** Server CPU time of a process in ms (utime + stime), from `/proc/<pid>/stat` (0 when unavailable). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of stat(5), counted from the state field (3) here; in clock ticks (100 Hz).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size of a process in bytes, from `/proc/<pid>/status` (0 when unavailable). */
 export function rssOf(pid: number): number {
   try {

@@ -5,7 +5,17 @@
  */
 import { profileTables } from "./cpuprofile.ts";
 import { PACKAGE_TEXTS, TEXT_CASES, type TextCase } from "./engines.ts";
-import { APPS, BASELINE, BASELINES, CASES, type CaseId, type HttpCell, STACK } from "./http.ts";
+import {
+  APPS,
+  BASELINE,
+  BASELINES,
+  CASES,
+  type CaseId,
+  type HttpCell,
+  STACK,
+  WEBHOOK_DELAY_MS,
+  WEBHOOK_ID,
+} from "./http.ts";
 import { type BenchResult, fmtTerms, ms } from "./suite.ts";
 
 const MB = 1024 * 1024;
@@ -98,6 +108,28 @@ export function renderReport(result: BenchResult, previous = ""): string {
   const notes = extractNotes(previous);
   const { machine, options } = result;
   const out: string[] = [];
+  /**
+   * A section of a part of the bench: its heading, then `figures` of the part's result, or
+   * `notRun` when the part did not run; then its hand-written notes.
+   */
+  const section = <T>(
+    heading: string,
+    part: T | undefined,
+    figures: (part: T) => void,
+    notRun: string,
+    note: NoteBlock,
+    placeholder: string,
+  ) => {
+    out.push(`## ${heading}`);
+    out.push("");
+    if (part) figures(part);
+    else {
+      out.push(notRun);
+      out.push("");
+    }
+    out.push(noteBlock(note, notes, placeholder));
+    out.push("");
+  };
   out.push("# Performance");
   out.push("");
   out.push(
@@ -172,6 +204,16 @@ export function renderReport(result: BenchResult, previous = ""): string {
     const { openai, openMeteo } = result.http.upstreamCallsUnderLoad;
     out.push(`Upstream calls while load ran (warm caches): OpenAI ${openai}, Open-Meteo ${openMeteo}.`);
     out.push("");
+    const hooked = result.http.webhook;
+    if (hooked) {
+      const dropped = Object.entries(hooked.dropped)
+        .map(([reason, count]) => `${count} ${reason}`)
+        .join(", ");
+      out.push(
+        `Verdict webhooks of ${WEBHOOK_ID} (receiver answering after ${WEBHOOK_DELAY_MS / 1000} s): ${hooked.delivered} events delivered in ${hooked.deliveriesReceived} POSTs, dropped: ${dropped || "none"} (its own metrics).`,
+      );
+      out.push("");
+    }
   }
 
   if (result.http?.memory.length || result.memory) {
@@ -321,172 +363,169 @@ export function renderReport(result: BenchResult, previous = ""): string {
   );
   out.push("");
 
-  out.push("## Streamed answers (incremental judging)");
-  out.push("");
-  if (result.stream) {
-    const s = result.stream;
-    out.push(
-      "Dify's output-moderation calls for one answer replayed over HTTP as Dify sends them: the whole answer so far every " +
-        "300 characters, then the complete answer, each on a new connection (`bench/src/stream.ts`). Answers of English and " +
-        "Japanese prose, nothing flagged. Server CPU time from `/proc/<pid>/stat` (utime + stime) around each answer, " +
-        `averaged over ${s.rounds} round(s); the single call on the complete answer uses an app id the server has not seen. ` +
-        "Streams and single calls alternate. The floor is what the same number of pings costs the server, each on a new " +
-        "connection as Dify makes them: the HTTP work no engine can save.",
-    );
-    out.push("");
-    out.push(
-      table(
-        [
-          "app",
-          "answer",
-          "calls",
-          "server CPU, streamed",
-          "server CPU, one call on the whole answer",
-          "streamed ÷ one call",
-          "floor: calls × one ping",
-        ],
-        ["l", "r", "r", "r", "r", "r", "r"],
-        s.rows.map((r) => [
-          r.app,
-          `${r.chars.toLocaleString("en-US")} ch`,
-          String(r.calls),
-          `${r.streamedMs.toFixed(1)} ms`,
-          `${r.fullMs.toFixed(2)} ms`,
-          `${fixed(r.streamedMs / r.fullMs, 1)}×`,
-          `${(r.calls * r.pingMs).toFixed(1)} ms`,
-        ]),
-      ),
-    );
-    out.push("");
-    const inputs = Object.entries(s.inputMs);
-    if (inputs.length > 0) {
+  section(
+    "Streamed answers (incremental judging)",
+    result.stream,
+    (s) => {
       out.push(
-        `Input moderation (${CASES.input.label}), server CPU per call on a new connection: ` +
-          inputs.map(([app, cpu]) => `${app} ${(cpu * 1000).toFixed(0)} µs`).join(", ") +
-          "; a server CPU serves requests in inverse proportion.",
+        "Dify's output-moderation calls for one answer replayed over HTTP as Dify sends them: the whole answer so far every " +
+          "300 characters, then the complete answer, each on a new connection (`bench/src/stream.ts`). Answers of English and " +
+          "Japanese prose, nothing flagged. Server CPU time from `/proc/<pid>/stat` (utime + stime) around each answer, " +
+          `averaged over ${s.rounds} round(s); the single call on the complete answer uses an app id the server has not seen. ` +
+          "Streams and single calls alternate. The floor is what the same number of pings costs the server, each on a new " +
+          "connection as Dify makes them: the HTTP work no engine can save.",
       );
-      out.push("");
-    }
-    if (s.memory) {
-      const m = s.memory;
-      out.push(
-        `Stream cache at its default limit (${mb(m.maxBytes)}), after a burst of ${m.answers} distinct streamed ` +
-          `${m.answerChars.toLocaleString("en-US")}-character answers through the policy (keywords + obscenity, in-process, ` +
-          `\`--expose-gc\`): ${m.entries} entries kept, ${mb(m.countedBytes)} counted, heap growth ${mb(m.heapGrowthBytes)}.`,
-      );
-      out.push("");
-    }
-  } else {
-    out.push("_Not run in this run (`pnpm bench --only stream`)._");
-    out.push("");
-  }
-  out.push(noteBlock("stream", notes, "_Reading of the streamed-answer figures: to be written after a run._"));
-  out.push("");
-
-  out.push("## Replicas sharing state (SHARED_STATE_URL)");
-  out.push("");
-  if (result.shared) {
-    const s = result.shared;
-    out.push(
-      "A real redis-server on loopback (`bench/src/shared-state-bench.ts`). A 50,000-character streamed answer (Dify's " +
-        "calls every 300 characters, each on a new connection) through the composite app with keywords, obscenity and the " +
-        "guard engine against the fake guard model, behind a round-robin proxy on loopback; medians of " +
-        `${s.rounds} round(s), scenarios interleaved. Server CPU from \`/proc/<pid>/stat\`.`,
-    );
-    out.push("");
-    out.push(
-      table(
-        ["setup", "calls", "model calls", "apps' CPU", "store's CPU", "total ÷ 1 replica"],
-        ["l", "r", "r", "r", "r", "r"],
-        s.replicas.map((r) => [
-          r.label,
-          String(r.calls),
-          String(r.modelCalls),
-          `${r.appCpuMs.toFixed(0)} ms`,
-          `${r.storeCpuMs.toFixed(0)} ms`,
-          `${fixed((r.appCpuMs + r.storeCpuMs) / (s.replicas[0]?.appCpuMs ?? Number.NaN), 2)}×`,
-        ]),
-      ),
-    );
-    out.push("");
-    if (s.keywordInput.length > 0) {
-      out.push(`moderation-keywords, ${CASES.input.label}, under load (runs alternating):`);
       out.push("");
       out.push(
         table(
-          ["variant", "requests/s (median)", "runs", "requests per server CPU-second", "p99"],
-          ["l", "r", "l", "r", "r"],
-          s.keywordInput.map((r) => [
-            r.variant,
-            r.requestsPerSec.toFixed(0),
-            r.runs.map((v) => v.toFixed(0)).join(", "),
-            r.requestsPerCpuSec.toFixed(0),
-            `${r.p99Ms.toFixed(2)} ms`,
+          [
+            "app",
+            "answer",
+            "calls",
+            "server CPU, streamed",
+            "server CPU, one call on the whole answer",
+            "streamed ÷ one call",
+            "floor: calls × one ping",
+          ],
+          ["l", "r", "r", "r", "r", "r", "r"],
+          s.rows.map((r) => [
+            r.app,
+            `${r.chars.toLocaleString("en-US")} ch`,
+            String(r.calls),
+            `${r.streamedMs.toFixed(1)} ms`,
+            `${r.fullMs.toFixed(2)} ms`,
+            `${fixed(r.streamedMs / r.fullMs, 1)}×`,
+            `${(r.calls * r.pingMs).toFixed(1)} ms`,
           ]),
         ),
       );
       out.push("");
-    }
-    if (s.storeKilled) {
-      const k = s.storeKilled;
-      out.push(
-        `Store killed (SIGKILL) ${k.killedAtSec.toFixed(1)} s into a ${k.durationSec.toFixed(0)} s load run on 3 replicas ` +
-          `(composite with guard, RATE_LIMIT_RPS on) and started again at ${k.restartedAtSec.toFixed(1)} s: ` +
-          `${k.requests} calls answered 200, ${k.non2xx} other statuses (${JSON.stringify(k.statusCodes)}), ${k.errors} connection errors; ` +
-          `${k.reconnected ? "every replica was using the store again after the run" : "not every replica had reconnected"}.`,
-      );
-      out.push("");
-    }
-  } else {
-    out.push("_Not run in this run (`pnpm bench --only shared`)._");
-    out.push("");
-  }
-  out.push(noteBlock("shared", notes, "_Reading of the shared-state figures: to be written after a run._"));
-  out.push("");
-
-  out.push("## Where the time goes");
-  out.push("");
-  if (result.profile) {
-    const p = result.profile;
-    out.push(
-      `\`node --cpu-prof\` on the ${p.app} app (sample list, pinned like above) and then on the baseline, under ${p.connections} ` +
-        `connections, ${p.durationSec} s per point; only samples taken while the load ran count. Shares are of the busy ` +
-        "(non-idle) CPU time of the server's main thread; µs / request divides that time by the requests served. " +
-        '"inclusive" counts a sample for every area on its stack. Summarise any profile with ' +
-        "`node --import tsx bench/src/cpuprofile.ts <file.cpuprofile>`.",
-    );
-    for (const server of p.servers) if (server.note) out.push(`\n**Note (${server.server}):** ${server.note}`);
-    out.push("");
-    const [app, baseline] = p.servers;
-    for (const c of app?.cases ?? []) {
-      const base = baseline?.cases.find((b) => b.caseId === c.caseId);
-      const perRequest = (x: { summary: { busyMs: number }; requests: number }) =>
-        ((x.summary.busyMs * 1000) / Math.max(1, x.requests)).toFixed(0);
-      out.push(`### ${CASES[c.caseId].label}`);
-      out.push("");
-      out.push(
-        `${app!.server}: ${perRequest(c)} µs of CPU per request (${c.requestsPerSec.toFixed(0)} req/s under the profiler, ` +
-          `${fixed(c.summary.busyMs, 0)} ms busy of ${fixed(c.summary.sampledMs, 0)} ms sampled)` +
-          (base
-            ? `; baseline: ${perRequest(base)} µs per request (${base.requestsPerSec.toFixed(0)} req/s, ${fixed(base.summary.busyMs, 0)} ms busy of ${fixed(base.summary.sampledMs, 0)} ms).`
-            : "."),
-      );
-      out.push("");
-      out.push(profileTables(c.summary, { requests: c.requests }));
-      out.push("");
-      if (base) {
-        out.push("Baseline, same load:");
-        out.push("");
-        out.push(profileTables(base.summary, { requests: base.requests, topAreas: 6, functions: false }));
+      const inputs = Object.entries(s.inputMs);
+      if (inputs.length > 0) {
+        out.push(
+          `Input moderation (${CASES.input.label}), server CPU per call on a new connection: ` +
+            inputs.map(([app, cpu]) => `${app} ${(cpu * 1000).toFixed(0)} µs`).join(", ") +
+            "; a server CPU serves requests in inverse proportion.",
+        );
         out.push("");
       }
-    }
-  } else {
-    out.push("_Not profiled in this run._");
-    out.push("");
-  }
-  out.push(noteBlock("profile", notes, "_Reading of the profile: to be written after a full run._"));
-  out.push("");
+      if (s.memory) {
+        const m = s.memory;
+        out.push(
+          `Stream cache at its default limit (${mb(m.maxBytes)}), after a burst of ${m.answers} distinct streamed ` +
+            `${m.answerChars.toLocaleString("en-US")}-character answers through the policy (keywords + obscenity, in-process, ` +
+            `\`--expose-gc\`): ${m.entries} entries kept, ${mb(m.countedBytes)} counted, heap growth ${mb(m.heapGrowthBytes)}.`,
+        );
+        out.push("");
+      }
+    },
+    "_Not run in this run (`pnpm bench --only stream`)._",
+    "stream",
+    "_Reading of the streamed-answer figures: to be written after a run._",
+  );
+
+  section(
+    "Replicas sharing state (SHARED_STATE_URL)",
+    result.shared,
+    (s) => {
+      out.push(
+        "A real redis-server on loopback (`bench/src/shared-state-bench.ts`). A 50,000-character streamed answer (Dify's " +
+          "calls every 300 characters, each on a new connection) through the composite app with keywords, obscenity and the " +
+          "guard engine against the fake guard model, behind a round-robin proxy on loopback; medians of " +
+          `${s.rounds} round(s), scenarios interleaved. Server CPU from \`/proc/<pid>/stat\`.`,
+      );
+      out.push("");
+      out.push(
+        table(
+          ["setup", "calls", "model calls", "apps' CPU", "store's CPU", "total ÷ 1 replica"],
+          ["l", "r", "r", "r", "r", "r"],
+          s.replicas.map((r) => [
+            r.label,
+            String(r.calls),
+            String(r.modelCalls),
+            `${r.appCpuMs.toFixed(0)} ms`,
+            `${r.storeCpuMs.toFixed(0)} ms`,
+            `${fixed((r.appCpuMs + r.storeCpuMs) / (s.replicas[0]?.appCpuMs ?? Number.NaN), 2)}×`,
+          ]),
+        ),
+      );
+      out.push("");
+      if (s.keywordInput.length > 0) {
+        out.push(`moderation-keywords, ${CASES.input.label}, under load (runs alternating):`);
+        out.push("");
+        out.push(
+          table(
+            ["variant", "requests/s (median)", "runs", "requests per server CPU-second", "p99"],
+            ["l", "r", "l", "r", "r"],
+            s.keywordInput.map((r) => [
+              r.variant,
+              r.requestsPerSec.toFixed(0),
+              r.runs.map((v) => v.toFixed(0)).join(", "),
+              r.requestsPerCpuSec.toFixed(0),
+              `${r.p99Ms.toFixed(2)} ms`,
+            ]),
+          ),
+        );
+        out.push("");
+      }
+      if (s.storeKilled) {
+        const k = s.storeKilled;
+        out.push(
+          `Store killed (SIGKILL) ${k.killedAtSec.toFixed(1)} s into a ${k.durationSec.toFixed(0)} s load run on 3 replicas ` +
+            `(composite with guard, RATE_LIMIT_RPS on) and started again at ${k.restartedAtSec.toFixed(1)} s: ` +
+            `${k.requests} calls answered 200, ${k.non2xx} other statuses (${JSON.stringify(k.statusCodes)}), ${k.errors} connection errors; ` +
+            `${k.reconnected ? "every replica was using the store again after the run" : "not every replica had reconnected"}.`,
+        );
+        out.push("");
+      }
+    },
+    "_Not run in this run (`pnpm bench --only shared`)._",
+    "shared",
+    "_Reading of the shared-state figures: to be written after a run._",
+  );
+
+  section(
+    "Where the time goes",
+    result.profile,
+    (p) => {
+      out.push(
+        `\`node --cpu-prof\` on the ${p.app} app (sample list, pinned like above) and then on the baseline, under ${p.connections} ` +
+          `connections, ${p.durationSec} s per point; only samples taken while the load ran count. Shares are of the busy ` +
+          "(non-idle) CPU time of the server's main thread; µs / request divides that time by the requests served. " +
+          '"inclusive" counts a sample for every area on its stack. Summarise any profile with ' +
+          "`node --import tsx bench/src/cpuprofile.ts <file.cpuprofile>`.",
+      );
+      for (const server of p.servers) if (server.note) out.push(`\n**Note (${server.server}):** ${server.note}`);
+      out.push("");
+      const [app, baseline] = p.servers;
+      for (const c of app?.cases ?? []) {
+        const base = baseline?.cases.find((b) => b.caseId === c.caseId);
+        const perRequest = (x: { summary: { busyMs: number }; requests: number }) =>
+          ((x.summary.busyMs * 1000) / Math.max(1, x.requests)).toFixed(0);
+        out.push(`### ${CASES[c.caseId].label}`);
+        out.push("");
+        out.push(
+          `${app!.server}: ${perRequest(c)} µs of CPU per request (${c.requestsPerSec.toFixed(0)} req/s under the profiler, ` +
+            `${fixed(c.summary.busyMs, 0)} ms busy of ${fixed(c.summary.sampledMs, 0)} ms sampled)` +
+            (base
+              ? `; baseline: ${perRequest(base)} µs per request (${base.requestsPerSec.toFixed(0)} req/s, ${fixed(base.summary.busyMs, 0)} ms busy of ${fixed(base.summary.sampledMs, 0)} ms).`
+              : "."),
+        );
+        out.push("");
+        out.push(profileTables(c.summary, { requests: c.requests }));
+        out.push("");
+        if (base) {
+          out.push("Baseline, same load:");
+          out.push("");
+          out.push(profileTables(base.summary, { requests: base.requests, topAreas: 6, functions: false }));
+          out.push("");
+        }
+      }
+    },
+    "_Not profiled in this run._",
+    "profile",
+    "_Reading of the profile: to be written after a full run._",
+  );
   // The pii engine's figures come from its own script (bench/src/pii-bench.ts), kept as notes.
   out.push("## PII engine");
   out.push("");

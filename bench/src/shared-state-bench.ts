@@ -18,9 +18,9 @@ import { type RedisServer, startRedisServer } from "@dify-ext/test-support/redis
 import { appDeployable } from "./deployables.ts";
 import { CASES, COMMON_ENV } from "./http.ts";
 import { type LoadResult, startLoadGenerator } from "./load.ts";
-import { type PinnedProcess, startPinned } from "./processes.ts";
+import { cpuMs, type PinnedProcess, startPinned } from "./processes.ts";
 import { median } from "./stats.ts";
-import { cpuMs, difyCallOnNewConnection as call, SENTENCES, streamCuts } from "./stream.ts";
+import { difyCallOnNewConnection as call, SENTENCES, streamCuts } from "./stream.ts";
 
 const API_KEY = COMMON_ENV.API_KEYS!;
 /** The streamed answer's length. */

@@ -10,14 +10,13 @@
  * Then, in-process, the stream cache's memory: heap growth with the cache filled to its default
  * limit by a burst of distinct streamed answers, against the bytes the cache counts.
  */
-import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createKeywordEngine, createKeywordMatcher } from "@dify-ext/moderation-engines/keywords";
 import { createObscenityEngine } from "@dify-ext/moderation-engines/obscenity";
 import { createModerationPolicy, createStreamCache, DEFAULT_STREAM_CACHE_BYTES } from "@dify-ext/moderation-engines";
 import { appDeployable } from "./deployables.ts";
 import { CASES, COMMON_ENV } from "./http.ts";
-import { type PinnedProcess, startPinned } from "./processes.ts";
+import { cpuMs, type PinnedProcess, startPinned } from "./processes.ts";
 
 /** Dify's MODERATION_BUFFER_SIZE default: a call each time the answer grew by this many characters. */
 const BUFFER = 300;
@@ -91,14 +90,6 @@ export const STREAM_APPS = [
   { id: "moderation-obscenity", dir: "apps/moderation-obscenity", label: "obscenity" },
   { id: "moderation", dir: "apps/moderation", label: "composite (keywords + obscenity)" },
 ] as const;
-
-/** Server CPU time of a process in ms (utime + stime). */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields 14 and 15 of stat(5), counted from the state field (3) here; in clock ticks (100 Hz).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 /** One output-moderation call (or a ping) on a new connection, as Dify makes it; resolves with the reply. */
 function call(url: string, appId: string, text: string | null | typeof CASES.input): Promise<string> {

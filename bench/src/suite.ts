@@ -13,7 +13,10 @@ import {
   POLICY_APPS_ID,
   REPO_ROOT,
   runHttpBench,
+  SHADOW_ID,
   STACK,
+  WEBHOOK_DELAY_MS,
+  WEBHOOK_ID,
 } from "./http.ts";
 import { type ListMemoryResult, runListMemoryBench } from "./memory.ts";
 import type { BenchOptions } from "./options.ts";
@@ -282,6 +285,35 @@ export function evaluateTargets(result: BenchResult): TargetResult[] {
         limit: "≥ 0.95×",
         pass: ratio >= 0.95,
       });
+    }
+    // Issue 25: a webhook receiver that answers after 5 s costs the verdicts nothing.
+    const shadow = cell(SHADOW_ID);
+    const hooked = cell(WEBHOOK_ID);
+    if (shadow && hooked) {
+      const label = `webhook receiver answering after ${WEBHOOK_DELAY_MS / 1000} s vs none (every call a shadow verdict), ${CASES.input.label}, ${connections} connections`;
+      const ratio = hooked.requestsPerSec / shadow.requestsPerSec;
+      targets.push({
+        target: `${label}: requests/s`,
+        measured: `${x(ratio)} (${hooked.requestsPerSec.toFixed(0)} vs ${shadow.requestsPerSec.toFixed(0)} req/s)`,
+        limit: "≥ 0.95×",
+        pass: ratio >= 0.95,
+      });
+      const p99 = hooked.p99Ms / shadow.p99Ms;
+      targets.push({
+        target: `${label}: p99`,
+        measured: `${x(p99)} (${hooked.p99Ms.toFixed(2)} vs ${shadow.p99Ms.toFixed(2)} ms)`,
+        limit: "≤ 1.05× (0.95× the speed)",
+        pass: p99 <= 1 / 0.95,
+      });
+      if (shadow.cpuUsPerRequest > 0 && hooked.cpuUsPerRequest > 0) {
+        const cpu = hooked.cpuUsPerRequest / shadow.cpuUsPerRequest;
+        targets.push({
+          target: `${label}: server CPU per request`,
+          measured: `${x(cpu)} (${hooked.cpuUsPerRequest.toFixed(0)} vs ${shadow.cpuUsPerRequest.toFixed(0)} µs)`,
+          limit: "≤ 1.05×",
+          pass: cpu <= 1 / 0.95,
+        });
+      }
     }
     // The composite against the keyword app on the input case, same run (issue 13).
     const rps = (server: string) =>

@@ -1,5 +1,5 @@
-import { fileURLToPath } from "node:url";
-import { fuzzAppSuite } from "@dify-ext/test-support/app-suite";
+import { appDirOf } from "@dify-ext/test-support/app-process";
+import { fuzzAppSuite, MASK_AT_BOTH_POINTS } from "@dify-ext/test-support/app-suite";
 import { INPUT_BLOCKED } from "@dify-ext/test-support/replies";
 import { startFakeGuard } from "@dify-ext/test-support/fake-guard";
 import { expect } from "vitest";
@@ -7,17 +7,15 @@ import { expect } from "vitest";
 fuzzAppSuite({
   title: "moderation-guard under hostile input, against a fake guard model",
   name: "moderation-guard",
-  appDir: fileURLToPath(new URL("..", import.meta.url)),
-  runs: 3000,
+  appDir: appDirOf(import.meta.url),
   upstream: () => startFakeGuard(),
   env: (fake) => ({
+    ...MASK_AT_BOTH_POINTS,
     GUARD_BASE_URL: fake.url,
     GUARD_MODEL: "Qwen/Qwen3Guard-Gen-4B",
     GUARD_TIMEOUT_MS: "2000",
     GUARD_WINDOW_CHARS: "2000",
     GUARD_WINDOW_OVERLAP_CHARS: "200",
-    MODERATION_INPUT_ACTION: "mask",
-    MODERATION_OUTPUT_ACTION: "mask",
   }),
   upstreamRequests: (fake) => fake.calls.length,
   afterRun: (_report, fake) => {

@@ -16,7 +16,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const KEY = "playground-key-2468";
 
 /** A CJK term and an English one; the text writes the English one in full-width letters. */
-const LIST = "# match: word\n# fold: repeats\n赌博\nscam\n";
+const LIST = "# match: word\n# fold: repeats\n# category: illicit\n赌博\nscam\n";
 const ALLOW = "scampi\n";
 const QUERY = "这里有赌博网站，还有 ＳＣＡＭ offers, and scampi for dinner";
 const MASKED = "这里有**网站，还有 **** offers, and scampi for dinner";
@@ -86,6 +86,7 @@ describe("the playground page in headless Chromium", () => {
     await page.waitForSelector("#result:not([hidden])");
     expect(await page.textContent("#verdict")).toBe("mask");
     expect(await page.textContent("#summary")).toContain("for app_id app-e2e-1");
+    expect(await page.textContent("#summary")).toContain("categories illicit: mask");
 
     const query = page.locator('.text-box[data-source="query"]');
     const marks = await query.locator("mark").evaluateAll((nodes) =>
@@ -100,8 +101,8 @@ describe("the playground page in headless Chromium", () => {
       { text: "ＳＣＡＭ", engine: "keywords", label: "scam" },
     ]);
     expect(await query.locator(".tag").allTextContents()).toEqual([
-      "keywords · 赌博 (gambling)",
-      "keywords · scam (gambling)",
+      "keywords · 赌博 (illicit: mask)",
+      "keywords · scam (illicit: mask)",
     ]);
     expect(await query.locator(".masked").textContent()).toBe(MASKED);
     expect(await page.locator('.text-box[data-source="inputs.topic"] .masked').textContent()).toBe("**");
@@ -112,17 +113,16 @@ describe("the playground page in headless Chromium", () => {
     const engines = await page.locator("#engines tbody tr td").allTextContents();
     expect(engines[0]).toBe("keywords");
     expect(Number(engines[1])).toBeGreaterThanOrEqual(0);
-    expect(engines[2]).toBe("flagged (gambling)");
+    expect(engines[2]).toBe("flagged (illicit)");
     const lists = await page
       .locator("#lists tbody tr")
-      .evaluateAll((rows) => rows.map((row) => [...row.children].slice(0, 4).map((cell) => cell.textContent)));
+      .evaluateAll((rows) => rows.map((row) => [...row.children].slice(0, 7).map((cell) => cell.textContent)));
+    // Its match, its folds and its category, then when it was loaded.
     expect(lists).toEqual([
-      ["keywords", "gambling", "block", "2"],
-      ["keywords", "food", "allow", "1"],
+      ["keywords", "gambling", "block", "2", "word", "repeats", "illicit"],
+      ["keywords", "food", "allow", "1", "", "", ""],
     ]);
-    // The list's folds, then when it was loaded.
-    expect(await page.locator("#lists tbody tr").first().locator("td").nth(5).textContent()).toBe("repeats");
-    expect(await page.locator("#lists tbody tr").first().locator("td").nth(6).textContent()).not.toBe("");
+    expect(await page.locator("#lists tbody tr").first().locator("td").nth(7).textContent()).not.toBe("");
 
     // The key lives in this tab's session storage only.
     // (Expressions evaluated in the page: this package's TypeScript has no DOM types.)
@@ -138,9 +138,9 @@ describe("the playground page in headless Chromium", () => {
     await page.click("#run");
     await page.locator("#reply", { hasText: "来****吧" }).waitFor();
     const query = page.locator('.text-box[data-source="query"]');
-    expect(await query.locator(".tag").allTextContents()).toEqual(["keywords · 赌博 [via repeats] (gambling)"]);
+    expect(await query.locator(".tag").allTextContents()).toEqual(["keywords · 赌博 [via repeats] (illicit: mask)"]);
     const row = await query.locator(".findings tbody tr td").allTextContents();
-    expect(row).toEqual(["1–5", "赌赌博博", "keywords", "赌博", "repeats", "gambling", ""]);
+    expect(row).toEqual(["1–5", "赌赌博博", "keywords", "赌博", "repeats", "illicit", "mask", ""]);
     expect(pageErrors).toEqual([]);
   }, 30_000);
 

@@ -2,12 +2,13 @@ import { fileURLToPath } from "node:url";
 import { startAppForSuite } from "@dify-ext/test-support/app-suite";
 import {
   FREE_PLAN_GZIP_LIMIT,
+  pingOnce,
   type RunningTarget,
   workerBasicsSuite,
   workerTransport,
 } from "@dify-ext/test-support/worker";
 import { afterAll, describe, expect, it } from "vitest";
-import { CUSTOM_ENV, customListCases, customListFiles, SAMPLE_ENV, sampleListCases } from "./cases.ts";
+import { CUSTOM_ENV, customListCases, customListFiles, KEY, SAMPLE_ENV, sampleListCases } from "./cases.ts";
 
 const worker = workerTransport(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -62,5 +63,18 @@ describe("the Worker in workerd", () => {
     } finally {
       await on.stop();
     }
+  });
+
+  it("refuses verdict webhooks, which only the Node service sends, naming the variable", async () => {
+    const { status, message } = await pingOnce(worker, KEY, {
+      ...SAMPLE_ENV,
+      MODERATION_WEBHOOK_URL: "https://audit.example/hooks/dify",
+      MODERATION_WEBHOOK_SECRET: "whsec-worker-0123456789",
+    });
+    expect(status).toBe(500);
+    expect(message).toMatch(
+      /misconfigured: MODERATION_WEBHOOK_URL: verdict webhooks are sent by the Node service only/,
+    );
+    expect(message).not.toContain("whsec");
   });
 });

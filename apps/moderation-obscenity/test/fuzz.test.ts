@@ -1,12 +1,11 @@
-import { fileURLToPath } from "node:url";
-import { fuzzAppSuite } from "@dify-ext/test-support/app-suite";
+import { appDirOf } from "@dify-ext/test-support/app-process";
+import { fuzzAppSuite, MASK_AT_BOTH_POINTS } from "@dify-ext/test-support/app-suite";
 
 fuzzAppSuite({
   title: "moderation-obscenity under hostile input",
   name: "moderation-obscenity",
-  appDir: fileURLToPath(new URL("..", import.meta.url)),
-  runs: 3000,
-  env: { MODERATION_INPUT_ACTION: "mask", MODERATION_OUTPUT_ACTION: "mask" },
+  appDir: appDirOf(import.meta.url),
+  env: MASK_AT_BOTH_POINTS,
   afterStorm: {
     params: { app_id: "a", inputs: { n: 1, file: { type: "image" }, note: "what the fuck, said Bob" }, query: "hi" },
     reply: {

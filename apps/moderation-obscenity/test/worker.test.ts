@@ -13,11 +13,7 @@ describe("moderation-obscenity as a Worker", () => {
   const { misconfiguration } = workerBasicsSuite(worker, {
     key: "good-key-1234",
     apiKeysRequired: { key: "dify-ext-dev-key" },
-  });
-
-  it("answers every call with a 500 naming the bad variables, and never echoes a key", async () => {
-    const message = await misconfiguration({ API_KEYS: "abcd,good-key-1234", MODERATION_INPUT_ACTION: "delete" });
-    for (const name of ["API_KEYS", "MODERATION_INPUT_ACTION"]) expect(message).toContain(name);
+    badVariables: { MODERATION_INPUT_ACTION: "delete" },
   });
 
   it("names an unusable extra term in the 500 (where Node refuses to start)", async () => {

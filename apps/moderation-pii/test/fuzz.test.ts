@@ -1,11 +1,10 @@
-import { fileURLToPath } from "node:url";
+import { appDirOf } from "@dify-ext/test-support/app-process";
 import { fuzzAppSuite } from "@dify-ext/test-support/app-suite";
 
 fuzzAppSuite({
   title: "moderation-pii under hostile input",
   name: "moderation-pii",
-  appDir: fileURLToPath(new URL("..", import.meta.url)),
-  runs: 3000,
+  appDir: appDirOf(import.meta.url),
   afterStorm: {
     params: {
       app_id: "a",

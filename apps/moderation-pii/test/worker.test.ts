@@ -10,11 +10,9 @@ afterAll(() => worker.close());
 piiCases(worker);
 
 describe("moderation-pii as a Worker", () => {
-  const { misconfiguration } = workerBasicsSuite(worker, { key: "good-key-1234" });
-
-  it("answers every call with a 500 naming the bad variables, and never echoes a key", async () => {
-    const message = await misconfiguration({ API_KEYS: "abcd,good-key-1234", PII_MASK_STYLE: "hash" });
-    for (const name of ["API_KEYS", "PII_MASK_STYLE"]) expect(message).toContain(name);
+  const { misconfiguration } = workerBasicsSuite(worker, {
+    key: "good-key-1234",
+    badVariables: { PII_MASK_STYLE: "hash" },
   });
 
   it("names an unknown phone region in the 500 (where Node refuses to start)", async () => {

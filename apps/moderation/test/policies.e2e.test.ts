@@ -190,7 +190,7 @@ describe("a broken policy file at start-up", () => {
       JSON.stringify({ apps: { helpdesk: { input: { action: "hide" } } } }),
     );
     expect(error).toMatch(/exited with code 1/);
-    expect(error).toContain("apps.helpdesk.input.action: expected block or mask");
+    expect(error).toContain("apps.helpdesk.input.action: expected block, mask, shadow or pass");
   });
 
   it("stops the app when the file is empty, naming the file", async () => {

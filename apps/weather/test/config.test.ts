@@ -1,4 +1,4 @@
-import { problemNames, problemsOf } from "@dify-ext/test-support/config";
+import { expectBoundsOf, problemsOf, refusedTogether } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { createWeatherService, WEATHER_SETTINGS } from "@dify-ext/weather-service";
@@ -53,7 +53,7 @@ describe("loadConfig", () => {
   });
 
   it("names every bad variable at once, never echoing a value", () => {
-    const problems = problemsOfEnv({
+    const bad = {
       WEATHER_LOCATION_VARIABLE: "my location",
       WEATHER_UNITS: "kelvin",
       WEATHER_LANGUAGE: "english please",
@@ -66,26 +66,10 @@ describe("loadConfig", () => {
       OPEN_METEO_GEOCODING_URL: "geocoding-api.open-meteo.com",
       OPEN_METEO_FORECAST_URL: "https://user:hunter22@api.open-meteo.com",
       PORT: "70000",
-    });
-    expect(problemNames(problems)).toEqual(
-      [
-        "OPEN_METEO_FORECAST_URL",
-        "OPEN_METEO_GEOCODING_URL",
-        "PORT",
-        "WEATHER_CACHE_MAX",
-        "WEATHER_CACHE_TTL_MS",
-        "WEATHER_FORECAST_DAYS",
-        "WEATHER_GEOCODE_TTL_MS",
-        "WEATHER_LANGUAGE",
-        "WEATHER_LOCATION_VARIABLE",
-        "WEATHER_NOT_FOUND_TTL_MS",
-        "WEATHER_TIMEOUT_MS",
-        "WEATHER_UNITS",
-      ].sort(),
-    );
+    };
+    const problems = refusedTogether(loadConfig, bad, { hidden: ["hunter22", "kelvin", "english please", "many"] });
     expect(problems).toContain("WEATHER_UNITS: expected metric or imperial");
     expect(problems).toContain("WEATHER_FORECAST_DAYS: expected a whole number from 1 to 16");
-    expect(problems.join("\n")).not.toMatch(/hunter22|kelvin|english please|many/);
   });
 
   it("refuses URLs that are not plain http(s) base URLs", () => {
@@ -115,15 +99,7 @@ describe("loadConfig", () => {
       WEATHER_CACHE_MAX: WEATHER_SETTINGS.cacheMax,
       WEATHER_CACHE_BYTES: WEATHER_SETTINGS.cacheMaxBytes,
     };
-    for (const [name, setting] of Object.entries(variables)) {
-      expect(() => loadConfig({ [name]: String(setting.min) })).not.toThrow();
-      expect(() => loadConfig({ [name]: String(setting.max) })).not.toThrow();
-      for (const bad of [setting.min - 1, setting.max + 1]) {
-        expect(problemsOfEnv({ [name]: String(bad) })).toEqual([
-          `${name}: expected a whole number from ${setting.min} to ${setting.max}`,
-        ]);
-      }
-    }
+    expectBoundsOf(loadConfig, variables);
     expect(loadConfig({}).weather).toMatchObject(
       Object.fromEntries(Object.entries(WEATHER_SETTINGS).map(([name, setting]) => [name, setting.default])),
     );

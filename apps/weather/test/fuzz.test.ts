@@ -1,4 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { appDirOf } from "@dify-ext/test-support/app-process";
 import { fuzzAppSuite } from "@dify-ext/test-support/app-suite";
 import { startFakeOpenMeteo } from "@dify-ext/test-support/fake-open-meteo";
 import { expect } from "vitest";
@@ -8,7 +8,7 @@ const POINT = "app.external_data_tool.query";
 fuzzAppSuite({
   title: "weather under hostile input, against a fake Open-Meteo",
   name: "weather",
-  appDir: fileURLToPath(new URL("..", import.meta.url)),
+  appDir: appDirOf(import.meta.url),
   runs: 4000,
   upstream: () => startFakeOpenMeteo(),
   env: (fake) => ({

@@ -25,14 +25,10 @@ interface RunResult {
   output: string;
 }
 
-/** Runs a shell command line as Docker's `RUN` does (`/bin/sh -c`). */
-function sh(line: string, cwd: string, env: Record<string, string>): Promise<RunResult> {
+/** Runs `command` in `cwd` with exactly `env`: its exit code and everything it printed, in order. */
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", line], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -41,21 +37,15 @@ function sh(line: string, cwd: string, env: Record<string, string>): Promise<Run
   });
 }
 
+/** Runs a shell command line as Docker's `RUN` does (`/bin/sh -c`). */
+function sh(line: string, cwd: string, env: Record<string, string>): Promise<RunResult> {
+  return run("/bin/sh", ["-c", line], cwd, { ...process.env, ...env });
+}
+
 /** Runs an exec-form command (`["node", …]`) with only the given environment. */
 function exec(argv: string[], cwd: string, env: Record<string, string>): Promise<RunResult> {
   const [command, ...args] = argv;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command === "node" ? process.execPath : command!, args, {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, output }));
-  });
+  return run(command === "node" ? process.execPath : command!, args, cwd, env);
 }
 
 /** The environment of the container: PATH, the Dockerfile's ENV, and what the operator sets. */
@@ -355,6 +345,21 @@ describe("every other app's deployable starts and serves", () => {
     }
   }
 
+  /** {@link checkDeployable} against a fake upstream started for it (`env` points the app at it) and closed after. */
+  async function checkAgainstFake<F extends { url: string; close(): Promise<void> }>(
+    name: string,
+    startFake: () => Promise<F>,
+    env: (fake: F) => Record<string, string>,
+    check: (app: Deployed, fake: F, dir: string) => Promise<void>,
+  ): Promise<void> {
+    const fake = await startFake();
+    try {
+      await checkDeployable(name, { API_KEYS: KEY, ...env(fake) }, (app, dir) => check(app, fake, dir));
+    } finally {
+      await fake.close();
+    }
+  }
+
   it("moderation-obscenity, with the playground page built at bundle time (the deployable has no esbuild)", async () => {
     const env = { API_KEYS: KEY, MODERATION_OUTPUT_ACTION: "mask", PLAYGROUND: "true" };
     await checkDeployable("moderation-obscenity", env, async (app) => {
@@ -394,29 +399,27 @@ describe("every other app's deployable starts and serves", () => {
   }, 120_000);
 
   it("moderation-openai, whose engine is a lazily loaded chunk, against a fake OpenAI", async () => {
-    const fake = await startFakeOpenAI({ apiKey: "sk-deploy-test-0123" });
-    const env = { API_KEYS: KEY, OPENAI_API_KEY: "sk-deploy-test-0123", OPENAI_BASE_URL: fake.url };
-    try {
-      await checkDeployable("moderation-openai", env, async (app) => {
+    await checkAgainstFake(
+      "moderation-openai",
+      () => startFakeOpenAI({ apiKey: "sk-deploy-test-0123" }),
+      (fake) => ({ OPENAI_API_KEY: "sk-deploy-test-0123", OPENAI_BASE_URL: fake.url }),
+      async (app, fake) => {
         expect(await moderateInput(app, "VIOLENT words")).toMatchObject({ flagged: true, action: "direct_output" });
         expect(fake.calls.length).toBeGreaterThan(0);
-      });
-    } finally {
-      await fake.close();
-    }
+      },
+    );
   }, 120_000);
 
   it("moderation-guard, against a fake guard model", async () => {
-    const fake = await startFakeGuard();
-    const env = { API_KEYS: KEY, GUARD_BASE_URL: fake.url, GUARD_MODEL: "llama-guard3:8b" };
-    try {
-      await checkDeployable("moderation-guard", env, async (app) => {
+    await checkAgainstFake(
+      "moderation-guard",
+      () => startFakeGuard(),
+      (fake) => ({ GUARD_BASE_URL: fake.url, GUARD_MODEL: "llama-guard3:8b" }),
+      async (app, fake) => {
         expect(await moderateInput(app, "VIOLENT words")).toMatchObject({ flagged: true, action: "direct_output" });
         expect(fake.calls.length).toBe(1);
-      });
-    } finally {
-      await fake.close();
-    }
+      },
+    );
   }, 120_000);
 
   it("moderation (composite: keywords and obscenity)", async () => {
@@ -431,19 +434,18 @@ describe("every other app's deployable starts and serves", () => {
   }, 120_000);
 
   it("weather, against a fake Open-Meteo", async () => {
-    const fake = await startFakeOpenMeteo();
-    const env = { API_KEYS: KEY, OPEN_METEO_GEOCODING_URL: fake.url, OPEN_METEO_FORECAST_URL: fake.url };
-    try {
-      await checkDeployable("weather", env, async (app, dir) => {
+    await checkAgainstFake(
+      "weather",
+      () => startFakeOpenMeteo(),
+      (fake) => ({ OPEN_METEO_GEOCODING_URL: fake.url, OPEN_METEO_FORECAST_URL: fake.url }),
+      async (app, _fake, dir) => {
         expect(existsSync(join(dir, "lists"))).toBe(false);
         const params = { app_id: "a", tool_variable: "weather", inputs: { location: "Paris" }, query: "Weather?" };
         const reply = await json(
           await difyCall(`${app.url}/api/dify/receive`, KEY, "app.external_data_tool.query", params),
         );
         expect(reply.result).toMatch(/^Current weather in Paris, .*Weather data by Open-Meteo\.com/);
-      });
-    } finally {
-      await fake.close();
-    }
+      },
+    );
   }, 120_000);
 });

@@ -23,6 +23,11 @@ export interface Finding extends Span {
    * when the text holds the term as written.
    */
   fold?: string;
+  /**
+   * The finding's category from the vocabulary (`categories.ts`), which per-category actions key
+   * on. Unset: the verdict's first category, or `other`.
+   */
+  category?: string;
 }
 
 /** An engine's judgement of one text. */
@@ -33,8 +38,16 @@ export interface TextVerdict {
    * (OpenAI) return none; a flagged verdict without findings cannot be masked and is blocked.
    */
   findings: Finding[];
-  /** Categories that caused the flag (e.g. OpenAI's `violence`), for logs and metrics. */
+  /**
+   * Categories that caused the flag, from the one vocabulary (`categories.ts`: `hate`, `pii.email`,
+   * …), each once; for logs, metrics, per-category actions and reply templates.
+   */
   categories: string[];
+  /**
+   * The engine's own names for what flagged, each once: keyword list names, OpenAI's categories
+   * (`harassment/threatening`), a guard model's ids (`S10`), pii types. For the audit trail.
+   */
+  rules?: string[];
 }
 
 /** Which of Dify's moderation points a text comes from. */
@@ -79,6 +92,8 @@ export interface LoadedList {
   match?: string;
   /** The keyword list's folds (`chinese`, `pinyin`, …), when it has any. */
   folds?: string[];
+  /** The category of its findings (docs/categories.md), for a block list. */
+  category?: string;
 }
 
 /** What an engine has loaded, as it describes itself to an operator (`GET`-free: no text in it). */

@@ -1,6 +1,8 @@
+export * from "./categories.ts";
 export * from "./engine.ts";
 export { type MaskSpan, maskSpans, mergeSpans } from "./mask.ts";
 export * from "./policy.ts";
+export * from "./reply-template.ts";
 export {
   createStreamCache,
   DEFAULT_STREAM_CACHE_BYTES,

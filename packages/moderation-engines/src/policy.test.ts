@@ -336,8 +336,26 @@ describe("shadow mode and the verdict record", () => {
     expect(output).toEqual({ flagged: false, action: "direct_output" });
     expect(logFields).toMatchObject({ verdict: "block", engine: "w", mode: "shadow" });
     expect(records).toEqual([
-      { point: "input", verdict: "block", mode: "shadow", engines: ["w"], terms: ["bad", "ugly"], categories: [] },
-      { point: "output", verdict: "mask", mode: "shadow", engines: ["w"], terms: ["ugly"], categories: [] },
+      {
+        point: "input",
+        verdict: "block",
+        mode: "shadow",
+        engines: ["w"],
+        terms: ["bad", "ugly"],
+        categories: ["other"],
+        category: "other",
+        rules: [],
+      },
+      {
+        point: "output",
+        verdict: "mask",
+        mode: "shadow",
+        engines: ["w"],
+        terms: ["ugly"],
+        categories: ["other"],
+        category: "other",
+        rules: [],
+      },
     ]);
   });
 
@@ -374,6 +392,7 @@ describe("shadow mode and the verdict record", () => {
       engines: [],
       terms: [],
       categories: [],
+      rules: [],
     });
     expect(records[1]!.terms).toEqual(words.slice(0, RECORDED_TERMS_LIMIT));
     expect(records[2]).toMatchObject({ verdict: "block", engines: ["cat"], terms: [], categories: ["violence"] });
@@ -408,3 +427,262 @@ describe("label masks (findings carrying a replacement)", () => {
     });
   });
 });
+
+/** A small real engine: flags each listed word with its category; `whole` judges whole texts (no spans). */
+function categoryEngine(
+  name: string,
+  words: Record<string, string>,
+  options: { whole?: boolean } = {},
+): ModerationEngine & { calls: number } {
+  const engine = {
+    name,
+    calls: 0,
+    async moderate(texts: readonly string[]) {
+      engine.calls++;
+      return texts.map((text): TextVerdict => {
+        const findings = Object.entries(words).flatMap(([word, category]) =>
+          [...text.matchAll(new RegExp(word, "g"))].map((m) => ({
+            start: m.index,
+            end: m.index + word.length,
+            label: word,
+            category,
+          })),
+        );
+        if (findings.length === 0) return cleanVerdict();
+        const categories = [...new Set(findings.map((finding) => finding.category))];
+        return options.whole
+          ? { flagged: true, findings: [], categories, rules: findings.map((f) => f.label) }
+          : { flagged: true, findings, categories, rules: [`${name}-list`] };
+      });
+    },
+  };
+  return engine;
+}
+
+describe("per-category actions", () => {
+  const words = { "bob@example.com": "pii.email", "555-2671": "pii.phone", slur: "hate", darn: "profanity" };
+
+  it("mask personal data while blocking hate: block beats mask", async () => {
+    const policy = createModerationPolicy({
+      engines: [categoryEngine("e", words)],
+      input: { ...block, categories: { pii: { action: "mask" } } },
+      output: block,
+    });
+    expect(await policy.moderateInput(params({ t: "mail bob@example.com" }))).toEqual({
+      flagged: true,
+      action: "overridden",
+      inputs: { t: "mail ***************" },
+      query: "",
+    });
+    const records: VerdictRecord[] = [];
+    const reply = await policy.moderateInput(params({ t: "mail bob@example.com, slur" }), {
+      onVerdict: (r) => records.push(r),
+    });
+    expect(reply).toEqual({ flagged: true, action: "direct_output", preset_response: "Blocked." });
+    expect(records[0]).toMatchObject({
+      verdict: "block",
+      categories: ["pii.email", "hate"],
+      category: "hate",
+      rules: ["e-list"],
+    });
+  });
+
+  it("take the most specific rule: the category's own, then its family's, then the point's", async () => {
+    const policy = createModerationPolicy({
+      engines: [categoryEngine("e", words)],
+      input: { ...mask, categories: { pii: { action: "block" }, "pii.email": { action: "pass" } } },
+      output: mask,
+    });
+    // pii.email passes by its own rule; pii.phone blocks by the family's; profanity masks by the point's.
+    expect(await policy.moderateInput(params({ t: "bob@example.com darn" }))).toMatchObject({
+      action: "overridden",
+      inputs: { t: "bob@example.com ****" },
+    });
+    expect(await policy.moderateInput(params({ t: "bob@example.com 555-2671" }))).toMatchObject({
+      action: "direct_output",
+    });
+  });
+
+  it("shadow records and lets through; pass is as if nothing matched", async () => {
+    const records: VerdictRecord[] = [];
+    const logFields: Record<string, unknown> = {};
+    const policy = createModerationPolicy({
+      engines: [categoryEngine("e", words)],
+      input: {
+        ...block,
+        categories: { profanity: { action: "shadow" }, pii: { action: "pass" }, hate: { action: "mask" } },
+      },
+      output: block,
+    });
+    const onVerdict = (r: VerdictRecord) => records.push(r);
+    expect(await policy.moderateInput(params({ t: "darn" }), { onVerdict, logFields })).toEqual(inputPassReply);
+    expect(records[0]).toMatchObject({
+      verdict: "shadow",
+      categories: ["profanity"],
+      category: "profanity",
+      terms: ["darn"],
+    });
+    expect(logFields).toMatchObject({ verdict: "shadow", categories: ["profanity"] });
+    expect(await policy.moderateInput(params({ t: "bob@example.com" }), { onVerdict })).toEqual(inputPassReply);
+    expect(records[1]).toMatchObject({ verdict: "pass", categories: [], terms: [], rules: [] });
+    // A shadow category within a mask verdict is recorded as shadowed and left unmasked.
+    expect(await policy.moderateInput(params({ t: "darn slur" }), { onVerdict })).toMatchObject({
+      inputs: { t: "darn ****" },
+    });
+    expect(records[2]).toMatchObject({
+      verdict: "mask",
+      category: "hate",
+      // In the order the engine reported them (this test engine: by word, not by place).
+      categories: ["hate", "profanity"],
+      shadowed: ["profanity"],
+    });
+  });
+
+  it("stop at the first engine with a block finding, and run on past engines whose findings all pass", async () => {
+    const first = categoryEngine("first", { darn: "profanity" });
+    const second = categoryEngine("second", { darn: "hate" });
+    const blocking = createModerationPolicy({ engines: [first, second], input: block, output: block });
+    await blocking.moderateInput(params({ t: "darn" }));
+    expect([first.calls, second.calls]).toEqual([1, 0]);
+    const passing = createModerationPolicy({
+      engines: [first, second],
+      input: { ...block, categories: { profanity: { action: "pass" } } },
+      output: block,
+    });
+    const records: VerdictRecord[] = [];
+    await passing.moderateInput(params({ t: "darn" }), { onVerdict: (r) => records.push(r) });
+    expect([first.calls, second.calls]).toEqual([2, 1]);
+    expect(records[0]).toMatchObject({ verdict: "block", engines: ["second"], categories: ["hate"] });
+  });
+
+  it("block a whole-text verdict whose category masks (nothing to mask), naming the category", async () => {
+    const records: VerdictRecord[] = [];
+    const policy = createModerationPolicy({
+      engines: [categoryEngine("openai", { hateful: "hate" }, { whole: true })],
+      input: { ...block, categories: { hate: { action: "mask" } } },
+      output: block,
+    });
+    const reply = await policy.moderateInput(params({ t: "hateful" }), { onVerdict: (r) => records.push(r) });
+    expect(reply).toMatchObject({ action: "direct_output" });
+    expect(records[0]).toMatchObject({ verdict: "block", reason: "unmaskable", category: "hate", rules: ["hateful"] });
+  });
+
+  it("refuse a rule for a category outside the vocabulary, or an unknown action", () => {
+    const make = (categories: PointPolicy["categories"]) => () =>
+      createModerationPolicy({ engines: [wordEngine("w", [])], input: { ...block, categories }, output: block });
+    expect(make({ gore: { action: "block" } })).toThrow(/input category rule: unknown category "gore"/);
+    expect(make({ pii: { action: "erase" as never } })).toThrow(/input category rule pii: the action must be one of/);
+    expect(make({ "custom.mine": { action: "shadow" }, secret: { action: "mask" } })).not.toThrow();
+  });
+});
+
+describe("reply templates", () => {
+  const engine = () => categoryEngine("keywords", { slur: "hate", darn: "profanity", kill: "violence" });
+
+  it("fill in the category, categories, engine, app id and request id", async () => {
+    const policy = createModerationPolicy({
+      engines: [engine()],
+      input: {
+        ...block,
+        presetResponse: "Blocked ({category}; {categories}) by {engine} in {app_id}, ref {request_id}.",
+      },
+      output: block,
+    });
+    const reply = await policy.moderateInput(params({ t: "darn slur" }), { requestId: "req-42" });
+    expect(reply).toEqual({
+      flagged: true,
+      action: "direct_output",
+      preset_response: "Blocked (hate; hate, profanity) by keywords in app, ref req-42.",
+    });
+  });
+
+  it("take the reply of the first deciding category that has its own, else the point's", async () => {
+    const policy = createModerationPolicy({
+      engines: [engine()],
+      input: {
+        ...block,
+        categories: {
+          hate: { presetResponse: "No hate speech here." },
+          violence: { action: "shadow", presetResponse: "never shown" },
+        },
+      },
+      output: block,
+    });
+    expect(await policy.moderateInput(params({ t: "darn slur kill" }))).toMatchObject({
+      preset_response: "No hate speech here.",
+    });
+    expect(await policy.moderateInput(params({ t: "darn kill" }))).toMatchObject({ preset_response: "Blocked." });
+  });
+
+  it("say unknown for the category when an engine failed and the failure policy blocked, with the point's reply", async () => {
+    const policy = createModerationPolicy({
+      engines: [failingEngine],
+      input: {
+        ...block,
+        presetResponse: "Blocked: {category} ({engine})",
+        onEngineError: "closed",
+        categories: { other: { presetResponse: "never for a failure" } },
+      },
+      output: block,
+    });
+    expect(await policy.moderateInput(params({ t: "x" }))).toMatchObject({
+      preset_response: "Blocked: unknown (upstream)",
+    });
+  });
+
+  it("refuse an unknown placeholder, and {terms} without the opt-in, naming it", () => {
+    const make =
+      (presetResponse: string, replyShowsTerms = false) =>
+      () =>
+        createModerationPolicy({
+          engines: [wordEngine("w", [])],
+          input: block,
+          output: { ...block, presetResponse },
+          replyShowsTerms,
+        });
+    expect(make("Blocked: {reason}")).toThrow(
+      /the output preset response: unknown placeholder \{reason\}; known: \{category\}/,
+    );
+    expect(make("Blocked: {terms}")).toThrow(/\{terms\} shows the matched list terms to the end user/);
+    expect(make("Blocked: {terms}", true)).not.toThrow();
+    expect(make("Literal {{braces}} and { spaced }")).not.toThrow();
+  });
+
+  it("never judge the service's own rendered reply when Dify sends it back, from this or another replica", async () => {
+    const judged = engine();
+    const policy = createModerationPolicy({
+      engines: [judged],
+      input: { ...block, presetResponse: "Your message was blocked ({category}). Ref {request_id}, app {app_id}." },
+      output: block,
+    });
+    const first = await policy.moderateInput(params({ t: "slur" }), { requestId: "abc-1" });
+    const shown = (first as { preset_response: string }).preset_response;
+    expect(shown).toBe("Your message was blocked (hate). Ref abc-1, app app.");
+    const calls = judged.calls;
+    expect(await policy.moderateOutput({ app_id: "app", text: shown })).toEqual(outputPassReply);
+    // Rendered by another replica (another request id): recognised by its shape.
+    const elsewhere = "Your message was blocked (profanity). Ref k8wj9i-18uu, app app.";
+    expect(await policy.moderateOutput({ app_id: "app", text: elsewhere })).toEqual(outputPassReply);
+    expect(judged.calls).toBe(calls);
+    // Not the service's reply: another app's id, or words where only a category can be, are judged.
+    const forged = "Your message was blocked (slur slur). Ref x, app app.";
+    expect(await policy.moderateOutput({ app_id: "app", text: forged })).toMatchObject({ flagged: true });
+    expect(
+      await policy.moderateOutput({ app_id: "other", text: "Your message was blocked (hate). Ref x, app slur." }),
+    ).toMatchObject({ flagged: true });
+  });
+
+  it("recognise a reply quoting {terms} only once it was sent", async () => {
+    const policy = createModerationPolicy({
+      engines: [engine()],
+      input: { ...block, presetResponse: "Please avoid: {terms}" },
+      output: block,
+      replyShowsTerms: true,
+    });
+    expect(await policy.moderateOutput({ app_id: "app", text: "Please avoid: slur" })).toMatchObject({ flagged: true });
+    expect(await policy.moderateInput(params({ t: "slur" }))).toMatchObject({ preset_response: "Please avoid: slur" });
+    expect(await policy.moderateOutput({ app_id: "app", text: "Please avoid: slur" })).toEqual(outputPassReply);
+  });
+});
+
+const outputPassReply = { flagged: false, action: "direct_output" };

@@ -206,7 +206,7 @@ describe("streamed-answer judgements shared by replicas", () => {
     expect(replicas.reduce((sum, r) => sum + r.counts.whole, 0)).toBe(1);
     const stored = [...shared.values.values()].join("");
     expect(stored).not.toContain("garden");
-    expect(stored).toContain('\\"k1\\"');
+    expect(stored).toContain('\\"k2\\"');
     expect([...shared.values.keys()].every((key) => /^s:[\w-]{43}$/.test(key))).toBe(true);
   });
 

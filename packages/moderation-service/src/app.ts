@@ -8,6 +8,7 @@ import { ENGINES } from "./engines/index.ts";
 import { nodeEngineFiles } from "./node-files.ts";
 import { buildPlaygroundPage, playgroundRoutes } from "./playground.ts";
 import { readPolicyFileSource, watchPolicyFile } from "./policies/node.ts";
+import { createWebhookHub } from "./webhooks/hub.ts";
 
 export interface ModerationAppDeps {
   config: ModerationConfig;
@@ -23,6 +24,8 @@ export interface ModerationAppDeps {
    * streamed-answer judgements, rate-limit buckets, and its state in `/readyz`.
    */
   shared?: SharedState;
+  /** The service's name, in verdict webhook events (default `moderation`). */
+  service?: string;
 }
 
 /** A moderation app under Node, not yet listening, with what shutdown needs. */
@@ -31,8 +34,11 @@ export interface ModerationApp {
   moderation: Moderation;
   /** Reloads MODERATION_POLICY_FILE now; `false` when it is broken (logged) or not set. */
   reloadPolicy(): Promise<boolean>;
-  /** Stops watchers: the policy file's and the engines'. */
-  close(): void;
+  /**
+   * Stops watchers (the policy file's and the engines') and sends the verdict events still queued,
+   * for up to WEBHOOK_SHUTDOWN_MS.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -47,8 +53,10 @@ export async function createModerationApp({
   watchPolicy,
   engines = ENGINES,
   shared,
+  service = "moderation",
 }: ModerationAppDeps): Promise<ModerationApp> {
   const policyFile = config.policyFile === undefined ? undefined : await readPolicyFileSource(config.policyFile);
+  const webhooks = config.webhook && createWebhookHub(config.webhook, { service, logger, observer: metrics });
   const moderation = await composeModeration(config, engines, {
     logger,
     observer: metrics,
@@ -56,6 +64,7 @@ export async function createModerationApp({
     files: nodeEngineFiles(logger),
     onState: (state) => metrics?.engineReadiness(state.engines.map(({ engine, ready }) => ({ engine, ready }))),
     ...(shared && { shared: shared.store }),
+    ...(webhooks && { webhooks }),
   });
   const watcher =
     config.policyFile === undefined
@@ -74,9 +83,10 @@ export async function createModerationApp({
     app,
     moderation,
     reloadPolicy: () => watcher?.reload() ?? Promise.resolve(false),
-    close() {
+    async close() {
       watcher?.close();
       moderation.close();
+      await webhooks?.close();
     },
   };
 }

@@ -7,9 +7,11 @@ import type { HandlerContext, Logger } from "@dify-ext/receive";
 import type { ModerationConfig } from "./config/read.ts";
 import { createExplainer } from "./explain.ts";
 import { type ModerationHandlers, moderationHandlers } from "./handlers.ts";
-import { envSpec, parsePolicyFile, resolvePolicies } from "./policies/file.ts";
+import { secretVariable } from "./config/webhook.ts";
+import { envSpec, type PolicySpec, parsePolicyFile, type ResolvedPolicies, resolvePolicies } from "./policies/file.ts";
 import type { ModerationState } from "./state.ts";
 import { buildPolicySet, ENV_POLICY_VERSION, type PolicySet } from "./policies/set.ts";
+import type { WebhookHub, WebhookTarget } from "./webhooks/types.ts";
 
 /** A policy file's text and where it came from (MODERATION_POLICY_FILE). */
 export interface PolicyFileSource {
@@ -53,7 +55,7 @@ export interface Moderation {
  * Worker that does not bundle it) is a `ConfigError` naming MODERATION_ENGINES.
  */
 export async function composeModeration(
-  config: Pick<ModerationConfig, "common" | "policy" | "engines" | "stream">,
+  config: Pick<ModerationConfig, "common" | "policy" | "engines" | "stream" | "webhook">,
   modules: readonly AnyEngineModule[],
   options: {
     logger: Logger;
@@ -64,29 +66,31 @@ export async function composeModeration(
     onState?: (state: ModerationState) => void;
     /** The store replicas share (SHARED_STATE_URL): upstream verdicts and streamed-answer judgements. */
     shared?: SharedStore;
+    /** Verdict webhooks (Node); without it a webhook in the config is a `ConfigError`. */
+    webhooks?: WebhookHub;
   },
 ): Promise<Moderation> {
-  const { logger, observer, files, shared } = options;
+  const { logger, observer, files, shared, webhooks } = options;
   const base = envSpec(config);
+  const context = {
+    logger,
+    observer,
+    files,
+    stream: config.stream,
+    ...(shared && { shared }),
+    ...(webhooks && { webhookFor: (target: WebhookTarget) => webhooks.sink(target) }),
+  };
 
   async function build(file: PolicyFileSource | undefined): Promise<PolicySet> {
     if (!file) {
-      return buildPolicySet({ version: ENV_POLICY_VERSION, defaults: base, apps: new Map() }, modules, {
-        logger,
-        observer,
-        files,
-        stream: config.stream,
-        ...(shared && { shared }),
-      });
+      const resolved: ResolvedPolicies = { version: ENV_POLICY_VERSION, defaults: base, apps: new Map() };
+      checkWebhooks(resolved, webhooks, undefined);
+      return buildPolicySet(resolved, modules, context);
     }
     const parsed = await parsePolicyFile(file.text, file.name);
     const resolved = resolvePolicies(base, parsed, file.name, file.resolvePath);
-    return buildPolicySet(
-      resolved,
-      modules,
-      { logger, observer, files, stream: config.stream, ...(shared && { shared }) },
-      file.name,
-    );
+    checkWebhooks(resolved, webhooks, file.name);
+    return buildPolicySet(resolved, modules, context, file.name);
   }
 
   function announce(set: PolicySet, file: PolicyFileSource | undefined, message: string): void {
@@ -135,6 +139,7 @@ export async function composeModeration(
       const previous = current;
       current = next;
       previous.close();
+      webhooks?.retain(next.webhooks);
       announce(next, file, "moderation policy reloaded");
       options.onState?.(next.state());
     },
@@ -143,4 +148,35 @@ export async function composeModeration(
       current.close();
     },
   };
+}
+
+/**
+ * Checks every policy's webhook receiver before anything is built: a `json` receiver needs its
+ * secret set, and without a hub (a Worker) there can be none. Problems name the file, the app and
+ * the field, or the variable.
+ */
+function checkWebhooks(resolved: ResolvedPolicies, hub: WebhookHub | undefined, source: string | undefined): void {
+  const problems = new Set<string>();
+  const specs: PolicySpec[] = [resolved.defaults, ...resolved.apps.values()];
+  for (const spec of specs) {
+    const target = spec.webhook;
+    if (!target) continue;
+    const where =
+      target.where === "MODERATION_WEBHOOK_URL" || source === undefined ? target.where : `${source}: ${target.where}`;
+    if (!hub) {
+      problems.add(
+        `${where}: verdict webhooks are sent by the Node service only, not on Workers (docs/deploy-workers.md#verdict-webhooks)`,
+      );
+      continue;
+    }
+    if (target.format === "json" && !hub.secrets.has(target.secret ?? "")) {
+      const variable = secretVariable(target.secret);
+      problems.add(
+        target.secret === undefined
+          ? `${where}.url: json events are signed: set ${variable} (or name another secret in webhook.secret)`
+          : `${where}.secret: ${variable} is not set`,
+      );
+    }
+  }
+  if (problems.size > 0) throw new ConfigError([...problems]);
 }

@@ -1,4 +1,10 @@
-import type { AnyEngineModule } from "./engine-module.ts";
+import { CATEGORIES } from "@dify-ext/moderation-engines";
+import { GUARD_CATEGORIES, GUARD_FORMATS, UNSPECIFIED_CATEGORY } from "@dify-ext/moderation-engines/guard/settings";
+import { CLASSIFIER_CATEGORY, INJECTION_CATEGORY_MAP } from "@dify-ext/moderation-engines/injection";
+import { OPENAI_CATEGORY_MAP } from "@dify-ext/moderation-engines/openai/settings";
+import { PII_CATEGORIES } from "@dify-ext/moderation-engines/pii/types";
+import { WEBHOOK_VARIABLES } from "./config/webhook.ts";
+import type { AnyEngineModule, VariableDoc } from "./engine-module.ts";
 import { byRank, ENGINES } from "./engines/index.ts";
 
 /**
@@ -12,12 +18,44 @@ export const GENERATED_START = (what: string) =>
   `<!-- generated: ${what} (pnpm --filter @dify-ext/moderation-service run docs:tables) -->`;
 export const GENERATED_END = "<!-- /generated -->";
 
-/** An engine's variables as a Markdown table. */
-export function variablesTable(module: AnyEngineModule): string {
-  const rows = Object.entries(module.variables).map(
-    ([name, doc]) => `| \`${name}\` | ${doc.default} | ${doc.meaning} |`,
-  );
+/** Variables as a Markdown table (an engine's, or the webhooks'). */
+export function variablesTable(variables: Readonly<Record<string, VariableDoc>>): string {
+  const rows = Object.entries(variables).map(([name, doc]) => `| \`${name}\` | ${doc.default} | ${doc.meaning} |`);
   return ["| variable | default | meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+const GUARD_FAMILY_NAMES: Record<string, string> = {
+  "llama-guard": "Llama Guard",
+  qwen3guard: "Qwen3Guard",
+  shieldgemma: "ShieldGemma",
+};
+
+/**
+ * The category vocabulary with what each engine maps to each category, from the engines' tables
+ * (docs/categories.md).
+ */
+export function categoriesTable(): string {
+  const sources = new Map<string, string[]>(CATEGORIES.map((category) => [category.id, []]));
+  const add = (category: string, source: string) => sources.get(category)?.push(source);
+  add("profanity", "obscenity (every finding)");
+  for (const [type, category] of Object.entries(PII_CATEGORIES)) add(category, `pii \`${type}\``);
+  for (const [name, category] of Object.entries(OPENAI_CATEGORY_MAP)) add(category, `OpenAI \`${name}\``);
+  for (const format of GUARD_FORMATS) {
+    for (const { id, name, category } of GUARD_CATEGORIES[format]) {
+      add(category, `${GUARD_FAMILY_NAMES[format] ?? format} \`${id}\` (${name})`);
+    }
+  }
+  for (const [name, category] of Object.entries(INJECTION_CATEGORY_MAP)) add(category, `injection rules \`${name}\``);
+  add(CLASSIFIER_CATEGORY, "the injection engine's classifier");
+  add(UNSPECIFIED_CATEGORY, "a guard model's unsafe verdict naming no category it knows");
+  add("other", "keyword lists without `# category:`; an OpenAI category not in this table");
+  const rows = CATEGORIES.map(
+    ({ id, meaning }) => `| \`${id}\` | ${meaning} | ${(sources.get(id) ?? []).join(", ")} |`,
+  );
+  rows.push(
+    "| `custom.<name>` | your own: 1 to 40 lower-case letters, digits and hyphens | keyword lists with `# category: custom.<name>`; injection rules that name it |",
+  );
+  return ["| category | what it covers | the engines' names for it |", "| --- | --- | --- |", ...rows].join("\n");
 }
 
 /** The registered engines, in the order they run, as a Markdown table. */
@@ -32,10 +70,14 @@ export function enginesTable(modules: readonly AnyEngineModule[] = ENGINES): str
   return ["| engine | what it catches | variables | docs |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }
 
-/** Every generated block, by what it is: `engines`, and `variables: <engine>` per engine. */
+/** Every generated block, by what it is: `engines`, `categories`, `variables: webhooks`, and `variables: <engine>` per engine. */
 export function generatedBlocks(modules: readonly AnyEngineModule[] = ENGINES): Map<string, string> {
-  const blocks = new Map<string, string>([["engines", enginesTable(modules)]]);
-  for (const module of byRank(modules)) blocks.set(`variables: ${module.name}`, variablesTable(module));
+  const blocks = new Map<string, string>([
+    ["engines", enginesTable(modules)],
+    ["categories", categoriesTable()],
+    ["variables: webhooks", variablesTable(WEBHOOK_VARIABLES)],
+  ]);
+  for (const module of byRank(modules)) blocks.set(`variables: ${module.name}`, variablesTable(module.variables));
   return blocks;
 }
 

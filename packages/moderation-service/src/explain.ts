@@ -3,6 +3,7 @@ import {
   DEFAULT_STREAM_CACHE_BYTES,
   type ModerationEngine,
   maskSpans,
+  OTHER_CATEGORY,
   type PolicyCallContext,
   type PolicyTrace,
   type StreamCache,
@@ -89,6 +90,8 @@ export function createExplainer(
         ? await handlers["app.moderation.input"](request.params as never, traced)
         : await handlers["app.moderation.output"](request.params as never, traced);
     if (!trace) throw new Error("the moderation policy reported no trace for an explain call");
+    const judged: PolicyTrace = trace;
+    const found = new Set<string>();
     return {
       point: request.point,
       appId: request.params.app_id ?? null,
@@ -98,15 +101,24 @@ export function createExplainer(
       texts: textsOf(trace),
       engines: trace.runs.map((run) => {
         const categories = new Set<string>();
-        for (const verdict of run.verdicts ?? []) for (const category of verdict.categories) categories.add(category);
+        const rules = new Set<string>();
+        for (const verdict of run.verdicts ?? []) {
+          if (!verdict.flagged) continue;
+          for (const category of verdict.categories) categories.add(category);
+          for (const finding of verdict.findings) if (finding.category) categories.add(finding.category);
+          for (const rule of verdict.rules ?? []) rules.add(rule);
+        }
+        for (const category of categories) found.add(category);
         return {
           engine: run.engine,
           ms: Math.round(run.ms * 1000) / 1000,
           flagged: run.verdicts?.some((verdict) => verdict.flagged) ?? false,
           categories: [...categories],
+          ...(rules.size > 0 && { rules: [...rules] }),
           ...(run.error === undefined ? {} : { error: run.error }),
         };
       }),
+      categories: [...found].map((category) => ({ category, action: judged.actionOf(category) })),
     };
   }
 
@@ -245,12 +257,15 @@ function textsOf(trace: PolicyTrace): ExplainText[] {
       if (!verdict) continue;
       if (verdict.flagged) flagged = true;
       for (const finding of verdict.findings) {
+        const category = finding.category ?? verdict.categories[0] ?? OTHER_CATEGORY;
         findings.push({
           start: finding.start,
           end: finding.end,
           engine: run.engine,
           label: finding.label,
           ...(finding.fold === undefined ? {} : { fold: finding.fold }),
+          category,
+          action: trace.actionOf(category),
           categories: verdict.categories,
           ...(finding.detail === undefined ? {} : { detail: finding.detail }),
         });
@@ -262,7 +277,12 @@ function textsOf(trace: PolicyTrace): ExplainText[] {
       text,
       flagged,
       findings,
-      masked: maskSpans(text, findings, trace.maskCharacter),
+      // What masking makes of the text: the findings of `block` and `mask` categories masked.
+      masked: maskSpans(
+        text,
+        findings.filter((finding) => finding.action === "block" || finding.action === "mask"),
+        trace.maskCharacter,
+      ),
     };
   });
 }

@@ -30,8 +30,10 @@ export type PolicySelector = (appId: string | undefined) => SelectedPolicy;
  * - The request's log line and metrics get `app`: the app id when the policy file names it, else
  *   `other`, so callers cannot grow the metrics' label set.
  * - Every verdict other than a pass (shadow ones included) writes one audit line, `moderation
- *   verdict`: app id, point, verdict, mode, engines, the list terms or categories that matched, the
- *   policy's version; the request id comes with the request's logger. No user text in it, or in
+ *   verdict`: app id, point, verdict, mode, engines, the categories, list terms and engine rules
+ *   that matched, the policy's version; the request id comes with the request's logger. The same
+ *   fields go to the policy's webhook receiver, if it has one, except for the playground's calls
+ *   (audited with `source: "playground"`, never sent). No user text in it, or in
  *   the request's line, unless `logUserText` (LOG_USER_TEXT, for debugging), and then at most
  *   `LOGGED_TEXT_LIMIT` characters of each part.
  */
@@ -51,7 +53,10 @@ export function moderationHandlers(
     context: HandlerContext & Pick<PolicyCallContext, "trace" | "streamCache">,
   ): PolicyCallContext {
     context.logFields.app = selected.app;
+    // Only the playground's explain asks for a trace.
+    const fromPlayground = context.trace !== undefined;
     return {
+      requestId: context.requestId,
       logger: context.logger,
       logFields: context.logFields,
       // The playground's explain asks the policy for a trace, and replays with its own stream
@@ -60,17 +65,20 @@ export function moderationHandlers(
       ...(context.streamCache && { streamCache: context.streamCache }),
       onVerdict(record: VerdictRecord) {
         if (record.verdict === "pass") return;
-        context.logger.info(
-          {
-            audit: "verdict",
-            appId: appId === undefined ? null : clip(appId, APP_ID_MAX_LENGTH),
-            app: selected.app,
-            ...record,
-            policyVersion: selected.version,
-            ...(options.logUserText && { userText: context.logFields.userText }),
-          },
-          AUDIT_MESSAGE,
-        );
+        const fields = {
+          appId: appId === undefined ? null : clip(appId, APP_ID_MAX_LENGTH),
+          app: selected.app,
+          ...record,
+          policyVersion: selected.version,
+          ...(options.logUserText && { userText: context.logFields.userText }),
+          ...(fromPlayground && { source: "playground" }),
+        };
+        context.logger.info({ audit: "verdict", ...fields }, AUDIT_MESSAGE);
+        // An operator's trial in the playground is audited (marked as such) but never sent to the
+        // review receiver: its events are end users' verdicts, not the operator's experiments.
+        if (fromPlayground) return;
+        // Queued, never awaited: a slow or failing receiver never delays or changes the verdict.
+        selected.webhook?.send(fields, context.requestId);
       },
     };
   }

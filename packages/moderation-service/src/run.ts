@@ -9,7 +9,14 @@ export function runModerationService(app: ModerationAppDefinition) {
     name: app.name,
     loadConfig: app.loadConfig,
     async start(config, { logger, metrics, shared }) {
-      const moderation = await createModerationApp({ config, logger, metrics, engines: app.engines, shared });
+      const moderation = await createModerationApp({
+        config,
+        logger,
+        metrics,
+        engines: app.engines,
+        shared,
+        service: app.name,
+      });
       return {
         app: moderation.app,
         onClose: () => moderation.close(),

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "@dify-ext/receive";
 import type { RecordedLine } from "@dify-ext/test-support/logger";
 import { afterEach } from "vitest";
-import { createModerationApp, type ModerationApp } from "../src/app.ts";
+import { createModerationApp, type ModerationApp, type ModerationAppDeps } from "../src/app.ts";
 import { type ModerationConfig, readCommonSettings, readEngineList, readPolicySettings } from "../src/config/index.ts";
 import { engineModule } from "../src/engines/index.ts";
 
@@ -17,13 +17,10 @@ import { engineModule } from "../src/engines/index.ts";
  */
 export function configFrom(key: string, env: Record<string, string>): ModerationConfig {
   const full = { API_KEYS: key, KEYWORDS_WATCH: "false", ...env };
-  const named: string[] = readEngineList(full, ["keywords"]);
-  return {
-    common: readCommonSettings(full),
-    port: 0,
-    policy: readPolicySettings(full),
-    engines: Object.fromEntries(named.map((name) => [name, engineModule(name)!.read(full)])),
-  };
+  const engines = Object.fromEntries(
+    readEngineList(full, ["keywords"]).map((name) => [name, engineModule(name)!.read(full)]),
+  );
+  return { common: readCommonSettings(full), port: 0, policy: readPolicySettings(full), engines };
 }
 
 /** An app served in-process by {@link inProcessApps}. */
@@ -35,10 +32,15 @@ export interface InProcessApp {
 }
 
 /**
- * Serves apps built the way `runModerationService` builds them, in the test's own process, each on
- * a free loopback port; closes every app a test served after it (`afterEach`). Call in a `describe`.
+ * Serves apps built the way `runModerationService` builds them (with `metrics` when given), in the
+ * test's own process, each on a free loopback port; closes every app a test served after it
+ * (`afterEach`). Call in a `describe`.
  */
-export function inProcessApps(): (config: ModerationConfig, logger: Logger) => Promise<InProcessApp> {
+export function inProcessApps(): (
+  config: ModerationConfig,
+  logger: Logger,
+  metrics?: ModerationAppDeps["metrics"],
+) => Promise<InProcessApp> {
   const running: Array<{ server: Server; built: ModerationApp }> = [];
   afterEach(async () => {
     for (const { server, built } of running.splice(0)) {
@@ -46,8 +48,8 @@ export function inProcessApps(): (config: ModerationConfig, logger: Logger) => P
       await new Promise((resolve) => server.close(resolve));
     }
   });
-  return async (config, logger) => {
-    const built = await createModerationApp({ config, logger });
+  return async (config, logger, metrics) => {
+    const built = await createModerationApp({ config, logger, metrics });
     const server = createServer(built.app.callback());
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     running.push({ server, built });

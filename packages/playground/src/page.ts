@@ -71,7 +71,7 @@ export const PLAYGROUND_HTML = `<!doctype html>
   <h3>Engines</h3>
   <table id="engines"><thead><tr><th>Engine</th><th>Time (ms)</th><th>Result</th></tr></thead><tbody></tbody></table>
   <h3>Lists loaded</h3>
-  <table id="lists"><thead><tr><th>Engine</th><th>List</th><th>Kind</th><th>Terms</th><th>Match</th><th>Folds</th><th>Loaded</th></tr></thead><tbody></tbody></table>
+  <table id="lists"><thead><tr><th>Engine</th><th>List</th><th>Kind</th><th>Terms</th><th>Match</th><th>Folds</th><th>Category</th><th>Loaded</th></tr></thead><tbody></tbody></table>
 </section>
 </main>
 </body>
@@ -109,4 +109,5 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .text-box h4 { margin: .4rem 0 .2rem; font-family: ui-monospace, monospace; font-size: .9rem; }
 #verdict.block, #verdict.mask { color: #c62828; }
 #verdict.pass { color: #2e7d32; }
+#verdict.shadow { color: #9a6700; }
 `;

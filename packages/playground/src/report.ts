@@ -13,10 +13,20 @@ export interface ExplainFinding {
   label: string;
   /** Keyword findings: the list folds the match needed (`pinyin`, `chinese+repeats`); absent when the term stands as written. */
   fold?: string;
-  /** The engine's categories for this text (for keywords: the names of the lists that matched). */
+  /** The finding's category (docs/categories.md). */
+  category: string;
+  /** What the policy does with a finding of this category at this point: block, mask, shadow or pass. */
+  action: string;
+  /** The engine's categories for this text. */
   categories: string[];
   /** What the finding revealed or how it matched (the decoded hidden text of an injection). */
   detail?: string;
+}
+
+/** A category an engine flagged in the call, and what the policy does with it at this point. */
+export interface ExplainCategory {
+  category: string;
+  action: string;
 }
 
 /** One judged text of the call: where it came from, its findings, and the text with them masked. */
@@ -26,7 +36,7 @@ export interface ExplainText {
   text: string;
   flagged: boolean;
   findings: ExplainFinding[];
-  /** The text with every finding masked (what `mask` makes of it, whatever the action). */
+  /** The text with the findings of `block` and `mask` categories masked (what masking makes of it). */
   masked: string;
 }
 
@@ -36,6 +46,8 @@ export interface ExplainEngineRun {
   ms: number;
   flagged: boolean;
   categories: string[];
+  /** The engine's own names for what flagged (keyword list names, OpenAI's categories). */
+  rules?: string[];
   /** Why it could not judge. */
   error?: string;
 }
@@ -49,6 +61,8 @@ export interface ExplainList {
   match?: string;
   /** A keyword list's folds (`chinese`, `pinyin`, …), when it has any. */
   folds?: string[];
+  /** The category of a block list's findings. */
+  category?: string;
   /** When the engine's lists were loaded or last reloaded (ISO 8601). */
   loadedAt?: string;
 }
@@ -60,10 +74,12 @@ export interface ExplainCall {
   appId: string | null;
   /** Exactly the reply Dify would get. */
   reply: Record<string, unknown>;
-  /** `pass`, `block` or `mask`. */
+  /** `pass`, `block`, `mask` or `shadow`. */
   verdict: string;
-  /** The policy's action at this point (`block` or `mask`). */
+  /** The policy's action at this point for categories without a rule of their own. */
   action: string;
+  /** Every category the engines flagged, in the order found, with the action it gets. */
+  categories: ExplainCategory[];
   texts: ExplainText[];
   /** The engines in the order they ran; engines after a block did not run. */
   engines: ExplainEngineRun[];

@@ -13,5 +13,5 @@ export {
   type PerAppFile,
   parsePerAppFile,
 } from "./per-app.ts";
-export type { UpstreamEvent, UpstreamObserver } from "./upstream.ts";
+export type { UpstreamEvent, UpstreamObserver, WebhookEvent, WebhookObserver } from "./upstream.ts";
 export { createWorkerModule, receiveOptionsFrom, type WorkerModule, workerEnv } from "./worker.ts";

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 export interface AppProcess {
   /** Base URL, e.g. `http://127.0.0.1:43121`. */
@@ -25,6 +26,9 @@ export interface StartAppOptions {
   /** How long to wait for the "listening" log line (default {@link DEFAULT_START_TIMEOUT_MS}). */
   startTimeoutMs?: number;
 }
+
+/** The folder of the app whose `test/` folder holds the calling test file: `appDirOf(import.meta.url)`. */
+export const appDirOf = (testFileUrl: string): string => fileURLToPath(new URL("..", testFileUrl));
 
 /** How long an app may take to listen: a few seconds here, much longer on a loaded machine. */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;

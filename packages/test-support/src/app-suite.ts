@@ -5,8 +5,16 @@
  */
 import { difyReplyProblems, type Point } from "@dify-ext/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppProcess, difyCall, logRecords, type StartAppOptions, startAppProcess } from "./app-process.ts";
+import {
+  type AppProcess,
+  DEFAULT_START_TIMEOUT_MS,
+  difyCall,
+  logRecords,
+  type StartAppOptions,
+  startAppProcess,
+} from "./app-process.ts";
 import { difyClient } from "./dify.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "./fake-openai.ts";
 import { type FuzzReport, fuzzReceiveEndpoint } from "./fuzz.ts";
 import { INPUT_BLOCKED, PASS } from "./replies.ts";
 import { propertyRuns, propertyTimeout } from "./seed.ts";
@@ -65,7 +73,7 @@ export function startProcessForSuite(options: SuiteProcessOptions): AppProcess {
     async () => {
       app = await startAppProcess({ ...options, env: envOf(options.env) });
     },
-    (options.startTimeoutMs ?? 20_000) + 30_000,
+    (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) + 30_000,
   );
   afterAll(async () => {
     if (app) expect(await app.stop()).toBe(0);
@@ -92,8 +100,8 @@ export interface FuzzAppOptions<U extends FuzzUpstream | undefined> {
   name: string;
   /** The app's folder (its package root). */
   appDir: string;
-  /** Requests per run in CI (`FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
-  runs: number;
+  /** Requests per run in CI (default 3000; `FUZZ_RUNS`, `FUZZ_SCALE` and `pnpm fuzz` change it). */
+  runs?: number;
   /** Starts the fake upstream the app talks to, before the app; it is closed after the app stopped. */
   upstream?: () => Promise<U>;
   /** The app's variables besides `API_KEYS` (set to {@link FUZZ_KEY}); given the upstream. */
@@ -117,6 +125,33 @@ export interface FuzzAppOptions<U extends FuzzUpstream | undefined> {
   afterStorm: { point?: Point; params: unknown; reply: unknown };
 }
 
+/** Both moderation points set to mask (the fuzz's setting for apps whose engines find spans). */
+export const MASK_AT_BOTH_POINTS: Readonly<Record<string, string>> = {
+  MODERATION_INPUT_ACTION: "mask",
+  MODERATION_OUTPUT_ACTION: "mask",
+};
+
+/** The OpenAI key a fuzzed app sends the fake OpenAI of {@link againstFakeOpenAI}. */
+export const FUZZ_OPENAI_KEY = "sk-fuzz-secret-8d3e1a";
+
+/**
+ * The {@link fuzzAppSuite} options of an app whose openai engine talks to the fake OpenAI: starts
+ * the fake (which checks {@link FUZZ_OPENAI_KEY}), points the engine at it with a 2 s timeout and
+ * `env` besides, and counts the requests that reached it (the run fails when none did).
+ */
+export function againstFakeOpenAI(env: Record<string, string> = {}) {
+  return {
+    upstream: () => startFakeOpenAI({ apiKey: FUZZ_OPENAI_KEY }),
+    env: (fake: FakeOpenAI) => ({
+      OPENAI_API_KEY: FUZZ_OPENAI_KEY,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_TIMEOUT_MS: "2000",
+      ...env,
+    }),
+    upstreamRequests: (fake: FakeOpenAI) => fake.calls.length,
+  } satisfies Partial<FuzzAppOptions<FakeOpenAI>>;
+}
+
 const MODERATION_POINTS: readonly Point[] = ["ping", "app.moderation.input", "app.moderation.output"];
 
 /**
@@ -127,6 +162,7 @@ const MODERATION_POINTS: readonly Point[] = ["ping", "app.moderation.input", "ap
  * correctly, and that it exits cleanly (code 0) on SIGTERM.
  */
 export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(options: FuzzAppOptions<U>): void {
+  const runs = options.runs ?? 3000;
   const points = options.points ?? MODERATION_POINTS;
   const mustAnswer = options.mustAnswer ?? points.filter((point) => point !== "ping");
   const note = (upstream: U) =>
@@ -146,11 +182,11 @@ export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(opt
     });
 
     it(
-      `answers ${propertyRuns(options.runs)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
+      `answers ${propertyRuns(runs)} generated hostile requests with 200/4xx and replies Dify accepts, never 5xx, a reset or a hang`,
       async () => {
         const report = await fuzzReceiveEndpoint(started(app).url, FUZZ_KEY, {
           name: options.name,
-          runs: options.runs,
+          runs,
           points,
           checkReply: (point, reply, params) => [
             ...difyReplyProblems(point as Point, reply, params),
@@ -163,7 +199,7 @@ export function fuzzAppSuite<U extends FuzzUpstream | undefined = undefined>(opt
         if (options.upstreamRequests) expect(options.upstreamRequests(upstream)).toBeGreaterThan(0);
         options.afterRun?.(report, upstream);
       },
-      propertyTimeout(300_000, options.runs),
+      propertyTimeout(300_000, runs),
     );
 
     it("is still up and answers a valid request correctly after the storm", async () => {

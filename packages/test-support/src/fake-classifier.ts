@@ -17,18 +17,9 @@
  * Chinese/Japanese/Korean character is one token, plus two special tokens. The verdict comes from
  * marker words in the text ({@link CLASSIFIER_MARKERS}); tests can also script any reply or failure.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import {
-  answerScripted,
-  Delays,
-  InFlight,
-  type RecordedCall,
-  recordRequest,
-  ReplyScript,
-  type ScriptedReply,
-  send,
-} from "./fake-upstream.ts";
-import { listenOnLoopback } from "./loopback.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FakeControls, RecordedCall, ScriptedReply } from "./fake-upstream.ts";
+import { answerScripted, FakeState, recordRequest, send, serveFake } from "./fake-upstream.ts";
 
 /** The attack probability a text gets from the marker words it contains (the highest wins). */
 export const CLASSIFIER_MARKERS: Readonly<Record<string, number>> = {
@@ -62,15 +53,10 @@ export interface FakeClassifierOptions {
   maxBatch?: number;
 }
 
-export interface FakeClassifier {
+/** The fake's controls: its calls, its script, its requests in flight. */
+export interface FakeClassifier extends FakeControls<FakeClassifierCall, FakeClassifierReply> {
   /** Base URL, e.g. `http://127.0.0.1:43121`; the routes are `/predict` and `/classify`. */
   readonly url: string;
-  readonly calls: FakeClassifierCall[];
-  script(script: FakeClassifierHandler | FakeClassifierReply | readonly FakeClassifierReply[]): void;
-  reset(): void;
-  readonly inFlight: number;
-  readonly maxInFlight: number;
-  close(): Promise<void>;
 }
 
 const CJK_RE = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]/u;
@@ -118,11 +104,9 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
   const model = options.model ?? "protectai/deberta-v3-base-prompt-injection-v2";
   const maxTokens = options.maxTokens ?? 512;
   const maxBatch = options.maxBatch ?? 32;
-  const calls: FakeClassifierCall[] = [];
-  const replies = new ReplyScript<FakeClassifierCall, FakeClassifierReply>(() => ({ type: "default" }));
-  const inFlight = new InFlight();
+  const state = new FakeState<FakeClassifierCall, FakeClassifierReply>(() => ({ type: "default" }));
+  const { calls, replies, delays } = state;
   let requests = 0;
-  const delays = new Delays();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -245,38 +229,9 @@ export async function startFakeClassifier(options: FakeClassifierOptions = {}): 
     );
   };
 
-  const server = createServer((req, res) => {
-    inFlight.track(res);
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed)
-        send(res, 500, JSON.stringify({ error: String(error), error_type: "backend" }));
-      else res.destroy();
-    });
-  });
-  const { port, close: closeServer } = await listenOnLoopback(server);
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    get inFlight() {
-      return inFlight.current;
-    },
-    get maxInFlight() {
-      return inFlight.max;
-    },
-    script(script) {
-      replies.set(script);
-    },
-    reset() {
-      replies.clear();
-      calls.length = 0;
-      inFlight.reset();
-    },
-    close() {
-      delays.clear();
-      return closeServer();
-    },
-  };
+  return serveFake(state, handle, (res, error) =>
+    send(res, 500, JSON.stringify({ error: String(error), error_type: "backend" })),
+  );
 }
 
 /** TEI's input shapes: a string, a pair, or a batch of one-string and two-string lists; or what is wrong. */

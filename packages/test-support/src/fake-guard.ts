@@ -15,19 +15,9 @@
  * any reply text (malformed, truncated, a refusal to classify), an OpenAI-style refusal, and every
  * failure the fake OpenAI has (HTTP errors, hangs, resets, bodies dropped or stalled, delays).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import {
-  answerScripted,
-  Delays,
-  InFlight,
-  type RecordedCall,
-  recordRequest,
-  ReplyScript,
-  type ScriptedReply,
-  send,
-  sendError,
-} from "./fake-upstream.ts";
-import { listenOnLoopback } from "./loopback.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FakeControls, RecordedCall, ScriptedReply } from "./fake-upstream.ts";
+import { answerScripted, FakeState, recordRequest, send, sendError, serveFake } from "./fake-upstream.ts";
 
 export type FakeGuardFormat = "llama-guard" | "qwen3guard" | "shieldgemma";
 
@@ -105,23 +95,10 @@ export interface FakeGuardOptions {
   model?: string;
 }
 
-export interface FakeGuard {
+/** The fake's controls: its calls, its script, its requests in flight. */
+export interface FakeGuard extends FakeControls<FakeGuardCall, FakeGuardReply> {
   /** Base URL including `/v1`, e.g. `http://127.0.0.1:43121/v1`. */
   readonly url: string;
-  /** Every request received, in arrival order (including rejected ones). */
-  readonly calls: FakeGuardCall[];
-  /**
-   * Scripts the next replies. A handler answers every following request; an array (or a single
-   * reply) is a queue consumed one reply per request, after which the default verdicts resume.
-   */
-  script(script: FakeGuardHandler | FakeGuardReply | readonly FakeGuardReply[]): void;
-  /** Forgets the script and the recorded calls. */
-  reset(): void;
-  /** Requests being answered right now (for concurrency tests). */
-  readonly inFlight: number;
-  /** The most requests that were in flight at once since the last reset. */
-  readonly maxInFlight: number;
-  close(): Promise<void>;
 }
 
 /** The family a model name belongs to, as the engine infers it. */
@@ -174,11 +151,9 @@ export function fakeGuardVerdict(
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<FakeGuard> {
-  const calls: FakeGuardCall[] = [];
-  const replies = new ReplyScript<FakeGuardCall, FakeGuardReply>(() => ({ type: "default" }));
-  const inFlight = new InFlight();
+  const state = new FakeState<FakeGuardCall, FakeGuardReply>(() => ({ type: "default" }));
+  const { calls, replies, delays } = state;
   let completions = 0;
-  const delays = new Delays();
 
   const completion = (model: string, message: Record<string, unknown>, finishReason: string) => {
     completions += 1;
@@ -253,40 +228,12 @@ export async function startFakeGuard(options: FakeGuardOptions = {}): Promise<Fa
     }
   };
 
-  const server = createServer((req, res) => {
-    inFlight.track(res);
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        sendError(res, 500, `Fake guard handler failed: ${String(error)}`, "InternalServerError", null);
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  const { port, close: closeServer } = await listenOnLoopback(server);
-
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    calls,
-    get inFlight() {
-      return inFlight.current;
-    },
-    get maxInFlight() {
-      return inFlight.max;
-    },
-    script(script) {
-      replies.set(script);
-    },
-    reset() {
-      replies.clear();
-      calls.length = 0;
-      inFlight.reset();
-    },
-    close() {
-      delays.clear();
-      return closeServer();
-    },
-  };
+  return serveFake(
+    state,
+    handle,
+    (res, error) => sendError(res, 500, `Fake guard handler failed: ${String(error)}`, "InternalServerError", null),
+    "/v1",
+  );
 }
 
 function messagesOf(body: unknown): Array<{ role: string; content: string }> {

@@ -18,20 +18,18 @@
  * await fake.close();
  * ```
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FakeControls, RecordedCall, ScriptedReply } from "./fake-upstream.ts";
 import {
   answerScripted,
   bearerOf,
-  Delays,
+  FakeState,
   maskKey,
-  type RecordedCall,
   recordRequest,
-  ReplyScript,
-  type ScriptedReply,
   send,
   sendError,
+  serveFake,
 } from "./fake-upstream.ts";
-import { listenOnLoopback } from "./loopback.ts";
 
 /** The 13 categories of `omni-moderation-latest`, in OpenAI's order. */
 export const OMNI_CATEGORIES = [
@@ -130,29 +128,17 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
 }
 
-export interface FakeOpenAI {
+/** The fake's controls: its calls, its script, its requests in flight. */
+export interface FakeOpenAI extends FakeControls<FakeOpenAICall, FakeReply> {
   /** Base URL including `/v1`, e.g. `http://127.0.0.1:43121/v1`: pass it as the SDK's `baseURL`. */
   readonly url: string;
-  /** Every request received, in arrival order (including rejected ones). */
-  readonly calls: FakeOpenAICall[];
-  /**
-   * Scripts the next replies. A handler answers every following request; an array (or a single
-   * reply) is a queue consumed one reply per request, after which the default scoring resumes.
-   * Replaces any previous script.
-   */
-  script(script: FakeHandler | FakeReply | readonly FakeReply[]): void;
-  /** Forgets the script and the recorded calls. */
-  reset(): void;
-  /** Stops the server and destroys open connections (including hanging ones). */
-  close(): Promise<void>;
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-  const calls: FakeOpenAICall[] = [];
-  const replies = new ReplyScript<FakeOpenAICall, FakeReply>(() => ({ type: "default" }));
+  const state = new FakeState<FakeOpenAICall, FakeReply>(() => ({ type: "default" }));
+  const { calls, replies, delays } = state;
   let responseCount = 0;
-  const delays = new Delays();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const call: FakeOpenAICall = await recordRequest(req, (body) => ({ inputs: inputsOf(body) }));
@@ -196,32 +182,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     send(res, 200, JSON.stringify(payload), reply.headers);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        sendError(res, 500, `Fake OpenAI handler failed: ${String(error)}`, "server_error", null);
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  const { port, close: closeServer } = await listenOnLoopback(server);
-
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    calls,
-    script(script) {
-      replies.set(script);
-    },
-    reset() {
-      replies.clear();
-      calls.length = 0;
-    },
-    close() {
-      delays.clear();
-      return closeServer();
-    },
-  };
+  return serveFake(
+    state,
+    handle,
+    (res, error) => sendError(res, 500, `Fake OpenAI handler failed: ${String(error)}`, "server_error", null),
+    "/v1",
+  );
 }
 
 function inputsOf(body: unknown): string[] {

@@ -1,10 +1,12 @@
 /**
  * What the fake upstream servers on loopback share (the fake OpenAI moderation endpoint, the fake
- * guard model): reading a request, recording it with its key hidden, and answering a scripted
- * failure (an HTTP error in OpenAI's error shape, a hang, a reset, a dropped or stalled body).
+ * guard model, the fake classifier): serving on a free port with their calls, script and requests in
+ * flight ({@link serveFake}), reading a request, recording it with its key hidden, and answering a
+ * scripted failure (an HTTP error in OpenAI's error shape, a hang, a reset, a dropped or stalled body).
  */
 import { timingSafeEqual } from "node:crypto";
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { listenOnLoopback } from "./loopback.ts";
 
 /** A request a fake received. */
 export interface RecordedCall {
@@ -196,17 +198,13 @@ export async function answerScripted(
       req.socket.destroy();
       return;
     case "drop-after-headers":
-      if (!(await delays.wait(reply.delayMs, res))) return;
-      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
-      res.flushHeaders();
-      res.write('{"id":"fake","choices":[');
-      setImmediate(() => req.socket.destroy());
-      return;
     case "stall-after-headers":
       if (!(await delays.wait(reply.delayMs, res))) return;
       res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
       res.flushHeaders();
       res.write('{"id":"fake","choices":[');
+      // A dropped body ends with the connection; a stalled one never ends.
+      if (reply.type === "drop-after-headers") setImmediate(() => req.socket.destroy());
       return;
   }
 }
@@ -262,4 +260,83 @@ export class InFlight {
   reset(): void {
     this.max = this.current;
   }
+}
+
+/** What a scripted fake keeps while it runs: the calls it received, its script, its delays, its requests in flight. */
+export class FakeState<C, R> {
+  /** Every request received, in arrival order (including rejected ones). */
+  readonly calls: C[] = [];
+  readonly replies: ReplyScript<C, R>;
+  readonly delays = new Delays();
+  readonly inFlight = new InFlight();
+
+  /** `fallback` is the reply when nothing is scripted (the fake's default answer). */
+  constructor(fallback: () => R) {
+    this.replies = new ReplyScript(fallback);
+  }
+}
+
+/** The controls every scripted fake gives its tests. */
+export interface FakeControls<C, R> {
+  /** The fake's base URL (the server's origin and `basePath`). */
+  readonly url: string;
+  /** Every request received, in arrival order (including rejected ones). */
+  readonly calls: C[];
+  /** Requests being answered right now. */
+  readonly inFlight: number;
+  /** The most requests answered at once since the last `reset`. */
+  readonly maxInFlight: number;
+  /**
+   * Scripts the next replies. A handler answers every following request; an array (or a single
+   * reply) is a queue consumed one reply per request, after which the default answer resumes.
+   * Replaces any previous script.
+   */
+  script(script: ((call: C) => R | Promise<R>) | R | readonly R[]): void;
+  /** Forgets the script and the recorded calls. */
+  reset(): void;
+  /** Stops the server and destroys open connections (including hanging ones). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a fake upstream on 127.0.0.1 on a free port: `handle` answers each request (reading and
+ * writing `state`); a request it fails on gets `failed` (the upstream's own 500), or a reset once
+ * the answer has begun.
+ */
+export async function serveFake<C, R>(
+  state: FakeState<C, R>,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  failed: (res: ServerResponse, error: unknown) => void,
+  basePath = "",
+): Promise<FakeControls<C, R>> {
+  const server = createServer((req, res) => {
+    state.inFlight.track(res);
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) failed(res, error);
+      else res.destroy();
+    });
+  });
+  const { port, close } = await listenOnLoopback(server);
+  return {
+    url: `http://127.0.0.1:${port}${basePath}`,
+    calls: state.calls,
+    get inFlight() {
+      return state.inFlight.current;
+    },
+    get maxInFlight() {
+      return state.inFlight.max;
+    },
+    script(script) {
+      state.replies.set(script);
+    },
+    reset() {
+      state.replies.clear();
+      state.calls.length = 0;
+      state.inFlight.reset();
+    },
+    close() {
+      state.delays.clear();
+      return close();
+    },
+  };
 }

@@ -256,6 +256,11 @@ export interface WorkerBasicsOptions {
    * the call sends (default `key`).
    */
   apiKeysRequired?: { env?: Record<string, string>; key?: string };
+  /**
+   * Check that a Worker with these bad variables, and `API_KEYS` holding a key too short besides
+   * `key`, answers every call with a 500 naming each of them, API_KEYS included.
+   */
+  badVariables?: Record<string, string>;
 }
 
 /** The checks {@link workerBasicsSuite} gives an app's own Worker tests. */
@@ -272,9 +277,9 @@ export interface WorkerBasics {
 
 /**
  * What every app's Worker tests check, registered in the caller's `describe`: the bundle stays
- * within the free plan's size limit (printing its size), and, with `apiKeysRequired`, a Worker
- * without API keys refuses every call. Returns {@link WorkerBasics.misconfiguration} for the
- * app's own checks of its variables.
+ * within the free plan's size limit (printing its size), with `apiKeysRequired` that a Worker
+ * without API keys refuses every call, and with `badVariables` that one misconfigured names them.
+ * Returns {@link WorkerBasics.misconfiguration} for the app's own checks of its variables.
  */
 export function workerBasicsSuite(worker: WorkerTransport, options: WorkerBasicsOptions): WorkerBasics {
   const app = basename(worker.appDir);
@@ -303,6 +308,13 @@ export function workerBasicsSuite(worker: WorkerTransport, options: WorkerBasics
       expect(await misconfiguration(apiKeysRequired.env ?? {}, apiKeysRequired.key)).toMatch(
         /misconfigured: API_KEYS: required/,
       );
+    });
+  }
+  const { badVariables } = options;
+  if (badVariables) {
+    it("answers every call with a 500 naming the bad variables, and never echoes a key", async () => {
+      const message = await misconfiguration({ API_KEYS: `abcd,${options.key}`, ...badVariables });
+      for (const name of ["API_KEYS", ...Object.keys(badVariables)]) expect(message).toContain(name);
     });
   }
   return { misconfiguration };

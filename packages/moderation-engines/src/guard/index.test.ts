@@ -35,9 +35,9 @@ describe("guard engine: requests and verdicts", () => {
     const verdicts = await e.moderate(["hello", "I am VIOLENT", "  ", "HATEFUL and VIOLENT"], input);
     expect(verdicts).toEqual([
       { flagged: false, findings: [], categories: [] },
-      { flagged: true, findings: [], categories: ["S1"] },
+      { flagged: true, findings: [], categories: ["illicit.violent"], rules: ["S1"] },
       { flagged: false, findings: [], categories: [] },
-      { flagged: true, findings: [], categories: ["S1", "S10"] },
+      { flagged: true, findings: [], categories: ["illicit.violent", "hate"], rules: ["S1", "S10"] },
     ]);
     expect(fake.calls).toHaveLength(3);
     expect(fake.calls[0]!.body).toEqual({
@@ -53,7 +53,8 @@ describe("guard engine: requests and verdicts", () => {
 
   it("judges an answer as the assistant's turn after a user turn", async () => {
     const [verdict] = await engine().moderate(["an answer that is VIOLENT"], output);
-    expect(verdict!.categories).toEqual(["S1"]);
+    expect(verdict!.categories).toEqual(["illicit.violent"]);
+    expect(verdict!.rules).toEqual(["S1"]);
     expect(fake.calls[0]!.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(fake.calls[0]!.judged).toBe("an answer that is VIOLENT");
   });
@@ -79,9 +80,14 @@ describe("guard engine: requests and verdicts", () => {
   it("treats Qwen3Guard's Controversial as configured, and never flags a refusal", async () => {
     const strict = engine({ model: "Qwen/Qwen3Guard-Gen-4B" });
     expect(await strict.moderate(["POLITICAL", "VIOLENT", "PRIVATE"], input)).toEqual([
-      { flagged: true, findings: [], categories: ["controversial", "politically-sensitive"] },
-      { flagged: true, findings: [], categories: ["violent"] },
-      { flagged: true, findings: [], categories: ["pii"] },
+      {
+        flagged: true,
+        findings: [],
+        categories: ["political"],
+        rules: ["controversial", "politically-sensitive"],
+      },
+      { flagged: true, findings: [], categories: ["violence"], rules: ["violent"] },
+      { flagged: true, findings: [], categories: ["privacy"], rules: ["pii"] },
     ]);
     const loose = engine({ model: "Qwen/Qwen3Guard-Gen-4B", controversial: "pass", cache: { max: 0 } });
     expect((await loose.moderate(["POLITICAL"], input))[0]!.flagged).toBe(false);
@@ -91,7 +97,7 @@ describe("guard engine: requests and verdicts", () => {
 
   it("asks ShieldGemma only about the blocking policies, through the template's guideline", async () => {
     const e = engine({ model: "shieldgemma:9b", categories: { input: ["hate-speech"] } });
-    expect((await e.moderate(["VIOLENT", "HATEFUL"], input)).map((v) => v.categories)).toEqual([[], ["hate-speech"]]);
+    expect((await e.moderate(["VIOLENT", "HATEFUL"], input)).map((v) => v.rules ?? [])).toEqual([[], ["hate-speech"]]);
     const guideline = (fake.calls[0]!.body as { chat_template_kwargs: { guideline: string } }).chat_template_kwargs
       .guideline;
     expect(guideline).toMatch(/^\* "No Hate Speech": The prompt shall not/);
@@ -301,13 +307,15 @@ describe("guard engine: window verdicts shared by replicas", () => {
       shared.values.set(key!, garbage);
       const fresh = engine({ shared });
       expect(await fresh.moderate(["I am VIOLENT"], input), garbage).toEqual([
-        { flagged: true, findings: [], categories: ["S1"] },
+        { flagged: true, findings: [], categories: ["illicit.violent"], rules: ["S1"] },
       ]);
     }
     expect(fake.calls).toHaveLength(7);
     // A store that never answers: the model is asked, as without one.
     const silent = engine({ shared: { get: async (keys) => keys.map(() => undefined), set() {} } });
-    expect(await silent.moderate(["HATEFUL"], input)).toEqual([{ flagged: true, findings: [], categories: ["S10"] }]);
+    expect(await silent.moderate(["HATEFUL"], input)).toEqual([
+      { flagged: true, findings: [], categories: ["hate"], rules: ["S10"] },
+    ]);
   });
 
   it("stops before asking the model when every caller left while the store answered", async () => {

@@ -18,6 +18,7 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
+import { mapCategories } from "../categories.ts";
 import { type CoalescingEntry, categoriesChars, createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
 import type { SharedStore } from "../shared.ts";
@@ -33,6 +34,7 @@ import {
   type GuardFormat,
   guardWorstCaseMs,
   resolveGuardSettings,
+  GUARD_CATEGORY_MAPS,
   UNSPECIFIED_CATEGORY,
 } from "./settings.ts";
 import { splitIntoWindows } from "./windows.ts";
@@ -41,6 +43,9 @@ export type { WarnLogger } from "../upstream/fetch.ts";
 export * from "./formats.ts";
 export * from "./settings.ts";
 export { splitIntoWindows } from "./windows.ts";
+
+/** The engine rule of a Qwen3Guard `Controversial` verdict that blocks: a level, not a category. */
+const CONTROVERSIAL_RULE = "controversial";
 
 const LABEL = "The guard model";
 const OWNER = "Guard engine";
@@ -108,6 +113,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     throw new Error(`${OWNER} option apiKey must not be empty when given`);
   }
   const { format, categories } = resolveGuardSettings(options);
+  const categoryMap = GUARD_CATEGORY_MAPS[format];
   const controversial = options.controversial ?? DEFAULT_CONTROVERSIAL;
   if (controversial !== "block" && controversial !== "pass") {
     throw new Error(`${OWNER} option controversial must be block or pass`);
@@ -158,7 +164,7 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
     if (verdict.safety === "controversial" && controversial === "pass") return CLEAN;
     const hits = verdict.categories.filter((id) => id === UNSPECIFIED_CATEGORY || blocking[point].has(id));
     if (hits.length === 0) return CLEAN;
-    return { flagged: true, categories: verdict.safety === "controversial" ? ["controversial", ...hits] : hits };
+    return { flagged: true, categories: verdict.safety === "controversial" ? [CONTROVERSIAL_RULE, ...hits] : hits };
   };
 
   const judgeWindow = (input: WindowInput, controller: AbortController): Promise<Judgement> => {
@@ -251,7 +257,15 @@ export function createGuardEngine(options: GuardEngineOptions): ModerationEngine
       return windowsOf.map((slots) => {
         const categories = new Set<string>();
         for (const slot of slots) for (const category of judged[slot]!.categories) categories.add(category);
-        return { flagged: slots.some((slot) => judged[slot]!.flagged), findings: [], categories: [...categories] };
+        if (!slots.some((slot) => judged[slot]!.flagged)) return { flagged: false, findings: [], categories: [] };
+        const rules = [...categories];
+        const named = rules.filter((rule) => rule !== CONTROVERSIAL_RULE);
+        return {
+          flagged: true,
+          findings: [],
+          categories: mapCategories(named, categoryMap, UNSPECIFIED_CATEGORY),
+          rules,
+        };
       });
     },
   };

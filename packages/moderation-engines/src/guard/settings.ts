@@ -12,10 +12,14 @@ export type { IntegerSetting } from "../upstream/settings.ts";
 export const GUARD_FORMATS = ["llama-guard", "qwen3guard", "shieldgemma"] as const;
 export type GuardFormat = (typeof GUARD_FORMATS)[number];
 
-/** One category of a family: the id used in config and logs, and the name its model card uses. */
+/**
+ * One category of a family: the id used in config and logs, the name its model card uses, and its
+ * category in the one vocabulary (docs/categories.md).
+ */
 export interface GuardCategory {
   readonly id: string;
   readonly name: string;
+  readonly category: string;
 }
 
 /**
@@ -26,37 +30,37 @@ export interface GuardCategory {
  */
 export const GUARD_CATEGORIES: Readonly<Record<GuardFormat, readonly GuardCategory[]>> = {
   "llama-guard": [
-    { id: "S1", name: "Violent Crimes" },
-    { id: "S2", name: "Non-Violent Crimes" },
-    { id: "S3", name: "Sex-Related Crimes" },
-    { id: "S4", name: "Child Sexual Exploitation" },
-    { id: "S5", name: "Defamation" },
-    { id: "S6", name: "Specialized Advice" },
-    { id: "S7", name: "Privacy" },
-    { id: "S8", name: "Intellectual Property" },
-    { id: "S9", name: "Indiscriminate Weapons" },
-    { id: "S10", name: "Hate" },
-    { id: "S11", name: "Suicide & Self-Harm" },
-    { id: "S12", name: "Sexual Content" },
-    { id: "S13", name: "Elections" },
-    { id: "S14", name: "Code Interpreter Abuse" },
+    { id: "S1", name: "Violent Crimes", category: "illicit.violent" },
+    { id: "S2", name: "Non-Violent Crimes", category: "illicit" },
+    { id: "S3", name: "Sex-Related Crimes", category: "illicit.sexual" },
+    { id: "S4", name: "Child Sexual Exploitation", category: "sexual.minors" },
+    { id: "S5", name: "Defamation", category: "defamation" },
+    { id: "S6", name: "Specialized Advice", category: "specialized-advice" },
+    { id: "S7", name: "Privacy", category: "privacy" },
+    { id: "S8", name: "Intellectual Property", category: "intellectual-property" },
+    { id: "S9", name: "Indiscriminate Weapons", category: "weapons" },
+    { id: "S10", name: "Hate", category: "hate" },
+    { id: "S11", name: "Suicide & Self-Harm", category: "self-harm" },
+    { id: "S12", name: "Sexual Content", category: "sexual" },
+    { id: "S13", name: "Elections", category: "elections" },
+    { id: "S14", name: "Code Interpreter Abuse", category: "code-abuse" },
   ],
   qwen3guard: [
-    { id: "violent", name: "Violent" },
-    { id: "non-violent-illegal-acts", name: "Non-violent Illegal Acts" },
-    { id: "sexual-content", name: "Sexual Content or Sexual Acts" },
-    { id: "pii", name: "PII" },
-    { id: "suicide-self-harm", name: "Suicide & Self-Harm" },
-    { id: "unethical-acts", name: "Unethical Acts" },
-    { id: "politically-sensitive", name: "Politically Sensitive Topics" },
-    { id: "copyright-violation", name: "Copyright Violation" },
-    { id: "jailbreak", name: "Jailbreak" },
+    { id: "violent", name: "Violent", category: "violence" },
+    { id: "non-violent-illegal-acts", name: "Non-violent Illegal Acts", category: "illicit" },
+    { id: "sexual-content", name: "Sexual Content or Sexual Acts", category: "sexual" },
+    { id: "pii", name: "PII", category: "privacy" },
+    { id: "suicide-self-harm", name: "Suicide & Self-Harm", category: "self-harm" },
+    { id: "unethical-acts", name: "Unethical Acts", category: "unethical" },
+    { id: "politically-sensitive", name: "Politically Sensitive Topics", category: "political" },
+    { id: "copyright-violation", name: "Copyright Violation", category: "intellectual-property" },
+    { id: "jailbreak", name: "Jailbreak", category: "injection.jailbreak" },
   ],
   shieldgemma: [
-    { id: "dangerous-content", name: "Dangerous Content" },
-    { id: "harassment", name: "Harassment" },
-    { id: "hate-speech", name: "Hate Speech" },
-    { id: "sexually-explicit", name: "Sexually Explicit Information" },
+    { id: "dangerous-content", name: "Dangerous Content", category: "dangerous" },
+    { id: "harassment", name: "Harassment", category: "harassment" },
+    { id: "hate-speech", name: "Hate Speech", category: "hate" },
+    { id: "sexually-explicit", name: "Sexually Explicit Information", category: "sexual" },
   ],
 };
 
@@ -65,6 +69,21 @@ export const GUARD_CATEGORIES: Readonly<Record<GuardFormat, readonly GuardCatego
  * `unsafe`, or a code the model invented). It always blocks: the model did say the text is unsafe.
  */
 export const UNSPECIFIED_CATEGORY = "unspecified";
+
+/**
+ * Each family's ids in the one vocabulary, from {@link GUARD_CATEGORIES}; an unsafe verdict naming
+ * no known category is `unspecified`, and Qwen3Guard's `controversial` (a level, not a category)
+ * is an engine rule only.
+ */
+export const GUARD_CATEGORY_MAPS: Readonly<Record<GuardFormat, Readonly<Record<string, string>>>> = Object.fromEntries(
+  Object.entries(GUARD_CATEGORIES).map(([format, categories]) => [
+    format,
+    Object.fromEntries([
+      ...categories.map((category) => [category.id, category.category]),
+      [UNSPECIFIED_CATEGORY, "unspecified"],
+    ]),
+  ]),
+) as Record<GuardFormat, Record<string, string>>;
 
 /** What a Qwen3Guard `Controversial` verdict does: judged like `Unsafe` (`block`), or let through (`pass`). */
 export type ControversialAction = "block" | "pass";

@@ -34,7 +34,26 @@ describe("injection engine", () => {
     expect((attack!.findings[0] as InjectionFinding).rule).toMatch(/^injection\./);
     expect(attack!.findings[0]!.label).toBe((attack!.findings[0] as InjectionFinding).rule);
     expect(clean).toEqual({ flagged: false, findings: [], categories: [] });
-    expect(leak!.categories).toEqual(["prompt-leak"]);
+    // Categories in the one vocabulary (docs/categories.md); the rules' own names are the verdict's rules.
+    expect(leak).toMatchObject({ categories: ["injection.prompt-leak"], rules: ["prompt-leak"] });
+    expect(leak!.findings.every((finding) => finding.category === "injection.prompt-leak")).toBe(true);
+    expect(attack).toMatchObject({ rules: ["injection"] });
+    expect(attack!.findings[0]!.category).toBe("injection");
+  });
+
+  it("gives a rule's findings its category: the engine's own names mapped, a vocabulary category as it is", async () => {
+    const mine = parseInjectionRules(
+      [
+        "rule acme.codename custom.acme 1: project nightingale",
+        "rule acme.persona jailbreak 1: play the pirate king",
+      ].join("\n"),
+      "mine.txt",
+    );
+    const engine = createInjectionEngine({ rules: [mine], shipped: false });
+    const [codename, persona] = await engine.moderate(["about project nightingale", "play the pirate king"], input);
+    expect(codename).toMatchObject({ flagged: true, categories: ["custom.acme"], rules: ["custom.acme"] });
+    expect(codename!.findings[0]).toMatchObject({ label: "acme.codename", category: "custom.acme" });
+    expect(persona).toMatchObject({ flagged: true, categories: ["injection.jailbreak"], rules: ["jailbreak"] });
   });
 
   it("judges answers with the output rules and the canaries only", async () => {
@@ -48,8 +67,8 @@ describe("injection engine", () => {
       output,
     );
     expect(explains!.flagged).toBe(false);
-    expect(leaks).toMatchObject({ flagged: true, categories: ["prompt-leak"] });
-    expect(template).toMatchObject({ flagged: true, categories: ["smuggling"] });
+    expect(leaks).toMatchObject({ flagged: true, categories: ["injection.prompt-leak"] });
+    expect(template).toMatchObject({ flagged: true, categories: ["injection.smuggling"] });
     // The canary is an answer's business: a user typing it is not a leak.
     expect((await engine.moderate([CANARY], input))[0]!.flagged).toBe(false);
   });
@@ -88,7 +107,7 @@ describe("injection engine with a classifier", () => {
       input,
     );
     expect(verdicts.map((v) => v.flagged)).toEqual([true, true, false, false]);
-    expect(verdicts[1]).toEqual({ flagged: true, findings: [], categories: ["injection"] });
+    expect(verdicts[1]).toEqual({ flagged: true, findings: [], categories: ["injection"], rules: ["classifier"] });
     expect(fake.calls.flatMap((call) => call.texts)).toEqual([
       "A subtle INJECT attempt in plain words",
       "A harmless question",
@@ -158,7 +177,9 @@ describe("injection engine in the moderation policy", () => {
       expect.objectContaining({
         verdict: "block",
         engines: ["injection"],
-        categories: ["jailbreak"],
+        categories: ["injection.jailbreak"],
+        category: "injection.jailbreak",
+        rules: ["jailbreak"],
         terms: expect.arrayContaining(["jailbreak.do-anything-now"]),
       }),
     ]);

@@ -14,15 +14,26 @@ import {
   type InjectionClassifier,
   type InjectionClassifierOptions,
 } from "./classifier.ts";
-import { createInjectionMatcher, type InjectionFinding, type InjectionMatcher } from "./matcher.ts";
-import { type InjectionRuleSet, parseInjectionRules } from "./rules.ts";
+import {
+  createInjectionMatcher,
+  type InjectionFinding,
+  type InjectionJudgement,
+  type InjectionMatcher,
+} from "./matcher.ts";
+import { type InjectionRuleSet, injectionCategoryOf, parseInjectionRules } from "./rules.ts";
 import { checkInjectionOption, INJECTION_SETTINGS } from "./settings.ts";
 import { SHIPPED_RULES, SHIPPED_RULES_SOURCE } from "./shipped-rules.ts";
 
 const OWNER = "Injection engine";
 
-/** The category a classifier flag carries (the models do not tell injection from jailbreak). */
+/**
+ * The category a classifier flag carries (the models do not tell injection from jailbreak), from
+ * the one vocabulary (docs/categories.md).
+ */
 export const CLASSIFIER_CATEGORY = "injection";
+
+/** The engine rule of a classifier flag, for the audit trail (a rule's flag names its own category). */
+export const CLASSIFIER_RULE = "classifier";
 
 let shipped: InjectionRuleSet | undefined;
 
@@ -128,8 +139,7 @@ export function createInjectionEngine(options: InjectionEngineOptions = {}): Inj
       const m = matcher;
       const verdicts: TextVerdict[] = texts.map((text, index) => {
         if (typeof text !== "string") throw new TypeError(`texts[${index}] must be a string`);
-        const judged = m.judge(text, context.point);
-        return { flagged: judged.flagged, findings: judged.findings, categories: judged.categories };
+        return verdictOf(m.judge(text, context.point));
       });
       if (!classifier || context.point !== "input") return verdicts;
       const pending = texts.map((_, i) => i).filter((i) => !verdicts[i]!.flagged && texts[i]!.trim() !== "");
@@ -149,7 +159,9 @@ export function createInjectionEngine(options: InjectionEngineOptions = {}): Inj
         return verdicts;
       }
       pending.forEach((i, k) => {
-        if (classified[k]!.flagged) verdicts[i] = { flagged: true, findings: [], categories: [CLASSIFIER_CATEGORY] };
+        if (classified[k]!.flagged) {
+          verdicts[i] = { flagged: true, findings: [], categories: [CLASSIFIER_CATEGORY], rules: [CLASSIFIER_RULE] };
+        }
       });
       return verdicts;
     },
@@ -173,6 +185,25 @@ export function createInjectionEngine(options: InjectionEngineOptions = {}): Inj
       if (stats.canaries > 0) lists.push({ name: "canaries", kind: "block", terms: stats.canaries, match: "output" });
       return { engine: "injection", lists, loadedAt: loadedAt.toISOString() };
     },
+  };
+}
+
+/**
+ * The rules' judgement as a verdict: findings and categories in the one vocabulary (`jailbreak` is
+ * `injection.jailbreak`), the categories as the rules name them kept as the verdict's `rules`.
+ */
+function verdictOf(judged: InjectionJudgement): TextVerdict {
+  if (!judged.flagged) return { flagged: false, findings: [], categories: [] };
+  const categories: string[] = [];
+  for (const name of judged.categories) {
+    const category = injectionCategoryOf(name);
+    if (!categories.includes(category)) categories.push(category);
+  }
+  return {
+    flagged: true,
+    findings: judged.findings.map((finding) => ({ ...finding, category: injectionCategoryOf(finding.category) })),
+    categories,
+    rules: [...judged.categories],
   };
 }
 

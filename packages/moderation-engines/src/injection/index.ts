@@ -14,6 +14,7 @@ export {
 export {
   buildInjectionMatcher,
   CLASSIFIER_CATEGORY,
+  CLASSIFIER_RULE,
   createInjectionEngine,
   type InjectionEngine,
   type InjectionEngineOptions,
@@ -32,7 +33,9 @@ export {
 } from "./matcher.ts";
 export {
   INJECTION_CATEGORIES,
+  INJECTION_CATEGORY_MAP,
   type InjectionCategory,
+  injectionCategoryOf,
   type InjectionRule,
   type InjectionRuleSet,
   InjectionRulesError,

@@ -20,6 +20,10 @@ import { findEncodedBlobs, findHiddenCharacters, type HiddenText } from "./smugg
 export interface InjectionFinding extends Finding {
   /** The rule id (also in `label`, which the audit trail records). */
   rule: string;
+  /**
+   * The rule's category as the rules name it (`jailbreak`); the engine's verdicts carry it in the
+   * one vocabulary (`injection.jailbreak`, see `injectionCategoryOf`).
+   */
   category: string;
   /** Hidden or encoded text this finding revealed, decoded (for the playground; never logged). */
   decoded?: string;

@@ -78,7 +78,11 @@ describe("parseInjectionRules", () => {
     expect(failure("rule r.x injection 0: a", 1)).toMatch(/above 0 and at most 100/);
     expect(failure("\n\nrule r.x injection 1 on everywhere: a", 3)).toMatch(/points are input, output/);
     expect(failure("rule R.X injection 1: a", 1)).toMatch(/rule id "R.X"/);
-    expect(failure("rule r.x Injection 1: a", 1)).toMatch(/category "Injection"/);
+    expect(failure("rule r.x Injection 1: a", 1)).toMatch(/category "Injection" is neither the engine's own/);
+    expect(failure("rule r.x phishing 1: a", 1)).toMatch(
+      /category "phishing" is neither the engine's own \(injection, jailbreak, prompt-leak, smuggling\) nor a category of docs\/categories.md/,
+    );
+    expect(failure("rule r.x custom.Acme 1: a", 1)).toMatch(/not a usable custom category/);
     expect(failure("rule r.x injection 1:", 1)).toMatch(/pattern is empty/);
     expect(failure("rule r.x injection 1: a ..3", 1)).toMatch(/ends with \| or a gap/);
     expect(failure("rule r.x injection 1: a ..x b", 1)).toMatch(/not a gap/);

@@ -31,11 +31,34 @@
  *
  * Errors name the source and the line: `injection-rules.txt:12: unknown family $PRIOR`.
  */
+import { categoryChoices, categoryProblem, CUSTOM_FAMILY } from "../categories.ts";
 import type { ModerationPoint } from "../engine.ts";
 
-/** The categories of the shipped rules (operators may use other names). */
+/**
+ * The engine's own categories, those of the shipped rules. A rule may also name a category of the
+ * one vocabulary (docs/categories.md: `custom.acme`, `hate`), which its findings then carry as is.
+ */
 export const INJECTION_CATEGORIES = ["injection", "jailbreak", "prompt-leak", "smuggling"] as const;
 export type InjectionCategory = (typeof INJECTION_CATEGORIES)[number];
+
+/** The engine's own categories in the one vocabulary (docs/categories.md). */
+export const INJECTION_CATEGORY_MAP: Readonly<Record<InjectionCategory, string>> = {
+  injection: "injection",
+  jailbreak: "injection.jailbreak",
+  "prompt-leak": "injection.prompt-leak",
+  smuggling: "injection.smuggling",
+};
+
+const isOwnCategory = (name: string): name is InjectionCategory =>
+  (INJECTION_CATEGORIES as readonly string[]).includes(name);
+
+/**
+ * A rule's category in the one vocabulary: the engine's own names mapped by
+ * {@link INJECTION_CATEGORY_MAP}, a vocabulary category (the parser allows no other) as it is.
+ */
+export function injectionCategoryOf(name: string): string {
+  return isOwnCategory(name) ? INJECTION_CATEGORY_MAP[name] : name;
+}
 
 /** One alternative of a slot. */
 export interface RuleAlternative {
@@ -48,6 +71,7 @@ export interface RuleAlternative {
 
 export interface InjectionRule {
   id: string;
+  /** As the file names it: one of {@link INJECTION_CATEGORIES}, or a category of the vocabulary. */
   category: string;
   weight: number;
   points: readonly ModerationPoint[];
@@ -99,7 +123,6 @@ export const RULE_LIMITS = {
 
 const FAMILY_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
 const RULE_ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/;
-const CATEGORY_RE = /^[a-z][a-z0-9-]{0,39}$/;
 const WEIGHT_RE = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 const GAP_RE = /^\.\.(\d+)$/;
 
@@ -293,8 +316,14 @@ export function parseInjectionRules(text: string, source: string): InjectionRule
       const [, id, category, weightText, pointsText, body] = m!;
       if (!RULE_ID_RE.test(id!))
         fail(`rule id "${id!.slice(0, 40)}" must be lower-case letters, digits, ".", "_" or "-" (at most 100)`);
-      if (!CATEGORY_RE.test(category!))
-        fail(`category "${category!.slice(0, 40)}" must be lower-case letters, digits and "-", starting with a letter`);
+      if (!isOwnCategory(category!) && categoryProblem(category!) !== undefined) {
+        const shown = category!.slice(0, 60);
+        fail(
+          category!.startsWith(`${CUSTOM_FAMILY}.`)
+            ? categoryProblem(category!)!
+            : `category "${shown}" is neither the engine's own (${INJECTION_CATEGORIES.join(", ")}) nor ${categoryChoices()}`,
+        );
+      }
       if (!WEIGHT_RE.test(weightText!) || Number(weightText) <= 0 || Number(weightText) > RULE_LIMITS.weight) {
         fail(`weight "${weightText!.slice(0, 20)}" must be a number above 0 and at most ${RULE_LIMITS.weight}`);
       }

@@ -162,8 +162,8 @@ describe("Traditional/Simplified folding", () => {
     expect(m.stats.allowTerms).toBe(1);
     expect(m.stats.skipped).toBe(2);
     expect(m.stats.lists).toEqual([
-      { name: "zh", terms: 1, skipped: 1, match: "word", folds: ["chinese"] },
-      { name: "plain", terms: 1, skipped: 0, match: "word" },
+      { name: "zh", terms: 1, skipped: 1, match: "word", folds: ["chinese"], category: "other" },
+      { name: "plain", terms: 1, skipped: 0, match: "word", category: "other" },
     ]);
     expect(m.stats.bytes).toBeGreaterThan(chineseFoldTable().bytes);
   });

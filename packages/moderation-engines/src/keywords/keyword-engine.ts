@@ -31,8 +31,8 @@ export interface KeywordEngine extends ModerationEngine {
 
 /**
  * Creates the keyword engine. A text is flagged when the matcher finds at least one term; the
- * findings carry the original-text spans for masking, and `categories` lists the names of the
- * lists that matched (for logs and metrics).
+ * findings carry the original-text spans for masking and their list's category; `categories` lists
+ * the categories that matched and `rules` the names of the lists.
  */
 export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngine {
   assertMatcher(options?.matcher);
@@ -42,21 +42,23 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
     const state: KeywordState = { matcher: m, length, found };
     return { verdict: verdictOf(found), state, bytes: 64 + 96 * found.length };
   };
-  // Findings as `[start, end, label, list]`: the list name is the finding's `tag`.
+  // Findings as `[start, end, label, tag]`: the tag is the finding's category, fold and list (tagOf).
   const codec: JudgementCodec = {
     encode(prior) {
       const state = prior.state as KeywordState;
       // A list reloaded since: the state names lists no replica may still have.
       if (state.matcher !== matcher) return undefined;
-      return encodeFindings(KEYWORD_STATE, state.matcher.fingerprint, state.length, state.found, (f) => f.list);
+      return encodeFindings(KEYWORD_STATE, state.matcher.fingerprint, state.length, state.found, tagOf);
     },
     decode(encoded, length) {
       const m = matcher;
-      const found = decodeFindings(KEYWORD_STATE, m.fingerprint, length, encoded, (finding, list) => ({
-        ...finding,
-        list,
-      }));
-      return found && judgement(m, length, found);
+      let sound = true;
+      const found = decodeFindings(KEYWORD_STATE, m.fingerprint, length, encoded, (finding, tag) => {
+        const parts = fromTag(tag);
+        if (!parts) sound = false;
+        return { ...finding, ...parts! };
+      });
+      return sound && found ? judgement(m, length, found) : undefined;
     },
   };
   return {
@@ -99,6 +101,7 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
         terms: list.terms,
         match: list.match,
         ...(list.folds ? { folds: list.folds } : {}),
+        category: list.category,
       }));
       for (const list of stats.allowLists) lists.push({ name: list.name, kind: "allow", terms: list.terms });
       const listed = stats.allowLists.reduce((sum, list) => sum + list.terms, 0);
@@ -110,7 +113,24 @@ export function createKeywordEngine(options: KeywordEngineOptions): KeywordEngin
 }
 
 /** The format tag of a keyword state written by {@link JudgementCodec.encode}. */
-const KEYWORD_STATE = "k1";
+const KEYWORD_STATE = "k2";
+
+/**
+ * A finding's category, fold and list in one string, tab-separated: categories and folds hold no
+ * tab, so the list name (last) may hold anything.
+ */
+function tagOf(finding: KeywordFinding): string {
+  return `${finding.category}\t${finding.fold ?? ""}\t${finding.list}`;
+}
+
+/** What {@link tagOf} wrote; `undefined` for a string it cannot have written. */
+function fromTag(tag: string): Pick<KeywordFinding, "category" | "fold" | "list"> | undefined {
+  const first = tag.indexOf("\t");
+  const second = first === -1 ? -1 : tag.indexOf("\t", first + 1);
+  if (first <= 0 || second === -1) return undefined;
+  const fold = tag.slice(first + 1, second);
+  return { category: tag.slice(0, first), ...(fold === "" ? {} : { fold }), list: tag.slice(second + 1) };
+}
 
 /** What the keyword engine keeps to extend a judgement: the matcher used, and its findings. */
 interface KeywordState {
@@ -122,13 +142,18 @@ interface KeywordState {
 function verdictOf(found: readonly KeywordFinding[]): TextVerdict {
   if (found.length === 0) return { flagged: false, findings: [], categories: [] };
   const categories: string[] = [];
-  for (const f of found) if (!categories.includes(f.list)) categories.push(f.list);
+  const rules: string[] = [];
+  for (const f of found) {
+    if (!categories.includes(f.category)) categories.push(f.category);
+    if (!rules.includes(f.list)) rules.push(f.list);
+  }
   return {
     flagged: true,
-    findings: found.map(({ start, end, label, fold }) =>
-      fold === undefined ? { start, end, label } : { start, end, label, fold },
+    findings: found.map(({ start, end, label, category, fold }) =>
+      fold === undefined ? { start, end, label, category } : { start, end, label, category, fold },
     ),
     categories,
+    rules,
   };
 }
 

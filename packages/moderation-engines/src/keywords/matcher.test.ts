@@ -261,7 +261,7 @@ describe("createKeywordMatcher: lists and stats", () => {
     expect(m.stats.terms).toBe(3);
     expect(m.stats.skipped).toBe(1);
     expect(m.stats.allowTerms).toBe(1);
-    expect(m.stats.lists).toEqual([{ name: "x", terms: 3, skipped: 1, match: "word" }]);
+    expect(m.stats.lists).toEqual([{ name: "x", terms: 3, skipped: 1, match: "word", category: "other" }]);
     expect(Object.isFrozen(m)).toBe(true);
   });
 

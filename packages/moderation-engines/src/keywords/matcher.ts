@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { OTHER_CATEGORY } from "../categories.ts";
 import type { Finding } from "../engine.ts";
 import { Automaton } from "./automaton.ts";
 import { chineseFoldTable } from "./chinese-fold.ts";
@@ -32,10 +33,12 @@ import {
   textFoldTable,
 } from "./zh-folds.ts";
 
-/** A keyword finding: span of the original text, the term as written, and its list. */
+/** A keyword finding: span of the original text, the term as written, its list and the list's category. */
 export interface KeywordFinding extends Finding {
   /** Name of the list the term came from. */
   list: string;
+  /** The list's category (`other` for a list without one). */
+  category: string;
   /**
    * The list folds the match needed, `+`-joined in the order of `FOLD_NAMES` (`pinyin`,
    * `chinese+repeats`); absent when the text holds the term as written (after normalisation).
@@ -51,6 +54,8 @@ export interface KeywordListInput {
   match?: MatchMode;
   /** The list's folds (`# fold:` directives): see docs/keywords.md. None by default. */
   folds?: readonly ListFold[];
+  /** The category of its findings (docs/categories.md); default `other`. */
+  category?: string;
 }
 
 export interface KeywordMatcherOptions {
@@ -75,6 +80,8 @@ export interface KeywordListStats {
   match: MatchMode;
   /** The list's folds, when it has any. */
   folds?: ListFold[];
+  /** The category of its findings. */
+  category: string;
 }
 
 export interface KeywordMatcherStats {
@@ -108,8 +115,9 @@ export interface KeywordMatcher {
   /**
    * Finds every blocked term in `text`. Spans are UTF-16 offsets of the ORIGINAL text covering
    * exactly the original characters of the match (invisible characters inside included).
-   * Overlapping matches of different terms are all kept; the same span and label is reported once.
-   * Sorted by start ascending, then end descending (enclosing match first), then label.
+   * Overlapping matches of different terms are all kept; the same span, label and category is
+   * reported once. Sorted by start ascending, then end descending (enclosing match first), then
+   * label, then category.
    */
   find(text: string): KeywordFinding[];
   readonly stats: Readonly<KeywordMatcherStats>;
@@ -229,7 +237,9 @@ function fingerprintOf(options: KeywordMatcherOptions): string {
   const add = (value: string) => hash.update(`${value.length}:`, "utf8").update(value, "utf16le");
   add(`keywords ${MATCHING_VERSION} ${options.match ?? "word"} ${options.separators ?? false}`);
   for (const list of options.lists) {
-    add(`list ${list.match ?? ""} ${(list.folds ?? []).join(",")} ${list.terms.length}`);
+    add(
+      `list ${list.match ?? ""} ${(list.folds ?? []).join(",")} ${list.category ?? OTHER_CATEGORY} ${list.terms.length}`,
+    );
     add(list.name);
     for (const term of list.terms) add(term);
   }
@@ -338,6 +348,7 @@ function buildMatcher(
   const { chinese, numerals, lookalikes, repeats } = textFolds;
   const anyTextFold = chinese || numerals || lookalikes || repeats;
   const listNames: string[] = [];
+  const listCategories: string[] = [];
   const listStats: KeywordListStats[] = [];
   const pending: PendingEntry[] = [];
   const soundTerms: SoundTerm[] = [];
@@ -427,6 +438,8 @@ function buildMatcher(
     }
     const index = listNames.length;
     listNames.push(list.name);
+    const category = list.category ?? OTHER_CATEGORY;
+    listCategories.push(category);
     let used = 0;
     let listSkipped = 0;
     for (const term of list.terms) {
@@ -441,10 +454,12 @@ function buildMatcher(
       skipped: listSkipped,
       match: mode,
       ...(list.folds && list.folds.length > 0 ? { folds: [...list.folds] } : {}),
+      category,
     });
   }
   const allowList = listNames.length;
   listNames.push("allow");
+  listCategories.push(OTHER_CATEGORY);
   for (const term of options.allow ?? []) {
     if (add(term.trim(), "allow", allowList)) allowTerms++;
     else skipped++;
@@ -908,27 +923,24 @@ function buildMatcher(
         }
       }
       const fold = foldNamesOf(tag);
-      findings.push({ start, end, label, list: listNames[list]!, ...(fold === undefined ? {} : { fold }) });
+      findings.push({
+        start,
+        end,
+        label,
+        list: listNames[list]!,
+        category: listCategories[list]!,
+        ...(fold === undefined ? {} : { fold }),
+      });
       tags.push(popcount(tag));
     }
-    // Same span and label once: the one that needed the fewest folds.
+    // Same span, label and category once: the one that needed the fewest folds.
     const order = findings.map((_, i) => i);
-    order.sort((x, y) => {
-      const a = findings[x]!;
-      const b = findings[y]!;
-      return (
-        a.start - b.start ||
-        b.end - a.end ||
-        (a.label < b.label ? -1 : a.label > b.label ? 1 : 0) ||
-        tags[x]! - tags[y]! ||
-        x - y
-      );
-    });
+    order.sort((x, y) => compareFindings(findings[x]!, findings[y]!) || tags[x]! - tags[y]! || x - y);
     const out: KeywordFinding[] = [];
     for (const i of order) {
       const f = findings[i]!;
       const prev = out.length > 0 ? out[out.length - 1]! : undefined;
-      if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
+      if (prev && sameFinding(prev, f)) continue;
       out.push(f);
     }
     return out;
@@ -1052,6 +1064,18 @@ function buildMatcher(
 function ensureBytes(holder: { value: Uint8Array }, length: number): Uint8Array {
   if (holder.value.length < length) holder.value = new Uint8Array(Math.max(length, holder.value.length * 2));
   return holder.value;
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The matcher's order: by start, the enclosing match first, then by term and category. */
+function compareFindings(a: KeywordFinding, b: KeywordFinding): number {
+  return a.start - b.start || b.end - a.end || byText(a.label, b.label) || byText(a.category, b.category);
+}
+
+/** One span, term and category is reported once (two lists of one category may hold the same term). */
+function sameFinding(a: KeywordFinding, b: KeywordFinding): boolean {
+  return a.start === b.start && a.end === b.end && a.label === b.label && a.category === b.category;
 }
 
 function grow(a: Int32Array): Int32Array<ArrayBuffer> {
@@ -1191,21 +1215,15 @@ function createFoldingMatcher(options: KeywordMatcherOptions): Omit<KeywordMatch
   return Object.freeze({ find, stats: Object.freeze(stats), options: matchers[0]!.options, reach: null });
 }
 
-/** Findings of two matchers in one list, in the matcher's order, the same span and label once. */
+/** Findings of two matchers in one list, in the matcher's order, the same span, label and category once. */
 function mergeFindings(a: KeywordFinding[], b: KeywordFinding[]): KeywordFinding[] {
   const findings = a.concat(b);
-  findings.sort(
-    (x, y) =>
-      x.start - y.start ||
-      y.end - x.end ||
-      (x.label < y.label ? -1 : x.label > y.label ? 1 : 0) ||
-      (x.fold === undefined ? 0 : 1) - (y.fold === undefined ? 0 : 1),
-  );
+  findings.sort((x, y) => compareFindings(x, y) || (x.fold === undefined ? 0 : 1) - (y.fold === undefined ? 0 : 1));
   let w = 0;
   for (let r = 0; r < findings.length; r++) {
     const f = findings[r]!;
     const prev = w > 0 ? findings[w - 1]! : undefined;
-    if (prev && prev.start === f.start && prev.end === f.end && prev.label === f.label) continue;
+    if (prev && sameFinding(prev, f)) continue;
     findings[w++] = f;
   }
   findings.length = w;

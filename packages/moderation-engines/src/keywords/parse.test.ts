@@ -18,6 +18,19 @@ describe("parseKeywordList", () => {
     expect(parseKeywordList("foo", "c").match).toBeUndefined();
   });
 
+  it("reads the category directive, in any case, and refuses a category outside the vocabulary", () => {
+    expect(parseKeywordList("# category: Hate\nfoo", "h").category).toBe("hate");
+    expect(parseKeywordList("#category:custom.competitors\nacme", "c").category).toBe("custom.competitors");
+    expect(parseKeywordList("foo", "none").category).toBeUndefined();
+    expect(() => parseKeywordList("foo\n# category: gore", "g")).toThrow(
+      /^keyword list "g", line 2: # category: unknown category "gore"; expected a category of docs\/categories.md/,
+    );
+    expect(() => parseKeywordList("# category: custom.Bad Name", "g")).toThrow(/not a usable custom category/);
+    expect(() => parseKeywordList("# category: hate\n# category: violence", "g")).toThrow(
+      /line 2: conflicting category directive "violence" \(the list already says "hate"\)/,
+    );
+  });
+
   it("rejects an unknown or conflicting directive, naming list and line", () => {
     expect(() => parseKeywordList("foo\n# match: fuzzy", "bad")).toThrow(
       'keyword list "bad", line 2: unknown match mode "fuzzy"',

@@ -1,3 +1,4 @@
+import { categoryProblem } from "../categories.ts";
 import { normalizeForMatching } from "./normalize.ts";
 
 /** How a list's terms match: as whole words (Latin and other spaced scripts) or anywhere. */
@@ -47,6 +48,11 @@ export interface KeywordList {
   match?: MatchMode;
   /** Folds set by `# fold:` directives (every one the list names, in {@link FOLD_NAMES} order); absent means none. */
   folds?: ListFold[];
+  /**
+   * The list's category from a `# category: hate` directive (docs/categories.md); absent means
+   * `other`.
+   */
+  category?: string;
   /** Number of term lines skipped because they normalise to nothing (only invisible characters). */
   skipped: number;
 }
@@ -65,14 +71,16 @@ export class KeywordListError extends Error {
 
 const DIRECTIVE_RE = /^#\s*match\s*:\s*(.*?)\s*$/i;
 const FOLD_DIRECTIVE_RE = /^#\s*fold\s*:\s*(.*?)\s*$/i;
+const CATEGORY_DIRECTIVE_RE = /^#\s*category\s*:\s*(.*?)\s*$/i;
 
 /**
  * Parses a keyword list: one term per line; blank lines and lines whose first non-space character
  * is `#` are ignored; a leading `\#` stands for a literal `#`. Whitespace around terms is trimmed,
  * CRLF line ends and a leading BOM are accepted. A comment `# match: word` or `# match: substring`
  * sets the list's match mode; `# fold: chinese, pinyin` (one or more of {@link FOLD_NAMES}, on one
- * line or several, which add up) sets its folds. Throws {@link KeywordListError} on an unknown or
- * conflicting mode, or an unknown fold.
+ * line or several, which add up) sets its folds; `# category: hate` names the list's category
+ * (docs/categories.md). Throws {@link KeywordListError} on an unknown or conflicting mode or
+ * category, or an unknown fold.
  */
 export function parseKeywordList(text: string, name: string): KeywordList {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -80,6 +88,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
   const terms: string[] = [];
   let match: MatchMode | undefined;
   const folds = new Set<ListFold>();
+  let category: string | undefined;
   let skipped = 0;
   for (let index = 0; index < lines.length; index++) {
     let line = lines[index]!.trim();
@@ -95,14 +104,7 @@ export function parseKeywordList(text: string, name: string): KeywordList {
             `unknown match mode "${directive[1]}" (expected "word" or "substring")`,
           );
         }
-        if (match !== undefined && match !== value) {
-          throw new KeywordListError(
-            name,
-            index + 1,
-            `conflicting match directive "${value}" (the list already says "${match}")`,
-          );
-        }
-        match = value;
+        match = agreeing(match, value, "match", name, index);
       }
       const foldDirective = FOLD_DIRECTIVE_RE.exec(line);
       if (foldDirective) {
@@ -111,6 +113,13 @@ export function parseKeywordList(text: string, name: string): KeywordList {
         } catch (error) {
           throw new KeywordListError(name, index + 1, (error as Error).message);
         }
+      }
+      const categoryDirective = CATEGORY_DIRECTIVE_RE.exec(line);
+      if (categoryDirective) {
+        const value = categoryDirective[1]!.toLowerCase();
+        const problem = categoryProblem(value);
+        if (problem) throw new KeywordListError(name, index + 1, `# category: ${problem}`);
+        category = agreeing(category, value, "category", name, index);
       }
       continue;
     }
@@ -126,6 +135,25 @@ export function parseKeywordList(text: string, name: string): KeywordList {
     terms,
     ...(match === undefined ? {} : { match }),
     ...(folds.size === 0 ? {} : { folds: FOLD_NAMES.filter((fold) => folds.has(fold)) }),
+    ...(category === undefined ? {} : { category }),
     skipped,
   };
+}
+
+/** A directive's value, which must agree with the one the list already gave (if any). */
+function agreeing<T extends string>(
+  previous: T | undefined,
+  value: T,
+  directive: string,
+  list: string,
+  index: number,
+): T {
+  if (previous !== undefined && previous !== value) {
+    throw new KeywordListError(
+      list,
+      index + 1,
+      `conflicting ${directive} directive "${value}" (the list already says "${previous}")`,
+    );
+  }
+  return value;
 }

@@ -13,6 +13,7 @@ export const SAMPLE_LIST = {
 # match 'fuck'. Latin-script terms match as whole words ('ass' does not match 'class'); terms in
 # scripts written without spaces (Chinese, Japanese, Thai, ...) match anywhere in the text.
 # See docs/keywords.md for the file format and the matching rules.
+# category: profanity
 
 # English
 fuck

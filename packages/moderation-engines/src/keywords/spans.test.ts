@@ -91,7 +91,7 @@ describe("finding spans: regressions found by random tests", () => {
       const alone = request.map((text) => findAfterFillers(m, text));
       expect(alone).toEqual(inRequest);
       // A lone surrogate is not a letter: "fuck" before one is a whole word.
-      expect(inRequest[0]).toEqual([{ start: 3, end: 7, label: "fuck", list: "sample" }]);
+      expect(inRequest[0]).toEqual([{ start: 3, end: 7, label: "fuck", list: "sample", category: "profanity" }]);
       // Invisible characters are ignored, so "7\u202Eｆｕｃｋ" reads "7fuck": not the whole word.
       expect(inRequest[1]).toEqual([]);
       expect(maskSpans(request[0]!, inRequest[0]!)).toBe("c4}****\uD800");

@@ -1,6 +1,7 @@
+import { thrownBy } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import type { TextVerdict } from "../engine.ts";
-import { createObscenityEngine, EXTRA_TERM_CATEGORY, ObscenityTermError, PROFANITY_CATEGORY } from "./index.ts";
+import { createObscenityEngine, EXTRA_TERM_RULE, ObscenityTermError, PROFANITY_CATEGORY } from "./index.ts";
 
 const engine = createObscenityEngine();
 
@@ -20,7 +21,8 @@ describe("obscenity engine", () => {
     const verdicts = await engine.moderate(["hello there", "fuck this", ""], { point: "output" });
     expect(verdicts.map((v) => v.flagged)).toEqual([false, true, false]);
     expect(verdicts[1]!.categories).toEqual([PROFANITY_CATEGORY]);
-    expect(verdicts[1]!.findings).toEqual([{ start: 0, end: 4, label: "fuck" }]);
+    expect(verdicts[1]!.rules).toEqual(["profanity"]);
+    expect(verdicts[1]!.findings).toEqual([{ start: 0, end: 4, label: "fuck", category: "profanity" }]);
   });
 
   it("catches leetspeak", async () => {
@@ -67,7 +69,7 @@ describe("obscenity engine", () => {
   it("reports each place once even when several patterns of a word match it", async () => {
     // `shit` is matched by both `|shit` and `shit|`.
     const text = "shit";
-    expect((await judge(text)).findings).toEqual([{ start: 0, end: 4, label: "shit" }]);
+    expect((await judge(text)).findings).toEqual([{ start: 0, end: 4, label: "shit", category: "profanity" }]);
   });
 
   it("has known false positives, which allowTerms fixes", async () => {
@@ -95,7 +97,8 @@ describe("obscenity engine", () => {
     const text = "this SCAAAM is a sc4m";
     const verdict = await judge(text, e);
     expect(matched(text, verdict)).toEqual(["SCAAAM", "sc4m"]);
-    expect(verdict.categories).toEqual([EXTRA_TERM_CATEGORY]);
+    expect(verdict.categories).toEqual([PROFANITY_CATEGORY]);
+    expect(verdict.rules).toEqual([EXTRA_TERM_RULE]);
     expect(verdict.findings[0]!.label).toBe("scam");
     expect((await judge("scampi and scammers", e)).flagged).toBe(false);
   });
@@ -128,14 +131,8 @@ describe("obscenity engine", () => {
   });
 
   it("says which option and which term was unusable, in a typed error", () => {
-    const thrown = (options: Parameters<typeof createObscenityEngine>[0]) => {
-      try {
-        createObscenityEngine(options);
-      } catch (error) {
-        return error;
-      }
-      throw new Error("expected the engine to refuse its options");
-    };
+    const thrown = (options: Parameters<typeof createObscenityEngine>[0]) =>
+      thrownBy(() => createObscenityEngine(options), "the engine to refuse its options");
     expect(thrown({ extraTerms: ["ok", "  "] })).toMatchObject({
       name: "ObscenityTermError",
       option: "extraTerms",

@@ -51,10 +51,12 @@ export interface ObscenityEngineOptions {
   allowTerms?: readonly string[];
 }
 
-/** Category of findings from the built-in English dataset. */
+/** The category of every finding, the dataset's and `extraTerms`' (docs/categories.md). */
 export const PROFANITY_CATEGORY = "profanity";
-/** Category of findings from `extraTerms`. */
-export const EXTRA_TERM_CATEGORY = "extra-term";
+/** The engine's rule of findings from the built-in English dataset, for the audit trail. */
+export const DATASET_RULE = "profanity";
+/** The engine's rule of findings from `extraTerms`. */
+export const EXTRA_TERM_RULE = "extra-term";
 
 /** An unusable extra or allowed term, with the option it came from and its position there. */
 export class ObscenityTermError extends Error {
@@ -210,12 +212,13 @@ function build(options: ObscenityEngineOptions, prefiltered: boolean): Moderatio
 
 function verdictOf(found: readonly ObscenityFinding[]): TextVerdict {
   if (found.length === 0) return { flagged: false, findings: [], categories: [] };
-  const categories = new Set<string>();
-  for (const finding of found) categories.add(finding.extra ? EXTRA_TERM_CATEGORY : PROFANITY_CATEGORY);
+  const rules = new Set<string>();
+  for (const finding of found) rules.add(finding.extra ? EXTRA_TERM_RULE : DATASET_RULE);
   return {
     flagged: true,
-    findings: found.map(({ start, end, label }) => ({ start, end, label })),
-    categories: [...categories],
+    findings: found.map(({ start, end, label }) => ({ start, end, label, category: PROFANITY_CATEGORY })),
+    categories: [PROFANITY_CATEGORY],
+    rules: [...rules],
   };
 }
 

@@ -43,11 +43,11 @@ describe("openai engine: requests and verdicts", () => {
     expect(call.authorizedWith(KEY)).toBe(true);
     expect(verdicts).toEqual([
       { flagged: false, findings: [], categories: [] },
-      { flagged: true, findings: [], categories: ["violence"] },
+      { flagged: true, findings: [], categories: ["violence"], rules: ["violence"] },
       { flagged: false, findings: [], categories: [] },
       { flagged: false, findings: [], categories: [] },
       { flagged: false, findings: [], categories: [] },
-      { flagged: true, findings: [], categories: ["hate"] },
+      { flagged: true, findings: [], categories: ["hate"], rules: ["hate"] },
     ]);
   });
 
@@ -84,6 +84,29 @@ describe("openai engine: requests and verdicts", () => {
     expect(verdict!.flagged).toBe(true);
   });
 
+  it("names OpenAI's categories in the vocabulary, and keeps its own names as rules", async () => {
+    fake.script({
+      type: "json",
+      body: {
+        id: "m",
+        results: [
+          {
+            flagged: true,
+            categories: { "harassment/threatening": true, "self-harm/intent": true, hate: false },
+            category_scores: {},
+          },
+        ],
+      },
+    });
+    const [verdict] = await engine({ cache: { max: 0 } }).moderate(["q"], input);
+    expect(verdict).toEqual({
+      flagged: true,
+      findings: [],
+      categories: ["harassment.threatening", "self-harm.intent"],
+      rules: ["harassment/threatening", "self-harm/intent"],
+    });
+  });
+
   it("judges a hostile reply by its own categories only, whatever their names", async () => {
     const e = engine({ thresholds: { violence: 0.5 }, cache: { max: 0 } });
     // Parsed, so `__proto__` is an own key of the body, as it is in the JSON the upstream sends.
@@ -98,7 +121,8 @@ describe("openai engine: requests and verdicts", () => {
       },
     });
     expect(await e.moderate(["x"], input)).toEqual([{ flagged: false, findings: [], categories: [] }]);
-    // A category the upstream flags is reported under its own name, `__proto__` included.
+    // A category the upstream flags is reported under its own name, `__proto__` included, as a rule;
+    // a name the vocabulary does not map is the category `other`.
     fake.script({
       type: "json",
       body: {
@@ -106,7 +130,9 @@ describe("openai engine: requests and verdicts", () => {
         results: [{ flagged: true, categories: JSON.parse('{"__proto__": true}'), category_scores: {} }],
       },
     });
-    expect(await e.moderate(["y"], input)).toEqual([{ flagged: true, findings: [], categories: ["__proto__"] }]);
+    expect(await e.moderate(["y"], input)).toEqual([
+      { flagged: true, findings: [], categories: ["other"], rules: ["__proto__"] },
+    ]);
     // A thresholded category missing from the scores falls back to the reply's own flag, never to Object.prototype.
     fake.script({
       type: "json",

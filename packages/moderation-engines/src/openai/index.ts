@@ -15,6 +15,7 @@ import {
   type TextVerdict,
   type UpstreamEvent,
 } from "../engine.ts";
+import { mapCategories } from "../categories.ts";
 import { categoriesChars, createCoalescingCache } from "../upstream/coalesce.ts";
 import { boundedRetryFetch, cappedReplyFetch, isObject, type WarnLogger } from "../upstream/fetch.ts";
 import type { SharedStore } from "../shared.ts";
@@ -25,6 +26,7 @@ import {
   checkIntegerSetting,
   checkScore,
   DEFAULT_MODEL,
+  OPENAI_CATEGORY_MAP,
   OPENAI_SETTINGS,
   openAIWorstCaseMs,
 } from "./settings.ts";
@@ -189,7 +191,16 @@ export function createOpenAIEngine(options: OpenAIEngineOptions): ModerationEngi
       slots.forEach((index, i) => {
         answers[index] = judged[i]!;
       });
-      return answers.map((j) => ({ flagged: j.flagged, findings: [], categories: [...j.categories] }));
+      return answers.map((j) =>
+        j.flagged
+          ? {
+              flagged: true,
+              findings: [],
+              categories: mapCategories(j.categories, OPENAI_CATEGORY_MAP),
+              rules: [...j.categories],
+            }
+          : { flagged: false, findings: [], categories: [] },
+      );
     },
   };
 }

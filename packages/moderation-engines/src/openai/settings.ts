@@ -25,6 +25,26 @@ export const OMNI_MODERATION_CATEGORIES = [
 
 export type OmniModerationCategory = (typeof OMNI_MODERATION_CATEGORIES)[number];
 
+/**
+ * OpenAI's categories in the one vocabulary (docs/categories.md). A category a newer model adds is
+ * `other` until it is listed here.
+ */
+export const OPENAI_CATEGORY_MAP: Readonly<Record<OmniModerationCategory, string>> = {
+  harassment: "harassment",
+  "harassment/threatening": "harassment.threatening",
+  hate: "hate",
+  "hate/threatening": "hate.threatening",
+  illicit: "illicit",
+  "illicit/violent": "illicit.violent",
+  "self-harm": "self-harm",
+  "self-harm/intent": "self-harm.intent",
+  "self-harm/instructions": "self-harm.instructions",
+  sexual: "sexual",
+  "sexual/minors": "sexual.minors",
+  violence: "violence",
+  "violence/graphic": "violence.graphic",
+};
+
 /** Moderation model used when none is given. */
 export const DEFAULT_MODEL = "omni-moderation-latest";
 

@@ -128,9 +128,17 @@ export function piiIncremental(judgeText: (text: string) => TextVerdict): Increm
         const finding = after[i]!;
         kept.push({ ...finding, start: finding.start + from, end: finding.end + from });
       }
+      // As the whole-text judge names them: each finding's category, and its type (the label) as the rule.
       const categories = new Set<string>();
-      for (const finding of kept) categories.add(finding.label);
-      const verdict: TextVerdict = { flagged: kept.length > 0, findings: kept, categories: [...categories] };
+      const rules = new Set<string>();
+      for (const finding of kept) {
+        if (finding.category !== undefined) categories.add(finding.category);
+        rules.add(finding.label);
+      }
+      const verdict: TextVerdict =
+        kept.length > 0
+          ? { flagged: true, findings: kept, categories: [...categories], rules: [...rules] }
+          : { flagged: false, findings: [], categories: [] };
       return judgementOf(verdict, stateOf(text, pem, cut));
     },
   };

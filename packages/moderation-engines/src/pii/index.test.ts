@@ -1,3 +1,4 @@
+import { thrownBy } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { maskSpans } from "../mask.ts";
 import { createPiiEngine, PII_TYPES, PiiOptionError, type PiiType } from "./index.ts";
@@ -259,7 +260,9 @@ describe("the pii engine", () => {
   it("labels findings for label masks, or leaves them to the policy's mask character", async () => {
     const text = "write to bob@example.com or call (415) 555-2671";
     const [labelled] = await engine.moderate([text], { point: "output" });
-    expect(labelled!.categories.sort()).toEqual(["email", "phone"]);
+    expect(labelled!.categories.sort()).toEqual(["pii.email", "pii.phone"]);
+    expect(labelled!.rules?.sort()).toEqual(["email", "phone"]);
+    expect(labelled!.findings.map((finding) => finding.category)).toEqual(["pii.email", "pii.phone"]);
     expect(maskSpans(text, labelled!.findings)).toBe("write to [EMAIL] or call [PHONE]");
     const [starred] = await createPiiEngine({ maskStyle: "stars" }).moderate([text], { point: "output" });
     expect(maskSpans(text, starred!.findings)).toBe("write to *************** or call **************");
@@ -274,14 +277,7 @@ describe("the pii engine", () => {
   });
 
   it("refuses unknown types, mask styles and regions at construction, naming them", () => {
-    const error = (options: object) => {
-      try {
-        createPiiEngine(options);
-      } catch (e) {
-        return e;
-      }
-      throw new Error("expected an error");
-    };
+    const error = (options: object) => thrownBy(() => createPiiEngine(options));
     expect(error({ types: ["email", "passport"] })).toMatchObject({
       option: "types",
       message: expect.stringMatching(/unknown type #2 "passport"; expected any of private-key, /),

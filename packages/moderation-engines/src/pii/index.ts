@@ -29,6 +29,7 @@ import {
   DEFAULT_PII_MASK_STYLE,
   DEFAULT_PII_PHONE_REGION,
   isPiiType,
+  PII_CATEGORIES,
   PII_LABELS,
   PII_MASK_STYLES,
   PII_TYPES,
@@ -108,13 +109,16 @@ export function createPiiEngine(options: PiiEngineOptions = {}): ModerationEngin
     if (hits.length === 0) return { flagged: false, findings: [], categories: [] };
     const kept = resolveOverlaps(hits, text.length);
     const categories = new Set<string>();
+    const rules = new Set<string>();
     const findings: Finding[] = kept.map((hit) => {
-      categories.add(hit.type);
+      const category = PII_CATEGORIES[hit.type];
+      categories.add(category);
+      rules.add(hit.type);
       return maskStyle === "label"
-        ? { start: hit.start, end: hit.end, label: hit.type, replacement: PII_LABELS[hit.type] }
-        : { start: hit.start, end: hit.end, label: hit.type };
+        ? { start: hit.start, end: hit.end, label: hit.type, category, replacement: PII_LABELS[hit.type] }
+        : { start: hit.start, end: hit.end, label: hit.type, category };
     });
-    return { flagged: true, findings, categories: [...categories] };
+    return { flagged: true, findings, categories: [...categories], rules: [...rules] };
   };
 
   return {

@@ -51,6 +51,24 @@ export const PII_LABELS: Readonly<Record<PiiType, string>> = {
   phone: "[PHONE]",
 };
 
+/** Each type in the one vocabulary (docs/categories.md): personal data `pii.*`, secrets `secret.*`. */
+export const PII_CATEGORIES: Readonly<Record<PiiType, string>> = {
+  "private-key": "secret.private-key",
+  jwt: "secret.jwt",
+  "openai-key": "secret.api-key",
+  "github-token": "secret.api-key",
+  "slack-token": "secret.api-key",
+  "aws-key": "secret.api-key",
+  email: "pii.email",
+  iban: "pii.iban",
+  card: "pii.card",
+  "cn-id": "pii.national-id",
+  "us-ssn": "pii.national-id",
+  ip: "pii.ip",
+  "cn-mobile": "pii.phone",
+  phone: "pii.phone",
+};
+
 export const isPiiType = (name: string): name is PiiType => (PII_TYPES as readonly string[]).includes(name);
 
 /** The `pii` engine's options (checked by `createPiiEngine`). */

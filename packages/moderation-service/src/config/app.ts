@@ -5,6 +5,7 @@ import { DEFAULT_ENGINES, enginesNamedIn, readEngineList } from "./engines.ts";
 import { type PolicyDefaults, readPolicyFile, readPolicySettings } from "./policy.ts";
 import { type ModerationConfig, readCommonSettings, readPort, readSettings } from "./read.ts";
 import { readStreamSettings } from "./stream.ts";
+import { readWebhookSettings } from "./webhook.ts";
 
 /** What a moderation app is: its name, its port, the engines it can run. */
 export interface ModerationAppOptions {
@@ -53,6 +54,7 @@ export function defineModerationApp(options: ModerationAppOptions): ModerationAp
         policy: () => readPolicySettings(env, options.policy),
         policyFile: () => readPolicyFile(env),
         stream: () => readStreamSettings(env),
+        webhook: () => readWebhookSettings(env),
         engineList: () => (options.selectable ? readEngineList(env, fallback, modules) : named),
         ...reads,
       });
@@ -64,6 +66,7 @@ export function defineModerationApp(options: ModerationAppOptions): ModerationAp
         policy: settings.policy,
         ...(settings.policyFile !== undefined && { policyFile: settings.policyFile }),
         stream: settings.stream,
+        webhook: settings.webhook,
         engines,
       };
     },

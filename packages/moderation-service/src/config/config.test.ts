@@ -1,7 +1,8 @@
 import { createOpenAIEngine, OMNI_MODERATION_CATEGORIES, OPENAI_SETTINGS } from "@dify-ext/moderation-engines/openai";
-import { problemsOf } from "@dify-ext/test-support/config";
+import { expectBoundsOf, problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
-import { enginesNamedIn, readEngineList, readPolicySettings, readSettings } from "./index.ts";
+import { WEBHOOK_SETTINGS } from "../webhooks/settings.ts";
+import { enginesNamedIn, readEngineList, readPolicySettings, readSettings, readWebhookSettings } from "./index.ts";
 import { keywords } from "../engines/keywords.ts";
 import { openai, parseThresholds } from "../engines/openai.ts";
 
@@ -96,19 +97,12 @@ describe("readOpenAISettings", () => {
       thresholds: {},
       cache: { max: OPENAI_SETTINGS.cacheMax.default, ttlMs: OPENAI_SETTINGS.cacheTtlMs.default },
     });
-    const variables = {
+    expectBoundsOf(openai.read, {
       OPENAI_TIMEOUT_MS: OPENAI_SETTINGS.timeoutMs,
       OPENAI_MAX_RETRIES: OPENAI_SETTINGS.maxRetries,
       OPENAI_CACHE_MAX: OPENAI_SETTINGS.cacheMax,
       OPENAI_CACHE_TTL_MS: OPENAI_SETTINGS.cacheTtlMs,
-    };
-    for (const [name, { min, max }] of Object.entries(variables)) {
-      const expected = [`${name}: expected a whole number from ${min} to ${max}`];
-      expect(problemsOf(() => openai.read({ [name]: String(max + 1) }))).toEqual(expected);
-      expect(problemsOf(() => openai.read({ [name]: String(min - 1) }))).toEqual(expected);
-      openai.read({ [name]: String(max) });
-      openai.read({ [name]: String(min) });
-    }
+    });
   });
 
   it("accepts exactly what the engine accepts: its longest timeout builds, one more is refused by both", () => {
@@ -180,5 +174,84 @@ describe("parseThresholds", () => {
     expect(message).toContain('unknown category "gore"');
     for (const category of OMNI_MODERATION_CATEGORIES) expect(message).toContain(category);
     expect(OMNI_MODERATION_CATEGORIES).toHaveLength(13);
+  });
+});
+
+describe("reply templates in the environment", () => {
+  it("name the variable of an unknown placeholder, and of {terms} without MODERATION_REPLY_SHOWS_TERMS", () => {
+    expect(problemsOf(() => readPolicySettings({ MODERATION_INPUT_PRESET: "Blocked: {why}" }))).toEqual([
+      expect.stringMatching(/^MODERATION_INPUT_PRESET: unknown placeholder \{why\}; known: \{category\}/),
+    ]);
+    expect(problemsOf(() => readPolicySettings({ MODERATION_OUTPUT_PRESET: "Avoid {terms}" }))).toEqual([
+      expect.stringMatching(/^MODERATION_OUTPUT_PRESET: \{terms\} shows the matched list terms/),
+    ]);
+    const settings = readPolicySettings({
+      MODERATION_OUTPUT_PRESET: "Avoid {terms} ({category}, ref {request_id})",
+      MODERATION_REPLY_SHOWS_TERMS: "true",
+    });
+    expect(settings.replyShowsTerms).toBe(true);
+    expect(readPolicySettings({})).not.toHaveProperty("replyShowsTerms");
+  });
+});
+
+describe("readWebhookSettings", () => {
+  const secret = "whsec-0123456789abcdef";
+
+  it("reads nothing by default, and the receiver, its secrets (rotation) and the settings when set", () => {
+    expect(readWebhookSettings({})).toMatchObject({
+      secrets: new Map(),
+      timeoutMs: WEBHOOK_SETTINGS.timeoutMs.default,
+    });
+    expect(readWebhookSettings({})).not.toHaveProperty("target");
+    const settings = readWebhookSettings({
+      MODERATION_WEBHOOK_URL: "https://audit.example/hooks/dify",
+      MODERATION_WEBHOOK_SECRET: `${secret}, ${secret}-next`,
+      MODERATION_WEBHOOK_SECRET_TEAM_A: `${secret}-a`,
+      MODERATION_WEBHOOK_BATCH_MAX: "20",
+    });
+    expect(settings.target).toEqual({
+      url: "https://audit.example/hooks/dify",
+      format: "json",
+      where: "MODERATION_WEBHOOK_URL",
+    });
+    expect(settings.secrets).toEqual(
+      new Map([
+        ["", [secret, `${secret}-next`]],
+        ["team_a", [`${secret}-a`]],
+      ]),
+    );
+    expect(settings.batchMax).toBe(20);
+    // Slack's incoming webhooks take no signature.
+    expect(
+      readWebhookSettings({
+        MODERATION_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x",
+        MODERATION_WEBHOOK_FORMAT: "slack",
+      }).target?.format,
+    ).toBe("slack");
+  });
+
+  it("names every bad variable, never echoing a value", () => {
+    const found = problemsOf(() =>
+      readWebhookSettings({
+        MODERATION_WEBHOOK_URL: "ftp://hidden.example/token-abc",
+        MODERATION_WEBHOOK_SECRET: "short-secret-1",
+        MODERATION_WEBHOOK_FORMAT: "xml",
+        MODERATION_WEBHOOK_TIMEOUT_MS: "99",
+        MODERATION_WEBHOOK_QUEUE_MAX: "0",
+        "MODERATION_WEBHOOK_SECRET_BAD-NAME": secret,
+      }),
+    );
+    expect(found.sort()).toEqual([
+      "MODERATION_WEBHOOK_FORMAT: expected json or slack",
+      `MODERATION_WEBHOOK_QUEUE_MAX: expected a whole number from ${WEBHOOK_SETTINGS.queueMax.min} to ${WEBHOOK_SETTINGS.queueMax.max}`,
+      "MODERATION_WEBHOOK_SECRET: secret #1 is shorter than 16 characters (try: openssl rand -hex 32)",
+      "MODERATION_WEBHOOK_SECRET_BAD-NAME: a secret's name after MODERATION_WEBHOOK_SECRET_ is 1 to 40 of A-Z, 0-9 and _",
+      `MODERATION_WEBHOOK_TIMEOUT_MS: expected a whole number from ${WEBHOOK_SETTINGS.timeoutMs.min} to ${WEBHOOK_SETTINGS.timeoutMs.max}`,
+      "MODERATION_WEBHOOK_URL: expected an http:// or https:// URL",
+    ]);
+    expect(found.join("\n")).not.toMatch(/token-abc|short-secret-1|whsec/);
+    expect(problemsOf(() => readWebhookSettings({ MODERATION_WEBHOOK_URL: "https://audit.example" }))).toEqual([
+      expect.stringMatching(/^MODERATION_WEBHOOK_SECRET: required with MODERATION_WEBHOOK_URL/),
+    ]);
   });
 });

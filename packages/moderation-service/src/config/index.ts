@@ -19,4 +19,10 @@ export {
   readPolicySettings,
 } from "./policy.ts";
 export { readStreamSettings, type StreamSettings, streamEnvSchema } from "./stream.ts";
+export {
+  readWebhookSettings,
+  secretVariable,
+  type WebhookSettings,
+  webhookEnvSchema,
+} from "./webhook.ts";
 export { type EngineSettings, type ModerationConfig, readCommonSettings, readPort, readSettings } from "./read.ts";

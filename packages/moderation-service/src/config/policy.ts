@@ -1,5 +1,5 @@
-import type { ModerationPolicyOptions, PolicyAction } from "@dify-ext/moderation-engines";
-import { type Env, parseEnv } from "@dify-ext/runtime";
+import { type ModerationPolicyOptions, type PolicyAction, replyTemplateProblem } from "@dify-ext/moderation-engines";
+import { booleanVar, ConfigError, type Env, parseEnv } from "@dify-ext/runtime";
 import { z } from "zod";
 
 export const DEFAULT_INPUT_PRESET = "Sorry, your message was blocked by content moderation.";
@@ -15,8 +15,10 @@ export const policyEnvSchema = z.object({
   // Unset means the app's default action (DEFAULT_POLICY_ACTION unless the app passes its own).
   MODERATION_INPUT_ACTION: action.optional(),
   MODERATION_OUTPUT_ACTION: action.optional(),
+  // Reply templates ({category}, ...), checked for unknown placeholders when read.
   MODERATION_INPUT_PRESET: z.string().default(DEFAULT_INPUT_PRESET),
   MODERATION_OUTPUT_PRESET: z.string().default(DEFAULT_OUTPUT_PRESET),
+  MODERATION_REPLY_SHOWS_TERMS: booleanVar(false),
   MODERATION_INPUT_ON_ERROR: failure.default("open"),
   MODERATION_OUTPUT_ON_ERROR: failure.default("open"),
   // Unset means the policy's own default (DEFAULT_MASK_CHARACTER), so it is written down once.
@@ -38,11 +40,22 @@ export interface PolicyDefaults {
   action?: PolicyAction;
 }
 
-/** Reads the policy's variables; throws a `ConfigError` naming each bad one. */
+/**
+ * Reads the policy's variables; throws a `ConfigError` naming each bad one (a preset response with
+ * an unknown placeholder, or `{terms}` without MODERATION_REPLY_SHOWS_TERMS, names its variable).
+ */
 export function readPolicySettings(env: Env, defaults: PolicyDefaults = {}): PolicySettings {
   const app = parseEnv(policyEnvSchema, env);
   const fallback = defaults.action ?? DEFAULT_POLICY_ACTION;
+  const allowTerms = app.MODERATION_REPLY_SHOWS_TERMS;
+  const problems: string[] = [];
+  for (const name of ["MODERATION_INPUT_PRESET", "MODERATION_OUTPUT_PRESET"] as const) {
+    const problem = replyTemplateProblem(app[name], { allowTerms });
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
+    ...(allowTerms && { replyShowsTerms: true }),
     input: {
       action: app.MODERATION_INPUT_ACTION ?? fallback,
       presetResponse: app.MODERATION_INPUT_PRESET,

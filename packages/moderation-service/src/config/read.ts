@@ -2,6 +2,7 @@ import { type CommonConfig, ConfigError, type Env, parseCommonEnv, parseEnv, por
 import { z } from "zod";
 import type { PolicySettings } from "./policy.ts";
 import type { StreamSettings } from "./stream.ts";
+import type { WebhookSettings } from "./webhook.ts";
 
 /**
  * The engines an app runs, by name, each with its settings (what its module's `read` returns);
@@ -21,6 +22,8 @@ export interface ModerationConfig {
   policyFile?: string;
   /** The stream cache for output moderation (`readStreamSettings`); its defaults when absent. */
   stream?: StreamSettings;
+  /** Verdict webhooks (`readWebhookSettings`); none when absent. */
+  webhook?: WebhookSettings;
 }
 
 /** Reads the settings every app shares (keys, limits, logging); see `@dify-ext/runtime`. */

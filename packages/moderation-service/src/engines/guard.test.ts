@@ -1,5 +1,5 @@
 import { createGuardEngine, GUARD_SETTINGS } from "@dify-ext/moderation-engines/guard";
-import { problemsOf } from "@dify-ext/test-support/config";
+import { expectBoundsOf, problemsOf } from "@dify-ext/test-support/config";
 import { describe, expect, it } from "vitest";
 import { guard } from "./guard.ts";
 
@@ -29,11 +29,7 @@ describe("readGuardSettings", () => {
       GUARD_CACHE_TTL_MS: GUARD_SETTINGS.cacheTtlMs,
       GUARD_MAX_CONCURRENCY: GUARD_SETTINGS.maxConcurrency,
     };
-    for (const [name, { min, max }] of Object.entries(variables)) {
-      const expected = [`${name}: expected a whole number from ${min} to ${max}`];
-      expect(problemsOf(() => readGuardSettings({ ...BASE, [name]: String(max + 1) }))).toEqual(expected);
-      expect(problemsOf(() => readGuardSettings({ ...BASE, [name]: String(min - 1) }))).toEqual(expected);
-    }
+    expectBoundsOf(readGuardSettings, variables, BASE);
   });
 
   it("accepts exactly what the engine accepts", () => {

@@ -172,7 +172,7 @@ export const injection = defineEngine<
     INJECTION_CANARY: {
       default: "none",
       meaning:
-        "canary strings planted in the Dify app's prompt, comma-separated (at most 32, each at least 8 letters or digits): an answer that contains one is flagged `prompt-leak` ([where to put it](engine-injection.md#canaries-the-system-prompt-leaking))",
+        "canary strings planted in the Dify app's prompt, comma-separated (at most 32, each at least 8 letters or digits): an answer that contains one is flagged `prompt-leak` (category `injection.prompt-leak`; [where to put it](engine-injection.md#canaries-the-system-prompt-leaking))",
     },
     ...numericDocs(INJECTION_SETTINGS, {
       threshold: "window score that flags a text (the sum of the weights of the rules matching in one window)",

@@ -63,7 +63,7 @@ const flags = async (engine: ModerationEngine, text: string) =>
 
 describe("the keyword engine's module under Node", () => {
   it("loads list and allow files, naming lists after the files", async () => {
-    await writeFile(join(dir, "profanity.txt"), "# match: substring\ncunt\r\n");
+    await writeFile(join(dir, "profanity.txt"), "# match: substring\n# category: profanity\ncunt\r\n");
     await writeFile(join(dir, "words.txt"), "\uFEFFass\n");
     await writeFile(join(dir, "allow.txt"), "scunthorpe\n");
     const { context } = nodeContext();
@@ -73,7 +73,9 @@ describe("the keyword engine's module under Node", () => {
     );
     const [verdict] = await engine.moderate(["Scunthorpe class ass cunts"], { point: "input" });
     expect(verdict!.findings.map((finding) => finding.label)).toEqual(["ass", "cunt"]);
-    expect(verdict!.categories.sort()).toEqual(["profanity", "words"]);
+    // The lists' categories (a list without a `# category:` line is `other`), and their names as rules.
+    expect(verdict!.categories.sort()).toEqual(["other", "profanity"]);
+    expect(verdict!.rules?.sort()).toEqual(["profanity", "words"]);
   });
 
   it("reads a list's folds, loads the pinyin library for them, and lets the policy's folds replace them per file", async () => {

@@ -126,7 +126,7 @@ export const keywords = defineEngine<KeywordsSettings, z.output<typeof section>>
     KEYWORDS_FILES: {
       default: "the bundled sample list",
       meaning:
-        "comma-separated paths of block-list files (absolute, or relative to the working directory). Each file is one list, named after the file (`profanity.txt` → `profanity`); the names appear in the log's `categories`",
+        "comma-separated paths of block-list files (absolute, or relative to the working directory). Each file is one list, named after the file (`profanity.txt` → `profanity`); its `# category:` line names the [category](categories.md) of its matches. The audit line shows the category in `categories` and the list's name in `rules`",
     },
     KEYWORDS_ALLOW_FILES: {
       default: "none (the sample allow-list when `KEYWORDS_FILES` is not set)",
@@ -205,6 +205,7 @@ export const keywords = defineEngine<KeywordsSettings, z.output<typeof section>>
           name: list.name,
           terms: list.terms,
           match: list.match,
+          category: list.category,
           ...(list.folds && { folds: list.folds }),
         })),
         allowTerms: stats.allowTerms,

@@ -26,7 +26,7 @@ beforeEach(async () => {
   lines = [];
   await writeFile(join(dir, "base.txt"), "forbidden\n");
   await writeFile(join(dir, "strict.txt"), "forbidden\nhomework answers\n");
-  await writeFile(join(dir, "new.txt"), "lottery\n");
+  await writeFile(join(dir, "new.txt"), "# category: illicit\nlottery\n");
 });
 
 afterEach(async () => {
@@ -120,7 +120,9 @@ describe("per-app policies from MODERATION_POLICY_FILE", () => {
         mode: "shadow",
         engines: ["keywords"],
         terms: ["lottery"],
-        categories: ["new"],
+        categories: ["illicit"],
+        category: "illicit",
+        rules: ["new"],
         policyVersion: "2026-12-01.1",
         reqId: expect.any(String),
       }),

@@ -10,6 +10,7 @@ import { ConfigError, OTHER_APP } from "@dify-ext/runtime";
 import type { AnyEngineModule, EngineContext } from "../engine-module.ts";
 import { byRank } from "../engines/index.ts";
 import { type ModerationState, moderationState } from "../state.ts";
+import type { WebhookSink, WebhookTarget } from "../webhooks/types.ts";
 import { type PolicySpec, type ResolvedPolicies, sectionName } from "./file.ts";
 
 /** The policy one call gets, with what its log lines and metrics say about it. */
@@ -21,6 +22,8 @@ export interface SelectedPolicy {
   version: string;
   /** The policy's engines, in the order they run. */
   engines: readonly ModerationEngine[];
+  /** Where its verdicts go besides the audit line (verdict webhooks). */
+  webhook?: WebhookSink;
 }
 
 /** Every app's policy, built, with the engines they share. */
@@ -44,6 +47,8 @@ export interface PolicySet {
    * reloaded policy file gets a new set, and so a new cache.
    */
   streamCache: StreamCache;
+  /** The webhook receivers its policies send to. */
+  webhooks: readonly WebhookTarget[];
   /** Stops the engines' file watchers and the like. */
   close(): void;
 }
@@ -61,10 +66,15 @@ export const ENV_POLICY_VERSION = "env";
 export async function buildPolicySet(
   resolved: ResolvedPolicies,
   modules: readonly AnyEngineModule[],
-  context: Omit<EngineContext, "notReady" | "onClose"> & { stream?: StreamCacheOptions },
+  context: Omit<EngineContext, "notReady" | "onClose"> & {
+    stream?: StreamCacheOptions;
+    /** The sink of a webhook receiver (a policy's `webhook`). */
+    webhookFor?: (target: WebhookTarget) => WebhookSink;
+  },
   source?: string,
 ): Promise<PolicySet> {
-  const { stream, ...engineBase } = context;
+  const { stream, webhookFor, ...engineBase } = context;
+  const webhooks: WebhookTarget[] = [];
   // With a shared store, streamed-answer judgements are shared too (their states name their lists).
   const { observer } = context;
   const streamCache = createStreamCache({
@@ -112,7 +122,23 @@ export async function buildPolicySet(
   const policyFor = async (spec: PolicySpec, where: string) => {
     const engines: ModerationEngine[] = [];
     for (const name of spec.engines) engines.push(await engineFor(name, spec.settings[name], where));
-    return { policy: createModerationPolicy({ ...spec.policy, mode: spec.mode, engines, streamCache }), engines };
+    const webhook = spec.webhook && webhookFor?.(spec.webhook);
+    if (spec.webhook) webhooks.push(spec.webhook);
+    let policy: ModerationPolicy;
+    try {
+      policy = createModerationPolicy({ ...spec.policy, mode: spec.mode, engines, streamCache });
+    } catch (error) {
+      // The file's and env's checks come first; this names whatever the policy still refuses.
+      if (!(error instanceof RangeError)) throw error;
+      throw new ConfigError([
+        `${source === undefined ? "moderation policy" : `${source}: ${where}`}: ${error.message}`,
+      ]);
+    }
+    return {
+      policy,
+      engines,
+      ...(webhook && { webhook }),
+    };
   };
 
   try {
@@ -143,6 +169,7 @@ export async function buildPolicySet(
       streamCache,
       readiness: () => state.reason ?? true,
       state: () => state,
+      webhooks,
       close,
     };
   } catch (error) {

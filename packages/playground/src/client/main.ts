@@ -182,10 +182,8 @@ function renderText(text: ExplainText): HTMLElement {
       }),
     );
     for (const finding of segment.ending) {
-      const list = finding.categories.length > 0 ? ` (${finding.categories.join(", ")})` : "";
-      highlighted.append(
-        make("span", `${finding.engine} · ${finding.label}${foldNote(finding)}${list}`, { class: "tag" }),
-      );
+      const tag = `${finding.engine} · ${finding.label}${foldNote(finding)} (${finding.category}: ${finding.action})`;
+      highlighted.append(make("span", tag, { class: "tag" }));
     }
   }
   box.append(highlighted);
@@ -193,7 +191,7 @@ function renderText(text: ExplainText): HTMLElement {
   if (text.findings.length > 0) {
     const table = make("table", undefined, { class: "findings" });
     const head = make("tr");
-    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Fold", "Categories", "Detail"]) {
+    for (const title of ["Span", "Matched", "Engine", "Term or rule", "Fold", "Category", "Action", "Detail"]) {
       head.append(make("th", title));
     }
     table.append(make("thead"), make("tbody"));
@@ -206,7 +204,8 @@ function renderText(text: ExplainText): HTMLElement {
           finding.engine,
           finding.label,
           finding.fold ?? "",
-          finding.categories.join(", "),
+          finding.category,
+          finding.action,
           finding.detail ?? "",
         ]),
       );
@@ -247,9 +246,11 @@ function render(report: ExplainReport): void {
   verdict.textContent = report.verdict;
   verdict.className = report.verdict;
   const flaggedBy = report.engines.filter((engine) => engine.flagged).map((engine) => engine.engine);
+  const categories = report.categories.map((found) => `${found.category}: ${found.action}`);
   element("summary").textContent =
     `${report.point}${report.appId ? ` for app_id ${report.appId}` : ""}; action on flag: ${report.action}` +
-    (flaggedBy.length > 0 ? `; flagged by ${flaggedBy.join(", ")}` : "; nothing flagged");
+    (flaggedBy.length > 0 ? `; flagged by ${flaggedBy.join(", ")}` : "; nothing flagged") +
+    (categories.length > 0 ? `; categories ${categories.join(", ")}` : "");
 
   const stream = element<HTMLDivElement>("stream");
   const streamBody = element<HTMLTableElement>("stream-calls").tBodies[0]!;
@@ -314,6 +315,7 @@ function render(report: ExplainReport): void {
           String(list.terms),
           list.match ?? "",
           list.folds?.join(", ") ?? "",
+          list.category ?? "",
           listLoaded(list),
         ],
         [3],

@@ -7,6 +7,8 @@ const finding = (start: number, end: number, label: string): ExplainFinding => (
   end,
   engine: "keywords",
   label,
+  category: "other",
+  action: "block",
   categories: [],
 });
 

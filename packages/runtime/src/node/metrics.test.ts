@@ -22,6 +22,8 @@ describe("Prometheus metrics", () => {
         "app.moderation.input": (_params, context) => {
           context.logFields.verdict = "block";
           context.logFields.engine = "keywords";
+          context.logFields.categories = ["hate", "profanity"];
+          context.logFields.shadowed = ["profanity"];
           return inputBlock("no");
         },
       },
@@ -39,6 +41,16 @@ describe("Prometheus metrics", () => {
     await post("{bad");
     metrics.observeUpstream({ kind: "call", upstream: "openai", outcome: "timeout", seconds: 4 });
     metrics.observeUpstream({ kind: "cache", cache: "openai", hit: true });
+    metrics.observeWebhook({ kind: "request", receiver: "hooks.example#abc123", outcome: "ok", seconds: 0.2 });
+    metrics.observeWebhook({ kind: "events", receiver: "hooks.example#abc123", outcome: "delivered", count: 7 });
+    metrics.observeWebhook({
+      kind: "events",
+      receiver: "hooks.example#abc123",
+      outcome: "dropped",
+      reason: "queue_full",
+      count: 2,
+    });
+    metrics.observeWebhook({ kind: "queue", receiver: "hooks.example#abc123", depth: () => 42 });
     const response = await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(response.status).toBe(200);
     const text = await response.text();
@@ -49,6 +61,20 @@ describe("Prometheus metrics", () => {
     );
     expect(text).toMatch(/dify_ext_upstream_requests_total\{upstream="openai",outcome="timeout",service="test"\} 1/);
     expect(text).toMatch(/dify_ext_cache_lookups_total\{cache="openai",result="hit",service="test"\} 1/);
+    expect(text).toMatch(
+      /dify_ext_category_verdicts_total\{category="hate",verdict="block",point="app.moderation.input",mode="enforce",service="test"\} 1/,
+    );
+    expect(text).toMatch(/dify_ext_category_verdicts_total\{category="profanity",verdict="shadow",point=/);
+    expect(text).toMatch(
+      /dify_ext_webhook_requests_total\{receiver="hooks.example#abc123",outcome="ok",service="test"\} 1/,
+    );
+    expect(text).toMatch(
+      /dify_ext_webhook_events_total\{receiver="hooks.example#abc123",outcome="delivered",reason="",service="test"\} 7/,
+    );
+    expect(text).toMatch(
+      /dify_ext_webhook_events_total\{receiver="hooks.example#abc123",outcome="dropped",reason="queue_full"/,
+    );
+    expect(text).toMatch(/dify_ext_webhook_queue_events\{receiver="hooks.example#abc123",service="test"\} 42/);
     expect(text).toMatch(/dify_ext_request_duration_seconds_bucket/);
     expect(text).toMatch(/dify_ext_process_cpu_seconds_total/);
   });

@@ -1,13 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RequestObserver, RequestRecord } from "@dify-ext/receive";
 import type { SharedStateEvent, SharedStateObserver } from "@dify-ext/shared-state";
-import type { UpstreamEvent, UpstreamObserver } from "../upstream.ts";
+import type { UpstreamEvent, UpstreamObserver, WebhookEvent, WebhookObserver } from "../upstream.ts";
 
 /** Which engines can judge (a moderation service's engines, by name). */
 export type EngineReadiness = ReadonlyArray<{ engine: string; ready: boolean }>;
 
 /** Prometheus metrics of one service (prom-client, its own registry). */
-export interface ServiceMetrics extends RequestObserver, UpstreamObserver, SharedStateObserver {
+export interface ServiceMetrics extends RequestObserver, UpstreamObserver, SharedStateObserver, WebhookObserver {
   readonly registry: Registry;
   /** Counts a connection refused because MAX_CONNECTIONS were open. */
   connectionDropped(): void;
@@ -28,6 +28,9 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * - `dify_ext_requests_total{point,status}` and `dify_ext_request_duration_seconds{point}`
  * - `dify_ext_verdicts_total{engine,verdict,app,mode}` (moderation outcomes; `engine` is `none` for passes;
  *   `app` the app id when the policy file names it, else `other`; `mode` `enforce` or `shadow`)
+ * - `dify_ext_category_verdicts_total{category,verdict,point,mode}` (each category of a flagged call:
+ *   the call's verdict, or `shadow` for a category recorded in shadow; categories come from the
+ *   vocabulary and the operator's lists, never from callers)
  * - `dify_ext_engine_errors_total{engine}` (engine failures answered by the failure policy)
  * - `dify_ext_upstream_requests_total{upstream,outcome}` and `dify_ext_upstream_duration_seconds{upstream}`
  *   (OpenAI, Open-Meteo: `ok`, `error`, `timeout`)
@@ -39,6 +42,9 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  *   `dify_ext_shared_state_operations_total{op,outcome}` (`get`, `set`, `take`; `ok`, `error`,
  *   `timeout`, `offline`: not tried, local state answered), `dify_ext_shared_state_duration_seconds{op}`
  *   and `dify_ext_shared_state_reconnects_total`
+ * - `dify_ext_webhook_requests_total{receiver,outcome}`, `dify_ext_webhook_duration_seconds{receiver}`,
+ *   `dify_ext_webhook_events_total{receiver,outcome,reason}`, `dify_ext_webhook_queue_events{receiver}`
+ *   (verdict webhooks: POSTs, events delivered or dropped and why, events waiting)
  * - Node's process metrics (CPU, memory, event loop lag) with the `dify_ext_` prefix.
  */
 export function createServiceMetrics(options: { service: string }): ServiceMetrics {
@@ -62,6 +68,12 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     name: "dify_ext_verdicts_total",
     help: "Moderation verdicts by engine, verdict (pass, block, mask), app (policy file's app ids, else other) and mode",
     labelNames: ["engine", "verdict", "app", "mode"] as const,
+    registers: [registry],
+  });
+  const categoryVerdicts = new Counter({
+    name: "dify_ext_category_verdicts_total",
+    help: "Categories of flagged moderation calls by category, verdict (block, mask, shadow), point and mode",
+    labelNames: ["category", "verdict", "point", "mode"] as const,
     registers: [registry],
   });
   const engineErrors = new Counter({
@@ -130,6 +142,36 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
     help: "Reconnection attempts to the shared state store",
     registers: [registry],
   });
+  const webhookRequests = new Counter({
+    name: "dify_ext_webhook_requests_total",
+    help: "POSTs of verdict events to webhook receivers by outcome (ok, error, timeout, rejected)",
+    labelNames: ["receiver", "outcome"] as const,
+    registers: [registry],
+  });
+  const webhookDuration = new Histogram({
+    name: "dify_ext_webhook_duration_seconds",
+    help: "Time webhook receivers took to answer",
+    labelNames: ["receiver"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const webhookEvents = new Counter({
+    name: "dify_ext_webhook_events_total",
+    help: "Verdict events delivered to webhook receivers, or dropped and why",
+    labelNames: ["receiver", "outcome", "reason"] as const,
+    registers: [registry],
+  });
+  const webhookEventSeries = new Map<string, { inc(value: number): void }>();
+  const queues = new Map<string, () => number>();
+  new Gauge({
+    name: "dify_ext_webhook_queue_events",
+    help: "Verdict events waiting to be sent, per webhook receiver",
+    labelNames: ["receiver"] as const,
+    registers: [registry],
+    collect() {
+      for (const [receiver, depth] of queues) this.set({ receiver }, depth());
+    },
+  });
 
   const requestSeries = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
 
@@ -166,6 +208,40 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
         });
       }
       if (typeof engineError === "string") engineErrors.inc({ engine: engineError });
+      const { categories, shadowed } = record.fields;
+      if (typeof verdict === "string" && Array.isArray(categories)) {
+        const shadowedOnes = Array.isArray(shadowed) ? shadowed : [];
+        for (const category of categories) {
+          if (typeof category !== "string") continue;
+          categoryVerdicts.inc({
+            category,
+            verdict: shadowedOnes.includes(category) ? "shadow" : verdict,
+            point: record.point,
+            mode: mode === "shadow" ? "shadow" : "enforce",
+          });
+        }
+      }
+    },
+    observeWebhook(event: WebhookEvent) {
+      if (event.kind === "request") {
+        webhookRequests.inc({ receiver: event.receiver, outcome: event.outcome });
+        webhookDuration.observe({ receiver: event.receiver }, event.seconds);
+      } else if (event.kind === "events") {
+        // Label-bound children, one per receiver, outcome and reason: a full queue reports every drop.
+        const key = `${event.receiver} ${event.outcome} ${event.reason ?? ""}`;
+        let child = webhookEventSeries.get(key);
+        if (!child) {
+          child = webhookEvents.labels({
+            receiver: event.receiver,
+            outcome: event.outcome,
+            reason: event.reason ?? "",
+          });
+          webhookEventSeries.set(key, child);
+        }
+        child.inc(event.count);
+      } else {
+        queues.set(event.receiver, event.depth);
+      }
     },
     observeUpstream(event: UpstreamEvent) {
       if (event.kind === "cache") {
