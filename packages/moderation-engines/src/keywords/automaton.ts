@@ -140,18 +140,7 @@ export class Automaton {
       const dv = daOf[v]!;
       const du = daOf[parent[v]!]!;
       if (du === 0) continue;
-      const c = alphabet[unit[v]!]!;
-      let f = fail[du]!;
-      let target = 0;
-      for (;;) {
-        const t = base[f]! + c;
-        if (check[t] === f) {
-          target = t;
-          break;
-        }
-        if (f === 0) break;
-        f = fail[f]!;
-      }
+      const target = transition(base, check, fail, fail[du]!, alphabet[unit[v]!]!);
       fail[dv] = target;
       dict[dv] = daPattern[target]! !== 0 ? target : dict[target]!;
     }
@@ -186,15 +175,7 @@ export class Automaton {
         s = 0;
         continue;
       }
-      for (;;) {
-        const t = base[s]! + c;
-        if (check[t] === s) {
-          s = t;
-          break;
-        }
-        if (s === 0) break;
-        s = fail[s]!;
-      }
+      s = transition(base, check, fail, s, c);
       if (s === 0) continue;
       let o = nodePattern[s]! !== 0 ? s : dict[s]!;
       while (o !== 0) {
@@ -224,10 +205,26 @@ export class Automaton {
   /**
    * The arrays behind {@link next} and {@link patternAt}, for hot loops that inline them: the child
    * of `s` on `unit` is `t = base[s] + alphabet[unit]` when `alphabet[unit] !== 0 && check[t] === s`;
-   * `nodePattern[t] - 1` is the pattern ending at `t`. Read-only.
+   * `nodePattern[t] - 1` is the pattern ending at `t`; `fail[t]` is the state of the longest proper
+   * suffix of `t`'s path that is a path of the trie, `dict[t]` the nearest such suffix state that ends
+   * a pattern (0 for none). Read-only.
    */
-  trie(): { alphabet: Int32Array; base: Int32Array; check: Int32Array; nodePattern: Int32Array } {
-    return { alphabet: this.alphabet, base: this.base, check: this.check, nodePattern: this.nodePattern };
+  trie(): {
+    alphabet: Int32Array;
+    base: Int32Array;
+    check: Int32Array;
+    nodePattern: Int32Array;
+    fail: Int32Array;
+    dict: Int32Array;
+  } {
+    return {
+      alphabet: this.alphabet,
+      base: this.base,
+      check: this.check,
+      nodePattern: this.nodePattern,
+      fail: this.fail,
+      dict: this.dict,
+    };
   }
 
   /** Approximate bytes held by the automaton's arrays. */
@@ -240,6 +237,18 @@ export class Automaton {
       this.dict.byteLength +
       this.nodePattern.byteLength
     );
+  }
+}
+
+/**
+ * The Aho-Corasick step: from state `s` on dense code `c`, the child on `c` of `s` or of the
+ * nearest state on its failure chain that has one; the root when none has.
+ */
+function transition(base: Int32Array, check: Int32Array, fail: Int32Array, s: number, c: number): number {
+  for (let f = s; ; f = fail[f]!) {
+    const t = base[f]! + c;
+    if (check[t] === f) return t;
+    if (f === 0) return 0;
   }
 }
 

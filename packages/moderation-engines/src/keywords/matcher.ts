@@ -280,9 +280,17 @@ const TAG_OF: Readonly<Record<ListFold, number>> = {
   homophones: TAG_HOMOPHONES,
 };
 
+/** Fold names by tag bits, built on first use (a finding's names, without a new string each time). */
+const foldNames: string[] = [];
+
 function foldNamesOf(tags: number): string | undefined {
   if (tags === 0) return undefined;
-  return FOLD_NAMES.filter((name) => (tags & TAG_OF[name]) !== 0).join("+");
+  let names = foldNames[tags];
+  if (names === undefined) {
+    names = FOLD_NAMES.filter((name) => (tags & TAG_OF[name]) !== 0).join("+");
+    foldNames[tags] = names;
+  }
+  return names;
 }
 
 function popcount(x: number): number {

@@ -172,12 +172,25 @@ export interface PairTable {
   readonly firstUnit: Uint8Array;
   /** BMP pairs, `first * 0x10000 + second` → the character (BMP), folded. */
   readonly pairs: ReadonlyMap<number, number>;
+  /**
+   * The BMP pairs as a hashed bit set ({@link pairBit}): most units start the first component of
+   * some split, and a clear bit rules the pair out without a look in `pairs`.
+   */
+  readonly pairFilter: Int32Array;
   /** Pairs with a component or a character outside the BMP, as strings. */
   readonly astralPairs: ReadonlyMap<string, string>;
   readonly bytes: number;
 }
 
 const pairTables = new Map<TextFoldTable, PairTable>();
+
+/** Bits of {@link PairTable.pairFilter}: 2^18 (32 KiB) for about 8,000 pairs, one false positive in 30. */
+const PAIR_FILTER_BITS = 18;
+
+/** The bit of a BMP pair of units in {@link PairTable.pairFilter}. */
+function pairBit(first: number, second: number): number {
+  return Math.imul((first << 16) | second, 0x9e3779b1) >>> (32 - PAIR_FILTER_BITS);
+}
 
 /** The component splits of `lookalikes-data.ts`, folded by `fold` (built once per fold table). */
 export function pairTable(fold: TextFoldTable): PairTable {
@@ -190,6 +203,7 @@ export function pairTable(fold: TextFoldTable): PairTable {
   };
   const firstUnit = new Uint8Array(0x10000);
   const pairs = new Map<number, number>();
+  const pairFilter = new Int32Array(1 << (PAIR_FILTER_BITS - 5));
   const astralPairs = new Map<string, string>();
   for (const entry of COMPONENT_SPLITS.split("|")) {
     const [ch, first, second] = Array.from(entry);
@@ -200,9 +214,17 @@ export function pairTable(fold: TextFoldTable): PairTable {
     if (pair.length === 2 && to.length === 1) {
       const key = pair.charCodeAt(0) * 0x10000 + pair.charCodeAt(1);
       if (!pairs.has(key)) pairs.set(key, to.charCodeAt(0));
+      const bit = pairBit(pair.charCodeAt(0), pair.charCodeAt(1));
+      pairFilter[bit >>> 5]! |= 1 << (bit & 31);
     } else if (!astralPairs.has(pair)) astralPairs.set(pair, to);
   }
-  table = { firstUnit, pairs, astralPairs, bytes: firstUnit.byteLength + (pairs.size + astralPairs.size) * 40 };
+  table = {
+    firstUnit,
+    pairs,
+    pairFilter,
+    astralPairs,
+    bytes: firstUnit.byteLength + pairFilter.byteLength + (pairs.size + astralPairs.size) * 40,
+  };
   pairTables.set(fold, table);
   return table;
 }
@@ -227,7 +249,14 @@ function pairAt(
   n: number,
   marks: Uint8Array | undefined,
 ): { ch: string; size: number } | undefined {
-  if (table.firstUnit[units[i]!] === 0) return undefined;
+  const u = units[i]!;
+  if (table.firstUnit[u] === 0 || i + 1 >= n) return undefined;
+  const v = units[i + 1]!;
+  if ((u < 0xd800 || u > 0xdfff) && (v < 0xd800 || v > 0xdfff)) {
+    // Two BMP characters (most places): the bit set rules out nearly every pair at once.
+    const bit = pairBit(u, v);
+    if ((table.pairFilter[bit >>> 5]! & (1 << (bit & 31))) === 0) return undefined;
+  }
   const a = codePointLength(units, i, n);
   if (i + a >= n) return undefined;
   const b = codePointLength(units, i + a, n);
@@ -369,6 +398,31 @@ export function contractRepeatsInto(
   const counts = runs.value;
   let m = 0;
   for (let i = 0; i < n; ) {
+    // Most of a text is BMP characters that no repeat follows: copied as they are, in one go.
+    let k = i;
+    while (k < n) {
+      const c = units[k]!;
+      if ((c >= 0xd800 && c <= 0xdfff) || (k + 1 < n && units[k + 1] === c && c >= 0x2e80 && isHan(c))) break;
+      k++;
+    }
+    if (k > i) {
+      out.units.set(units.subarray(i, k), m);
+      if (src.identity) {
+        for (let q = i; q < k; q++) {
+          out.mapStart[m + q - i] = q;
+          out.mapEnd[m + q - i] = q + 1;
+        }
+      } else {
+        out.mapStart.set(src.mapStart.subarray(i, k), m);
+        out.mapEnd.set(src.mapEnd.subarray(i, k), m);
+      }
+      counts.fill(1, m, m + k - i);
+      if (marks) marks.out.set(marks.src.subarray(i, k), m);
+      m += k - i;
+      i = k;
+      if (i === n) break;
+    }
+    // A surrogate pair, or a run of one Han character.
     const a = codePointLength(units, i, n);
     const cp = a === 2 ? ((units[i]! - 0xd800) << 10) + (units[i + 1]! - 0xdc00) + 0x10000 : units[i]!;
     let j = i + a;
