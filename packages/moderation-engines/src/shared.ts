@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Finding } from "./engine.ts";
+import { Interner } from "./text/interner.ts";
 
 /** A key-value store shared by replicas. */
 export interface SharedStore {
@@ -48,24 +49,15 @@ export function encodeFindings<F extends Finding>(
   tagOf: (finding: F) => string,
 ): string | undefined {
   if (found.length > MAX_SHARED_FINDINGS) return undefined;
-  const strings: string[] = [];
-  const indexes = new Map<string, number>();
-  const ref = (value: string) => {
-    let index = indexes.get(value);
-    if (index === undefined) {
-      index = strings.length;
-      strings.push(value);
-      indexes.set(value, index);
-    }
-    return index;
-  };
+  const strings = new Interner();
+  const ref = (value: string) => strings.id(value);
   const numbers: number[] = [];
   let previous = 0;
   for (const finding of found) {
     numbers.push(finding.start - previous, finding.end - finding.start, ref(finding.label), ref(tagOf(finding)));
     previous = finding.start;
   }
-  return JSON.stringify([format, identity, length, strings, numbers]);
+  return JSON.stringify([format, identity, length, strings.values, numbers]);
 }
 
 /**

@@ -28,6 +28,7 @@ import { chineseFoldTable } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, type NormalizedBuffer } from "./normalize.ts";
 import { latinSpellings, readingTable, readingsOf } from "./readings.ts";
 import { isHan, lookalikeTable } from "./zh-folds.ts";
+import { Interner } from "../text/interner.ts";
 
 /**
  * Shortest term `homophones` applies to, in characters. Two syllables out of about 400 meet a large
@@ -151,17 +152,9 @@ export function createSoundPass(
     return f;
   };
 
-  const syllableIds = new Map<string, number>();
-  const syllables: string[] = [];
-  const idOf = (s: string) => {
-    let id = syllableIds.get(s);
-    if (id === undefined) {
-      id = syllables.length;
-      syllables.push(s);
-      syllableIds.set(s, id);
-    }
-    return id;
-  };
+  const syllableIds = new Interner();
+  const syllables = syllableIds.values;
+  const idOf = (s: string) => syllableIds.id(s);
 
   const entries: SoundTerm[] = [];
   // Each entry's characters as written and as folded, flat: entry e is [charStart[e], charStart[e + 1]).
@@ -364,7 +357,7 @@ export function createSoundPass(
     const key = foldCp(cp);
     let list = collected.get(key);
     for (const r of readings) {
-      const id = syllableIds.get(r);
+      const id = syllableIds.known(r);
       if (id === undefined) continue;
       if (!list) {
         list = [];
@@ -429,7 +422,7 @@ export function createSoundPass(
   const spellings = new Map<string, number[]>();
   let longestSpelling = 0;
   if (anyPinyin) {
-    for (const [syllable, id] of syllableIds) {
+    for (const [id, syllable] of syllables.entries()) {
       for (const spelling of latinSpellings(syllable)) {
         let list = spellings.get(spelling);
         if (!list) {

@@ -51,116 +51,95 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
   const registry = new Registry();
   registry.setDefaultLabels({ service: options.service });
   collectDefaultMetrics({ register: registry, prefix: "dify_ext_" });
-  const requests = new Counter({
-    name: "dify_ext_requests_total",
-    help: "Calls to the receive endpoint by point and status",
-    labelNames: ["point", "status"] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "dify_ext_request_duration_seconds",
-    help: "Time to answer a call to the receive endpoint",
-    labelNames: ["point"] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const verdicts = new Counter({
-    name: "dify_ext_verdicts_total",
-    help: "Moderation verdicts by engine, verdict (pass, block, mask), app (policy file's app ids, else other) and mode",
-    labelNames: ["engine", "verdict", "app", "mode"] as const,
-    registers: [registry],
-  });
-  const categoryVerdicts = new Counter({
-    name: "dify_ext_category_verdicts_total",
-    help: "Categories of flagged moderation calls by category, verdict (block, mask, shadow), point and mode",
-    labelNames: ["category", "verdict", "point", "mode"] as const,
-    registers: [registry],
-  });
-  const engineErrors = new Counter({
-    name: "dify_ext_engine_errors_total",
-    help: "Engine failures answered by the failure policy",
-    labelNames: ["engine"] as const,
-    registers: [registry],
-  });
-  const upstreamRequests = new Counter({
-    name: "dify_ext_upstream_requests_total",
-    help: "Requests to upstream services by outcome",
-    labelNames: ["upstream", "outcome"] as const,
-    registers: [registry],
-  });
-  const upstreamDuration = new Histogram({
-    name: "dify_ext_upstream_duration_seconds",
-    help: "Time upstream services took to answer",
-    labelNames: ["upstream"] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const cacheLookups = new Counter({
-    name: "dify_ext_cache_lookups_total",
-    help: "Cache lookups by cache and result",
-    labelNames: ["cache", "result"] as const,
-    registers: [registry],
-  });
+  // Every metric in this service's registry.
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets = LATENCY_BUCKETS,
+  ) => new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+  const requests = counter("dify_ext_requests_total", "Calls to the receive endpoint by point and status", [
+    "point",
+    "status",
+  ]);
+  const duration = histogram("dify_ext_request_duration_seconds", "Time to answer a call to the receive endpoint", [
+    "point",
+  ]);
+  const verdicts = counter(
+    "dify_ext_verdicts_total",
+    "Moderation verdicts by engine, verdict (pass, block, mask), app (policy file's app ids, else other) and mode",
+    ["engine", "verdict", "app", "mode"],
+  );
+  const categoryVerdicts = counter(
+    "dify_ext_category_verdicts_total",
+    "Categories of flagged moderation calls by category, verdict (block, mask, shadow), point and mode",
+    ["category", "verdict", "point", "mode"],
+  );
+  const engineErrors = counter("dify_ext_engine_errors_total", "Engine failures answered by the failure policy", [
+    "engine",
+  ]);
+  const upstreamRequests = counter("dify_ext_upstream_requests_total", "Requests to upstream services by outcome", [
+    "upstream",
+    "outcome",
+  ]);
+  const upstreamDuration = histogram("dify_ext_upstream_duration_seconds", "Time upstream services took to answer", [
+    "upstream",
+  ]);
+  const cacheLookups = counter("dify_ext_cache_lookups_total", "Cache lookups by cache and result", [
+    "cache",
+    "result",
+  ]);
 
-  const droppedConnections = new Counter({
-    name: "dify_ext_connections_dropped_total",
-    help: "Connections closed at once because MAX_CONNECTIONS were open",
-    registers: [registry],
-  });
+  const droppedConnections = counter(
+    "dify_ext_connections_dropped_total",
+    "Connections closed at once because MAX_CONNECTIONS were open",
+  );
 
-  const moderating = new Gauge({
-    name: "dify_ext_moderating",
-    help: "1 when every moderation engine can judge; 0 when one cannot and the failure policy answers for it",
-    registers: [registry],
-  });
-  const engineReady = new Gauge({
-    name: "dify_ext_engine_ready",
-    help: "1 when the moderation engine can judge; 0 when it cannot (e.g. no API key or model server configured)",
-    labelNames: ["engine"] as const,
-    registers: [registry],
-  });
-  const sharedUp = new Gauge({
-    name: "dify_ext_shared_state_up",
-    help: "1 while the shared state store (SHARED_STATE_URL) is connected and in use, else 0",
-    registers: [registry],
-  });
-  const sharedOperations = new Counter({
-    name: "dify_ext_shared_state_operations_total",
-    help: "Operations on the shared state store by op (get, set, take) and outcome (ok, error, timeout, offline)",
-    labelNames: ["op", "outcome"] as const,
-    registers: [registry],
-  });
-  const sharedDuration = new Histogram({
-    name: "dify_ext_shared_state_duration_seconds",
-    help: "Time the shared state store took to answer an operation",
-    labelNames: ["op"] as const,
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
-    registers: [registry],
-  });
-  const sharedReconnects = new Counter({
-    name: "dify_ext_shared_state_reconnects_total",
-    help: "Reconnection attempts to the shared state store",
-    registers: [registry],
-  });
-  const webhookRequests = new Counter({
-    name: "dify_ext_webhook_requests_total",
-    help: "POSTs of verdict events to webhook receivers by outcome (ok, error, timeout, rejected)",
-    labelNames: ["receiver", "outcome"] as const,
-    registers: [registry],
-  });
-  const webhookDuration = new Histogram({
-    name: "dify_ext_webhook_duration_seconds",
-    help: "Time webhook receivers took to answer",
-    labelNames: ["receiver"] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const webhookEvents = new Counter({
-    name: "dify_ext_webhook_events_total",
-    help: "Verdict events delivered to webhook receivers, or dropped and why",
-    labelNames: ["receiver", "outcome", "reason"] as const,
-    registers: [registry],
-  });
+  const moderating = gauge(
+    "dify_ext_moderating",
+    "1 when every moderation engine can judge; 0 when one cannot and the failure policy answers for it",
+  );
+  const engineReady = gauge(
+    "dify_ext_engine_ready",
+    "1 when the moderation engine can judge; 0 when it cannot (e.g. no API key or model server configured)",
+    ["engine"],
+  );
+  const sharedUp = gauge(
+    "dify_ext_shared_state_up",
+    "1 while the shared state store (SHARED_STATE_URL) is connected and in use, else 0",
+  );
+  const sharedOperations = counter(
+    "dify_ext_shared_state_operations_total",
+    "Operations on the shared state store by op (get, set, take) and outcome (ok, error, timeout, offline)",
+    ["op", "outcome"],
+  );
+  const sharedDuration = histogram(
+    "dify_ext_shared_state_duration_seconds",
+    "Time the shared state store took to answer an operation",
+    ["op"],
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+  );
+  const sharedReconnects = counter(
+    "dify_ext_shared_state_reconnects_total",
+    "Reconnection attempts to the shared state store",
+  );
+  const webhookRequests = counter(
+    "dify_ext_webhook_requests_total",
+    "POSTs of verdict events to webhook receivers by outcome (ok, error, timeout, rejected)",
+    ["receiver", "outcome"],
+  );
+  const webhookDuration = histogram("dify_ext_webhook_duration_seconds", "Time webhook receivers took to answer", [
+    "receiver",
+  ]);
+  const webhookEvents = counter(
+    "dify_ext_webhook_events_total",
+    "Verdict events delivered to webhook receivers, or dropped and why",
+    ["receiver", "outcome", "reason"],
+  );
   const webhookEventSeries = new Map<string, { inc(value: number): void }>();
   const queues = new Map<string, () => number>();
   new Gauge({
