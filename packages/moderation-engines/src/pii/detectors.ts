@@ -340,10 +340,14 @@ export const findIbans: Detector = (text, out) => {
 // Phone numbers (libphonenumber-js)
 
 /**
- * Phone number candidates: a maximal run of digits and the characters numbers are written with,
- * starting with `+`, `(` or a digit. One pass, no backtracking (nothing follows the greedy run).
+ * Phone number candidates: a maximal run of digits and the characters numbers are written with
+ * (`isPhoneWindowChar`), starting with `+`, `(` or a digit. This finds where one starts (the match
+ * ends after its first digit); the run is read on by hand, without a match object or a string.
  */
-const PHONE_WINDOW = /[+(]?\d[\d \-.()/\u00a0]*/g;
+const PHONE_WINDOW_START = /[+(]?\d/g;
+/** The characters of a phone candidate's run: digits, space, `-`, `.`, `(`, `)`, `/`, no-break space. */
+const isPhoneWindowChar = (c: number) =>
+  isDigit(c) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47 || c === 0xa0;
 const MIN_PHONE_DIGITS = 7;
 /** Verdicts the phone detector keeps per text (a power of two): repeated numbers are judged once. */
 const RECENT_PIECES = 256;
@@ -362,6 +366,7 @@ const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{
 const GROUPED_AMOUNT = /^\d{1,3}(?:\.\d{3})+$/;
 
 const isSpace = (c: number) => c === 32 || c === 0xa0;
+const isPlusOrParen = (c: number) => c === 43 || c === 40;
 
 /** Is the number at `edge` glued to a word, directly (`A123…`) or through a joiner (`INV-2024-…`)? */
 function gluedToWord(text: string, edge: number, direction: 1 | -1): boolean {
@@ -400,10 +405,9 @@ function phonePieces(text: string, start: number, end: number, pieces: number[])
   return count;
 }
 
-/** Is `text[start, end)` exactly `piece`? */
-function sameAt(text: string, start: number, end: number, piece: string): boolean {
-  if (piece.length !== end - start) return false;
-  for (let i = 0; i < piece.length; i++) if (text.charCodeAt(start + i) !== piece.charCodeAt(i)) return false;
+/** Are `text[a, a + length)` and `text[b, b + length)` the same? */
+function sameAt(text: string, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (text.charCodeAt(a + i) !== text.charCodeAt(b + i)) return false;
   return true;
 }
 
@@ -433,34 +437,44 @@ export function phoneDetector(region: CountryCode): Detector {
   const plausible = (digits: number, international: boolean) =>
     international ? digits <= MAX_PHONE_DIGITS : nationalLengths.has(digits) || nationalLengths.has(digits - 1);
   const fromPlans = phonePlanCheck(region);
-  /** Is `piece` (past the cheap filters) a phone number? `bare`: it is digits alone, after its `+` if it has one. */
-  const judge = (piece: string, bare: boolean, dotOrHyphen: boolean) => {
+  const library = (piece: string) =>
+    parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false })?.isValid() === true;
+  /**
+   * Is `text[start, end)` (past the cheap filters) a phone number? `bare`: it is digits alone, after
+   * its `+` if it has one; then the number plans read it in the text, and no string is made for it.
+   */
+  const judge = (text: string, start: number, end: number, bare: boolean, dotOrHyphen: boolean) => {
+    const international = text.charCodeAt(start) === 43;
+    if (bare)
+      return fromPlans(text, international, international ? start + 1 : start, end) ?? library(text.slice(start, end));
+    const piece = text.slice(start, end);
     if (dotOrHyphen && (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece))) return false;
-    const international = piece.charCodeAt(0) === 43;
-    const digits = bare ? (international ? piece.slice(1) : piece) : piece.replace(NOT_DIGIT, "");
-    return (
-      fromPlans(digits, international) ??
-      parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false })?.isValid() === true
-    );
+    return fromPlans(piece.replace(NOT_DIGIT, ""), international) ?? library(piece);
   };
   return (text, out, taken) => {
     // The last verdicts, by a hash of the piece: a number repeated (a table, a paste) is judged once,
-    // found by comparing its characters, without a string made or hashed for it.
-    const recentPieces: Array<string | undefined> = new Array(RECENT_PIECES);
+    // found by comparing its characters with the text where it was judged, without a string made.
+    const recentStarts = new Int32Array(RECENT_PIECES);
+    const recentLengths = new Int32Array(RECENT_PIECES);
     const recentHashes = new Int32Array(RECENT_PIECES);
-    const recentVerdicts: boolean[] = new Array(RECENT_PIECES);
+    const recentVerdicts = new Uint8Array(RECENT_PIECES);
     const pieces: number[] = [];
-    PHONE_WINDOW.lastIndex = 0;
-    for (let match = PHONE_WINDOW.exec(text); match !== null; match = PHONE_WINDOW.exec(text)) {
-      const windowStart = match.index;
-      let windowEnd = windowStart + match[0].length;
+    PHONE_WINDOW_START.lastIndex = 0;
+    while (PHONE_WINDOW_START.test(text)) {
+      // The match is `[+(]?\d`: it starts one character earlier when it holds a `+` or `(`.
+      const afterDigit = PHONE_WINDOW_START.lastIndex;
+      const before = text.charCodeAt(afterDigit - 2);
+      const windowStart = afterDigit >= 2 && (before === 43 || before === 40) ? afterDigit - 2 : afterDigit - 1;
+      let windowEnd = afterDigit;
+      while (windowEnd < text.length && isPhoneWindowChar(text.charCodeAt(windowEnd))) windowEnd++;
+      PHONE_WINDOW_START.lastIndex = windowEnd;
       while (!isDigit(text.charCodeAt(windowEnd - 1))) windowEnd--;
       if (gluedToWord(text, windowStart, -1) || gluedToWord(text, windowEnd - 1, 1)) continue;
       const count = phonePieces(text, windowStart, windowEnd, pieces);
       for (let p = 0; p < count; p += 2) {
         let start = pieces[p]!;
         let end = pieces[p + 1]!;
-        while (start < end && !isDigit(text.charCodeAt(start)) && text[start] !== "+" && text[start] !== "(") start++;
+        while (start < end && !isDigit(text.charCodeAt(start)) && !isPlusOrParen(text.charCodeAt(start))) start++;
         while (end > start && !isDigit(text.charCodeAt(end - 1))) end--;
         if (end - start > MAX_PHONE_CHARS) continue;
         let digits = 0;
@@ -483,16 +497,20 @@ export function phoneDetector(region: CountryCode): Detector {
         const international = text.charCodeAt(start) === 43;
         if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, international)) continue;
         const slot = hash & (RECENT_PIECES - 1);
-        const recent = recentPieces[slot];
+        const length = end - start;
         let verdict: boolean;
-        if (recent !== undefined && recentHashes[slot] === hash && sameAt(text, start, end, recent)) {
-          verdict = recentVerdicts[slot]!;
+        if (
+          recentLengths[slot] === length &&
+          recentHashes[slot] === hash &&
+          sameAt(text, recentStarts[slot]!, start, length)
+        ) {
+          verdict = recentVerdicts[slot] === 1;
         } else {
-          const piece = text.slice(start, end);
-          verdict = judge(piece, punctuation === (international ? 1 : 0), dotOrHyphen);
-          recentPieces[slot] = piece;
+          verdict = judge(text, start, end, punctuation === (international ? 1 : 0), dotOrHyphen);
+          recentStarts[slot] = start;
+          recentLengths[slot] = length;
           recentHashes[slot] = hash;
-          recentVerdicts[slot] = verdict;
+          recentVerdicts[slot] = verdict ? 1 : 0;
         }
         if (verdict) out.push({ type: "phone", start, end });
       }

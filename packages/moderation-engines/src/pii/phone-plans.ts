@@ -66,6 +66,8 @@ const NUMBER_TYPES = [
 /** One number plan, its patterns compiled. */
 interface Plan {
   general: RegExp;
+  /** The leading digits pattern's source, to join several countries' in one expression. */
+  leadingSource: string | undefined;
   /** The plan's possible lengths of a national number, shortest first. */
   lengths: readonly number[] | undefined;
   /** Matches at the start of a national number of this country (to tell countries of one calling code apart). */
@@ -94,9 +96,16 @@ interface Plan {
 
 /**
  * Whether libphonenumber-js finds the digits a valid number (`true`, `false`), or `undefined` where
- * this module does not follow the library's reading: then ask the library.
+ * this module does not follow the library's reading: then ask the library. The digits are
+ * `digits[from, to)` (by default the whole string), and `digits[to]` must not be a digit: a number
+ * is read where it lies in a longer text, without a copy made of it.
  */
-export type PhonePlanCheck = (digits: string, international: boolean) => boolean | undefined;
+export type PhonePlanCheck = (
+  digits: string,
+  international: boolean,
+  from?: number,
+  to?: number,
+) => boolean | undefined;
 
 /** The longest calling code (ITU E.164), and the library's bounds on a national number. */
 const MAX_CALLING_CODE = 3;
@@ -130,15 +139,28 @@ interface CallingCode {
   lengths: ReadonlySet<number> | undefined;
 }
 
-/** A pattern compiled once; `whole` anchors both ends (the library's `matchesEntirely`), otherwise the start. */
+/**
+ * A pattern compiled once, sticky: tested with {@link matchesAt} where a number starts in a longer
+ * string. `whole` also anchors its end (the library's `matchesEntirely`): no digit follows, and the
+ * numbers tested end where their digits do. For the same reason an end anchor inside a pattern
+ * (some national prefixes for parsing, `([24-9]\d{6})$|0`: the metadata's patterns match digits
+ * alone and use `$` only so) becomes "no digit follows".
+ */
 function compile(pattern: string, whole: boolean): RegExp {
-  const source = whole ? `^(?:${pattern})$` : `^(?:${pattern})`;
+  const inner = pattern.replaceAll("$", "(?!\\d)");
+  const source = whole ? `(?:${inner})(?!\\d)` : `(?:${inner})`;
   let found = compiled.get(source);
   if (!found) {
-    found = new RegExp(source);
+    found = new RegExp(source, "y");
     compiled.set(source, found);
   }
   return found;
+}
+
+/** Does `pattern` (from {@link compile}) match `text` at `at`? */
+function matchesAt(pattern: RegExp, text: string, at: number): boolean {
+  pattern.lastIndex = at;
+  return pattern.test(text);
 }
 
 /** The plan of a country (`US`) or a non-geographic calling code (`800`). */
@@ -160,6 +182,7 @@ function planOf(key: string): Plan {
   const general = numbering.nationalNumberPattern();
   plan = {
     general: compile(general, true),
+    leadingSource: leading || undefined,
     generalSource: general,
     typed: new Map(),
     lengths: numbering.possibleLengths(),
@@ -176,13 +199,13 @@ function planOf(key: string): Plan {
   return plan;
 }
 
-/** The calling code `digits[0, length)` is, if it is one (`digits` does not start with 0). */
-function callingCodeAt(digits: string, length: number): CallingCode | null {
+/** The calling code `digits[from, from + length)` is, if it is one (`digits[from]` is not 0). */
+function callingCodeAt(digits: string, from: number, length: number): CallingCode | null {
   let value = 0;
-  for (let i = 0; i < length; i++) value = value * 10 + digits.charCodeAt(i) - 48;
+  for (let i = from; i < from + length; i++) value = value * 10 + digits.charCodeAt(i) - 48;
   let known = callingCodes[value];
   if (known === undefined) {
-    const code = digits.slice(0, length);
+    const code = digits.slice(from, from + length);
     known = null;
     if (metadata.hasCallingCode(code)) {
       const countries = metadata.getCountryCodesForCallingCode(code);
@@ -206,44 +229,46 @@ function stepsOf(plans: readonly Plan[]): CallingCode["steps"] {
     else {
       const group: Plan[] = [];
       while (i < plans.length && plans[i]!.leadingDigits) group.push(plans[i++]!);
-      const anyLeading = compile(
-        group.map((plan) => `(?:${plan.leadingDigits!.source.slice(4, -1)})`).join("|"),
-        false,
-      );
+      const anyLeading = compile(group.map((plan) => `(?:${plan.leadingSource!})`).join("|"), false);
       steps.push({ anyLeading, plans: group });
     }
   }
   return steps;
 }
 
-/** libphonenumber-js `getNumberType(…) !== undefined`: the general pattern and one type's. */
-function hasType(plan: Plan, national: string): boolean {
-  if (!plan.types || (plan.typeLengths && !plan.typeLengths.has(national.length))) return false;
-  let typed = plan.typed.get(national.length);
+/**
+ * libphonenumber-js `getNumberType(…) !== undefined` for the national number `digits[from, to)`:
+ * the general pattern and one type's.
+ */
+function hasType(plan: Plan, digits: string, from: number, to: number): boolean {
+  const length = to - from;
+  if (!plan.types || (plan.typeLengths && !plan.typeLengths.has(length))) return false;
+  let typed = plan.typed.get(length);
   if (typed === undefined) {
     // A type counts only for the lengths it allows (libphonenumber-js `isNumberTypeEqualTo`).
     const sources = plan.types
-      .filter((type) => !type.lengths || type.lengths.includes(national.length))
+      .filter((type) => !type.lengths || type.lengths.includes(length))
       .map((type) => `(?:${type.source})`);
-    typed = sources.length === 0 ? null : compile(`(?=(?:${plan.generalSource})$)(?:${sources.join("|")})`, true);
-    plan.typed.set(national.length, typed);
+    typed = sources.length === 0 ? null : compile(`(?=(?:${plan.generalSource})(?!\\d))(?:${sources.join("|")})`, true);
+    plan.typed.set(length, typed);
   }
-  return typed?.test(national) === true;
+  return typed !== null && matchesAt(typed, digits, from);
 }
 
 /** libphonenumber-js `isValidNumber`: by type where the plan has types, else by its general pattern. */
-const validIn = (plan: Plan, national: string) => (plan.types ? hasType(plan, national) : plan.general.test(national));
+const validIn = (plan: Plan, digits: string, from: number, to: number) =>
+  plan.types ? hasType(plan, digits, from, to) : matchesAt(plan.general, digits, from);
 
 /** libphonenumber-js `getCountryByCallingCode`: the plan of the country of the calling code the number is in. */
-function countryOf(callingCode: CallingCode, national: string): Plan | undefined {
+function countryOf(callingCode: CallingCode, digits: string, from: number, to: number): Plan | undefined {
   const all = callingCode.countries;
   if (!all) return undefined;
   if (all.length === 1) return all[0];
   for (const step of callingCode.steps) {
     if ("plan" in step) {
-      if (hasType(step.plan, national)) return step.plan;
-    } else if (step.anyLeading.test(national)) {
-      for (const plan of step.plans) if (plan.leadingDigits!.test(national)) return plan;
+      if (hasType(step.plan, digits, from, to)) return step.plan;
+    } else if (matchesAt(step.anyLeading, digits, from)) {
+      for (const plan of step.plans) if (matchesAt(plan.leadingDigits!, digits, from)) return plan;
     }
   }
   return undefined;
@@ -256,34 +281,46 @@ const impossibleLength = (lengths: readonly number[] | undefined, length: number
   (length < lengths[0]! || (length <= lengths.at(-1)! && !lengths.includes(length)));
 
 /**
- * libphonenumber-js `extractNationalNumber` with `plan` selected: the number without its national
- * prefix (or rewritten by the transform rule) when the result still fits the plan.
+ * libphonenumber-js `extractNationalNumber` with `plan` selected, for a number that starts with
+ * the plan's national prefix: the number without it (or rewritten by the transform rule) when the
+ * result still fits the plan.
  */
 function nationalOf(digits: string, plan: Plan, callingCode: CallingCode): string {
-  // `test` first: most numbers have no national prefix, and it makes no match object.
-  if (!plan.nationalPrefix?.test(digits)) return digits;
-  const match = plan.nationalPrefix.exec(digits)!;
+  const prefix = plan.nationalPrefix!;
+  prefix.lastIndex = 0;
+  const match = prefix.exec(digits)!;
   const groups = match.length - 1;
   const captured = groups > 0 && Boolean(match[groups]);
+  prefix.lastIndex = 0;
   const stripped =
-    plan.transformRule && captured
-      ? digits.replace(plan.nationalPrefix!, plan.transformRule)
-      : digits.slice(match[0].length);
+    plan.transformRule && captured ? digits.replace(prefix, plan.transformRule) : digits.slice(match[0].length);
   if (stripped === digits) return digits;
-  if (plan.general.test(digits) && !plan.general.test(stripped)) return digits;
+  if (matchesAt(plan.general, digits, 0) && !matchesAt(plan.general, stripped, 0)) return digits;
   if (plan.lengths && plan.lengths.length > 0) {
-    const lengths = (countryOf(callingCode, stripped) ?? plan).lengths;
+    const lengths = (countryOf(callingCode, stripped, 0, stripped.length) ?? plan).lengths;
     if (impossibleLength(lengths, stripped.length)) return digits;
   }
   return stripped;
 }
 
-/** Parse's last steps, with `selected` the plan parse selected: the national number, the country, `isValid()`. */
-function decide(digits: string, callingCode: CallingCode, selected: Plan): boolean {
-  const national = nationalOf(digits, selected, callingCode);
-  if (national.length < MIN_NATIONAL || national.length > MAX_NATIONAL) return false;
-  if (callingCode.lengths && !callingCode.lengths.has(national.length)) return false;
-  return validIn(countryOf(callingCode, national) ?? selected, national);
+/**
+ * Parse's last steps for the number `digits[from, to)`, with `selected` the plan parse selected:
+ * the national number, the country, `isValid()`. Only a number with a national prefix is copied.
+ */
+function decide(digits: string, from: number, to: number, callingCode: CallingCode, selected: Plan): boolean {
+  if (selected.nationalPrefix && matchesAt(selected.nationalPrefix, digits, from)) {
+    const national = nationalOf(digits.slice(from, to), selected, callingCode);
+    return decideNational(national, 0, national.length, callingCode, selected);
+  }
+  return decideNational(digits, from, to, callingCode, selected);
+}
+
+/** {@link decide} once the national number is `digits[from, to)`. */
+function decideNational(digits: string, from: number, to: number, callingCode: CallingCode, selected: Plan): boolean {
+  const length = to - from;
+  if (length < MIN_NATIONAL || length > MAX_NATIONAL) return false;
+  if (callingCode.lengths && !callingCode.lengths.has(length)) return false;
+  return validIn(countryOf(callingCode, digits, from, to) ?? selected, digits, from, to);
 }
 
 /**
@@ -294,22 +331,23 @@ function decide(digits: string, callingCode: CallingCode, selected: Plan): boole
 export function phonePlanCheck(region: CountryCode): PhonePlanCheck {
   const regionPlan = planOf(region);
   const regionCode = getCountryCallingCode(region);
-  const regionCalling = callingCodeAt(regionCode, regionCode.length)!;
+  const regionCalling = callingCodeAt(regionCode, 0, regionCode.length)!;
 
-  return (digits, international) => {
+  return (digits, international, from = 0, to = digits.length) => {
     if (!international) {
       // An international call prefix, or the region's calling code without `+`: the library may
       // read the number as international first.
-      if (regionPlan.idd?.test(digits) || digits.startsWith(regionCode)) return undefined;
-      return decide(digits, regionCalling, regionPlan);
+      if ((regionPlan.idd && matchesAt(regionPlan.idd, digits, from)) || digits.startsWith(regionCode, from))
+        return undefined;
+      return decide(digits, from, to, regionCalling, regionPlan);
     }
-    if (digits.charCodeAt(0) === 48) return false;
-    for (let length = 1; length <= MAX_CALLING_CODE && length <= digits.length; length++) {
-      const callingCode = callingCodeAt(digits, length);
+    if (digits.charCodeAt(from) === 48) return false;
+    for (let length = 1; length <= MAX_CALLING_CODE && length <= to - from; length++) {
+      const callingCode = callingCodeAt(digits, from, length);
       if (callingCode === null) continue;
       // Calling codes are prefix-free: the first that is one is the number's.
-      if (length === digits.length) return false;
-      return decide(digits.slice(length), callingCode, callingCode.main);
+      if (length === to - from) return false;
+      return decide(digits, from + length, to, callingCode, callingCode.main);
     }
     return false;
   };
