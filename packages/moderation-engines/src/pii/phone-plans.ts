@@ -86,7 +86,7 @@ interface Plan {
    * Every length one of its types allows (`undefined`: some type allows any): a number of another
    * length has no type, found without running a pattern.
    */
-  typeLengths: ReadonlySet<number> | undefined;
+  typeLengths: LengthSet | undefined;
   /** The national prefix (and carrier code) the library strips, anchored at the start. */
   nationalPrefix: RegExp | undefined;
   transformRule: string | undefined;
@@ -136,8 +136,17 @@ interface CallingCode {
    * types and their lengths (`undefined` otherwise): a number of another length is not valid, in
    * whichever country the library places it.
    */
-  lengths: ReadonlySet<number> | undefined;
+  lengths: LengthSet | undefined;
 }
+
+/** A set of lengths of national numbers, as bits (`1 << length`): the metadata's are at most 17. */
+type LengthSet = number;
+const lengthSetOf = (lengths: Iterable<number>): LengthSet => {
+  let set = 0;
+  for (const length of lengths) if (length < 31) set |= 1 << length;
+  return set;
+};
+const hasLength = (set: LengthSet, length: number) => length < 31 && ((set >>> length) & 1) === 1;
 
 /**
  * A pattern compiled once, sticky: tested with {@link matchesAt} where a number starts in a longer
@@ -189,7 +198,7 @@ function planOf(key: string): Plan {
     leadingDigits: leading ? compile(leading, false) : undefined,
     types,
     typeLengths: types?.every((type) => type.lengths !== undefined)
-      ? new Set(types.flatMap((type) => type.lengths!))
+      ? lengthSetOf(types.flatMap((type) => type.lengths!))
       : undefined,
     nationalPrefix: prefix ? compile(prefix, false) : undefined,
     transformRule: numbering.nationalPrefixTransformRule() || undefined,
@@ -212,7 +221,7 @@ function callingCodeAt(digits: string, from: number, length: number): CallingCod
       const main = planOf(countries?.[0] ?? code);
       const all = countries?.map(planOf) ?? [main];
       const lengths = all.every((plan) => plan.typeLengths !== undefined)
-        ? new Set(all.flatMap((plan) => [...plan.typeLengths!]))
+        ? all.reduce((set, plan) => set | plan.typeLengths!, 0)
         : undefined;
       known = { code, main, countries: countries?.map(planOf), steps: stepsOf(all), lengths };
     }
@@ -242,7 +251,7 @@ function stepsOf(plans: readonly Plan[]): CallingCode["steps"] {
  */
 function hasType(plan: Plan, digits: string, from: number, to: number): boolean {
   const length = to - from;
-  if (!plan.types || (plan.typeLengths && !plan.typeLengths.has(length))) return false;
+  if (!plan.types || (plan.typeLengths !== undefined && !hasLength(plan.typeLengths, length))) return false;
   let typed = plan.typed.get(length);
   if (typed === undefined) {
     // A type counts only for the lengths it allows (libphonenumber-js `isNumberTypeEqualTo`).
@@ -319,7 +328,7 @@ function decide(digits: string, from: number, to: number, callingCode: CallingCo
 function decideNational(digits: string, from: number, to: number, callingCode: CallingCode, selected: Plan): boolean {
   const length = to - from;
   if (length < MIN_NATIONAL || length > MAX_NATIONAL) return false;
-  if (callingCode.lengths && !callingCode.lengths.has(length)) return false;
+  if (callingCode.lengths !== undefined && !hasLength(callingCode.lengths, length)) return false;
   return validIn(countryOf(callingCode, digits, from, to) ?? selected, digits, from, to);
 }
 
