@@ -272,7 +272,8 @@ const IPV6_CANDIDATE =
   /(?<![\dA-Za-z_:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\dA-Za-z_:])/g;
 
 export const findIps: Detector = (text, out) => {
-  if (hasDigit(text)) {
+  // A dotted quad has dots: a text without one (a run of numbers) is not scanned for it.
+  if (text.includes(".") && hasDigit(text)) {
     for (const match of text.matchAll(IPV4_CANDIDATE)) {
       if (ipv4Valid(match[0]) && !match[0].startsWith("0."))
         out.push({ type: "ip", start: match.index, end: match.index + match[0].length });
@@ -459,17 +460,60 @@ export function phoneDetector(region: CountryCode): Detector {
     const recentHashes = new Int32Array(RECENT_PIECES);
     const recentVerdicts = new Uint8Array(RECENT_PIECES);
     const pieces: number[] = [];
+    /** Judges the piece `text[start, end)`, of `digits` digits (some not taken) and `punctuation` other characters. */
+    const consider = (
+      start: number,
+      end: number,
+      digits: number,
+      punctuation: number,
+      dotOrHyphen: boolean,
+      hash: number,
+    ) => {
+      const international = text.charCodeAt(start) === 43;
+      if (digits < MIN_PHONE_DIGITS || !plausible(digits, international)) return;
+      const slot = hash & (RECENT_PIECES - 1);
+      const length = end - start;
+      let verdict: boolean;
+      if (
+        recentLengths[slot] === length &&
+        recentHashes[slot] === hash &&
+        sameAt(text, recentStarts[slot]!, start, length)
+      ) {
+        verdict = recentVerdicts[slot] === 1;
+      } else {
+        verdict = judge(text, start, end, punctuation === (international ? 1 : 0), dotOrHyphen);
+        recentStarts[slot] = start;
+        recentLengths[slot] = length;
+        recentHashes[slot] = hash;
+        recentVerdicts[slot] = verdict ? 1 : 0;
+      }
+      if (verdict) out.push({ type: "phone", start, end });
+    };
     PHONE_WINDOW_START.lastIndex = 0;
     while (PHONE_WINDOW_START.test(text)) {
       // The match is `[+(]?\d`: it starts one character earlier when it holds a `+` or `(`.
-      const afterDigit = PHONE_WINDOW_START.lastIndex;
-      const before = text.charCodeAt(afterDigit - 2);
-      const windowStart = afterDigit >= 2 && (before === 43 || before === 40) ? afterDigit - 2 : afterDigit - 1;
-      let windowEnd = afterDigit;
+      const firstDigit = PHONE_WINDOW_START.lastIndex - 1;
+      const before = text.charCodeAt(firstDigit - 1);
+      const windowStart = firstDigit >= 1 && isPlusOrParen(before) ? firstDigit - 1 : firstDigit;
+      // The digits that open the window, hashed as they are read (as below): most candidates are no more.
+      let hash = windowStart < firstDigit ? before : 0;
+      let digitsEnd = firstDigit;
+      for (let c = text.charCodeAt(digitsEnd); isDigit(c); c = text.charCodeAt(++digitsEnd)) {
+        hash = (Math.imul(hash, 31) + c) | 0;
+      }
+      let windowEnd = digitsEnd;
       while (windowEnd < text.length && isPhoneWindowChar(text.charCodeAt(windowEnd))) windowEnd++;
       PHONE_WINDOW_START.lastIndex = windowEnd;
       while (!isDigit(text.charCodeAt(windowEnd - 1))) windowEnd--;
       if (gluedToWord(text, windowStart, -1) || gluedToWord(text, windowEnd - 1, 1)) continue;
+      if (windowEnd === digitsEnd) {
+        // One piece: digits alone, after a `+` or `(`.
+        if (windowEnd - windowStart > MAX_PHONE_CHARS) continue;
+        let free = taken === undefined;
+        for (let i = firstDigit; i < windowEnd && !free; i++) free = taken![i] === 0;
+        if (free) consider(windowStart, windowEnd, windowEnd - firstDigit, firstDigit - windowStart, false, hash);
+        continue;
+      }
       const count = phonePieces(text, windowStart, windowEnd, pieces);
       for (let p = 0; p < count; p += 2) {
         let start = pieces[p]!;
@@ -482,7 +526,7 @@ export function phoneDetector(region: CountryCode): Detector {
         // Dots and hyphens make dates and amounts; a piece without other punctuation is its digits.
         let dotOrHyphen = false;
         let punctuation = 0;
-        let hash = 0;
+        hash = 0;
         for (let i = start; i < end; i++) {
           const c = text.charCodeAt(i);
           hash = (Math.imul(hash, 31) + c) | 0;
@@ -494,25 +538,7 @@ export function phoneDetector(region: CountryCode): Detector {
           digits++;
           if (taken === undefined || taken[i] === 0) free++;
         }
-        const international = text.charCodeAt(start) === 43;
-        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, international)) continue;
-        const slot = hash & (RECENT_PIECES - 1);
-        const length = end - start;
-        let verdict: boolean;
-        if (
-          recentLengths[slot] === length &&
-          recentHashes[slot] === hash &&
-          sameAt(text, recentStarts[slot]!, start, length)
-        ) {
-          verdict = recentVerdicts[slot] === 1;
-        } else {
-          verdict = judge(text, start, end, punctuation === (international ? 1 : 0), dotOrHyphen);
-          recentStarts[slot] = start;
-          recentLengths[slot] = length;
-          recentHashes[slot] = hash;
-          recentVerdicts[slot] = verdict ? 1 : 0;
-        }
-        if (verdict) out.push({ type: "phone", start, end });
+        if (free > 0) consider(start, end, digits, punctuation, dotOrHyphen, hash);
       }
     }
   };

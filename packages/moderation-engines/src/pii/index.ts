@@ -57,7 +57,7 @@ const NUMBER_DETECTORS: ReadonlyArray<[PiiType, Detector]> = [
   ["us-ssn", findUsSsns],
   ["cn-mobile", findCnMobiles],
 ];
-const RANK = new Map<PiiType, number>(PII_TYPES.map((type, index) => [type, index]));
+const RANK = Object.fromEntries(PII_TYPES.map((type, index) => [type, index])) as Record<PiiType, number>;
 
 /**
  * Creates the `pii` engine. Throws a {@link PiiOptionError} at construction (never per call) for an
@@ -143,11 +143,14 @@ function resolveOverlaps(hits: Hit[], length: number): Hit[] {
   for (let i = 1; i < hits.length && ordered; i++) ordered = hits[i - 1]!.end <= hits[i]!.start;
   if (ordered) return hits;
   const byType: Hit[][] = PII_TYPES.map(() => []);
-  for (const hit of hits) byType[RANK.get(hit.type)!]!.push(hit);
+  for (const hit of hits) byType[RANK[hit.type]]!.push(hit);
   const taken = new Uint8Array(length);
   const kept: Hit[] = [];
   for (const ofType of byType) {
-    ofType.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
+    // Findings of one type that do not overlap each other are kept or not whatever their order.
+    let apart = true;
+    for (let i = 1; i < ofType.length && apart; i++) apart = ofType[i - 1]!.end <= ofType[i]!.start;
+    if (!apart) ofType.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
     for (const hit of ofType) {
       let free = true;
       for (let i = hit.start; i < hit.end; i++) {
