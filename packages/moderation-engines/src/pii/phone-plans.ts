@@ -81,7 +81,12 @@ interface Plan {
    * pattern of some type allowing that length both match the whole number (`null`: no type allows
    * the length). Built on first use of a length.
    */
-  typed: Map<number, RegExp | null>;
+  typed: Array<RegExp | null | undefined>;
+  /** The digits a valid national number of this plan can start with (a {@link DigitSet}). */
+  validFirst: DigitSet;
+  /** The digits its national prefix can start with; the leading digits', for {@link CallingCode.steps}. */
+  prefixFirst: DigitSet;
+  leadingFirst: DigitSet;
   /**
    * Every length one of its types allows (`undefined`: some type allows any): a number of another
    * length has no type, found without running a pattern.
@@ -130,7 +135,7 @@ interface CallingCode {
    * leading digits by its types; consecutive countries with leading digits as a group, whose
    * patterns joined in one regular expression rule them all out at once (the 25 countries of +1).
    */
-  steps: ReadonlyArray<{ plan: Plan } | { anyLeading: RegExp; plans: readonly Plan[] }>;
+  steps: ReadonlyArray<{ plan: Plan } | { anyLeading: RegExp; anyFirst: DigitSet; plans: readonly Plan[] }>;
   /**
    * Every length a national number of this code can have and be valid, when each of its plans lists
    * types and their lengths (`undefined` otherwise): a number of another length is not valid, in
@@ -166,6 +171,114 @@ function compile(pattern: string, whole: boolean): RegExp {
   return found;
 }
 
+/**
+ * A set of digits as bits (`1 << digit`): the digits a pattern's matches can start with, to rule a
+ * number out before its pattern runs.
+ */
+type DigitSet = number;
+const ANY_DIGIT: DigitSet = 0x3ff;
+/** Can a match of a pattern whose first digits are `set` start with the character `c`? (A non-digit is not ruled out.) */
+const mayStartWith = (set: DigitSet, c: number) => !(c >= 48 && c <= 57) || ((set >>> (c - 48)) & 1) === 1;
+
+/**
+ * The digits a match of `pattern` (number plan syntax: digits, `\d`, classes, groups, `|`,
+ * quantifiers, `$`) can start with; {@link ANY_DIGIT} for a pattern that can match nothing at all
+ * or holds anything else. It may say more digits than the pattern allows, never fewer.
+ */
+function firstDigits(pattern: string): DigitSet {
+  let at = 0;
+  /** `[first digits, can be empty]` of the alternatives from `at` to a `)` or the end. */
+  const alternatives = (): [DigitSet, boolean] | undefined => {
+    let first = 0;
+    let empty = false;
+    for (;;) {
+      const sequence = items();
+      if (!sequence) return undefined;
+      first |= sequence[0];
+      empty ||= sequence[1];
+      if (pattern[at] !== "|") return [first, empty];
+      at++;
+    }
+  };
+  const items = (): [DigitSet, boolean] | undefined => {
+    let first = 0;
+    let empty = true;
+    while (at < pattern.length && pattern[at] !== "|" && pattern[at] !== ")") {
+      const item = atom();
+      if (!item) return undefined;
+      const min = quantifierMin();
+      if (min === undefined) return undefined;
+      if (empty) {
+        first |= item[0];
+        empty = item[1] || min === 0;
+      }
+    }
+    return [first, empty];
+  };
+  const atom = (): [DigitSet, boolean] | undefined => {
+    const c = pattern.charCodeAt(at);
+    if (c >= 48 && c <= 57) {
+      at++;
+      return [1 << (c - 48), false];
+    }
+    if (pattern.startsWith("\\d", at)) {
+      at += 2;
+      return [ANY_DIGIT, false];
+    }
+    if (pattern[at] === "$") {
+      at++;
+      return [0, true];
+    }
+    if (pattern[at] === "[") {
+      let set = 0;
+      for (at++; pattern[at] !== "]"; ) {
+        const low = pattern.charCodeAt(at) - 48;
+        if (!(low >= 0 && low <= 9)) return undefined;
+        let high = low;
+        if (pattern[at + 1] === "-") {
+          high = pattern.charCodeAt(at + 2) - 48;
+          if (!(high >= low && high <= 9)) return undefined;
+          at += 2;
+        }
+        for (let digit = low; digit <= high; digit++) set |= 1 << digit;
+        at++;
+      }
+      at++;
+      return [set, false];
+    }
+    if (pattern[at] === "(") {
+      if (pattern.startsWith("(?:", at)) at += 3;
+      else if (pattern[at + 1] === "?") return undefined;
+      else at++;
+      const inner = alternatives();
+      if (!inner || pattern[at] !== ")") return undefined;
+      at++;
+      return inner;
+    }
+    return undefined;
+  };
+  /** The least count the quantifier at `at` allows (1 where there is none). */
+  const quantifierMin = (): number | undefined => {
+    const c = pattern[at];
+    if (c === "?" || c === "*") {
+      at++;
+      return 0;
+    }
+    if (c === "+") {
+      at++;
+      return 1;
+    }
+    if (c !== "{") return 1;
+    const close = pattern.indexOf("}", at);
+    const bounds = /^(\d+)(?:,\d*)?$/.exec(pattern.slice(at + 1, close));
+    if (close === -1 || !bounds) return undefined;
+    at = close + 1;
+    return Number(bounds[1]);
+  };
+  const whole = alternatives();
+  return whole && at === pattern.length && !whole[1] ? whole[0] : ANY_DIGIT;
+}
+
 /** Does `pattern` (from {@link compile}) match `text` at `at`? */
 function matchesAt(pattern: RegExp, text: string, at: number): boolean {
   pattern.lastIndex = at;
@@ -193,7 +306,11 @@ function planOf(key: string): Plan {
     general: compile(general, true),
     leadingSource: leading || undefined,
     generalSource: general,
-    typed: new Map(),
+    typed: [],
+    validFirst:
+      firstDigits(general) & (types ? types.reduce((set, type) => set | firstDigits(type.source), 0) : ANY_DIGIT),
+    prefixFirst: prefix ? firstDigits(prefix) : ANY_DIGIT,
+    leadingFirst: leading ? firstDigits(leading) : ANY_DIGIT,
     lengths: numbering.possibleLengths(),
     leadingDigits: leading ? compile(leading, false) : undefined,
     types,
@@ -239,7 +356,7 @@ function stepsOf(plans: readonly Plan[]): CallingCode["steps"] {
       const group: Plan[] = [];
       while (i < plans.length && plans[i]!.leadingDigits) group.push(plans[i++]!);
       const anyLeading = compile(group.map((plan) => `(?:${plan.leadingSource!})`).join("|"), false);
-      steps.push({ anyLeading, plans: group });
+      steps.push({ anyLeading, anyFirst: group.reduce((set, plan) => set | plan.leadingFirst, 0), plans: group });
     }
   }
   return steps;
@@ -252,21 +369,24 @@ function stepsOf(plans: readonly Plan[]): CallingCode["steps"] {
 function hasType(plan: Plan, digits: string, from: number, to: number): boolean {
   const length = to - from;
   if (!plan.types || (plan.typeLengths !== undefined && !hasLength(plan.typeLengths, length))) return false;
-  let typed = plan.typed.get(length);
+  if (!mayStartWith(plan.validFirst, digits.charCodeAt(from))) return false;
+  let typed = plan.typed[length];
   if (typed === undefined) {
     // A type counts only for the lengths it allows (libphonenumber-js `isNumberTypeEqualTo`).
     const sources = plan.types
       .filter((type) => !type.lengths || type.lengths.includes(length))
       .map((type) => `(?:${type.source})`);
     typed = sources.length === 0 ? null : compile(`(?=(?:${plan.generalSource})(?!\\d))(?:${sources.join("|")})`, true);
-    plan.typed.set(length, typed);
+    plan.typed[length] = typed;
   }
   return typed !== null && matchesAt(typed, digits, from);
 }
 
 /** libphonenumber-js `isValidNumber`: by type where the plan has types, else by its general pattern. */
 const validIn = (plan: Plan, digits: string, from: number, to: number) =>
-  plan.types ? hasType(plan, digits, from, to) : matchesAt(plan.general, digits, from);
+  plan.types
+    ? hasType(plan, digits, from, to)
+    : mayStartWith(plan.validFirst, digits.charCodeAt(from)) && matchesAt(plan.general, digits, from);
 
 /** libphonenumber-js `getCountryByCallingCode`: the plan of the country of the calling code the number is in. */
 function countryOf(callingCode: CallingCode, digits: string, from: number, to: number): Plan | undefined {
@@ -276,7 +396,7 @@ function countryOf(callingCode: CallingCode, digits: string, from: number, to: n
   for (const step of callingCode.steps) {
     if ("plan" in step) {
       if (hasType(step.plan, digits, from, to)) return step.plan;
-    } else if (matchesAt(step.anyLeading, digits, from)) {
+    } else if (mayStartWith(step.anyFirst, digits.charCodeAt(from)) && matchesAt(step.anyLeading, digits, from)) {
       for (const plan of step.plans) if (matchesAt(plan.leadingDigits!, digits, from)) return plan;
     }
   }
@@ -317,7 +437,11 @@ function nationalOf(digits: string, plan: Plan, callingCode: CallingCode): strin
  * the national number, the country, `isValid()`. Only a number with a national prefix is copied.
  */
 function decide(digits: string, from: number, to: number, callingCode: CallingCode, selected: Plan): boolean {
-  if (selected.nationalPrefix && matchesAt(selected.nationalPrefix, digits, from)) {
+  if (
+    selected.nationalPrefix &&
+    mayStartWith(selected.prefixFirst, digits.charCodeAt(from)) &&
+    matchesAt(selected.nationalPrefix, digits, from)
+  ) {
     const national = nationalOf(digits.slice(from, to), selected, callingCode);
     return decideNational(national, 0, national.length, callingCode, selected);
   }
