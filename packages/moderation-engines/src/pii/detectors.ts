@@ -12,6 +12,7 @@ import { getCountrySpecifications, isValidIBAN } from "ibantools";
 import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import {
   cardGroupingUsual,
+  cardIssuerFirstDigit,
   cardIssuerPlausibleByPrefix,
   cnResidentIdValid,
   ipv4Valid,
@@ -191,9 +192,12 @@ function cardValid(raw: string, end: number, separator: number): boolean {
  * holds no card), except that a short trailing group (`4111 1111 1111 1111 12/27`) may be dropped.
  */
 export const findCards: Detector = (text, out) => {
-  for (const match of text.matchAll(CARD_CANDIDATE)) {
+  CARD_CANDIDATE.lastIndex = 0;
+  for (let match = CARD_CANDIDATE.exec(text); match !== null; match = CARD_CANDIDATE.exec(text)) {
     const raw = match[0];
     const start = match.index;
+    // Every issuer's numbers start with 2–6 (`cardIssuerPlausibleByPrefix`), with or without a trailing group.
+    if (!cardIssuerFirstDigit(raw.charCodeAt(0))) continue;
     // One kind of separator throughout (`4111-1111 1111 1111` is not taken), and none at all is fine.
     let separator = -1;
     let mixed = false;
