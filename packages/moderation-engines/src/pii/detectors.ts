@@ -499,10 +499,17 @@ export function phoneDetector(region: CountryCode): Detector {
       }
       if (verdict) out.push({ type: "phone", start, end });
     };
-    PHONE_WINDOW_START.lastIndex = 0;
-    while (PHONE_WINDOW_START.test(text)) {
-      // The match is `[+(]?\d`: it starts one character earlier when it holds a `+` or `(`.
-      const firstDigit = PHONE_WINDOW_START.lastIndex - 1;
+    for (let from = 0; ; ) {
+      let firstDigit: number;
+      if (isPlusOrParen(text.charCodeAt(from)) && isDigit(text.charCodeAt(from + 1))) {
+        // The next window starts where the last ended (`+1… +2…`): no search.
+        firstDigit = from + 1;
+      } else {
+        PHONE_WINDOW_START.lastIndex = from;
+        if (!PHONE_WINDOW_START.test(text)) break;
+        // The match is `[+(]?\d`: it starts one character earlier when it holds a `+` or `(`.
+        firstDigit = PHONE_WINDOW_START.lastIndex - 1;
+      }
       const before = text.charCodeAt(firstDigit - 1);
       const windowStart = firstDigit >= 1 && isPlusOrParen(before) ? firstDigit - 1 : firstDigit;
       // The digits that open the window, hashed as they are read (as below): most candidates are no more.
@@ -513,7 +520,7 @@ export function phoneDetector(region: CountryCode): Detector {
       }
       let windowEnd = digitsEnd;
       while (windowEnd < text.length && isPhoneWindowChar(text.charCodeAt(windowEnd))) windowEnd++;
-      PHONE_WINDOW_START.lastIndex = windowEnd;
+      from = windowEnd;
       while (!isDigit(text.charCodeAt(windowEnd - 1))) windowEnd--;
       if (gluedToWord(text, windowStart, -1) || gluedToWord(text, windowEnd - 1, 1)) continue;
       if (windowEnd === digitsEnd) {
