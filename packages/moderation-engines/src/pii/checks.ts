@@ -49,6 +49,9 @@ export function cardIssuerPlausibleByPrefix(n: number, prefix6: number): boolean
   return false;
 }
 
+/** Can a card number start with the digit `c` (a character code)? Every issuer above starts with 2–6. */
+export const cardIssuerFirstDigit = (c: number) => c >= 50 && c <= 54;
+
 /**
  * Whether the digit groups of a written card number follow a usual layout: no separators, groups of
  * four (the last may be shorter), or Amex/Diners 4-6-5 and 4-6-4.

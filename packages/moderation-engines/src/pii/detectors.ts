@@ -12,6 +12,7 @@ import { getCountrySpecifications, isValidIBAN } from "ibantools";
 import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import {
   cardGroupingUsual,
+  cardIssuerFirstDigit,
   cardIssuerPlausibleByPrefix,
   cnResidentIdValid,
   ipv4Valid,
@@ -191,9 +192,12 @@ function cardValid(raw: string, end: number, separator: number): boolean {
  * holds no card), except that a short trailing group (`4111 1111 1111 1111 12/27`) may be dropped.
  */
 export const findCards: Detector = (text, out) => {
-  for (const match of text.matchAll(CARD_CANDIDATE)) {
+  CARD_CANDIDATE.lastIndex = 0;
+  for (let match = CARD_CANDIDATE.exec(text); match !== null; match = CARD_CANDIDATE.exec(text)) {
     const raw = match[0];
     const start = match.index;
+    // Every issuer's numbers start with 2–6 (`cardIssuerPlausibleByPrefix`), with or without a trailing group.
+    if (!cardIssuerFirstDigit(raw.charCodeAt(0))) continue;
     // One kind of separator throughout (`4111-1111 1111 1111` is not taken), and none at all is fine.
     let separator = -1;
     let mixed = false;
@@ -222,12 +226,18 @@ export const findCards: Detector = (text, out) => {
   }
 };
 
-const CN_ID_CANDIDATE = /(?<![\dA-Za-z])[1-9]\d{16}[\dXx](?![\dA-Za-z])/g;
+/**
+ * 18 characters not glued to a letter or digit, the ID being the last 18 of the match. The character
+ * before is matched rather than looked behind at: in a run of digits the search then fails at each
+ * character on one test instead of a look-behind's.
+ */
+const CN_ID_CANDIDATE = /(?:^|[^\dA-Za-z])[1-9]\d{16}[\dXx](?![\dA-Za-z])/g;
 
 /** China resident identity numbers: 18 characters, province code, birth date, MOD 11-2 check. */
 export const findCnIds: Detector = (text, out) => {
   for (const match of text.matchAll(CN_ID_CANDIDATE)) {
-    if (cnResidentIdValid(match[0])) out.push({ type: "cn-id", start: match.index, end: match.index + 18 });
+    const start = match.index + match[0].length - 18;
+    if (cnResidentIdValid(text.slice(start, start + 18))) out.push({ type: "cn-id", start, end: start + 18 });
   }
 };
 
@@ -272,7 +282,8 @@ const IPV6_CANDIDATE =
   /(?<![\dA-Za-z_:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\dA-Za-z_:])/g;
 
 export const findIps: Detector = (text, out) => {
-  if (hasDigit(text)) {
+  // A dotted quad has dots: a text without one (a run of numbers) is not scanned for it.
+  if (text.includes(".") && hasDigit(text)) {
     for (const match of text.matchAll(IPV4_CANDIDATE)) {
       if (ipv4Valid(match[0]) && !match[0].startsWith("0."))
         out.push({ type: "ip", start: match.index, end: match.index + match[0].length });
@@ -340,10 +351,14 @@ export const findIbans: Detector = (text, out) => {
 // Phone numbers (libphonenumber-js)
 
 /**
- * Phone number candidates: a maximal run of digits and the characters numbers are written with,
- * starting with `+`, `(` or a digit. One pass, no backtracking (nothing follows the greedy run).
+ * Phone number candidates: a maximal run of digits and the characters numbers are written with
+ * (`isPhoneWindowChar`), starting with `+`, `(` or a digit. This finds where one starts (the match
+ * ends after its first digit); the run is read on by hand, without a match object or a string.
  */
-const PHONE_WINDOW = /[+(]?\d[\d \-.()/\u00a0]*/g;
+const PHONE_WINDOW_START = /[+(]?\d/g;
+/** The characters of a phone candidate's run: digits, space, `-`, `.`, `(`, `)`, `/`, no-break space. */
+const isPhoneWindowChar = (c: number) =>
+  isDigit(c) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47 || c === 0xa0;
 const MIN_PHONE_DIGITS = 7;
 /** Verdicts the phone detector keeps per text (a power of two): repeated numbers are judged once. */
 const RECENT_PIECES = 256;
@@ -362,6 +377,7 @@ const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{
 const GROUPED_AMOUNT = /^\d{1,3}(?:\.\d{3})+$/;
 
 const isSpace = (c: number) => c === 32 || c === 0xa0;
+const isPlusOrParen = (c: number) => c === 43 || c === 40;
 
 /** Is the number at `edge` glued to a word, directly (`A123…`) or through a joiner (`INV-2024-…`)? */
 function gluedToWord(text: string, edge: number, direction: 1 | -1): boolean {
@@ -400,10 +416,9 @@ function phonePieces(text: string, start: number, end: number, pieces: number[])
   return count;
 }
 
-/** Is `text[start, end)` exactly `piece`? */
-function sameAt(text: string, start: number, end: number, piece: string): boolean {
-  if (piece.length !== end - start) return false;
-  for (let i = 0; i < piece.length; i++) if (text.charCodeAt(start + i) !== piece.charCodeAt(i)) return false;
+/** Are `text[a, a + length)` and `text[b, b + length)` the same? */
+function sameAt(text: string, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (text.charCodeAt(a + i) !== text.charCodeAt(b + i)) return false;
   return true;
 }
 
@@ -433,34 +448,94 @@ export function phoneDetector(region: CountryCode): Detector {
   const plausible = (digits: number, international: boolean) =>
     international ? digits <= MAX_PHONE_DIGITS : nationalLengths.has(digits) || nationalLengths.has(digits - 1);
   const fromPlans = phonePlanCheck(region);
-  /** Is `piece` (past the cheap filters) a phone number? `bare`: it is digits alone, after its `+` if it has one. */
-  const judge = (piece: string, bare: boolean, dotOrHyphen: boolean) => {
+  const library = (piece: string) =>
+    parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false })?.isValid() === true;
+  /**
+   * Is `text[start, end)` (past the cheap filters) a phone number? `bare`: it is digits alone, after
+   * its `+` if it has one; then the number plans read it in the text, and no string is made for it.
+   */
+  const judge = (text: string, start: number, end: number, bare: boolean, dotOrHyphen: boolean) => {
+    const international = text.charCodeAt(start) === 43;
+    if (bare)
+      return fromPlans(text, international, international ? start + 1 : start, end) ?? library(text.slice(start, end));
+    const piece = text.slice(start, end);
     if (dotOrHyphen && (DATE_LIKE.test(piece) || GROUPED_AMOUNT.test(piece))) return false;
-    const international = piece.charCodeAt(0) === 43;
-    const digits = bare ? (international ? piece.slice(1) : piece) : piece.replace(NOT_DIGIT, "");
-    return (
-      fromPlans(digits, international) ??
-      parsePhoneNumberFromString(piece, { defaultCountry: region, extract: false })?.isValid() === true
-    );
+    return fromPlans(piece.replace(NOT_DIGIT, ""), international) ?? library(piece);
   };
   return (text, out, taken) => {
     // The last verdicts, by a hash of the piece: a number repeated (a table, a paste) is judged once,
-    // found by comparing its characters, without a string made or hashed for it.
-    const recentPieces: Array<string | undefined> = new Array(RECENT_PIECES);
+    // found by comparing its characters with the text where it was judged, without a string made.
+    const recentStarts = new Int32Array(RECENT_PIECES);
+    const recentLengths = new Int32Array(RECENT_PIECES);
     const recentHashes = new Int32Array(RECENT_PIECES);
-    const recentVerdicts: boolean[] = new Array(RECENT_PIECES);
+    const recentVerdicts = new Uint8Array(RECENT_PIECES);
     const pieces: number[] = [];
-    PHONE_WINDOW.lastIndex = 0;
-    for (let match = PHONE_WINDOW.exec(text); match !== null; match = PHONE_WINDOW.exec(text)) {
-      const windowStart = match.index;
-      let windowEnd = windowStart + match[0].length;
+    /** Judges the piece `text[start, end)`, of `digits` digits (some not taken) and `punctuation` other characters. */
+    const consider = (
+      start: number,
+      end: number,
+      digits: number,
+      punctuation: number,
+      dotOrHyphen: boolean,
+      hash: number,
+    ) => {
+      const international = text.charCodeAt(start) === 43;
+      if (digits < MIN_PHONE_DIGITS || !plausible(digits, international)) return;
+      const slot = hash & (RECENT_PIECES - 1);
+      const length = end - start;
+      let verdict: boolean;
+      if (
+        recentLengths[slot] === length &&
+        recentHashes[slot] === hash &&
+        sameAt(text, recentStarts[slot]!, start, length)
+      ) {
+        verdict = recentVerdicts[slot] === 1;
+      } else {
+        verdict = judge(text, start, end, punctuation === (international ? 1 : 0), dotOrHyphen);
+        recentStarts[slot] = start;
+        recentLengths[slot] = length;
+        recentHashes[slot] = hash;
+        recentVerdicts[slot] = verdict ? 1 : 0;
+      }
+      if (verdict) out.push({ type: "phone", start, end });
+    };
+    for (let from = 0; ; ) {
+      let firstDigit: number;
+      if (isPlusOrParen(text.charCodeAt(from)) && isDigit(text.charCodeAt(from + 1))) {
+        // The next window starts where the last ended (`+1… +2…`): no search.
+        firstDigit = from + 1;
+      } else {
+        PHONE_WINDOW_START.lastIndex = from;
+        if (!PHONE_WINDOW_START.test(text)) break;
+        // The match is `[+(]?\d`: it starts one character earlier when it holds a `+` or `(`.
+        firstDigit = PHONE_WINDOW_START.lastIndex - 1;
+      }
+      const before = text.charCodeAt(firstDigit - 1);
+      const windowStart = firstDigit >= 1 && isPlusOrParen(before) ? firstDigit - 1 : firstDigit;
+      // The digits that open the window, hashed as they are read (as below): most candidates are no more.
+      let hash = windowStart < firstDigit ? before : 0;
+      let digitsEnd = firstDigit;
+      for (let c = text.charCodeAt(digitsEnd); isDigit(c); c = text.charCodeAt(++digitsEnd)) {
+        hash = (Math.imul(hash, 31) + c) | 0;
+      }
+      let windowEnd = digitsEnd;
+      while (windowEnd < text.length && isPhoneWindowChar(text.charCodeAt(windowEnd))) windowEnd++;
+      from = windowEnd;
       while (!isDigit(text.charCodeAt(windowEnd - 1))) windowEnd--;
       if (gluedToWord(text, windowStart, -1) || gluedToWord(text, windowEnd - 1, 1)) continue;
+      if (windowEnd === digitsEnd) {
+        // One piece: digits alone, after a `+` or `(`.
+        if (windowEnd - windowStart > MAX_PHONE_CHARS) continue;
+        let free = taken === undefined;
+        for (let i = firstDigit; i < windowEnd && !free; i++) free = taken![i] === 0;
+        if (free) consider(windowStart, windowEnd, windowEnd - firstDigit, firstDigit - windowStart, false, hash);
+        continue;
+      }
       const count = phonePieces(text, windowStart, windowEnd, pieces);
       for (let p = 0; p < count; p += 2) {
         let start = pieces[p]!;
         let end = pieces[p + 1]!;
-        while (start < end && !isDigit(text.charCodeAt(start)) && text[start] !== "+" && text[start] !== "(") start++;
+        while (start < end && !isDigit(text.charCodeAt(start)) && !isPlusOrParen(text.charCodeAt(start))) start++;
         while (end > start && !isDigit(text.charCodeAt(end - 1))) end--;
         if (end - start > MAX_PHONE_CHARS) continue;
         let digits = 0;
@@ -468,7 +543,7 @@ export function phoneDetector(region: CountryCode): Detector {
         // Dots and hyphens make dates and amounts; a piece without other punctuation is its digits.
         let dotOrHyphen = false;
         let punctuation = 0;
-        let hash = 0;
+        hash = 0;
         for (let i = start; i < end; i++) {
           const c = text.charCodeAt(i);
           hash = (Math.imul(hash, 31) + c) | 0;
@@ -480,21 +555,7 @@ export function phoneDetector(region: CountryCode): Detector {
           digits++;
           if (taken === undefined || taken[i] === 0) free++;
         }
-        const international = text.charCodeAt(start) === 43;
-        if (digits < MIN_PHONE_DIGITS || free === 0 || !plausible(digits, international)) continue;
-        const slot = hash & (RECENT_PIECES - 1);
-        const recent = recentPieces[slot];
-        let verdict: boolean;
-        if (recent !== undefined && recentHashes[slot] === hash && sameAt(text, start, end, recent)) {
-          verdict = recentVerdicts[slot]!;
-        } else {
-          const piece = text.slice(start, end);
-          verdict = judge(piece, punctuation === (international ? 1 : 0), dotOrHyphen);
-          recentPieces[slot] = piece;
-          recentHashes[slot] = hash;
-          recentVerdicts[slot] = verdict;
-        }
-        if (verdict) out.push({ type: "phone", start, end });
+        if (free > 0) consider(start, end, digits, punctuation, dotOrHyphen, hash);
       }
     }
   };

@@ -57,7 +57,7 @@ const NUMBER_DETECTORS: ReadonlyArray<[PiiType, Detector]> = [
   ["us-ssn", findUsSsns],
   ["cn-mobile", findCnMobiles],
 ];
-const RANK = new Map<PiiType, number>(PII_TYPES.map((type, index) => [type, index]));
+const RANK = Object.fromEntries(PII_TYPES.map((type, index) => [type, index])) as Record<PiiType, number>;
 
 /**
  * Creates the `pii` engine. Throws a {@link PiiOptionError} at construction (never per call) for an
@@ -133,9 +133,10 @@ export function createPiiEngine(options: PiiEngineOptions = {}): ModerationEngin
 /**
  * Keeps one type per character: where findings overlap (a card number a phone pattern also
  * matches, an e-mail address inside a JWT's text), the type earlier in {@link PII_TYPES} wins,
- * then the longer finding, then the earlier. Linear in the text: each kept finding marks its
- * characters once. Findings are taken type by type (each detector reports in text order, so the
- * sorts below mostly find their input sorted).
+ * then the longer finding, then the earlier. Findings are taken type by type. Each detector reports
+ * in text order without overlaps, so each type's findings are merged into the kept ones, in text
+ * order; where a type's findings overlap each other (not expected), each kept finding marks its
+ * characters instead. Linear in the text either way.
  */
 function resolveOverlaps(hits: Hit[], length: number): Hit[] {
   // Already in text order with nothing overlapping (one detector's findings, typically): nothing to resolve.
@@ -143,7 +144,34 @@ function resolveOverlaps(hits: Hit[], length: number): Hit[] {
   for (let i = 1; i < hits.length && ordered; i++) ordered = hits[i - 1]!.end <= hits[i]!.start;
   if (ordered) return hits;
   const byType: Hit[][] = PII_TYPES.map(() => []);
-  for (const hit of hits) byType[RANK.get(hit.type)!]!.push(hit);
+  for (const hit of hits) byType[RANK[hit.type]]!.push(hit);
+  const apart = byType.every((ofType) =>
+    ofType.every((hit, i) => hit.start < hit.end && (i === 0 || ofType[i - 1]!.end <= hit.start)),
+  );
+  return apart ? mergeApart(byType) : markCharacters(byType, length);
+}
+
+/** {@link resolveOverlaps} for types whose findings are each in text order, apart and not empty. */
+function mergeApart(byType: readonly Hit[][]): Hit[] {
+  // Kept findings, in text order and apart: the first one ending after a finding's start is the only one it can overlap.
+  let kept: Hit[] = [];
+  for (const ofType of byType) {
+    if (ofType.length === 0) continue;
+    const merged: Hit[] = [];
+    let k = 0;
+    for (const hit of ofType) {
+      while (k < kept.length && kept[k]!.end <= hit.start) merged.push(kept[k++]!);
+      if (k < kept.length && kept[k]!.start < hit.end) continue;
+      merged.push(hit);
+    }
+    while (k < kept.length) merged.push(kept[k++]!);
+    kept = merged;
+  }
+  return kept;
+}
+
+/** {@link resolveOverlaps} in general: a type's findings longest first, each kept one marking its characters. */
+function markCharacters(byType: readonly Hit[][], length: number): Hit[] {
   const taken = new Uint8Array(length);
   const kept: Hit[] = [];
   for (const ofType of byType) {

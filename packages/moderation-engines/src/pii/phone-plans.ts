@@ -66,6 +66,8 @@ const NUMBER_TYPES = [
 /** One number plan, its patterns compiled. */
 interface Plan {
   general: RegExp;
+  /** The leading digits pattern's source, to join several countries' in one expression. */
+  leadingSource: string | undefined;
   /** The plan's possible lengths of a national number, shortest first. */
   lengths: readonly number[] | undefined;
   /** Matches at the start of a national number of this country (to tell countries of one calling code apart). */
@@ -79,12 +81,17 @@ interface Plan {
    * pattern of some type allowing that length both match the whole number (`null`: no type allows
    * the length). Built on first use of a length.
    */
-  typed: Map<number, RegExp | null>;
+  typed: Array<RegExp | null | undefined>;
+  /** The digits a valid national number of this plan can start with (a {@link DigitSet}). */
+  validFirst: DigitSet;
+  /** The digits its national prefix can start with; the leading digits', for {@link CallingCode.steps}. */
+  prefixFirst: DigitSet;
+  leadingFirst: DigitSet;
   /**
    * Every length one of its types allows (`undefined`: some type allows any): a number of another
    * length has no type, found without running a pattern.
    */
-  typeLengths: ReadonlySet<number> | undefined;
+  typeLengths: LengthSet | undefined;
   /** The national prefix (and carrier code) the library strips, anchored at the start. */
   nationalPrefix: RegExp | undefined;
   transformRule: string | undefined;
@@ -94,9 +101,16 @@ interface Plan {
 
 /**
  * Whether libphonenumber-js finds the digits a valid number (`true`, `false`), or `undefined` where
- * this module does not follow the library's reading: then ask the library.
+ * this module does not follow the library's reading: then ask the library. The digits are
+ * `digits[from, to)` (by default the whole string), and `digits[to]` must not be a digit: a number
+ * is read where it lies in a longer text, without a copy made of it.
  */
-export type PhonePlanCheck = (digits: string, international: boolean) => boolean | undefined;
+export type PhonePlanCheck = (
+  digits: string,
+  international: boolean,
+  from?: number,
+  to?: number,
+) => boolean | undefined;
 
 /** The longest calling code (ITU E.164), and the library's bounds on a national number. */
 const MAX_CALLING_CODE = 3;
@@ -121,24 +135,154 @@ interface CallingCode {
    * leading digits by its types; consecutive countries with leading digits as a group, whose
    * patterns joined in one regular expression rule them all out at once (the 25 countries of +1).
    */
-  steps: ReadonlyArray<{ plan: Plan } | { anyLeading: RegExp; plans: readonly Plan[] }>;
+  steps: ReadonlyArray<{ plan: Plan } | { anyLeading: RegExp; anyFirst: DigitSet; plans: readonly Plan[] }>;
   /**
    * Every length a national number of this code can have and be valid, when each of its plans lists
    * types and their lengths (`undefined` otherwise): a number of another length is not valid, in
    * whichever country the library places it.
    */
-  lengths: ReadonlySet<number> | undefined;
+  lengths: LengthSet | undefined;
 }
 
-/** A pattern compiled once; `whole` anchors both ends (the library's `matchesEntirely`), otherwise the start. */
+/** A set of lengths of national numbers, as bits (`1 << length`): the metadata's are at most 17. */
+type LengthSet = number;
+const lengthSetOf = (lengths: Iterable<number>): LengthSet => {
+  let set = 0;
+  for (const length of lengths) if (length < 31) set |= 1 << length;
+  return set;
+};
+const hasLength = (set: LengthSet, length: number) => length < 31 && ((set >>> length) & 1) === 1;
+
+/**
+ * A pattern compiled once, sticky: tested with {@link matchesAt} where a number starts in a longer
+ * string. `whole` also anchors its end (the library's `matchesEntirely`): no digit follows, and the
+ * numbers tested end where their digits do. For the same reason an end anchor inside a pattern
+ * (some national prefixes for parsing, `([24-9]\d{6})$|0`: the metadata's patterns match digits
+ * alone and use `$` only so) becomes "no digit follows".
+ */
 function compile(pattern: string, whole: boolean): RegExp {
-  const source = whole ? `^(?:${pattern})$` : `^(?:${pattern})`;
+  const inner = pattern.replaceAll("$", "(?!\\d)");
+  const source = whole ? `(?:${inner})(?!\\d)` : `(?:${inner})`;
   let found = compiled.get(source);
   if (!found) {
-    found = new RegExp(source);
+    found = new RegExp(source, "y");
     compiled.set(source, found);
   }
   return found;
+}
+
+/**
+ * A set of digits as bits (`1 << digit`): the digits a pattern's matches can start with, to rule a
+ * number out before its pattern runs.
+ */
+type DigitSet = number;
+const ANY_DIGIT: DigitSet = 0x3ff;
+/** Can a match of a pattern whose first digits are `set` start with the character `c`? (A non-digit is not ruled out.) */
+const mayStartWith = (set: DigitSet, c: number) => !(c >= 48 && c <= 57) || ((set >>> (c - 48)) & 1) === 1;
+
+/**
+ * The digits a match of `pattern` (number plan syntax: digits, `\d`, classes, groups, `|`,
+ * quantifiers, `$`) can start with; {@link ANY_DIGIT} for a pattern that can match nothing at all
+ * or holds anything else. It may say more digits than the pattern allows, never fewer.
+ */
+function firstDigits(pattern: string): DigitSet {
+  let at = 0;
+  /** `[first digits, can be empty]` of the alternatives from `at` to a `)` or the end. */
+  const alternatives = (): [DigitSet, boolean] | undefined => {
+    let first = 0;
+    let empty = false;
+    for (;;) {
+      const sequence = items();
+      if (!sequence) return undefined;
+      first |= sequence[0];
+      empty ||= sequence[1];
+      if (pattern[at] !== "|") return [first, empty];
+      at++;
+    }
+  };
+  const items = (): [DigitSet, boolean] | undefined => {
+    let first = 0;
+    let empty = true;
+    while (at < pattern.length && pattern[at] !== "|" && pattern[at] !== ")") {
+      const item = atom();
+      if (!item) return undefined;
+      const min = quantifierMin();
+      if (min === undefined) return undefined;
+      if (empty) {
+        first |= item[0];
+        empty = item[1] || min === 0;
+      }
+    }
+    return [first, empty];
+  };
+  const atom = (): [DigitSet, boolean] | undefined => {
+    const c = pattern.charCodeAt(at);
+    if (c >= 48 && c <= 57) {
+      at++;
+      return [1 << (c - 48), false];
+    }
+    if (pattern.startsWith("\\d", at)) {
+      at += 2;
+      return [ANY_DIGIT, false];
+    }
+    if (pattern[at] === "$") {
+      at++;
+      return [0, true];
+    }
+    if (pattern[at] === "[") {
+      let set = 0;
+      for (at++; pattern[at] !== "]"; ) {
+        const low = pattern.charCodeAt(at) - 48;
+        if (!(low >= 0 && low <= 9)) return undefined;
+        let high = low;
+        if (pattern[at + 1] === "-") {
+          high = pattern.charCodeAt(at + 2) - 48;
+          if (!(high >= low && high <= 9)) return undefined;
+          at += 2;
+        }
+        for (let digit = low; digit <= high; digit++) set |= 1 << digit;
+        at++;
+      }
+      at++;
+      return [set, false];
+    }
+    if (pattern[at] === "(") {
+      if (pattern.startsWith("(?:", at)) at += 3;
+      else if (pattern[at + 1] === "?") return undefined;
+      else at++;
+      const inner = alternatives();
+      if (!inner || pattern[at] !== ")") return undefined;
+      at++;
+      return inner;
+    }
+    return undefined;
+  };
+  /** The least count the quantifier at `at` allows (1 where there is none). */
+  const quantifierMin = (): number | undefined => {
+    const c = pattern[at];
+    if (c === "?" || c === "*") {
+      at++;
+      return 0;
+    }
+    if (c === "+") {
+      at++;
+      return 1;
+    }
+    if (c !== "{") return 1;
+    const close = pattern.indexOf("}", at);
+    const bounds = /^(\d+)(?:,\d*)?$/.exec(pattern.slice(at + 1, close));
+    if (close === -1 || !bounds) return undefined;
+    at = close + 1;
+    return Number(bounds[1]);
+  };
+  const whole = alternatives();
+  return whole && at === pattern.length && !whole[1] ? whole[0] : ANY_DIGIT;
+}
+
+/** Does `pattern` (from {@link compile}) match `text` at `at`? */
+function matchesAt(pattern: RegExp, text: string, at: number): boolean {
+  pattern.lastIndex = at;
+  return pattern.test(text);
 }
 
 /** The plan of a country (`US`) or a non-geographic calling code (`800`). */
@@ -160,13 +304,18 @@ function planOf(key: string): Plan {
   const general = numbering.nationalNumberPattern();
   plan = {
     general: compile(general, true),
+    leadingSource: leading || undefined,
     generalSource: general,
-    typed: new Map(),
+    typed: [],
+    validFirst:
+      firstDigits(general) & (types ? types.reduce((set, type) => set | firstDigits(type.source), 0) : ANY_DIGIT),
+    prefixFirst: prefix ? firstDigits(prefix) : ANY_DIGIT,
+    leadingFirst: leading ? firstDigits(leading) : ANY_DIGIT,
     lengths: numbering.possibleLengths(),
     leadingDigits: leading ? compile(leading, false) : undefined,
     types,
     typeLengths: types?.every((type) => type.lengths !== undefined)
-      ? new Set(types.flatMap((type) => type.lengths!))
+      ? lengthSetOf(types.flatMap((type) => type.lengths!))
       : undefined,
     nationalPrefix: prefix ? compile(prefix, false) : undefined,
     transformRule: numbering.nationalPrefixTransformRule() || undefined,
@@ -176,20 +325,20 @@ function planOf(key: string): Plan {
   return plan;
 }
 
-/** The calling code `digits[0, length)` is, if it is one (`digits` does not start with 0). */
-function callingCodeAt(digits: string, length: number): CallingCode | null {
+/** The calling code `digits[from, from + length)` is, if it is one (`digits[from]` is not 0). */
+function callingCodeAt(digits: string, from: number, length: number): CallingCode | null {
   let value = 0;
-  for (let i = 0; i < length; i++) value = value * 10 + digits.charCodeAt(i) - 48;
+  for (let i = from; i < from + length; i++) value = value * 10 + digits.charCodeAt(i) - 48;
   let known = callingCodes[value];
   if (known === undefined) {
-    const code = digits.slice(0, length);
+    const code = digits.slice(from, from + length);
     known = null;
     if (metadata.hasCallingCode(code)) {
       const countries = metadata.getCountryCodesForCallingCode(code);
       const main = planOf(countries?.[0] ?? code);
       const all = countries?.map(planOf) ?? [main];
       const lengths = all.every((plan) => plan.typeLengths !== undefined)
-        ? new Set(all.flatMap((plan) => [...plan.typeLengths!]))
+        ? all.reduce((set, plan) => set | plan.typeLengths!, 0)
         : undefined;
       known = { code, main, countries: countries?.map(planOf), steps: stepsOf(all), lengths };
     }
@@ -206,44 +355,49 @@ function stepsOf(plans: readonly Plan[]): CallingCode["steps"] {
     else {
       const group: Plan[] = [];
       while (i < plans.length && plans[i]!.leadingDigits) group.push(plans[i++]!);
-      const anyLeading = compile(
-        group.map((plan) => `(?:${plan.leadingDigits!.source.slice(4, -1)})`).join("|"),
-        false,
-      );
-      steps.push({ anyLeading, plans: group });
+      const anyLeading = compile(group.map((plan) => `(?:${plan.leadingSource!})`).join("|"), false);
+      steps.push({ anyLeading, anyFirst: group.reduce((set, plan) => set | plan.leadingFirst, 0), plans: group });
     }
   }
   return steps;
 }
 
-/** libphonenumber-js `getNumberType(…) !== undefined`: the general pattern and one type's. */
-function hasType(plan: Plan, national: string): boolean {
-  if (!plan.types || (plan.typeLengths && !plan.typeLengths.has(national.length))) return false;
-  let typed = plan.typed.get(national.length);
+/**
+ * libphonenumber-js `getNumberType(…) !== undefined` for the national number `digits[from, to)`:
+ * the general pattern and one type's.
+ */
+function hasType(plan: Plan, digits: string, from: number, to: number): boolean {
+  const length = to - from;
+  if (!plan.types || (plan.typeLengths !== undefined && !hasLength(plan.typeLengths, length))) return false;
+  if (!mayStartWith(plan.validFirst, digits.charCodeAt(from))) return false;
+  let typed = plan.typed[length];
   if (typed === undefined) {
     // A type counts only for the lengths it allows (libphonenumber-js `isNumberTypeEqualTo`).
     const sources = plan.types
-      .filter((type) => !type.lengths || type.lengths.includes(national.length))
+      .filter((type) => !type.lengths || type.lengths.includes(length))
       .map((type) => `(?:${type.source})`);
-    typed = sources.length === 0 ? null : compile(`(?=(?:${plan.generalSource})$)(?:${sources.join("|")})`, true);
-    plan.typed.set(national.length, typed);
+    typed = sources.length === 0 ? null : compile(`(?=(?:${plan.generalSource})(?!\\d))(?:${sources.join("|")})`, true);
+    plan.typed[length] = typed;
   }
-  return typed?.test(national) === true;
+  return typed !== null && matchesAt(typed, digits, from);
 }
 
 /** libphonenumber-js `isValidNumber`: by type where the plan has types, else by its general pattern. */
-const validIn = (plan: Plan, national: string) => (plan.types ? hasType(plan, national) : plan.general.test(national));
+const validIn = (plan: Plan, digits: string, from: number, to: number) =>
+  plan.types
+    ? hasType(plan, digits, from, to)
+    : mayStartWith(plan.validFirst, digits.charCodeAt(from)) && matchesAt(plan.general, digits, from);
 
 /** libphonenumber-js `getCountryByCallingCode`: the plan of the country of the calling code the number is in. */
-function countryOf(callingCode: CallingCode, national: string): Plan | undefined {
+function countryOf(callingCode: CallingCode, digits: string, from: number, to: number): Plan | undefined {
   const all = callingCode.countries;
   if (!all) return undefined;
   if (all.length === 1) return all[0];
   for (const step of callingCode.steps) {
     if ("plan" in step) {
-      if (hasType(step.plan, national)) return step.plan;
-    } else if (step.anyLeading.test(national)) {
-      for (const plan of step.plans) if (plan.leadingDigits!.test(national)) return plan;
+      if (hasType(step.plan, digits, from, to)) return step.plan;
+    } else if (mayStartWith(step.anyFirst, digits.charCodeAt(from)) && matchesAt(step.anyLeading, digits, from)) {
+      for (const plan of step.plans) if (matchesAt(plan.leadingDigits!, digits, from)) return plan;
     }
   }
   return undefined;
@@ -256,34 +410,50 @@ const impossibleLength = (lengths: readonly number[] | undefined, length: number
   (length < lengths[0]! || (length <= lengths.at(-1)! && !lengths.includes(length)));
 
 /**
- * libphonenumber-js `extractNationalNumber` with `plan` selected: the number without its national
- * prefix (or rewritten by the transform rule) when the result still fits the plan.
+ * libphonenumber-js `extractNationalNumber` with `plan` selected, for a number that starts with
+ * the plan's national prefix: the number without it (or rewritten by the transform rule) when the
+ * result still fits the plan.
  */
 function nationalOf(digits: string, plan: Plan, callingCode: CallingCode): string {
-  // `test` first: most numbers have no national prefix, and it makes no match object.
-  if (!plan.nationalPrefix?.test(digits)) return digits;
-  const match = plan.nationalPrefix.exec(digits)!;
+  const prefix = plan.nationalPrefix!;
+  prefix.lastIndex = 0;
+  const match = prefix.exec(digits)!;
   const groups = match.length - 1;
   const captured = groups > 0 && Boolean(match[groups]);
+  prefix.lastIndex = 0;
   const stripped =
-    plan.transformRule && captured
-      ? digits.replace(plan.nationalPrefix!, plan.transformRule)
-      : digits.slice(match[0].length);
+    plan.transformRule && captured ? digits.replace(prefix, plan.transformRule) : digits.slice(match[0].length);
   if (stripped === digits) return digits;
-  if (plan.general.test(digits) && !plan.general.test(stripped)) return digits;
+  if (matchesAt(plan.general, digits, 0) && !matchesAt(plan.general, stripped, 0)) return digits;
   if (plan.lengths && plan.lengths.length > 0) {
-    const lengths = (countryOf(callingCode, stripped) ?? plan).lengths;
+    const lengths = (countryOf(callingCode, stripped, 0, stripped.length) ?? plan).lengths;
     if (impossibleLength(lengths, stripped.length)) return digits;
   }
   return stripped;
 }
 
-/** Parse's last steps, with `selected` the plan parse selected: the national number, the country, `isValid()`. */
-function decide(digits: string, callingCode: CallingCode, selected: Plan): boolean {
-  const national = nationalOf(digits, selected, callingCode);
-  if (national.length < MIN_NATIONAL || national.length > MAX_NATIONAL) return false;
-  if (callingCode.lengths && !callingCode.lengths.has(national.length)) return false;
-  return validIn(countryOf(callingCode, national) ?? selected, national);
+/**
+ * Parse's last steps for the number `digits[from, to)`, with `selected` the plan parse selected:
+ * the national number, the country, `isValid()`. Only a number with a national prefix is copied.
+ */
+function decide(digits: string, from: number, to: number, callingCode: CallingCode, selected: Plan): boolean {
+  if (
+    selected.nationalPrefix &&
+    mayStartWith(selected.prefixFirst, digits.charCodeAt(from)) &&
+    matchesAt(selected.nationalPrefix, digits, from)
+  ) {
+    const national = nationalOf(digits.slice(from, to), selected, callingCode);
+    return decideNational(national, 0, national.length, callingCode, selected);
+  }
+  return decideNational(digits, from, to, callingCode, selected);
+}
+
+/** {@link decide} once the national number is `digits[from, to)`. */
+function decideNational(digits: string, from: number, to: number, callingCode: CallingCode, selected: Plan): boolean {
+  const length = to - from;
+  if (length < MIN_NATIONAL || length > MAX_NATIONAL) return false;
+  if (callingCode.lengths !== undefined && !hasLength(callingCode.lengths, length)) return false;
+  return validIn(countryOf(callingCode, digits, from, to) ?? selected, digits, from, to);
 }
 
 /**
@@ -294,22 +464,23 @@ function decide(digits: string, callingCode: CallingCode, selected: Plan): boole
 export function phonePlanCheck(region: CountryCode): PhonePlanCheck {
   const regionPlan = planOf(region);
   const regionCode = getCountryCallingCode(region);
-  const regionCalling = callingCodeAt(regionCode, regionCode.length)!;
+  const regionCalling = callingCodeAt(regionCode, 0, regionCode.length)!;
 
-  return (digits, international) => {
+  return (digits, international, from = 0, to = digits.length) => {
     if (!international) {
       // An international call prefix, or the region's calling code without `+`: the library may
       // read the number as international first.
-      if (regionPlan.idd?.test(digits) || digits.startsWith(regionCode)) return undefined;
-      return decide(digits, regionCalling, regionPlan);
+      if ((regionPlan.idd && matchesAt(regionPlan.idd, digits, from)) || digits.startsWith(regionCode, from))
+        return undefined;
+      return decide(digits, from, to, regionCalling, regionPlan);
     }
-    if (digits.charCodeAt(0) === 48) return false;
-    for (let length = 1; length <= MAX_CALLING_CODE && length <= digits.length; length++) {
-      const callingCode = callingCodeAt(digits, length);
+    if (digits.charCodeAt(from) === 48) return false;
+    for (let length = 1; length <= MAX_CALLING_CODE && length <= to - from; length++) {
+      const callingCode = callingCodeAt(digits, from, length);
       if (callingCode === null) continue;
       // Calling codes are prefix-free: the first that is one is the number's.
-      if (length === digits.length) return false;
-      return decide(digits.slice(length), callingCode, callingCode.main);
+      if (length === to - from) return false;
+      return decide(digits, from + length, to, callingCode, callingCode.main);
     }
     return false;
   };
