@@ -40,6 +40,8 @@ export function findHiddenCharacters(text: string, maxChars: number): HiddenText
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    // Only a tag character or a variation selector starts a run: U+DB40 (their high surrogate) or U+FE00–U+FE0F.
+    if (c !== TAG_HIGH && (c < 0xfe00 || c > 0xfe0f)) continue;
     if (c === TAG_HIGH && i + 1 < n) {
       const low = text.charCodeAt(i + 1);
       if (low >= 0xdc00 && low <= 0xdc7f) {
