@@ -254,8 +254,17 @@ function tokenize(out: CanonicalText): void {
         flags = 0;
       }
       flags |= cp < 0x80 ? (cp <= 0x39 ? F_DIGIT : F_LATIN) : scriptOf(cp);
-      tEnd[count - 1] = i + size;
+      i += size;
+      // The rest of the word's ASCII letters and digits in one go (anything else: the loop above).
+      for (; i < n; i++) {
+        const c = units[i]!;
+        if (c >= 0x61 && c <= 0x7a) flags |= F_LATIN;
+        else if (c >= 0x30 && c <= 0x39) flags |= F_DIGIT;
+        else break;
+      }
+      tEnd[count - 1] = i;
       sepCount = 0;
+      continue;
     } else if (unspaced) {
       if (count > 0 && tKind[count - 1] === KIND_SPACED) tFlags[count - 1] = flags;
       flags = 0;
@@ -309,6 +318,18 @@ function emitToken(
   const mixedScript = (flags & F_LATIN) !== 0 && (flags & F_CYRILLIC_GREEK) !== 0;
   const leet = (flags & F_LATIN) !== 0 && (flags & (F_DIGIT | F_LEET_SYMBOL)) !== 0;
   const plain = kind !== KIND_SPACED || (!mixedScript && !leet);
+  if (plain) {
+    // ASCII units of a plain token are written as they are; the loop below takes over at the first other one.
+    for (; from < to; from++) {
+      const c = units[from]!;
+      if (c >= 0x80) break;
+      cu[m] = c;
+      cs[m] = from;
+      ce[m] = from + 1;
+      ct[m] = token;
+      m++;
+    }
+  }
   for (let i = from; i < to; i++) {
     const c = units[i]!;
     let unit = c;

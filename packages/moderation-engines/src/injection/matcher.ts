@@ -16,7 +16,7 @@ import { ensureCapacity } from "../text/buffers.ts";
 import { sortWithoutRepeats } from "../text/order.ts";
 import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
 import { type InjectionRule, type InjectionRuleSet, InjectionRulesError } from "./rules.ts";
-import { findEncodedBlobs, findHiddenCharacters, type HiddenText } from "./smuggling.ts";
+import { type BlobLimits, findEncodedBlobs, findHiddenCharacters, type HiddenText } from "./smuggling.ts";
 
 /** The columns of the hit and rule-match tables a matcher reuses between calls; they grow together. */
 const HIT_COLUMNS = ["entry", "raw", "normStart", "normEnd", "tokStart", "tokEnd"] as const;
@@ -97,6 +97,9 @@ export const DETECTOR_RULES = {
 export const MIN_CANARY_CHARS = 8;
 /** Characters of decoded hidden text kept in a finding. */
 const DECODED_CHARS = 500;
+
+const NOTHING_HIDDEN: readonly HiddenText[] = Object.freeze([]);
+const NOTHING_HIDDEN_CATEGORIES: readonly string[] = Object.freeze([]);
 
 const F_START = 1;
 const F_END = 2;
@@ -332,8 +335,11 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     }
   };
 
-  /** Rule judgement of the text in `canonical` (filled): score and findings, original offsets. */
-  const judgeRules = (point: ModerationPoint): { score: number; findings: InjectionFinding[] } => {
+  // The findings of the last judgeRules call (undefined: none); read before the next call.
+  let ruleFindings: InjectionFinding[] | undefined;
+  /** Rule judgement of the text in `canonical` (filled): the score, and findings in `ruleFindings` (original offsets). */
+  const judgeRules = (point: ModerationPoint): number => {
+    ruleFindings = undefined;
     hits = 0;
     matches = 0;
     seenStamp++;
@@ -344,10 +350,10 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     if (raw.automaton && (rawPoints & pointBit) !== 0) {
       raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
     }
-    if (hits === 0) return { score: 0, findings: [] };
+    if (hits === 0) return 0;
     const order = sortByToken(hits, hit.tokStart, canonical.tokens);
     chain(order);
-    if (matches === 0) return { score: 0, findings: [] };
+    if (matches === 0) return 0;
     const byStart = sortByToken(matches, match.tokStart, canonical.tokens).slice(0, matches);
 
     // Sliding window: each rule counted once; matches in a window that reaches the threshold are reported.
@@ -392,7 +398,8 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
         category: rule.category,
       });
     }
-    return { score, findings };
+    ruleFindings = findings;
+    return score;
   };
 
   let canaryUnits = new Uint16Array(256);
@@ -429,12 +436,14 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     return found;
   };
 
+  const blobLimits: BlobLimits = { maxBlobs: options.maxBlobs, maxBlobChars: options.maxBlobChars };
   const judge = (text: string, point: ModerationPoint, depth: number): InjectionJudgement => {
     canonicalizeInto(text, canonical);
-    const rulesJudged = judgeRules(point);
-    let findings = rulesJudged.findings;
-    let flagged = rulesJudged.score >= threshold - 1e-9;
-    if (!flagged) findings = [];
+    // Pure ASCII text (normalisation's fast path) holds no tag characters or variation selectors.
+    const ascii = canonical.normalized.identity;
+    const ruleScore = judgeRules(point);
+    let flagged = ruleScore >= threshold - 1e-9;
+    let findings: InjectionFinding[] = flagged ? (ruleFindings ?? []) : [];
     if (point === "output") {
       const leaked = judgeCanaries();
       if (leaked.length > 0) {
@@ -443,10 +452,13 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       }
     }
     // Hidden text: always a finding; encoded blobs only when what they hide is flagged.
-    const hidden: HiddenText[] = findHiddenCharacters(text, options.maxBlobChars);
-    if (depth < options.maxDecodeDepth) {
-      hidden.push(...findEncodedBlobs(text, { maxBlobs: options.maxBlobs, maxBlobChars: options.maxBlobChars }));
+    const tagsAndSelectors = ascii ? NOTHING_HIDDEN : findHiddenCharacters(text, options.maxBlobChars);
+    const blobs = depth < options.maxDecodeDepth ? findEncodedBlobs(text, blobLimits) : NOTHING_HIDDEN;
+    if (tagsAndSelectors.length === 0 && blobs.length === 0) {
+      if (!flagged) return { flagged: false, score: ruleScore, findings: [], categories: [] };
+      return finish(findings, ruleScore, NOTHING_HIDDEN_CATEGORIES);
     }
+    const hidden = blobs.length === 0 ? tagsAndSelectors : tagsAndSelectors.concat(blobs);
     const extraCategories: string[] = [];
     for (const run of hidden) {
       const inner = depth < options.maxDecodeDepth ? judge(run.decoded, point, depth + 1) : undefined;
@@ -464,12 +476,16 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
       });
       if (inner?.flagged) for (const category of inner.categories) extraCategories.push(category);
     }
-    if (!flagged) return { flagged: false, score: rulesJudged.score, findings: [], categories: [] };
-    findings = orderFindings(findings).slice(0, maxFindings);
+    if (!flagged) return { flagged: false, score: ruleScore, findings: [], categories: [] };
+    return finish(findings, ruleScore, extraCategories);
+  };
+  /** A flagged judgement: findings ordered and capped, their categories, then those of decoded text. */
+  const finish = (all: InjectionFinding[], score: number, extraCategories: readonly string[]): InjectionJudgement => {
+    const findings = orderFindings(all).slice(0, maxFindings);
     const categories: string[] = [];
     for (const f of findings) if (!categories.includes(f.category)) categories.push(f.category);
     for (const c of extraCategories) if (!categories.includes(c)) categories.push(c);
-    return { flagged, score: rulesJudged.score, findings, categories };
+    return { flagged: true, score, findings, categories };
   };
 
   const stats: InjectionMatcherStats = {

@@ -40,6 +40,8 @@ export function findHiddenCharacters(text: string, maxChars: number): HiddenText
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    // Only a tag character or a variation selector starts a run: U+DB40 (their high surrogate) or U+FE00–U+FE0F.
+    if (c !== TAG_HIGH && (c < 0xfe00 || c > 0xfe0f)) continue;
     if (c === TAG_HIGH && i + 1 < n) {
       const low = text.charCodeAt(i + 1);
       if (low >= 0xdc00 && low <= 0xdc7f) {
@@ -186,30 +188,14 @@ function decodeBase64(text: string, start: number, end: number): Uint8Array {
  * decode without end).
  */
 export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[] {
-  const found: HiddenText[] = [];
+  const scan: BlobScan = { found: [], attempts: 0 };
   const n = text.length;
-  let attempts = 0;
   const maxChars = limits.maxBlobChars;
-  const tryBytes = (start: number, end: number, kind: HiddenText["kind"], bytes: Uint8Array) => {
-    attempts++;
-    const decoded = readableText(bytes);
-    if (decoded !== undefined) found.push({ start, end, kind, decoded });
-  };
-  /** Judges a run decoded from `start` (escapes, spaced octets or pairs): its end, or `undefined` when there is none. */
-  const take = (
-    start: number,
-    run: { end: number; bytes: Uint8Array; kind?: HiddenText["kind"] } | undefined,
-    kind?: HiddenText["kind"],
-  ): number | undefined => {
-    if (!run) return undefined;
-    tryBytes(start, run.end, run.kind ?? kind!, run.bytes);
-    return run.end;
-  };
-  for (let i = 0; i < n && attempts < limits.maxBlobs; ) {
+  for (let i = 0; i < n && scan.attempts < limits.maxBlobs; ) {
     const c = text.charCodeAt(i);
     // `\xHH` or `\uXXXX` escapes, and percent-encoding, both with literal text in between.
     const escaped =
-      (c === 0x5c || c === 0x25) && i + 2 < n ? take(i, decodeEscapes(text, i, c === 0x25, maxChars)) : undefined;
+      (c === 0x5c || c === 0x25) && i + 2 < n ? take(scan, i, decodeEscapes(text, i, c === 0x25, maxChars)) : undefined;
     if (escaped !== undefined) {
       i = escaped;
       continue;
@@ -244,10 +230,10 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
     // a hex pair may start a spaced run of them.
     const run =
       ((after === 0x25 || after === 0x5c) && end + 2 < n
-        ? take(i, decodeEscapes(text, i, after === 0x25, maxChars))
+        ? take(scan, i, decodeEscapes(text, i, after === 0x25, maxChars))
         : undefined) ??
-      (binary && length === 8 ? take(i, binaryOctets(text, i, maxChars), "binary") : undefined) ??
-      (hex && length === 2 ? take(i, hexPairs(text, i, maxChars), "hex") : undefined);
+      (binary && length === 8 ? take(scan, i, binaryOctets(text, i, maxChars), "binary") : undefined) ??
+      (hex && length === 2 ? take(scan, i, hexPairs(text, i, maxChars), "hex") : undefined);
     if (run !== undefined) {
       i = run;
       continue;
@@ -255,23 +241,47 @@ export function findEncodedBlobs(text: string, limits: BlobLimits): HiddenText[]
     if (binary && length >= 32 && length % 8 === 0) {
       const bytes = new Uint8Array(Math.min(length, maxChars) >> 3);
       for (let k = 0; k < bytes.length; k++) bytes[k] = Number.parseInt(text.slice(i + 8 * k, i + 8 * k + 8), 2);
-      tryBytes(i, end, "binary", bytes);
+      tryBytes(scan, i, end, "binary", bytes);
     } else if (hex && length >= 16 && length % 2 === 0) {
       const bytes = new Uint8Array(Math.min(length, maxChars) >> 1);
       for (let k = 0; k < bytes.length; k++) {
         bytes[k] = hexByteAt(text, i + 2 * k);
       }
-      tryBytes(i, end, "hex", bytes);
+      tryBytes(scan, i, end, "hex", bytes);
     } else if (length >= 16 && upper && lower) {
       let stop = end;
       while (stop < n && stop - end < 2 && text.charCodeAt(stop) === 0x3d) stop++;
       const usable = Math.min(length, maxChars - (maxChars % 4));
-      tryBytes(i, stop, "base64", decodeBase64(text, i, i + usable - (usable % 4 === 1 ? 1 : 0)));
+      tryBytes(scan, i, stop, "base64", decodeBase64(text, i, i + usable - (usable % 4 === 1 ? 1 : 0)));
       end = stop;
     }
     i = end;
   }
-  return found;
+  return scan.found;
+}
+
+/** The state of one {@link findEncodedBlobs} scan: what it found, and how many candidates it decoded. */
+interface BlobScan {
+  found: HiddenText[];
+  attempts: number;
+}
+
+function tryBytes(scan: BlobScan, start: number, end: number, kind: HiddenText["kind"], bytes: Uint8Array): void {
+  scan.attempts++;
+  const decoded = readableText(bytes);
+  if (decoded !== undefined) scan.found.push({ start, end, kind, decoded });
+}
+
+/** Judges a run decoded from `start` (escapes, spaced octets or pairs): its end, or `undefined` when there is none. */
+function take(
+  scan: BlobScan,
+  start: number,
+  run: { end: number; bytes: Uint8Array; kind?: HiddenText["kind"] } | undefined,
+  kind?: HiddenText["kind"],
+): number | undefined {
+  if (!run) return undefined;
+  tryBytes(scan, start, run.end, run.kind ?? kind!, run.bytes);
+  return run.end;
 }
 
 /** `01001001 01100111 …`: at least four octets separated by single spaces. */
