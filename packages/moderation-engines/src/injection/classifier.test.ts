@@ -1,8 +1,8 @@
-import { inspect } from "node:util";
 import { type FakeClassifier, fakeTokenCount, startFakeClassifier } from "@dify-ext/test-support/fake-classifier";
 import { memoryStore } from "@dify-ext/test-support/memory-store";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EngineUnavailableError, type UpstreamEvent } from "../engine.ts";
+import { engineFailure } from "../../test/engine-failure.ts";
+import type { UpstreamEvent } from "../engine.ts";
 import { createInjectionClassifier, type InjectionClassifierOptions } from "./classifier.ts";
 import { classifierWorstCaseMs } from "./settings.ts";
 
@@ -31,20 +31,8 @@ const teiClient = (options: Partial<InjectionClassifierOptions> = {}, onUpstream
     onUpstream ? { onUpstream } : {},
   );
 
-/** The rejection of `promise`: an EngineUnavailableError without the key. */
-async function failure(promise: Promise<unknown>): Promise<EngineUnavailableError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EngineUnavailableError);
-  const unavailable = error as EngineUnavailableError;
-  expect(unavailable.engine).toBe("injection");
-  expect(`${unavailable.message}\n${inspect(unavailable, { depth: 8 })}`).not.toContain(KEY);
-  return unavailable;
-}
+/** The rejection of `promise`: an EngineUnavailableError of the injection engine without the key. */
+const failure = (promise: Promise<unknown>) => engineFailure(promise, "injection", [KEY]);
 
 describe("injection classifier: text-embeddings-inference /predict", () => {
   it("sends a batch of one-string lists with truncation, and reads the attack label's probability", async () => {
