@@ -151,37 +151,43 @@ function isSpacedWordUnit(c: number): boolean {
   return isSpacedWordChar(c);
 }
 
-/** The buffers of {@link CanonicalText} that grow with the text, and those that grow with its tokens. */
-const UNIT_BUFFERS = ["units", "normStart", "normEnd", "tok"] as const;
-const TOKEN_BUFFERS = ["tStart", "tEnd", "tKind", "tFlags", "tSep"] as const;
+/** The buffers of {@link CanonicalText} that grow with its tokens. */
+const TOKEN_BUFFERS = ["tStart", "tEnd", "tKind", "tFlags", "tSep", "tCanon", "tOut"] as const;
 
 /**
  * A text in canonical form, with its maps. Reusable: {@link canonicalizeInto} overwrites it.
- * Canonical unit `i` came from normalised units `[normStart[i], normEnd[i])`; `tok[i]` is the
- * ordinal of the token it belongs to (a space: the ordinal of the token after it). `normTok[n]` is
- * the ordinal of the token normalised unit `n` belongs to (a separator: the token after it).
+ *
+ * The text is cut into source tokens (`tStart`/`tEnd`: their normalised ranges, in order), each
+ * written to the canonical text unit for unit from `tCanon[k]` on, as part of canonical token
+ * `tOut[k]` (single letters joined into one word are several source tokens of one canonical
+ * token). The maps are read through {@link normStart}, {@link normEnd}, {@link tokenAt} and
+ * {@link normTokenAt}, which search the token table: judging reads them only where a rule hits.
  */
 export class CanonicalText {
   readonly normalized = new NormalizedBuffer();
   units = new Uint16Array(256);
-  normStart = new Int32Array(256);
-  normEnd = new Int32Array(256);
-  tok = new Int32Array(256);
-  normTok = new Int32Array(256);
   length = 0;
+  /** Canonical tokens. */
   tokens = 0;
 
-  // Token scratch: normalised range, kind, flags and the separator before each token.
+  // Source tokens: normalised range, kind, flags, the separator before each, where each starts in
+  // the canonical text, and its canonical token.
   tStart = new Int32Array(64);
   tEnd = new Int32Array(64);
   tKind = new Uint8Array(64);
   tFlags = new Uint8Array(64);
   /** 0: adjacent; a code unit: exactly that one separator character; -1: anything else. */
   tSep = new Int32Array(64);
+  tCanon = new Int32Array(64);
+  tOut = new Int32Array(64);
   tCount = 0;
 
   ensure(capacity: number): void {
-    if (capacity > this.units.length) ensureCapacity(this, UNIT_BUFFERS, capacity);
+    if (capacity > this.units.length) {
+      let size = this.units.length * 2;
+      while (size < capacity) size *= 2;
+      this.units = new Uint16Array(size);
+    }
   }
 
   ensureTokens(capacity: number): void {
@@ -193,16 +199,71 @@ export class CanonicalText {
     return unitsToString(this.units, this.length);
   }
 
-  /** Original-text start of canonical unit `i`. */
-  originalStart(i: number): number {
-    return this.normalized.originalStart(this.normStart[i]!);
+  /** The last source token that starts at or before canonical unit `i` (-1: none). */
+  private sourceAt(i: number): number {
+    const canon = this.tCanon;
+    let lo = 0;
+    let hi = this.tCount - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (canon[mid]! <= i) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi;
   }
 
-  /** Original-text end (exclusive) of canonical unit `i`. */
-  originalEnd(i: number): number {
-    return this.normalized.originalEnd(this.normEnd[i]! - 1);
+  /** True when canonical unit `i`, at or after source token `k`'s start, is the space after it. */
+  private isSpaceAfter(k: number, i: number): boolean {
+    return i - this.tCanon[k]! >= this.tEnd[k]! - this.tStart[k]!;
+  }
+
+  /** Start of the normalised units canonical unit `i` came from (a space: the separators it stands for). */
+  normStart(i: number): number {
+    const k = this.sourceAt(i);
+    if (this.isSpaceAfter(k, i)) return this.tEnd[k]!;
+    const n = this.tStart[k]! + (i - this.tCanon[k]!);
+    // Both halves of a surrogate pair map to the pair.
+    const units = this.normalized.units;
+    if (n > this.tStart[k]! && isLow(units[n]!) && isHigh(units[n - 1]!)) return n - 1;
+    return n;
+  }
+
+  /** End (exclusive) of the normalised units canonical unit `i` came from. */
+  normEnd(i: number): number {
+    const k = this.sourceAt(i);
+    if (this.isSpaceAfter(k, i)) return this.tStart[k + 1]!;
+    const n = this.tStart[k]! + (i - this.tCanon[k]!);
+    const units = this.normalized.units;
+    if (isHigh(units[n]!) && n + 1 < this.tEnd[k]!) return n + 2;
+    return n + 1;
+  }
+
+  /** The canonical token canonical unit `i` belongs to (a space: the token after it). */
+  tokenAt(i: number): number {
+    const k = this.sourceAt(i);
+    return this.isSpaceAfter(k, i) ? this.tOut[k + 1]! : this.tOut[k]!;
+  }
+
+  /**
+   * The canonical token normalised unit `n` belongs to (a separator: the token after it; after the
+   * last token: {@link tokens}).
+   */
+  normTokenAt(n: number): number {
+    // The first source token that ends after `n`.
+    const end = this.tEnd;
+    let lo = 0;
+    let hi = this.tCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (end[mid]! > n) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo < this.tCount ? this.tOut[lo]! : this.tokens;
   }
 }
+
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /** Cuts the normalised text into tokens (scratch arrays of `out`). */
 function tokenize(out: CanonicalText): void {
@@ -299,22 +360,12 @@ function singleLetter(out: CanonicalText, t: number): boolean {
 
 /**
  * Writes token characters `[from, to)` of the normalised text with the token's folds, from
- * canonical position `m`; returns the position after them. The arrays are sized already.
+ * canonical position `m`, one canonical unit per normalised unit; returns the position after
+ * them. The array is sized already.
  */
-function emitToken(
-  out: CanonicalText,
-  from: number,
-  to: number,
-  flags: number,
-  kind: number,
-  token: number,
-  m: number,
-): number {
+function emitToken(out: CanonicalText, from: number, to: number, flags: number, kind: number, m: number): number {
   const units = out.normalized.units;
   const cu = out.units;
-  const cs = out.normStart;
-  const ce = out.normEnd;
-  const ct = out.tok;
   const mixedScript = (flags & F_LATIN) !== 0 && (flags & F_CYRILLIC_GREEK) !== 0;
   const leet = (flags & F_LATIN) !== 0 && (flags & (F_DIGIT | F_LEET_SYMBOL)) !== 0;
   const plain = kind !== KIND_SPACED || (!mixedScript && !leet);
@@ -323,23 +374,16 @@ function emitToken(
     for (; from < to; from++) {
       const c = units[from]!;
       if (c >= 0x80) break;
-      cu[m] = c;
-      cs[m] = from;
-      ce[m] = from + 1;
-      ct[m] = token;
-      m++;
+      cu[m++] = c;
     }
   }
   for (let i = from; i < to; i++) {
     const c = units[i]!;
     let unit = c;
-    let start = i;
-    let end = i + 1;
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
-      // A surrogate pair: both halves map to the pair.
-      end = i + 2;
+      // A surrogate pair: written as it is.
     } else if (c >= 0xdc00 && c <= 0xdfff && i > from && units[i - 1]! >= 0xd800 && units[i - 1]! <= 0xdbff) {
-      start = i - 1;
+      // The pair's second half.
     } else if (kind === KIND_SPACED) {
       if (!plain) {
         if (leet && (c < 0x80 || scriptOf(c) === F_DIGIT)) {
@@ -353,11 +397,7 @@ function emitToken(
       }
       if (unit >= 0x80) unit = stripLatin(unit);
     }
-    cu[m] = unit;
-    cs[m] = start;
-    ce[m] = end;
-    ct[m] = token;
-    m++;
+    cu[m++] = unit;
   }
   return m;
 }
@@ -372,12 +412,10 @@ export function canonicalizeInto(text: string, out: CanonicalText): void {
   const norm = out.normalized;
   const n = norm.length;
   out.ensure(2 * n + 2);
-  if (out.normTok.length < n + 1) out.normTok = new Int32Array(out.units.length + 1);
   let m = 0;
   let token = 0;
-  let filled = 0;
   const count = out.tCount;
-  const normTok = out.normTok;
+  const { tStart, tEnd, tCanon, tOut } = out;
   for (let t = 0; t < count; ) {
     // Three or more single letters separated by the same one character: one word.
     let last = t;
@@ -389,22 +427,17 @@ export function canonicalizeInto(text: string, out: CanonicalText): void {
       if (last - t < 2) last = t;
     }
     const kind = out.tKind[t]!;
-    if (t > 0 && !(kind === KIND_UNSPACED && out.tKind[t - 1] === KIND_UNSPACED)) {
-      out.units[m] = SPACE;
-      out.normStart[m] = out.tEnd[t - 1]!;
-      out.normEnd[m] = out.tStart[t]!;
-      out.tok[m] = token;
-      m++;
-    }
+    if (t > 0 && !(kind === KIND_UNSPACED && out.tKind[t - 1] === KIND_UNSPACED)) out.units[m++] = SPACE;
     let flags = 0;
     for (let k = t; k <= last; k++) flags |= out.tFlags[k]!;
-    for (let k = t; k <= last; k++) m = emitToken(out, out.tStart[k]!, out.tEnd[k]!, flags, kind, token, m);
-    const end = out.tEnd[last]!;
-    for (; filled < end; filled++) normTok[filled] = token;
+    for (let k = t; k <= last; k++) {
+      tCanon[k] = m;
+      tOut[k] = token;
+      m = emitToken(out, tStart[k]!, tEnd[k]!, flags, kind, m);
+    }
     token++;
     t = last + 1;
   }
-  for (; filled < n; filled++) normTok[filled] = token;
   out.length = m;
   out.tokens = token;
 }

@@ -11,7 +11,7 @@
  */
 import type { Finding, ModerationPoint } from "../engine.ts";
 import { Automaton } from "../keywords/automaton.ts";
-import { isSeparator, normalizeForMatching } from "../keywords/normalize.ts";
+import { isSeparator, isSpacedWordChar, type NormalizedBuffer, normalizeForMatching } from "../keywords/normalize.ts";
 import { ensureCapacity } from "../text/buffers.ts";
 import { sortWithoutRepeats } from "../text/order.ts";
 import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
@@ -101,8 +101,8 @@ const DECODED_CHARS = 500;
 const NOTHING_HIDDEN: readonly HiddenText[] = Object.freeze([]);
 const NOTHING_HIDDEN_CATEGORIES: readonly string[] = Object.freeze([]);
 
-const F_START = 1;
 const F_END = 2;
+const SPACE = 0x20;
 const POINT_BITS: Record<ModerationPoint, number> = { input: 1, output: 2 };
 
 /** Compiles rule sets and canaries into a matcher. Throws {@link InjectionRulesError} naming the rule's line. */
@@ -153,19 +153,25 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
           if (pattern === "") {
             throw new InjectionRulesError(origin, line, `"${alt.text.slice(0, 60)}" has no letters or digits`);
           }
-          wordPatterns.push(pattern);
-          wordEntries.push({ rule: r, slot: s, flags: F_START | (alt.prefix ? 0 : F_END) });
+          // A phrase starts at a token's start and, unless starred, ends at a token's end: a spaced
+          // word at either end gets a space there, which the scan finds only between tokens or at
+          // the text's ends (it pads the text with one). Unspaced scripts need no boundary.
+          const lead = isSpacedWordChar(pattern.codePointAt(0)!) ? " " : "";
+          const trail = !alt.prefix && isSpacedWordChar(lastCodePoint(pattern)) ? " " : "";
+          wordPatterns.push(`${lead}${pattern}${trail}`);
+          wordEntries.push({ rule: r, slot: s, flags: alt.prefix ? 0 : F_END });
         }
       }
     });
   });
-  const words = buildAutomaton(wordPatterns, wordEntries);
-  const raw = buildAutomaton(rawPatterns, rawEntries);
+  const words = buildAutomaton(wordPatterns, wordEntries, SPACE);
+  const raw = buildAutomaton(rawPatterns, rawEntries, -1);
   // The points at which some word rule or some raw rule applies: a scan that can find nothing is skipped.
   let wordPoints = 0;
   let rawPoints = 0;
   for (const entry of wordEntries) wordPoints |= rulePoints[entry.rule]!;
   for (const entry of rawEntries) rawPoints |= rulePoints[entry.rule]!;
+  const rawTriggers = triggerUnits(rawPatterns);
 
   // Canaries: letters and digits only, so spacing and punctuation in the answer do not hide one.
   const canaryPatterns: string[] = [];
@@ -260,25 +266,25 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
   };
   const onWordHit = (patternId: number, end: number) => {
     const units = canonical.units;
-    const start = end - words.patternLength[patternId]!;
+    // Without the pads: `end` may be one past the text when the pattern ends with one.
+    const start = end - words.patternLength[patternId]! + words.lead[patternId]!;
+    const stop = end - words.trail[patternId]!;
     for (let e = words.groupStart[patternId]!; e < words.groupStart[patternId + 1]!; e++) {
       const entry = words.entries[e]!;
       const r = entry.rule;
       if ((rulePoints[r]! & pointBit) === 0) continue;
       if (entry.slot > 0 && rulePrunable[r] === 1 && slotSeen[slotBase[r]! + entry.slot - 1] !== seenStamp) continue;
-      if ((entry.flags & F_START) !== 0 && start > 0 && isWordUnit(units, start - 1)) continue;
-      if ((entry.flags & F_END) !== 0 && end < canonical.length && isWordUnit(units, end)) continue;
       // A starred alternative (`instruct*`) covers the rest of its word, so masking hides all of it.
-      let last = end - 1;
+      let last = stop - 1;
       if ((entry.flags & F_END) === 0) while (last + 1 < canonical.length && isWordUnit(units, last + 1)) last++;
       slotSeen[slotBase[r]! + entry.slot] = seenStamp;
       pushHit(
         e,
         0,
-        canonical.normStart[start]!,
-        canonical.normEnd[last]!,
-        canonical.tok[start]!,
-        canonical.tok[last]! + 1,
+        canonical.normStart(start),
+        canonical.normEnd(last),
+        canonical.tokenAt(start),
+        canonical.tokenAt(last) + 1,
       );
     }
   };
@@ -287,7 +293,7 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     for (let e = raw.groupStart[patternId]!; e < raw.groupStart[patternId + 1]!; e++) {
       const entry = raw.entries[e]!;
       if ((rulePoints[entry.rule]! & pointBit) === 0) continue;
-      pushHit(e, 1, start, end, canonical.normTok[start]!, canonical.normTok[end - 1]! + 1);
+      pushHit(e, 1, start, end, canonical.normTokenAt(start), canonical.normTokenAt(end - 1) + 1);
     }
   };
 
@@ -345,9 +351,9 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     seenStamp++;
     pointBit = POINT_BITS[point];
     if (words.automaton && (wordPoints & pointBit) !== 0) {
-      words.automaton.scan(canonical.units, canonical.length, onWordHit);
+      words.automaton.scanPadded(canonical.units, canonical.length, SPACE, onWordHit);
     }
-    if (raw.automaton && (rawPoints & pointBit) !== 0) {
+    if (raw.automaton && (rawPoints & pointBit) !== 0 && mayHoldRaw(canonical.normalized, rawTriggers)) {
       raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
     }
     if (hits === 0) return 0;
@@ -494,7 +500,11 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     patterns: (words.automaton?.patternCount ?? 0) + (raw.automaton?.patternCount ?? 0),
     canaries: canaryPatterns.length,
     bytes:
-      (words.automaton?.byteSize ?? 0) + (raw.automaton?.byteSize ?? 0) + (canaries?.byteSize ?? 0) + stateSize * 16,
+      (words.automaton?.byteSize ?? 0) +
+      (raw.automaton?.byteSize ?? 0) +
+      (canaries?.byteSize ?? 0) +
+      (rawTriggers?.byteLength ?? 0) +
+      stateSize * 16,
     buildMs: 0,
   };
   stats.buildMs = Math.round((performance.now() - started) * 10) / 10;
@@ -517,6 +527,9 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
 
 interface CompiledPatterns {
   automaton: Automaton | undefined;
+  /** 1 when pattern `p` starts (`lead`) or ends (`trail`) with the pad unit, else 0. */
+  lead: Uint8Array;
+  trail: Uint8Array;
   /** Entries grouped by pattern id: entries[groupStart[p] .. groupStart[p+1]). */
   entries: Array<{ rule: number; slot: number; flags: number }>;
   groupStart: Int32Array;
@@ -526,24 +539,37 @@ interface CompiledPatterns {
 function buildAutomaton(
   patterns: string[],
   entries: Array<{ rule: number; slot: number; flags: number }>,
+  pad: number,
 ): CompiledPatterns {
   if (patterns.length === 0) {
-    return { automaton: undefined, entries: [], groupStart: new Int32Array(1), patternLength: new Int32Array(0) };
+    return {
+      automaton: undefined,
+      lead: new Uint8Array(0),
+      trail: new Uint8Array(0),
+      entries: [],
+      groupStart: new Int32Array(1),
+      patternLength: new Int32Array(0),
+    };
   }
   const ids = new Int32Array(patterns.length);
   const automaton = new Automaton(patterns, ids);
   const count = automaton.patternCount;
   const groupStart = new Int32Array(count + 1);
   const patternLength = new Int32Array(count);
+  const lead = new Uint8Array(count);
+  const trail = new Uint8Array(count);
   for (let i = 0; i < patterns.length; i++) {
+    const pattern = patterns[i]!;
     groupStart[ids[i]! + 1]!++;
-    patternLength[ids[i]!] = patterns[i]!.length;
+    patternLength[ids[i]!] = pattern.length;
+    lead[ids[i]!] = pattern.charCodeAt(0) === pad ? 1 : 0;
+    trail[ids[i]!] = pattern.charCodeAt(pattern.length - 1) === pad ? 1 : 0;
   }
   for (let p = 0; p < count; p++) groupStart[p + 1]! += groupStart[p]!;
   const fill = groupStart.slice(0, count);
   const grouped: Array<{ rule: number; slot: number; flags: number }> = new Array(entries.length);
   for (let i = 0; i < entries.length; i++) grouped[fill[ids[i]!]!++] = entries[i]!;
-  return { automaton, entries: grouped, groupStart, patternLength };
+  return { automaton, lead, trail, entries: grouped, groupStart, patternLength };
 }
 
 function isWordUnit(units: Uint16Array, i: number): boolean {
@@ -566,6 +592,39 @@ function isUnspacedUnit(c: number): boolean {
     (c >= 0x1100 && c <= 0x11ff) ||
     (c >= 0xd800 && c <= 0xdfff)
   );
+}
+
+/**
+ * One code unit of each pattern that no ordinary word has (not a letter, digit or space), marked in a
+ * table: a text without any of them holds none of the patterns, and their scan is skipped.
+ * `undefined` when some pattern has no such unit (every text is then scanned).
+ */
+function triggerUnits(patterns: readonly string[]): Uint8Array | undefined {
+  if (patterns.length === 0) return undefined;
+  const table = new Uint8Array(0x10000);
+  for (const pattern of patterns) {
+    let trigger = -1;
+    for (let i = 0; i < pattern.length && trigger === -1; i++) {
+      const c = pattern.charCodeAt(i);
+      if (c !== SPACE && isSeparator(c)) trigger = c;
+    }
+    if (trigger === -1) return undefined;
+    table[trigger] = 1;
+  }
+  return table;
+}
+
+/** False when the text has none of the trigger units (see {@link triggerUnits}). */
+function mayHoldRaw(text: NormalizedBuffer, triggers: Uint8Array | undefined): boolean {
+  if (triggers === undefined) return true;
+  const units = text.units;
+  for (let i = 0; i < text.length; i++) if (triggers[units[i]!] === 1) return true;
+  return false;
+}
+
+function lastCodePoint(s: string): number {
+  const c = s.charCodeAt(s.length - 1);
+  return c >= 0xdc00 && c <= 0xdfff && s.length > 1 ? s.codePointAt(s.length - 2)! : c;
 }
 
 function alnumOnly(s: string): string {

@@ -61,6 +61,29 @@ describe("Automaton", () => {
     }
   });
 
+  it("scans with a pad before and after the text, so a padded pattern matches at the pad or the text's ends", () => {
+    const patterns = [" ab ", " ab", "b ", "c"];
+    const ids = new Int32Array(patterns.length);
+    const a = new Automaton(patterns, ids);
+    const found = (text: string) => {
+      const out: string[] = [];
+      a.scanPadded(units(text), text.length, 0x20, (id, end) => out.push(`${end}:${patterns[ids.indexOf(id)]}`));
+      return out.sort();
+    };
+    // Offsets are into the text: a match that takes in the pad after it ends at length + 1.
+    expect(found("ab")).toEqual(["2: ab", "3: ab ", "3:b "]);
+    expect(found("xab abx c")).toEqual(["4:b ", "6: ab", "9:c"]);
+    const rand = mulberry32(7);
+    for (let round = 0; round < 200; round++) {
+      const text = Array.from({ length: 20 }, () => "ab c"[Math.floor(rand() * 4)]).join("");
+      const padded = bruteForce(patterns, ` ${text} `).map((hit) => {
+        const [range, pattern] = hit.split(":");
+        return `${Number(range!.split("-")[1]) - 1}:${pattern}`;
+      });
+      expect(found(text)).toEqual(padded.sort());
+    }
+  });
+
   it("rejects an empty pattern", () => {
     expect(() => new Automaton([""], new Int32Array(1))).toThrow(RangeError);
   });
