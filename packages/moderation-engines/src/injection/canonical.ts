@@ -182,6 +182,19 @@ export class CanonicalText {
   tOut = new Int32Array(64);
   tCount = 0;
 
+  /**
+   * Code units to look out for (a table over all units; set by the caller, kept between texts):
+   * {@link triggered} tells whether the normalised text has one. Unset: `triggered` is always true.
+   */
+  triggers: Uint8Array | undefined;
+  /** Whether the normalised text holds one of {@link triggers}. */
+  triggered = true;
+  /**
+   * True when the text is plain ASCII and holds nothing an encoded blob starts with (see
+   * {@link mayHoldBlob}): `findEncodedBlobs` would find nothing in it.
+   */
+  blobFree = false;
+
   ensure(capacity: number): void {
     if (capacity > this.units.length) {
       let size = this.units.length * 2;
@@ -272,12 +285,18 @@ function tokenize(out: CanonicalText): void {
   const n = norm.length;
   // At most one token per unit: sized once, so the arrays below stay valid through the loop.
   out.ensureTokens(n + 1);
-  const { tStart, tEnd, tKind, tFlags, tSep } = out;
+  const { tStart, tEnd, tKind, tFlags, tSep, triggers } = out;
   let count = 0;
   let inWord = false;
   let flags = 0;
   let sep = 0;
   let sepCount = 0;
+  let triggered = triggers === undefined;
+  // Runs of base64 characters (letters, digits, `+/-_`), tracked in ASCII text only: where the
+  // current one starts (-1: none), and whether any run or character could start a blob.
+  const ascii = norm.identity;
+  let runStart = -1;
+  let blob = !ascii;
   for (let i = 0; i < n; ) {
     let cp = units[i]!;
     let size = 1;
@@ -287,6 +306,11 @@ function tokenize(out: CanonicalText): void {
       spaced = (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39);
       // `@` and `$` between two letters or digits of a word stand for letters (leet).
       if (!spaced && (cp === 0x40 || cp === 0x24) && inWord && i + 1 < n && isSpacedWordUnit(units[i + 1]!)) {
+        if (!triggered && triggers![cp] === 1) triggered = true;
+        if (runStart >= 0) {
+          blob ||= mayHoldBlob(units, runStart, i, n);
+          runStart = -1;
+        }
         flags |= F_LEET_SYMBOL;
         tEnd[count - 1] = i + 1;
         i += 1;
@@ -315,6 +339,7 @@ function tokenize(out: CanonicalText): void {
         flags = 0;
       }
       flags |= cp < 0x80 ? (cp <= 0x39 ? F_DIGIT : F_LATIN) : scriptOf(cp);
+      if (runStart < 0) runStart = i;
       i += size;
       // The rest of the word's ASCII letters and digits in one go (anything else: the loop above).
       for (; i < n; i++) {
@@ -341,11 +366,45 @@ function tokenize(out: CanonicalText): void {
       inWord = false;
       sep = cp < 0x10000 ? cp : -1;
       sepCount++;
+      if (!triggered && (triggers![units[i]!] === 1 || (size === 2 && triggers![units[i + 1]!] === 1)))
+        triggered = true;
+      if (ascii) {
+        if (cp === 0x2b || cp === 0x2f || cp === 0x2d || cp === 0x5f) {
+          if (runStart < 0) runStart = i;
+        } else {
+          if (runStart >= 0) {
+            blob ||= mayHoldBlob(units, runStart, i, n);
+            runStart = -1;
+          }
+          if (cp === 0x25 || cp === 0x5c) blob = true;
+        }
+      }
     }
     i += size;
   }
+  if (runStart >= 0) blob ||= mayHoldBlob(units, runStart, n, n);
   if (count > 0 && tKind[count - 1] === KIND_SPACED) tFlags[count - 1] = flags;
   out.tCount = count;
+  out.triggered = triggered;
+  out.blobFree = !blob;
+}
+
+const isHexUnit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+
+/**
+ * Whether a run of base64 characters `units[start, end)` of a lower-cased ASCII text could be (the
+ * start of) what `findEncodedBlobs` decodes: 16 characters or more (base64, hex, binary), one binary
+ * octet (a spaced run of them), or a hex pair followed by a space (a spaced run of pairs). Percent
+ * and backslash escapes are caught by their first character.
+ */
+function mayHoldBlob(units: Uint16Array, start: number, end: number, n: number): boolean {
+  const length = end - start;
+  if (length >= 16) return true;
+  if (length === 8) {
+    for (let k = start; k < end; k++) if (units[k] !== 0x30 && units[k] !== 0x31) return false;
+    return true;
+  }
+  return length === 2 && isHexUnit(units[start]!) && isHexUnit(units[start + 1]!) && end < n && units[end] === 0x20;
 }
 
 /** True when token `t` is one character of a spaced script (a candidate for joining). */

@@ -2,10 +2,11 @@ import { hostileText } from "@dify-ext/test-support/fuzz";
 import { propertySettings } from "@dify-ext/test-support/seed";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalize } from "./canonical.ts";
+import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
 import { buildInjectionMatcher } from "./engine.ts";
 import type { InjectionMatcher } from "./matcher.ts";
 import { InjectionRulesError, parseInjectionRules } from "./rules.ts";
+import { findEncodedBlobs } from "./smuggling.ts";
 
 /** A matcher over `rules` only (no shipped rules). */
 function only(rules: string, options: Parameters<typeof buildInjectionMatcher>[0] = {}): InjectionMatcher {
@@ -34,6 +35,41 @@ describe("canonical form", () => {
     expect(canonicalize("DAN模式")).toBe("dan 模式");
     // Pure numbers are not leet.
     expect(canonicalize("version 1.0, 2024")).toBe("version 1 0 2024");
+  });
+});
+
+describe("what canonicalisation tells the matcher", () => {
+  const blobFree = (text: string) => {
+    const out = new CanonicalText();
+    canonicalizeInto(text, out);
+    return out.blobFree;
+  };
+
+  it("calls a text free of blobs only when the blob search finds nothing in it", () => {
+    expect(blobFree("Customer support, next Tuesday")).toBe(true);
+    expect(blobFree("SWdub3JlIGFsbCBwcmV2aW91cw==")).toBe(false);
+    expect(blobFree("01001001 01100111")).toBe(false);
+    expect(blobFree("49 67 6e")).toBe(false);
+    expect(blobFree("a%20b")).toBe(false);
+    expect(blobFree("ïgnore")).toBe(false);
+    const blobby = fc.string({
+      unit: fc.constantFrom(..."aAbB01fF9zZ+/-_= %\\xu.@$".split("")),
+      maxLength: 80,
+    });
+    const words = fc
+      .array(
+        fc.constantFrom("49", "67", "6e", "01001001", "SWdub3Jl", "IGFsbCBw", "%41", "\\x41", "a", " ", "+", "-"),
+        {
+          maxLength: 30,
+        },
+      )
+      .map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(fc.oneof(blobby, words), (text) => {
+        if (blobFree(text)) expect(findEncodedBlobs(text, { maxBlobs: 16, maxBlobChars: 4096 })).toEqual([]);
+      }),
+      propertySettings("a text called free of blobs has none", { runs: 3000 }),
+    );
   });
 });
 

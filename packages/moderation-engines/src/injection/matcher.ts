@@ -11,7 +11,7 @@
  */
 import type { Finding, ModerationPoint } from "../engine.ts";
 import { Automaton } from "../keywords/automaton.ts";
-import { isSeparator, isSpacedWordChar, type NormalizedBuffer, normalizeForMatching } from "../keywords/normalize.ts";
+import { isSeparator, isSpacedWordChar, normalizeForMatching } from "../keywords/normalize.ts";
 import { ensureCapacity } from "../text/buffers.ts";
 import { sortWithoutRepeats } from "../text/order.ts";
 import { CanonicalText, canonicalize, canonicalizeInto } from "./canonical.ts";
@@ -211,6 +211,7 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
   const ruleWeight = Float64Array.from(rules, (rule) => rule.weight);
   const ruleCount = new Int32Array(rules.length);
   const canonical = new CanonicalText();
+  canonical.triggers = rawTriggers;
 
   // Hits and rule matches, reused between calls (judge is synchronous; decoded text is judged only
   // after the outer text no longer needs them).
@@ -353,7 +354,7 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     if (words.automaton && (wordPoints & pointBit) !== 0) {
       words.automaton.scanPadded(canonical.units, canonical.length, SPACE, onWordHit);
     }
-    if (raw.automaton && (rawPoints & pointBit) !== 0 && mayHoldRaw(canonical.normalized, rawTriggers)) {
+    if (raw.automaton && (rawPoints & pointBit) !== 0 && canonical.triggered) {
       raw.automaton.scan(canonical.normalized.units, canonical.normalized.length, onRawHit);
     }
     if (hits === 0) return 0;
@@ -459,7 +460,8 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
     }
     // Hidden text: always a finding; encoded blobs only when what they hide is flagged.
     const tagsAndSelectors = ascii ? NOTHING_HIDDEN : findHiddenCharacters(text, options.maxBlobChars);
-    const blobs = depth < options.maxDecodeDepth ? findEncodedBlobs(text, blobLimits) : NOTHING_HIDDEN;
+    const blobs =
+      depth < options.maxDecodeDepth && !canonical.blobFree ? findEncodedBlobs(text, blobLimits) : NOTHING_HIDDEN;
     if (tagsAndSelectors.length === 0 && blobs.length === 0) {
       if (!flagged) return { flagged: false, score: ruleScore, findings: [], categories: [] };
       return finish(findings, ruleScore, NOTHING_HIDDEN_CATEGORIES);
@@ -612,14 +614,6 @@ function triggerUnits(patterns: readonly string[]): Uint8Array | undefined {
     table[trigger] = 1;
   }
   return table;
-}
-
-/** False when the text has none of the trigger units (see {@link triggerUnits}). */
-function mayHoldRaw(text: NormalizedBuffer, triggers: Uint8Array | undefined): boolean {
-  if (triggers === undefined) return true;
-  const units = text.units;
-  for (let i = 0; i < text.length; i++) if (triggers[units[i]!] === 1) return true;
-  return false;
 }
 
 function lastCodePoint(s: string): number {
