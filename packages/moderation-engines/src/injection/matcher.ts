@@ -155,7 +155,8 @@ export function createInjectionMatcher(options: InjectionMatcherOptions): Inject
           }
           // A phrase starts at a token's start and, unless starred, ends at a token's end: a spaced
           // word at either end gets a space there, which the scan finds only between tokens or at
-          // the text's ends (it pads the text with one). Unspaced scripts need no boundary.
+          // the text's ends (it pads the text with one). Unspaced scripts need no boundary. A word
+          // glued to a letter of any script (`prompt𐐨`, Deseret) is another word, as `promptx` is.
           const lead = isSpacedWordChar(pattern.codePointAt(0)!) ? " " : "";
           const trail = !alt.prefix && isSpacedWordChar(lastCodePoint(pattern)) ? " " : "";
           wordPatterns.push(`${lead}${pattern}${trail}`);
