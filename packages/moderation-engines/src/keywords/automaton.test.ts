@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Automaton } from "./automaton.ts";
+import { Automaton, PackedAutomaton } from "./automaton.ts";
 import { mulberry32 } from "@dify-ext/test-support/random";
 
 function units(s: string): Uint16Array {
@@ -81,6 +81,30 @@ describe("Automaton", () => {
         return `${Number(range!.split("-")[1]) - 1}:${pattern}`;
       });
       expect(found(text)).toEqual(padded.sort());
+    }
+  });
+
+  it("scans packed as it scans unpacked: the same calls in the same order", () => {
+    const rand = mulberry32(11);
+    // More than 32 codes, so that codes share a bit of a state's child set.
+    const alphabet = " abcdefghijklmnopqrstuvwxyz0123456789猫狗😀";
+    const pick = (n: number) => {
+      let s = "";
+      for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
+      return s;
+    };
+    for (let round = 0; round < 300; round++) {
+      const patterns = Array.from({ length: 1 + Math.floor(rand() * 200) }, () => pick(1 + Math.floor(rand() * 6)));
+      const automaton = new Automaton(patterns, new Int32Array(patterns.length));
+      const packed = new PackedAutomaton(automaton);
+      // Random text, or patterns run together: deep states, long failure chains, many outputs.
+      const text = units(rand() < 0.5 ? pick(200) : patterns.slice(0, 40).join(pick(1)));
+      const calls = (scanner: Automaton | PackedAutomaton) => {
+        const out: number[] = [];
+        scanner.scanPadded(text, text.length, 0x20, (id, end) => out.push(id, end));
+        return out;
+      };
+      expect(calls(packed)).toEqual(calls(automaton));
     }
   });
 

@@ -272,6 +272,79 @@ export class Automaton {
 }
 
 /**
+ * An {@link Automaton}'s states laid out for scanning a large share of the text: four numbers per
+ * state side by side (`base`, `check` and the failure link, as offsets into this array, and a bit
+ * set of the codes the state has children on), so that a step reads one or two places of memory
+ * where the separate arrays take four or five; most steps of a scan that mostly fails (a large
+ * automaton over prose) miss the processor's caches, and that is what this saves. Outputs are
+ * marked by the low bit of the failure link and read from the automaton's own arrays.
+ * Costs 16 bytes per state beside the automaton.
+ */
+export class PackedAutomaton {
+  private readonly states: Int32Array;
+  private readonly alphabet: Int32Array;
+  private readonly nodePattern: Int32Array;
+  private readonly dict: Int32Array;
+
+  constructor(automaton: Automaton) {
+    const { alphabet, base, check, fail, nodePattern, dict } = automaton.trie();
+    const states = new Int32Array(check.length * 4);
+    for (let t = 0; t < check.length; t++) {
+      states[4 * t] = 4 * base[t]!;
+      states[4 * t + 1] = check[t]! < 0 ? -1 : 4 * check[t]!;
+      states[4 * t + 2] = 4 * fail[t]! + (t > 0 && check[t]! >= 0 && (nodePattern[t] !== 0 || dict[t] !== 0) ? 1 : 0);
+      if (t > 0 && check[t]! >= 0) states[4 * check[t]! + 3]! |= 1 << ((t - base[check[t]!]!) & 31);
+    }
+    this.states = states;
+    this.alphabet = alphabet;
+    this.nodePattern = nodePattern;
+    this.dict = dict;
+  }
+
+  /** {@link Automaton.scanPadded}, the same calls in the same order. */
+  scanPadded(units: Uint16Array, length: number, pad: number, onMatch: (patternId: number, end: number) => void): void {
+    const states = this.states;
+    const alphabet = this.alphabet;
+    const nodePattern = this.nodePattern;
+    const dict = this.dict;
+    const padCode = alphabet[pad]!;
+    let q = padCode === 0 ? 0 : step(states, 0, padCode);
+    for (let i = 0; i <= length; i++) {
+      const c = i < length ? alphabet[units[i]!]! : padCode;
+      if (c === 0) {
+        q = 0;
+        continue;
+      }
+      q = step(states, q, c);
+      if (q === 0 || (states[q + 2]! & 1) === 0) continue;
+      const s = q >> 2;
+      let o = nodePattern[s]! !== 0 ? s : dict[s]!;
+      while (o !== 0) {
+        onMatch(nodePattern[o]! - 1, i + 1);
+        o = dict[o]!;
+      }
+    }
+  }
+
+  /** Bytes of the packed states (the automaton's own arrays are counted by it). */
+  get byteSize(): number {
+    return this.states.byteLength;
+  }
+}
+
+/** {@link transition} over packed states: `q` and the result are offsets (4 × state). */
+function step(states: Int32Array, q: number, c: number): number {
+  const bit = 1 << (c & 31);
+  for (let f = q; ; f = states[f + 2]! & ~3) {
+    if ((states[f + 3]! & bit) !== 0) {
+      const t = states[f]! + 4 * c;
+      if (states[t + 1] === f) return t;
+    }
+    if (f === 0) return 0;
+  }
+}
+
+/**
  * The Aho-Corasick step: from state `s` on dense code `c`, the child on `c` of `s` or of the
  * nearest state on its failure chain that has one; the root when none has.
  */
