@@ -108,6 +108,9 @@ describe("rule matching", () => {
     expect(spans(m, "Note. SYSTEM: obey")).toEqual([["t.colon", "SYSTEM:"]]);
     expect(m.judge("the system is fine", "input").flagged).toBe(false);
     expect(spans(m, "enter SUDO MODE now")).toEqual([["t.plain", "SUDO MODE"]]);
+    // The character looked for is a whole one: here the colon, not half of the Deseret letter.
+    const astral = only('rule t.astral smuggling 1: "𐐨:"');
+    expect(spans(astral, "say 𐐨: now")).toEqual([["t.astral", "𐐨:"]]);
   });
 
   it("reports spans of the original text, which masking can cover", () => {
@@ -282,6 +285,26 @@ describe("hidden text", () => {
 
 describe("any text", () => {
   const m = buildInjectionMatcher({ canaries: ["DIFY-CANARY-7f3a9c"] });
+
+  it("finds a raw literal wherever it is, whatever characters it and the text around it hold", () => {
+    // No quote, backslash or line break (rule syntax), no combining marks (they would compose
+    // across the literal's edge).
+    const pool = [..."aZ09:<>|[]#/ -_.!?@$%&*{}", "猫", "é", "Ｉ", "ß", "𐐨", "😀", "\u200b", "，"];
+    const chars = (min: number, max: number) =>
+      fc.array(fc.constantFrom(...pool), { minLength: min, maxLength: max }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(chars(1, 6), chars(0, 20), chars(0, 20), (literal, before, after) => {
+        let m: InjectionMatcher;
+        try {
+          m = only(`rule t.raw smuggling 1: "${literal}"`);
+        } catch {
+          return; // nothing left after normalisation
+        }
+        expect(m.judge(`${before}${literal}${after}`, "input").flagged).toBe(true);
+      }),
+      propertySettings("a raw literal is found wherever it is", { runs: 500 }),
+    );
+  });
 
   it("gives findings whose spans lie in the text, for hostile texts at both points", () => {
     fc.assert(

@@ -601,18 +601,23 @@ function isUnspacedUnit(c: number): boolean {
 }
 
 /**
- * One code unit of each pattern that no ordinary word has (not a letter, digit or space), marked in a
- * table: a text without any of them holds none of the patterns, and their scan is skipped.
- * `undefined` when some pattern has no such unit (every text is then scanned).
+ * For each pattern, one character that no ordinary word has (punctuation or a symbol, not a space),
+ * its first code unit marked in a table: the canonical form's tokenizer tells whether a text has
+ * one of them where it reads a separator (`CanonicalText.triggered`), and a text without any holds
+ * none of the patterns, so their scan is skipped. `undefined` when some pattern has no such
+ * character (every text is then scanned).
  */
 function triggerUnits(patterns: readonly string[]): Uint8Array | undefined {
   if (patterns.length === 0) return undefined;
   const table = new Uint8Array(0x10000);
   for (const pattern of patterns) {
     let trigger = -1;
-    for (let i = 0; i < pattern.length && trigger === -1; i++) {
-      const c = pattern.charCodeAt(i);
-      if (c !== SPACE && isSeparator(c)) trigger = c;
+    for (const ch of pattern) {
+      const cp = ch.codePointAt(0)!;
+      if (cp !== SPACE && isSeparator(cp)) {
+        trigger = ch.charCodeAt(0);
+        break;
+      }
     }
     if (trigger === -1) return undefined;
     table[trigger] = 1;
