@@ -186,37 +186,6 @@ export class Automaton {
   }
 
   /**
-   * {@link scan} of `units[0..length)` with one `pad` code unit before and after it, as if the text
-   * were `pad + text + pad`: a pattern that starts or ends with `pad` then matches only where the
-   * text has `pad` there, or at its start or end. `end` is still an offset into `units`: a match
-   * that takes in the pad after the text ends at `length + 1`.
-   */
-  scanPadded(units: Uint16Array, length: number, pad: number, onMatch: (patternId: number, end: number) => void): void {
-    const alphabet = this.alphabet;
-    const base = this.base;
-    const check = this.check;
-    const fail = this.fail;
-    const dict = this.dict;
-    const nodePattern = this.nodePattern;
-    const padCode = alphabet[pad]!;
-    let s = padCode === 0 ? 0 : transition(base, check, fail, 0, padCode);
-    for (let i = 0; i <= length; i++) {
-      const c = i < length ? alphabet[units[i]!]! : padCode;
-      if (c === 0) {
-        s = 0;
-        continue;
-      }
-      s = transition(base, check, fail, s, c);
-      if (s === 0) continue;
-      let o = nodePattern[s]! !== 0 ? s : dict[s]!;
-      while (o !== 0) {
-        onMatch(nodePattern[o]! - 1, i + 1);
-        o = dict[o]!;
-      }
-    }
-  }
-
-  /**
    * The trie child of `state` on code unit `unit` (no failure links: the state of the patterns
    * that continue with `unit`), or -1 when no pattern does. The root is state 0. For walks that
    * follow several paths at once (the `pinyin` and `homophones` folds), which `scan` cannot.
@@ -301,7 +270,12 @@ export class PackedAutomaton {
     this.dict = dict;
   }
 
-  /** {@link Automaton.scanPadded}, the same calls in the same order. */
+  /**
+   * {@link Automaton.scan} of `units[0..length)` with one `pad` code unit before and after it, as if
+   * the text were `pad + text + pad`: a pattern that starts or ends with `pad` then matches only
+   * where the text has `pad` there, or at its start or end. `end` is still an offset into `units`:
+   * a match that takes in the pad after the text ends at `length + 1`; none ends in the pad before.
+   */
   scanPadded(units: Uint16Array, length: number, pad: number, onMatch: (patternId: number, end: number) => void): void {
     const states = this.states;
     const alphabet = this.alphabet;
