@@ -33,6 +33,15 @@ async function metric(app: AppProcess, name: string, labels: string): Promise<nu
   return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
 }
 
+/** Store operations of `app` that did not succeed (timed out, failed, or skipped while the store was unusable). */
+async function failedStoreOps(app: AppProcess): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("dify_ext_shared_state_operations_total{") && !l.includes('outcome="ok"'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
 async function readyz(app: AppProcess) {
   const response = await fetch(`${app.url}/readyz`);
   return {
@@ -87,6 +96,18 @@ describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
 
   it("judges a streamed answer spread over both replicas as one would, each window sent to the model once", async () => {
     guard.reset();
+    const failedBefore = (await Promise.all(replicas.map(failedStoreOps))).reduce((a, b) => a + b, 0);
+    const stored = (kind: string) => redis.cli("KEYS", `dify-ext:1:${kind}:*`).split("\n").filter(Boolean).length;
+    /**
+     * A replica writes what it judged to the store after it answers, without waiting. Dify's calls
+     * of one stream come an LLM's tokens apart; this test's come back to back, so it waits for the
+     * writes (bounded: one that failed never lands) before the other replica is called.
+     */
+    const landed = async (enough: () => boolean) => {
+      for (const deadline = Date.now() + 10_000; !enough() && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
     const calls = cuts(ANSWER);
     const replies: unknown[] = [];
     for (const [index, text] of calls.entries()) {
@@ -96,17 +117,27 @@ describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
       });
       expect(response.status).toBe(200);
       replies.push(await response.json());
+      // Whole windows are shared (an answer's growing last window is judged again as it grows).
+      const whole = new Set(guard.calls.map((call) => call.judged).filter((window) => window.length >= WINDOW - 1));
+      await landed(() => stored("v") >= whole.size && stored("s") >= 1);
     }
     const flaggedFrom = calls.findIndex((text) => text.includes("VIOLENT"));
     replies.forEach((reply, index) => {
       expect(reply, `call ${index}`).toMatchObject({ flagged: index >= flaggedFrom });
     });
-    // One replica sends each distinct window once; two sharing a store do the same.
+    // One replica sends each distinct window once; two sharing a store do the same, as long as the
+    // store answered. A store that answers late (over SHARED_STATE_TIMEOUT_MS, at most 1 s: a
+    // machine under a load of 20 has done it) is skipped and the replica judges on its own, as
+    // designed: then each operation that failed may cost one more call, never a wrong verdict.
     const windows = new Set(calls.flatMap((text) => splitIntoWindows(text, WINDOW, OVERLAP)));
-    expect(guard.calls).toHaveLength(windows.size);
+    const failed = (await Promise.all(replicas.map(failedStoreOps))).reduce((a, b) => a + b, 0) - failedBefore;
+    if (failed > 0) console.log(`the store failed ${failed} operations under this machine's load`);
+    expect(new Set(guard.calls.map((call) => call.judged))).toEqual(windows);
+    expect(guard.calls.length).toBeLessThanOrEqual(windows.size + failed);
     // The second replica's first call resumed from the first's judgements (keyword and obscenity
     // states); later calls resumed from each replica's own, a call back (the local reach).
-    expect(await metric(replicas[1]!, "dify_ext_cache_lookups_total", 'cache="stream-shared",result="hit"')).toBe(1);
+    const resumedShared = await metric(replicas[1]!, "dify_ext_cache_lookups_total", 'cache="stream-shared",result="hit"');
+    if (failed === 0) expect(resumedShared).toBe(1);
     for (const replica of replicas) {
       expect(await metric(replica, "dify_ext_cache_lookups_total", 'cache="stream",result="hit"')).toBeGreaterThan(5);
     }
