@@ -15,6 +15,7 @@ import { correctness, heapMb, loadCandidates } from "./keyword-bench.ts";
 import { generateTerms } from "./synthetic.ts";
 import { createObscenityEngine } from "@dify-ext/moderation-engines/obscenity";
 import { scrub, syntheticText, withTerms } from "./texts.ts";
+import { track } from "./children.ts";
 
 export interface EngineBenchOptions {
   /** Keyword list sizes, ascending; the largest is used for streaming and the package comparison. */
@@ -294,7 +295,7 @@ export function runEngineBenchProcess(
 ): Promise<EngineBenchResult> {
   const [command, ...args] = engineBenchCommand(cpu);
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, [...args, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = track(spawn(command!, [...args, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] }));
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {

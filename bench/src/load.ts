@@ -1,6 +1,7 @@
 /** Runs the load generator (autocannon) as a separate process, pinned to its own CPU. */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { track } from "./children.ts";
 
 /** What to send, how hard, for how long. */
 export interface LoadSpec {
@@ -53,7 +54,7 @@ export interface LoadGenerator {
 /** Starts the load generator in a child process, pinned to `cpu` when given. */
 export function startLoadGenerator(cpu: number | undefined): LoadGenerator {
   const [command, ...args] = loadCommand(cpu);
-  const child = spawn(command!, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = track(spawn(command!, args, { stdio: ["pipe", "pipe", "pipe"] }));
   let stderr = "";
   let buffered = "";
   let pending: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { track } from "./children.ts";
 
 export interface PinnedProcess {
   name: string;
@@ -128,11 +129,11 @@ export function startPinned(options: StartPinnedOptions): Promise<PinnedProcess>
   const logDir = mkdtempSync(join(tmpdir(), "dify-ext-bench-log-"));
   const logFile = join(logDir, "output.log");
   const out = openSync(logFile, "w");
-  const child = spawn(command!, args, {
+  const child = track(spawn(command!, args, {
     cwd: options.cwd,
     env: { ...baseEnv(), ...options.env },
     stdio: ["ignore", out, out],
-  });
+  }));
   closeSync(out);
   let finalTail: string | undefined;
   let finalBytes = 0;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CpuProfile, summariseCpuProfile } from "../src/cpuprofile.ts";
+import { killChildren } from "../src/children.ts";
 import { BASELINE, STACK } from "../src/http.ts";
 import { type LoadGenerator, startLoadGenerator } from "../src/load.ts";
 import { parseBenchArgs } from "../src/options.ts";
@@ -20,6 +21,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "bench-test-"));
 });
 afterAll(async () => {
+  // A run that outlived its test (a hang guard fired) leaves no servers behind.
+  killChildren();
   await rm(dir, { recursive: true, force: true });
 });
 
