@@ -129,11 +129,13 @@ export function startPinned(options: StartPinnedOptions): Promise<PinnedProcess>
   const logDir = mkdtempSync(join(tmpdir(), "dify-ext-bench-log-"));
   const logFile = join(logDir, "output.log");
   const out = openSync(logFile, "w");
-  const child = track(spawn(command!, args, {
-    cwd: options.cwd,
-    env: { ...baseEnv(), ...options.env },
-    stdio: ["ignore", out, out],
-  }));
+  const child = track(
+    spawn(command!, args, {
+      cwd: options.cwd,
+      env: { ...baseEnv(), ...options.env },
+      stdio: ["ignore", out, out],
+    }),
+  );
   closeSync(out);
   let finalTail: string | undefined;
   let finalBytes = 0;

@@ -136,7 +136,11 @@ describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
     expect(guard.calls.length).toBeLessThanOrEqual(windows.size + failed);
     // The second replica's first call resumed from the first's judgements (keyword and obscenity
     // states); later calls resumed from each replica's own, a call back (the local reach).
-    const resumedShared = await metric(replicas[1]!, "dify_ext_cache_lookups_total", 'cache="stream-shared",result="hit"');
+    const resumedShared = await metric(
+      replicas[1]!,
+      "dify_ext_cache_lookups_total",
+      'cache="stream-shared",result="hit"',
+    );
     if (failed === 0) expect(resumedShared).toBe(1);
     for (const replica of replicas) {
       expect(await metric(replica, "dify_ext_cache_lookups_total", 'cache="stream",result="hit"')).toBeGreaterThan(5);
