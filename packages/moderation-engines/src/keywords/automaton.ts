@@ -256,15 +256,8 @@ export class PackedAutomaton {
   private readonly dict: Int32Array;
 
   constructor(automaton: Automaton) {
-    const { alphabet, base, check, fail, nodePattern, dict } = automaton.trie();
-    const states = new Int32Array(check.length * 4);
-    for (let t = 0; t < check.length; t++) {
-      states[4 * t] = 4 * base[t]!;
-      states[4 * t + 1] = check[t]! < 0 ? -1 : 4 * check[t]!;
-      states[4 * t + 2] = 4 * fail[t]! + (t > 0 && check[t]! >= 0 && (nodePattern[t] !== 0 || dict[t] !== 0) ? 1 : 0);
-      if (t > 0 && check[t]! >= 0) states[4 * check[t]! + 3]! |= 1 << ((t - base[check[t]!]!) & 31);
-    }
-    this.states = states;
+    const { alphabet, nodePattern, dict } = automaton.trie();
+    this.states = packStates(automaton, (t) => nodePattern[t] !== 0 || dict[t] !== 0);
     this.alphabet = alphabet;
     this.nodePattern = nodePattern;
     this.dict = dict;
@@ -304,6 +297,27 @@ export class PackedAutomaton {
   get byteSize(): number {
     return this.states.byteLength;
   }
+}
+
+/**
+ * The automaton's states four numbers each, side by side, as {@link PackedAutomaton} and the sound
+ * folds' walk read them: at `4t` the base and at `4t + 1` the parent (`check`), both times four
+ * (offsets into this array, -1 for a free slot); at `4t + 2` the failure link times four, plus 1
+ * where `marked(t)` (the walk's own "look at the outputs here"); at `4t + 3` a bit set with bit
+ * (c & 31) set for each code c the state has a child on.
+ */
+export function packStates(automaton: Automaton, marked: (state: number) => boolean): Int32Array {
+  const { base, check, fail } = automaton.trie();
+  const states = new Int32Array(check.length * 4);
+  for (let t = 0; t < check.length; t++) {
+    states[4 * t] = 4 * base[t]!;
+    states[4 * t + 1] = check[t]! < 0 ? -1 : 4 * check[t]!;
+    states[4 * t + 2] = 4 * fail[t]!;
+    if (t === 0 || check[t]! < 0) continue;
+    if (marked(t)) states[4 * t + 2]! |= 1;
+    states[4 * check[t]! + 3]! |= 1 << ((t - base[check[t]!]!) & 31);
+  }
+  return states;
 }
 
 /** {@link transition} over packed states: `q` and the result are offsets (4 × state). */

@@ -23,7 +23,7 @@
  * Only tables for the syllables the terms use are built; the pinyin library is not called while
  * texts are judged.
  */
-import { Automaton } from "./automaton.ts";
+import { Automaton, packStates } from "./automaton.ts";
 import { chineseFoldTable } from "./chinese-fold.ts";
 import { isSeparator, isSpacedWordChar, type NormalizedBuffer } from "./normalize.ts";
 import { latinSpellings, readingTable, readingsOf } from "./readings.ts";
@@ -237,31 +237,21 @@ export function createSoundPass(
       patternFolds[p]! |= (term.pinyin ? 1 : 0) | (term.homophones ? 2 : 0);
     }
   }
-  const { alphabet, base, check, nodePattern, fail, dict } = trie.trie();
+  const { alphabet, base, check, nodePattern, dict } = trie.trie();
   // Trie states with children: a path that reaches a leaf ends there (unless a repeat extends it).
   const hasChildren = new Uint8Array(check.length);
   for (let t = 1; t < check.length; t++) if (check[t]! >= 0) hasChildren[check[t]!] = 1;
   // The automaton's states for its run over a text, four numbers each, side by side so that a step
-  // mostly reads one place of memory: base, check (times four: offsets in this array), failure link
-  // (times four) plus 1 for a state that ends, itself or through a suffix, a sequence a homophone
-  // term uses, and bits: bit (c & 31) set for each code c a child takes (when clear, the state has no
-  // child on c, and the step goes to the failure link without reading the child's check).
-  const states = new Int32Array(anyHomophones && !walkAll ? check.length * 4 : 0);
-  if (states.length > 0) {
-    for (let t = 0; t < check.length; t++) {
-      states[4 * t] = 4 * base[t]!;
-      states[4 * t + 1] = check[t]! < 0 ? -1 : 4 * check[t]!;
-      states[4 * t + 2] = 4 * fail[t]!;
-      if (t === 0 || check[t]! < 0) continue;
-      states[4 * check[t]! + 3]! |= 1 << ((t - base[check[t]!]!) & 31);
-      for (let o = nodePattern[t] !== 0 ? t : dict[t]!; o !== 0; o = dict[o]!) {
-        if ((patternFolds[nodePattern[o]! - 1]! & 2) !== 0) {
-          states[4 * t + 2]! |= 1;
-          break;
-        }
-      }
+  // mostly reads one place of memory (packStates), marked where a state ends, itself or through a
+  // suffix, a sequence a homophone term uses. When a state's child bit for code c is clear, it has
+  // no child on c, and the step goes to the failure link without reading the child's check.
+  const endsHomophoneSequence = (t: number) => {
+    for (let o = nodePattern[t] !== 0 ? t : dict[t]!; o !== 0; o = dict[o]!) {
+      if ((patternFolds[nodePattern[o]! - 1]! & 2) !== 0) return true;
     }
-  }
+    return false;
+  };
+  const states = anyHomophones && !walkAll ? packStates(trie, endsHomophoneSequence) : new Int32Array(0);
 
   // The automaton's first two levels are dense (about 400 syllables, and most pairs of them begin
   // some term of a large list), the third sparse: a step that lands on a state of depth two reads a
