@@ -27,19 +27,32 @@ function cuts(text: string): string[] {
   return [...calls, text];
 }
 
-async function metric(app: AppProcess, name: string, labels: string): Promise<number> {
+/** The sample lines of `app`'s metric `name` with labels, as [line, value]. */
+async function samples(app: AppProcess, name: string): Promise<[string, number][]> {
   const text = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`))
+    .map((l) => [l, Number(l.slice(l.lastIndexOf(" ") + 1))]);
+}
+
+async function metric(app: AppProcess, name: string, labels: string): Promise<number> {
+  return (await samples(app, name)).find(([line]) => line.includes(labels))?.[1] ?? 0;
 }
 
 /** Store operations of `app` that did not succeed (timed out, failed, or skipped while the store was unusable). */
 async function failedStoreOps(app: AppProcess): Promise<number> {
-  const text = await (await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("dify_ext_shared_state_operations_total{") && !l.includes('outcome="ok"'))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+  const lines = await samples(app, "dify_ext_shared_state_operations_total");
+  return lines.filter(([line]) => !line.includes('outcome="ok"')).reduce((sum, [, value]) => sum + value, 0);
+}
+
+/** Polls `done` until it holds (true) or `ms` have passed (false). */
+async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; !(await done()); ) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
 
 async function readyz(app: AppProcess) {
@@ -98,16 +111,6 @@ describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
     guard.reset();
     const failedBefore = (await Promise.all(replicas.map(failedStoreOps))).reduce((a, b) => a + b, 0);
     const stored = (kind: string) => redis.cli("KEYS", `dify-ext:1:${kind}:*`).split("\n").filter(Boolean).length;
-    /**
-     * A replica writes what it judged to the store after it answers, without waiting. Dify's calls
-     * of one stream come an LLM's tokens apart; this test's come back to back, so it waits for the
-     * writes (bounded: one that failed never lands) before the other replica is called.
-     */
-    const landed = async (enough: () => boolean) => {
-      for (const deadline = Date.now() + 10_000; !enough() && Date.now() < deadline; ) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
     const calls = cuts(ANSWER);
     const replies: unknown[] = [];
     for (const [index, text] of calls.entries()) {
@@ -117,9 +120,12 @@ describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
       });
       expect(response.status).toBe(200);
       replies.push(await response.json());
-      // Whole windows are shared (an answer's growing last window is judged again as it grows).
+      // A replica writes what it judged to the store after it answers, without waiting. Dify's calls
+      // of one stream come an LLM's tokens apart; this test's come back to back, so it waits for the
+      // writes (bounded: one that failed never lands) before the other replica is called. Whole
+      // windows are shared (an answer's growing last window is judged again as it grows).
       const whole = new Set(guard.calls.map((call) => call.judged).filter((window) => window.length >= WINDOW - 1));
-      await landed(() => stored("v") >= whole.size && stored("s") >= 1);
+      await until(() => stored("v") >= whole.size && stored("s") >= 1, 10_000);
     }
     const flaggedFrom = calls.findIndex((text) => text.includes("VIOLENT"));
     replies.forEach((reply, index) => {
@@ -184,16 +190,16 @@ describe("two replicas sharing a store (SHARED_STATE_URL)", () => {
     await redis.restart();
     const deadline = Date.now() + 60_000;
     for (const replica of replicas) {
-      while ((await readyz(replica)).body.sharedState?.state !== "up") {
-        if (Date.now() > deadline) throw new Error("a replica did not reconnect within 60 s");
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const up = await until(
+        async () => (await readyz(replica)).body.sharedState?.state === "up",
+        deadline - Date.now(),
+      );
+      if (!up) throw new Error("a replica did not reconnect within 60 s");
     }
     // The logger writes in 4 KiB blocks, or within 200 ms by its timer: the line may still be on its way.
     const logged = () => replicas.map((replica) => replica.output.join("\n")).join("\n");
-    while (!logged().includes("shared state store unreachable")) {
-      if (Date.now() > deadline) throw new Error("no replica logged that the store was unreachable within 60 s");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!(await until(() => logged().includes("shared state store unreachable"), deadline - Date.now()))) {
+      throw new Error("no replica logged that the store was unreachable within 60 s");
     }
     const log = logged();
     expect(log).not.toContain("e2e-store-password");
